@@ -1,0 +1,34 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// A terminal operations console for docker-compose stacks reached over SSH.
+///
+/// Without a subcommand, opens the console on the environments in the config.
+#[derive(Debug, Parser)]
+#[command(name = "pilothouse", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file (else $PILOTHOUSE_CONFIG, $XDG_CONFIG_HOME/pilothouse/config.toml,
+    /// ~/.config/pilothouse/config.toml, ./pilothouse.toml)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Environment to show first
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// Queue no actions on any environment
+    #[arg(long)]
+    pub read_only: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate the config and print a summary of its environments
+    CheckConfig,
+}

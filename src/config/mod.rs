@@ -1,0 +1,473 @@
+//! The pilothouse config: where it is looked up, its shape, and errors that name
+//! file, line, column and key.
+//!
+//! ```toml
+//! [environments.staging]
+//! protected = false
+//! [environments.staging.ssh]
+//! destination = "staging-droplet"
+//! [environments.staging.compose]
+//! project_dir = "/opt/acme"
+//! ```
+//!
+//! Every table denies unknown keys. Later capabilities add their own tables to
+//! [`Environment`] (health, database, deploy, pgadmin); each is optional so an existing
+//! config stays valid.
+
+pub mod values;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+pub use values::{
+    ComposeCommand, ConfigDuration, EnvName, LocalPath, ProjectName, RelativeFile, RemotePath,
+    SshDestination, UserName,
+};
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// One table per environment, in the order the file lists them.
+    pub environments: IndexMap<EnvName, Environment>,
+}
+
+/// One environment: a host reached over SSH and the compose project on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// A protected environment needs its name typed to confirm any action.
+    #[serde(default)]
+    pub protected: bool,
+    /// No action can be queued on a read-only environment.
+    #[serde(default)]
+    pub read_only: bool,
+    /// The Docker socket on the host.
+    #[serde(default = "default_docker_socket")]
+    pub docker_socket: RemotePath,
+    pub ssh: SshSettings,
+    pub compose: ComposeSettings,
+}
+
+fn default_docker_socket() -> RemotePath {
+    RemotePath::parse("/var/run/docker.sock").unwrap_or_else(|e| unreachable!("{e}"))
+}
+
+/// How to reach the host. Anything not set here comes from `~/.ssh/config`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SshSettings {
+    /// A host name, an address or an `~/.ssh/config` alias.
+    pub destination: SshDestination,
+    pub user: Option<UserName>,
+    pub port: Option<u16>,
+    pub identity_file: Option<LocalPath>,
+    /// A known_hosts file to use instead of `~/.ssh/known_hosts`.
+    pub known_hosts_file: Option<LocalPath>,
+    #[serde(default)]
+    pub host_key_policy: HostKeyPolicy,
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: ConfigDuration,
+}
+
+fn default_connect_timeout() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_secs(10))
+}
+
+/// What to do with a host key that is not in known_hosts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostKeyPolicy {
+    /// Refuse unknown and changed host keys.
+    #[default]
+    Strict,
+    /// Add unknown host keys, refuse changed ones.
+    AcceptNew,
+}
+
+impl fmt::Display for HostKeyPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HostKeyPolicy::Strict => "strict",
+            HostKeyPolicy::AcceptNew => "accept-new",
+        })
+    }
+}
+
+/// The compose project on the host.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeSettings {
+    pub project_dir: RemotePath,
+    /// Defaults to what Compose derives from the project directory's name.
+    pub project_name: Option<ProjectName>,
+    #[serde(default = "default_compose_files")]
+    pub files: Vec<RelativeFile>,
+    /// The separate compose file that runs pgAdmin, if there is one.
+    pub pgadmin_file: Option<RelativeFile>,
+    #[serde(default)]
+    pub command: ComposeCommand,
+    #[serde(default = "default_env_file")]
+    pub env_file: RelativeFile,
+}
+
+fn default_compose_files() -> Vec<RelativeFile> {
+    vec![RelativeFile::parse("docker-compose.yml").unwrap_or_else(|e| unreachable!("{e}"))]
+}
+
+fn default_env_file() -> RelativeFile {
+    RelativeFile::parse(".env").unwrap_or_else(|e| unreachable!("{e}"))
+}
+
+impl ComposeSettings {
+    /// The project name Compose will use.
+    pub fn effective_project_name(&self) -> Option<ProjectName> {
+        self.project_name
+            .clone()
+            .or_else(|| ProjectName::from_dir(&self.project_dir))
+    }
+}
+
+/// A config that was read and validated, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub config: Config,
+}
+
+/// Why a config could not be used. All of them exit with code 2.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// No config file in any of the places searched.
+    NotFound { searched: Vec<PathBuf> },
+    /// The file was named (by `--config` or `$PILOTHOUSE_CONFIG`) but cannot be read.
+    Unreadable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// The file is not a valid config.
+    Invalid(Box<Invalid>),
+}
+
+/// A config error located in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// Dotted key path, e.g. `environments.staging.ssh.port`; empty for syntax errors.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::NotFound { searched } => {
+                write!(f, "no config file found; looked in: ")?;
+                for (i, p) in searched.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{}", p.display())?;
+                }
+                write!(
+                    f,
+                    " (pass --config PATH; assets/pilothouse.example.toml is an annotated example)"
+                )
+            }
+            ConfigError::Unreadable { path, error } => {
+                write!(f, "{}: cannot read config: {error}", path.display())
+            }
+            ConfigError::Invalid(i) => fmt::Display::fmt(i, f),
+        }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.path.display(), self.line, self.column)?;
+        if !self.key.is_empty() {
+            write!(f, "key `{}`: ", self.key)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where the config is looked for, in order: `--config`, `$PILOTHOUSE_CONFIG`,
+/// `$XDG_CONFIG_HOME/pilothouse/config.toml` (else `~/.config/pilothouse/config.toml`),
+/// `./pilothouse.toml`. The first two must exist when given; the others are used if they do.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("PILOTHOUSE_CONFIG").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let mut searched = Vec::new();
+    let config_home = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    if let Some(dir) = config_home {
+        searched.push(dir.join("pilothouse").join("config.toml"));
+    }
+    searched.push(PathBuf::from("pilothouse.toml"));
+    match searched.iter().find(|p| p.is_file()) {
+        Some(p) => Ok(p.clone()),
+        None => Err(ConfigError::NotFound { searched }),
+    }
+}
+
+/// Finds, reads and validates the config.
+pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
+    let path = locate(explicit)?;
+    let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Unreadable {
+        path: path.clone(),
+        error,
+    })?;
+    let config = parse(&text, &path)?;
+    Ok(Loaded { path, config })
+}
+
+/// Parses and validates config text; `path` is only used in error messages.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let config: Config = from_toml(text, path)?;
+    if config.environments.is_empty() {
+        return Err(invalid_at(
+            path,
+            text,
+            0,
+            "environments",
+            "no environments defined; add a [environments.NAME] table".into(),
+        ));
+    }
+    Ok(config)
+}
+
+/// Deserializes any TOML document into `T`, turning errors into [`Invalid`].
+pub fn from_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ConfigError> {
+    let de = match toml::de::Deserializer::parse(text) {
+        Ok(de) => de,
+        Err(e) => return Err(toml_error(path, text, "", &e)),
+    };
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        toml_error(path, text, &key, e.inner())
+    })
+}
+
+fn toml_error(path: &Path, text: &str, key_path: &str, e: &toml::de::Error) -> ConfigError {
+    let offset = e.span().map(|s| s.start).unwrap_or(0);
+    let key_path = if key_path == "." { "" } else { key_path };
+    let message = e.message().trim().to_string();
+    // serde names the offending field only in the message; make sure the key path ends
+    // with it (path_to_error includes an unknown field but not a missing one).
+    let join = |field: &str| {
+        if key_path.is_empty() {
+            field.to_string()
+        } else if key_path == field || key_path.ends_with(&format!(".{field}")) {
+            key_path.to_string()
+        } else {
+            format!("{key_path}.{field}")
+        }
+    };
+    let (key, message) = if let Some(field) = quoted_after(&message, "unknown field `") {
+        let hint = match suggestion(&field, &message) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => match message.split_once("expected ") {
+                Some((_, expected)) => format!("expected {expected}"),
+                None => "no such key here".to_string(),
+            },
+        };
+        (join(&field), format!("unknown key `{field}`; {hint}"))
+    } else if let Some(field) = quoted_after(&message, "missing field `") {
+        (join(&field), format!("required key `{field}` is missing"))
+    } else {
+        (key_path.to_string(), message)
+    };
+    invalid_at(path, text, offset, &key, key_message(message))
+}
+
+fn key_message(m: String) -> String {
+    m.replace("invalid type: ", "wrong type: ")
+}
+
+fn invalid_at(path: &Path, text: &str, offset: usize, key: &str, message: String) -> ConfigError {
+    let (line, column) = line_col(text, offset);
+    ConfigError::Invalid(Box::new(Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        key: key.to_string(),
+        message,
+    }))
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn quoted_after(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.split_once(prefix)?.1;
+    Some(rest.split_once('`')?.0.to_string())
+}
+
+/// The expected field closest to a misspelt one, if it is close enough to be a typo.
+fn suggestion(field: &str, message: &str) -> Option<String> {
+    let expected = message.split_once("expected ")?.1;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|cand| (edit_distance(field, cand), cand))
+        .filter(|(d, cand)| *d <= 2.max(cand.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[environments.staging]
+[environments.staging.ssh]
+destination = "staging-droplet"
+user = "deploy"
+[environments.staging.compose]
+project_dir = "/opt/acme"
+
+[environments.production]
+protected = true
+[environments.production.ssh]
+destination = "prod"
+host_key_policy = "accept-new"
+connect_timeout = "5s"
+[environments.production.compose]
+project_dir = "/opt/acme"
+command = "docker-compose"
+files = ["docker-compose.yml", "docker-compose.prod.yml"]
+"#;
+
+    fn invalid(text: &str) -> Invalid {
+        match parse(text, Path::new("c.toml")) {
+            Err(ConfigError::Invalid(i)) => *i,
+            other => panic!("expected an Invalid error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn good_config_keeps_file_order_and_fills_defaults() {
+        let c = parse(GOOD, Path::new("c.toml")).map_err(|e| e.to_string());
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<_> = c.environments.keys().map(|k| k.to_string()).collect();
+        assert_eq!(names, ["staging", "production"]);
+        let s = &c.environments[0];
+        assert!(!s.protected);
+        assert_eq!(s.docker_socket.as_str(), "/var/run/docker.sock");
+        assert_eq!(s.ssh.host_key_policy, HostKeyPolicy::Strict);
+        assert_eq!(s.ssh.connect_timeout.to_string(), "10s");
+        assert_eq!(s.compose.command.to_string(), "docker compose");
+        assert_eq!(s.compose.env_file.as_str(), ".env");
+        assert_eq!(
+            s.compose.effective_project_name().map(|n| n.to_string()),
+            Some("acme".into())
+        );
+        let p = &c.environments[1];
+        assert!(p.protected);
+        assert_eq!(p.ssh.host_key_policy, HostKeyPolicy::AcceptNew);
+        assert_eq!(p.compose.files.len(), 2);
+    }
+
+    #[test]
+    fn unknown_key_names_position_key_and_suggestion() {
+        let text = GOOD.replace("user = \"deploy\"", "usr = \"deploy\"");
+        let e = invalid(&text);
+        assert_eq!(e.key, "environments.staging.ssh.usr");
+        assert_eq!((e.line, e.column), (5, 1));
+        assert!(e.message.contains("did you mean `user`?"), "{}", e.message);
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let text = GOOD.replace("protected = true", "protected = \"yes\"");
+        let e = invalid(&text);
+        assert_eq!(e.key, "environments.production.protected");
+        assert_eq!(e.line, 10);
+        assert!(e.message.contains("wrong type"), "{}", e.message);
+    }
+
+    #[test]
+    fn missing_key_is_named() {
+        let text = GOOD.replace("destination = \"prod\"\n", "");
+        let e = invalid(&text);
+        assert_eq!(e.key, "environments.production.ssh.destination");
+        assert!(e.message.contains("required key `destination` is missing"));
+    }
+
+    #[test]
+    fn bad_values_are_located_at_the_value() {
+        let text = GOOD.replace("\"/opt/acme\"\ncommand", "\"/opt/acme;reboot\"\ncommand");
+        let e = invalid(&text);
+        assert_eq!(e.key, "environments.production.compose.project_dir");
+        assert_eq!(e.line, 16);
+        assert_eq!(e.column, 15);
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let e = invalid("[environments.staging\n");
+        assert_eq!(e.line, 1);
+        assert!(e.key.is_empty());
+    }
+
+    #[test]
+    fn no_environments_is_an_error() {
+        let e = invalid("[environments]\n");
+        assert_eq!(e.key, "environments");
+    }
+
+    #[test]
+    fn display_is_one_line_with_file_line_col_key() {
+        let text = GOOD.replace("port", "prt");
+        let text = text.replace("user = \"deploy\"", "user = \"deploy\"\nprt = 22");
+        let e = invalid(&text);
+        let shown = e.to_string();
+        assert!(shown.starts_with("c.toml:6:1: key `environments.staging.ssh.prt`: unknown key `prt`; did you mean `port`?"), "{shown}");
+        assert!(!shown.contains('\n'));
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("a\nbé c", 5), (2, 3));
+        assert_eq!(line_col("", 10), (1, 1));
+    }
+}

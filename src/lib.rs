@@ -1,0 +1,14 @@
+//! pilothouse: a full-screen terminal operations console for docker-compose stacks on
+//! hosts reached over SSH.
+//!
+//! The binary is a thin shell around this library so that tests reach everything.
+
+pub mod action;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod keymap;
+pub mod state;
+pub mod theme;
+pub mod ui;
+pub mod update;

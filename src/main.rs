@@ -1,0 +1,110 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use color_eyre::eyre::eyre;
+
+use pilothouse::cli::{Cli, Command};
+use pilothouse::config::{self, ConfigError, Loaded};
+use pilothouse::keymap::Keymap;
+use pilothouse::state::State;
+use pilothouse::theme::Theme;
+
+/// Exit code for a bad or missing config, keymap or theme.
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let loaded = match config::load(cli.config.as_deref()) {
+        Ok(l) => l,
+        Err(e) => return config_error(&e),
+    };
+    match cli.command {
+        Some(Command::CheckConfig) => {
+            print!("{}", summary(&loaded));
+            ExitCode::SUCCESS
+        }
+        None => open_console(&cli, &loaded),
+    }
+}
+
+fn config_error(e: &ConfigError) -> ExitCode {
+    eprintln!("pilothouse: {e}");
+    ExitCode::from(EXIT_CONFIG)
+}
+
+fn summary(loaded: &Loaded) -> String {
+    let envs = &loaded.config.environments;
+    let mut out = format!(
+        "{}: ok, {} environment{}\n",
+        loaded.path.display(),
+        envs.len(),
+        if envs.len() == 1 { "" } else { "s" }
+    );
+    for (name, env) in envs {
+        let state = pilothouse::state::EnvState::from_config(name.as_str(), env);
+        let mut flags = Vec::new();
+        if env.protected {
+            flags.push("protected");
+        }
+        if env.read_only {
+            flags.push("read-only");
+        }
+        let files: Vec<&str> = env.compose.files.iter().map(|f| f.as_str()).collect();
+        out.push_str(&format!(
+            "  {name}{}\n    ssh       {} (host keys: {}, timeout {})\n    docker    {}\n    project   {} in {} ({} -f {})\n",
+            if flags.is_empty() { String::new() } else { format!(" [{}]", flags.join(", ")) },
+            state.target,
+            env.ssh.host_key_policy,
+            env.ssh.connect_timeout,
+            env.docker_socket,
+            state.project_name,
+            state.project_dir,
+            state.compose_command,
+            files.join(" -f "),
+        ));
+    }
+    out
+}
+
+fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
+    let (keymap, theme) = match (Keymap::default_keymap(), Theme::default_theme()) {
+        (Ok(k), Ok(t)) => (k, t),
+        (Err(e), _) | (_, Err(e)) => return config_error(&e),
+    };
+    let mut state = State::from_config(&loaded.config, cli.read_only);
+    if let Some(name) = &cli.env
+        && !state.select_env(name)
+    {
+        let known: Vec<&str> = state.envs.iter().map(|e| e.name.as_str()).collect();
+        eprintln!(
+            "pilothouse: no environment {name:?} in {}; it has: {}",
+            loaded.path.display(),
+            known.join(", ")
+        );
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    match run_tui(state, &theme, &keymap) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pilothouse: {e:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_tui(state: State, theme: &Theme, keymap: &Keymap) -> color_eyre::Result<()> {
+    color_eyre::install()?;
+    // The console's own diagnostics go to tui-logger, never over the screen.
+    tui_logger::init_logger(log::LevelFilter::Info).map_err(|e| eyre!("logger: {e}"))?;
+    tui_logger::set_default_level(log::LevelFilter::Info);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    // ratatui::init installs a panic hook that restores the terminal before the
+    // color-eyre report is printed.
+    let mut terminal = ratatui::init();
+    let result = runtime.block_on(pilothouse::app::run(&mut terminal, state, theme, keymap));
+    ratatui::restore();
+    result
+}

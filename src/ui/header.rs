@@ -1,0 +1,58 @@
+//! The environment tabs and the banner of a protected environment.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::state::{EnvState, State};
+use crate::theme::Theme;
+
+pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let c = &theme.colors;
+    let mut spans = vec![Span::styled(
+        " pilothouse ",
+        Style::new().fg(c.accent.0).add_modifier(Modifier::BOLD),
+    )];
+    for (i, env) in state.envs.iter().enumerate() {
+        let text = if env.protected {
+            format!(" {} ▲ ", env.name)
+        } else {
+            format!(" {} ", env.name)
+        };
+        let style = if i == state.selected {
+            let bg = if env.protected {
+                c.protected.0
+            } else {
+                c.tab_active_bg.0
+            };
+            let fg = if env.protected {
+                c.protected_text.0
+            } else {
+                c.tab_active.0
+            };
+            Style::new().fg(fg).bg(bg).add_modifier(Modifier::BOLD)
+        } else if env.protected {
+            Style::new().fg(c.protected.0)
+        } else {
+            Style::new().fg(c.text.0)
+        };
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(text, style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn draw_protected_banner(frame: &mut Frame, area: Rect, env: &EnvState, theme: &Theme) {
+    let c = &theme.colors;
+    let text = format!(
+        " ▲ {} · PROTECTED ENVIRONMENT · actions need its name typed to confirm",
+        env.name.to_uppercase()
+    );
+    let style = Style::new()
+        .fg(c.protected_text.0)
+        .bg(c.protected.0)
+        .add_modifier(Modifier::BOLD);
+    frame.render_widget(Paragraph::new(text).style(style), area);
+}

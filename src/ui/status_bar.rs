@@ -1,0 +1,40 @@
+//! The status bar: key hints generated from the active keymap.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::action::Action;
+use crate::keymap::Keymap;
+use crate::state::State;
+use crate::theme::Theme;
+
+const HINTED: [Action; 3] = [Action::NextEnv, Action::PrevEnv, Action::Quit];
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
+    let c = &theme.colors;
+    let base = Style::new().fg(c.status_bar.0).bg(c.status_bar_bg.0);
+    let mut spans = Vec::new();
+    if state.read_only {
+        spans.push(Span::styled(
+            " READ-ONLY ",
+            Style::new()
+                .fg(c.protected_text.0)
+                .bg(c.warning.0)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    let mode = state.mode();
+    for action in HINTED {
+        if let Some(key) = keymap.keys_for(mode, action).first() {
+            spans.push(Span::styled(
+                format!(" {key}"),
+                base.add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::styled(format!(" {} ", action.describe()), base));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}
