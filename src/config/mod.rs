@@ -242,7 +242,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         return Err(invalid_at(
             path,
             text,
-            0,
+            text.find("[environments").unwrap_or(0),
             "environments",
             "no environments defined; add a [environments.NAME] table".into(),
         ));

@@ -1,0 +1,194 @@
+//! The real binary against config files: good ones pass `check-config`, every broken one
+//! fails with exit code 2 and a single line naming file, line, column and key.
+//!
+//! Each file in `tests/invalid_configs/` starts with `# expect: LINE:COL [KEY]`.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn pilothouse() -> Command {
+    let mut cmd = Command::cargo_bin("pilothouse").unwrap_or_else(|e| panic!("{e}"));
+    // The operator's own config must not leak into tests.
+    cmd.env_remove("PILOTHOUSE_CONFIG")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn toml_files(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn valid_configs_pass_check_config() {
+    let mut files = toml_files("valid_configs");
+    files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/pilothouse.example.toml"));
+    for file in files {
+        let out = pilothouse()
+            .arg("check-config")
+            .arg("--config")
+            .arg(&file)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{} rejected: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains(": ok, "), "{stdout}");
+    }
+}
+
+#[test]
+fn invalid_configs_fail_with_exit_2_and_one_located_line() {
+    let files = toml_files("invalid_configs");
+    assert!(files.len() >= 10, "expected at least 10 broken configs");
+    let mut wrong = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+        let expect = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .unwrap_or_else(|| panic!("{} has no `# expect:` line", file.display()));
+        let (pos, key) = expect.split_once(' ').unwrap_or((expect, ""));
+        let out = pilothouse()
+            .arg("check-config")
+            .arg("--config")
+            .arg(&file)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", file.display());
+        assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
+        let mut want = format!("pilothouse: {}:{pos}: ", file.display());
+        if !key.is_empty() {
+            want.push_str(&format!("key `{key}`: "));
+        }
+        if !stderr.starts_with(&want) {
+            wrong.push(format!("  want: {want}\n   got: {stderr}"));
+        }
+        assert!(out.stdout.is_empty(), "printed a summary for a bad config");
+    }
+    assert!(wrong.is_empty(), "wrong locations:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn unknown_key_suggests_the_right_one() {
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs/unknown-key-typo.toml");
+    pilothouse()
+        .args(["check-config", "--config"])
+        .arg(file)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("did you mean `protected`?"));
+}
+
+#[test]
+fn missing_config_file_is_named_with_exit_2() {
+    pilothouse()
+        .args(["check-config", "--config", "/nonexistent/pilothouse.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "/nonexistent/pilothouse.toml: cannot read config",
+        ));
+}
+
+#[test]
+fn no_config_anywhere_lists_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    pilothouse()
+        .current_dir(dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .arg("check-config")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "no config file found; looked in:",
+        ))
+        .stderr(predicates::str::contains("pilothouse/config.toml"))
+        .stderr(predicates::str::contains("pilothouse.toml"));
+}
+
+#[test]
+fn config_lookup_order() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let write = |path: &Path, env: &str| {
+        std::fs::create_dir_all(path.parent().unwrap_or(Path::new("/")))
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            path,
+            format!("[environments.{env}.ssh]\ndestination = \"h\"\n[environments.{env}.compose]\nproject_dir = \"/opt/x\"\n"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    };
+    let cwd_file = dir.path().join("pilothouse.toml");
+    let xdg_file = dir.path().join("xdg/pilothouse/config.toml");
+    let env_file = dir.path().join("from-env.toml");
+    let flag_file = dir.path().join("from-flag.toml");
+    write(&cwd_file, "fromcwd");
+    write(&xdg_file, "fromxdg");
+    write(&env_file, "fromenv");
+    write(&flag_file, "fromflag");
+    let run = |flag: bool, env: bool, xdg: bool| {
+        let mut cmd = pilothouse();
+        cmd.current_dir(dir.path()).arg("check-config");
+        if flag {
+            cmd.arg("--config").arg(&flag_file);
+        }
+        if env {
+            cmd.env("PILOTHOUSE_CONFIG", &env_file);
+        }
+        if xdg {
+            cmd.env("XDG_CONFIG_HOME", dir.path().join("xdg"));
+        }
+        let out = cmd.output().unwrap_or_else(|e| panic!("{e}"));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert!(run(true, true, true).contains("fromflag"));
+    assert!(run(false, true, true).contains("fromenv"));
+    assert!(run(false, false, true).contains("fromxdg"));
+    assert!(run(false, false, false).contains("fromcwd"));
+}
+
+#[test]
+fn unknown_env_is_refused_before_the_terminal_is_touched() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_configs/minimal.toml");
+    pilothouse()
+        .arg("--config")
+        .arg(file)
+        .args(["--env", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no environment \"nope\""))
+        .stderr(predicates::str::contains("it has: staging"));
+}
+
+#[test]
+fn help_and_version() {
+    pilothouse()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("check-config"))
+        .stdout(predicates::str::contains("--read-only"));
+    pilothouse()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains(env!("CARGO_PKG_VERSION")));
+}

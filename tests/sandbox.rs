@@ -1,0 +1,703 @@
+//! Against the real sandbox host from `tests/sandbox/up`: real sshd, Docker engine,
+//! registry and PostgreSQL. `tests/run` brings the host up and runs these.
+//!
+//! These tests never skip: if the sandbox host is not up they fail, saying how to start it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const SSH_PORT: &str = "2222";
+
+const STAGING: &[&str] = &[
+    "redis",
+    "gateway",
+    "order-service",
+    "print-service",
+    "shipping-service",
+    "gridflock-service",
+    "slicer",
+    "web",
+    "uptime-kuma",
+    "dozzle",
+];
+const PRODUCTION: &[&str] = &["redis", "gateway", "order-service", "print-service", "web"];
+const STAGING_POOLS: &[&str] = &[
+    "gateway",
+    "order-service",
+    "print-service",
+    "shipping-service",
+    "gridflock-service",
+];
+const PRODUCTION_POOLS: &[&str] = &["gateway", "order-service", "print-service"];
+const APP_IMAGES: &[&str] = &[
+    "gateway",
+    "order-service",
+    "print-service",
+    "shipping-service",
+    "gridflock-service",
+    "slicer",
+    "web",
+];
+const TAGS: &[&str] = &["v1", "v2", "broken"];
+
+/// The sandbox host, as `tests/sandbox/up` left it.
+struct Sandbox {
+    state: PathBuf,
+    config: PathBuf,
+}
+
+fn sandbox() -> Sandbox {
+    let state = PathBuf::from(
+        std::env::var_os("PILOTHOUSE_SANDBOX_DIR")
+            .unwrap_or_else(|| "/var/lib/pilothouse-sandbox".into()),
+    );
+    let config = state.join("pilothouse.toml");
+    let up = config.is_file() && std::net::TcpStream::connect(("127.0.0.1", 2222)).is_ok();
+    assert!(
+        up,
+        "the sandbox host is not up ({} missing or sshd not answering on 127.0.0.1:2222).\n\
+         Run `tests/run` (the whole suite), or `tests/sandbox/up` before `cargo test`.",
+        config.display()
+    );
+    Sandbox { state, config }
+}
+
+impl Sandbox {
+    fn ssh_args(&self, known_hosts: &Path) -> Vec<String> {
+        [
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            &format!("UserKnownHostsFile={}", known_hosts.display()),
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+            "-o",
+            "ConnectTimeout=5",
+            "-F",
+            "/dev/null",
+            "-i",
+            &self.state.join("ssh/id_ed25519").display().to_string(),
+            "-p",
+            SSH_PORT,
+            "root@127.0.0.1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    fn known_hosts(&self) -> PathBuf {
+        self.state.join("ssh/known_hosts")
+    }
+
+    fn pg_password(&self, env: &str) -> String {
+        std::fs::read_to_string(self.state.join(format!("secrets/pg-{env}")))
+            .unwrap_or_else(|e| panic!("password for {env}: {e}"))
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
+}
+
+fn ok_stdout(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> Result<(), String>) {
+    let start = Instant::now();
+    loop {
+        match check() {
+            Ok(()) => return,
+            Err(e) if start.elapsed() > timeout => panic!("{what}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// Kills a child process when dropped (a forwarded socket, a tmux session).
+struct KillOnDrop(Child);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// check-config
+
+#[test]
+fn check_config_accepts_the_generated_config() {
+    let sb = sandbox();
+    let out = ok_stdout(
+        Command::new(env!("CARGO_BIN_EXE_pilothouse"))
+            .arg("check-config")
+            .arg("--config")
+            .arg(&sb.config),
+    );
+    assert!(out.contains("ok, 2 environments"), "{out}");
+    assert!(out.contains("production [protected]"), "{out}");
+    assert!(
+        out.contains("root@127.0.0.1:2222 (host keys: strict"),
+        "{out}"
+    );
+}
+
+#[test]
+fn check_config_rejects_broken_variants_of_the_generated_config() {
+    let sb = sandbox();
+    let good = std::fs::read_to_string(&sb.config).unwrap_or_else(|e| panic!("{e}"));
+    // (what to break, replace this, with that, the key the error must name)
+    let variants: &[(&str, &str, &str, &str)] = &[
+        (
+            "typo in a key",
+            "protected = true",
+            "protect = true",
+            "environments.production.protect",
+        ),
+        (
+            "port as a string",
+            "port = 2222",
+            "port = \"2222\"",
+            "environments.staging.ssh.port",
+        ),
+        (
+            "port out of range",
+            "port = 2222",
+            "port = 99999",
+            "environments.staging.ssh.port",
+        ),
+        (
+            "unknown host-key policy",
+            "host_key_policy = \"strict\"",
+            "host_key_policy = \"trust-me\"",
+            "environments.staging.ssh.host_key_policy",
+        ),
+        (
+            "timeout without unit",
+            "connect_timeout = \"10s\"",
+            "connect_timeout = \"10\"",
+            "environments.staging.ssh.connect_timeout",
+        ),
+        (
+            "relative project dir",
+            "project_dir = \"/",
+            "project_dir = \"",
+            "environments.staging.compose.project_dir",
+        ),
+        (
+            "injection in project name",
+            "project_name = \"acme-staging\"",
+            "project_name = \"acme;reboot\"",
+            "environments.staging.compose.project_name",
+        ),
+        (
+            "injection in compose command",
+            "command = \"docker-compose\"",
+            "command = \"docker-compose `reboot`\"",
+            "environments.staging.compose.command",
+        ),
+        (
+            "compose files not a list",
+            "files = [\"docker-compose.yml\"]",
+            "files = \"docker-compose.yml\"",
+            "environments.staging.compose.files",
+        ),
+        (
+            "env file outside the project",
+            "env_file = \".env\"",
+            "env_file = \"../.env\"",
+            "environments.staging.compose.env_file",
+        ),
+        (
+            "missing destination",
+            "destination = \"127.0.0.1\"\n",
+            "",
+            "environments.staging.ssh.destination",
+        ),
+        (
+            "bool as a string",
+            "read_only = false",
+            "read_only = \"no\"",
+            "environments.staging.read_only",
+        ),
+        (
+            "unknown table",
+            "[environments.staging.compose]",
+            "[environments.staging.compse]",
+            "environments.staging.compse",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut failures = Vec::new();
+    for (i, (what, from, to, key)) in variants.iter().enumerate() {
+        assert!(good.contains(from), "generated config has no {from:?}");
+        let path = dir.path().join(format!("broken-{i}.toml"));
+        std::fs::write(&path, good.replacen(from, to, 1)).unwrap_or_else(|e| panic!("{e}"));
+        let out = run(Command::new(env!("CARGO_BIN_EXE_pilothouse"))
+            .arg("check-config")
+            .arg("--config")
+            .arg(&path));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let located = stderr.starts_with(&format!("pilothouse: {}:", path.display()))
+            && stderr.contains(&format!(": key `{key}`: "))
+            && stderr.lines().count() == 1;
+        if out.status.code() != Some(2) || !located {
+            failures.push(format!("{what}: exit {:?}: {stderr}", out.status.code()));
+        }
+    }
+    assert!(variants.len() >= 10);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------
+// ssh
+
+#[test]
+fn ssh_with_strict_host_key_checking_reaches_the_host() {
+    let sb = sandbox();
+    let out = ok_stdout(
+        Command::new("ssh")
+            .args(sb.ssh_args(&sb.known_hosts()))
+            .arg("echo reached $(id -un)"),
+    );
+    assert_eq!(out.trim(), "reached root");
+}
+
+#[test]
+fn ssh_refuses_a_host_whose_key_is_unknown() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let empty = dir.path().join("known_hosts");
+    std::fs::write(&empty, "").unwrap_or_else(|e| panic!("{e}"));
+    let out = run(Command::new("ssh").args(sb.ssh_args(&empty)).arg("true"));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Host key verification failed"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Docker over the forwarded socket
+
+#[test]
+fn docker_socket_forwarded_over_ssh_lists_every_container_healthy() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let sock = dir.path().join("docker.sock");
+    let mut args = sb.ssh_args(&sb.known_hosts());
+    let dest = args.pop().unwrap_or_default();
+    let forward = Command::new("ssh")
+        .args(&args)
+        .args(["-N", "-o", "ExitOnForwardFailure=yes", "-L"])
+        .arg(format!("{}:/var/run/docker.sock", sock.display()))
+        .arg(dest)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("ssh -L: {e}"));
+    let _forward = KillOnDrop(forward);
+    eventually(Duration::from_secs(10), "forwarded socket", || {
+        sock.exists().then_some(()).ok_or("not there yet".into())
+    });
+    let host = format!("unix://{}", sock.display());
+    let listing = ok_stdout(Command::new("docker").args([
+        "-H",
+        &host,
+        "ps",
+        "--format",
+        "{{.Label \"com.docker.compose.project\"}} {{.Label \"com.docker.compose.service\"}} {{.Status}}",
+    ]));
+    let mut missing = Vec::new();
+    for (project, services) in [("acme-staging", STAGING), ("acme-production", PRODUCTION)] {
+        for svc in services {
+            let healthy = listing
+                .lines()
+                .any(|l| l.starts_with(&format!("{project} {svc} ")) && l.ends_with("(healthy)"));
+            if !healthy {
+                missing.push(format!("{project}/{svc}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not listed as healthy: {missing:?}\n{listing}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// PostgreSQL
+
+fn pool_counts(sb: &Sandbox, env: &str, port: &str) -> String {
+    ok_stdout(
+        Command::new("psql")
+            .env("PGPASSWORD", sb.pg_password(env))
+            .args([
+                "-X",
+                "-At",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                port,
+                "-U",
+                "acme",
+                "-d",
+                "acme",
+                "-c",
+            ])
+            .arg(
+                "SELECT application_name, count(*) FROM pg_stat_activity \
+                 WHERE datname = 'acme' AND application_name <> 'psql' \
+                 GROUP BY 1 ORDER BY 1; SHOW max_connections;",
+            ),
+    )
+}
+
+#[test]
+fn pg_stat_activity_shows_each_service_with_its_pool_size() {
+    let sb = sandbox();
+    for (env, port, pools) in [
+        ("staging", "5433", STAGING_POOLS),
+        ("production", "5434", PRODUCTION_POOLS),
+    ] {
+        let out = pool_counts(&sb, env, port);
+        for svc in pools {
+            assert!(
+                out.lines().any(|l| l == format!("{svc}|3")),
+                "{env}: no {svc}|3 in\n{out}"
+            );
+        }
+        assert_eq!(
+            out.lines().last(),
+            Some("25"),
+            "{env}: max_connections\n{out}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Registry and images
+
+#[test]
+fn every_tag_is_in_the_registry_and_pulls() {
+    sandbox();
+    for image in APP_IMAGES {
+        for tag in TAGS {
+            let reference = format!("127.0.0.1:5000/acme/{image}:{tag}");
+            ok_stdout(Command::new("docker").args(["pull", "-q", &reference]));
+        }
+    }
+    // A real pull: drop the local tag, pull it back from the registry.
+    let reference = "127.0.0.1:5000/acme/web:broken";
+    ok_stdout(Command::new("docker").args(["rmi", reference]));
+    let out = ok_stdout(Command::new("docker").args(["pull", reference]));
+    assert!(
+        out.contains("Downloaded newer image") || out.contains("Image is up to date"),
+        "{out}"
+    );
+    // The tags are different builds.
+    let ids: Vec<String> = TAGS
+        .iter()
+        .map(|t| {
+            ok_stdout(Command::new("docker").args([
+                "image",
+                "inspect",
+                "-f",
+                "{{.Id}}",
+                &format!("127.0.0.1:5000/acme/web:{t}"),
+            ]))
+        })
+        .collect();
+    assert!(
+        ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2],
+        "{ids:?}"
+    );
+}
+
+/// Runs a throwaway demo container (no database) on its own loopback port.
+fn demo_container(name: &str, tag: &str, port: u16) -> KillOnDrop {
+    demo_container_with(name, tag, port, &[])
+}
+
+fn demo_container_with(name: &str, tag: &str, port: u16, env: &[String]) -> KillOnDrop {
+    let _ = run(Command::new("docker").args(["rm", "-f", name]));
+    let mut cmd = Command::new("docker");
+    cmd.args(["run", "-d", "--name", name, "--network", "host"])
+        .args([
+            "-e",
+            &format!("PORT={port}"),
+            "-e",
+            &format!("SERVICE_NAME={name}"),
+        ]);
+    for e in env {
+        cmd.args(["-e", e]);
+    }
+    ok_stdout(cmd.arg(format!("127.0.0.1:5000/acme/web:{tag}")));
+    // The child is a `docker rm -f` waiting to happen.
+    let cleanup = Command::new("sh")
+        .arg("-c")
+        .arg("trap 'docker rm -f \"$0\" >/dev/null 2>&1; exit 0' TERM; while :; do sleep 1; done")
+        .arg(name)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    KillOnDrop(cleanup)
+}
+
+fn http_get(port: u16, path: &str) -> Result<(u16, String), String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(2)))
+        .map_err(|e| e.to_string())?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).map_err(|e| e.to_string())?;
+    let code = body
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or(format!("no status in {body:?}"))?;
+    Ok((code, body))
+}
+
+#[test]
+fn demo_service_reports_its_build_and_the_broken_tag_is_never_healthy() {
+    sandbox();
+    let _v2 = demo_container("pilothouse-test-v2", "v2", 18990);
+    let _broken = demo_container("pilothouse-test-broken", "broken", 18991);
+    eventually(Duration::from_secs(10), "v2 /health", || {
+        let (code, body) = http_get(18990, "/health")?;
+        (code == 200
+            && body.contains("\"status\":\"ok\"")
+            && body.contains("\"version\":\"v2\"")
+            && body.contains("\"build\":{\"number\":\"102\",\"commit\":\"5d6e7f8\""))
+        .then_some(())
+        .ok_or(body)
+    });
+    eventually(Duration::from_secs(10), "broken /health", || {
+        let (code, body) = http_get(18991, "/health/ready")?;
+        (code == 503 && body.contains("\"version\":\"broken\""))
+            .then_some(())
+            .ok_or(body)
+    });
+}
+
+#[test]
+fn demo_service_misbehaves_on_request() {
+    sandbox();
+    let name = "pilothouse-test-misbehave";
+    let _c = demo_container(name, "v1", 18992);
+    eventually(Duration::from_secs(10), "healthy first", || {
+        let (code, body) = http_get(18992, "/health")?;
+        (code == 200).then_some(()).ok_or(body)
+    });
+    let exec = |cmd: &str| ok_stdout(Command::new("docker").args(["exec", name, "sh", "-c", cmd]));
+    exec("touch /tmp/control/unhealthy");
+    eventually(Duration::from_secs(5), "unhealthy on request", || {
+        let (code, body) = http_get(18992, "/health")?;
+        (code == 503).then_some(()).ok_or(body)
+    });
+    exec("rm /tmp/control/unhealthy; touch /tmp/control/escapes");
+    eventually(
+        Duration::from_secs(5),
+        "escape sequences in the logs",
+        || {
+            let out = run(Command::new("docker").args(["logs", name]));
+            let raw = out.stdout;
+            // The service writes raw invalid UTF-8; Docker's json-file driver hands it back
+            // as U+FFFD, so either may arrive.
+            let invalid = raw.windows(2).any(|w| w == b"\xff\xfe")
+                || raw.windows(6).any(|w| w == "\u{fffd}\u{fffd}".as_bytes());
+            let osc = raw.windows(4).any(|w| w == b"\x1b]0;");
+            let c1 = raw.windows(2).any(|w| w == b"\xc2\x9b");
+            (osc && c1 && invalid)
+                .then_some(())
+                .ok_or("no OSC / C1 / invalid UTF-8 yet".into())
+        },
+    );
+    exec("rm /tmp/control/escapes; touch /tmp/control/crash");
+    eventually(Duration::from_secs(5), "crash on request", || {
+        let state = ok_stdout(Command::new("docker").args([
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            name,
+        ]));
+        (state.trim() == "exited 1").then_some(()).ok_or(state)
+    });
+}
+
+#[test]
+fn demo_service_leaks_connections_on_request() {
+    let sb = sandbox();
+    let name = "pilothouse-test-leak";
+    let url = format!(
+        "postgresql://acme:{}@127.0.0.1:5433/acme",
+        sb.pg_password("staging")
+    );
+    let _c = demo_container_with(
+        name,
+        "v1",
+        18994,
+        &[format!("DATABASE_URL={url}"), "DATABASE_POOL_SIZE=1".into()],
+    );
+    let count = |extra: &str| {
+        ok_stdout(
+            Command::new("psql")
+                .env("PGPASSWORD", sb.pg_password("staging"))
+                .args(["-X", "-At", "-h", "127.0.0.1", "-p", "5433", "-U", "acme", "-d", "acme", "-c"])
+                .arg(format!(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}' {extra}"
+                )),
+        )
+        .trim()
+        .to_string()
+    };
+    eventually(Duration::from_secs(10), "pool of 1", || {
+        let n = count("");
+        (n == "1").then_some(()).ok_or(n)
+    });
+    ok_stdout(Command::new("docker").args([
+        "exec",
+        name,
+        "sh",
+        "-c",
+        "echo 2 > /tmp/control/leak",
+    ]));
+    eventually(
+        Duration::from_secs(10),
+        "2 leaked, one idle in transaction",
+        || {
+            let (all, idle_tx) = (count(""), count("AND state = 'idle in transaction'"));
+            (all == "3" && idle_tx == "1")
+                .then_some(())
+                .ok_or(format!("{all} connections, {idle_tx} idle in transaction"))
+        },
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The console itself, in a real terminal (tmux)
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(name: &str, command: &str) -> Tmux {
+        let session = format!("pilothouse-{name}-{}", std::process::id());
+        ok_stdout(Command::new("tmux").args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &format!("{command}; echo EXIT=$?; sleep 600"),
+        ]));
+        Tmux { session }
+    }
+
+    fn screen(&self) -> String {
+        ok_stdout(Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]))
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let mut last = String::new();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(15) {
+            last = self.screen();
+            if last.contains(text) {
+                return last;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("{text:?} never appeared on screen:\n{last}");
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        ok_stdout(
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.session])
+                .args(keys),
+        );
+    }
+
+    fn format(&self, f: &str) -> String {
+        ok_stdout(Command::new("tmux").args(["display-message", "-p", "-t", &self.session, f]))
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .output();
+    }
+}
+
+fn console_command(sb: &Sandbox, extra_env: &str) -> String {
+    format!(
+        "env TERM=xterm-256color {extra_env} {} --config {}",
+        env!("CARGO_BIN_EXE_pilothouse"),
+        sb.config.display()
+    )
+}
+
+#[test]
+fn console_opens_on_the_sandbox_switches_envs_and_q_restores_the_terminal() {
+    let sb = sandbox();
+    let t = Tmux::start("open", &console_command(&sb, ""));
+    let screen = t.wait_for("not connected");
+    assert!(
+        screen.contains("staging") && screen.contains("production"),
+        "{screen}"
+    );
+    assert!(screen.contains("root@127.0.0.1:2222"), "{screen}");
+    assert!(!screen.contains("PROTECTED"), "{screen}");
+    assert_eq!(t.format("#{alternate_on}"), "1");
+    t.keys(&["Tab"]);
+    t.wait_for("PRODUCTION · PROTECTED ENVIRONMENT");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left on");
+    assert_eq!(t.format("#{cursor_flag}"), "1", "cursor left hidden");
+}
+
+#[test]
+fn a_panic_restores_the_terminal_and_reports() {
+    let sb = sandbox();
+    let t = Tmux::start(
+        "panic",
+        &console_command(
+            &sb,
+            "PILOTHOUSE_TEST_PANIC_AFTER_FIRST_FRAME=1 RUST_BACKTRACE=0",
+        ),
+    );
+    let screen = t.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=101"), "{screen}");
+    assert!(
+        screen.contains("test panic after the first frame"),
+        "{screen}"
+    );
+    assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left on");
+    assert_eq!(t.format("#{cursor_flag}"), "1", "cursor left hidden");
+}
