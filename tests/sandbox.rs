@@ -99,17 +99,29 @@ impl Sandbox {
     }
 }
 
+/// A command as it may be printed: program and arguments, never its environment (which
+/// carries passwords). No test passes a secret as an argument.
+fn shown(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
 fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null())
         .output()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
+        .unwrap_or_else(|e| panic!("{}: {e}", shown(cmd)))
 }
 
 fn ok_stdout(cmd: &mut Command) -> String {
     let out = run(cmd);
     assert!(
         out.status.success(),
-        "{cmd:?} failed: {}",
+        "{} failed: {}",
+        shown(cmd),
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -426,11 +438,13 @@ fn every_tag_is_in_the_registry_and_pulls() {
 }
 
 /// Runs a throwaway demo container (no database) on its own loopback port.
-fn demo_container(name: &str, tag: &str, port: u16) -> KillOnDrop {
+fn demo_container(name: &str, tag: &str, port: u16) -> Container {
     demo_container_with(name, tag, port, &[])
 }
 
-fn demo_container_with(name: &str, tag: &str, port: u16, env: &[String]) -> KillOnDrop {
+/// `env` is passed through the docker CLI's environment (`-e NAME`), never as an
+/// argument, so a password in it cannot show up in a failure message.
+fn demo_container_with(name: &str, tag: &str, port: u16, env: &[(&str, String)]) -> Container {
     let _ = run(Command::new("docker").args(["rm", "-f", name]));
     let mut cmd = Command::new("docker");
     cmd.args(["run", "-d", "--name", name, "--network", "host"])
@@ -440,18 +454,19 @@ fn demo_container_with(name: &str, tag: &str, port: u16, env: &[String]) -> Kill
             "-e",
             &format!("SERVICE_NAME={name}"),
         ]);
-    for e in env {
-        cmd.args(["-e", e]);
+    for (k, v) in env {
+        cmd.args(["-e", k]).env(k, v);
     }
     ok_stdout(cmd.arg(format!("127.0.0.1:5000/acme/web:{tag}")));
-    // The child is a `docker rm -f` waiting to happen.
-    let cleanup = Command::new("sh")
-        .arg("-c")
-        .arg("trap 'docker rm -f \"$0\" >/dev/null 2>&1; exit 0' TERM; while :; do sleep 1; done")
-        .arg(name)
-        .spawn()
-        .unwrap_or_else(|e| panic!("{e}"));
-    KillOnDrop(cleanup)
+    Container(name.to_string())
+}
+
+/// A throwaway container, removed when dropped.
+struct Container(String);
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
 }
 
 fn http_get(port: u16, path: &str) -> Result<(u16, String), String> {
@@ -543,23 +558,25 @@ fn demo_service_misbehaves_on_request() {
 
 #[test]
 fn demo_service_leaks_connections_on_request() {
+    // On production's cluster: staging's 22 usable slots are nearly all spoken for by its
+    // pools, pgAdmin and the other tests, as they would be on a real staging database.
     let sb = sandbox();
     let name = "pilothouse-test-leak";
     let url = format!(
-        "postgresql://acme:{}@127.0.0.1:5433/acme",
-        sb.pg_password("staging")
+        "postgresql://acme:{}@127.0.0.1:5434/acme",
+        sb.pg_password("production")
     );
     let _c = demo_container_with(
         name,
         "v1",
         18994,
-        &[format!("DATABASE_URL={url}"), "DATABASE_POOL_SIZE=1".into()],
+        &[("DATABASE_URL", url), ("DATABASE_POOL_SIZE", "1".into())],
     );
     let count = |extra: &str| {
         ok_stdout(
             Command::new("psql")
-                .env("PGPASSWORD", sb.pg_password("staging"))
-                .args(["-X", "-At", "-h", "127.0.0.1", "-p", "5433", "-U", "acme", "-d", "acme", "-c"])
+                .env("PGPASSWORD", sb.pg_password("production"))
+                .args(["-X", "-At", "-h", "127.0.0.1", "-p", "5434", "-U", "acme", "-d", "acme", "-c"])
                 .arg(format!(
                     "SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}' {extra}"
                 )),
@@ -586,6 +603,65 @@ fn demo_service_leaks_connections_on_request() {
             (all == "3" && idle_tx == "1")
                 .then_some(())
                 .ok_or(format!("{all} connections, {idle_tx} idle in transaction"))
+        },
+    );
+}
+
+#[test]
+fn pgadmin_stand_in_holds_connections_only_while_it_runs() {
+    let sb = sandbox();
+    let dir = sb.state.join("opt/staging");
+    let compose = |args: &[&str]| {
+        ok_stdout(
+            Command::new("docker-compose")
+                .current_dir(&dir)
+                .args([
+                    "-f",
+                    "docker-compose.yml",
+                    "-f",
+                    "docker-compose.pgadmin.yml",
+                ])
+                .args(args),
+        )
+    };
+    let pgadmin_connections = || {
+        ok_stdout(
+            Command::new("psql")
+                .env("PGPASSWORD", sb.pg_password("staging"))
+                .args([
+                    "-X",
+                    "-At",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    "5433",
+                    "-U",
+                    "acme",
+                    "-d",
+                    "acme",
+                    "-c",
+                ])
+                .arg("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgadmin'"),
+        )
+        .trim()
+        .to_string()
+    };
+    compose(&["up", "-d", "pgadmin"]);
+    eventually(
+        Duration::from_secs(20),
+        "pgadmin holds 4 connections",
+        || {
+            let n = pgadmin_connections();
+            (n == "4").then_some(()).ok_or(n)
+        },
+    );
+    compose(&["rm", "-s", "-f", "pgadmin"]);
+    eventually(
+        Duration::from_secs(20),
+        "pgadmin's connections are gone",
+        || {
+            let n = pgadmin_connections();
+            (n == "0").then_some(()).ok_or(n)
         },
     );
 }
