@@ -45,10 +45,21 @@ need_root() {
   [ "$(id -u)" = 0 ] || die "the sandbox runs dockerd, sshd and PostgreSQL and must run as root"
 }
 
-# pid_alive NAME: the daemon whose pid file is $RUN/NAME.pid is running.
+# pid_alive NAME: the daemon whose pid file is $RUN/NAME.pid is running (and that pid is
+# still that daemon, not a reused pid after the machine killed everything).
 pid_alive() {
-  local f=$RUN/$1.pid
-  [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+  local f=$RUN/$1.pid pid exe
+  [ -s "$f" ] || return 1
+  pid=$(cat "$f")
+  kill -0 "$pid" 2>/dev/null || return 1
+  case $1 in
+    dockerd) exe=dockerd ;;
+    registry) exe=docker-registry ;;
+    sshd) exe=sshd ;;
+    postgres-*) exe=postgres ;;
+    *) return 0 ;;
+  esac
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$exe"
 }
 
 # wait_for SECONDS LOG DESCRIPTION COMMAND...: retry COMMAND until it succeeds.
