@@ -1,12 +1,18 @@
-//! The event loop: terminal input and (later) backend events in, `update()`, draw when
-//! something changed.
+//! The event loop: terminal input, backend events and a one-second tick in; update();
+//! draw when something changed. Never waits on the network: all I/O is in the
+//! environment actors.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use color_eyre::Result;
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
+use tokio::sync::mpsc;
 
-use crate::action::Msg;
+use crate::action::{Effect, Msg};
+use crate::backend::{self, EnvCommand, EnvHandle};
+use crate::config::Config;
 use crate::keymap::Keymap;
 use crate::state::State;
 use crate::theme::Theme;
@@ -17,38 +23,105 @@ use crate::update::update;
 /// check that the panic hook restores the terminal.
 pub const PANIC_AFTER_FIRST_FRAME_ENV: &str = "PILOTHOUSE_TEST_PANIC_AFTER_FIRST_FRAME";
 
+/// Wall-clock Unix seconds.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Starts one actor per environment.
+pub fn spawn_backends(
+    config: &Config,
+    events: &mpsc::Sender<(usize, backend::BackendEvent)>,
+) -> Vec<EnvHandle> {
+    config
+        .environments
+        .values()
+        .enumerate()
+        .map(|(i, env)| {
+            let project = env
+                .compose
+                .effective_project_name()
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            backend::spawn(i, env.clone(), project, events.clone())
+        })
+        .collect()
+}
+
 /// Runs the console until the operator quits.
 pub async fn run(
     terminal: &mut DefaultTerminal,
     mut state: State,
+    config: &Config,
     theme: &Theme,
     keymap: &Keymap,
 ) -> Result<()> {
-    let mut events = EventStream::new();
+    let (tx, mut backend_events) = mpsc::channel(256);
+    let handles = spawn_backends(config, &tx);
+    drop(tx);
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let panic_after_first_frame = std::env::var_os(PANIC_AFTER_FIRST_FRAME_ENV).is_some();
+    state.now = unix_now();
     let mut dirty = true;
-    loop {
+    let result = loop {
         if dirty {
-            terminal.draw(|f| ui::draw(f, &state, theme, keymap))?;
+            if let Err(e) = terminal.draw(|f| ui::draw(f, &state, theme, keymap)) {
+                break Err(e.into());
+            }
             dirty = false;
             if panic_after_first_frame {
                 panic!("test panic after the first frame ({PANIC_AFTER_FIRST_FRAME_ENV})");
             }
         }
         if state.quit {
-            return Ok(());
+            break Ok(());
         }
-        let msg = match events.next().await {
-            Some(Ok(Event::Key(key))) => keymap.resolve(state.mode(), &key).map(Msg::Action),
-            Some(Ok(Event::Resize(..))) => Some(Msg::Resize),
-            Some(Ok(_)) => None,
-            Some(Err(e)) => return Err(e.into()),
-            None => return Ok(()),
+        let msg = tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(key))) => keymap.resolve(state.mode(), &key).map(Msg::Action),
+                Some(Ok(Event::Resize(..))) => Some(Msg::Resize),
+                Some(Ok(_)) => None,
+                Some(Err(e)) => break Err(e.into()),
+                None => break Ok(()),
+            },
+            Some((env, event)) = backend_events.recv() => Some(Msg::Backend { env, event, now: unix_now() }),
+            _ = tick.tick() => Some(Msg::Tick { now: unix_now() }),
         };
         if let Some(msg) = msg {
             let before = state.clone();
-            let _effects = update(&mut state, msg.clone());
-            dirty = state != before || msg == Msg::Resize;
+            let resize = msg == Msg::Resize;
+            for effect in update(&mut state, msg) {
+                perform(effect, &handles);
+            }
+            dirty = resize || state != before;
+        }
+    };
+    shutdown(handles).await;
+    result
+}
+
+fn perform(effect: Effect, handles: &[EnvHandle]) {
+    match effect {
+        Effect::Reconnect { env } => {
+            if let Some(h) = handles.get(env) {
+                // A full queue means a reconnect is already pending.
+                let _ = h.commands.try_send(EnvCommand::ReconnectNow);
+            }
         }
     }
+}
+
+/// Asks every actor to close its connection (removing the forwarded sockets), waiting at
+/// most two seconds in all.
+pub async fn shutdown(handles: Vec<EnvHandle>) {
+    for h in &handles {
+        let _ = h.commands.try_send(EnvCommand::Shutdown);
+    }
+    let all = futures::future::join_all(handles.into_iter().map(|h| h.task));
+    let _ = tokio::time::timeout(Duration::from_secs(2), all).await;
 }

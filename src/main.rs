@@ -83,7 +83,7 @@ fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
         );
         return ExitCode::from(EXIT_CONFIG);
     }
-    match run_tui(state, &theme, &keymap) {
+    match run_tui(state, &loaded.config, &theme, &keymap) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pilothouse: {e:?}");
@@ -92,7 +92,12 @@ fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
     }
 }
 
-fn run_tui(state: State, theme: &Theme, keymap: &Keymap) -> color_eyre::Result<()> {
+fn run_tui(
+    state: State,
+    config: &pilothouse::config::Config,
+    theme: &Theme,
+    keymap: &Keymap,
+) -> color_eyre::Result<()> {
     color_eyre::install()?;
     // The console's own diagnostics go to tui-logger, never over the screen.
     tui_logger::init_logger(log::LevelFilter::Info).map_err(|e| eyre!("logger: {e}"))?;
@@ -104,7 +109,13 @@ fn run_tui(state: State, theme: &Theme, keymap: &Keymap) -> color_eyre::Result<(
     // ratatui::init installs a panic hook that restores the terminal before the
     // color-eyre report is printed.
     let mut terminal = ratatui::init();
-    let result = runtime.block_on(pilothouse::app::run(&mut terminal, state, theme, keymap));
+    let result = runtime.block_on(pilothouse::app::run(
+        &mut terminal,
+        state,
+        config,
+        theme,
+        keymap,
+    ));
     ratatui::restore();
     result
 }

@@ -1,24 +1,19 @@
-//! update() flows: messages in, State out. No terminal, no runtime.
+//! update() flows: messages in, State and Effects out. No terminal, no runtime.
 
-use std::path::Path;
+mod common;
 
-use pilothouse::action::{Action, Msg};
-use pilothouse::config;
-use pilothouse::state::State;
+use std::time::Duration;
+
+use common::*;
+use pilothouse::action::{Action, Effect, Msg};
+use pilothouse::backend::BackendEvent;
+use pilothouse::backend::model::{Health, RunState};
+use pilothouse::state::{Alert, LinkStatus};
 use pilothouse::update::update;
-
-fn state() -> State {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/pilothouse.example.toml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
-    State::from_config(
-        &config::parse(&text, &path).unwrap_or_else(|e| panic!("{e}")),
-        false,
-    )
-}
 
 #[test]
 fn env_switching_wraps_both_ways() {
-    let mut s = state();
+    let mut s = example_state();
     assert_eq!(s.current().map(|e| e.name.as_str()), Some("staging"));
     update(&mut s, Msg::Action(Action::NextEnv));
     assert_eq!(s.current().map(|e| e.name.as_str()), Some("production"));
@@ -30,7 +25,7 @@ fn env_switching_wraps_both_ways() {
 
 #[test]
 fn quit_sets_quit_and_nothing_else() {
-    let mut s = state();
+    let mut s = example_state();
     let before = s.clone();
     let effects = update(&mut s, Msg::Action(Action::Quit));
     assert!(s.quit);
@@ -40,10 +35,158 @@ fn quit_sets_quit_and_nothing_else() {
 }
 
 #[test]
-fn select_env_by_name() {
-    let mut s = state();
-    assert!(s.select_env("production"));
-    assert!(s.current().is_some_and(|e| e.protected));
-    assert!(!s.select_env("nope"));
-    assert_eq!(s.current().map(|e| e.name.as_str()), Some("production"));
+fn snapshot_is_sorted_by_service_and_counted() {
+    let s = staging_live();
+    let e = &s.envs[0];
+    let services: Vec<&str> = e.containers.iter().map(|c| c.service.as_str()).collect();
+    assert_eq!(
+        services,
+        ["gateway", "order-service", "redis", "slicer", "web"]
+    );
+    let n = e.counts();
+    assert_eq!(
+        (n.total, n.running, n.unhealthy, n.restarting),
+        (5, 3, 1, 1)
+    );
+    assert!(e.is_live());
+    assert_eq!(e.alert(), Alert::Bad);
+}
+
+#[test]
+fn events_update_insert_and_remove_rows() {
+    let mut s = staging_live();
+    send(
+        &mut s,
+        0,
+        BackendEvent::Container(container("slicer", RunState::Running, Health::Starting)),
+    );
+    let slicer = s.envs[0].containers.iter().find(|c| c.service == "slicer");
+    assert_eq!(slicer.map(|c| c.run_state.clone()), Some(RunState::Running));
+    send(
+        &mut s,
+        0,
+        BackendEvent::Container(container("dozzle", RunState::Created, Health::None)),
+    );
+    assert_eq!(s.envs[0].containers.len(), 6);
+    send(
+        &mut s,
+        0,
+        BackendEvent::Removed {
+            id: "id-dozzle".into(),
+        },
+    );
+    assert_eq!(s.envs[0].containers.len(), 5);
+    assert!(!s.envs[0].containers.iter().any(|c| c.service == "dozzle"));
+}
+
+#[test]
+fn selection_follows_the_container_when_rows_move() {
+    let mut s = staging_live();
+    update(&mut s, Msg::Action(Action::Down)); // order-service
+    update(&mut s, Msg::Action(Action::Down)); // redis
+    assert_eq!(
+        s.envs[0].selected_container().map(|c| c.service.as_str()),
+        Some("redis")
+    );
+    send(
+        &mut s,
+        0,
+        BackendEvent::Container(container("alpha", RunState::Running, Health::None)),
+    );
+    assert_eq!(
+        s.envs[0].selected_container().map(|c| c.service.as_str()),
+        Some("redis")
+    );
+    send(
+        &mut s,
+        0,
+        BackendEvent::Removed {
+            id: "id-redis".into(),
+        },
+    );
+    assert!(s.envs[0].selected_row < s.envs[0].containers.len());
+    for _ in 0..20 {
+        update(&mut s, Msg::Action(Action::Down));
+    }
+    assert_eq!(s.envs[0].selected_row, s.envs[0].containers.len() - 1);
+}
+
+#[test]
+fn a_lost_connection_makes_everything_stale_and_keeps_the_first_loss_time() {
+    let mut s = staging_lost();
+    let e = &s.envs[0];
+    assert!(!e.is_live());
+    assert_eq!(e.link.status, LinkStatus::Disconnected);
+    assert_eq!(e.link.down_since, Some(NOW));
+    assert_eq!(e.link.retry_at, Some(NOW + 4));
+    assert_eq!(e.latency, None);
+    assert_eq!(e.alert(), Alert::Bad);
+    // A failed retry later still reports the first loss.
+    update(
+        &mut s,
+        Msg::Backend {
+            env: 0,
+            event: BackendEvent::Connecting { attempt: 2 },
+            now: NOW + 5,
+        },
+    );
+    update(
+        &mut s,
+        Msg::Backend {
+            env: 0,
+            event: BackendEvent::Disconnected {
+                error: "connection refused".into(),
+                retry_in: Duration::from_secs(8),
+            },
+            now: NOW + 6,
+        },
+    );
+    let e = &s.envs[0];
+    assert_eq!(e.link.down_since, Some(NOW));
+    assert_eq!(e.link.last_error.as_deref(), Some("connection refused"));
+}
+
+#[test]
+fn reconnect_lists_afresh_and_never_keeps_old_rows() {
+    let mut s = staging_lost();
+    send(
+        &mut s,
+        0,
+        BackendEvent::Connected {
+            docker_version: "20.10".into(),
+        },
+    );
+    send(
+        &mut s,
+        0,
+        BackendEvent::Snapshot(vec![container("web", RunState::Running, Health::Healthy)]),
+    );
+    let e = &s.envs[0];
+    assert!(e.is_live());
+    assert_eq!(e.link.down_since, None);
+    assert_eq!(e.containers.len(), 1);
+    assert_eq!(e.alert(), Alert::Ok);
+}
+
+#[test]
+fn reconnect_key_asks_for_the_selected_environment() {
+    let mut s = staging_lost();
+    update(&mut s, Msg::Action(Action::NextEnv));
+    let effects = update(&mut s, Msg::Action(Action::Reconnect));
+    assert_eq!(effects, vec![Effect::Reconnect { env: 1 }]);
+}
+
+#[test]
+fn events_for_an_unknown_environment_are_ignored() {
+    let mut s = staging_live();
+    let before = s.clone();
+    update(
+        &mut s,
+        Msg::Backend {
+            env: 9,
+            event: BackendEvent::Removed { id: "x".into() },
+            now: NOW,
+        },
+    );
+    assert_eq!(s.envs, before.envs);
 }

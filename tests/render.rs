@@ -1,10 +1,13 @@
-//! The screen, drawn from a fixture State into a TestBackend. Snapshots are reviewed like
-//! code; the cells that carry meaning (the protected banner) are asserted explicitly.
+//! The screen, drawn from fixture States into a TestBackend. Snapshots are reviewed like
+//! code; the cells that carry meaning (the protected banner, unhealthy, stale, tab
+//! alerts) are asserted explicitly.
+
+mod common;
 
 use std::path::Path;
 
+use common::*;
 use pilothouse::action::{Action, Msg};
-use pilothouse::config;
 use pilothouse::keymap::Keymap;
 use pilothouse::state::State;
 use pilothouse::theme::Theme;
@@ -12,14 +15,8 @@ use pilothouse::ui;
 use pilothouse::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::style::Color;
-
-fn example_state() -> State {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/pilothouse.example.toml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
-    let config = config::parse(&text, &path).unwrap_or_else(|e| panic!("{e}"));
-    State::from_config(&config, false)
-}
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
 
 fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
     let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
@@ -39,13 +36,117 @@ fn row_text(t: &Terminal<TestBackend>, y: u16) -> String {
         .collect()
 }
 
+/// The cells of the first occurrence of `text` on screen.
+fn find(buf: &Buffer, text: &str) -> Option<(u16, u16)> {
+    (0..buf.area.height).find_map(|y| {
+        let line: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        line.find(text)
+            .map(|i| (line[..i].chars().count() as u16, y))
+    })
+}
+
+/// The colour of `cell` in the table row whose first column is `service`.
+fn fg_in_row(buf: &Buffer, service: &str, cell: &str) -> Color {
+    let y = (0..buf.area.height)
+        .find(|&y| {
+            let line: String = (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect();
+            line.starts_with(&format!("│{service} "))
+        })
+        .unwrap_or_else(|| panic!("no row for {service}"));
+    let line: String = (0..buf.area.width)
+        .map(|x| buf[(x, y)].symbol().to_string())
+        .collect();
+    let i = line
+        .find(cell)
+        .unwrap_or_else(|| panic!("no {cell:?} in row {line:?}"));
+    buf[(line[..i].chars().count() as u16, y)].fg
+}
+
+fn fg_at(buf: &Buffer, text: &str) -> Color {
+    let (x, y) = find(buf, text).unwrap_or_else(|| panic!("{text:?} not on screen"));
+    buf[(x, y)].fg
+}
+
+fn screen_has(t: &Terminal<TestBackend>, text: &str) -> bool {
+    let h = t.backend().buffer().area.height;
+    (0..h).any(|y| row_text(t, y).contains(text))
+}
+
 #[test]
-fn staging_shows_configuration_and_says_it_is_not_connected() {
+fn before_connecting_nothing_is_claimed() {
     let t = render(&example_state(), 80, 24);
     insta::assert_snapshot!(t.backend());
     let screen: String = (0..24).map(|y| row_text(&t, y)).collect();
     assert!(screen.contains("not connected"));
-    assert!(!screen.contains("PROTECTED"), "staging is not protected");
+    assert!(!screen.contains("healthy"));
+}
+
+#[test]
+fn live_table_colours_what_needs_attention() {
+    let t = render(&staging_live(), 100, 16);
+    insta::assert_snapshot!(t.backend());
+    let buf = t.backend().buffer();
+    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        fg_in_row(buf, "order-service", "unhealthy (3)"),
+        theme.colors.error.0
+    );
+    assert_eq!(
+        fg_in_row(buf, "slicer", "exited (137)"),
+        theme.colors.error.0
+    );
+    assert_eq!(
+        fg_in_row(buf, "redis", "restarting"),
+        theme.colors.warning.0
+    );
+    assert_eq!(fg_in_row(buf, "gateway", "healthy"), theme.colors.ok.0);
+    assert_eq!(fg_in_row(buf, "gateway", "running"), theme.colors.ok.0);
+    for image in [
+        "gateway:v2",
+        "order-service:v2",
+        "redis:v2",
+        "slicer:v2",
+        "web:v2",
+    ] {
+        assert!(screen_has(&t, image), "the image tag of {image} is cut off");
+    }
+    assert!(row_text(&t, 1).contains("connected 23 ms · 3/5 running · 1 unhealthy · 1 restarting"));
+    // The tab says something is wrong, in colour and in a symbol.
+    assert_eq!(fg_at(buf, "staging !"), theme.colors.tab_active.0);
+    assert!(row_text(&t, 0).contains("staging !"));
+}
+
+#[test]
+fn a_lost_connection_is_shown_stale_never_healthy() {
+    let t = render(&staging_lost(), 100, 16);
+    insta::assert_snapshot!(t.backend());
+    let buf = t.backend().buffer();
+    let screen: String = (0..16).map(|y| row_text(&t, y)).collect();
+    assert!(
+        screen.contains("DISCONNECTED since 02:00:00Z (0s ago); retry in 4s"),
+        "{screen}"
+    );
+    assert!(
+        row_text(&t, 2).contains(" docker events stream ended"),
+        "the reason has its own line"
+    );
+    assert!(screen.contains("STALE: not connected"));
+    assert!(
+        !screen.contains("healthy"),
+        "a stale row claims a health:\n{screen}"
+    );
+    let (x, y) = find(buf, "unknown").unwrap_or_else(|| panic!("no unknown health"));
+    assert!(buf[(x, y)].modifier.contains(Modifier::DIM));
+    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fg_at(buf, "DISCONNECTED"), theme.colors.error.0);
+    assert!(
+        !screen.contains("unhealthy"),
+        "counts of a stale view are not shown"
+    );
 }
 
 #[test]
@@ -98,8 +199,9 @@ fn status_bar_hints_come_from_the_keymap() {
 
 #[test]
 fn tiny_terminals_do_not_panic() {
-    let state = example_state();
-    for (w, h) in [(1, 1), (10, 3), (40, 10), (80, 2), (300, 100)] {
-        render(&state, w, h);
+    for state in [example_state(), staging_live(), staging_lost()] {
+        for (w, h) in [(1, 1), (10, 3), (40, 10), (80, 2), (300, 100)] {
+            render(&state, w, h);
+        }
     }
 }

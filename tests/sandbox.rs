@@ -682,9 +682,9 @@ impl Tmux {
             "-s",
             &session,
             "-x",
-            "100",
+            "160",
             "-y",
-            "30",
+            "40",
             &format!("{command}; echo EXIT=$?; sleep 600"),
         ]));
         Tmux { session }
@@ -695,16 +695,21 @@ impl Tmux {
     }
 
     fn wait_for(&self, text: &str) -> String {
+        self.wait_until(Duration::from_secs(15), text, |s| s.contains(text))
+    }
+
+    /// Polls the screen every 50 ms until `check` holds; panics with the last screen.
+    fn wait_until(&self, limit: Duration, what: &str, check: impl Fn(&str) -> bool) -> String {
         let mut last = String::new();
         let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(15) {
+        while start.elapsed() < limit {
             last = self.screen();
-            if last.contains(text) {
+            if check(&last) {
                 return last;
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("{text:?} never appeared on screen:\n{last}");
+        panic!("{what}: not on screen within {limit:?}:\n{last}");
     }
 
     fn keys(&self, keys: &[&str]) {
@@ -742,7 +747,7 @@ fn console_command(sb: &Sandbox, extra_env: &str) -> String {
 fn console_opens_on_the_sandbox_switches_envs_and_q_restores_the_terminal() {
     let sb = sandbox();
     let t = Tmux::start("open", &console_command(&sb, ""));
-    let screen = t.wait_for("not connected");
+    let screen = t.wait_for("connected");
     assert!(
         screen.contains("staging") && screen.contains("production"),
         "{screen}"
@@ -776,4 +781,279 @@ fn a_panic_restores_the_terminal_and_reports() {
     );
     assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left on");
     assert_eq!(t.format("#{cursor_flag}"), "1", "cursor left hidden");
+}
+
+// ---------------------------------------------------------------------------------------
+// Live status over SSH
+
+/// The table row of `service`, if it is on screen.
+fn row_of<'a>(screen: &'a str, service: &str) -> Option<&'a str> {
+    screen
+        .lines()
+        .find(|l| l.starts_with(&format!("│{service} ")))
+}
+
+/// A config like the generated one, with `edit` applied to its text.
+fn edited_config(sb: &Sandbox, dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
+    let text = std::fs::read_to_string(&sb.config).unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join("pilothouse.toml");
+    std::fs::write(&path, edit(text)).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+fn console_with(config: &Path, tmpdir: &Path) -> String {
+    format!(
+        "env TERM=xterm-256color TMPDIR={} {} --config {}",
+        tmpdir.display(),
+        env!("CARGO_BIN_EXE_pilothouse"),
+        config.display()
+    )
+}
+
+#[test]
+fn every_staging_container_appears_with_its_health_within_10s() {
+    let sb = sandbox();
+    let start = Instant::now();
+    let t = Tmux::start("table", &console_command(&sb, ""));
+    t.wait_until(
+        Duration::from_secs(10),
+        "every staging service healthy",
+        |screen| {
+            STAGING.iter().all(|svc| {
+                row_of(screen, svc)
+                    .is_some_and(|r| r.contains(" running ") && r.contains(" healthy "))
+            })
+        },
+    );
+    let screen = t.screen();
+    assert!(screen.contains("connected"), "{screen}");
+    assert!(screen.contains("Docker 20.10"), "{screen}");
+    eprintln!("first complete table after {:?}", start.elapsed());
+}
+
+#[test]
+fn a_container_going_unhealthy_and_stopping_shows_within_2s() {
+    let sb = sandbox();
+    // A throwaway container in the staging project, so the real services stay healthy
+    // for the tests running alongside.
+    let name = "pilothouse-test-probe";
+    let _ = run(Command::new("docker").args(["rm", "-f", name]));
+    ok_stdout(Command::new("docker").args([
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "host",
+        "--label",
+        "com.docker.compose.project=acme-staging",
+        "--label",
+        "com.docker.compose.service=zz-probe",
+        "-e",
+        "PORT=18996",
+        "-e",
+        "SERVICE_NAME=zz-probe",
+        "--health-cmd",
+        "wget -q -O /dev/null http://127.0.0.1:18996/health",
+        "--health-interval",
+        "1s",
+        "--health-retries",
+        "1",
+        "127.0.0.1:5000/acme/web:v1",
+    ]));
+    let _probe = Container(name.to_string());
+    let t = Tmux::start("probe", &console_command(&sb, ""));
+    t.wait_until(Duration::from_secs(15), "probe healthy", |s| {
+        row_of(s, "zz-probe").is_some_and(|r| r.contains(" healthy "))
+    });
+    ok_stdout(Command::new("docker").args(["exec", name, "touch", "/tmp/control/unhealthy"]));
+    t.wait_until(Duration::from_secs(5), "probe unhealthy", |s| {
+        row_of(s, "zz-probe").is_some_and(|r| r.contains(" unhealthy"))
+    });
+    t.wait_for("1 unhealthy");
+    ok_stdout(Command::new("docker").args(["stop", "-t", "1", name]));
+    let stopped = Instant::now();
+    t.wait_until(Duration::from_secs(2), "probe exited within 2 s", |s| {
+        row_of(s, "zz-probe").is_some_and(|r| r.contains(" exited (0) "))
+    });
+    eprintln!(
+        "exited shown {:?} after docker stop returned",
+        stopped.elapsed()
+    );
+    drop(_probe);
+    t.wait_until(Duration::from_secs(5), "probe row removed", |s| {
+        row_of(s, "zz-probe").is_none()
+    });
+}
+
+#[test]
+fn killing_the_ssh_session_shows_disconnected_within_5s_then_reconnects() {
+    let sb = sandbox();
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = Tmux::start("kill-ssh", &console_with(&sb.config, tmp.path()));
+    t.wait_until(Duration::from_secs(15), "connected with rows", |s| {
+        s.contains("connected") && row_of(s, "gateway").is_some()
+    });
+    // This console's ssh masters are the only processes with its TMPDIR in their args.
+    ok_stdout(
+        Command::new("pkill")
+            .arg("-f")
+            .arg(format!("ssh .*{}", tmp.path().display())),
+    );
+    let killed = Instant::now();
+    let screen = t.wait_until(Duration::from_secs(5), "DISCONNECTED within 5 s", |s| {
+        s.contains("DISCONNECTED since")
+    });
+    assert!(screen.contains("STALE"), "{screen}");
+    assert!(
+        !row_of(&screen, "gateway").is_some_and(|r| r.contains("healthy")),
+        "{screen}"
+    );
+    eprintln!(
+        "DISCONNECTED shown {:?} after the ssh session was killed",
+        killed.elapsed()
+    );
+    t.wait_until(Duration::from_secs(10), "reconnected", |s| {
+        !s.contains("DISCONNECTED") && row_of(s, "gateway").is_some_and(|r| r.contains(" healthy "))
+    });
+    // The forwarded sockets live in this console's private directories only.
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left behind after quit: {left:?}");
+}
+
+/// A second sshd of the sandbox host on 127.0.0.1:2223, which this test may stop.
+struct SecondSshd {
+    pid_file: PathBuf,
+    args: Vec<String>,
+}
+
+impl SecondSshd {
+    fn start(sb: &Sandbox, dir: &Path) -> SecondSshd {
+        let pid_file = dir.join("sshd-2223.pid");
+        let args = vec![
+            "-f".to_string(),
+            sb.state.join("ssh/sshd_config").display().to_string(),
+            "-o".into(),
+            "Port=2223".into(),
+            "-o".into(),
+            format!("PidFile={}", pid_file.display()),
+            "-E".into(),
+            dir.join("sshd-2223.log").display().to_string(),
+        ];
+        let s = SecondSshd { pid_file, args };
+        s.resume();
+        s
+    }
+
+    fn resume(&self) {
+        ok_stdout(Command::new("/usr/sbin/sshd").args(&self.args));
+        eventually(Duration::from_secs(5), "sshd on 2223", || {
+            std::net::TcpStream::connect(("127.0.0.1", 2223))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        });
+    }
+
+    /// Stops the listener and every session it serves.
+    fn stop(&self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.pid_file) {
+            let pid = pid.trim().to_string();
+            let _ = Command::new("pkill").args(["-TERM", "-P", &pid]).output();
+            let _ = Command::new("kill").arg(&pid).output();
+        }
+        eventually(Duration::from_secs(5), "sshd on 2223 stopped", || {
+            match std::net::TcpStream::connect(("127.0.0.1", 2223)) {
+                Ok(_) => Err("still answering".into()),
+                Err(_) => Ok(()),
+            }
+        });
+    }
+}
+
+impl Drop for SecondSshd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[test]
+fn sshd_going_away_shows_disconnected_and_the_console_recovers_when_it_returns() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let sshd = SecondSshd::start(&sb, dir.path());
+    let known_hosts = dir.path().join("known_hosts");
+    let key = std::fs::read_to_string(sb.known_hosts()).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        &known_hosts,
+        key.replace("[127.0.0.1]:2222", "[127.0.0.1]:2223"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let config = edited_config(&sb, dir.path(), |t| {
+        t.replace("port = 2222", "port = 2223").replace(
+            &sb.known_hosts().display().to_string(),
+            &known_hosts.display().to_string(),
+        )
+    });
+    let t = Tmux::start("sshd-down", &console_with(&config, dir.path()));
+    t.wait_until(Duration::from_secs(15), "connected", |s| {
+        s.contains("127.0.0.1:2223 · connected") && row_of(s, "gateway").is_some()
+    });
+    sshd.stop();
+    let stopped = Instant::now();
+    t.wait_until(Duration::from_secs(5), "DISCONNECTED within 5 s", |s| {
+        s.contains("DISCONNECTED")
+    });
+    eprintln!(
+        "DISCONNECTED shown {:?} after sshd stopped",
+        stopped.elapsed()
+    );
+    t.wait_until(
+        Duration::from_secs(10),
+        "the refused retry is explained",
+        |s| s.contains("connection refused"),
+    );
+    sshd.resume();
+    t.wait_until(
+        Duration::from_secs(20),
+        "reconnected once sshd is back",
+        |s| {
+            s.contains("127.0.0.1:2223 · connected")
+                && row_of(s, "gateway").is_some_and(|r| r.contains(" healthy "))
+        },
+    );
+}
+
+#[test]
+fn an_unknown_host_key_is_refused_with_a_clear_message() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let empty = dir.path().join("known_hosts");
+    std::fs::write(&empty, "").unwrap_or_else(|e| panic!("{e}"));
+    let config = edited_config(&sb, dir.path(), |t| {
+        t.replace(
+            &sb.known_hosts().display().to_string(),
+            &empty.display().to_string(),
+        )
+    });
+    let t = Tmux::start("hostkey", &console_with(&config, dir.path()));
+    let screen = t.wait_for("not in known_hosts");
+    assert!(screen.contains("[127.0.0.1]:2222"), "{screen}");
+    assert!(screen.contains("refusing to connect"), "{screen}");
+    assert!(
+        screen.contains("Verify the fingerprint"),
+        "no advice on screen:\n{screen}"
+    );
+    assert!(
+        row_of(&screen, "gateway").is_none(),
+        "rows shown without a connection:\n{screen}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&empty).unwrap_or_default(),
+        "",
+        "strict mode added a key"
+    );
 }

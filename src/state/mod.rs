@@ -1,6 +1,13 @@
 //! Everything the console knows. Mutated only by [`crate::update::update`].
 
+mod link;
+
+use std::time::Duration;
+
+pub use link::{Link, LinkStatus};
+
 use crate::action::Mode;
+use crate::backend::model::{ContainerInfo, Health, RunState};
 use crate::config::{Config, Environment};
 
 /// The console's whole state.
@@ -12,6 +19,8 @@ pub struct State {
     /// `--read-only`: no action is queued on any environment.
     pub read_only: bool,
     pub quit: bool,
+    /// Wall-clock Unix seconds, as of the last message; what ages are computed against.
+    pub now: i64,
 }
 
 /// One environment as the console sees it.
@@ -25,14 +34,30 @@ pub struct EnvState {
     pub project_name: String,
     pub project_dir: String,
     pub compose_command: String,
-    pub connection: Connection,
+    pub link: Link,
+    /// The project's containers, in display order. Only as fresh as `link` says.
+    pub containers: Vec<ContainerInfo>,
+    /// Index into `containers` of the selected row.
+    pub selected_row: usize,
+    pub docker_version: Option<String>,
+    pub latency: Option<Duration>,
 }
 
-/// Whether the console has a live view of the environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Connection {
-    /// No connection has been attempted: nothing about the host is known.
-    NotConnected,
+/// How much attention an environment needs; colours its tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Alert {
+    Ok,
+    Warn,
+    Bad,
+}
+
+/// Counts for the header.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub total: usize,
+    pub running: usize,
+    pub unhealthy: usize,
+    pub restarting: usize,
 }
 
 impl State {
@@ -47,6 +72,7 @@ impl State {
             selected: 0,
             read_only,
             quit: false,
+            now: 0,
         }
     }
 
@@ -92,10 +118,73 @@ impl EnvState {
                 .compose
                 .effective_project_name()
                 .map(|p| p.to_string())
-                .unwrap_or_else(|| "(unnamed)".into()),
+                .unwrap_or_default(),
             project_dir: env.compose.project_dir.to_string(),
             compose_command: env.compose.command.to_string(),
-            connection: Connection::NotConnected,
+            link: Link::default(),
+            containers: Vec::new(),
+            selected_row: 0,
+            docker_version: None,
+            latency: None,
         }
     }
+
+    /// True when the rows reflect the host right now. When false, every row is stale:
+    /// shown dimmed, with health unknown, never as healthy.
+    pub fn is_live(&self) -> bool {
+        self.link.status == LinkStatus::Connected
+    }
+
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts {
+            total: self.containers.len(),
+            ..Counts::default()
+        };
+        for k in &self.containers {
+            match k.run_state {
+                RunState::Running => c.running += 1,
+                RunState::Restarting => c.restarting += 1,
+                _ => {}
+            }
+            if k.health == Health::Unhealthy {
+                c.unhealthy += 1;
+            }
+        }
+        c
+    }
+
+    /// What the tab colour says about this environment.
+    pub fn alert(&self) -> Alert {
+        match self.link.status {
+            LinkStatus::Disconnected => return Alert::Bad,
+            LinkStatus::Connecting if self.link.down_since.is_some() => return Alert::Bad,
+            LinkStatus::Connecting | LinkStatus::NotStarted => return Alert::Warn,
+            LinkStatus::Connected => {}
+        }
+        self.containers
+            .iter()
+            .map(container_alert)
+            .max()
+            .unwrap_or(Alert::Ok)
+    }
+
+    pub fn selected_container(&self) -> Option<&ContainerInfo> {
+        self.containers.get(self.selected_row)
+    }
+}
+
+/// How much attention one container needs.
+pub fn container_alert(c: &ContainerInfo) -> Alert {
+    let by_state = match c.run_state {
+        RunState::Running => Alert::Ok,
+        RunState::Exited { code: 0 } | RunState::Created | RunState::Paused => Alert::Warn,
+        RunState::Restarting | RunState::Removing => Alert::Warn,
+        RunState::Exited { .. } | RunState::Dead => Alert::Bad,
+    };
+    let by_health = match c.health {
+        Health::Unhealthy => Alert::Bad,
+        Health::Starting => Alert::Warn,
+        Health::Healthy | Health::None => Alert::Ok,
+    };
+    by_state.max(by_health)
 }

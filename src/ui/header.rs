@@ -6,7 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::state::{EnvState, State};
+use crate::state::{Alert, EnvState, State};
 use crate::theme::Theme;
 
 pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -16,10 +16,22 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Style::new().fg(c.accent.0).add_modifier(Modifier::BOLD),
     )];
     for (i, env) in state.envs.iter().enumerate() {
+        // A symbol as well as a colour, so the meaning survives without colour.
+        let alert = env.alert();
+        let mark = match alert {
+            Alert::Ok => "",
+            Alert::Warn => " ~",
+            Alert::Bad => " !",
+        };
         let text = if env.protected {
-            format!(" {} ▲ ", env.name)
+            format!(" {} ▲{mark} ", env.name)
         } else {
-            format!(" {} ", env.name)
+            format!(" {}{mark} ", env.name)
+        };
+        let alert_style = match alert {
+            Alert::Ok => None,
+            Alert::Warn => Some(Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD)),
+            Alert::Bad => Some(Style::new().fg(c.error.0).add_modifier(Modifier::BOLD)),
         };
         let style = if i == state.selected {
             let bg = if env.protected {
@@ -33,6 +45,8 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 c.tab_active.0
             };
             Style::new().fg(fg).bg(bg).add_modifier(Modifier::BOLD)
+        } else if let Some(s) = alert_style {
+            s
         } else if env.protected {
             Style::new().fg(c.protected.0)
         } else {

@@ -1,0 +1,224 @@
+//! The Docker side of a connection: bollard over the forwarded socket. Watches, doesn't
+//! poll: one list at (re)connect, then Docker's events stream drives every change.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use bollard::models::{
+    ContainerInspectResponse, ContainerStateStatusEnum, EventMessage, HealthStatusEnum,
+};
+use bollard::query_parameters::{EventsOptions, InspectContainerOptions, ListContainersOptions};
+use bollard::{API_DEFAULT_VERSION, Docker};
+use futures::Stream;
+
+use super::model::{ContainerInfo, Health, RunState, parse_docker_time};
+
+const PROJECT_LABEL: &str = "com.docker.compose.project";
+const SERVICE_LABEL: &str = "com.docker.compose.service";
+
+/// The container events that change what the table shows. Health checks' own
+/// `exec_*` events are deliberately not subscribed to: they fire every few seconds per
+/// container and change nothing (their result arrives as `health_status`).
+const WATCHED_EVENTS: &[&str] = &[
+    "create",
+    "start",
+    "restart",
+    "die",
+    "stop",
+    "kill",
+    "oom",
+    "pause",
+    "unpause",
+    "rename",
+    "update",
+    "health_status",
+    "destroy",
+];
+
+/// A bollard client on the forwarded socket, with the version negotiated down to what
+/// the host's engine speaks.
+pub async fn connect(socket: &Path) -> Result<(Docker, String), String> {
+    let path = socket.to_string_lossy();
+    let docker = Docker::connect_with_unix(&path, 30, API_DEFAULT_VERSION)
+        .map_err(|e| format!("docker: {e}"))?
+        .negotiate_version()
+        .await
+        .map_err(|e| format!("docker over ssh: {e}"))?;
+    let v = docker
+        .version()
+        .await
+        .map_err(|e| format!("docker version: {e}"))?;
+    let version = format!(
+        "{} (API {})",
+        v.version.unwrap_or_else(|| "?".into()),
+        v.api_version.unwrap_or_else(|| "?".into())
+    );
+    Ok((docker, version))
+}
+
+/// The daemon's own clock, as Unix seconds (events `since` must use its clock, not ours).
+pub async fn daemon_time(docker: &Docker) -> Result<i64, String> {
+    let info = docker
+        .info()
+        .await
+        .map_err(|e| format!("docker info: {e}"))?;
+    info.system_time
+        .as_deref()
+        .and_then(parse_docker_time)
+        .ok_or_else(|| "docker info: no system time".to_string())
+}
+
+/// The events stream for the project's containers, replayed from `since` (daemon time).
+pub fn events(
+    docker: &Docker,
+    project: &str,
+    since: i64,
+) -> impl Stream<Item = Result<EventMessage, bollard::errors::Error>> + use<> {
+    let mut filters = HashMap::new();
+    filters.insert("type".to_string(), vec!["container".to_string()]);
+    filters.insert(
+        "label".to_string(),
+        vec![format!("{PROJECT_LABEL}={project}")],
+    );
+    filters.insert(
+        "event".to_string(),
+        WATCHED_EVENTS.iter().map(|s| s.to_string()).collect(),
+    );
+    docker.events(Some(EventsOptions {
+        since: Some(since.to_string()),
+        until: None,
+        filters: Some(filters),
+    }))
+}
+
+/// Every container of the project, running or not, inspected.
+pub async fn snapshot(docker: &Docker, project: &str) -> Result<Vec<ContainerInfo>, String> {
+    let mut filters = HashMap::new();
+    filters.insert(
+        "label".to_string(),
+        vec![format!("{PROJECT_LABEL}={project}")],
+    );
+    let list = docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        }))
+        .await
+        .map_err(|e| format!("docker ps: {e}"))?;
+    let mut out = Vec::with_capacity(list.len());
+    for c in list {
+        let Some(id) = c.id else { continue };
+        // A container can vanish between list and inspect; that is not an error.
+        if let Some(info) = inspect(docker, &id).await? {
+            out.push(info);
+        }
+    }
+    Ok(out)
+}
+
+/// One container, or None if it no longer exists.
+pub async fn inspect(docker: &Docker, id: &str) -> Result<Option<ContainerInfo>, String> {
+    match docker
+        .inspect_container(id, None::<InspectContainerOptions>)
+        .await
+    {
+        Ok(r) => Ok(Some(container_info(r))),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(e) => Err(format!("docker inspect: {e}")),
+    }
+}
+
+/// The id an event is about and whether the container is gone.
+pub fn event_target(ev: &EventMessage) -> Option<(String, bool)> {
+    let id = ev.actor.as_ref()?.id.clone()?;
+    let gone = ev.action.as_deref() == Some("destroy");
+    Some((id, gone))
+}
+
+/// Round trip to the engine over SSH.
+pub async fn ping(docker: &Docker, limit: Duration) -> Result<Duration, String> {
+    let start = Instant::now();
+    match tokio::time::timeout(limit, docker.ping()).await {
+        Ok(Ok(_)) => Ok(start.elapsed()),
+        Ok(Err(e)) => Err(format!("docker ping: {e}")),
+        Err(_) => Err(format!(
+            "no answer from Docker over SSH within {}s",
+            limit.as_secs()
+        )),
+    }
+}
+
+fn container_info(r: ContainerInspectResponse) -> ContainerInfo {
+    let config = r.config.unwrap_or_default();
+    let labels = config.labels.unwrap_or_default();
+    let name = r
+        .name
+        .unwrap_or_default()
+        .trim_start_matches('/')
+        .to_string();
+    let state = r.state.unwrap_or_default();
+    let exit_code = state.exit_code.unwrap_or(0);
+    let run_state = match state.status {
+        Some(ContainerStateStatusEnum::RUNNING) => RunState::Running,
+        Some(ContainerStateStatusEnum::RESTARTING) => RunState::Restarting,
+        Some(ContainerStateStatusEnum::PAUSED) => RunState::Paused,
+        Some(ContainerStateStatusEnum::CREATED) => RunState::Created,
+        Some(ContainerStateStatusEnum::REMOVING) => RunState::Removing,
+        Some(ContainerStateStatusEnum::DEAD) => RunState::Dead,
+        _ => RunState::Exited { code: exit_code },
+    };
+    let health = state.health.unwrap_or_default();
+    // Docker keeps the last health status of a stopped container; it means nothing
+    // once the process is gone, so it is not reported.
+    let checked = matches!(run_state, RunState::Running | RunState::Paused);
+    let health_state = match health.status.filter(|_| checked) {
+        Some(HealthStatusEnum::HEALTHY) => Health::Healthy,
+        Some(HealthStatusEnum::UNHEALTHY) => Health::Unhealthy,
+        Some(HealthStatusEnum::STARTING) => Health::Starting,
+        _ => Health::None,
+    };
+    let mut ports: Vec<String> = r
+        .network_settings
+        .and_then(|n| n.ports)
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|(port, bindings)| {
+            bindings
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |b| {
+                    format!(
+                        "{}:{}->{port}",
+                        b.host_ip.unwrap_or_default(),
+                        b.host_port.unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    ports.sort();
+    ContainerInfo {
+        id: r.id.unwrap_or_default(),
+        service: labels
+            .get(SERVICE_LABEL)
+            .cloned()
+            .unwrap_or_else(|| name.clone()),
+        name,
+        image: config.image.unwrap_or_default(),
+        run_state,
+        health: health_state,
+        failing_streak: health
+            .failing_streak
+            .filter(|_| checked)
+            .unwrap_or(0)
+            .clamp(0, i64::from(u32::MAX)) as u32,
+        started_at: state.started_at.as_deref().and_then(parse_docker_time),
+        finished_at: state.finished_at.as_deref().and_then(parse_docker_time),
+        restart_count: r.restart_count.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32,
+        ports,
+    }
+}

@@ -1,0 +1,213 @@
+//! I/O. One actor per environment owns its SSH session, forwarded Docker socket and
+//! bollard client, and speaks to the UI only in [`BackendEvent`]s. Nothing here knows
+//! about ratatui or crossterm.
+
+pub mod docker;
+pub mod model;
+pub mod ssh;
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::config::Environment;
+use model::ContainerInfo;
+
+/// How often the engine is pinged over SSH: the latency shown, and how a silently dead
+/// connection is noticed (a ping that gets no answer in [`PING_LIMIT`] drops it).
+pub const HEARTBEAT: Duration = Duration::from_millis(1500);
+pub const PING_LIMIT: Duration = Duration::from_millis(2500);
+/// Reconnect backoff: 1 s doubling to 30 s.
+pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
+pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// What an environment's actor reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendEvent {
+    /// Connecting (the first time, or again after a loss).
+    Connecting { attempt: u32 },
+    /// SSH is up, the Docker socket is forwarded and the engine answered.
+    Connected { docker_version: String },
+    /// The full list of the project's containers, fresh after every (re)connect.
+    Snapshot(Vec<ContainerInfo>),
+    /// A container was created or changed.
+    Container(ContainerInfo),
+    /// A container is gone.
+    Removed { id: String },
+    /// Round trip of the last heartbeat.
+    Latency(Duration),
+    /// The connection is lost or could not be made; another attempt follows.
+    Disconnected { error: String, retry_in: Duration },
+}
+
+/// What the UI can ask of an environment's actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnvCommand {
+    /// Drop any connection and connect now, without waiting for the backoff.
+    ReconnectNow,
+    /// Close the connection (removing the forwarded socket) and stop.
+    Shutdown,
+}
+
+/// The UI's handle on an environment's actor.
+#[derive(Debug)]
+pub struct EnvHandle {
+    pub commands: mpsc::Sender<EnvCommand>,
+    pub task: JoinHandle<()>,
+}
+
+/// Starts the actor for environment number `index`; its events arrive on `events`
+/// tagged with that index.
+pub fn spawn(
+    index: usize,
+    env: Environment,
+    project: String,
+    events: mpsc::Sender<(usize, BackendEvent)>,
+) -> EnvHandle {
+    let (tx, rx) = mpsc::channel(8);
+    let task = tokio::spawn(actor(index, env, project, events, rx));
+    EnvHandle { commands: tx, task }
+}
+
+enum Outcome {
+    Shutdown,
+    Lost(String),
+}
+
+async fn actor(
+    index: usize,
+    env: Environment,
+    project: String,
+    events: mpsc::Sender<(usize, BackendEvent)>,
+    mut commands: mpsc::Receiver<EnvCommand>,
+) {
+    let send = |ev: BackendEvent| {
+        let events = events.clone();
+        async move { events.send((index, ev)).await.is_ok() }
+    };
+    let mut backoff = BACKOFF_FIRST;
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        if !send(BackendEvent::Connecting { attempt }).await {
+            return;
+        }
+        let started = Instant::now();
+        let error = match connection(&env, &project, &send, &mut commands).await {
+            Outcome::Shutdown => return,
+            Outcome::Lost(e) => e,
+        };
+        log::warn!("{}: connection lost: {error}", env.ssh.destination);
+        // A connection that held for a while starts the backoff afresh.
+        if started.elapsed() > BACKOFF_MAX {
+            backoff = BACKOFF_FIRST;
+        }
+        if !send(BackendEvent::Disconnected {
+            error,
+            retry_in: backoff,
+        })
+        .await
+        {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(BACKOFF_MAX),
+            cmd = commands.recv() => match cmd {
+                Some(EnvCommand::ReconnectNow) => backoff = BACKOFF_FIRST,
+                Some(EnvCommand::Shutdown) | None => return,
+            },
+        }
+    }
+}
+
+/// One connection, from connect to loss (or shutdown).
+async fn connection<F, Fut>(
+    env: &Environment,
+    project: &str,
+    send: &F,
+    commands: &mut mpsc::Receiver<EnvCommand>,
+) -> Outcome
+where
+    F: Fn(BackendEvent) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    // Connecting can take up to the connect timeout; commands still get an answer.
+    let tunnel = tokio::select! {
+        t = ssh::connect(&env.ssh, env.docker_socket.as_str()) => t,
+        cmd = commands.recv() => return match cmd {
+            Some(EnvCommand::ReconnectNow) => Outcome::Lost("reconnecting (requested)".into()),
+            _ => Outcome::Shutdown,
+        },
+    };
+    let tunnel = match tunnel {
+        Ok(t) => t,
+        Err(e) => return Outcome::Lost(e),
+    };
+    let outcome = watch(&tunnel, project, send, commands).await;
+    tunnel.close().await;
+    outcome
+}
+
+async fn watch<F, Fut>(
+    tunnel: &ssh::Tunnel,
+    project: &str,
+    send: &F,
+    commands: &mut mpsc::Receiver<EnvCommand>,
+) -> Outcome
+where
+    F: Fn(BackendEvent) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let (docker, docker_version) = match docker::connect(&tunnel.docker_socket).await {
+        Ok(d) => d,
+        Err(e) => return Outcome::Lost(e),
+    };
+    // Subscribe from the daemon's "now" before listing, so that nothing that happens
+    // between the list and the subscription is missed (replays are harmless).
+    let since = match docker::daemon_time(&docker).await {
+        Ok(t) => t,
+        Err(e) => return Outcome::Lost(e),
+    };
+    let mut events = Box::pin(docker::events(&docker, project, since));
+    let containers = match docker::snapshot(&docker, project).await {
+        Ok(c) => c,
+        Err(e) => return Outcome::Lost(e),
+    };
+    if !send(BackendEvent::Connected { docker_version }).await
+        || !send(BackendEvent::Snapshot(containers)).await
+    {
+        return Outcome::Shutdown;
+    }
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let event = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => match docker::event_target(&ev) {
+                    Some((id, true)) => BackendEvent::Removed { id },
+                    Some((id, false)) => match docker::inspect(&docker, &id).await {
+                        Ok(Some(info)) => BackendEvent::Container(info),
+                        Ok(None) => BackendEvent::Removed { id },
+                        Err(e) => return Outcome::Lost(e),
+                    },
+                    None => continue,
+                },
+                Some(Err(e)) => return Outcome::Lost(format!("docker events: {e}")),
+                None => return Outcome::Lost("docker events stream ended".into()),
+            },
+            _ = heartbeat.tick() => match docker::ping(&docker, PING_LIMIT).await {
+                Ok(rtt) => BackendEvent::Latency(rtt),
+                Err(e) => return Outcome::Lost(e),
+            },
+            cmd = commands.recv() => match cmd {
+                Some(EnvCommand::ReconnectNow) => return Outcome::Lost("reconnecting (requested)".into()),
+                Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
+            },
+        };
+        if !send(event).await {
+            return Outcome::Shutdown;
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The SSH side of a connection: one openssh session (the system ssh, so ~/.ssh/config,
+//! agents and ProxyJump work) and the host's Docker socket forwarded to a local unix
+//! socket in a private 0700 directory that is removed when the connection ends.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use openssh::{ForwardType, KnownHosts, Session, SessionBuilder, Socket};
+use tempfile::TempDir;
+
+use crate::config::{HostKeyPolicy, SshSettings};
+
+/// A live SSH session with the Docker socket forwarded.
+pub struct Tunnel {
+    pub session: Session,
+    /// The local end of the forwarded Docker socket.
+    pub docker_socket: PathBuf,
+    /// Holds the private directory (control socket, forwarded socket); removed on drop.
+    _dir: TempDir,
+}
+
+impl Tunnel {
+    /// Closes the SSH session cleanly; the private directory goes with `self`.
+    pub async fn close(self) {
+        let _ = self.session.close().await;
+    }
+}
+
+/// Connects and forwards `remote_docker_socket`. Errors are one line meant for the
+/// operator: what went wrong and, where it is known, what to do.
+pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tunnel, String> {
+    let dir = tempfile::Builder::new()
+        .prefix("pilothouse-")
+        .tempdir()
+        .map_err(|e| format!("cannot create a private socket directory: {e}"))?;
+    let mut b = SessionBuilder::default();
+    b.known_hosts_check(match ssh.host_key_policy {
+        HostKeyPolicy::Strict => KnownHosts::Strict,
+        HostKeyPolicy::AcceptNew => KnownHosts::Add,
+    })
+    .connect_timeout(ssh.connect_timeout.0)
+    .server_alive_interval(Duration::from_secs(5))
+    .control_directory(dir.path());
+    if let Some(u) = &ssh.user {
+        b.user(u.to_string());
+    }
+    if let Some(p) = ssh.port {
+        b.port(p);
+    }
+    if let Some(k) = &ssh.identity_file {
+        b.keyfile(k.path());
+    }
+    if let Some(k) = &ssh.known_hosts_file {
+        b.user_known_hosts_file(k.path());
+    }
+    let destination = ssh.destination.as_str();
+    // ssh's own timeout covers the TCP connect; this one covers a handshake that hangs.
+    let limit = ssh.connect_timeout.0 + Duration::from_secs(5);
+    let session = match tokio::time::timeout(limit, b.connect(destination)).await {
+        Err(_) => {
+            return Err(format!(
+                "ssh {destination}: no answer within {}s",
+                limit.as_secs()
+            ));
+        }
+        Ok(Err(e)) => return Err(explain(destination, ssh, &e)),
+        Ok(Ok(s)) => s,
+    };
+    let local = dir.path().join("docker.sock");
+    session
+        .request_port_forward(
+            ForwardType::Local,
+            Socket::UnixSocket {
+                path: local.clone().into(),
+            },
+            Socket::UnixSocket {
+                path: PathBuf::from(remote_docker_socket).into(),
+            },
+        )
+        .await
+        .map_err(|e| {
+            format!(
+                "ssh {destination}: cannot forward {remote_docker_socket}: {}",
+                flat(&e)
+            )
+        })?;
+    Ok(Tunnel {
+        session,
+        docker_socket: local,
+        _dir: dir,
+    })
+}
+
+/// The error and its causes on one line.
+fn flat(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        cur = c.source();
+    }
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn explain(destination: &str, ssh: &SshSettings, e: &openssh::Error) -> String {
+    let text = flat(e);
+    let host = match ssh.port {
+        Some(p) => format!("[{destination}]:{p}"),
+        None => destination.to_string(),
+    };
+    if text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
+        format!(
+            "ssh {destination}: the host key of {host} has CHANGED; refusing to connect. If the host was rebuilt, remove the old key (ssh-keygen -R '{host}') and verify the new fingerprint before connecting"
+        )
+    } else if text.contains("Host key verification failed")
+        || text.contains("No ED25519 host key is known")
+        || text.contains("No RSA host key is known")
+        || text.contains("host key is known")
+    {
+        format!(
+            "ssh {destination}: the host key of {host} is not in known_hosts (host_key_policy = \"{}\"); refusing to connect. Verify the fingerprint and add it (ssh-keyscan, or connect once with plain ssh), or opt in to host_key_policy = \"accept-new\"",
+            ssh.host_key_policy
+        )
+    } else if text.contains("Permission denied") {
+        format!(
+            "ssh {destination}: authentication refused (check user, identity_file and your agent): {text}"
+        )
+    } else if text.contains("Connection refused") {
+        format!("ssh {destination}: connection refused by {host} (is sshd running?)")
+    } else {
+        format!("ssh {destination}: {text}")
+    }
+}

@@ -1,0 +1,171 @@
+//! The container table of the environment on screen.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+
+use super::text::age;
+use crate::backend::model::{ContainerInfo, Health, RunState};
+use crate::state::{EnvState, LinkStatus};
+use crate::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
+    let c = &theme.colors;
+    let live = env.is_live();
+    let title = if live {
+        format!(" {} · {} ", env.name, env.project_name)
+    } else {
+        format!(
+            " {} · {} · STALE: not connected ",
+            env.name, env.project_name
+        )
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::new().fg(if env.protected {
+            c.protected.0
+        } else {
+            c.muted.0
+        }))
+        .title(Span::styled(
+            title,
+            Style::new().fg(if live { c.accent.0 } else { c.error.0 }),
+        ));
+    if env.containers.is_empty() {
+        let text = match env.link.status {
+            LinkStatus::Connected => {
+                format!("no containers in compose project {}", env.project_name)
+            }
+            LinkStatus::NotStarted => "not connected yet".to_string(),
+            LinkStatus::Connecting if env.link.down_since.is_none() => "connecting…".to_string(),
+            _ => "no data: the host has not been reached".to_string(),
+        };
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(text, Style::new().fg(c.muted.0)))).block(block),
+            area,
+        );
+        return;
+    }
+    let header = Row::new([
+        "SERVICE",
+        "CONTAINER",
+        "IMAGE",
+        "STATE",
+        "HEALTH",
+        "UP",
+        "RST",
+        "PORTS",
+    ])
+    .style(Style::new().fg(c.muted.0).add_modifier(Modifier::BOLD));
+    let rows = env.containers.iter().map(|k| row(k, live, now, theme));
+    // Service and image are sized to their content so a tag is never cut off; the
+    // container name, derived from the two, takes what is left.
+    let fit = |len: usize, header: usize| Constraint::Length(len.max(header).min(40) as u16);
+    let service_w = env
+        .containers
+        .iter()
+        .map(|k| k.service.chars().count())
+        .max()
+        .unwrap_or(0);
+    let image_w = env
+        .containers
+        .iter()
+        .map(|k| short_image(&k.image).chars().count())
+        .max()
+        .unwrap_or(0);
+    let widths = [
+        fit(service_w, 7),
+        Constraint::Fill(1),
+        fit(image_w, 5),
+        Constraint::Length(12),
+        Constraint::Length(14),
+        Constraint::Length(5),
+        Constraint::Length(3),
+        Constraint::Min(5),
+    ];
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let mut ts = TableState::default().with_selected(Some(env.selected_row));
+    frame.render_stateful_widget(table, area, &mut ts);
+}
+
+fn row<'a>(k: &'a ContainerInfo, live: bool, now: i64, theme: &Theme) -> Row<'a> {
+    let c = &theme.colors;
+    let text = Style::new().fg(c.text.0);
+    let (state_style, health_style) = if live {
+        let state_style = match k.run_state {
+            RunState::Running => Style::new().fg(c.ok.0),
+            RunState::Exited { code: 0 } | RunState::Created | RunState::Paused => {
+                Style::new().fg(c.warning.0)
+            }
+            RunState::Restarting | RunState::Removing => {
+                Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD)
+            }
+            RunState::Exited { .. } | RunState::Dead => {
+                Style::new().fg(c.error.0).add_modifier(Modifier::BOLD)
+            }
+        };
+        let health_style = match k.health {
+            Health::Healthy => Style::new().fg(c.ok.0),
+            Health::Unhealthy => Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
+            Health::Starting => Style::new().fg(c.warning.0),
+            Health::None => Style::new().fg(c.muted.0),
+        };
+        (state_style, health_style)
+    } else {
+        let stale = Style::new().fg(c.muted.0).add_modifier(Modifier::DIM);
+        (stale, stale)
+    };
+    // Stale rows never claim a health: the host is not being watched.
+    let health = if !live {
+        "unknown".to_string()
+    } else if k.health == Health::Unhealthy && k.failing_streak > 0 {
+        format!("unhealthy ({})", k.failing_streak)
+    } else {
+        k.health.label().to_string()
+    };
+    let up = match k.run_state {
+        RunState::Running | RunState::Paused => k.started_at.map(|t| age(now - t)),
+        _ => k.finished_at.map(|t| format!("↓{}", age(now - t))),
+    }
+    .unwrap_or_default();
+    let row_style = if live {
+        text
+    } else {
+        Style::new().fg(c.muted.0).add_modifier(Modifier::DIM)
+    };
+    Row::new(vec![
+        Cell::from(k.service.as_str()),
+        Cell::from(k.name.as_str()),
+        Cell::from(short_image(&k.image)),
+        Cell::from(Span::styled(k.run_state.label(), state_style)),
+        Cell::from(Span::styled(health, health_style)),
+        Cell::from(up),
+        Cell::from(k.restart_count.to_string()),
+        Cell::from(k.ports.join(",")),
+    ])
+    .style(row_style)
+}
+
+/// The image's last path segment and tag (`127.0.0.1:5000/acme/web:v2` -> `web:v2`):
+/// the tag is what an operator scans this column for, so it must never be cut off.
+/// The detail pane shows the image whole.
+fn short_image(image: &str) -> &str {
+    image.rsplit('/').next().unwrap_or(image)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn short_image() {
+        assert_eq!(super::short_image("127.0.0.1:5000/acme/web:v2"), "web:v2");
+        assert_eq!(super::short_image("ghcr.io/acme/web:v2"), "web:v2");
+        assert_eq!(super::short_image("web"), "web");
+        assert_eq!(super::short_image("redis:7"), "redis:7");
+    }
+}

@@ -1,0 +1,106 @@
+//! The environment's one-line header: host, connection, counts, Docker version.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::text::{age, clock};
+use crate::state::{EnvState, LinkStatus};
+use crate::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let bad = Style::new().fg(c.error.0).add_modifier(Modifier::BOLD);
+    let warn = Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD);
+    let ok = Style::new().fg(c.ok.0);
+    let sep = || Span::styled(" · ", muted);
+    let mut spans = vec![Span::styled(
+        format!(" {}", env.target),
+        Style::new().fg(c.text.0),
+    )];
+    spans.push(sep());
+    let link = &env.link;
+    match (link.status, link.down_since) {
+        (LinkStatus::Connected, _) => {
+            let ms = env
+                .latency
+                .map(|d| format!(" {} ms", d.as_millis()))
+                .unwrap_or_default();
+            spans.push(Span::styled(format!("connected{ms}"), ok));
+        }
+        (LinkStatus::NotStarted, _) => spans.push(Span::styled("not connected", warn)),
+        (LinkStatus::Connecting, None) => {
+            spans.push(Span::styled(
+                format!("connecting… (attempt {})", link.attempt),
+                warn,
+            ));
+        }
+        (_, down_since) => {
+            let since = down_since.unwrap_or(now);
+            spans.push(Span::styled(
+                format!(
+                    "DISCONNECTED since {} ({} ago)",
+                    clock(since),
+                    age(now - since)
+                ),
+                bad,
+            ));
+            let next = match (link.status, link.retry_at) {
+                (LinkStatus::Connecting, _) => format!("; reconnecting (attempt {})", link.attempt),
+                (_, Some(at)) => format!("; retry in {}", age(at - now)),
+                _ => String::new(),
+            };
+            spans.push(Span::styled(next, Style::new().fg(c.error.0)));
+        }
+    }
+    if env.is_live() || !env.containers.is_empty() {
+        let n = env.counts();
+        spans.push(sep());
+        let stale = if env.is_live() { "" } else { " (stale)" };
+        spans.push(Span::styled(
+            format!("{}/{} running{stale}", n.running, n.total),
+            Style::new().fg(c.text.0),
+        ));
+        if env.is_live() {
+            spans.push(sep());
+            spans.push(Span::styled(
+                format!("{} unhealthy", n.unhealthy),
+                if n.unhealthy > 0 { bad } else { muted },
+            ));
+            spans.push(sep());
+            spans.push(Span::styled(
+                format!("{} restarting", n.restarting),
+                if n.restarting > 0 { warn } else { muted },
+            ));
+        }
+    }
+    if let Some(v) = &env.docker_version {
+        spans.push(sep());
+        spans.push(Span::styled(format!("Docker {v}"), muted));
+    }
+    let [first, rest] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(1),
+        ratatui::layout::Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), first);
+    if let Some(error) = error_line(env) {
+        let line = Line::from(Span::styled(
+            format!(" {error}"),
+            Style::new().fg(c.error.0),
+        ));
+        frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), rest);
+    }
+}
+
+/// The last error, on its own line while the environment is not connected: the reason
+/// is what an operator needs first and must not be cut off by the counts.
+pub fn error_line(env: &EnvState) -> Option<&str> {
+    if env.is_live() {
+        return None;
+    }
+    env.link.last_error.as_deref()
+}

@@ -1,0 +1,33 @@
+//! Small text helpers shared by the panes.
+
+/// A short age: `45s`, `12m`, `3h`, `2d`.
+pub fn age(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// `HH:MM:SSZ` of a Unix time (UTC, so it reads the same for everyone on an incident).
+pub fn clock(unix: i64) -> String {
+    let t = unix.rem_euclid(86_400);
+    format!("{:02}:{:02}:{:02}Z", t / 3600, t % 3600 / 60, t % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages() {
+        assert_eq!(age(-5), "0s");
+        assert_eq!(age(59), "59s");
+        assert_eq!(age(60), "1m");
+        assert_eq!(age(7200), "2h");
+        assert_eq!(age(200_000), "2d");
+        assert_eq!(clock(1_795_308_321), "00:45:21Z");
+    }
+}
