@@ -73,8 +73,8 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
         BackendEvent::Container(info) => {
             let keep = e.selected_container().map(|c| c.id.clone());
             match e.containers.iter_mut().find(|c| c.id == info.id) {
-                Some(c) => *c = info,
-                None => e.containers.push(info),
+                Some(c) => *c = *info,
+                None => e.containers.push(*info),
             }
             sort(&mut e.containers);
             reselect(e, keep);

@@ -58,14 +58,22 @@ fn events_update_insert_and_remove_rows() {
     send(
         &mut s,
         0,
-        BackendEvent::Container(container("slicer", RunState::Running, Health::Starting)),
+        BackendEvent::Container(Box::new(container(
+            "slicer",
+            RunState::Running,
+            Health::Starting,
+        ))),
     );
     let slicer = s.envs[0].containers.iter().find(|c| c.service == "slicer");
     assert_eq!(slicer.map(|c| c.run_state.clone()), Some(RunState::Running));
     send(
         &mut s,
         0,
-        BackendEvent::Container(container("dozzle", RunState::Created, Health::None)),
+        BackendEvent::Container(Box::new(container(
+            "dozzle",
+            RunState::Created,
+            Health::None,
+        ))),
     );
     assert_eq!(s.envs[0].containers.len(), 6);
     send(
@@ -91,7 +99,11 @@ fn selection_follows_the_container_when_rows_move() {
     send(
         &mut s,
         0,
-        BackendEvent::Container(container("alpha", RunState::Running, Health::None)),
+        BackendEvent::Container(Box::new(container(
+            "alpha",
+            RunState::Running,
+            Health::None,
+        ))),
     );
     assert_eq!(
         s.envs[0].selected_container().map(|c| c.service.as_str()),

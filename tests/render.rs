@@ -150,6 +150,35 @@ fn a_lost_connection_is_shown_stale_never_healthy() {
 }
 
 #[test]
+fn detail_pane_shows_failing_health_checks_env_names_and_missing_rotation() {
+    let mut state = staging_live();
+    update(&mut state, Msg::Action(Action::Down)); // order-service, unhealthy
+    let t = render(&state, 120, 40);
+    insta::assert_snapshot!(t.backend());
+    let buf = t.backend().buffer();
+    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    assert!(screen_has(&t, "order-service · acme_order-service_1"));
+    assert!(screen_has(&t, "✗ exit 1"));
+    assert!(screen_has(&t, "HTTP/1.1 503 Service Unavailable"));
+    assert_eq!(fg_at(buf, "✗ exit 1"), theme.colors.error.0);
+    assert!(screen_has(&t, "DATABASE_URL NODE_ENV PORT"));
+    assert!(screen_has(&t, "(names only)"));
+    assert!(
+        !screen_has(&t, "⚠ no max-size"),
+        "order-service has rotation"
+    );
+    for _ in 0..2 {
+        update(&mut state, Msg::Action(Action::Down)); // redis, slicer
+    }
+    let t = render(&state, 120, 40);
+    assert!(screen_has(&t, "⚠ no max-size"), "slicer has no rotation");
+    assert_eq!(
+        fg_at(t.backend().buffer(), "⚠ no max-size"),
+        theme.colors.warning.0
+    );
+}
+
+#[test]
 fn production_has_a_red_banner_with_its_name() {
     let mut state = example_state();
     update(&mut state, Msg::Action(Action::NextEnv));

@@ -871,6 +871,19 @@ fn a_container_going_unhealthy_and_stopping_shows_within_2s() {
         row_of(s, "zz-probe").is_some_and(|r| r.contains(" unhealthy"))
     });
     t.wait_for("1 unhealthy");
+    // Its failing checks, with their output, in the detail pane.
+    for _ in 0..20 {
+        t.keys(&["j"]);
+    }
+    t.wait_until(
+        Duration::from_secs(5),
+        "failing check output in the detail pane",
+        |s| {
+            s.contains("zz-probe · pilothouse-test-probe")
+                && s.contains("✗ exit 1")
+                && s.contains("503")
+        },
+    );
     ok_stdout(Command::new("docker").args(["stop", "-t", "1", name]));
     let stopped = Instant::now();
     t.wait_until(Duration::from_secs(2), "probe exited within 2 s", |s| {

@@ -12,7 +12,12 @@ use bollard::query_parameters::{EventsOptions, InspectContainerOptions, ListCont
 use bollard::{API_DEFAULT_VERSION, Docker};
 use futures::Stream;
 
-use super::model::{ContainerInfo, Health, RunState, parse_docker_time};
+use super::model::{
+    ContainerDetails, ContainerInfo, Health, HealthCheckRun, RunState, clean, parse_docker_time,
+};
+
+/// Longest text kept from any one field the host sends.
+const MAX_FIELD: usize = 400;
 
 const PROJECT_LABEL: &str = "com.docker.compose.project";
 const SERVICE_LABEL: &str = "com.docker.compose.service";
@@ -153,14 +158,16 @@ pub async fn ping(docker: &Docker, limit: Duration) -> Result<Duration, String> 
 }
 
 fn container_info(r: ContainerInspectResponse) -> ContainerInfo {
-    let config = r.config.unwrap_or_default();
-    let labels = config.labels.unwrap_or_default();
-    let name = r
-        .name
-        .unwrap_or_default()
-        .trim_start_matches('/')
-        .to_string();
-    let state = r.state.unwrap_or_default();
+    let config = r.config.clone().unwrap_or_default();
+    let labels = config.labels.clone().unwrap_or_default();
+    let name = clean(
+        r.name
+            .as_deref()
+            .unwrap_or_default()
+            .trim_start_matches('/'),
+        MAX_FIELD,
+    );
+    let state = r.state.clone().unwrap_or_default();
     let exit_code = state.exit_code.unwrap_or(0);
     let run_state = match state.status {
         Some(ContainerStateStatusEnum::RUNNING) => RunState::Running,
@@ -171,7 +178,7 @@ fn container_info(r: ContainerInspectResponse) -> ContainerInfo {
         Some(ContainerStateStatusEnum::DEAD) => RunState::Dead,
         _ => RunState::Exited { code: exit_code },
     };
-    let health = state.health.unwrap_or_default();
+    let health = state.health.clone().unwrap_or_default();
     // Docker keeps the last health status of a stopped container; it means nothing
     // once the process is gone, so it is not reported.
     let checked = matches!(run_state, RunState::Running | RunState::Paused);
@@ -183,6 +190,7 @@ fn container_info(r: ContainerInspectResponse) -> ContainerInfo {
     };
     let mut ports: Vec<String> = r
         .network_settings
+        .clone()
         .and_then(|n| n.ports)
         .unwrap_or_default()
         .into_iter()
@@ -191,24 +199,28 @@ fn container_info(r: ContainerInspectResponse) -> ContainerInfo {
                 .unwrap_or_default()
                 .into_iter()
                 .map(move |b| {
-                    format!(
-                        "{}:{}->{port}",
-                        b.host_ip.unwrap_or_default(),
-                        b.host_port.unwrap_or_default()
+                    clean(
+                        &format!(
+                            "{}:{}->{port}",
+                            b.host_ip.unwrap_or_default(),
+                            b.host_port.unwrap_or_default()
+                        ),
+                        MAX_FIELD,
                     )
                 })
                 .collect::<Vec<_>>()
         })
         .collect();
     ports.sort();
+    let service = labels
+        .get(SERVICE_LABEL)
+        .map(|s| clean(s, MAX_FIELD))
+        .unwrap_or_else(|| name.clone());
     ContainerInfo {
-        id: r.id.unwrap_or_default(),
-        service: labels
-            .get(SERVICE_LABEL)
-            .cloned()
-            .unwrap_or_else(|| name.clone()),
+        id: clean(r.id.as_deref().unwrap_or_default(), 80),
+        service,
         name,
-        image: config.image.unwrap_or_default(),
+        image: clean(config.image.as_deref().unwrap_or_default(), MAX_FIELD),
         run_state,
         health: health_state,
         failing_streak: health
@@ -220,5 +232,152 @@ fn container_info(r: ContainerInspectResponse) -> ContainerInfo {
         finished_at: state.finished_at.as_deref().and_then(parse_docker_time),
         restart_count: r.restart_count.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32,
         ports,
+        details: details(&r, labels, health.log.unwrap_or_default()),
+    }
+}
+
+fn details(
+    r: &ContainerInspectResponse,
+    labels: HashMap<String, String>,
+    log: Vec<bollard::models::HealthcheckResult>,
+) -> ContainerDetails {
+    let config = r.config.clone().unwrap_or_default();
+    let mut command: Vec<String> = r.path.iter().cloned().collect();
+    command.extend(r.args.clone().unwrap_or_default());
+    // Names only. The value is dropped here and never stored anywhere.
+    let mut env_names: Vec<String> = config
+        .env
+        .unwrap_or_default()
+        .iter()
+        .map(|kv| clean(kv.split_once('=').map_or(kv.as_str(), |(k, _)| k), 120))
+        .collect();
+    env_names.sort();
+    let mounts = r
+        .mounts
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| {
+            clean(
+                &format!(
+                    "{} {} -> {} ({})",
+                    m.typ.map(|t| t.to_string()).unwrap_or_default(),
+                    m.source.or(m.name).unwrap_or_default(),
+                    m.destination.unwrap_or_default(),
+                    if m.rw.unwrap_or(true) { "rw" } else { "ro" }
+                ),
+                MAX_FIELD,
+            )
+        })
+        .collect();
+    let log_config = r
+        .host_config
+        .clone()
+        .and_then(|h| h.log_config)
+        .unwrap_or_default();
+    let mut log_options: Vec<(String, String)> = log_config
+        .config
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (clean(&k, 80), clean(&v, 200)))
+        .collect();
+    log_options.sort();
+    let mut labels: Vec<(String, String)> = labels
+        .into_iter()
+        .map(|(k, v)| (clean(&k, 200), clean(&v, MAX_FIELD)))
+        .collect();
+    labels.sort();
+    ContainerDetails {
+        image_id: clean(r.image.as_deref().unwrap_or_default(), 100),
+        created: r.created.as_deref().and_then(parse_docker_time),
+        command: clean(&command.join(" "), MAX_FIELD),
+        health_log: log
+            .into_iter()
+            .map(|h| HealthCheckRun {
+                ended: h.end.as_deref().and_then(parse_docker_time),
+                exit_code: h.exit_code.unwrap_or(-1),
+                output: clean(h.output.as_deref().unwrap_or_default().trim(), MAX_FIELD),
+            })
+            .collect(),
+        env_names,
+        mounts,
+        log_driver: clean(log_config.typ.as_deref().unwrap_or_default(), 80),
+        log_options,
+        labels,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bollard::models::{ContainerConfig, ContainerState, HealthcheckResult};
+
+    fn hostile() -> ContainerInspectResponse {
+        let mut labels = HashMap::new();
+        labels.insert(SERVICE_LABEL.to_string(), "web\x1b]0;pwned\x07".to_string());
+        labels.insert("note".to_string(), "\x1b[2Jcleared".to_string());
+        ContainerInspectResponse {
+            id: Some("abc".into()),
+            name: Some("/acme_web_1".into()),
+            config: Some(ContainerConfig {
+                image: Some("127.0.0.1:5000/acme/web:v2".into()),
+                env: Some(vec![
+                    "DATABASE_URL=postgresql://acme:s3cret-pw@db:5432/acme".into(),
+                    "JWT_SECRET=hunter2".into(),
+                    "EMPTY=".into(),
+                ]),
+                labels: Some(labels),
+                ..Default::default()
+            }),
+            state: Some(ContainerState {
+                status: Some(ContainerStateStatusEnum::EXITED),
+                exit_code: Some(137),
+                health: Some(bollard::models::Health {
+                    status: Some(HealthStatusEnum::UNHEALTHY),
+                    failing_streak: Some(4),
+                    log: Some(vec![HealthcheckResult {
+                        exit_code: Some(1),
+                        output: Some("boom\x1b[31m red\x07\n".into()),
+                        ..Default::default()
+                    }]),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn env_values_never_enter_the_model() {
+        let info = container_info(hostile());
+        assert_eq!(
+            info.details.env_names,
+            ["DATABASE_URL", "EMPTY", "JWT_SECRET"]
+        );
+        let everything = format!("{info:?}");
+        assert!(!everything.contains("s3cret-pw") && !everything.contains("hunter2"));
+    }
+
+    #[test]
+    fn host_text_is_sanitized_on_arrival() {
+        let info = container_info(hostile());
+        let everything = format!("{info:?}");
+        assert!(
+            !everything.contains('\x1b') && !everything.contains('\x07'),
+            "{everything}"
+        );
+        assert!(info.service.starts_with("web"));
+        assert_eq!(
+            info.details.health_log[0].output,
+            "boom\u{fffd}[31m red\u{fffd}"
+        );
+    }
+
+    #[test]
+    fn a_stopped_container_claims_no_health() {
+        let info = container_info(hostile());
+        assert_eq!(info.run_state, RunState::Exited { code: 137 });
+        assert_eq!(info.health, Health::None);
+        assert_eq!(info.failing_streak, 0);
     }
 }

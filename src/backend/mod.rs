@@ -33,7 +33,7 @@ pub enum BackendEvent {
     /// The full list of the project's containers, fresh after every (re)connect.
     Snapshot(Vec<ContainerInfo>),
     /// A container was created or changed.
-    Container(ContainerInfo),
+    Container(Box<ContainerInfo>),
     /// A container is gone.
     Removed { id: String },
     /// Round trip of the last heartbeat.
@@ -188,7 +188,7 @@ where
                 Some(Ok(ev)) => match docker::event_target(&ev) {
                     Some((id, true)) => BackendEvent::Removed { id },
                     Some((id, false)) => match docker::inspect(&docker, &id).await {
-                        Ok(Some(info)) => BackendEvent::Container(info),
+                        Ok(Some(info)) => BackendEvent::Container(Box::new(info)),
                         Ok(None) => BackendEvent::Removed { id },
                         Err(e) => return Outcome::Lost(e),
                     },

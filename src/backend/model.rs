@@ -22,6 +22,62 @@ pub struct ContainerInfo {
     pub restart_count: u32,
     /// Published ports, `host:port->port/proto`; empty under host networking.
     pub ports: Vec<String>,
+    /// What the detail pane shows.
+    pub details: ContainerDetails,
+}
+
+/// What the detail pane shows about the selected container. Every string in it was
+/// sanitized by [`clean`]; environment variable values are never kept at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerDetails {
+    pub image_id: String,
+    /// Unix seconds.
+    pub created: Option<i64>,
+    pub command: String,
+    /// Docker keeps the last five, oldest first.
+    pub health_log: Vec<HealthCheckRun>,
+    /// Names only: values (DATABASE_URL and friends) are dropped as they arrive.
+    pub env_names: Vec<String>,
+    /// `type source -> destination (ro|rw)`.
+    pub mounts: Vec<String>,
+    pub log_driver: String,
+    pub log_options: Vec<(String, String)>,
+    pub labels: Vec<(String, String)>,
+}
+
+/// One health-check run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCheckRun {
+    /// Unix seconds.
+    pub ended: Option<i64>,
+    pub exit_code: i64,
+    pub output: String,
+}
+
+impl ContainerDetails {
+    /// Json-file logging without a size limit grows until the disk is full.
+    pub fn lacks_log_rotation(&self) -> bool {
+        self.log_driver == "json-file" && !self.log_options.iter().any(|(k, _)| k == "max-size")
+    }
+}
+
+/// Makes text from the host safe to draw: control characters (escape sequences, C1
+/// controls, bell, ...) become U+FFFD so nothing reaches the terminal, line breaks and
+/// tabs become spaces, and it is cut to `max` characters.
+pub fn clean(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max));
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        out.push(match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        });
+    }
+    out
 }
 
 /// What Docker says the container's process is doing.
@@ -111,6 +167,29 @@ pub fn parse_docker_time(s: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clean_removes_everything_a_terminal_would_act_on() {
+        let hostile = "a\x1b]0;title\x07b\x1b[2Jc\u{9b}31md\u{7f}e\nf\tg";
+        let c = clean(hostile, 100);
+        assert!(!c.chars().any(char::is_control), "{c:?}");
+        assert!(c.starts_with('a') && c.ends_with("f g"), "{c:?}");
+        assert_eq!(clean("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn log_rotation() {
+        let mut d = ContainerDetails {
+            log_driver: "json-file".into(),
+            ..Default::default()
+        };
+        assert!(d.lacks_log_rotation());
+        d.log_options.push(("max-size".into(), "10m".into()));
+        assert!(!d.lacks_log_rotation());
+        d.log_driver = "local".into();
+        d.log_options.clear();
+        assert!(!d.lacks_log_rotation(), "local rotates by default");
+    }
 
     #[test]
     fn docker_times() {

@@ -6,7 +6,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::text::{age, clock};
+use super::text::{age, stamp};
 use crate::state::{EnvState, LinkStatus};
 use crate::theme::Theme;
 
@@ -43,7 +43,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
             spans.push(Span::styled(
                 format!(
                     "DISCONNECTED since {} ({} ago)",
-                    clock(since),
+                    stamp(since, now),
                     age(now - since)
                 ),
                 bad,

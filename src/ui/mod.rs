@@ -1,6 +1,7 @@
 //! Drawing. `draw` reads State and never mutates it or does I/O.
 
 mod containers;
+mod detail;
 mod env_header;
 mod header;
 mod status_bar;
@@ -42,7 +43,18 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             header::draw_protected_banner(frame, banner, env, theme);
         }
         env_header::draw(frame, env_line, env, state.now, theme);
-        containers::draw(frame, body, env, state.now, theme);
+        // The detail pane takes the lower part when there is room for both.
+        let detail_h = if body.height >= 20 && env.selected_container().is_some() {
+            (body.height / 2).min(16)
+        } else {
+            0
+        };
+        let [table, detail_area] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(detail_h)]).areas(body);
+        containers::draw(frame, table, env, state.now, theme);
+        if detail_h > 0 {
+            detail::draw(frame, detail_area, env, state.now, theme);
+        }
     }
     status_bar::draw(frame, status, state, theme, keymap);
 }

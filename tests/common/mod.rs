@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use pilothouse::action::Msg;
 use pilothouse::backend::BackendEvent;
-use pilothouse::backend::model::{ContainerInfo, Health, RunState};
+use pilothouse::backend::model::{
+    ContainerDetails, ContainerInfo, Health, HealthCheckRun, RunState,
+};
 use pilothouse::config;
 use pilothouse::state::State;
 use pilothouse::update::update;
@@ -35,6 +37,35 @@ pub fn container(service: &str, run_state: RunState, health: Health) -> Containe
         finished_at: Some(NOW - 40),
         restart_count: 0,
         ports: Vec::new(),
+        details: ContainerDetails {
+            image_id: "sha256:0123456789abcdef0123456789abcdef".into(),
+            created: Some(NOW - 86_400),
+            command: format!("/usr/local/bin/{service}"),
+            health_log: (0..5)
+                .map(|i| HealthCheckRun {
+                    ended: Some(NOW - 10 + i),
+                    exit_code: if health == Health::Unhealthy && i >= 2 {
+                        1
+                    } else {
+                        0
+                    },
+                    output: if health == Health::Unhealthy && i >= 2 {
+                        "wget: server returned error: HTTP/1.1 503 Service Unavailable".into()
+                    } else {
+                        String::new()
+                    },
+                })
+                .collect(),
+            env_names: vec!["DATABASE_URL".into(), "NODE_ENV".into(), "PORT".into()],
+            mounts: Vec::new(),
+            log_driver: "json-file".into(),
+            log_options: if service == "slicer" {
+                Vec::new()
+            } else {
+                vec![("max-size".into(), "10m".into())]
+            },
+            labels: vec![("com.docker.compose.service".into(), service.into())],
+        },
     }
 }
 

@@ -1,0 +1,122 @@
+//! The detail pane: everything about the selected container that does not fit a row.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::text::{age, stamp};
+use crate::backend::model::ContainerInfo;
+use crate::state::EnvState;
+use crate::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
+    let c = &theme.colors;
+    let Some(k) = env.selected_container() else {
+        return;
+    };
+    let stale = if env.is_live() { "" } else { " · STALE" };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::new().fg(c.muted.0))
+        .title(Span::styled(
+            format!(" {} · {}{stale} ", k.service, k.name),
+            Style::new().fg(if env.is_live() { c.accent.0 } else { c.error.0 }),
+        ));
+    let mut body = Style::new().fg(c.text.0);
+    if !env.is_live() {
+        body = body.add_modifier(Modifier::DIM);
+    }
+    frame.render_widget(
+        Paragraph::new(lines(k, now, theme))
+            .style(body)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn lines<'a>(k: &'a ContainerInfo, now: i64, theme: &Theme) -> Vec<Line<'a>> {
+    let c = &theme.colors;
+    let d = &k.details;
+    let label = |s: &'static str| Span::styled(format!("{s:<8} "), Style::new().fg(c.muted.0));
+    let mut out = Vec::new();
+    let created = d
+        .created
+        .map(|t| format!(" · created {} ({} ago)", stamp(t, now), age(now - t)))
+        .unwrap_or_default();
+    out.push(Line::from(vec![
+        label("image"),
+        Span::raw(format!("{} · {}{created}", k.image, short_id(&d.image_id))),
+    ]));
+    out.push(Line::from(vec![
+        label("command"),
+        Span::raw(d.command.as_str()),
+    ]));
+    if d.health_log.is_empty() {
+        out.push(Line::from(vec![
+            label("health"),
+            Span::styled("no health check", Style::new().fg(c.muted.0)),
+        ]));
+    }
+    // Newest first: the run an operator wants is the last one.
+    for (i, run) in d.health_log.iter().rev().take(5).enumerate() {
+        let (mark, style) = if run.exit_code == 0 {
+            ("✓", Style::new().fg(c.ok.0))
+        } else {
+            ("✗", Style::new().fg(c.error.0).add_modifier(Modifier::BOLD))
+        };
+        let when = run.ended.map(|t| stamp(t, now)).unwrap_or_default();
+        out.push(Line::from(vec![
+            if i == 0 { label("health") } else { label("") },
+            Span::styled(format!("{mark} exit {} {when} ", run.exit_code), style),
+            Span::raw(run.output.as_str()),
+        ]));
+    }
+    out.push(Line::from(vec![
+        label("env"),
+        Span::raw(if d.env_names.is_empty() {
+            "none".to_string()
+        } else {
+            d.env_names.join(" ")
+        }),
+        Span::styled("  (names only)", Style::new().fg(c.muted.0)),
+    ]));
+    out.push(Line::from(vec![
+        label("mounts"),
+        Span::raw(if d.mounts.is_empty() {
+            "none".to_string()
+        } else {
+            d.mounts.join(", ")
+        }),
+    ]));
+    let opts: Vec<String> = d
+        .log_options
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let mut logs = vec![
+        label("logs"),
+        Span::raw(format!("{} {}", d.log_driver, opts.join(" "))),
+    ];
+    if d.lacks_log_rotation() {
+        logs.push(Span::styled(
+            "  ⚠ no max-size: this log grows until the disk is full",
+            Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
+        ));
+    }
+    out.push(Line::from(logs));
+    let labels: Vec<String> = d.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    out.push(Line::from(vec![
+        label("labels"),
+        Span::raw(labels.join("  ")),
+    ]));
+    out
+}
+
+/// `sha256:0123456789ab…` -> `0123456789ab`.
+fn short_id(id: &str) -> &str {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    id.get(..12).unwrap_or(id)
+}
