@@ -31,4 +31,14 @@ pub struct Cli {
 pub enum Command {
     /// Validate the config and print a summary of its environments
     CheckConfig,
+    /// Print every environment's containers once, without the TUI. Exit code 0: all
+    /// running and healthy; 1: something is not; 2: config error; 3: a host unreachable
+    Status {
+        /// Only this environment
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod keymap;
 pub mod state;
+pub mod status;
 pub mod theme;
 pub mod ui;
 pub mod update;

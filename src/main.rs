@@ -23,8 +23,59 @@ fn main() -> ExitCode {
             print!("{}", summary(&loaded));
             ExitCode::SUCCESS
         }
+        Some(Command::Status { ref env, json }) => status(&loaded, env.as_deref(), json),
         None => open_console(&cli, &loaded),
     }
+}
+
+fn status(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
+    if let Some(name) = only
+        && !loaded
+            .config
+            .environments
+            .keys()
+            .any(|k| k.as_str() == name)
+    {
+        return unknown_env(loaded, name);
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("pilothouse: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let reports = runtime.block_on(pilothouse::status::look_all(&loaded.config, only));
+    if json {
+        match serde_json::to_string_pretty(&reports) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("pilothouse: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", pilothouse::status::render_text(&reports));
+    }
+    ExitCode::from(pilothouse::status::exit_code(&reports))
+}
+
+fn unknown_env(loaded: &Loaded, name: &str) -> ExitCode {
+    let known: Vec<&str> = loaded
+        .config
+        .environments
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    eprintln!(
+        "pilothouse: no environment {name:?} in {}; it has: {}",
+        loaded.path.display(),
+        known.join(", ")
+    );
+    ExitCode::from(EXIT_CONFIG)
 }
 
 fn config_error(e: &ConfigError) -> ExitCode {
@@ -75,13 +126,7 @@ fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
     if let Some(name) = &cli.env
         && !state.select_env(name)
     {
-        let known: Vec<&str> = state.envs.iter().map(|e| e.name.as_str()).collect();
-        eprintln!(
-            "pilothouse: no environment {name:?} in {}; it has: {}",
-            loaded.path.display(),
-            known.join(", ")
-        );
-        return ExitCode::from(EXIT_CONFIG);
+        return unknown_env(loaded, name);
     }
     match run_tui(state, &loaded.config, &theme, &keymap) {
         Ok(()) => ExitCode::SUCCESS,

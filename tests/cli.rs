@@ -192,3 +192,14 @@ fn help_and_version() {
         .success()
         .stdout(predicates::str::contains(env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn status_of_an_unknown_env_is_a_config_error() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_configs/minimal.toml");
+    pilothouse()
+        .args(["status", "--env", "nope", "--config"])
+        .arg(file)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no environment \"nope\""));
+}

@@ -1070,3 +1070,104 @@ fn an_unknown_host_key_is_refused_with_a_clear_message() {
         "strict mode added a key"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// pilothouse status
+
+fn status(config: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = run(Command::new(env!("CARGO_BIN_EXE_pilothouse"))
+        .arg("status")
+        .arg("--config")
+        .arg(config)
+        .args(args));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn status_json_agrees_with_docker_ps() {
+    let sb = sandbox();
+    let (_, json) = status(&sb.config, &["--json"]);
+    let reports: serde_json::Value =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let reports = reports.as_array().cloned().unwrap_or_default();
+    assert_eq!(reports.len(), 2, "{json}");
+    for r in reports {
+        let project = r["project"].as_str().unwrap_or_default().to_string();
+        assert_eq!(r["reachable"], true, "{r}");
+        let mut from_status: Vec<String> = r["containers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c["name"].as_str().unwrap_or(""),
+                    c["state"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        let ps = ok_stdout(Command::new("docker").args([
+            "ps",
+            "-a",
+            "--filter",
+            &format!("label=com.docker.compose.project={project}"),
+            "--format",
+            "{{.Names}} {{.State}}",
+        ]));
+        let mut from_ps: Vec<String> = ps.lines().map(str::to_string).collect();
+        from_status.sort();
+        from_ps.sort();
+        // A throwaway probe of another test may come or go between the two looks.
+        from_status.retain(|l| !l.starts_with("pilothouse-test-"));
+        from_ps.retain(|l| !l.starts_with("pilothouse-test-"));
+        assert_eq!(from_status, from_ps, "{project}");
+    }
+}
+
+#[test]
+fn status_exit_codes_follow_what_is_running() {
+    let sb = sandbox();
+    let (code, text) = status(&sb.config, &["--env", "production"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("production (root@127.0.0.1:2222, project acme-production)"),
+        "{text}"
+    );
+    // An exited container in the project makes it 1.
+    let name = "pilothouse-test-status-exited";
+    let _ = run(Command::new("docker").args(["rm", "-f", name]));
+    ok_stdout(Command::new("docker").args([
+        "create",
+        "--name",
+        name,
+        "--network",
+        "host",
+        "--label",
+        "com.docker.compose.project=acme-production",
+        "--label",
+        "com.docker.compose.service=zz-exited",
+        "127.0.0.1:5000/acme/web:v1",
+    ]));
+    let probe = Container(name.to_string());
+    let (code, text) = status(&sb.config, &["--env", "production"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("zz-exited") && l.contains("created") && l.ends_with("<-")),
+        "{text}"
+    );
+    drop(probe);
+    // An unreachable host makes it 3.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = edited_config(&sb, dir.path(), |t| t.replace("port = 2222", "port = 2299"));
+    let (code, json) = status(&config, &["--json"]);
+    assert_eq!(code, Some(3), "{json}");
+    assert!(
+        json.contains("\"reachable\": false") && json.contains("connection refused"),
+        "{json}"
+    );
+}
