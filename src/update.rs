@@ -2,7 +2,7 @@
 
 use crate::action::{Action, Effect, Msg};
 use crate::backend::BackendEvent;
-use crate::backend::model::ContainerInfo;
+use crate::backend::model::{ContainerInfo, RunState};
 use crate::state::{EnvState, LinkStatus, State};
 
 /// Applies one message to the state. Returns the I/O to perform.
@@ -68,6 +68,7 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             sort(&mut list);
             let keep = e.selected_container().map(|c| c.id.clone());
             e.containers = list;
+            prune_usage(e);
             reselect(e, keep);
         }
         BackendEvent::Container(info) => {
@@ -77,14 +78,26 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
                 None => e.containers.push(*info),
             }
             sort(&mut e.containers);
+            prune_usage(e);
             reselect(e, keep);
         }
         BackendEvent::Removed { id } => {
             let keep = e.selected_container().map(|c| c.id.clone());
             e.containers.retain(|c| c.id != id);
+            prune_usage(e);
             reselect(e, keep);
         }
         BackendEvent::Latency(d) => e.latency = Some(d),
+        BackendEvent::Stats(samples) => {
+            for (id, usage) in samples {
+                if e.containers
+                    .iter()
+                    .any(|c| c.id == id && c.run_state == RunState::Running)
+                {
+                    e.usage.insert(id, usage);
+                }
+            }
+        }
         BackendEvent::Disconnected { error, retry_in } => {
             link.status = LinkStatus::Disconnected;
             link.down_since.get_or_insert(now);
@@ -94,6 +107,17 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             e.latency = None;
         }
     }
+}
+
+/// CPU and memory are only kept for containers that are running now.
+fn prune_usage(e: &mut EnvState) {
+    let running: Vec<&str> = e
+        .containers
+        .iter()
+        .filter(|c| c.run_state == RunState::Running)
+        .map(|c| c.id.as_str())
+        .collect();
+    e.usage.retain(|id, _| running.contains(&id.as_str()));
 }
 
 /// Display order: by service, then container name.

@@ -202,3 +202,43 @@ fn events_for_an_unknown_environment_are_ignored() {
     );
     assert_eq!(s.envs, before.envs);
 }
+
+#[test]
+fn usage_is_kept_only_for_running_containers() {
+    use pilothouse::backend::model::Usage;
+    let u = Usage {
+        cpu_centipercent: 250,
+        mem_used: 1 << 20,
+        mem_limit: 1 << 30,
+    };
+    let mut s = staging_live();
+    send(
+        &mut s,
+        0,
+        BackendEvent::Stats(vec![
+            ("id-web".into(), u),
+            ("id-slicer".into(), u),
+            ("id-gone".into(), u),
+        ]),
+    );
+    let e = &s.envs[0];
+    assert_eq!(e.usage.get("id-web"), Some(&u));
+    assert!(
+        !e.usage.contains_key("id-slicer"),
+        "exited containers have no CPU"
+    );
+    assert!(!e.usage.contains_key("id-gone"));
+    send(
+        &mut s,
+        0,
+        BackendEvent::Container(Box::new(container(
+            "web",
+            RunState::Exited { code: 0 },
+            Health::None,
+        ))),
+    );
+    assert!(
+        !s.envs[0].usage.contains_key("id-web"),
+        "a stopped container keeps no CPU"
+    );
+}

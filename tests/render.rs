@@ -121,6 +121,35 @@ fn live_table_colours_what_needs_attention() {
 }
 
 #[test]
+fn cpu_and_memory_show_while_live_and_vanish_when_stale() {
+    use pilothouse::backend::BackendEvent;
+    use pilothouse::backend::model::Usage;
+    let u = Usage {
+        cpu_centipercent: 1234,
+        mem_used: 45 << 20,
+        mem_limit: 2 << 30,
+    };
+    let mut state = staging_live();
+    send(
+        &mut state,
+        0,
+        BackendEvent::Stats(vec![("id-gateway".into(), u)]),
+    );
+    let t = render(&state, 120, 16);
+    assert!(screen_has(&t, "12.3%") && screen_has(&t, "45M/2.0G"));
+    send(
+        &mut state,
+        0,
+        BackendEvent::Disconnected {
+            error: "gone".into(),
+            retry_in: std::time::Duration::from_secs(1),
+        },
+    );
+    let t = render(&state, 120, 16);
+    assert!(!screen_has(&t, "12.3%"), "a stale CPU figure is shown");
+}
+
+#[test]
 fn a_lost_connection_is_shown_stale_never_healthy() {
     let t = render(&staging_lost(), 100, 16);
     insta::assert_snapshot!(t.backend());

@@ -5,6 +5,7 @@
 pub mod docker;
 pub mod model;
 pub mod ssh;
+pub mod stats;
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::Environment;
-use model::ContainerInfo;
+use model::{ContainerInfo, RunState, Usage};
 
 /// How often the engine is pinged over SSH: the latency shown, and how a silently dead
 /// connection is noticed (a ping that gets no answer in [`PING_LIMIT`] drops it).
@@ -38,6 +39,9 @@ pub enum BackendEvent {
     Removed { id: String },
     /// Round trip of the last heartbeat.
     Latency(Duration),
+    /// The newest CPU and memory samples since the last batch, by container id; at most
+    /// one batch per stats interval.
+    Stats(Vec<(String, Usage)>),
     /// The connection is lost or could not be made; another attempt follows.
     Disconnected { error: String, retry_in: Duration },
 }
@@ -145,7 +149,7 @@ where
         Ok(t) => t,
         Err(e) => return Outcome::Lost(e),
     };
-    let outcome = watch(&tunnel, project, send, commands).await;
+    let outcome = watch(&tunnel, project, env.stats_interval.0, send, commands).await;
     tunnel.close().await;
     outcome
 }
@@ -153,6 +157,7 @@ where
 async fn watch<F, Fut>(
     tunnel: &ssh::Tunnel,
     project: &str,
+    every: Duration,
     send: &F,
     commands: &mut mpsc::Receiver<EnvCommand>,
 ) -> Outcome
@@ -176,20 +181,50 @@ where
         Err(e) => return Outcome::Lost(e),
     };
     if !send(BackendEvent::Connected { docker_version }).await
-        || !send(BackendEvent::Snapshot(containers)).await
+        || !send(BackendEvent::Snapshot(containers.clone())).await
     {
         return Outcome::Shutdown;
     }
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (stats_tx, mut stats_rx) = mpsc::channel(64);
+    let mut streams = stats::StatsStreams::new(docker.clone(), every, stats_tx);
+    for c in &containers {
+        streams.set_running(&c.id, c.run_state == RunState::Running);
+    }
+    let mut pending: Vec<(String, Usage)> = Vec::new();
+    let mut flush = tokio::time::interval(every);
+    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let event = tokio::select! {
+            Some(sample) = stats_rx.recv() => {
+                match pending.iter_mut().find(|(id, _)| *id == sample.0) {
+                    Some(p) => *p = sample,
+                    None => pending.push(sample),
+                }
+                continue;
+            },
+            _ = flush.tick() => {
+                if pending.is_empty() {
+                    continue;
+                }
+                BackendEvent::Stats(std::mem::take(&mut pending))
+            },
             ev = events.next() => match ev {
                 Some(Ok(ev)) => match docker::event_target(&ev) {
-                    Some((id, true)) => BackendEvent::Removed { id },
+                    Some((id, true)) => {
+                        streams.set_running(&id, false);
+                        BackendEvent::Removed { id }
+                    }
                     Some((id, false)) => match docker::inspect(&docker, &id).await {
-                        Ok(Some(info)) => BackendEvent::Container(Box::new(info)),
-                        Ok(None) => BackendEvent::Removed { id },
+                        Ok(Some(info)) => {
+                            streams.set_running(&id, info.run_state == RunState::Running);
+                            BackendEvent::Container(Box::new(info))
+                        }
+                        Ok(None) => {
+                            streams.set_running(&id, false);
+                            BackendEvent::Removed { id }
+                        }
                         Err(e) => return Outcome::Lost(e),
                     },
                     None => continue,

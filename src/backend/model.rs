@@ -106,6 +106,17 @@ impl RunState {
     }
 }
 
+/// CPU and memory of a running container, from Docker's stats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    /// CPU in hundredths of a percent of one core (250 = 2.5 %).
+    pub cpu_centipercent: u32,
+    /// Bytes, page cache excluded (as `docker stats` counts).
+    pub mem_used: u64,
+    /// Bytes; the host's memory when the container has no limit.
+    pub mem_limit: u64,
+}
+
 /// The container's health check result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Health {

@@ -48,8 +48,15 @@ pub struct Environment {
     /// The Docker socket on the host.
     #[serde(default = "default_docker_socket")]
     pub docker_socket: RemotePath,
+    /// How often CPU and memory are refreshed.
+    #[serde(default = "default_stats_interval")]
+    pub stats_interval: ConfigDuration,
     pub ssh: SshSettings,
     pub compose: ComposeSettings,
+}
+
+fn default_stats_interval() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_secs(2))
 }
 
 fn default_docker_socket() -> RemotePath {

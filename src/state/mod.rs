@@ -2,12 +2,13 @@
 
 mod link;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub use link::{Link, LinkStatus};
 
 use crate::action::Mode;
-use crate::backend::model::{ContainerInfo, Health, RunState};
+use crate::backend::model::{ContainerInfo, Health, RunState, Usage};
 use crate::config::{Config, Environment};
 
 /// The console's whole state.
@@ -41,6 +42,8 @@ pub struct EnvState {
     pub selected_row: usize,
     pub docker_version: Option<String>,
     pub latency: Option<Duration>,
+    /// CPU and memory of running containers, by container id.
+    pub usage: BTreeMap<String, Usage>,
 }
 
 /// How much attention an environment needs; colours its tab.
@@ -126,6 +129,7 @@ impl EnvState {
             selected_row: 0,
             docker_version: None,
             latency: None,
+            usage: BTreeMap::new(),
         }
     }
 

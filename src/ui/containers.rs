@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
 use super::text::age;
-use crate::backend::model::{ContainerInfo, Health, RunState};
+use crate::backend::model::{ContainerInfo, Health, RunState, Usage};
 use crate::state::{EnvState, LinkStatus};
 use crate::theme::Theme;
 
@@ -56,10 +56,15 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         "HEALTH",
         "UP",
         "RST",
+        "CPU",
+        "MEM",
         "PORTS",
     ])
     .style(Style::new().fg(c.muted.0).add_modifier(Modifier::BOLD));
-    let rows = env.containers.iter().map(|k| row(k, live, now, theme));
+    let rows = env
+        .containers
+        .iter()
+        .map(|k| row(k, env.usage.get(&k.id).filter(|_| live), live, now, theme));
     // Service and image are sized to their content so a tag is never cut off; the
     // container name, derived from the two, takes what is left.
     let fit = |len: usize, header: usize| Constraint::Length(len.max(header).min(40) as u16);
@@ -83,6 +88,8 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         Constraint::Length(14),
         Constraint::Length(5),
         Constraint::Length(3),
+        Constraint::Length(6),
+        Constraint::Length(11),
         Constraint::Min(5),
     ];
     let table = Table::new(rows, widths)
@@ -94,7 +101,13 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
     frame.render_stateful_widget(table, area, &mut ts);
 }
 
-fn row<'a>(k: &'a ContainerInfo, live: bool, now: i64, theme: &Theme) -> Row<'a> {
+fn row<'a>(
+    k: &'a ContainerInfo,
+    usage: Option<&Usage>,
+    live: bool,
+    now: i64,
+    theme: &Theme,
+) -> Row<'a> {
     let c = &theme.colors;
     let text = Style::new().fg(c.text.0);
     let (state_style, health_style) = if live {
@@ -147,9 +160,32 @@ fn row<'a>(k: &'a ContainerInfo, live: bool, now: i64, theme: &Theme) -> Row<'a>
         Cell::from(Span::styled(health, health_style)),
         Cell::from(up),
         Cell::from(k.restart_count.to_string()),
+        Cell::from(
+            usage
+                .map(|u| format!("{:.1}%", f64::from(u.cpu_centipercent) / 100.0))
+                .unwrap_or_default(),
+        ),
+        Cell::from(
+            usage
+                .map(|u| format!("{}/{}", bytes(u.mem_used), bytes(u.mem_limit)))
+                .unwrap_or_default(),
+        ),
         Cell::from(k.ports.join(",")),
     ])
     .style(row_style)
+}
+
+/// `512K`, `45M`, `1.9G`: short enough for a table cell.
+fn bytes(n: u64) -> String {
+    const K: f64 = 1024.0;
+    let f = n as f64;
+    if f < K * K {
+        format!("{:.0}K", f / K)
+    } else if f < K * K * K {
+        format!("{:.0}M", f / K / K)
+    } else {
+        format!("{:.1}G", f / K / K / K)
+    }
 }
 
 /// The image's last path segment and tag (`127.0.0.1:5000/acme/web:v2` -> `web:v2`):
@@ -167,5 +203,8 @@ mod tests {
         assert_eq!(super::short_image("ghcr.io/acme/web:v2"), "web:v2");
         assert_eq!(super::short_image("web"), "web");
         assert_eq!(super::short_image("redis:7"), "redis:7");
+        assert_eq!(super::bytes(512 * 1024), "512K");
+        assert_eq!(super::bytes(45 * 1024 * 1024), "45M");
+        assert_eq!(super::bytes(2040 * 1024 * 1024), "2.0G");
     }
 }
