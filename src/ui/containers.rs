@@ -90,7 +90,12 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         Constraint::Length(3),
         Constraint::Length(6),
         Constraint::Length(11),
-        Constraint::Min(5),
+        // Under host networking nothing is published: no room is spent on an empty column.
+        if env.containers.iter().any(|k| !k.ports.is_empty()) {
+            Constraint::Min(5)
+        } else {
+            Constraint::Length(0)
+        },
     ];
     let table = Table::new(rows, widths)
         .header(header)
