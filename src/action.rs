@@ -9,6 +9,8 @@ use crate::backend::BackendEvent;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mode {
     Normal,
+    /// Typing into the filter box.
+    Filter,
 }
 
 /// Something a key can mean. Names in keymap files are kebab-case (`next-env`).
@@ -21,6 +23,15 @@ pub enum Action {
     Up,
     Down,
     Reconnect,
+    /// Order the table by the next column.
+    CycleSort,
+    /// Open the filter box.
+    Filter,
+    /// Keep the filter and leave the box.
+    FilterDone,
+    /// Clear the filter and leave the box.
+    FilterClear,
+    FilterBackspace,
 }
 
 impl Action {
@@ -33,6 +44,11 @@ impl Action {
             Action::Up => "up",
             Action::Down => "down",
             Action::Reconnect => "reconnect",
+            Action::CycleSort => "sort",
+            Action::Filter => "filter",
+            Action::FilterDone => "keep filter",
+            Action::FilterClear => "clear filter",
+            Action::FilterBackspace => "delete",
         }
     }
 }
@@ -44,6 +60,8 @@ pub enum Msg {
     Action(Action),
     /// The terminal was resized; nothing changes but the next frame.
     Resize,
+    /// A character typed into a text box (the filter).
+    Input(char),
     /// A second passed (ages and "since" texts move on).
     Tick {
         now: i64,

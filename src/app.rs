@@ -83,7 +83,7 @@ pub async fn run(
         }
         let msg = tokio::select! {
             ev = input.next() => match ev {
-                Some(Ok(Event::Key(key))) => keymap.resolve(state.mode(), &key).map(Msg::Action),
+                Some(Ok(Event::Key(key))) => key_msg(&state, keymap, &key),
                 Some(Ok(Event::Resize(..))) => Some(Msg::Resize),
                 Some(Ok(_)) => None,
                 Some(Err(e)) => break Err(e.into()),
@@ -103,6 +103,27 @@ pub async fn run(
     };
     shutdown(handles).await;
     result
+}
+
+/// What a key press means: its binding in the current mode, else, in a text box, the
+/// character typed.
+fn key_msg(state: &State, keymap: &Keymap, key: &crossterm::event::KeyEvent) -> Option<Msg> {
+    use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
+    let mode = state.mode();
+    if let Some(action) = keymap.resolve(mode, key) {
+        return Some(Msg::Action(action));
+    }
+    match (mode, key.code) {
+        (crate::action::Mode::Filter, KeyCode::Char(c))
+            if key.kind != KeyEventKind::Release
+                && !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(Msg::Input(c))
+        }
+        _ => None,
+    }
 }
 
 fn perform(effect: Effect, handles: &[EnvHandle]) {

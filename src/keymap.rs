@@ -118,6 +118,8 @@ impl fmt::Display for Key {
 struct KeymapFile {
     #[serde(default)]
     normal: IndexMap<String, Action>,
+    #[serde(default)]
+    filter: IndexMap<String, Action>,
 }
 
 /// Resolves keys to actions in a mode.
@@ -135,23 +137,28 @@ impl Keymap {
     /// Parses a keymap file; errors name the file, line and key.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let file: KeymapFile = from_toml(text, path)?;
-        let mut normal = IndexMap::new();
-        for (raw, action) in file.normal {
-            let key = Key::parse(&raw).map_err(|message| {
-                let offset = text.find(&format!("\"{raw}\"")).unwrap_or(0);
-                let (line, column) = crate::config::line_col(text, offset);
-                ConfigError::Invalid(Box::new(crate::config::Invalid {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    key: format!("normal.{raw}"),
-                    message,
-                }))
-            })?;
-            normal.insert(key, action);
-        }
         let mut bindings = HashMap::new();
-        bindings.insert(Mode::Normal, normal);
+        for (mode, section, entries) in [
+            (Mode::Normal, "normal", file.normal),
+            (Mode::Filter, "filter", file.filter),
+        ] {
+            let mut keys = IndexMap::new();
+            for (raw, action) in entries {
+                let key = Key::parse(&raw).map_err(|message| {
+                    let offset = text.find(&format!("\"{raw}\"")).unwrap_or(0);
+                    let (line, column) = crate::config::line_col(text, offset);
+                    ConfigError::Invalid(Box::new(crate::config::Invalid {
+                        path: path.to_path_buf(),
+                        line,
+                        column,
+                        key: format!("{section}.{raw}"),
+                        message,
+                    }))
+                })?;
+                keys.insert(key, action);
+            }
+            bindings.insert(mode, keys);
+        }
         Ok(Keymap { bindings })
     }
 

@@ -3,13 +3,23 @@
 use crate::action::{Action, Effect, Msg};
 use crate::backend::BackendEvent;
 use crate::backend::model::{ContainerInfo, RunState};
-use crate::state::{EnvState, LinkStatus, State};
+use crate::state::{EnvState, LinkStatus, SortKey, State, container_alert};
 
 /// Applies one message to the state. Returns the I/O to perform.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Action(action) => return act(state, action),
         Msg::Resize => {}
+        Msg::Input(c) => {
+            if let Some(e) = state.envs.get_mut(state.selected)
+                && e.filter_editing
+                && !c.is_control()
+            {
+                let keep = e.selected_container().map(|c| c.id.clone());
+                e.filter.push(c);
+                reselect(e, keep);
+            }
+        }
         Msg::Tick { now } => state.now = now,
         Msg::Backend { env, event, now } => {
             state.now = now;
@@ -34,7 +44,32 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Down => {
             if let Some(e) = state.envs.get_mut(state.selected) {
-                e.selected_row = (e.selected_row + 1).min(e.containers.len().saturating_sub(1));
+                e.selected_row = (e.selected_row + 1).min(e.visible().len().saturating_sub(1));
+            }
+        }
+        Action::CycleSort => {
+            if let Some(e) = state.envs.get_mut(state.selected) {
+                let keep = e.selected_container().map(|c| c.id.clone());
+                e.sort = e.sort.next();
+                sort(e);
+                reselect(e, keep);
+            }
+        }
+        Action::Filter | Action::FilterDone | Action::FilterClear | Action::FilterBackspace => {
+            if let Some(e) = state.envs.get_mut(state.selected) {
+                let keep = e.selected_container().map(|c| c.id.clone());
+                match action {
+                    Action::Filter => e.filter_editing = true,
+                    Action::FilterDone => e.filter_editing = false,
+                    Action::FilterClear => {
+                        e.filter.clear();
+                        e.filter_editing = false;
+                    }
+                    _ => {
+                        e.filter.pop();
+                    }
+                }
+                reselect(e, keep);
             }
         }
         Action::Reconnect if n > 0 => {
@@ -63,12 +98,12 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             link.retry_at = None;
             e.docker_version = Some(docker_version);
         }
-        BackendEvent::Snapshot(mut list) => {
+        BackendEvent::Snapshot(list) => {
             // After a (re)connect the state is listed afresh, never assumed.
-            sort(&mut list);
             let keep = e.selected_container().map(|c| c.id.clone());
             e.containers = list;
             prune_usage(e);
+            sort(e);
             reselect(e, keep);
         }
         BackendEvent::Container(info) => {
@@ -77,8 +112,8 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
                 Some(c) => *c = *info,
                 None => e.containers.push(*info),
             }
-            sort(&mut e.containers);
             prune_usage(e);
+            sort(e);
             reselect(e, keep);
         }
         BackendEvent::Removed { id } => {
@@ -120,15 +155,37 @@ fn prune_usage(e: &mut EnvState) {
     e.usage.retain(|id, _| running.contains(&id.as_str()));
 }
 
-/// Display order: by service, then container name.
-fn sort(list: &mut [ContainerInfo]) {
-    list.sort_by(|a, b| a.service.cmp(&b.service).then_with(|| a.name.cmp(&b.name)));
+/// Puts the containers in the environment's sort order; ties by service, then name.
+fn sort(e: &mut EnvState) {
+    let usage = &e.usage;
+    let cpu = |c: &ContainerInfo| usage.get(&c.id).map_or(0, |u| u.cpu_centipercent);
+    let mem = |c: &ContainerInfo| usage.get(&c.id).map_or(0, |u| u.mem_used);
+    let changed = |c: &ContainerInfo| match c.run_state {
+        RunState::Running | RunState::Paused => c.started_at,
+        _ => c.finished_at,
+    };
+    let key = e.sort;
+    e.containers.sort_by(|a, b| {
+        let first = match key {
+            SortKey::Service => std::cmp::Ordering::Equal,
+            SortKey::Attention => container_alert(b).cmp(&container_alert(a)),
+            SortKey::Restarts => b.restart_count.cmp(&a.restart_count),
+            SortKey::Cpu => cpu(b).cmp(&cpu(a)),
+            SortKey::Memory => mem(b).cmp(&mem(a)),
+            SortKey::Uptime => changed(b).cmp(&changed(a)),
+        };
+        first
+            .then_with(|| a.service.cmp(&b.service))
+            .then_with(|| a.name.cmp(&b.name))
+    });
 }
 
-/// Keeps the same container selected when rows move; clamps otherwise.
+/// Keeps the same container selected when rows move or the filter changes; clamps
+/// otherwise.
 fn reselect(e: &mut EnvState, keep: Option<String>) {
-    if let Some(i) = keep.and_then(|id| e.containers.iter().position(|c| c.id == id)) {
+    let visible: Vec<String> = e.visible().iter().map(|c| c.id.clone()).collect();
+    if let Some(i) = keep.and_then(|id| visible.iter().position(|v| *v == id)) {
         e.selected_row = i;
     }
-    e.selected_row = e.selected_row.min(e.containers.len().saturating_sub(1));
+    e.selected_row = e.selected_row.min(visible.len().saturating_sub(1));
 }

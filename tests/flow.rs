@@ -242,3 +242,69 @@ fn usage_is_kept_only_for_running_containers() {
         "a stopped container keeps no CPU"
     );
 }
+
+#[test]
+fn sort_cycles_and_attention_puts_problems_first() {
+    use pilothouse::state::SortKey;
+    let mut s = staging_live();
+    update(&mut s, Msg::Action(Action::CycleSort));
+    let e = &s.envs[0];
+    assert_eq!(e.sort, SortKey::Attention);
+    let order: Vec<&str> = e.containers.iter().map(|c| c.service.as_str()).collect();
+    // Bad first (order-service unhealthy, slicer exited 137), then warn (redis), then ok.
+    assert_eq!(
+        order,
+        ["order-service", "slicer", "redis", "gateway", "web"]
+    );
+    for _ in 0..5 {
+        update(&mut s, Msg::Action(Action::CycleSort));
+    }
+    assert_eq!(s.envs[0].sort, SortKey::Service, "cycles back");
+}
+
+#[test]
+fn filter_narrows_rows_and_keeps_the_selection_when_it_can() {
+    use pilothouse::action::Mode;
+    let mut s = staging_live();
+    update(&mut s, Msg::Action(Action::Down)); // order-service
+    update(&mut s, Msg::Input('x'));
+    assert_eq!(
+        s.envs[0].filter, "",
+        "typing without the box open does nothing"
+    );
+    update(&mut s, Msg::Action(Action::Filter));
+    assert_eq!(s.mode(), Mode::Filter);
+    for c in "SERV".chars() {
+        update(&mut s, Msg::Input(c));
+    }
+    let e = &s.envs[0];
+    let rows: Vec<&str> = e.visible().iter().map(|c| c.service.as_str()).collect();
+    assert_eq!(rows, ["order-service"], "case-insensitive match on service");
+    assert_eq!(
+        e.selected_container().map(|c| c.service.as_str()),
+        Some("order-service")
+    );
+    update(&mut s, Msg::Action(Action::FilterDone));
+    assert_eq!(s.mode(), Mode::Normal);
+    assert_eq!(s.envs[0].visible().len(), 1, "the filter stays after enter");
+    update(&mut s, Msg::Action(Action::Filter));
+    update(&mut s, Msg::Action(Action::FilterBackspace));
+    assert_eq!(s.envs[0].filter, "SER");
+    update(&mut s, Msg::Action(Action::FilterClear));
+    assert_eq!(s.envs[0].visible().len(), 5);
+    assert_eq!(
+        s.envs[0].selected_container().map(|c| c.service.as_str()),
+        Some("order-service")
+    );
+    // Filtering by state works too.
+    update(&mut s, Msg::Action(Action::Filter));
+    for c in "exited".chars() {
+        update(&mut s, Msg::Input(c));
+    }
+    let rows: Vec<&str> = s.envs[0]
+        .visible()
+        .iter()
+        .map(|c| c.service.as_str())
+        .collect();
+    assert_eq!(rows, ["slicer"]);
+}

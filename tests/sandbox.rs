@@ -755,6 +755,20 @@ fn console_opens_on_the_sandbox_switches_envs_and_q_restores_the_terminal() {
     assert!(screen.contains("root@127.0.0.1:2222"), "{screen}");
     assert!(!screen.contains("PROTECTED"), "{screen}");
     assert_eq!(t.format("#{alternate_on}"), "1");
+    // Filter down to one service, then clear it.
+    t.wait_until(Duration::from_secs(10), "rows", |s| {
+        row_of(s, "shipping-service").is_some()
+    });
+    t.keys(&["/", "s", "h", "i", "p", "Enter"]);
+    let screen = t.wait_for("filter: ship (1 of");
+    assert!(
+        row_of(&screen, "shipping-service").is_some() && row_of(&screen, "gateway").is_none(),
+        "{screen}"
+    );
+    t.keys(&["/", "Escape"]);
+    t.wait_until(Duration::from_secs(5), "filter cleared", |s| {
+        row_of(s, "gateway").is_some()
+    });
     t.keys(&["Tab"]);
     t.wait_for("PRODUCTION · PROTECTED ENVIRONMENT");
     t.keys(&["q"]);

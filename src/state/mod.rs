@@ -38,12 +38,59 @@ pub struct EnvState {
     pub link: Link,
     /// The project's containers, in display order. Only as fresh as `link` says.
     pub containers: Vec<ContainerInfo>,
-    /// Index into `containers` of the selected row.
+    /// Index into [`EnvState::visible`] of the selected row.
     pub selected_row: usize,
+    pub sort: SortKey,
+    /// Rows shown only when they contain this (case-insensitive); empty shows all.
+    pub filter: String,
+    /// The filter box has the keyboard.
+    pub filter_editing: bool,
     pub docker_version: Option<String>,
     pub latency: Option<Duration>,
     /// CPU and memory of running containers, by container id.
     pub usage: BTreeMap<String, Usage>,
+}
+
+/// What the container table is ordered by; one key cycles through them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortKey {
+    /// By service name.
+    #[default]
+    Service,
+    /// What needs attention first.
+    Attention,
+    /// Most restarts first.
+    Restarts,
+    /// Busiest first.
+    Cpu,
+    /// Largest first.
+    Memory,
+    /// Most recently (re)started or stopped first.
+    Uptime,
+}
+
+impl SortKey {
+    pub fn next(self) -> Self {
+        match self {
+            SortKey::Service => SortKey::Attention,
+            SortKey::Attention => SortKey::Restarts,
+            SortKey::Restarts => SortKey::Cpu,
+            SortKey::Cpu => SortKey::Memory,
+            SortKey::Memory => SortKey::Uptime,
+            SortKey::Uptime => SortKey::Service,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Service => "service",
+            SortKey::Attention => "attention",
+            SortKey::Restarts => "restarts",
+            SortKey::Cpu => "cpu",
+            SortKey::Memory => "memory",
+            SortKey::Uptime => "recent",
+        }
+    }
 }
 
 /// How much attention an environment needs; colours its tab.
@@ -81,7 +128,11 @@ impl State {
 
     /// The input mode, derived from what is on screen.
     pub fn mode(&self) -> Mode {
-        Mode::Normal
+        if self.current().is_some_and(|e| e.filter_editing) {
+            Mode::Filter
+        } else {
+            Mode::Normal
+        }
     }
 
     pub fn current(&self) -> Option<&EnvState> {
@@ -127,6 +178,9 @@ impl EnvState {
             link: Link::default(),
             containers: Vec::new(),
             selected_row: 0,
+            sort: SortKey::Service,
+            filter: String::new(),
+            filter_editing: false,
             docker_version: None,
             latency: None,
             usage: BTreeMap::new(),
@@ -172,9 +226,30 @@ impl EnvState {
             .unwrap_or(Alert::Ok)
     }
 
-    pub fn selected_container(&self) -> Option<&ContainerInfo> {
-        self.containers.get(self.selected_row)
+    /// The rows on screen: the containers (kept in sort order) that match the filter.
+    pub fn visible(&self) -> Vec<&ContainerInfo> {
+        let needle = self.filter.to_lowercase();
+        self.containers
+            .iter()
+            .filter(|c| needle.is_empty() || matches_filter(c, &needle))
+            .collect()
     }
+
+    pub fn selected_container(&self) -> Option<&ContainerInfo> {
+        self.visible().get(self.selected_row).copied()
+    }
+}
+
+fn matches_filter(c: &ContainerInfo, needle: &str) -> bool {
+    [
+        c.service.as_str(),
+        c.name.as_str(),
+        c.image.as_str(),
+        &c.run_state.label(),
+        c.health.label(),
+    ]
+    .iter()
+    .any(|f| f.to_lowercase().contains(needle))
 }
 
 /// How much attention one container needs.

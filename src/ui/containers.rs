@@ -14,14 +14,26 @@ use crate::theme::Theme;
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
     let c = &theme.colors;
     let live = env.is_live();
-    let title = if live {
-        format!(" {} · {} ", env.name, env.project_name)
-    } else {
-        format!(
-            " {} · {} · STALE: not connected ",
-            env.name, env.project_name
-        )
-    };
+    let visible = env.visible();
+    let mut title = format!(
+        " {} · {} · sort: {}",
+        env.name,
+        env.project_name,
+        env.sort.label()
+    );
+    if !env.filter.is_empty() || env.filter_editing {
+        let cursor = if env.filter_editing { "▏" } else { "" };
+        title.push_str(&format!(
+            " · filter: {}{cursor} ({} of {})",
+            env.filter,
+            visible.len(),
+            env.containers.len()
+        ));
+    }
+    if !live {
+        title.push_str(" · STALE: not connected");
+    }
+    title.push(' ');
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(Style::new().fg(if env.protected {
@@ -61,21 +73,18 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         "PORTS",
     ])
     .style(Style::new().fg(c.muted.0).add_modifier(Modifier::BOLD));
-    let rows = env
-        .containers
+    let rows = visible
         .iter()
         .map(|k| row(k, env.usage.get(&k.id).filter(|_| live), live, now, theme));
     // Service and image are sized to their content so a tag is never cut off; the
     // container name, derived from the two, takes what is left.
     let fit = |len: usize, header: usize| Constraint::Length(len.max(header).min(40) as u16);
-    let service_w = env
-        .containers
+    let service_w = visible
         .iter()
         .map(|k| k.service.chars().count())
         .max()
         .unwrap_or(0);
-    let image_w = env
-        .containers
+    let image_w = visible
         .iter()
         .map(|k| short_image(&k.image).chars().count())
         .max()

@@ -11,7 +11,22 @@ use crate::keymap::Keymap;
 use crate::state::State;
 use crate::theme::Theme;
 
-const HINTED: [Action; 3] = [Action::NextEnv, Action::PrevEnv, Action::Quit];
+use crate::action::Mode;
+
+/// The actions hinted in each mode, in order.
+fn hinted(mode: Mode) -> &'static [Action] {
+    match mode {
+        Mode::Normal => &[
+            Action::NextEnv,
+            Action::PrevEnv,
+            Action::Filter,
+            Action::CycleSort,
+            Action::Reconnect,
+            Action::Quit,
+        ],
+        Mode::Filter => &[Action::FilterDone, Action::FilterClear],
+    }
+}
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
     let c = &theme.colors;
@@ -27,7 +42,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap:
         ));
     }
     let mode = state.mode();
-    for action in HINTED {
+    for &action in hinted(mode) {
         if let Some(key) = keymap.keys_for(mode, action).first() {
             spans.push(Span::styled(
                 format!(" {key}"),
