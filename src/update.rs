@@ -165,9 +165,17 @@ fn sort(e: &mut EnvState) {
         _ => c.finished_at,
     };
     let key = e.sort;
+    let order = &e.deploy_order;
+    // Listed services in their deployment position, the rest after them.
+    let position = |c: &ContainerInfo| {
+        order
+            .iter()
+            .position(|s| *s == c.service)
+            .unwrap_or(usize::MAX)
+    };
     e.containers.sort_by(|a, b| {
         let first = match key {
-            SortKey::Service => std::cmp::Ordering::Equal,
+            SortKey::Service => position(a).cmp(&position(b)),
             SortKey::Attention => container_alert(b).cmp(&container_alert(a)),
             SortKey::Restarts => b.restart_count.cmp(&a.restart_count),
             SortKey::Cpu => cpu(b).cmp(&cpu(a)),

@@ -35,8 +35,20 @@ fn quit_sets_quit_and_nothing_else() {
 }
 
 #[test]
-fn snapshot_is_sorted_by_service_and_counted() {
-    let s = staging_live();
+fn snapshot_is_sorted_and_counted() {
+    let mut s = staging_live();
+    let e = &s.envs[0];
+    let services: Vec<&str> = e.containers.iter().map(|c| c.service.as_str()).collect();
+    assert_eq!(
+        services,
+        ["redis", "slicer", "gateway", "order-service", "web"],
+        "deployment order"
+    );
+    // Without a deployment order: by service.
+    s.envs[0].deploy_order.clear();
+    for _ in 0..6 {
+        update(&mut s, Msg::Action(Action::CycleSort));
+    }
     let e = &s.envs[0];
     let services: Vec<&str> = e.containers.iter().map(|c| c.service.as_str()).collect();
     assert_eq!(
@@ -90,8 +102,17 @@ fn events_update_insert_and_remove_rows() {
 #[test]
 fn selection_follows_the_container_when_rows_move() {
     let mut s = staging_live();
+    update(&mut s, Msg::Action(Action::Down)); // slicer
+    update(&mut s, Msg::Action(Action::Down)); // gateway
     update(&mut s, Msg::Action(Action::Down)); // order-service
-    update(&mut s, Msg::Action(Action::Down)); // redis
+    update(&mut s, Msg::Action(Action::Up)); // gateway
+    update(&mut s, Msg::Action(Action::Down)); // order-service
+    update(&mut s, Msg::Action(Action::Down)); // web
+    update(&mut s, Msg::Action(Action::Up)); // order-service
+    update(&mut s, Msg::Action(Action::Up)); // gateway
+    update(&mut s, Msg::Action(Action::Up)); // slicer
+    update(&mut s, Msg::Action(Action::Up)); // redis
+    update(&mut s, Msg::Action(Action::Up)); // stays on redis
     assert_eq!(
         s.envs[0].selected_container().map(|c| c.service.as_str()),
         Some("redis")
@@ -266,7 +287,9 @@ fn sort_cycles_and_attention_puts_problems_first() {
 fn filter_narrows_rows_and_keeps_the_selection_when_it_can() {
     use pilothouse::action::Mode;
     let mut s = staging_live();
-    update(&mut s, Msg::Action(Action::Down)); // order-service
+    for _ in 0..3 {
+        update(&mut s, Msg::Action(Action::Down)); // redis, slicer, gateway, order-service
+    }
     update(&mut s, Msg::Input('x'));
     assert_eq!(
         s.envs[0].filter, "",
@@ -307,4 +330,19 @@ fn filter_narrows_rows_and_keeps_the_selection_when_it_can() {
         .map(|c| c.service.as_str())
         .collect();
     assert_eq!(rows, ["slicer"]);
+}
+
+#[test]
+fn the_default_order_is_the_deployment_order() {
+    // The example config orders staging: redis, ..., slicer, gateway, order-service, ..., web.
+    let s = staging_live();
+    let order: Vec<&str> = s.envs[0]
+        .containers
+        .iter()
+        .map(|c| c.service.as_str())
+        .collect();
+    assert_eq!(
+        order,
+        ["redis", "slicer", "gateway", "order-service", "web"]
+    );
 }

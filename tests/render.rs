@@ -181,7 +181,9 @@ fn a_lost_connection_is_shown_stale_never_healthy() {
 #[test]
 fn detail_pane_shows_failing_health_checks_env_names_and_missing_rotation() {
     let mut state = staging_live();
-    update(&mut state, Msg::Action(Action::Down)); // order-service, unhealthy
+    for _ in 0..3 {
+        update(&mut state, Msg::Action(Action::Down)); // order-service, unhealthy
+    }
     let t = render(&state, 120, 40);
     insta::assert_snapshot!(t.backend());
     let buf = t.backend().buffer();
@@ -197,7 +199,7 @@ fn detail_pane_shows_failing_health_checks_env_names_and_missing_rotation() {
         "order-service has rotation"
     );
     for _ in 0..2 {
-        update(&mut state, Msg::Action(Action::Down)); // redis, slicer
+        update(&mut state, Msg::Action(Action::Up)); // gateway, slicer
     }
     let t = render(&state, 120, 40);
     assert!(screen_has(&t, "⚠ no max-size"), "slicer has no rotation");

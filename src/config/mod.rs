@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 pub use values::{
     ComposeCommand, ConfigDuration, EnvName, LocalPath, ProjectName, RelativeFile, RemotePath,
-    SshDestination, UserName,
+    ServiceName, SshDestination, UserName,
 };
 
 /// The whole config file.
@@ -53,6 +53,28 @@ pub struct Environment {
     pub stats_interval: ConfigDuration,
     pub ssh: SshSettings,
     pub compose: ComposeSettings,
+    #[serde(default)]
+    pub deploy: DeploySettings,
+}
+
+/// How this environment is deployed. The deploy actions extend this table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploySettings {
+    /// Services in groups, deployed group by group in this order (e.g. redis, then the
+    /// logging stack, then the backend services together, then web). The container
+    /// table uses the same order; services not listed come after, by name.
+    #[serde(default)]
+    pub order: Vec<Vec<ServiceName>>,
+}
+
+impl DeploySettings {
+    /// The group index of a service in the deployment order, if it is listed.
+    pub fn group_of(&self, service: &str) -> Option<usize> {
+        self.order
+            .iter()
+            .position(|g| g.iter().any(|s| s.as_str() == service))
+    }
 }
 
 fn default_stats_interval() -> ConfigDuration {

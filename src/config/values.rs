@@ -98,6 +98,28 @@ impl UserName {
 }
 string_newtype!(UserName, UserName::parse);
 
+/// A compose service name: `[A-Za-z0-9][A-Za-z0-9_.-]*`, as Compose allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceName(String);
+
+impl ServiceName {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let ok = !s.is_empty()
+            && s.len() <= 128
+            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if ok {
+            Ok(ServiceName(s.to_string()))
+        } else {
+            Err(format!(
+                "invalid service name {s:?}: letters, digits, '_', '.' and '-', starting with a letter or digit"
+            ))
+        }
+    }
+}
+string_newtype!(ServiceName, ServiceName::parse);
+
 /// A compose project name, as Compose itself requires: `[a-z0-9][a-z0-9_-]*`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectName(String);
@@ -328,6 +350,17 @@ mod tests {
             "/opt/../etc",
         ] {
             assert!(RemotePath::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn service_names_refuse_shell_metacharacters() {
+        assert!(ServiceName::parse("order-service").is_ok());
+        assert!(ServiceName::parse("web.1_a").is_ok());
+        for bad in [
+            "", "-x", "a;b", "$(id)", "`id`", "a b", "a'b", "a\nb", "a|b",
+        ] {
+            assert!(ServiceName::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
 

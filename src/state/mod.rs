@@ -41,6 +41,8 @@ pub struct EnvState {
     /// Index into [`EnvState::visible`] of the selected row.
     pub selected_row: usize,
     pub sort: SortKey,
+    /// Service names in deployment order (groups flattened); the default sort follows it.
+    pub deploy_order: Vec<String>,
     /// Rows shown only when they contain this (case-insensitive); empty shows all.
     pub filter: String,
     /// The filter box has the keyboard.
@@ -54,7 +56,7 @@ pub struct EnvState {
 /// What the container table is ordered by; one key cycles through them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SortKey {
-    /// By service name.
+    /// In deployment order when one is configured, else by service name.
     #[default]
     Service,
     /// What needs attention first.
@@ -179,6 +181,13 @@ impl EnvState {
             containers: Vec::new(),
             selected_row: 0,
             sort: SortKey::Service,
+            deploy_order: env
+                .deploy
+                .order
+                .iter()
+                .flatten()
+                .map(|s| s.to_string())
+                .collect(),
             filter: String::new(),
             filter_editing: false,
             docker_version: None,
