@@ -16,6 +16,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let loaded = match config::load(cli.config.as_deref()) {
         Ok(l) => l,
+        // No config anywhere: watch the local engine, if there is one. check-config
+        // still says there is no config.
+        Err(e @ ConfigError::NotFound { .. }) => match (&cli.command, config::local_fallback()) {
+            (Some(Command::CheckConfig), _) | (_, None) => return config_error(&e),
+            (_, Some(local)) => local,
+        },
         Err(e) => return config_error(&e),
     };
     match cli.command {
@@ -102,11 +108,21 @@ fn summary(loaded: &Loaded) -> String {
         }
         let files: Vec<&str> = env.compose.files.iter().map(|f| f.as_str()).collect();
         out.push_str(&format!(
-            "  {name}{}\n    ssh       {} (host keys: {}, timeout {})\n    docker    {}\n    project   {} in {} ({} -f {})\n",
-            if flags.is_empty() { String::new() } else { format!(" [{}]", flags.join(", ")) },
+            "  {name}{}\n    {:<9} {}{}\n    docker    {}\n    project   {} in {} ({} -f {})\n",
+            if flags.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", flags.join(", "))
+            },
+            if env.ssh.is_some() { "ssh" } else { "engine" },
             state.target,
-            env.ssh.host_key_policy,
-            env.ssh.connect_timeout,
+            env.ssh
+                .as_ref()
+                .map(|s| format!(
+                    " (host keys: {}, timeout {})",
+                    s.host_key_policy, s.connect_timeout
+                ))
+                .unwrap_or_default(),
             env.docker_socket,
             state.project_name,
             state.project_dir,

@@ -5,8 +5,9 @@
 
 use serde::Serialize;
 
+use crate::backend::docker;
+use crate::backend::link::Link;
 use crate::backend::model::{ContainerInfo, Health, RunState};
-use crate::backend::{docker, ssh};
 use crate::config::{Config, Environment};
 use crate::state::EnvState;
 
@@ -85,7 +86,7 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         docker_version: None,
         containers: Vec::new(),
     };
-    let tunnel = match ssh::connect(&env.ssh, env.docker_socket.as_str()).await {
+    let tunnel = match Link::open(env).await {
         Ok(t) => t,
         Err(e) => {
             out.error = Some(e);
@@ -93,8 +94,13 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         }
     };
     let result = async {
-        let (client, version) = docker::connect(&tunnel.docker_socket).await?;
-        let mut list = docker::snapshot(&client, &view.project_name).await?;
+        let (client, version) = docker::connect(tunnel.docker_socket()).await?;
+        let project = env
+            .compose
+            .effective_project_name()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        let mut list = docker::snapshot(&client, &project).await?;
         list.sort_by(|a, b| a.service.cmp(&b.service).then_with(|| a.name.cmp(&b.name)));
         Ok::<_, String>((version, list))
     }

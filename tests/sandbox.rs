@@ -1189,3 +1189,59 @@ fn status_exit_codes_follow_what_is_running() {
         "{json}"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// The local engine
+
+#[test]
+fn a_local_engine_environment_needs_no_ssh() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = dir.path().join("local.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[environments.here]\nengine = \"local\"\n[environments.here.compose]\nproject_dir = \"{}\"\nproject_name = \"acme-production\"\n",
+            sb.state.join("opt/production").display()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (code, text) = status(&config, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("here (local (/var/run/docker.sock), project acme-production)"),
+        "{text}"
+    );
+    for svc in PRODUCTION {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{svc} "))),
+            "{svc}: {text}"
+        );
+    }
+}
+
+#[test]
+fn without_any_config_the_console_watches_every_local_compose_project() {
+    sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = Tmux::start(
+        "noconfig",
+        &format!(
+            "cd {d} && env -u PILOTHOUSE_CONFIG TERM=xterm-256color XDG_CONFIG_HOME={d} {}",
+            env!("CARGO_BIN_EXE_pilothouse"),
+            d = dir.path().display()
+        ),
+    );
+    let screen = t.wait_until(Duration::from_secs(10), "both projects' rows", |s| {
+        row_of(s, "acme-staging/gateway").is_some()
+            && row_of(s, "acme-production/gateway").is_some()
+    });
+    assert!(
+        screen.contains("local (/var/run/docker.sock) · connected"),
+        "{screen}"
+    );
+    assert!(screen.contains("all compose projects"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+}

@@ -22,6 +22,15 @@ const MAX_FIELD: usize = 400;
 const PROJECT_LABEL: &str = "com.docker.compose.project";
 const SERVICE_LABEL: &str = "com.docker.compose.service";
 
+/// The label filter for a project; an empty name means every compose project.
+fn project_filter(project: &str) -> String {
+    if project.is_empty() {
+        PROJECT_LABEL.to_string()
+    } else {
+        format!("{PROJECT_LABEL}={project}")
+    }
+}
+
 /// The container events that change what the table shows. Health checks' own
 /// `exec_*` events are deliberately not subscribed to: they fire every few seconds per
 /// container and change nothing (their result arrives as `health_status`).
@@ -82,10 +91,7 @@ pub fn events(
 ) -> impl Stream<Item = Result<EventMessage, bollard::errors::Error>> + use<> {
     let mut filters = HashMap::new();
     filters.insert("type".to_string(), vec!["container".to_string()]);
-    filters.insert(
-        "label".to_string(),
-        vec![format!("{PROJECT_LABEL}={project}")],
-    );
+    filters.insert("label".to_string(), vec![project_filter(project)]);
     filters.insert(
         "event".to_string(),
         WATCHED_EVENTS.iter().map(|s| s.to_string()).collect(),
@@ -100,10 +106,7 @@ pub fn events(
 /// Every container of the project, running or not, inspected.
 pub async fn snapshot(docker: &Docker, project: &str) -> Result<Vec<ContainerInfo>, String> {
     let mut filters = HashMap::new();
-    filters.insert(
-        "label".to_string(),
-        vec![format!("{PROJECT_LABEL}={project}")],
-    );
+    filters.insert("label".to_string(), vec![project_filter(project)]);
     let list = docker
         .list_containers(Some(ListContainersOptions {
             all: true,
@@ -116,20 +119,38 @@ pub async fn snapshot(docker: &Docker, project: &str) -> Result<Vec<ContainerInf
     for c in list {
         let Some(id) = c.id else { continue };
         // A container can vanish between list and inspect; that is not an error.
-        if let Some(info) = inspect(docker, &id).await? {
+        if let Some(info) = inspect(docker, &id, project).await? {
             out.push(info);
         }
     }
     Ok(out)
 }
 
-/// One container, or None if it no longer exists.
-pub async fn inspect(docker: &Docker, id: &str) -> Result<Option<ContainerInfo>, String> {
+/// One container, or None if it no longer exists. When watching every project
+/// (`project` empty) the service is named `project/service`, so that two projects'
+/// `gateway`s can be told apart.
+pub async fn inspect(
+    docker: &Docker,
+    id: &str,
+    project: &str,
+) -> Result<Option<ContainerInfo>, String> {
     match docker
         .inspect_container(id, None::<InspectContainerOptions>)
         .await
     {
-        Ok(r) => Ok(Some(container_info(r))),
+        Ok(r) => {
+            let owner = r
+                .config
+                .as_ref()
+                .and_then(|c| c.labels.as_ref())
+                .and_then(|l| l.get(PROJECT_LABEL))
+                .map(|p| clean(p, MAX_FIELD));
+            let mut info = container_info(r);
+            if let (true, Some(owner)) = (project.is_empty(), owner) {
+                info.service = format!("{owner}/{}", info.service);
+            }
+            Ok(Some(info))
+        }
         Err(bollard::errors::Error::DockerResponseServerError {
             status_code: 404, ..
         }) => Ok(None),

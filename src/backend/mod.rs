@@ -3,6 +3,7 @@
 //! about ratatui or crossterm.
 
 pub mod docker;
+pub mod link;
 pub mod model;
 pub mod ssh;
 pub mod stats;
@@ -103,7 +104,7 @@ async fn actor(
             Outcome::Shutdown => return,
             Outcome::Lost(e) => e,
         };
-        log::warn!("{}: connection lost: {error}", env.ssh.destination);
+        log::warn!("{}: connection lost: {error}", link::describe(&env));
         // A connection that held for a while starts the backoff afresh.
         if started.elapsed() > BACKOFF_MAX {
             backoff = BACKOFF_FIRST;
@@ -139,7 +140,7 @@ where
 {
     // Connecting can take up to the connect timeout; commands still get an answer.
     let tunnel = tokio::select! {
-        t = ssh::connect(&env.ssh, env.docker_socket.as_str()) => t,
+        t = link::Link::open(env) => t,
         cmd = commands.recv() => return match cmd {
             Some(EnvCommand::ReconnectNow) => Outcome::Lost("reconnecting (requested)".into()),
             _ => Outcome::Shutdown,
@@ -155,7 +156,7 @@ where
 }
 
 async fn watch<F, Fut>(
-    tunnel: &ssh::Tunnel,
+    tunnel: &link::Link,
     project: &str,
     every: Duration,
     send: &F,
@@ -165,7 +166,7 @@ where
     F: Fn(BackendEvent) -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let (docker, docker_version) = match docker::connect(&tunnel.docker_socket).await {
+    let (docker, docker_version) = match docker::connect(tunnel.docker_socket()).await {
         Ok(d) => d,
         Err(e) => return Outcome::Lost(e),
     };
@@ -216,7 +217,7 @@ where
                         streams.set_running(&id, false);
                         BackendEvent::Removed { id }
                     }
-                    Some((id, false)) => match docker::inspect(&docker, &id).await {
+                    Some((id, false)) => match docker::inspect(&docker, &id, project).await {
                         Ok(Some(info)) => {
                             streams.set_running(&id, info.run_state == RunState::Running);
                             BackendEvent::Container(Box::new(info))

@@ -51,7 +51,12 @@ pub struct Environment {
     /// How often CPU and memory are refreshed.
     #[serde(default = "default_stats_interval")]
     pub stats_interval: ConfigDuration,
-    pub ssh: SshSettings,
+    /// `ssh` (the default): the host is reached over SSH. `local`: the Docker engine on
+    /// this machine, for running the console on the host itself.
+    #[serde(default)]
+    pub engine: Engine,
+    /// Required for `engine = "ssh"`, refused for `engine = "local"`.
+    pub ssh: Option<SshSettings>,
     pub compose: ComposeSettings,
     #[serde(default)]
     pub deploy: DeploySettings,
@@ -83,6 +88,15 @@ fn default_stats_interval() -> ConfigDuration {
 
 fn default_docker_socket() -> RemotePath {
     RemotePath::parse("/var/run/docker.sock").unwrap_or_else(|e| unreachable!("{e}"))
+}
+
+/// How the environment's Docker engine is reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    #[default]
+    Ssh,
+    Local,
 }
 
 /// How to reach the host. Anything not set here comes from `~/.ssh/config`.
@@ -264,9 +278,75 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
     Ok(Loaded { path, config })
 }
 
+/// What pilothouse offers when there is no config at all but a local Docker engine: one
+/// environment, `local`, watching every compose project on this machine. The socket is
+/// `$DOCKER_HOST` when that is a `unix://` path, else `/var/run/docker.sock`.
+pub fn local_fallback() -> Option<Loaded> {
+    let socket = std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|h| h.strip_prefix("unix://").map(str::to_string))
+        .unwrap_or_else(|| "/var/run/docker.sock".to_string());
+    RemotePath::parse(&socket).ok()?;
+    if !Path::new(&socket).exists() {
+        return None;
+    }
+    // project_dir "/" names no project: every compose project is shown.
+    let text = format!(
+        "[environments.local]\nengine = \"local\"\ndocker_socket = \"{socket}\"\n[environments.local.compose]\nproject_dir = \"/\"\n"
+    );
+    let path = PathBuf::from(format!(
+        "(no config file: the local Docker engine at {socket})"
+    ));
+    let config = from_toml(&text, &path).ok()?;
+    Some(Loaded { path, config })
+}
+
 /// Parses and validates config text; `path` is only used in error messages.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let config: Config = from_toml(text, path)?;
+    for (name, env) in &config.environments {
+        let at = |table: &str| {
+            let header = format!("[environments.{name}{table}]");
+            text.find(&header)
+                .or_else(|| text.find(&format!("[environments.{name}")))
+                .unwrap_or(0)
+        };
+        let key = |k: &str| format!("environments.{name}.{k}");
+        match (env.engine, &env.ssh) {
+            (Engine::Ssh, None) => {
+                return Err(invalid_at(
+                    path,
+                    text,
+                    at(""),
+                    &key("ssh"),
+                    "required table [environments.NAME.ssh] is missing (or set engine = \"local\")"
+                        .into(),
+                ));
+            }
+            (Engine::Local, Some(_)) => {
+                return Err(invalid_at(
+                    path,
+                    text,
+                    at(".ssh"),
+                    &key("ssh"),
+                    "an environment with engine = \"local\" has no ssh settings".into(),
+                ));
+            }
+            _ => {}
+        }
+        if env.compose.effective_project_name().is_none() {
+            return Err(invalid_at(
+                path,
+                text,
+                at(".compose"),
+                &key("compose.project_name"),
+                format!(
+                    "no compose project name can be derived from {}; set project_name",
+                    env.compose.project_dir
+                ),
+            ));
+        }
+    }
     if config.environments.is_empty() {
         return Err(invalid_at(
             path,
@@ -422,8 +502,9 @@ files = ["docker-compose.yml", "docker-compose.prod.yml"]
         let s = &c.environments[0];
         assert!(!s.protected);
         assert_eq!(s.docker_socket.as_str(), "/var/run/docker.sock");
-        assert_eq!(s.ssh.host_key_policy, HostKeyPolicy::Strict);
-        assert_eq!(s.ssh.connect_timeout.to_string(), "10s");
+        let ssh = s.ssh.as_ref().unwrap_or_else(|| panic!("no ssh"));
+        assert_eq!(ssh.host_key_policy, HostKeyPolicy::Strict);
+        assert_eq!(ssh.connect_timeout.to_string(), "10s");
         assert_eq!(s.compose.command.to_string(), "docker compose");
         assert_eq!(s.compose.env_file.as_str(), ".env");
         assert_eq!(
@@ -432,7 +513,10 @@ files = ["docker-compose.yml", "docker-compose.prod.yml"]
         );
         let p = &c.environments[1];
         assert!(p.protected);
-        assert_eq!(p.ssh.host_key_policy, HostKeyPolicy::AcceptNew);
+        assert_eq!(
+            p.ssh.as_ref().map(|s| s.host_key_policy),
+            Some(HostKeyPolicy::AcceptNew)
+        );
         assert_eq!(p.compose.files.len(), 2);
     }
 
@@ -469,6 +553,38 @@ files = ["docker-compose.yml", "docker-compose.prod.yml"]
         assert_eq!(e.key, "environments.production.compose.project_dir");
         assert_eq!(e.line, 16);
         assert_eq!(e.column, 15);
+    }
+
+    #[test]
+    fn engine_and_ssh_table_must_agree() {
+        let e = invalid(&GOOD.replace("[environments.production.ssh]\ndestination = \"prod\"\nhost_key_policy = \"accept-new\"\nconnect_timeout = \"5s\"\n", ""));
+        assert_eq!(e.key, "environments.production.ssh");
+        assert_eq!(e.line, 9, "points at [environments.production]");
+        let local = GOOD.replace("protected = true", "protected = true\nengine = \"local\"");
+        let e = invalid(&local);
+        assert_eq!(e.key, "environments.production.ssh");
+        assert!(
+            e.message.contains("engine = \"local\" has no ssh settings"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.line, 12, "points at [environments.production.ssh]");
+    }
+
+    #[test]
+    fn a_local_environment_needs_no_ssh() {
+        let text = "[environments.here]\nengine = \"local\"\n[environments.here.compose]\nproject_dir = \"/opt/acme\"\n";
+        let c = parse(text, Path::new("c.toml")).map_err(|e| e.to_string());
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.environments[0].engine, Engine::Local);
+    }
+
+    #[test]
+    fn a_project_name_must_be_derivable() {
+        let text = "[environments.here]\nengine = \"local\"\n[environments.here.compose]\nproject_dir = \"/\"\n";
+        let e = invalid(text);
+        assert_eq!(e.key, "environments.here.compose.project_name");
+        assert_eq!(e.line, 3);
     }
 
     #[test]

@@ -11,6 +11,9 @@ use crate::action::Mode;
 use crate::backend::model::{ContainerInfo, Health, RunState, Usage};
 use crate::config::{Config, Environment};
 
+/// What an environment without a project name (the no-config fallback) watches.
+pub const ALL_PROJECTS: &str = "all compose projects";
+
 /// The console's whole state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
@@ -30,7 +33,7 @@ pub struct EnvState {
     pub name: String,
     pub protected: bool,
     pub read_only: bool,
-    /// `user@host:port`, as ssh will be asked to reach it.
+    /// `user@host:port` as ssh will be asked to reach it, or `local (socket)`.
     pub target: String,
     pub project_name: String,
     pub project_dir: String,
@@ -155,16 +158,7 @@ impl State {
 
 impl EnvState {
     pub fn from_config(name: &str, env: &Environment) -> Self {
-        let ssh = &env.ssh;
-        let mut target = String::new();
-        if let Some(u) = &ssh.user {
-            target.push_str(u.as_str());
-            target.push('@');
-        }
-        target.push_str(ssh.destination.as_str());
-        if let Some(p) = ssh.port {
-            target.push_str(&format!(":{p}"));
-        }
+        let target = crate::backend::link::describe(env);
         EnvState {
             name: name.to_string(),
             protected: env.protected,
@@ -174,7 +168,7 @@ impl EnvState {
                 .compose
                 .effective_project_name()
                 .map(|p| p.to_string())
-                .unwrap_or_default(),
+                .unwrap_or_else(|| ALL_PROJECTS.to_string()),
             project_dir: env.compose.project_dir.to_string(),
             compose_command: env.compose.command.to_string(),
             link: Link::default(),
