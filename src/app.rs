@@ -90,19 +90,67 @@ pub async fn run(
                 None => break Ok(()),
             },
             Some((env, event)) = backend_events.recv() => Some(Msg::Backend { env, event, now: unix_now() }),
-            _ = tick.tick() => Some(Msg::Tick { now: unix_now() }),
+            _ = tick.tick() => {
+                crate::diagnostics::move_records();
+                Some(Msg::Tick { now: unix_now() })
+            }
         };
         if let Some(msg) = msg {
-            let before = state.clone();
-            let resize = msg == Msg::Resize;
-            for effect in update(&mut state, msg) {
-                perform(effect, &handles);
-            }
-            dirty = resize || state != before;
+            dirty = apply(&mut state, msg, &handles);
         }
     };
     shutdown(handles).await;
     result
+}
+
+/// Runs update() and performs its effects; returns whether the screen needs a redraw.
+/// The frequent messages (ticks, stats, latency) say cheaply whether they changed
+/// anything; only the others pay for comparing the whole state.
+fn apply(state: &mut State, msg: Msg, handles: &[EnvHandle]) -> bool {
+    use crate::backend::BackendEvent;
+    match &msg {
+        Msg::Resize => {
+            update(state, msg);
+            true
+        }
+        Msg::Tick { .. } => {
+            let before = state.now;
+            update(state, msg);
+            state.now != before
+        }
+        Msg::Backend {
+            event: BackendEvent::Stats(_),
+            ..
+        } => {
+            update(state, msg);
+            true
+        }
+        // The header shows whole milliseconds: an unchanged figure is no redraw.
+        Msg::Backend {
+            env,
+            event: BackendEvent::Latency(_),
+            ..
+        } => {
+            let env = *env;
+            let shown = |s: &State| {
+                s.envs
+                    .get(env)
+                    .and_then(|e| e.latency)
+                    .map(|d| d.as_millis())
+            };
+            let before = shown(state);
+            update(state, msg);
+            env == state.selected && shown(state) != before
+        }
+        _ => {
+            let before = state.clone();
+            let effects = update(state, msg);
+            for effect in effects {
+                perform(effect, handles);
+            }
+            *state != before
+        }
+    }
 }
 
 /// What a key press means: its binding in the current mode, else, in a text box, the

@@ -8,6 +8,7 @@ pub mod app;
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod diagnostics;
 pub mod keymap;
 pub mod state;
 pub mod status;

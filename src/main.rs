@@ -161,10 +161,10 @@ fn run_tui(
 ) -> color_eyre::Result<()> {
     color_eyre::install()?;
     // The console's own diagnostics go to tui-logger, never over the screen.
-    tui_logger::init_logger(log::LevelFilter::Info).map_err(|e| eyre!("logger: {e}"))?;
-    tui_logger::set_default_level(log::LevelFilter::Info);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    pilothouse::diagnostics::init(log::LevelFilter::Info).map_err(|e| eyre!("logger: {e}"))?;
+    // One thread: every actor only waits on I/O, and a second worker would only add
+    // cross-thread wake-ups (measured: most of the idle CPU).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     // ratatui::init installs a panic hook that restores the terminal before the

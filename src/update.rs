@@ -20,7 +20,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 reselect(e, keep);
             }
         }
-        Msg::Tick { now } => state.now = now,
+        // Ages show seconds only under a minute: the clock moves every second only while
+        // something on screen shows seconds, else once a minute (each move is a redraw).
+        Msg::Tick { now } => {
+            if now.div_euclid(60) != state.now.div_euclid(60) || state.shows_seconds() {
+                state.now = now;
+            }
+        }
         Msg::Backend { env, event, now } => {
             state.now = now;
             if let Some(e) = state.envs.get_mut(env) {

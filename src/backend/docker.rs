@@ -10,7 +10,7 @@ use bollard::models::{
 };
 use bollard::query_parameters::{EventsOptions, InspectContainerOptions, ListContainersOptions};
 use bollard::{API_DEFAULT_VERSION, Docker};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 
 use super::model::{
     ContainerDetails, ContainerInfo, Health, HealthCheckRun, RunState, clean, parse_docker_time,
@@ -103,7 +103,9 @@ pub fn events(
     }))
 }
 
-/// Every container of the project, running or not, inspected.
+/// Every container of the project, running or not, inspected. Inspections run eight
+/// at a time: over SSH each is a round trip, and thirty in a row are what an operator
+/// would wait for.
 pub async fn snapshot(docker: &Docker, project: &str) -> Result<Vec<ContainerInfo>, String> {
     let mut filters = HashMap::new();
     filters.insert("label".to_string(), vec![project_filter(project)]);
@@ -115,11 +117,16 @@ pub async fn snapshot(docker: &Docker, project: &str) -> Result<Vec<ContainerInf
         }))
         .await
         .map_err(|e| format!("docker ps: {e}"))?;
-    let mut out = Vec::with_capacity(list.len());
-    for c in list {
-        let Some(id) = c.id else { continue };
+    let ids: Vec<String> = list.into_iter().filter_map(|c| c.id).collect();
+    let inspected: Vec<Result<Option<ContainerInfo>, String>> = futures::stream::iter(ids)
+        .map(|id| async move { inspect(docker, &id, project).await })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let mut out = Vec::with_capacity(inspected.len());
+    for r in inspected {
         // A container can vanish between list and inspect; that is not an error.
-        if let Some(info) = inspect(docker, &id, project).await? {
+        if let Some(info) = r? {
             out.push(info);
         }
     }

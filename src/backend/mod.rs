@@ -19,7 +19,7 @@ use model::{ContainerInfo, RunState, Usage};
 
 /// How often the engine is pinged over SSH: the latency shown, and how a silently dead
 /// connection is noticed (a ping that gets no answer in [`PING_LIMIT`] drops it).
-pub const HEARTBEAT: Duration = Duration::from_millis(1500);
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
 pub const PING_LIMIT: Duration = Duration::from_millis(2500);
 /// Reconnect backoff: 1 s doubling to 30 s.
 pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
@@ -81,6 +81,19 @@ enum Outcome {
     Lost(String),
 }
 
+/// Sends an environment's events to the UI, tagged with its index.
+struct Reporter {
+    index: usize,
+    events: mpsc::Sender<(usize, BackendEvent)>,
+}
+
+impl Reporter {
+    /// False when the UI is gone (the actor then stops).
+    async fn send(&self, ev: BackendEvent) -> bool {
+        self.events.send((self.index, ev)).await.is_ok()
+    }
+}
+
 async fn actor(
     index: usize,
     env: Environment,
@@ -88,19 +101,16 @@ async fn actor(
     events: mpsc::Sender<(usize, BackendEvent)>,
     mut commands: mpsc::Receiver<EnvCommand>,
 ) {
-    let send = |ev: BackendEvent| {
-        let events = events.clone();
-        async move { events.send((index, ev)).await.is_ok() }
-    };
+    let report = Reporter { index, events };
     let mut backoff = BACKOFF_FIRST;
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        if !send(BackendEvent::Connecting { attempt }).await {
+        if !report.send(BackendEvent::Connecting { attempt }).await {
             return;
         }
         let started = Instant::now();
-        let error = match connection(&env, &project, &send, &mut commands).await {
+        let error = match connection(&env, &project, &report, &mut commands).await {
             Outcome::Shutdown => return,
             Outcome::Lost(e) => e,
         };
@@ -109,11 +119,12 @@ async fn actor(
         if started.elapsed() > BACKOFF_MAX {
             backoff = BACKOFF_FIRST;
         }
-        if !send(BackendEvent::Disconnected {
-            error,
-            retry_in: backoff,
-        })
-        .await
+        if !report
+            .send(BackendEvent::Disconnected {
+                error,
+                retry_in: backoff,
+            })
+            .await
         {
             return;
         }
@@ -128,16 +139,12 @@ async fn actor(
 }
 
 /// One connection, from connect to loss (or shutdown).
-async fn connection<F, Fut>(
+async fn connection(
     env: &Environment,
     project: &str,
-    send: &F,
+    report: &Reporter,
     commands: &mut mpsc::Receiver<EnvCommand>,
-) -> Outcome
-where
-    F: Fn(BackendEvent) -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
+) -> Outcome {
     // Connecting can take up to the connect timeout; commands still get an answer.
     let tunnel = tokio::select! {
         t = link::Link::open(env) => t,
@@ -150,39 +157,40 @@ where
         Ok(t) => t,
         Err(e) => return Outcome::Lost(e),
     };
-    let outcome = watch(&tunnel, project, env.stats_interval.0, send, commands).await;
+    let outcome = watch(&tunnel, project, env.stats_interval.0, report, commands).await;
     tunnel.close().await;
     outcome
 }
 
-async fn watch<F, Fut>(
+async fn watch(
     tunnel: &link::Link,
     project: &str,
     every: Duration,
-    send: &F,
+    report: &Reporter,
     commands: &mut mpsc::Receiver<EnvCommand>,
-) -> Outcome
-where
-    F: Fn(BackendEvent) -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
+) -> Outcome {
     let (docker, docker_version) = match docker::connect(tunnel.docker_socket()).await {
         Ok(d) => d,
         Err(e) => return Outcome::Lost(e),
     };
-    // Subscribe from the daemon's "now" before listing, so that nothing that happens
-    // between the list and the subscription is missed (replays are harmless).
-    let since = match docker::daemon_time(&docker).await {
-        Ok(t) => t,
-        Err(e) => return Outcome::Lost(e),
+    // The daemon's clock is read alongside the listing, and events are subscribed from
+    // two seconds before it, so nothing that happens between the list and the
+    // subscription is missed. A replayed event only re-inspects a container.
+    let (since, containers) = tokio::join!(
+        docker::daemon_time(&docker),
+        docker::snapshot(&docker, project)
+    );
+    let (since, containers) = match (since, containers) {
+        (Ok(t), Ok(c)) => (t - 2, c),
+        (Err(e), _) | (_, Err(e)) => return Outcome::Lost(e),
     };
     let mut events = Box::pin(docker::events(&docker, project, since));
-    let containers = match docker::snapshot(&docker, project).await {
-        Ok(c) => c,
-        Err(e) => return Outcome::Lost(e),
-    };
-    if !send(BackendEvent::Connected { docker_version }).await
-        || !send(BackendEvent::Snapshot(containers.clone())).await
+    if !report
+        .send(BackendEvent::Connected { docker_version })
+        .await
+        || !report
+            .send(BackendEvent::Snapshot(containers.clone()))
+            .await
     {
         return Outcome::Shutdown;
     }
@@ -242,7 +250,7 @@ where
                 Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
             },
         };
-        if !send(event).await {
+        if !report.send(event).await {
             return Outcome::Shutdown;
         }
     }

@@ -33,6 +33,24 @@ macro_rules! string_newtype {
     };
 }
 
+/// A name of at most `max` characters whose first character passes `first` and every
+/// character passes `rest`.
+fn name_shaped(s: &str, max: usize, first: fn(char) -> bool, rest: fn(char) -> bool) -> bool {
+    !s.is_empty() && s.chars().count() <= max && s.starts_with(first) && s.chars().all(rest)
+}
+
+fn lower_or_digit(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit()
+}
+
+fn lower_digit_dash_underscore(c: char) -> bool {
+    lower_or_digit(c) || c == '-' || c == '_'
+}
+
+fn alnum_dot_dash_underscore(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
 fn printable_no_space(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic())
 }
@@ -44,12 +62,7 @@ pub struct EnvName(String);
 
 impl EnvName {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let ok = !s.is_empty()
-            && s.len() <= 32
-            && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-        if ok {
+        if name_shaped(s, 32, lower_or_digit, lower_digit_dash_underscore) {
             Ok(EnvName(s.to_string()))
         } else {
             Err(format!(
@@ -82,12 +95,8 @@ pub struct UserName(String);
 
 impl UserName {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let ok = !s.is_empty()
-            && s.len() <= 64
-            && !s.starts_with('-')
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-        if ok {
+        let first = |c: char| c != '-' && alnum_dot_dash_underscore(c);
+        if name_shaped(s, 64, first, alnum_dot_dash_underscore) {
             Ok(UserName(s.to_string()))
         } else {
             Err(format!(
@@ -104,12 +113,12 @@ pub struct ServiceName(String);
 
 impl ServiceName {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let ok = !s.is_empty()
-            && s.len() <= 128
-            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-        if ok {
+        if name_shaped(
+            s,
+            128,
+            |c| c.is_ascii_alphanumeric(),
+            alnum_dot_dash_underscore,
+        ) {
             Ok(ServiceName(s.to_string()))
         } else {
             Err(format!(
@@ -126,11 +135,7 @@ pub struct ProjectName(String);
 
 impl ProjectName {
     pub fn parse(s: &str) -> Result<Self, String> {
-        let ok = !s.is_empty()
-            && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && s.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-        if ok {
+        if name_shaped(s, 255, lower_or_digit, lower_digit_dash_underscore) {
             Ok(ProjectName(s.to_string()))
         } else {
             Err(format!(

@@ -140,6 +140,24 @@ impl State {
         }
     }
 
+    /// Whether anything on screen counts seconds: a lost connection ("5s ago", "retry
+    /// in 3s") or a container that started or stopped less than a minute ago.
+    pub fn shows_seconds(&self) -> bool {
+        let Some(env) = self.current() else {
+            return false;
+        };
+        if env.link.down_since.is_some() || env.link.status != LinkStatus::Connected {
+            return true;
+        }
+        env.containers.iter().any(|c| {
+            let t = match c.run_state {
+                RunState::Running | RunState::Paused => c.started_at,
+                _ => c.finished_at,
+            };
+            t.is_some_and(|t| self.now - t < 60)
+        })
+    }
+
     pub fn current(&self) -> Option<&EnvState> {
         self.envs.get(self.selected)
     }
