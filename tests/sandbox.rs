@@ -1245,3 +1245,43 @@ fn without_any_config_the_console_watches_every_local_compose_project() {
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
 }
+
+#[test]
+fn a_host_that_never_answers_times_out_and_the_console_stays_responsive() {
+    let sb = sandbox();
+    // A loopback port that accepts TCP and then says nothing: ssh's handshake hangs.
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap_or_else(|e| panic!("{e}"));
+    let port = listener
+        .local_addr()
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let held = std::thread::spawn(move || {
+        let mut conns = Vec::new();
+        for c in listener.incoming().take(4) {
+            conns.push(c);
+        }
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let config = edited_config(&sb, dir.path(), |t| {
+        t.replacen("port = 2222", &format!("port = {port}"), 1)
+            .replacen("connect_timeout = \"10s\"", "connect_timeout = \"2s\"", 1)
+    });
+    let t = Tmux::start("silent", &console_with(&config, dir.path()));
+    t.wait_for("connecting… (attempt 1)");
+    // Keys still work while the connection hangs.
+    t.keys(&["Tab"]);
+    t.wait_for("PRODUCTION · PROTECTED ENVIRONMENT");
+    t.keys(&["BTab"]);
+    let start = Instant::now();
+    let screen = t.wait_until(Duration::from_secs(15), "timed out", |s| {
+        s.contains("DISCONNECTED")
+    });
+    assert!(
+        start.elapsed() < Duration::from_secs(12),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(screen.contains(&format!("127.0.0.1:{port}")), "{screen}");
+    drop(held);
+}
