@@ -62,6 +62,11 @@ pub async fn run(
     let (tx, mut backend_events) = mpsc::channel(256);
     let handles = spawn_backends(config, &tx);
     drop(tx);
+    // A closed terminal (SIGHUP) or a kill (SIGTERM) ends the console like `q` does:
+    // the SSH sessions are closed, not left running behind it.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -90,6 +95,8 @@ pub async fn run(
                 None => break Ok(()),
             },
             Some((env, event)) = backend_events.recv() => Some(Msg::Backend { env, event, now: unix_now() }),
+            _ = hangup.recv() => break Ok(()),
+            _ = terminate.recv() => break Ok(()),
             _ = tick.tick() => {
                 crate::diagnostics::move_records();
                 Some(Msg::Tick { now: unix_now() })

@@ -245,6 +245,7 @@ mod tests {
             restart_count: 0,
             ports: Vec::new(),
             details: Default::default(),
+            inspected: true,
         };
         assert!(container_ok(&c));
         c.health = Health::Starting;

@@ -265,3 +265,29 @@ fn tiny_terminals_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn rows_from_the_list_alone_show_unknown_uptime_and_restarts_not_zero() {
+    use pilothouse::backend::BackendEvent;
+    let mut state = staging_live();
+    let mut listed = container(
+        "web",
+        pilothouse::backend::model::RunState::Running,
+        pilothouse::backend::model::Health::Healthy,
+    );
+    listed.inspected = false;
+    listed.restart_count = 0;
+    listed.started_at = None;
+    send(&mut state, 0, BackendEvent::Snapshot(vec![listed]));
+    let t = render(&state, 120, 40);
+    let row = (0..40)
+        .map(|y| row_text(&t, y))
+        .find(|l| l.starts_with("│web "))
+        .unwrap_or_default();
+    assert!(row.contains("healthy"), "{row}");
+    assert!(
+        row.contains(" …     … "),
+        "uptime and restarts must read as unknown: {row}"
+    );
+    assert!(screen_has(&t, "loading details…"));
+}

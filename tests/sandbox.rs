@@ -747,7 +747,7 @@ fn console_command(sb: &Sandbox, extra_env: &str) -> String {
 fn console_opens_on_the_sandbox_switches_envs_and_q_restores_the_terminal() {
     let sb = sandbox();
     let t = Tmux::start("open", &console_command(&sb, ""));
-    let screen = t.wait_for("connected");
+    let screen = t.wait_for("· connected");
     assert!(
         screen.contains("staging") && screen.contains("production"),
         "{screen}"
@@ -950,6 +950,10 @@ fn killing_the_ssh_session_shows_disconnected_within_5s_then_reconnects() {
     // The forwarded sockets live in this console's private directories only.
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
+    assert!(
+        ssh_masters_of(tmp.path()).is_empty(),
+        "ssh left running after q"
+    );
     let left: Vec<_> = std::fs::read_dir(tmp.path())
         .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
         .unwrap_or_default();
@@ -1284,4 +1288,41 @@ fn a_host_that_never_answers_times_out_and_the_console_stays_responsive() {
     );
     assert!(screen.contains(&format!("127.0.0.1:{port}")), "{screen}");
     drop(held);
+}
+
+/// The ssh processes whose arguments name `dir` (a console's private TMPDIR).
+fn ssh_masters_of(dir: &Path) -> Vec<String> {
+    let out = run(Command::new("pgrep")
+        .arg("-a")
+        .arg("-f")
+        .arg(format!("ssh .*{}", dir.display())));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn closing_the_terminal_closes_the_ssh_sessions_too() {
+    let sb = sandbox();
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = Tmux::start("hangup", &console_with(&sb.config, tmp.path()));
+    // "· connected" is the live header; "not connected" is shown before any attempt.
+    t.wait_until(Duration::from_secs(15), "connected", |s| {
+        s.contains("· connected") && row_of(s, "gateway").is_some()
+    });
+    assert!(
+        !ssh_masters_of(tmp.path()).is_empty(),
+        "no ssh master to watch"
+    );
+    // Killing the tmux session hangs up the console's terminal (SIGHUP).
+    drop(t);
+    eventually(
+        Duration::from_secs(5),
+        "ssh masters gone after a hangup",
+        || {
+            let left = ssh_masters_of(tmp.path());
+            left.is_empty().then_some(()).ok_or(format!("{left:?}"))
+        },
+    );
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bollard::models::{
-    ContainerInspectResponse, ContainerStateStatusEnum, EventMessage, HealthStatusEnum,
+    ContainerInspectResponse, ContainerStateStatusEnum, ContainerSummary,
+    ContainerSummaryStateEnum, EventMessage, HealthStatusEnum,
 };
 use bollard::query_parameters::{EventsOptions, InspectContainerOptions, ListContainersOptions};
 use bollard::{API_DEFAULT_VERSION, Docker};
@@ -103,21 +104,91 @@ pub fn events(
     }))
 }
 
-/// Every container of the project, running or not, inspected. Inspections run eight
-/// at a time: over SSH each is a round trip, and thirty in a row are what an operator
-/// would wait for.
-pub async fn snapshot(docker: &Docker, project: &str) -> Result<Vec<ContainerInfo>, String> {
+/// The project's containers as `docker ps -a` lists them: one request.
+pub async fn list(docker: &Docker, project: &str) -> Result<Vec<ContainerSummary>, String> {
     let mut filters = HashMap::new();
     filters.insert("label".to_string(), vec![project_filter(project)]);
-    let list = docker
+    docker
         .list_containers(Some(ListContainersOptions {
             all: true,
             filters: Some(filters),
             ..Default::default()
         }))
         .await
-        .map_err(|e| format!("docker ps: {e}"))?;
-    let ids: Vec<String> = list.into_iter().filter_map(|c| c.id).collect();
+        .map_err(|e| format!("docker ps: {e}"))
+}
+
+/// What the list alone says about a container: enough for a first, truthful row
+/// (state, health, exit code); the rest waits for [`inspect`].
+pub fn listed_info(c: &ContainerSummary, project: &str) -> ContainerInfo {
+    let labels = c.labels.clone().unwrap_or_default();
+    let name = clean(
+        c.names
+            .as_ref()
+            .and_then(|n| n.first())
+            .map_or("", |n| n.trim_start_matches('/')),
+        MAX_FIELD,
+    );
+    let status = c.status.as_deref().unwrap_or_default();
+    // "Exited (137) 5 minutes ago", "Restarting (1) 2 seconds ago"
+    let code = status
+        .split_once('(')
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .and_then(|(n, _)| n.parse::<i64>().ok())
+        .unwrap_or(0);
+    let run_state = match c.state {
+        Some(ContainerSummaryStateEnum::RUNNING) => RunState::Running,
+        Some(ContainerSummaryStateEnum::RESTARTING) => RunState::Restarting,
+        Some(ContainerSummaryStateEnum::PAUSED) => RunState::Paused,
+        Some(ContainerSummaryStateEnum::CREATED) => RunState::Created,
+        Some(ContainerSummaryStateEnum::REMOVING) => RunState::Removing,
+        Some(ContainerSummaryStateEnum::DEAD) => RunState::Dead,
+        _ => RunState::Exited { code },
+    };
+    let checked = matches!(run_state, RunState::Running | RunState::Paused);
+    let health = if !checked {
+        Health::None
+    } else if status.contains("(healthy)") {
+        Health::Healthy
+    } else if status.contains("(unhealthy)") {
+        Health::Unhealthy
+    } else if status.contains("(health: starting)") {
+        Health::Starting
+    } else {
+        Health::None
+    };
+    let mut service = labels
+        .get(SERVICE_LABEL)
+        .map(|s| clean(s, MAX_FIELD))
+        .unwrap_or_else(|| name.clone());
+    if let (true, Some(owner)) = (project.is_empty(), labels.get(PROJECT_LABEL)) {
+        service = format!("{}/{service}", clean(owner, MAX_FIELD));
+    }
+    ContainerInfo {
+        id: clean(c.id.as_deref().unwrap_or_default(), 80),
+        name,
+        service,
+        image: clean(c.image.as_deref().unwrap_or_default(), MAX_FIELD),
+        run_state,
+        health,
+        failing_streak: 0,
+        started_at: None,
+        finished_at: None,
+        restart_count: 0,
+        ports: Vec::new(),
+        details: ContainerDetails::default(),
+        inspected: false,
+    }
+}
+
+/// Inspects the listed containers, eight at a time: over SSH each is a round trip, and
+/// thirty in a row are what an operator would wait for.
+pub async fn inspect_all(
+    docker: &Docker,
+    listed: &[ContainerSummary],
+    project: &str,
+) -> Result<Vec<ContainerInfo>, String> {
+    let ids: Vec<String> = listed.iter().filter_map(|c| c.id.clone()).collect();
     let inspected: Vec<Result<Option<ContainerInfo>, String>> = futures::stream::iter(ids)
         .map(|id| async move { inspect(docker, &id, project).await })
         .buffer_unordered(8)
@@ -131,6 +202,12 @@ pub async fn snapshot(docker: &Docker, project: &str) -> Result<Vec<ContainerInf
         }
     }
     Ok(out)
+}
+
+/// Every container of the project, running or not, inspected.
+pub async fn snapshot(docker: &Docker, project: &str) -> Result<Vec<ContainerInfo>, String> {
+    let listed = list(docker, project).await?;
+    inspect_all(docker, &listed, project).await
 }
 
 /// One container, or None if it no longer exists. When watching every project
@@ -261,6 +338,7 @@ fn container_info(r: ContainerInspectResponse) -> ContainerInfo {
         restart_count: r.restart_count.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32,
         ports,
         details: details(&r, labels, health.log.unwrap_or_default()),
+        inspected: true,
     }
 }
 
@@ -399,6 +477,58 @@ mod tests {
             info.details.health_log[0].output,
             "boom\u{fffd}[31m red\u{fffd}"
         );
+    }
+
+    #[test]
+    fn the_list_alone_gives_a_truthful_first_row() {
+        let mut labels = HashMap::new();
+        labels.insert(SERVICE_LABEL.to_string(), "web".to_string());
+        labels.insert(PROJECT_LABEL.to_string(), "acme".to_string());
+        let entry = |state, status: &str| ContainerSummary {
+            id: Some("abc".into()),
+            names: Some(vec!["/acme_web_1".into()]),
+            image: Some("127.0.0.1:5000/acme/web:v2".into()),
+            labels: Some(labels.clone()),
+            state: Some(state),
+            status: Some(status.into()),
+            ..Default::default()
+        };
+        let up = listed_info(
+            &entry(
+                ContainerSummaryStateEnum::RUNNING,
+                "Up 3 minutes (unhealthy)",
+            ),
+            "acme",
+        );
+        assert_eq!(
+            (up.run_state.clone(), up.health),
+            (RunState::Running, Health::Unhealthy)
+        );
+        assert!(
+            !up.inspected,
+            "uptime and restarts are not known from the list"
+        );
+        assert_eq!(up.service, "web");
+        let down = listed_info(
+            &entry(
+                ContainerSummaryStateEnum::EXITED,
+                "Exited (137) 5 seconds ago",
+            ),
+            "",
+        );
+        assert_eq!(
+            (down.run_state, down.health),
+            (RunState::Exited { code: 137 }, Health::None)
+        );
+        assert_eq!(down.service, "acme/web");
+        let starting = listed_info(
+            &entry(
+                ContainerSummaryStateEnum::RUNNING,
+                "Up 1 second (health: starting)",
+            ),
+            "acme",
+        );
+        assert_eq!(starting.health, Health::Starting);
     }
 
     #[test]

@@ -176,21 +176,32 @@ async fn watch(
     // The daemon's clock is read alongside the listing, and events are subscribed from
     // two seconds before it, so nothing that happens between the list and the
     // subscription is missed. A replayed event only re-inspects a container.
-    let (since, containers) = tokio::join!(
-        docker::daemon_time(&docker),
-        docker::snapshot(&docker, project)
-    );
-    let (since, containers) = match (since, containers) {
-        (Ok(t), Ok(c)) => (t - 2, c),
+    let (since, listed) =
+        tokio::join!(docker::daemon_time(&docker), docker::list(&docker, project));
+    let (since, listed) = match (since, listed) {
+        (Ok(t), Ok(l)) => (t - 2, l),
         (Err(e), _) | (_, Err(e)) => return Outcome::Lost(e),
     };
     let mut events = Box::pin(docker::events(&docker, project, since));
+    // First paint from the list alone (one request); the inspected rows replace it.
+    let first: Vec<ContainerInfo> = listed
+        .iter()
+        .map(|c| docker::listed_info(c, project))
+        .collect();
     if !report
         .send(BackendEvent::Connected { docker_version })
         .await
-        || !report
-            .send(BackendEvent::Snapshot(containers.clone()))
-            .await
+        || !report.send(BackendEvent::Snapshot(first)).await
+    {
+        return Outcome::Shutdown;
+    }
+    let containers = match docker::inspect_all(&docker, &listed, project).await {
+        Ok(c) => c,
+        Err(e) => return Outcome::Lost(e),
+    };
+    if !report
+        .send(BackendEvent::Snapshot(containers.clone()))
+        .await
     {
         return Outcome::Shutdown;
     }

@@ -24,6 +24,9 @@ pub struct ContainerInfo {
     pub ports: Vec<String>,
     /// What the detail pane shows.
     pub details: ContainerDetails,
+    /// False while only the list entry is known (the first paint): uptime, restarts
+    /// and details are not known yet and are shown as such.
+    pub inspected: bool,
 }
 
 /// What the detail pane shows about the selected container. Every string in it was

@@ -16,7 +16,28 @@ pub struct Tunnel {
     /// The local end of the forwarded Docker socket.
     pub docker_socket: PathBuf,
     /// Holds the private directory (control socket, forwarded socket); removed on drop.
-    _dir: TempDir,
+    _dir: PrivateDir,
+}
+
+/// The private 0700 directory of one connection. When it goes, so does any ssh process
+/// still naming it: a connect cancelled half-way (quit, hang-up, panic) leaves an ssh
+/// master that openssh has already started and that nothing else would ever stop.
+struct PrivateDir(TempDir);
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        // Every master of this connection has `-S <dir>/.ssh-connection…` in its
+        // arguments, and the directory name is random: this matches nothing else.
+        let pattern = format!("{}/.ssh-connection", self.0.path().display());
+        let _ = std::process::Command::new("pkill")
+            .arg("-TERM")
+            .arg("-f")
+            .arg(pattern)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
 }
 
 impl Tunnel {
@@ -29,10 +50,12 @@ impl Tunnel {
 /// Connects and forwards `remote_docker_socket`. Errors are one line meant for the
 /// operator: what went wrong and, where it is known, what to do.
 pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tunnel, String> {
-    let dir = tempfile::Builder::new()
-        .prefix("pilothouse-")
-        .tempdir()
-        .map_err(|e| format!("cannot create a private socket directory: {e}"))?;
+    let dir = PrivateDir(
+        tempfile::Builder::new()
+            .prefix("pilothouse-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a private socket directory: {e}"))?,
+    );
     let mut b = SessionBuilder::default();
     b.known_hosts_check(match ssh.host_key_policy {
         HostKeyPolicy::Strict => KnownHosts::Strict,
@@ -40,7 +63,7 @@ pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tu
     })
     .connect_timeout(ssh.connect_timeout.0)
     .server_alive_interval(Duration::from_secs(5))
-    .control_directory(dir.path());
+    .control_directory(dir.0.path());
     if let Some(u) = &ssh.user {
         b.user(u.to_string());
     }
@@ -66,7 +89,7 @@ pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tu
         Ok(Err(e)) => return Err(explain(destination, ssh, &e)),
         Ok(Ok(s)) => s,
     };
-    let local = dir.path().join("docker.sock");
+    let local = dir.0.path().join("docker.sock");
     session
         .request_port_forward(
             ForwardType::Local,

@@ -156,11 +156,15 @@ fn row<'a>(
     } else {
         k.health.label().to_string()
     };
-    let up = match k.run_state {
-        RunState::Running | RunState::Paused => k.started_at.map(|t| age(now - t)),
-        _ => k.finished_at.map(|t| format!("↓{}", age(now - t))),
-    }
-    .unwrap_or_default();
+    let up = if k.inspected {
+        match k.run_state {
+            RunState::Running | RunState::Paused => k.started_at.map(|t| age(now - t)),
+            _ => k.finished_at.map(|t| format!("↓{}", age(now - t))),
+        }
+        .unwrap_or_default()
+    } else {
+        "…".to_string()
+    };
     let row_style = if live {
         text
     } else {
@@ -173,7 +177,11 @@ fn row<'a>(
         Cell::from(Span::styled(k.run_state.label(), state_style)),
         Cell::from(Span::styled(health, health_style)),
         Cell::from(up),
-        Cell::from(k.restart_count.to_string()),
+        Cell::from(if k.inspected {
+            k.restart_count.to_string()
+        } else {
+            "…".into()
+        }),
         Cell::from(
             usage
                 .map(|u| format!("{:.1}%", f64::from(u.cpu_centipercent) / 100.0))

@@ -42,6 +42,13 @@ fn lines<'a>(k: &'a ContainerInfo, now: i64, theme: &Theme) -> Vec<Line<'a>> {
     let d = &k.details;
     let label = |s: &'static str| Span::styled(format!("{s:<8} "), Style::new().fg(c.muted.0));
     let mut out = Vec::new();
+    if !k.inspected {
+        out.push(Line::from(Span::styled(
+            "loading details…",
+            Style::new().fg(c.muted.0),
+        )));
+        return out;
+    }
     let created = d
         .created
         .map(|t| format!(" · created {} ({} ago)", stamp(t, now), age(now - t)))
