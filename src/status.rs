@@ -101,7 +101,13 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
             .map(|p| p.to_string())
             .unwrap_or_default();
         let mut list = docker::snapshot(&client, &project).await?;
-        list.sort_by(|a, b| a.service.cmp(&b.service).then_with(|| a.name.cmp(&b.name)));
+        // The console's default order: deployment order, then by service.
+        crate::state::sort_containers(
+            &mut list,
+            crate::state::SortKey::Service,
+            &env.deploy.flat_order(),
+            &Default::default(),
+        );
         Ok::<_, String>((version, list))
     }
     .await;

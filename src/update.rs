@@ -2,8 +2,8 @@
 
 use crate::action::{Action, Effect, Msg};
 use crate::backend::BackendEvent;
-use crate::backend::model::{ContainerInfo, RunState};
-use crate::state::{EnvState, LinkStatus, SortKey, State, container_alert};
+use crate::backend::model::RunState;
+use crate::state::{EnvState, LinkStatus, SortKey, State, sort_containers};
 
 /// Applies one message to the state. Returns the I/O to perform.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -138,6 +138,12 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
                     e.usage.insert(id, usage);
                 }
             }
+            // Sorted by CPU or memory: new samples can reorder the rows.
+            if matches!(e.sort, SortKey::Cpu | SortKey::Memory) {
+                let keep = e.selected_container().map(|c| c.id.clone());
+                sort(e);
+                reselect(e, keep);
+            }
         }
         BackendEvent::Disconnected { error, retry_in } => {
             link.status = LinkStatus::Disconnected;
@@ -161,37 +167,9 @@ fn prune_usage(e: &mut EnvState) {
     e.usage.retain(|id, _| running.contains(&id.as_str()));
 }
 
-/// Puts the containers in the environment's sort order; ties by service, then name.
+/// Puts the containers in the environment's sort order.
 fn sort(e: &mut EnvState) {
-    let usage = &e.usage;
-    let cpu = |c: &ContainerInfo| usage.get(&c.id).map_or(0, |u| u.cpu_centipercent);
-    let mem = |c: &ContainerInfo| usage.get(&c.id).map_or(0, |u| u.mem_used);
-    let changed = |c: &ContainerInfo| match c.run_state {
-        RunState::Running | RunState::Paused => c.started_at,
-        _ => c.finished_at,
-    };
-    let key = e.sort;
-    let order = &e.deploy_order;
-    // Listed services in their deployment position, the rest after them.
-    let position = |c: &ContainerInfo| {
-        order
-            .iter()
-            .position(|s| *s == c.service)
-            .unwrap_or(usize::MAX)
-    };
-    e.containers.sort_by(|a, b| {
-        let first = match key {
-            SortKey::Service => position(a).cmp(&position(b)),
-            SortKey::Attention => container_alert(b).cmp(&container_alert(a)),
-            SortKey::Restarts => b.restart_count.cmp(&a.restart_count),
-            SortKey::Cpu => cpu(b).cmp(&cpu(a)),
-            SortKey::Memory => mem(b).cmp(&mem(a)),
-            SortKey::Uptime => changed(b).cmp(&changed(a)),
-        };
-        first
-            .then_with(|| a.service.cmp(&b.service))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    sort_containers(&mut e.containers, e.sort, &e.deploy_order, &e.usage);
 }
 
 /// Keeps the same container selected when rows move or the filter changes; clamps

@@ -346,3 +346,46 @@ fn the_default_order_is_the_deployment_order() {
         ["redis", "slicer", "gateway", "order-service", "web"]
     );
 }
+
+#[test]
+fn sorted_by_cpu_new_samples_reorder_the_rows_and_keep_the_selection() {
+    use pilothouse::backend::model::Usage;
+    use pilothouse::state::SortKey;
+    let u = |cpu| Usage {
+        cpu_centipercent: cpu,
+        mem_used: 0,
+        mem_limit: 0,
+    };
+    let mut s = staging_live();
+    update(&mut s, Msg::Action(Action::Down)); // slicer
+    while s.envs[0].sort != SortKey::Cpu {
+        update(&mut s, Msg::Action(Action::CycleSort));
+    }
+    send(
+        &mut s,
+        0,
+        BackendEvent::Stats(vec![
+            ("id-web".into(), u(900)),
+            ("id-gateway".into(), u(100)),
+        ]),
+    );
+    assert_eq!(s.envs[0].containers[0].service, "web");
+    assert_eq!(
+        s.envs[0].selected_container().map(|c| c.service.as_str()),
+        Some("slicer")
+    );
+    send(
+        &mut s,
+        0,
+        BackendEvent::Stats(vec![("id-gateway".into(), u(5000))]),
+    );
+    assert_eq!(
+        s.envs[0].containers[0].service, "gateway",
+        "busiest first after a new sample"
+    );
+    assert_eq!(
+        s.envs[0].selected_container().map(|c| c.service.as_str()),
+        Some("slicer"),
+        "the selection follows its container"
+    );
+}

@@ -74,11 +74,9 @@ pub struct DeploySettings {
 }
 
 impl DeploySettings {
-    /// The group index of a service in the deployment order, if it is listed.
-    pub fn group_of(&self, service: &str) -> Option<usize> {
-        self.order
-            .iter()
-            .position(|g| g.iter().any(|s| s.as_str() == service))
+    /// Service names in deployment order, groups flattened.
+    pub fn flat_order(&self) -> Vec<String> {
+        self.order.iter().flatten().map(|s| s.to_string()).collect()
     }
 }
 

@@ -193,13 +193,7 @@ impl EnvState {
             containers: Vec::new(),
             selected_row: 0,
             sort: SortKey::Service,
-            deploy_order: env
-                .deploy
-                .order
-                .iter()
-                .flatten()
-                .map(|s| s.to_string())
-                .collect(),
+            deploy_order: env.deploy.flat_order(),
             filter: String::new(),
             filter_editing: false,
             docker_version: None,
@@ -275,16 +269,59 @@ fn matches_filter(c: &ContainerInfo, needle: &str) -> bool {
 
 /// How much attention one container needs.
 pub fn container_alert(c: &ContainerInfo) -> Alert {
-    let by_state = match c.run_state {
+    state_alert(&c.run_state).max(health_alert(c.health))
+}
+
+/// How much attention a container's run state needs.
+pub fn state_alert(s: &RunState) -> Alert {
+    match s {
         RunState::Running => Alert::Ok,
         RunState::Exited { code: 0 } | RunState::Created | RunState::Paused => Alert::Warn,
         RunState::Restarting | RunState::Removing => Alert::Warn,
         RunState::Exited { .. } | RunState::Dead => Alert::Bad,
-    };
-    let by_health = match c.health {
+    }
+}
+
+/// How much attention a health-check result needs.
+pub fn health_alert(h: Health) -> Alert {
+    match h {
         Health::Unhealthy => Alert::Bad,
         Health::Starting => Alert::Warn,
         Health::Healthy | Health::None => Alert::Ok,
+    }
+}
+
+/// Puts containers in `key` order (the deployment order for [`SortKey::Service`], listed
+/// services first); ties by service, then name. Shared by the console and `status`.
+pub fn sort_containers(
+    list: &mut [ContainerInfo],
+    key: SortKey,
+    deploy_order: &[String],
+    usage: &BTreeMap<String, Usage>,
+) {
+    let cpu = |c: &ContainerInfo| usage.get(&c.id).map_or(0, |u| u.cpu_centipercent);
+    let mem = |c: &ContainerInfo| usage.get(&c.id).map_or(0, |u| u.mem_used);
+    let changed = |c: &ContainerInfo| match c.run_state {
+        RunState::Running | RunState::Paused => c.started_at,
+        _ => c.finished_at,
     };
-    by_state.max(by_health)
+    let position = |c: &ContainerInfo| {
+        deploy_order
+            .iter()
+            .position(|s| *s == c.service)
+            .unwrap_or(usize::MAX)
+    };
+    list.sort_by(|a, b| {
+        let first = match key {
+            SortKey::Service => position(a).cmp(&position(b)),
+            SortKey::Attention => container_alert(b).cmp(&container_alert(a)),
+            SortKey::Restarts => b.restart_count.cmp(&a.restart_count),
+            SortKey::Cpu => cpu(b).cmp(&cpu(a)),
+            SortKey::Memory => mem(b).cmp(&mem(a)),
+            SortKey::Uptime => changed(b).cmp(&changed(a)),
+        };
+        first
+            .then_with(|| a.service.cmp(&b.service))
+            .then_with(|| a.name.cmp(&b.name))
+    });
 }

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 
 use super::text::age;
 use crate::backend::model::{ContainerInfo, Health, RunState, Usage};
-use crate::state::{EnvState, LinkStatus};
+use crate::state::{Alert, EnvState, LinkStatus, health_alert, state_alert};
 use crate::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
@@ -125,23 +125,11 @@ fn row<'a>(
     let c = &theme.colors;
     let text = Style::new().fg(c.text.0);
     let (state_style, health_style) = if live {
-        let state_style = match k.run_state {
-            RunState::Running => Style::new().fg(c.ok.0),
-            RunState::Exited { code: 0 } | RunState::Created | RunState::Paused => {
-                Style::new().fg(c.warning.0)
-            }
-            RunState::Restarting | RunState::Removing => {
-                Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD)
-            }
-            RunState::Exited { .. } | RunState::Dead => {
-                Style::new().fg(c.error.0).add_modifier(Modifier::BOLD)
-            }
-        };
+        // Colours follow the same judgement as the tab alert (state::*_alert).
+        let state_style = alert_style(state_alert(&k.run_state), theme);
         let health_style = match k.health {
-            Health::Healthy => Style::new().fg(c.ok.0),
-            Health::Unhealthy => Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
-            Health::Starting => Style::new().fg(c.warning.0),
             Health::None => Style::new().fg(c.muted.0),
+            h => alert_style(health_alert(h), theme),
         };
         (state_style, health_style)
     } else {
@@ -195,6 +183,16 @@ fn row<'a>(
         Cell::from(k.ports.join(",")),
     ])
     .style(row_style)
+}
+
+/// The style of a cell that carries an alert.
+fn alert_style(a: Alert, theme: &Theme) -> Style {
+    let c = &theme.colors;
+    match a {
+        Alert::Ok => Style::new().fg(c.ok.0),
+        Alert::Warn => Style::new().fg(c.warning.0),
+        Alert::Bad => Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
+    }
 }
 
 /// `512K`, `45M`, `1.9G`: short enough for a table cell.
