@@ -11,6 +11,10 @@ pub enum Mode {
     Normal,
     /// Typing into the filter box.
     Filter,
+    /// The log pane has the keyboard.
+    Logs,
+    /// Typing into the log search box.
+    Search,
 }
 
 /// Something a key can mean. Names in keymap files are kebab-case (`next-env`).
@@ -32,6 +36,57 @@ pub enum Action {
     /// Clear the filter and leave the box.
     FilterClear,
     FilterBackspace,
+    /// Show the log pane (following the selected service) and give it the keyboard.
+    Logs,
+    /// Show the detail pane instead of the log pane.
+    Details,
+    /// Mark or unmark the selected service (for following a set).
+    Mark,
+    /// Follow the selected service / the marked ones / every service.
+    FollowSelected,
+    FollowMarked,
+    FollowAll,
+    /// Give the keyboard back to the table.
+    LogsBack,
+    ScrollUp,
+    ScrollDown,
+    PageUp,
+    PageDown,
+    Top,
+    /// Back to the newest line and follow.
+    Bottom,
+    /// Open the log search box.
+    Search,
+    SearchDone,
+    SearchCancel,
+    SearchBackspace,
+    NextMatch,
+    PrevMatch,
+    /// Show only matching lines (or all).
+    FilterMatches,
+    /// In filter mode, show only the lines that do not match.
+    InvertMatches,
+    /// Context lines around matches: 0, 1, 3, 5.
+    CycleContext,
+    /// Lowest level shown: all, debug, info, warn, error.
+    CycleLevel,
+    ToggleTimestamps,
+    ToggleWrap,
+    /// JSON lines as written rather than rendered.
+    ToggleRaw,
+    /// Where the lines start: the last N lines, 1m, 5m, 15m, 1h, everything.
+    WindowTail,
+    Window1m,
+    Window5m,
+    Window15m,
+    Window1h,
+    WindowAll,
+    /// Write the shown lines to a file.
+    SaveLogs,
+    /// The log pane takes the whole screen (or not).
+    Zoom,
+    /// Show or hide the console's own diagnostics.
+    Diagnostics,
 }
 
 impl Action {
@@ -49,6 +104,41 @@ impl Action {
             Action::FilterDone => "keep filter",
             Action::FilterClear => "clear filter",
             Action::FilterBackspace => "delete",
+            Action::Logs => "logs",
+            Action::Details => "details",
+            Action::Mark => "mark",
+            Action::FollowSelected => "follow selected",
+            Action::FollowMarked => "follow marked",
+            Action::FollowAll => "follow all",
+            Action::LogsBack => "back",
+            Action::ScrollUp => "up",
+            Action::ScrollDown => "down",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::Search => "search",
+            Action::SearchDone => "search",
+            Action::SearchCancel => "cancel",
+            Action::SearchBackspace => "delete",
+            Action::NextMatch => "next",
+            Action::PrevMatch => "previous",
+            Action::FilterMatches => "filter",
+            Action::InvertMatches => "invert",
+            Action::CycleContext => "context",
+            Action::CycleLevel => "level",
+            Action::ToggleTimestamps => "times",
+            Action::ToggleWrap => "wrap",
+            Action::ToggleRaw => "raw json",
+            Action::WindowTail => "tail",
+            Action::Window1m => "1m",
+            Action::Window5m => "5m",
+            Action::Window15m => "15m",
+            Action::Window1h => "1h",
+            Action::WindowAll => "all",
+            Action::SaveLogs => "save",
+            Action::Zoom => "zoom",
+            Action::Diagnostics => "diagnostics",
         }
     }
 }
@@ -58,10 +148,17 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
     Action(Action),
-    /// The terminal was resized; nothing changes but the next frame.
-    Resize,
-    /// A character typed into a text box (the filter).
+    /// The terminal's size (at start and on every resize).
+    Resize {
+        rows: u16,
+    },
+    /// A character typed into a text box (the filter, the log search).
     Input(char),
+    /// Saving logs of environment `env` ended: the path written, or why not.
+    Saved {
+        env: usize,
+        result: Result<String, String>,
+    },
     /// A second passed (ages and "since" texts move on).
     Tick {
         now: i64,
@@ -79,4 +176,16 @@ pub enum Msg {
 pub enum Effect {
     /// Drop environment number `env`'s connection and connect again now.
     Reconnect { env: usize },
+    /// Follow these logs in environment `env` (None: stop following).
+    FollowLogs {
+        env: usize,
+        request: Option<crate::backend::logs::LogRequest>,
+    },
+    /// Write lines to a new file `name` in `dir`.
+    SaveLogs {
+        env: usize,
+        dir: std::path::PathBuf,
+        name: String,
+        lines: Vec<String>,
+    },
 }

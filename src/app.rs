@@ -2,7 +2,7 @@
 //! draw when something changed. Never waits on the network: all I/O is in the
 //! environment actors.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use color_eyre::Result;
 use crossterm::event::{Event, EventStream};
@@ -22,6 +22,18 @@ use crate::update::update;
 /// Test hook: when set, the console panics right after its first frame, so tests can
 /// check that the panic hook restores the terminal.
 pub const PANIC_AFTER_FIRST_FRAME_ENV: &str = "PILOTHOUSE_TEST_PANIC_AFTER_FIRST_FRAME";
+
+/// At most this many queued backend messages are applied before the next frame.
+const DRAIN_LIMIT: usize = 64;
+/// The shortest time between two frames drawn for backend news (keys draw at once).
+const FRAME: Duration = Duration::from_millis(16);
+
+/// What effects are performed with: the actors, and the way back into the loop for
+/// work done elsewhere (a saved file).
+struct Io<'a> {
+    handles: &'a [EnvHandle],
+    done: mpsc::UnboundedSender<Msg>,
+}
 
 /// Wall-clock Unix seconds.
 pub fn unix_now() -> i64 {
@@ -72,13 +84,29 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let panic_after_first_frame = std::env::var_os(PANIC_AFTER_FIRST_FRAME_ENV).is_some();
     state.now = unix_now();
+    let (done_tx, mut done) = mpsc::unbounded_channel();
+    let io = Io {
+        handles: &handles,
+        done: done_tx,
+    };
+    if let Ok(size) = terminal.size() {
+        apply(&mut state, Msg::Resize { rows: size.height }, &io);
+    }
+    // Keys redraw at once; what the backends report redraws at most once a frame.
     let mut dirty = true;
+    let mut dirty_backend = false;
+    let mut last_draw = Instant::now();
     let result = loop {
+        if dirty_backend && last_draw.elapsed() >= FRAME {
+            dirty = true;
+        }
         if dirty {
             if let Err(e) = terminal.draw(|f| ui::draw(f, &state, theme, keymap)) {
                 break Err(e.into());
             }
             dirty = false;
+            dirty_backend = false;
+            last_draw = Instant::now();
             if panic_after_first_frame {
                 panic!("test panic after the first frame ({PANIC_AFTER_FIRST_FRAME_ENV})");
             }
@@ -86,15 +114,24 @@ pub async fn run(
         if state.quit {
             break Ok(());
         }
+        let frame_due = last_draw + FRAME;
         let msg = tokio::select! {
             ev = input.next() => match ev {
-                Some(Ok(Event::Key(key))) => key_msg(&state, keymap, &key),
-                Some(Ok(Event::Resize(..))) => Some(Msg::Resize),
+                Some(Ok(Event::Key(key))) => {
+                    dirty = true;
+                    key_msg(&state, keymap, &key)
+                }
+                Some(Ok(Event::Resize(_, rows))) => {
+                    dirty = true;
+                    Some(Msg::Resize { rows })
+                }
                 Some(Ok(_)) => None,
                 Some(Err(e)) => break Err(e.into()),
                 None => break Ok(()),
             },
+            Some(msg) = done.recv() => Some(msg),
             Some((env, event)) = backend_events.recv() => Some(Msg::Backend { env, event, now: unix_now() }),
+            _ = tokio::time::sleep_until(frame_due.into()), if dirty_backend => None,
             _ = hangup.recv() => break Ok(()),
             _ = terminate.recv() => break Ok(()),
             _ = tick.tick() => {
@@ -103,7 +140,22 @@ pub async fn run(
             }
         };
         if let Some(msg) = msg {
-            dirty = apply(&mut state, msg, &handles);
+            dirty_backend |= apply(&mut state, msg, &io);
+        }
+        // What the backends have already sent goes into the same frame (a heartbeat and
+        // its stats batch, a burst of log lines), up to a bound that keeps keys prompt.
+        for _ in 0..DRAIN_LIMIT {
+            match backend_events.try_recv() {
+                Ok((env, event)) => {
+                    let msg = Msg::Backend {
+                        env,
+                        event,
+                        now: unix_now(),
+                    };
+                    dirty_backend |= apply(&mut state, msg, &io);
+                }
+                Err(_) => break,
+            }
         }
     };
     shutdown(handles).await;
@@ -111,26 +163,32 @@ pub async fn run(
 }
 
 /// Runs update() and performs its effects; returns whether the screen needs a redraw.
-/// The frequent messages (ticks, stats, latency) say cheaply whether they changed
-/// anything; only the others pay for comparing the whole state.
-fn apply(state: &mut State, msg: Msg, handles: &[EnvHandle]) -> bool {
+/// The frequent messages (ticks, stats, latency, log lines) say cheaply whether they
+/// changed anything on screen; everything else redraws.
+fn apply(state: &mut State, msg: Msg, io: &Io<'_>) -> bool {
     use crate::backend::BackendEvent;
-    match &msg {
-        Msg::Resize => {
-            update(state, msg);
-            true
-        }
+    let on_screen = |env: usize, s: &State| env == s.selected;
+    let (redraw, effects) = match &msg {
         Msg::Tick { .. } => {
             let before = state.now;
-            update(state, msg);
-            state.now != before
+            let effects = update(state, msg);
+            (state.now != before, effects)
         }
         Msg::Backend {
+            env,
             event: BackendEvent::Stats(_),
             ..
         } => {
-            update(state, msg);
-            true
+            let shown = on_screen(*env, state);
+            (shown, update(state, msg))
+        }
+        Msg::Backend {
+            env,
+            event: BackendEvent::Logs(_),
+            ..
+        } => {
+            let shown = on_screen(*env, state) && state.envs.get(*env).is_some_and(|e| e.logs.open);
+            (shown, update(state, msg))
         }
         // The header shows whole milliseconds: an unchanged figure is no redraw.
         Msg::Backend {
@@ -146,18 +204,15 @@ fn apply(state: &mut State, msg: Msg, handles: &[EnvHandle]) -> bool {
                     .map(|d| d.as_millis())
             };
             let before = shown(state);
-            update(state, msg);
-            env == state.selected && shown(state) != before
-        }
-        _ => {
-            let before = state.clone();
             let effects = update(state, msg);
-            for effect in effects {
-                perform(effect, handles);
-            }
-            *state != before
+            (env == state.selected && shown(state) != before, effects)
         }
+        _ => (true, update(state, msg)),
+    };
+    for effect in effects {
+        perform(effect, io);
     }
+    redraw
 }
 
 /// What a key press means: its binding in the current mode, else, in a text box, the
@@ -169,7 +224,7 @@ fn key_msg(state: &State, keymap: &Keymap, key: &crossterm::event::KeyEvent) -> 
         return Some(Msg::Action(action));
     }
     match (mode, key.code) {
-        (crate::action::Mode::Filter, KeyCode::Char(c))
+        (crate::action::Mode::Filter | crate::action::Mode::Search, KeyCode::Char(c))
             if key.kind != KeyEventKind::Release
                 && !key
                     .modifiers
@@ -181,13 +236,30 @@ fn key_msg(state: &State, keymap: &Keymap, key: &crossterm::event::KeyEvent) -> 
     }
 }
 
-fn perform(effect: Effect, handles: &[EnvHandle]) {
+fn perform(effect: Effect, io: &Io<'_>) {
     match effect {
         Effect::Reconnect { env } => {
-            if let Some(h) = handles.get(env) {
-                // A full queue means a reconnect is already pending.
-                let _ = h.commands.try_send(EnvCommand::ReconnectNow);
+            if let Some(h) = io.handles.get(env) {
+                let _ = h.commands.send(EnvCommand::ReconnectNow);
             }
+        }
+        Effect::FollowLogs { env, request } => {
+            if let Some(h) = io.handles.get(env) {
+                let _ = h.commands.send(EnvCommand::Logs(request));
+            }
+        }
+        Effect::SaveLogs {
+            env,
+            dir,
+            name,
+            lines,
+        } => {
+            let done = io.done.clone();
+            tokio::task::spawn_blocking(move || {
+                let result =
+                    crate::logs::save::save(&dir, &name, &lines).map(|p| p.display().to_string());
+                let _ = done.send(Msg::Saved { env, result });
+            });
         }
     }
 }
@@ -196,7 +268,7 @@ fn perform(effect: Effect, handles: &[EnvHandle]) {
 /// most two seconds in all.
 pub async fn shutdown(handles: Vec<EnvHandle>) {
     for h in &handles {
-        let _ = h.commands.try_send(EnvCommand::Shutdown);
+        let _ = h.commands.send(EnvCommand::Shutdown);
     }
     let all = futures::future::join_all(handles.into_iter().map(|h| h.task));
     let _ = tokio::time::timeout(Duration::from_secs(2), all).await;

@@ -41,4 +41,33 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print (and with --follow, follow) the logs of an environment's services, merged
+    /// in time order like `docker compose logs`, sanitized, JSON lines rendered. Exit
+    /// code 1: unknown service or bad pattern; 2: config error; 3: host unreachable
+    Logs {
+        /// The environment (default: the first in the config)
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Services to show (default: all of the project's)
+        #[arg(value_name = "SERVICE")]
+        services: Vec<String>,
+        /// Lines per container to start with (default: all; with --follow, the
+        /// config's logs.tail)
+        #[arg(long, value_name = "N")]
+        tail: Option<u32>,
+        /// Only lines newer than this: 30s, 5m, 2h, 1d
+        #[arg(long, value_name = "DURATION", value_parser = crate::logs_command::parse_since)]
+        since: Option<i64>,
+        /// Keep printing new lines
+        #[arg(long, short = 'f')]
+        follow: bool,
+        /// Only lines matching this regular expression (case-insensitive unless it
+        /// starts with (?-i))
+        #[arg(long, value_name = "REGEX")]
+        grep: Option<String>,
+        /// One JSON object per line: time (Unix ns), service, container, stream, level,
+        /// message, raw
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -1,15 +1,23 @@
 //! The console's own diagnostics: `log` records go to tui-logger's buffer (for the
-//! diagnostics pane), never to the terminal.
+//! diagnostics pane) and to a log file in the state dir, never to the terminal.
 //!
 //! tui-logger's `init_logger` starts a thread that wakes every 10 ms to move records
 //! into its buffer; at idle that thread was most of the console's CPU. Records go in
 //! through `tui_logger::Drain` instead, and the event loop moves them on its own tick
 //! ([`move_records`]).
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
 use log::{LevelFilter, Log, Metadata, Record};
+
+/// The log file is moved to `pilothouse.log.1` when it passes this size.
+const ROTATE_BYTES: u64 = 5 << 20;
 
 struct ConsoleLogger {
     level: LevelFilter,
+    file: Option<Mutex<std::fs::File>>,
 }
 
 impl Log for ConsoleLogger {
@@ -20,17 +28,55 @@ impl Log for ConsoleLogger {
     fn log(&self, record: &Record) {
         if self.enabled(record.metadata()) {
             tui_logger::Drain::new().log(record);
+            if let Some(f) = &self.file
+                && let Ok(mut f) = f.lock()
+            {
+                let text = crate::logs::sanitize::clean_str(record.args().to_string().as_bytes());
+                let now = crate::app::unix_now();
+                let _ = writeln!(
+                    f,
+                    "{} {:<5} {}: {text}",
+                    crate::logs::line::clock(now.saturating_mul(1_000_000_000)),
+                    record.level(),
+                    record.target()
+                );
+            }
         }
     }
 
     fn flush(&self) {}
 }
 
-/// Installs the logger; records at `level` and above are kept.
-pub fn init(level: LevelFilter) -> Result<(), log::SetLoggerError> {
-    log::set_boxed_logger(Box::new(ConsoleLogger { level }))?;
+/// Installs the logger; records at `level` and above are kept. The file is
+/// `pilothouse.log` in `dir` (the state dir); without it, records only go to the pane.
+pub fn init(level: LevelFilter, dir: &Path) -> Result<Option<PathBuf>, log::SetLoggerError> {
+    let path = dir.join("pilothouse.log");
+    let file = open_log(dir, &path);
+    let opened = file.as_ref().map(|_| path.clone());
+    log::set_boxed_logger(Box::new(ConsoleLogger {
+        level,
+        file: file.map(Mutex::new),
+    }))?;
     log::set_max_level(level);
-    Ok(())
+    Ok(opened)
+}
+
+fn open_log(dir: &Path, path: &Path) -> Option<std::fs::File> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .ok()?;
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > ROTATE_BYTES) {
+        let _ = std::fs::rename(path, path.with_extension("log.1"));
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .ok()
 }
 
 /// Moves new records into tui-logger's buffer; called from the event loop's tick.

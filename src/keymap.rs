@@ -120,6 +120,10 @@ struct KeymapFile {
     normal: IndexMap<String, Action>,
     #[serde(default)]
     filter: IndexMap<String, Action>,
+    #[serde(default)]
+    logs: IndexMap<String, Action>,
+    #[serde(default)]
+    search: IndexMap<String, Action>,
 }
 
 /// Resolves keys to actions in a mode.
@@ -141,6 +145,8 @@ impl Keymap {
         for (mode, section, entries) in [
             (Mode::Normal, "normal", file.normal),
             (Mode::Filter, "filter", file.filter),
+            (Mode::Logs, "logs", file.logs),
+            (Mode::Search, "search", file.search),
         ] {
             let mut keys = IndexMap::new();
             for (raw, action) in entries {
@@ -211,7 +217,7 @@ mod tests {
             Some(Action::PrevEnv)
         );
         assert_eq!(
-            k.resolve(Mode::Normal, &press(KeyCode::Char('z'), KeyModifiers::NONE)),
+            k.resolve(Mode::Normal, &press(KeyCode::Char('x'), KeyModifiers::NONE)),
             None
         );
     }

@@ -10,6 +10,8 @@ pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod keymap;
+pub mod logs;
+pub mod logs_command;
 pub mod state;
 pub mod status;
 pub mod theme;

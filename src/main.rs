@@ -30,6 +30,28 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Status { ref env, json }) => status(&loaded, env.as_deref(), json),
+        Some(Command::Logs {
+            ref env,
+            ref services,
+            tail,
+            since,
+            follow,
+            ref grep,
+            json,
+        }) => {
+            let args = pilothouse::logs_command::LogsArgs {
+                services: services.clone(),
+                tail,
+                since,
+                follow,
+                grep: grep.clone(),
+                json,
+                colour: std::io::IsTerminal::is_terminal(&std::io::stdout())
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                keep_colours: false,
+            };
+            logs(&loaded, env.as_deref(), args)
+        }
         None => open_console(&cli, &loaded),
     }
 }
@@ -69,6 +91,29 @@ fn status(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
     ExitCode::from(pilothouse::status::exit_code(&reports))
 }
 
+fn logs(loaded: &Loaded, only: Option<&str>, args: pilothouse::logs_command::LogsArgs) -> ExitCode {
+    let envs = &loaded.config.environments;
+    let chosen = match only {
+        Some(name) => envs.iter().find(|(k, _)| k.as_str() == name),
+        None => envs.iter().next(),
+    };
+    let Some((_, env)) = chosen else {
+        return unknown_env(loaded, only.unwrap_or_default());
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("pilothouse: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let tail = loaded.config.logs.tail;
+    ExitCode::from(runtime.block_on(pilothouse::logs_command::run(env, tail, args)))
+}
+
 fn unknown_env(loaded: &Loaded, name: &str) -> ExitCode {
     let known: Vec<&str> = loaded
         .config
@@ -98,7 +143,7 @@ fn summary(loaded: &Loaded) -> String {
         if envs.len() == 1 { "" } else { "s" }
     );
     for (name, env) in envs {
-        let state = pilothouse::state::EnvState::from_config(name.as_str(), env);
+        let state = pilothouse::state::EnvState::from_config(name.as_str(), env, 100);
         let mut flags = Vec::new();
         if env.protected {
             flags.push("protected");
@@ -160,8 +205,10 @@ fn run_tui(
     keymap: &Keymap,
 ) -> color_eyre::Result<()> {
     color_eyre::install()?;
-    // The console's own diagnostics go to tui-logger, never over the screen.
-    pilothouse::diagnostics::init(log::LevelFilter::Info).map_err(|e| eyre!("logger: {e}"))?;
+    // The console's own diagnostics go to tui-logger and the state dir's log file,
+    // never over the screen.
+    pilothouse::diagnostics::init(log::LevelFilter::Info, &pilothouse::config::state_dir())
+        .map_err(|e| eyre!("logger: {e}"))?;
     // One thread: every actor only waits on I/O, and a second worker would only add
     // cross-thread wake-ups (measured: most of the idle CPU).
     let runtime = tokio::runtime::Builder::new_current_thread()

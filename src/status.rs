@@ -76,7 +76,7 @@ fn report(c: &ContainerInfo) -> ContainerReport {
 
 /// Connects to one environment, lists its project and disconnects.
 pub async fn look(name: &str, env: &Environment) -> EnvReport {
-    let view = EnvState::from_config(name, env);
+    let view = EnvState::from_config(name, env, 100);
     let mut out = EnvReport {
         environment: name.to_string(),
         host: view.target,

@@ -41,6 +41,11 @@ pub struct Colors {
     pub tab_active_bg: ThemeColor,
     pub status_bar: ThemeColor,
     pub status_bar_bg: ThemeColor,
+    /// Search matches in the log pane.
+    pub search_match: ThemeColor,
+    pub search_match_bg: ThemeColor,
+    /// Service names in merged logs take these colours (each service always the same).
+    pub services: Vec<ThemeColor>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

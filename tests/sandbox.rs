@@ -1326,3 +1326,261 @@ fn closing_the_terminal_closes_the_ssh_sessions_too() {
         },
     );
 }
+
+// ---- Streaming logs ----
+
+/// A one-service compose project of its own (so log tests never disturb staging), with
+/// a config for it: the demo service as `noisy`, on the sandbox host over SSH.
+struct LogProject {
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    container: Container,
+    saved: PathBuf,
+}
+
+fn log_project(sb: &Sandbox, tag: &str, port: u16) -> LogProject {
+    let project = format!("acme-logs-{tag}-{}", std::process::id());
+    let name = format!("{project}_noisy_1");
+    let _ = run(Command::new("docker").args(["rm", "-f", &name]));
+    ok_stdout(Command::new("docker").args([
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        "host",
+        "--label",
+        &format!("com.docker.compose.project={project}"),
+        "--label",
+        "com.docker.compose.service=noisy",
+        "-e",
+        &format!("PORT={port}"),
+        "-e",
+        "SERVICE_NAME=noisy",
+        "-e",
+        "DATABASE_POOL_SIZE=0",
+        "127.0.0.1:5000/acme/web:v1",
+    ]));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let saved = dir.path().join("saved");
+    let config = dir.path().join("logs.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[logs]\nbuffer_lines = 2000\nsave_dir = \"{saved}\"\n\
+             [environments.t]\n[environments.t.ssh]\ndestination = \"127.0.0.1\"\nuser = \"root\"\nport = 2222\n\
+             identity_file = \"{key}\"\nknown_hosts_file = \"{known}\"\n\
+             [environments.t.compose]\nproject_dir = \"/opt/{project}\"\nproject_name = \"{project}\"\n",
+            saved = saved.display(),
+            key = sb.state.join("ssh/id_ed25519").display(),
+            known = sb.state.join("ssh/known_hosts").display(),
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    LogProject {
+        _dir: dir,
+        config,
+        container: Container(name),
+        saved,
+    }
+}
+
+impl LogProject {
+    fn exec(&self, cmd: &str) {
+        ok_stdout(Command::new("docker").args(["exec", &self.container.0, "sh", "-c", cmd]));
+    }
+
+    /// Writes a line to the container's stdout as if the service had.
+    fn say(&self, line: &str) {
+        self.exec(&format!("echo '{line}' > /proc/1/fd/1"));
+    }
+
+    fn logs(&self, args: &[&str]) -> (Option<i32>, Vec<u8>, String) {
+        let out = run(Command::new(env!("CARGO_BIN_EXE_pilothouse"))
+            .arg("--config")
+            .arg(&self.config)
+            .arg("logs")
+            .args(args)
+            .stdin(Stdio::null()));
+        (
+            out.status.code(),
+            out.stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn escapes_logged(&self) {
+        self.exec("touch /tmp/control/escapes");
+        eventually(Duration::from_secs(10), "escape sequences logged", || {
+            let raw = run(Command::new("docker").args(["logs", &self.container.0])).stdout;
+            raw.windows(4)
+                .any(|w| w == b"\x1b]0;")
+                .then_some(())
+                .ok_or("not yet".into())
+        });
+        self.exec("rm /tmp/control/escapes");
+    }
+}
+
+#[test]
+fn logs_command_prints_sanitized_lines_like_compose_logs() {
+    let sb = sandbox();
+    let p = log_project(&sb, "cli", 18981);
+    p.escapes_logged();
+    p.say("MARKER-cli-plain");
+    p.say(r#"{"level":"warn","msg":"MARKER-json","context":"Test","traceId":"abc12","ms":7}"#);
+    let (code, out, err) = p.logs(&["--env", "t", "noisy"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!out.contains(&0x1b), "an ESC byte reached stdout");
+    let text = String::from_utf8(out).unwrap_or_else(|e| panic!("not UTF-8: {e}"));
+    assert!(
+        !text.chars().any(|c| ('\u{80}'..'\u{a0}').contains(&c)),
+        "a C1 control reached stdout"
+    );
+    assert!(text.contains('\u{fffd}'), "invalid UTF-8 shows as U+FFFD");
+    assert!(text.contains("noisy | "), "service prefix: {text}");
+    assert!(
+        text.lines().any(|l| l.ends_with("MARKER-cli-plain")),
+        "{text}"
+    );
+    // JSON lines are rendered `LEVEL message key=value`.
+    assert!(
+        text.lines()
+            .any(|l| l.ends_with("| WARN MARKER-json context=Test trace=abc12 ms=7")),
+        "{text}"
+    );
+
+    let (code, out, err) = p.logs(&[
+        "--env",
+        "t",
+        "--tail",
+        "50",
+        "--grep",
+        "marker-CLI",
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let text = String::from_utf8_lossy(&out);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    assert_eq!(lines[0]["service"], "noisy");
+    assert_eq!(lines[0]["stream"], "stdout");
+    assert_eq!(lines[0]["message"], "MARKER-cli-plain");
+
+    let (code, _, err) = p.logs(&["--env", "t", "nosuch"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("no service \"nosuch\"") && err.contains("noisy"),
+        "{err}"
+    );
+    let (code, _, err) = p.logs(&["--env", "t", "--grep", "a(b"]);
+    assert_eq!(code, Some(1), "{err}");
+}
+
+#[test]
+fn log_pane_follows_survives_escapes_restarts_and_floods_and_saves() {
+    let sb = sandbox();
+    let p = log_project(&sb, "pane", 18982);
+    let t = Tmux::start("logs", &console_with(&p.config, p._dir.path()));
+    t.wait_until(Duration::from_secs(15), "the noisy row", |s| {
+        row_of(s, "noisy").is_some()
+    });
+    t.keys(&["l"]);
+    t.wait_for("logs · noisy");
+
+    // New lines appear within a second.
+    p.say("MARKER-live-1");
+    let said = Instant::now();
+    t.wait_until(Duration::from_secs(5), "the new line", |s| {
+        s.contains("MARKER-live-1")
+    });
+    assert!(
+        said.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        said.elapsed()
+    );
+
+    // Escape sequences in the stream leave the rest of the screen alone.
+    let before = t.screen();
+    let header: Vec<&str> = before.lines().take(3).collect();
+    let title = t.format("#{pane_title}");
+    p.escapes_logged();
+    p.say("MARKER-after-escapes");
+    let after = t.wait_for("MARKER-after-escapes");
+    assert_eq!(
+        after.lines().take(3).collect::<Vec<_>>()[..2],
+        header[..2],
+        "{after}"
+    );
+    assert_eq!(t.format("#{pane_title}"), title, "the window title changed");
+    assert!(row_of(&after, "noisy").is_some(), "{after}");
+
+    // Across a restart: a separator, then the new container's lines.
+    ok_stdout(Command::new("docker").args(["restart", "-t", "1", &p.container.0]));
+    t.wait_until(Duration::from_secs(15), "the restart separator", |s| {
+        s.contains("restarted ──")
+    });
+    p.say("MARKER-after-restart");
+    t.wait_for("MARKER-after-restart");
+
+    // Save writes the lines, with no escape sequence.
+    t.keys(&["S"]);
+    let screen = t.wait_for("saved to ");
+    assert!(screen.contains(&p.saved.display().to_string()), "{screen}");
+    let file = std::fs::read_dir(&p.saved)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .next()
+        .unwrap_or_else(|| panic!("no saved file"));
+    let saved = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!saved.contains(&0x1b), "an ESC byte in the saved file");
+    let saved = String::from_utf8_lossy(&saved);
+    assert!(saved.contains("MARKER-live-1") && saved.contains("MARKER-after-restart"));
+
+    // A flood: the ring stays bounded (dropped lines counted) and keys still answer.
+    p.exec("touch /tmp/control/flood");
+    t.wait_until(Duration::from_secs(30), "dropped lines", |s| {
+        s.contains(" dropped ")
+    });
+    let pid = ok_stdout(Command::new("pgrep").args([
+        "-n",
+        "-f",
+        &format!("pilothouse --config {}", p.config.display()),
+    ]));
+    for round in 0..5 {
+        let want_times = round % 2 == 0;
+        t.keys(&["t"]);
+        let pressed = Instant::now();
+        t.wait_until(Duration::from_secs(2), "timestamps toggled", |s| {
+            // `│HH:MM:SS.mmm │ …` inside the log pane's border.
+            let shows = s.lines().any(|l| {
+                l.strip_prefix('│')
+                    .map(str::as_bytes)
+                    .is_some_and(|r| r.len() > 13 && r[2] == b':' && r[5] == b':' && r[8] == b'.')
+            });
+            shows == want_times
+        });
+        assert!(
+            pressed.elapsed() < Duration::from_secs(1),
+            "key took {:?}",
+            pressed.elapsed()
+        );
+    }
+    let rss_kib: u64 = std::fs::read_to_string(format!("/proc/{}/status", pid.trim()))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0);
+    p.exec("rm /tmp/control/flood");
+    assert!(
+        rss_kib > 0 && rss_kib < 150 * 1024,
+        "RSS {rss_kib} KiB during the flood"
+    );
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+}

@@ -4,10 +4,12 @@
 
 pub mod docker;
 pub mod link;
+pub mod logs;
 pub mod model;
 pub mod ssh;
 pub mod stats;
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -24,6 +26,8 @@ pub const PING_LIMIT: Duration = Duration::from_millis(2500);
 /// Reconnect backoff: 1 s doubling to 30 s.
 pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// How far before the daemon's clock reading the events are replayed from.
+const CLOCK_MARGIN_SECS: i64 = 5;
 
 /// What an environment's actor reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,13 +49,17 @@ pub enum BackendEvent {
     Stats(Vec<(String, Usage)>),
     /// The connection is lost or could not be made; another attempt follows.
     Disconnected { error: String, retry_in: Duration },
+    /// Lines for the log pane.
+    Logs(crate::logs::LogBatch),
 }
 
 /// What the UI can ask of an environment's actor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnvCommand {
     /// Drop any connection and connect now, without waiting for the backoff.
     ReconnectNow,
+    /// Follow these logs (or none) from now on.
+    Logs(Option<logs::LogRequest>),
     /// Close the connection (removing the forwarded socket) and stop.
     Shutdown,
 }
@@ -59,7 +67,8 @@ pub enum EnvCommand {
 /// The UI's handle on an environment's actor.
 #[derive(Debug)]
 pub struct EnvHandle {
-    pub commands: mpsc::Sender<EnvCommand>,
+    /// Unbounded: commands come from keys, and the UI never waits.
+    pub commands: mpsc::UnboundedSender<EnvCommand>,
     pub task: JoinHandle<()>,
 }
 
@@ -71,7 +80,7 @@ pub fn spawn(
     project: String,
     events: mpsc::Sender<(usize, BackendEvent)>,
 ) -> EnvHandle {
-    let (tx, rx) = mpsc::channel(8);
+    let (tx, rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(actor(index, env, project, events, rx));
     EnvHandle { commands: tx, task }
 }
@@ -99,9 +108,11 @@ async fn actor(
     env: Environment,
     project: String,
     events: mpsc::Sender<(usize, BackendEvent)>,
-    mut commands: mpsc::Receiver<EnvCommand>,
+    mut commands: mpsc::UnboundedReceiver<EnvCommand>,
 ) {
     let report = Reporter { index, events };
+    let (log_tx, mut log_rx) = mpsc::channel(16);
+    let mut followers = logs::Followers::new(log_tx);
     let mut backoff = BACKOFF_FIRST;
     let mut attempt = 0u32;
     loop {
@@ -110,7 +121,13 @@ async fn actor(
             return;
         }
         let started = Instant::now();
-        let error = match connection(&env, &project, &report, &mut commands).await {
+        let mut io = Io {
+            report: &report,
+            commands: &mut commands,
+            followers: &mut followers,
+            log_rx: &mut log_rx,
+        };
+        let error = match connection(&env, &project, &mut io).await {
             Outcome::Shutdown => return,
             Outcome::Lost(e) => e,
         };
@@ -132,58 +149,72 @@ async fn actor(
             _ = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(BACKOFF_MAX),
             cmd = commands.recv() => match cmd {
                 Some(EnvCommand::ReconnectNow) => backoff = BACKOFF_FIRST,
+                Some(EnvCommand::Logs(req)) => followers.set_request(req),
                 Some(EnvCommand::Shutdown) | None => return,
             },
         }
     }
 }
 
+/// What a connection talks through: the UI both ways, and the log followers.
+struct Io<'a> {
+    report: &'a Reporter,
+    commands: &'a mut mpsc::UnboundedReceiver<EnvCommand>,
+    followers: &'a mut logs::Followers,
+    log_rx: &'a mut mpsc::Receiver<crate::logs::LogBatch>,
+}
+
 /// One connection, from connect to loss (or shutdown).
-async fn connection(
-    env: &Environment,
-    project: &str,
-    report: &Reporter,
-    commands: &mut mpsc::Receiver<EnvCommand>,
-) -> Outcome {
+async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcome {
     // Connecting can take up to the connect timeout; commands still get an answer.
-    let tunnel = tokio::select! {
-        t = link::Link::open(env) => t,
-        cmd = commands.recv() => return match cmd {
-            Some(EnvCommand::ReconnectNow) => Outcome::Lost("reconnecting (requested)".into()),
-            _ => Outcome::Shutdown,
-        },
+    let open = link::Link::open(env);
+    tokio::pin!(open);
+    let tunnel = loop {
+        tokio::select! {
+            t = &mut open => break t,
+            cmd = io.commands.recv() => match cmd {
+                Some(EnvCommand::ReconnectNow) => return Outcome::Lost("reconnecting (requested)".into()),
+                Some(EnvCommand::Logs(req)) => io.followers.set_request(req),
+                Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
+            },
+        }
     };
     let tunnel = match tunnel {
         Ok(t) => t,
         Err(e) => return Outcome::Lost(e),
     };
-    let outcome = watch(&tunnel, project, env.stats_interval.0, report, commands).await;
+    let outcome = watch(&tunnel, project, env.stats_interval.0, io).await;
+    io.followers.stop_all();
     tunnel.close().await;
     outcome
 }
 
-async fn watch(
-    tunnel: &link::Link,
-    project: &str,
-    every: Duration,
-    report: &Reporter,
-    commands: &mut mpsc::Receiver<EnvCommand>,
-) -> Outcome {
+async fn watch(tunnel: &link::Link, project: &str, every: Duration, io: &mut Io<'_>) -> Outcome {
+    let report = io.report;
     let (docker, docker_version) = match docker::connect(tunnel.docker_socket()).await {
         Ok(d) => d,
         Err(e) => return Outcome::Lost(e),
     };
     // The daemon's clock is read alongside the listing, and events are subscribed from
-    // two seconds before it, so nothing that happens between the list and the
+    // a few seconds before it, so nothing that happens between the list and the
     // subscription is missed. A replayed event only re-inspects a container.
-    let (since, listed) =
-        tokio::join!(docker::daemon_time(&docker), docker::list(&docker, project));
-    let (since, listed) = match (since, listed) {
-        (Ok(t), Ok(l)) => (t - 2, l),
-        (Err(e), _) | (_, Err(e)) => return Outcome::Lost(e),
+    // The first paint comes from the list alone (one request) and does not wait for the
+    // clock (`docker info` is one of the engine's slower calls); the inspected rows
+    // replace it.
+    let clock = docker::daemon_time(&docker);
+    let list = docker::list(&docker, project);
+    tokio::pin!(clock, list);
+    let mut time = None;
+    let listed = loop {
+        tokio::select! {
+            t = &mut clock, if time.is_none() => time = Some(t),
+            l = &mut list => break l,
+        }
     };
-    let mut events = Box::pin(docker::events(&docker, project, since));
-    // First paint from the list alone (one request); the inspected rows replace it.
+    let listed = match listed {
+        Ok(l) => l,
+        Err(e) => return Outcome::Lost(e),
+    };
     let first: Vec<ContainerInfo> = listed
         .iter()
         .map(|c| docker::listed_info(c, project))
@@ -195,6 +226,15 @@ async fn watch(
     {
         return Outcome::Shutdown;
     }
+    let time = match time {
+        Some(t) => t,
+        None => clock.await,
+    };
+    let since = match time {
+        Ok(t) => t - CLOCK_MARGIN_SECS,
+        Err(e) => return Outcome::Lost(e),
+    };
+    let mut events = Box::pin(docker::events(&docker, project, since));
     let containers = match docker::inspect_all(&docker, &listed, project).await {
         Ok(c) => c,
         Err(e) => return Outcome::Lost(e),
@@ -205,16 +245,25 @@ async fn watch(
     {
         return Outcome::Shutdown;
     }
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
-    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // One timer for the heartbeat and the stats batches, so that both land together and
+    // the screen is redrawn once for them, not twice.
+    let mut tick = tokio::time::interval(every.min(HEARTBEAT));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let slack = Duration::from_millis(100);
+    let mut last_ping: Option<Instant> = None;
+    let mut last_flush = Instant::now();
     let (stats_tx, mut stats_rx) = mpsc::channel(64);
     let mut streams = stats::StatsStreams::new(docker.clone(), every, stats_tx);
     for c in &containers {
         streams.set_running(&c.id, c.run_state == RunState::Running);
     }
     let mut pending: Vec<(String, Usage)> = Vec::new();
-    let mut flush = tokio::time::interval(every);
-    flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut known: HashMap<String, logs::Followable> = HashMap::new();
+    for c in &containers {
+        let f = followable(c);
+        io.followers.ensure(&docker, &f);
+        known.insert(c.id.clone(), f);
+    }
     loop {
         let event = tokio::select! {
             Some(sample) = stats_rx.recv() => {
@@ -224,40 +273,73 @@ async fn watch(
                 }
                 continue;
             },
-            _ = flush.tick() => {
-                if pending.is_empty() {
-                    continue;
-                }
-                BackendEvent::Stats(std::mem::take(&mut pending))
-            },
-            ev = events.next() => match ev {
-                Some(Ok(ev)) => match docker::event_target(&ev) {
-                    Some((id, true)) => {
-                        streams.set_running(&id, false);
-                        BackendEvent::Removed { id }
-                    }
-                    Some((id, false)) => match docker::inspect(&docker, &id, project).await {
-                        Ok(Some(info)) => {
-                            streams.set_running(&id, info.run_state == RunState::Running);
-                            BackendEvent::Container(Box::new(info))
-                        }
-                        Ok(None) => {
-                            streams.set_running(&id, false);
-                            BackendEvent::Removed { id }
+            _ = tick.tick() => {
+                if last_ping.is_none_or(|t| t.elapsed() + slack >= HEARTBEAT) {
+                    last_ping = Some(Instant::now());
+                    match docker::ping(&docker, PING_LIMIT).await {
+                        Ok(rtt) => {
+                            if !report.send(BackendEvent::Latency(rtt)).await {
+                                return Outcome::Shutdown;
+                            }
                         }
                         Err(e) => return Outcome::Lost(e),
-                    },
-                    None => continue,
+                    }
+                }
+                if pending.is_empty() || last_flush.elapsed() + slack < every {
+                    continue;
+                }
+                last_flush = Instant::now();
+                BackendEvent::Stats(std::mem::take(&mut pending))
+            },
+            Some(batch) = io.log_rx.recv() => {
+                if io.followers.request().is_none_or(|r| r.generation != batch.generation) {
+                    continue;
+                }
+                BackendEvent::Logs(batch)
+            },
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => {
+                    let ts = ev.time_nano.unwrap_or(0);
+                    let action = ev.action.clone().unwrap_or_default();
+                    match docker::event_target(&ev) {
+                        Some((id, true)) => {
+                            streams.set_running(&id, false);
+                            if let Some(f) = known.remove(&id) {
+                                io.followers.note(&id, &f.service, ts, format!("container {} removed", short(&id))).await;
+                            }
+                            BackendEvent::Removed { id }
+                        }
+                        Some((id, false)) => match docker::inspect(&docker, &id, project).await {
+                            Ok(Some(info)) => {
+                                streams.set_running(&id, info.run_state == RunState::Running);
+                                log_notes(io.followers, &known, &info, &action, ts).await;
+                                let f = followable(&info);
+                                io.followers.ensure(&docker, &f);
+                                known.insert(id, f);
+                                BackendEvent::Container(Box::new(info))
+                            }
+                            Ok(None) => {
+                                streams.set_running(&id, false);
+                                known.remove(&id);
+                                BackendEvent::Removed { id }
+                            }
+                            Err(e) => return Outcome::Lost(e),
+                        },
+                        None => continue,
+                    }
                 },
                 Some(Err(e)) => return Outcome::Lost(format!("docker events: {e}")),
                 None => return Outcome::Lost("docker events stream ended".into()),
             },
-            _ = heartbeat.tick() => match docker::ping(&docker, PING_LIMIT).await {
-                Ok(rtt) => BackendEvent::Latency(rtt),
-                Err(e) => return Outcome::Lost(e),
-            },
-            cmd = commands.recv() => match cmd {
+            cmd = io.commands.recv() => match cmd {
                 Some(EnvCommand::ReconnectNow) => return Outcome::Lost("reconnecting (requested)".into()),
+                Some(EnvCommand::Logs(req)) => {
+                    io.followers.set_request(req);
+                    for f in known.values() {
+                        io.followers.ensure(&docker, f);
+                    }
+                    continue;
+                }
                 Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
             },
         };
@@ -265,4 +347,44 @@ async fn watch(
             return Outcome::Shutdown;
         }
     }
+}
+
+fn followable(c: &ContainerInfo) -> logs::Followable {
+    logs::Followable {
+        id: c.id.clone(),
+        service: c.service.clone(),
+        running: c.run_state == RunState::Running,
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+/// Separator lines in the log pane when a followed service's container restarts, is
+/// replaced by a new one (a deploy) or stops.
+async fn log_notes(
+    followers: &logs::Followers,
+    known: &HashMap<String, logs::Followable>,
+    info: &ContainerInfo,
+    action: &str,
+    ts: i64,
+) {
+    let text = match action {
+        "start" if followers.knows(&info.id) => format!("container {} restarted", short(&info.id)),
+        "start"
+            if known
+                .values()
+                .any(|k| k.service == info.service && k.id != info.id) =>
+        {
+            format!("new container {} ({}) started", short(&info.id), info.image)
+        }
+        "die" => format!(
+            "container {} stopped: {}",
+            short(&info.id),
+            info.run_state.label()
+        ),
+        _ => return,
+    };
+    followers.note(&info.id, &info.service, ts, text).await;
 }

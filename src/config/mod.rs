@@ -33,6 +33,94 @@ pub use values::{
 pub struct Config {
     /// One table per environment, in the order the file lists them.
     pub environments: IndexMap<EnvName, Environment>,
+    /// The log pane and `pilothouse logs`.
+    #[serde(default)]
+    pub logs: LogSettings,
+}
+
+/// How logs are followed, kept and saved.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// Lines each container starts with before following.
+    #[serde(default = "default_tail", deserialize_with = "tail_lines")]
+    pub tail: u32,
+    /// Lines kept per container; older ones are dropped (and counted).
+    #[serde(default = "default_buffer_lines", deserialize_with = "buffer_lines")]
+    pub buffer_lines: u32,
+    /// "keep": colours in log lines are drawn as styles; "strip": dropped.
+    #[serde(default)]
+    pub colours: ColourPolicy,
+    /// Where saved logs go; default: the state dir's `logs` folder.
+    #[serde(default)]
+    pub save_dir: Option<LocalPath>,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            tail: default_tail(),
+            buffer_lines: default_buffer_lines(),
+            colours: ColourPolicy::default(),
+            save_dir: None,
+        }
+    }
+}
+
+impl LogSettings {
+    /// The directory saved logs go to.
+    pub fn save_dir(&self) -> PathBuf {
+        match &self.save_dir {
+            Some(p) => p.path().to_path_buf(),
+            None => state_dir().join("logs"),
+        }
+    }
+}
+
+/// What happens to SGR colours in log lines (other escape sequences are always removed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ColourPolicy {
+    #[default]
+    Keep,
+    Strip,
+}
+
+fn tail_lines<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = u32::deserialize(d)?;
+    if n > 100_000 {
+        return Err(serde::de::Error::custom(format!(
+            "tail = {n} is more than 100000 lines"
+        )));
+    }
+    Ok(n)
+}
+
+fn buffer_lines<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = u32::deserialize(d)?;
+    if !(100..=1_000_000).contains(&n) {
+        return Err(serde::de::Error::custom(format!(
+            "buffer_lines = {n} is outside 100..=1000000"
+        )));
+    }
+    Ok(n)
+}
+
+fn default_tail() -> u32 {
+    500
+}
+
+fn default_buffer_lines() -> u32 {
+    20_000
+}
+
+/// The console's own state directory: `$XDG_STATE_HOME/pilothouse`, else
+/// `~/.local/state/pilothouse`.
+pub fn state_dir() -> PathBuf {
+    match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d).join("pilothouse"),
+        None => values::expand_home("~/.local/state/pilothouse"),
+    }
 }
 
 /// One environment: a host reached over SSH and the compose project on it.

@@ -1,11 +1,14 @@
 //! Everything the console knows. Mutated only by [`crate::update::update`].
 
 mod link;
+pub mod logs;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub use link::{Link, LinkStatus};
+pub use logs::{LogPane, LogTarget, LogWindow};
 
 use crate::action::Mode;
 use crate::backend::model::{ContainerInfo, Health, RunState, Usage};
@@ -25,6 +28,16 @@ pub struct State {
     pub quit: bool,
     /// Wall-clock Unix seconds, as of the last message; what ages are computed against.
     pub now: i64,
+    /// Terminal height, for paging.
+    pub rows: u16,
+    /// The console's own diagnostics are shown.
+    pub diagnostics: bool,
+    /// Lines each container's log starts with.
+    pub log_tail: u32,
+    /// Colours in log lines are drawn (else stripped).
+    pub keep_colours: bool,
+    /// Where saved logs go.
+    pub save_dir: PathBuf,
 }
 
 /// One environment as the console sees it.
@@ -54,6 +67,9 @@ pub struct EnvState {
     pub latency: Option<Duration>,
     /// CPU and memory of running containers, by container id.
     pub usage: BTreeMap<String, Usage>,
+    /// Services marked for following their logs together.
+    pub marked: BTreeSet<String>,
+    pub logs: LogPane,
 }
 
 /// What the container table is ordered by; one key cycles through them.
@@ -120,7 +136,9 @@ impl State {
         let envs = config
             .environments
             .iter()
-            .map(|(name, env)| EnvState::from_config(name.as_str(), env))
+            .map(|(name, env)| {
+                EnvState::from_config(name.as_str(), env, config.logs.buffer_lines as usize)
+            })
             .collect();
         State {
             envs,
@@ -128,15 +146,21 @@ impl State {
             read_only,
             quit: false,
             now: 0,
+            rows: 24,
+            diagnostics: false,
+            log_tail: config.logs.tail,
+            keep_colours: config.logs.colours == crate::config::ColourPolicy::Keep,
+            save_dir: config.logs.save_dir(),
         }
     }
 
     /// The input mode, derived from what is on screen.
     pub fn mode(&self) -> Mode {
-        if self.current().is_some_and(|e| e.filter_editing) {
-            Mode::Filter
-        } else {
-            Mode::Normal
+        match self.current() {
+            Some(e) if e.filter_editing => Mode::Filter,
+            Some(e) if e.logs.open && e.logs.search_input.is_some() => Mode::Search,
+            Some(e) if e.logs.open && e.logs.focused => Mode::Logs,
+            _ => Mode::Normal,
         }
     }
 
@@ -175,7 +199,7 @@ impl State {
 }
 
 impl EnvState {
-    pub fn from_config(name: &str, env: &Environment) -> Self {
+    pub fn from_config(name: &str, env: &Environment, buffer_lines: usize) -> Self {
         let target = crate::backend::link::describe(env);
         EnvState {
             name: name.to_string(),
@@ -199,6 +223,8 @@ impl EnvState {
             docker_version: None,
             latency: None,
             usage: BTreeMap::new(),
+            marked: BTreeSet::new(),
+            logs: LogPane::new(buffer_lines),
         }
     }
 

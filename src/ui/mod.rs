@@ -2,14 +2,17 @@
 
 mod containers;
 mod detail;
+mod diagnostics;
 mod env_header;
 mod header;
+mod logs;
 mod status_bar;
 mod text;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 
+use crate::action::Mode;
 use crate::keymap::Keymap;
 use crate::state::State;
 use crate::theme::Theme;
@@ -43,17 +46,40 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             header::draw_protected_banner(frame, banner, env, theme);
         }
         env_header::draw(frame, env_line, env, state.now, theme);
-        // The detail pane takes the lower part when there is room for both.
-        let detail_h = if body.height >= 20 && env.selected_container().is_some() {
+        let diag_h = if state.diagnostics {
+            (body.height / 3).max(3).min(body.height)
+        } else {
+            0
+        };
+        let [body, diag_area] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(diag_h)]).areas(body);
+        // The lower pane shows the logs or the details of the selected container: half
+        // the body for logs (all of it zoomed), the details when there is room for both.
+        let logs_open = env.logs.open;
+        let lower_h = if logs_open && env.logs.zoomed {
+            body.height
+        } else if logs_open {
+            // The table keeps its rows (borders and header included) up to half the body.
+            let table_h = (env.visible().len() as u16 + 3).min(body.height / 2);
+            body.height - table_h
+        } else if body.height >= 20 && env.selected_container().is_some() {
             (body.height / 2).min(16)
         } else {
             0
         };
-        let [table, detail_area] =
-            Layout::vertical([Constraint::Min(0), Constraint::Length(detail_h)]).areas(body);
-        containers::draw(frame, table, env, state.now, theme);
-        if detail_h > 0 {
-            detail::draw(frame, detail_area, env, state.now, theme);
+        let [table, lower] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(lower_h)]).areas(body);
+        if table.height > 0 {
+            containers::draw(frame, table, env, state.now, theme);
+        }
+        if logs_open && lower_h > 0 {
+            let focused = state.mode() == Mode::Logs || state.mode() == Mode::Search;
+            logs::draw(frame, lower, env, state.log_tail, focused, theme);
+        } else if lower_h > 0 {
+            detail::draw(frame, lower, env, state.now, theme);
+        }
+        if diag_h > 0 {
+            diagnostics::draw(frame, diag_area, theme);
         }
     }
     status_bar::draw(frame, status, state, theme, keymap);

@@ -18,13 +18,27 @@ fn hinted(mode: Mode) -> &'static [Action] {
     match mode {
         Mode::Normal => &[
             Action::NextEnv,
-            Action::PrevEnv,
             Action::Filter,
             Action::CycleSort,
+            Action::Logs,
+            Action::Mark,
             Action::Reconnect,
             Action::Quit,
         ],
         Mode::Filter => &[Action::FilterDone, Action::FilterClear],
+        Mode::Logs => &[
+            Action::LogsBack,
+            Action::Search,
+            Action::NextMatch,
+            Action::FilterMatches,
+            Action::CycleLevel,
+            Action::FollowAll,
+            Action::ToggleWrap,
+            Action::ToggleTimestamps,
+            Action::SaveLogs,
+            Action::Zoom,
+        ],
+        Mode::Search => &[Action::SearchDone, Action::SearchCancel],
     }
 }
 

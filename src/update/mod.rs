@@ -1,5 +1,7 @@
 //! The only code that mutates [`State`]. No I/O, no awaits: it returns [`Effect`]s.
 
+mod logs;
+
 use crate::action::{Action, Effect, Msg};
 use crate::backend::BackendEvent;
 use crate::backend::model::RunState;
@@ -7,11 +9,35 @@ use crate::state::{EnvState, LinkStatus, SortKey, State, sort_containers};
 
 /// Applies one message to the state. Returns the I/O to perform.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let mut effects = apply_msg(state, msg);
+    effects.extend(logs::reconcile(state));
+    effects
+}
+
+fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Action(action) => return act(state, action),
-        Msg::Resize => {}
+        Msg::Action(action) => {
+            return match logs::act(state, action) {
+                Some(effects) => effects,
+                None => act(state, action),
+            };
+        }
+        Msg::Resize { rows } => state.rows = rows,
+        Msg::Saved { env, result } => {
+            if let Some(e) = state.envs.get_mut(env) {
+                e.logs.message = Some(match result {
+                    Ok(path) => format!("saved to {path}"),
+                    Err(err) => format!("not saved: {err}"),
+                });
+            }
+        }
         Msg::Input(c) => {
             if let Some(e) = state.envs.get_mut(state.selected)
+                && let Some(text) = &mut e.logs.search_input
+                && !c.is_control()
+            {
+                text.push(c);
+            } else if let Some(e) = state.envs.get_mut(state.selected)
                 && e.filter_editing
                 && !c.is_control()
             {
@@ -83,7 +109,9 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
                 env: state.selected,
             }];
         }
-        Action::NextEnv | Action::PrevEnv | Action::Reconnect => {}
+        Action::Diagnostics => state.diagnostics = !state.diagnostics,
+        // The log pane's actions are handled in `logs`.
+        _ => {}
     }
     Vec::new()
 }
@@ -129,6 +157,9 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             reselect(e, keep);
         }
         BackendEvent::Latency(d) => e.latency = Some(d),
+        BackendEvent::Logs(batch) => {
+            logs::lines(e, batch);
+        }
         BackendEvent::Stats(samples) => {
             for (id, usage) in samples {
                 if e.containers

@@ -1,0 +1,195 @@
+//! One log line as the console keeps it: sanitized, with its level and (for JSON lines)
+//! its readable rendering, ready to draw, search and save.
+
+use super::sanitize::{CleanText, Sgr};
+use super::structured::{self, Level};
+
+/// What a line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineKind {
+    /// Written by the container.
+    Log { stderr: bool },
+    /// Said by pilothouse about the stream: a restart, a new container, one that is gone.
+    Note,
+}
+
+/// A log line, for one container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// Docker's timestamp, Unix nanoseconds (the host's clock).
+    pub ts: i64,
+    pub kind: LineKind,
+    pub level: Level,
+    /// The sanitized line: no escape sequences, no controls. For JSON lines, the JSON.
+    pub text: Box<str>,
+    /// SGR colours the line carried, when they are kept.
+    pub spans: Box<[(u32, Sgr)]>,
+    /// For JSON lines, `message key=value…`.
+    pub structured: Option<Box<str>>,
+}
+
+impl LogLine {
+    /// A line as the container wrote it (already sanitized).
+    pub fn from_clean(ts: i64, stderr: bool, clean: CleanText) -> Self {
+        let parsed = structured::parse(&clean.text);
+        let level = match &parsed {
+            Some(s) if s.level != Level::Unknown => s.level,
+            _ => structured::detect_level(&clean.text),
+        };
+        LogLine {
+            ts,
+            kind: LineKind::Log { stderr },
+            level,
+            text: clean.text.into_boxed_str(),
+            spans: clean.spans.into_boxed_slice(),
+            structured: parsed.map(|s| s.display.into_boxed_str()),
+        }
+    }
+
+    pub fn note(ts: i64, text: String) -> Self {
+        LogLine {
+            ts,
+            kind: LineKind::Note,
+            level: Level::Unknown,
+            text: text.into_boxed_str(),
+            spans: Box::new([]),
+            structured: None,
+        }
+    }
+
+    pub fn is_stderr(&self) -> bool {
+        self.kind == LineKind::Log { stderr: true }
+    }
+
+    /// What is shown: the rendering of a JSON line unless `raw`, else the text.
+    pub fn shown(&self, raw: bool) -> &str {
+        match &self.structured {
+            Some(s) if !raw => s,
+            _ => &self.text,
+        }
+    }
+
+    /// Approximate heap and inline bytes, for the memory bound.
+    pub fn weight(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.text.len()
+            + self.spans.len() * std::mem::size_of::<(u32, Sgr)>()
+            + self.structured.as_ref().map_or(0, |s| s.len())
+    }
+}
+
+/// A batch of lines from one container's stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogBatch {
+    /// Which follow request these lines answer (older requests' lines are ignored).
+    pub generation: u64,
+    pub container: String,
+    pub service: String,
+    pub lines: Vec<LogLine>,
+}
+
+/// Unix nanoseconds from Docker's RFC 3339 timestamp (`2026-11-22T10:00:00.123456789Z`).
+pub fn parse_timestamp(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
+    let (y, mo, d, h, mi, sec) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
+    let mut rest = &s[19..];
+    let mut nanos = 0i64;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        let mut n: i64 = frac[..digits.min(9)].parse().unwrap_or(0);
+        for _ in digits.min(9)..9 {
+            n *= 10;
+        }
+        nanos = n;
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "Z" => 0,
+        r if r.len() == 6 && (r.starts_with('+') || r.starts_with('-')) => {
+            let sign = if r.starts_with('-') { -1 } else { 1 };
+            sign * (r[1..3].parse::<i64>().ok()? * 3600 + r[4..6].parse::<i64>().ok()? * 60)
+        }
+        _ => return None,
+    };
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
+        return None;
+    }
+    let days = days_from_civil(y, mo, d);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset;
+    secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `HH:MM:SS.mmm` (UTC) of Unix nanoseconds.
+pub fn clock(ts: i64) -> String {
+    let secs = ts.div_euclid(1_000_000_000);
+    let ms = ts.rem_euclid(1_000_000_000) / 1_000_000;
+    let day = secs.rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02}.{ms:03}",
+        day / 3600,
+        day % 3600 / 60,
+        day % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_timestamps_parse() {
+        assert_eq!(parse_timestamp("1970-01-01T00:00:01Z"), Some(1_000_000_000));
+        assert_eq!(
+            parse_timestamp("2026-11-22T10:00:00.123456789Z"),
+            Some(1_795_341_600_123_456_789)
+        );
+        assert_eq!(
+            parse_timestamp("2026-11-22T10:00:00.5+01:00"),
+            Some(1_795_338_000_500_000_000)
+        );
+        assert_eq!(parse_timestamp("not a time"), None);
+        assert_eq!(parse_timestamp("2026-13-22T10:00:00Z"), None);
+    }
+
+    #[test]
+    fn clock_shows_utc_time_of_day() {
+        assert_eq!(clock(1_795_341_600_123_456_789), "10:00:00.123");
+    }
+
+    #[test]
+    fn json_lines_keep_raw_text_and_render() {
+        let l = LogLine::from_clean(
+            1,
+            false,
+            CleanText {
+                text: r#"{"level":"error","msg":"boom","code":7}"#.into(),
+                spans: vec![],
+            },
+        );
+        assert_eq!(l.level, Level::Error);
+        assert_eq!(l.shown(false), "boom code=7");
+        assert_eq!(l.shown(true), r#"{"level":"error","msg":"boom","code":7}"#);
+    }
+}

@@ -1,0 +1,311 @@
+//! `pilothouse logs`: the log pane's stream without the TUI, like `docker compose logs`
+//! through pilothouse: the same sanitizer, the same JSON rendering, service prefixes.
+//! For pipes and scripts.
+//!
+//! Exit codes: 0 done; 1 an unknown service or a bad pattern; 2 a config error; 3 the
+//! host could not be reached (or the connection was lost while following).
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::backend::docker;
+use crate::backend::link::Link;
+use crate::backend::logs::{LogStart, follow};
+use crate::backend::model::RunState;
+use crate::config::Environment;
+use crate::logs::{Level, LineKind, LogBatch, LogLine, Query};
+
+pub const EXIT_BAD_ARGS: u8 = 1;
+pub const EXIT_UNREACHABLE: u8 = 3;
+
+/// What to print.
+#[derive(Debug, Clone)]
+pub struct LogsArgs {
+    pub services: Vec<String>,
+    pub tail: Option<u32>,
+    /// Seconds back from now.
+    pub since: Option<i64>,
+    pub follow: bool,
+    pub grep: Option<String>,
+    pub json: bool,
+    /// Prefix colours (a terminal, and NO_COLOR unset).
+    pub colour: bool,
+    pub keep_colours: bool,
+}
+
+#[derive(Serialize)]
+struct JsonLine<'a> {
+    time: i64,
+    service: &'a str,
+    container: &'a str,
+    stream: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    level: Option<&'a str>,
+    message: &'a str,
+    /// The line as written (sanitized), when it was JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw: Option<&'a str>,
+}
+
+/// Prints the logs; returns the exit code.
+pub async fn run(env: &Environment, default_tail: u32, args: LogsArgs) -> u8 {
+    let grep = match &args.grep {
+        Some(p) => {
+            let mut q = Query::default();
+            if let Err(e) = q.set_pattern(p) {
+                eprintln!("pilothouse logs: --grep: {e}");
+                return EXIT_BAD_ARGS;
+            }
+            Some(q)
+        }
+        None => None,
+    };
+    let link = match Link::open(env).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("pilothouse logs: {e}");
+            return EXIT_UNREACHABLE;
+        }
+    };
+    let code = stream(env, &link, default_tail, &args, grep.as_ref()).await;
+    link.close().await;
+    code
+}
+
+async fn stream(
+    env: &Environment,
+    link: &Link,
+    default_tail: u32,
+    args: &LogsArgs,
+    grep: Option<&Query>,
+) -> u8 {
+    let project = env
+        .compose
+        .effective_project_name()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let (client, _) = match docker::connect(link.docker_socket()).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pilothouse logs: {e}");
+            return EXIT_UNREACHABLE;
+        }
+    };
+    let containers = match docker::snapshot(&client, &project).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("pilothouse logs: {e}");
+            return EXIT_UNREACHABLE;
+        }
+    };
+    for s in &args.services {
+        if !containers.iter().any(|c| &c.service == s) {
+            let mut known: Vec<&str> = containers.iter().map(|c| c.service.as_str()).collect();
+            known.sort_unstable();
+            known.dedup();
+            eprintln!(
+                "pilothouse logs: no service {s:?} in {project}; it has: {}",
+                known.join(", ")
+            );
+            return EXIT_BAD_ARGS;
+        }
+    }
+    let chosen: Vec<_> = containers
+        .iter()
+        .filter(|c| args.services.is_empty() || args.services.contains(&c.service))
+        // With --follow, containers that are not running have nothing new to say, but
+        // their last lines are still printed.
+        .collect();
+    let start = match (args.since, args.tail) {
+        (Some(s), _) => LogStart::Since(crate::app::unix_now() - s),
+        (None, Some(n)) => LogStart::Tail(n),
+        (None, None) if args.follow => LogStart::Tail(default_tail),
+        (None, None) => LogStart::All,
+    };
+    let (tx, mut rx) = mpsc::channel::<LogBatch>(64);
+    let seen = Default::default();
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in &chosen {
+        tasks.spawn(follow(
+            client.clone(),
+            c.id.clone(),
+            c.service.clone(),
+            0,
+            start,
+            None,
+            args.keep_colours,
+            args.follow && c.run_state == RunState::Running,
+            std::sync::Arc::clone(&seen),
+            tx.clone(),
+        ));
+    }
+    drop(tx);
+    let width = chosen
+        .iter()
+        .map(|c| c.service.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(24);
+    let colours: HashMap<&str, u8> = chosen
+        .iter()
+        .map(|c| (c.service.as_str(), colour_of(&c.service)))
+        .collect();
+    let mut printer = Printer {
+        out: std::io::BufWriter::new(std::io::stdout()),
+        grep,
+        args,
+        width,
+        colours,
+    };
+    // Without --follow, every container's lines are gathered and merged in time order.
+    // With it, the first lines are merged the same way, then lines print as they come.
+    let mut first: Vec<LogBatch> = Vec::new();
+    let settle = tokio::time::sleep(std::time::Duration::from_millis(500));
+    tokio::pin!(settle);
+    let mut settled = false;
+    loop {
+        tokio::select! {
+            batch = rx.recv() => match batch {
+                Some(b) if !settled || !args.follow => first.push(b),
+                Some(b) => {
+                    // A closed pipe (`| head`) ends the command quietly.
+                    if printer.batch(&b).and_then(|()| printer.out.flush()).is_err() {
+                        return 0;
+                    }
+                }
+                None => break,
+            },
+            _ = &mut settle, if args.follow && !settled => {
+                settled = true;
+                if printer.merged(&mut first).is_err() {
+                    return 0;
+                }
+            }
+        }
+    }
+    let _ = printer.merged(&mut first);
+    0
+}
+
+struct Printer<'a> {
+    out: std::io::BufWriter<std::io::Stdout>,
+    grep: Option<&'a Query>,
+    args: &'a LogsArgs,
+    width: usize,
+    colours: HashMap<&'a str, u8>,
+}
+
+impl Printer<'_> {
+    fn line(&mut self, batch: &LogBatch, line: &LogLine) -> std::io::Result<()> {
+        if let Some(q) = self.grep
+            && !q.is_match(line)
+        {
+            return Ok(());
+        }
+        let colour = self.colours.get(batch.service.as_str()).copied();
+        write_line(&mut self.out, batch, line, self.args, self.width, colour)
+    }
+
+    fn batch(&mut self, batch: &LogBatch) -> std::io::Result<()> {
+        for l in &batch.lines {
+            self.line(batch, l)?;
+        }
+        Ok(())
+    }
+
+    /// Prints gathered batches merged in time order.
+    fn merged(&mut self, first: &mut Vec<LogBatch>) -> std::io::Result<()> {
+        let mut all: Vec<(&LogBatch, &LogLine)> = first
+            .iter()
+            .flat_map(|b| b.lines.iter().map(move |l| (b, l)))
+            .collect();
+        all.sort_by_key(|(_, l)| l.ts);
+        for (b, l) in all {
+            self.line(b, l)?;
+        }
+        first.clear();
+        self.out.flush()
+    }
+}
+
+/// A stable 256-colour index per service, from a small readable set.
+fn colour_of(service: &str) -> u8 {
+    const SET: [u8; 8] = [6, 2, 5, 4, 3, 14, 10, 13];
+    let mut h: u32 = 0x811c_9dc5;
+    for b in service.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    SET[h as usize % SET.len()]
+}
+
+fn write_line(
+    out: &mut impl Write,
+    batch: &LogBatch,
+    line: &LogLine,
+    args: &LogsArgs,
+    width: usize,
+    colour: Option<u8>,
+) -> std::io::Result<()> {
+    let stream = match line.kind {
+        LineKind::Log { stderr: true } => "stderr",
+        LineKind::Log { stderr: false } => "stdout",
+        LineKind::Note => "note",
+    };
+    if args.json {
+        let level = (line.level != Level::Unknown).then(|| line.level.label());
+        let j = JsonLine {
+            time: line.ts,
+            service: &batch.service,
+            container: &batch.container,
+            stream,
+            level,
+            message: line.shown(false),
+            raw: line.structured.as_ref().map(|_| &*line.text),
+        };
+        let text = serde_json::to_string(&j).map_err(std::io::Error::other)?;
+        return writeln!(out, "{text}");
+    }
+    let name = format!("{:<width$}", batch.service);
+    match colour {
+        // Our own escape sequences, around our own text only.
+        Some(c) if args.colour => write!(out, "\x1b[38;5;{c}m{name} |\x1b[0m ")?,
+        _ => write!(out, "{name} | ")?,
+    }
+    if line.structured.is_some() && line.level != Level::Unknown {
+        write!(out, "{} ", line.level.label())?;
+    }
+    // The text was sanitized when it arrived: no escape sequence is left in it.
+    writeln!(out, "{}", line.shown(false))
+}
+
+/// `30s`, `5m`, `2h`, `1d` as seconds.
+pub fn parse_since(s: &str) -> Result<i64, String> {
+    let bad = || format!("invalid duration {s:?}: write it like \"30s\", \"5m\", \"2h\" or \"1d\"");
+    let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let n: i64 = s[..split].parse().map_err(|_| bad())?;
+    let unit = match &s[split..] {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    Ok(n.saturating_mul(unit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_since("90s"), Ok(90));
+        assert_eq!(parse_since("5m"), Ok(300));
+        assert_eq!(parse_since("1d"), Ok(86_400));
+        assert!(parse_since("5 minutes").is_err());
+        assert!(parse_since("").is_err());
+    }
+}

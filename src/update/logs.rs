@@ -1,0 +1,300 @@
+//! The log pane's part of update(): its keys, its lines arriving, and keeping the
+//! backend's follow request in step with what the pane shows.
+
+use crate::action::{Action, Effect};
+use crate::logs::{Level, LogBatch, Query};
+use crate::state::logs::Requested;
+use crate::state::{EnvState, LogTarget, LogWindow, State};
+
+/// Context choices, cycled by one key.
+const CONTEXTS: [usize; 4] = [0, 1, 3, 5];
+
+/// Handles a log-pane action; None if `action` is not one.
+pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    let page = usize::from(state.rows / 2).max(1);
+    let now = state.now;
+    let selected = state.selected;
+    let dir = state.save_dir.clone();
+    let e = state.envs.get_mut(selected)?;
+    let pane = &mut e.logs;
+    match action {
+        Action::Logs => {
+            pane.open = true;
+            pane.focused = true;
+        }
+        Action::Details => {
+            pane.open = false;
+            pane.focused = false;
+            pane.zoomed = false;
+        }
+        Action::LogsBack => {
+            pane.focused = false;
+            pane.zoomed = false;
+        }
+        Action::Mark => {
+            if let Some(service) = e.selected_container().map(|c| c.service.clone())
+                && !e.marked.remove(&service)
+            {
+                e.marked.insert(service);
+            }
+        }
+        Action::FollowSelected | Action::FollowMarked | Action::FollowAll => {
+            pane.target = match action {
+                Action::FollowMarked if !e.marked.is_empty() => LogTarget::Marked,
+                Action::FollowMarked => {
+                    pane.message = Some("no services marked".into());
+                    pane.target
+                }
+                Action::FollowAll => LogTarget::All,
+                _ => LogTarget::Selected,
+            };
+            pane.open = true;
+        }
+        Action::ScrollUp => scroll_by(pane, 1, true),
+        Action::ScrollDown => scroll_by(pane, 1, false),
+        Action::PageUp => scroll_by(pane, page, true),
+        Action::PageDown => scroll_by(pane, page, false),
+        Action::Top => pane.scroll = pane.store.view_len().saturating_sub(1),
+        Action::Bottom => {
+            pane.scroll = 0;
+            pane.cursor = None;
+        }
+        Action::Search => {
+            pane.search_input = Some(pane.store.query().pattern().to_string());
+        }
+        Action::SearchCancel => pane.search_input = None,
+        Action::SearchBackspace => {
+            if let Some(s) = &mut pane.search_input {
+                s.pop();
+            }
+        }
+        Action::SearchDone => {
+            let text = pane.search_input.take().unwrap_or_default();
+            let mut q = pane.store.query().clone();
+            match q.set_pattern(&text) {
+                Ok(()) => {
+                    pane.message = None;
+                    pane.store.set_query(q);
+                    pane.cursor = None;
+                    let last = pane.store.view_len().saturating_sub(1);
+                    let from = last.saturating_sub(pane.scroll);
+                    jump_to(pane, pane.store.find_match(from, false));
+                }
+                Err(err) => pane.message = Some(format!("search: {err}")),
+            }
+        }
+        Action::NextMatch | Action::PrevMatch => {
+            let last = pane.store.view_len().saturating_sub(1);
+            let forward = action == Action::NextMatch;
+            let from = match pane.cursor {
+                Some(c) if forward => c + 1,
+                Some(c) => c.saturating_sub(1),
+                None => last.saturating_sub(pane.scroll),
+            };
+            if !forward && pane.cursor == Some(0) {
+                return Some(Vec::new());
+            }
+            match pane.store.find_match(from, forward) {
+                Some(i) => jump_to(pane, Some(i)),
+                None => {
+                    pane.message = Some(if pane.store.query().searching() {
+                        format!("no {} match", if forward { "newer" } else { "older" })
+                    } else {
+                        "no search (press the search key)".into()
+                    })
+                }
+            }
+        }
+        Action::FilterMatches
+        | Action::InvertMatches
+        | Action::CycleContext
+        | Action::CycleLevel
+        | Action::ToggleRaw => {
+            let mut q: Query = pane.store.query().clone();
+            match action {
+                Action::FilterMatches => q.filter = !q.filter,
+                Action::InvertMatches => {
+                    q.invert = !q.invert;
+                    q.filter = true;
+                }
+                Action::CycleContext => {
+                    let i = CONTEXTS.iter().position(|c| *c == q.context).unwrap_or(0);
+                    q.context = CONTEXTS[(i + 1) % CONTEXTS.len()];
+                }
+                Action::CycleLevel => {
+                    q.min_level = match q.min_level {
+                        Level::Unknown => Level::Debug,
+                        Level::Trace | Level::Debug => Level::Info,
+                        Level::Info => Level::Warn,
+                        Level::Warn => Level::Error,
+                        Level::Error | Level::Fatal => Level::Unknown,
+                    }
+                }
+                _ => {
+                    pane.raw = !pane.raw;
+                    q.raw = pane.raw;
+                }
+            }
+            pane.store.set_query(q);
+            pane.cursor = None;
+            pane.scroll = pane.scroll.min(pane.store.view_len().saturating_sub(1));
+        }
+        Action::ToggleTimestamps => pane.timestamps = !pane.timestamps,
+        Action::ToggleWrap => pane.wrap = !pane.wrap,
+        Action::WindowTail => pane.window = LogWindow::Tail,
+        Action::Window1m => pane.window = LogWindow::Last(60),
+        Action::Window5m => pane.window = LogWindow::Last(300),
+        Action::Window15m => pane.window = LogWindow::Last(900),
+        Action::Window1h => pane.window = LogWindow::Last(3600),
+        Action::WindowAll => pane.window = LogWindow::All,
+        Action::Zoom => {
+            pane.open = true;
+            pane.zoomed = !pane.zoomed;
+        }
+        Action::SaveLogs => {
+            let lines = pane.store.export(true, pane.raw);
+            if lines.is_empty() {
+                pane.message = Some("nothing to save".into());
+                return Some(Vec::new());
+            }
+            let what = match &pane.requested {
+                Some(r) if r.services.len() == 1 => r.services[0].clone(),
+                Some(r) if !r.services.is_empty() => "marked".into(),
+                _ => "all".into(),
+            };
+            let name = format!(
+                "{}-{}-{}.log",
+                safe_name(&e.name),
+                safe_name(&what),
+                stamp(now)
+            );
+            pane.message = Some("saving…".into());
+            return Some(vec![Effect::SaveLogs {
+                env: selected,
+                dir,
+                name,
+                lines,
+            }]);
+        }
+        _ => return None,
+    }
+    Some(Vec::new())
+}
+
+fn scroll_by(pane: &mut crate::state::LogPane, n: usize, up: bool) {
+    let max = pane.store.view_len().saturating_sub(1);
+    pane.scroll = if up {
+        (pane.scroll + n).min(max)
+    } else {
+        pane.scroll.saturating_sub(n)
+    };
+}
+
+/// Scrolls so that view line `i` is on screen, a few lines above the bottom edge.
+fn jump_to(pane: &mut crate::state::LogPane, i: Option<usize>) {
+    let Some(i) = i else { return };
+    pane.cursor = Some(i);
+    let last = pane.store.view_len().saturating_sub(1);
+    pane.scroll = (last - i.min(last)).saturating_sub(3);
+}
+
+/// File names from environment and service names: letters, digits, `-`, `_`, `.`.
+fn safe_name(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `20261122-100000` (UTC) of Unix seconds.
+fn stamp(now: i64) -> String {
+    let clock = crate::logs::line::clock(now.saturating_mul(1_000_000_000));
+    let days = now.div_euclid(86_400);
+    let (y, m, d) = civil(days);
+    format!("{y:04}{m:02}{d:02}-{}", clock[..8].replace(':', ""))
+}
+
+/// The date of a day number since 1970-01-01.
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Lines arrived for an environment's pane.
+pub fn lines(e: &mut EnvState, batch: LogBatch) -> bool {
+    let pane = &mut e.logs;
+    if batch.generation != pane.generation || pane.requested.is_none() {
+        return false;
+    }
+    let added = pane.store.push(batch);
+    if pane.scroll > 0 {
+        // Scrolled up: what is on screen stays put.
+        pane.scroll += added;
+    }
+    added > 0
+}
+
+/// What the pane of environment `index` should follow now, given the selection.
+fn wanted(state: &State, index: usize) -> Option<Requested> {
+    let e = state.envs.get(index)?;
+    if index != state.selected || !e.logs.open {
+        return None;
+    }
+    let services = match e.logs.target {
+        LogTarget::Selected => vec![e.selected_container()?.service.clone()],
+        LogTarget::Marked => e.marked.iter().cloned().collect(),
+        LogTarget::All => Vec::new(),
+    };
+    Some(Requested {
+        services,
+        window: e.logs.window,
+    })
+}
+
+/// Keeps every environment's follow request in step with its pane: a new request
+/// (and an empty pane) when the followed set or the window changed, none for a pane
+/// that is closed or not on screen.
+pub fn reconcile(state: &mut State) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for i in 0..state.envs.len() {
+        let want = wanted(state, i);
+        let (tail, colours, now) = (state.log_tail, state.keep_colours, state.now);
+        let pane = &mut state.envs[i].logs;
+        if pane.requested == want {
+            continue;
+        }
+        pane.generation += 1;
+        pane.requested = want;
+        pane.store.clear();
+        pane.scroll = 0;
+        pane.cursor = None;
+        effects.push(Effect::FollowLogs {
+            env: i,
+            request: pane.request(now, tail, colours),
+        });
+    }
+    effects
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stamps_are_utc_dates() {
+        assert_eq!(stamp(1_795_341_600), "20261122-100000");
+        assert_eq!(safe_name("a/b c"), "a_b_c");
+    }
+}
