@@ -23,10 +23,11 @@ use crate::update::update;
 /// check that the panic hook restores the terminal.
 pub const PANIC_AFTER_FIRST_FRAME_ENV: &str = "PILOTHOUSE_TEST_PANIC_AFTER_FIRST_FRAME";
 
-/// At most this many queued backend messages are applied before the next frame.
-const DRAIN_LIMIT: usize = 64;
+/// Queued backend messages are applied for at most this long before input is looked
+/// at again and the next frame drawn.
+const DRAIN_FOR: Duration = Duration::from_millis(5);
 /// The shortest time between two frames drawn for backend news (keys draw at once).
-const FRAME: Duration = Duration::from_millis(16);
+const FRAME: Duration = Duration::from_millis(100);
 
 /// What effects are performed with: the actors, and the way back into the loop for
 /// work done elsewhere (a saved file).
@@ -96,13 +97,24 @@ pub async fn run(
     let mut dirty = true;
     let mut dirty_backend = false;
     let mut last_draw = Instant::now();
+    let mut key_at: Option<Instant> = None;
     let result = loop {
         if dirty_backend && last_draw.elapsed() >= FRAME {
             dirty = true;
         }
         if dirty {
+            let d0 = Instant::now();
             if let Err(e) = terminal.draw(|f| ui::draw(f, &state, theme, keymap)) {
                 break Err(e.into());
+            }
+            // For the log benchmark (PILOTHOUSE_LOG=debug): how long a key took to be
+            // on the terminal, as far as the console can tell.
+            if let Some(k) = key_at.take() {
+                log::debug!(
+                    "key frame written in {} us (draw {} us)",
+                    k.elapsed().as_micros(),
+                    d0.elapsed().as_micros()
+                );
             }
             dirty = false;
             dirty_backend = false;
@@ -116,9 +128,12 @@ pub async fn run(
         }
         let frame_due = last_draw + FRAME;
         let msg = tokio::select! {
+            // Keys first: a flood of log lines never makes the operator wait.
+            biased;
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(key))) => {
                     dirty = true;
+                    key_at = Some(Instant::now());
                     key_msg(&state, keymap, &key)
                 }
                 Some(Ok(Event::Resize(_, rows))) => {
@@ -144,7 +159,8 @@ pub async fn run(
         }
         // What the backends have already sent goes into the same frame (a heartbeat and
         // its stats batch, a burst of log lines), up to a bound that keeps keys prompt.
-        for _ in 0..DRAIN_LIMIT {
+        let draining = Instant::now();
+        while draining.elapsed() < DRAIN_FOR {
             match backend_events.try_recv() {
                 Ok((env, event)) => {
                     let msg = Msg::Backend {

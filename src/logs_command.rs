@@ -139,7 +139,7 @@ async fn stream(
             args.keep_colours,
             args.follow && c.run_state == RunState::Running,
             std::sync::Arc::clone(&seen),
-            tx.clone(),
+            crate::backend::logs::LogSink::Plain(tx.clone()),
         ));
     }
     drop(tx);

@@ -207,7 +207,12 @@ fn run_tui(
     color_eyre::install()?;
     // The console's own diagnostics go to tui-logger and the state dir's log file,
     // never over the screen.
-    pilothouse::diagnostics::init(log::LevelFilter::Info, &pilothouse::config::state_dir())
+    // PILOTHOUSE_LOG=debug (or warn, error, trace) changes how much is kept.
+    let level = std::env::var("PILOTHOUSE_LOG")
+        .ok()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(log::LevelFilter::Info);
+    pilothouse::diagnostics::init(level, &pilothouse::config::state_dir())
         .map_err(|e| eyre!("logger: {e}"))?;
     // One thread: every actor only waits on I/O, and a second worker would only add
     // cross-thread wake-ups (measured: most of the idle CPU).

@@ -44,9 +44,34 @@ impl LogRequest {
     }
 }
 
-/// Lines per batch at most, and how long a line may wait for its batch.
-const BATCH_LINES: usize = 512;
-const BATCH_WAIT: Duration = Duration::from_millis(50);
+/// Lines per batch at most, and how long a line may wait for its batch: a quiet stream
+/// shows each line within this, a flood travels in big batches (few wake-ups).
+const BATCH_LINES: usize = 1024;
+const BATCH_WAIT: Duration = Duration::from_millis(20);
+
+/// Where batches go: straight into the console's event channel (tagged with the
+/// environment), or to a plain channel (`pilothouse logs`).
+#[derive(Clone)]
+pub enum LogSink {
+    Console {
+        env: usize,
+        events: mpsc::Sender<(usize, super::BackendEvent)>,
+    },
+    Plain(mpsc::Sender<LogBatch>),
+}
+
+impl LogSink {
+    /// False when nobody listens any more.
+    async fn send(&self, batch: LogBatch) -> bool {
+        match self {
+            LogSink::Console { env, events } => events
+                .send((*env, super::BackendEvent::Logs(batch)))
+                .await
+                .is_ok(),
+            LogSink::Plain(tx) => tx.send(batch).await.is_ok(),
+        }
+    }
+}
 
 /// One stream's (stdout's or stderr's) line assembly.
 struct Assembler {
@@ -142,7 +167,7 @@ pub async fn follow(
     keep_colours: bool,
     follow: bool,
     seen: Seen,
-    tx: mpsc::Sender<LogBatch>,
+    tx: LogSink,
 ) {
     let (since, tail) = match (after, start) {
         // Docker's `since` has whole seconds; the repeats are dropped below.
@@ -190,21 +215,29 @@ pub async fn follow(
                 lines,
             })
             .await
-            .is_ok()
         }
     };
     loop {
-        // Whatever is ready is batched; when nothing is, the batch goes out at once, so
-        // a quiet stream shows each line immediately and a flood travels in batches.
+        // Whatever is ready is batched. When nothing is, a batch waits at most
+        // BATCH_WAIT for more lines before it goes.
         let next = match stream.next().now_or_never() {
             Some(item) => item,
-            None => {
-                if !pending.is_empty() && !send(std::mem::take(&mut pending)).await {
-                    return;
+            None => match first_pending {
+                None => stream.next().await,
+                Some(t) => {
+                    let deadline = tokio::time::Instant::from_std(t + BATCH_WAIT);
+                    match tokio::time::timeout_at(deadline, stream.next()).await {
+                        Ok(item) => item,
+                        Err(_) => {
+                            if !send(std::mem::take(&mut pending)).await {
+                                return;
+                            }
+                            first_pending = None;
+                            continue;
+                        }
+                    }
                 }
-                first_pending = None;
-                stream.next().await
-            }
+            },
         };
         let Some(Ok(item)) = next else { break };
         let before = pending.len();
@@ -246,11 +279,11 @@ pub struct Followers {
     seen: Seen,
     tasks: HashMap<String, AbortHandle>,
     set: JoinSet<()>,
-    tx: mpsc::Sender<LogBatch>,
+    tx: LogSink,
 }
 
 impl Followers {
-    pub fn new(tx: mpsc::Sender<LogBatch>) -> Self {
+    pub fn new(tx: LogSink) -> Self {
         Followers {
             request: None,
             seen: Arc::new(Mutex::new(HashMap::new())),
@@ -321,8 +354,7 @@ impl Followers {
         if !req.wants(service) {
             return;
         }
-        let _ = self
-            .tx
+        self.tx
             .send(LogBatch {
                 generation: req.generation,
                 container: id.to_string(),

@@ -110,9 +110,12 @@ async fn actor(
     events: mpsc::Sender<(usize, BackendEvent)>,
     mut commands: mpsc::UnboundedReceiver<EnvCommand>,
 ) {
+    let events_for_logs = events.clone();
     let report = Reporter { index, events };
-    let (log_tx, mut log_rx) = mpsc::channel(16);
-    let mut followers = logs::Followers::new(log_tx);
+    let mut followers = logs::Followers::new(logs::LogSink::Console {
+        env: index,
+        events: events_for_logs,
+    });
     let mut backoff = BACKOFF_FIRST;
     let mut attempt = 0u32;
     loop {
@@ -125,7 +128,6 @@ async fn actor(
             report: &report,
             commands: &mut commands,
             followers: &mut followers,
-            log_rx: &mut log_rx,
         };
         let error = match connection(&env, &project, &mut io).await {
             Outcome::Shutdown => return,
@@ -161,7 +163,6 @@ struct Io<'a> {
     report: &'a Reporter,
     commands: &'a mut mpsc::UnboundedReceiver<EnvCommand>,
     followers: &'a mut logs::Followers,
-    log_rx: &'a mut mpsc::Receiver<crate::logs::LogBatch>,
 }
 
 /// One connection, from connect to loss (or shutdown).
@@ -290,12 +291,6 @@ async fn watch(tunnel: &link::Link, project: &str, every: Duration, io: &mut Io<
                 }
                 last_flush = Instant::now();
                 BackendEvent::Stats(std::mem::take(&mut pending))
-            },
-            Some(batch) = io.log_rx.recv() => {
-                if io.followers.request().is_none_or(|r| r.generation != batch.generation) {
-                    continue;
-                }
-                BackendEvent::Logs(batch)
             },
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
