@@ -15,5 +15,6 @@ pub mod logs_command;
 pub mod state;
 pub mod status;
 pub mod theme;
+pub mod time;
 pub mod ui;
 pub mod update;

@@ -291,3 +291,72 @@ fn rows_from_the_list_alone_show_unknown_uptime_and_restarts_not_zero() {
     );
     assert!(screen_has(&t, "loading details…"));
 }
+
+#[test]
+fn log_pane_shows_levels_colours_matches_notes_and_pause() {
+    use pilothouse::backend::BackendEvent;
+    use pilothouse::logs::{CleanText, LogBatch, LogLine, Sanitizer};
+    let mut s = staging_live();
+    update(&mut s, Msg::Action(Action::Logs));
+    let mut san = Sanitizer::new(true);
+    let mut line = |ts: i64, stderr: bool, raw: &[u8]| {
+        san.feed(raw);
+        LogLine::from_clean(ts, stderr, san.finish_line())
+    };
+    let lines = vec![
+        line(1, false, b"plain INFO started"),
+        line(2, true, b"ERROR cannot reach redis\x1b]0;owned\x07"),
+        line(3, false, br#"{"level":"warn","msg":"slow query","ms":812}"#),
+        line(4, false, b"\x1b[32mgreen\x1b[0m and plain"),
+        LogLine::note(5, "container abc123 restarted".into()),
+        line(6, false, b"WARN pool nearly full"),
+        LogLine::from_clean(
+            7,
+            false,
+            CleanText {
+                text: "last line".into(),
+                spans: vec![],
+            },
+        ),
+    ];
+    let generation = s.envs[0].logs.generation;
+    let service = s.envs[0]
+        .selected_container()
+        .map(|c| c.service.clone())
+        .unwrap_or_default();
+    send(
+        &mut s,
+        0,
+        BackendEvent::Logs(LogBatch {
+            generation,
+            container: "id-x".into(),
+            service,
+            lines,
+        }),
+    );
+    update(&mut s, Msg::Action(Action::Search));
+    for c in "pool".chars() {
+        update(&mut s, Msg::Input(c));
+    }
+    update(&mut s, Msg::Action(Action::SearchDone));
+    let t = render(&s, 100, 30);
+    insta::assert_snapshot!(t.backend());
+    let buf = t.backend().buffer();
+    let at = |text: &str| find(buf, text).unwrap_or_else(|| panic!("{text} not on screen"));
+    // Levels carry colour: the error line red, the JSON warning's level tag yellow.
+    assert_eq!(buf[at("ERROR cannot")].fg, Color::Red);
+    assert_eq!(buf[at("WARN  slow query")].fg, Color::Yellow);
+    // The service's own colour is kept, as a style.
+    assert_eq!(buf[at("green and")].fg, Color::Indexed(2));
+    // The match is highlighted; the title escape never reached the screen.
+    assert_eq!(buf[at("pool nearly")].bg, Color::Yellow);
+    assert!(find(buf, "owned").is_none());
+    assert!(find(buf, "/pool/ 1 match ").is_some());
+    assert!(find(buf, "── container abc123 restarted ──").is_some());
+    // Every line fits: the match is on screen and the pane still follows.
+    assert!(find(buf, "following").is_some() && find(buf, "PAUSED").is_none());
+    assert!(
+        find(buf, "▶ WARN pool").is_some(),
+        "the current match is marked"
+    );
+}

@@ -1470,6 +1470,17 @@ fn logs_command_prints_sanitized_lines_like_compose_logs() {
     assert_eq!(lines[0]["stream"], "stdout");
     assert_eq!(lines[0]["message"], "MARKER-cli-plain");
 
+    // A one-megabyte line arrives whole (Docker splits it into 16 KiB entries).
+    p.exec("head -c 1048576 /dev/zero | tr '\\0' y > /proc/1/fd/1; echo > /proc/1/fd/1");
+    let (code, out, err) = p.logs(&["--env", "t", "--since", "1h", "--tail", "5"]);
+    assert_eq!(code, Some(0), "{err}");
+    let longest = out
+        .split(|b| *b == b'\n')
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0);
+    assert!(longest >= 1 << 20, "longest line {longest} bytes");
+
     let (code, _, err) = p.logs(&["--env", "t", "nosuch"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(
@@ -1543,8 +1554,19 @@ fn log_pane_follows_survives_escapes_restarts_and_floods_and_saves() {
 
     // A flood: the ring stays bounded (dropped lines counted) and keys still answer.
     p.exec("touch /tmp/control/flood");
-    t.wait_until(Duration::from_secs(30), "dropped lines", |s| {
-        s.contains(" dropped ")
+    // Until 200 000 lines went through: kept + dropped, from the pane's title.
+    let received = |s: &str| -> u64 {
+        let title = s.lines().find(|l| l.contains("logs · noisy")).unwrap_or("");
+        let words: Vec<&str> = title.split_whitespace().collect();
+        // `2,000 lines` and `978,000 dropped`: the numbers before those words.
+        words
+            .windows(2)
+            .filter(|w| w[1] == "lines" || w[1] == "dropped")
+            .filter_map(|w| w[0].replace(',', "").parse::<u64>().ok())
+            .sum()
+    };
+    t.wait_until(Duration::from_secs(60), "200 000 lines", |s| {
+        received(s) >= 200_000
     });
     let pid = ok_stdout(Command::new("pgrep").args([
         "-n",

@@ -144,38 +144,9 @@ impl Health {
 /// Parses Docker's RFC 3339 timestamps (`2026-11-22T00:45:21.123456789Z`, or with a
 /// `+01:00` offset) into Unix seconds. Docker's "never" (`0001-01-01T00:00:00Z`) is None.
 pub fn parse_docker_time(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if y < 1970 || !(1..=12).contains(&mo) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let yy = if mo <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let mut secs = days * 86_400 + h * 3600 + mi * 60 + se;
-    // Skip fractional seconds, then apply the offset.
-    let rest = s
-        .get(19..)?
-        .trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
-    if let Some(off) = rest.strip_prefix('+').or_else(|| rest.strip_prefix('-')) {
-        let sign = if rest.starts_with('+') { 1 } else { -1 };
-        let oh = off.get(0..2)?.parse::<i64>().ok()?;
-        let om = off.get(3..5)?.parse::<i64>().ok()?;
-        secs -= sign * (oh * 3600 + om * 60);
-    } else if rest != "Z" {
-        return None;
-    }
-    Some(secs)
+    crate::time::rfc3339_nanos(s)
+        .filter(|ns| *ns >= 0)
+        .map(|ns| ns.div_euclid(1_000_000_000))
 }
 
 #[cfg(test)]

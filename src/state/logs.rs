@@ -31,7 +31,7 @@ pub enum LogWindow {
 impl LogWindow {
     pub fn label(self, tail: u32) -> String {
         match self {
-            LogWindow::Tail => format!("last {tail} lines"),
+            LogWindow::Tail => format!("tail {tail}"),
             LogWindow::Last(s) if s >= 3600 => format!("since {}h", s / 3600),
             LogWindow::Last(s) => format!("since {}m", s / 60),
             LogWindow::All => "all".into(),

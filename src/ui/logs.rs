@@ -133,10 +133,9 @@ fn status_line<'a>(env: &'a EnvState, theme: &Theme) -> Option<Line<'a>> {
             format!("/{}/", q.pattern()),
             Style::new().fg(c.accent.0),
         ));
-        parts.push(Span::raw(format!(
-            " {} matches",
-            group(pane.store.matches() as u64)
-        )));
+        let n = pane.store.matches();
+        let noun = if n == 1 { "match" } else { "matches" };
+        parts.push(Span::raw(format!(" {} {noun}", group(n as u64))));
         if q.filter {
             parts.push(Span::styled(
                 if q.invert {

@@ -23,22 +23,9 @@ pub fn stamp(unix: i64, now: i64) -> String {
     if unix.div_euclid(86_400) == now.div_euclid(86_400) {
         return clock(unix);
     }
-    let (y, m, d) = civil(unix.div_euclid(86_400));
+    let (y, m, d) = crate::time::civil(unix.div_euclid(86_400));
     let t = unix.rem_euclid(86_400);
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}Z", t / 3600, t % 3600 / 60)
-}
-
-/// Year, month, day of a count of days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

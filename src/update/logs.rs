@@ -215,21 +215,8 @@ fn safe_name(s: &str) -> String {
 fn stamp(now: i64) -> String {
     let clock = crate::logs::line::clock(now.saturating_mul(1_000_000_000));
     let days = now.div_euclid(86_400);
-    let (y, m, d) = civil(days);
+    let (y, m, d) = crate::time::civil(days);
     format!("{y:04}{m:02}{d:02}-{}", clock[..8].replace(':', ""))
-}
-
-/// The date of a day number since 1970-01-01.
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Lines arrived for an environment's pane.

@@ -120,3 +120,34 @@ pub fn staging_lost() -> State {
     );
     s
 }
+
+/// A batch of plain lines for the pane of environment 0, in its current generation.
+pub fn log_batch(state: &State, service: &str, lines: &[(i64, &str)]) -> BackendEvent {
+    use pilothouse::logs::{CleanText, LogBatch, LogLine};
+    BackendEvent::Logs(LogBatch {
+        generation: state.envs[0].logs.generation,
+        container: format!("id-{service}"),
+        service: service.into(),
+        lines: lines
+            .iter()
+            .map(|(ts, text)| {
+                LogLine::from_clean(
+                    *ts,
+                    false,
+                    CleanText {
+                        text: (*text).into(),
+                        spans: Vec::new(),
+                    },
+                )
+            })
+            .collect(),
+    })
+}
+
+/// Presses an action.
+pub fn press(
+    state: &mut State,
+    action: pilothouse::action::Action,
+) -> Vec<pilothouse::action::Effect> {
+    update(state, Msg::Action(action))
+}
