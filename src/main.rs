@@ -66,15 +66,9 @@ fn status(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
     {
         return unknown_env(loaded, name);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match one_shot_runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("pilothouse: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let reports = runtime.block_on(pilothouse::status::look_all(&loaded.config, only));
     if json {
@@ -100,18 +94,23 @@ fn logs(loaded: &Loaded, only: Option<&str>, args: pilothouse::logs_command::Log
     let Some((_, env)) = chosen else {
         return unknown_env(loaded, only.unwrap_or_default());
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match one_shot_runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("pilothouse: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let tail = loaded.config.logs.tail;
     ExitCode::from(runtime.block_on(pilothouse::logs_command::run(env, tail, args)))
+}
+
+/// The runtime of a one-shot subcommand (status, logs): one thread is plenty.
+fn one_shot_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("pilothouse: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })
 }
 
 fn unknown_env(loaded: &Loaded, name: &str) -> ExitCode {

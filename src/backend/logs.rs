@@ -348,6 +348,15 @@ impl Followers {
         self.tasks.insert(c.id.clone(), task);
     }
 
+    /// The container (re)started: its old stream may not have ended yet, so it is
+    /// replaced by one that resumes after the last line delivered.
+    pub fn restarted(&mut self, docker: &Docker, c: &Followable) {
+        if let Some(t) = self.tasks.remove(&c.id) {
+            t.abort();
+        }
+        self.ensure(docker, c);
+    }
+
     /// A note in the pane, as if the container had written it.
     pub async fn note(&self, id: &str, service: &str, ts: i64, text: String) {
         let Some(req) = &self.request else { return };

@@ -309,7 +309,11 @@ async fn watch(tunnel: &link::Link, project: &str, every: Duration, io: &mut Io<
                                 streams.set_running(&id, info.run_state == RunState::Running);
                                 log_notes(io.followers, &known, &info, &action, ts).await;
                                 let f = followable(&info);
-                                io.followers.ensure(&docker, &f);
+                                if action == "start" {
+                                    io.followers.restarted(&docker, &f);
+                                } else {
+                                    io.followers.ensure(&docker, &f);
+                                }
                                 known.insert(id, f);
                                 BackendEvent::Container(Box::new(info))
                             }
