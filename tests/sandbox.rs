@@ -1470,16 +1470,23 @@ fn logs_command_prints_sanitized_lines_like_compose_logs() {
     assert_eq!(lines[0]["stream"], "stdout");
     assert_eq!(lines[0]["message"], "MARKER-cli-plain");
 
-    // A one-megabyte line arrives whole (Docker splits it into 16 KiB entries).
+    // A one-megabyte line arrives whole (Docker splits it into 16 KiB entries), once
+    // Docker has all of it.
     p.exec("head -c 1048576 /dev/zero | tr '\\0' y > /proc/1/fd/1; echo > /proc/1/fd/1");
-    let (code, out, err) = p.logs(&["--env", "t", "--since", "1h", "--tail", "5"]);
-    assert_eq!(code, Some(0), "{err}");
-    let longest = out
-        .split(|b| *b == b'\n')
-        .map(<[u8]>::len)
-        .max()
-        .unwrap_or(0);
-    assert!(longest >= 1 << 20, "longest line {longest} bytes");
+    eventually(Duration::from_secs(15), "a 1 MiB line", || {
+        let (code, out, err) = p.logs(&["--env", "t", "--since", "1h", "--tail", "5"]);
+        if code != Some(0) {
+            return Err(err);
+        }
+        let longest = out
+            .split(|b| *b == b'\n')
+            .map(<[u8]>::len)
+            .max()
+            .unwrap_or(0);
+        (longest >= 1 << 20)
+            .then_some(())
+            .ok_or(format!("longest line {longest} bytes"))
+    });
 
     let (code, _, err) = p.logs(&["--env", "t", "nosuch"]);
     assert_eq!(code, Some(1), "{err}");
@@ -1603,6 +1610,64 @@ fn log_pane_follows_survives_escapes_restarts_and_floods_and_saves() {
         rss_kib > 0 && rss_kib < 150 * 1024,
         "RSS {rss_kib} KiB during the flood"
     );
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+}
+
+#[test]
+fn log_pane_moves_to_the_new_container_of_a_recreated_service_and_says_so() {
+    let sb = sandbox();
+    let p = log_project(&sb, "recreate", 18983);
+    let t = Tmux::start("recreate", &console_with(&p.config, p._dir.path()));
+    t.wait_until(Duration::from_secs(15), "the noisy row", |s| {
+        row_of(s, "noisy").is_some()
+    });
+    t.keys(&["l"]);
+    t.wait_for("logs · noisy");
+    p.say("MARKER-old-container");
+    t.wait_for("MARKER-old-container");
+
+    // What a deploy does: a new container for the service starts, the old one goes.
+    let project = p.container.0.trim_end_matches("_noisy_1").to_string();
+    let new = Container(format!("{project}_noisy_2"));
+    ok_stdout(Command::new("docker").args([
+        "run",
+        "-d",
+        "--name",
+        &new.0,
+        "--network",
+        "host",
+        "--label",
+        &format!("com.docker.compose.project={project}"),
+        "--label",
+        "com.docker.compose.service=noisy",
+        "-e",
+        "PORT=18984",
+        "-e",
+        "SERVICE_NAME=noisy",
+        "-e",
+        "DATABASE_POOL_SIZE=0",
+        "127.0.0.1:5000/acme/web:v2",
+    ]));
+    t.wait_until(
+        Duration::from_secs(15),
+        "the new-container separator",
+        |s| s.contains("(127.0.0.1:5000/acme/web:v2) started ──"),
+    );
+    ok_stdout(Command::new("docker").args(["rm", "-f", &p.container.0]));
+    t.wait_until(Duration::from_secs(15), "the removal separator", |s| {
+        s.contains("removed ──")
+    });
+    ok_stdout(Command::new("docker").args([
+        "exec",
+        &new.0,
+        "sh",
+        "-c",
+        "echo MARKER-new-container > /proc/1/fd/1",
+    ]));
+    let screen = t.wait_for("MARKER-new-container");
+    // The old container's lines are still there, above the separators.
+    assert!(screen.contains("MARKER-old-container"), "{screen}");
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
 }
