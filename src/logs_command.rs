@@ -116,8 +116,6 @@ async fn stream(
     let chosen: Vec<_> = containers
         .iter()
         .filter(|c| args.services.is_empty() || args.services.contains(&c.service))
-        // With --follow, containers that are not running have nothing new to say, but
-        // their last lines are still printed.
         .collect();
     let start = match (args.since, args.tail) {
         (Some(s), _) => LogStart::Since(crate::app::unix_now() - s),
@@ -137,6 +135,7 @@ async fn stream(
             start,
             None,
             args.keep_colours,
+            // A stopped container has nothing new to say: its last lines, then done.
             args.follow && c.run_state == RunState::Running,
             std::sync::Arc::clone(&seen),
             crate::backend::logs::LogSink::Plain(tx.clone()),

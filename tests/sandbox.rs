@@ -1334,13 +1334,15 @@ fn closing_the_terminal_closes_the_ssh_sessions_too() {
 struct LogProject {
     _dir: tempfile::TempDir,
     config: PathBuf,
+    project: String,
     container: Container,
     saved: PathBuf,
 }
 
-fn log_project(sb: &Sandbox, tag: &str, port: u16) -> LogProject {
-    let project = format!("acme-logs-{tag}-{}", std::process::id());
-    let name = format!("{project}_noisy_1");
+/// Starts a demo container as number `n` of service `noisy` in `project`, the way
+/// compose labels it.
+fn noisy_container(project: &str, n: u32, port: u16, tag: &str) -> Container {
+    let name = format!("{project}_noisy_{n}");
     let _ = run(Command::new("docker").args(["rm", "-f", &name]));
     ok_stdout(Command::new("docker").args([
         "run",
@@ -1359,8 +1361,14 @@ fn log_project(sb: &Sandbox, tag: &str, port: u16) -> LogProject {
         "SERVICE_NAME=noisy",
         "-e",
         "DATABASE_POOL_SIZE=0",
-        "127.0.0.1:5000/acme/web:v1",
+        &format!("127.0.0.1:5000/acme/web:{tag}"),
     ]));
+    Container(name)
+}
+
+fn log_project(sb: &Sandbox, tag: &str, port: u16) -> LogProject {
+    let project = format!("acme-logs-{tag}-{}", std::process::id());
+    let container = noisy_container(&project, 1, port, "v1");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let saved = dir.path().join("saved");
     let config = dir.path().join("logs.toml");
@@ -1380,7 +1388,8 @@ fn log_project(sb: &Sandbox, tag: &str, port: u16) -> LogProject {
     LogProject {
         _dir: dir,
         config,
-        container: Container(name),
+        project,
+        container,
         saved,
     }
 }
@@ -1407,6 +1416,17 @@ impl LogProject {
             out.stdout,
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
+    }
+
+    /// The console on this project, with the log pane open on `noisy`.
+    fn console_following(&self, name: &str) -> Tmux {
+        let t = Tmux::start(name, &console_with(&self.config, self._dir.path()));
+        t.wait_until(Duration::from_secs(15), "the noisy row", |s| {
+            row_of(s, "noisy").is_some()
+        });
+        t.keys(&["l"]);
+        t.wait_for("logs · noisy");
+        t
     }
 
     fn escapes_logged(&self) {
@@ -1502,12 +1522,7 @@ fn logs_command_prints_sanitized_lines_like_compose_logs() {
 fn log_pane_follows_survives_escapes_restarts_and_floods_and_saves() {
     let sb = sandbox();
     let p = log_project(&sb, "pane", 18982);
-    let t = Tmux::start("logs", &console_with(&p.config, p._dir.path()));
-    t.wait_until(Duration::from_secs(15), "the noisy row", |s| {
-        row_of(s, "noisy").is_some()
-    });
-    t.keys(&["l"]);
-    t.wait_for("logs · noisy");
+    let t = p.console_following("logs");
 
     // New lines appear within a second.
     p.say("MARKER-live-1");
@@ -1618,37 +1633,13 @@ fn log_pane_follows_survives_escapes_restarts_and_floods_and_saves() {
 fn log_pane_moves_to_the_new_container_of_a_recreated_service_and_says_so() {
     let sb = sandbox();
     let p = log_project(&sb, "recreate", 18983);
-    let t = Tmux::start("recreate", &console_with(&p.config, p._dir.path()));
-    t.wait_until(Duration::from_secs(15), "the noisy row", |s| {
-        row_of(s, "noisy").is_some()
-    });
-    t.keys(&["l"]);
-    t.wait_for("logs · noisy");
+    let t = p.console_following("recreate");
     p.say("MARKER-old-container");
     t.wait_for("MARKER-old-container");
 
     // What a deploy does: a new container for the service starts, the old one goes.
-    let project = p.container.0.trim_end_matches("_noisy_1").to_string();
-    let new = Container(format!("{project}_noisy_2"));
-    ok_stdout(Command::new("docker").args([
-        "run",
-        "-d",
-        "--name",
-        &new.0,
-        "--network",
-        "host",
-        "--label",
-        &format!("com.docker.compose.project={project}"),
-        "--label",
-        "com.docker.compose.service=noisy",
-        "-e",
-        "PORT=18984",
-        "-e",
-        "SERVICE_NAME=noisy",
-        "-e",
-        "DATABASE_POOL_SIZE=0",
-        "127.0.0.1:5000/acme/web:v2",
-    ]));
+    let new = noisy_container(&p.project, 2, 18984, "v2");
+
     t.wait_until(
         Duration::from_secs(15),
         "the new-container separator",

@@ -293,10 +293,6 @@ impl Followers {
         }
     }
 
-    pub fn request(&self) -> Option<&LogRequest> {
-        self.request.as_ref()
-    }
-
     /// Follows something else (or nothing): every stream starts afresh.
     pub fn set_request(&mut self, request: Option<LogRequest>) {
         self.stop_all();

@@ -57,24 +57,12 @@ impl LogLine {
         }
     }
 
-    pub fn is_stderr(&self) -> bool {
-        self.kind == LineKind::Log { stderr: true }
-    }
-
     /// What is shown: the rendering of a JSON line unless `raw`, else the text.
     pub fn shown(&self, raw: bool) -> &str {
         match &self.structured {
             Some(s) if !raw => s,
             _ => &self.text,
         }
-    }
-
-    /// Approximate heap and inline bytes, for the memory bound.
-    pub fn weight(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.text.len()
-            + self.spans.len() * std::mem::size_of::<(u32, Sgr)>()
-            + self.structured.as_ref().map_or(0, |s| s.len())
     }
 }
 

@@ -83,11 +83,6 @@ impl LogStore {
         self.sources.iter().map(|s| s.lines.len()).sum()
     }
 
-    /// Lines received, all sources.
-    pub fn received(&self) -> u64 {
-        self.dropped() + self.kept() as u64
-    }
-
     pub fn matches(&self) -> usize {
         self.matches
     }
@@ -384,16 +379,6 @@ impl LogStore {
             })
             .collect()
     }
-
-    /// Approximate bytes held by the kept lines.
-    pub fn weight(&self) -> usize {
-        self.sources
-            .iter()
-            .flat_map(|s| s.lines.iter())
-            .map(|(_, l)| l.weight())
-            .sum::<usize>()
-            + self.view.capacity() * std::mem::size_of::<LineRef>()
-    }
 }
 
 #[cfg(test)]
@@ -434,7 +419,7 @@ mod tests {
         assert_eq!(shown(&s), ["l7", "l8", "l9"]);
         assert_eq!(s.dropped(), 7);
         assert_eq!(s.kept(), 3);
-        assert_eq!(s.received(), 10);
+        assert_eq!(s.kept() as u64 + s.dropped(), 10);
     }
 
     #[test]
