@@ -1490,11 +1490,30 @@ fn logs_command_prints_sanitized_lines_like_compose_logs() {
     assert_eq!(lines[0]["stream"], "stdout");
     assert_eq!(lines[0]["message"], "MARKER-cli-plain");
 
-    // A one-megabyte line arrives whole (Docker splits it into 16 KiB entries), once
-    // Docker has all of it.
-    p.exec("head -c 1048576 /dev/zero | tr '\\0' y > /proc/1/fd/1; echo > /proc/1/fd/1");
+    // A one-megabyte line arrives whole (Docker splits it into 16 KiB entries). It is
+    // written by a container of its own: the demo service's own lines would land in the
+    // middle of it on a shared stdout.
+    let big = Container(format!("{}_bigline_1", p.project));
+    let _ = run(Command::new("docker").args(["rm", "-f", &big.0]));
+    ok_stdout(Command::new("docker").args([
+        "run",
+        "-d",
+        "--name",
+        &big.0,
+        "--network",
+        "none",
+        "--label",
+        &format!("com.docker.compose.project={}", p.project),
+        "--label",
+        "com.docker.compose.service=bigline",
+        "--entrypoint",
+        "sh",
+        "127.0.0.1:5000/acme/web:v1",
+        "-c",
+        "head -c 1048576 /dev/zero | tr '\\0' y; echo; sleep 600",
+    ]));
     eventually(Duration::from_secs(15), "a 1 MiB line", || {
-        let (code, out, err) = p.logs(&["--env", "t", "--since", "1h", "--tail", "5"]);
+        let (code, out, err) = p.logs(&["--env", "t", "bigline"]);
         if code != Some(0) {
             return Err(err);
         }
