@@ -87,12 +87,24 @@ pub enum Action {
     Zoom,
     /// Show or hide the console's own diagnostics.
     Diagnostics,
+    /// Show health endpoints and host resources (or go back to the table).
+    HealthView,
+    /// Show the database connection pool (or go back to the table).
+    PoolView,
+    /// Show what is deployed, environments side by side (or go back to the table).
+    DeployedView,
+    /// Back to the container table.
+    ContainersView,
 }
 
 impl Action {
     /// A short description for hints and help.
     pub fn describe(self) -> &'static str {
         match self {
+            Action::HealthView => "health",
+            Action::PoolView => "db pool",
+            Action::DeployedView => "deployed",
+            Action::ContainersView => "containers",
             Action::Quit => "quit",
             Action::NextEnv => "next env",
             Action::PrevEnv => "previous env",

@@ -61,7 +61,7 @@ fn snapshot_is_sorted_and_counted() {
         (5, 3, 1, 1)
     );
     assert!(e.is_live());
-    assert_eq!(e.alert(), Alert::Bad);
+    assert_eq!(e.alert(NOW), Alert::Bad);
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn a_lost_connection_makes_everything_stale_and_keeps_the_first_loss_time() {
     assert_eq!(e.link.down_since, Some(NOW));
     assert_eq!(e.link.retry_at, Some(NOW + 4));
     assert_eq!(e.latency, None);
-    assert_eq!(e.alert(), Alert::Bad);
+    assert_eq!(e.alert(NOW), Alert::Bad);
     // A failed retry later still reports the first loss.
     update(
         &mut s,
@@ -198,7 +198,7 @@ fn reconnect_lists_afresh_and_never_keeps_old_rows() {
     assert!(e.is_live());
     assert_eq!(e.link.down_since, None);
     assert_eq!(e.containers.len(), 1);
-    assert_eq!(e.alert(), Alert::Ok);
+    assert_eq!(e.alert(NOW), Alert::Ok);
 }
 
 #[test]

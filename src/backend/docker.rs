@@ -72,16 +72,22 @@ pub async fn connect(socket: &Path) -> Result<(Docker, String), String> {
     Ok((docker, version))
 }
 
-/// The daemon's own clock, as Unix seconds (events `since` must use its clock, not ours).
-pub async fn daemon_time(docker: &Docker) -> Result<i64, String> {
+/// The daemon's own clock, as Unix seconds (events `since` must use its clock, not ours),
+/// and its data root (for the disk check).
+pub async fn daemon_time(docker: &Docker) -> Result<(i64, Option<String>), String> {
     let info = docker
         .info()
         .await
         .map_err(|e| format!("docker info: {e}"))?;
-    info.system_time
+    let time = info
+        .system_time
         .as_deref()
         .and_then(parse_docker_time)
-        .ok_or_else(|| "docker info: no system time".to_string())
+        .ok_or_else(|| "docker info: no system time".to_string())?;
+    let root = info
+        .docker_root_dir
+        .filter(|r| r.starts_with('/') && !r.contains(|c: char| c.is_control()));
+    Ok((time, root))
 }
 
 /// The events stream for the project's containers, replayed from `since` (daemon time).

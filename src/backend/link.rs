@@ -39,6 +39,14 @@ impl Link {
         }
     }
 
+    /// The host, for running scripts and reaching addresses as the host would.
+    pub fn remote(&self) -> super::remote::Remote {
+        match self {
+            Link::Ssh(t) => super::remote::Remote::from_tunnel(t),
+            Link::Local(_) => super::remote::Remote::Local,
+        }
+    }
+
     /// Closes an SSH session cleanly (removing the forwarded socket).
     pub async fn close(self) {
         if let Link::Ssh(t) = self {

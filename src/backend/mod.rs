@@ -2,12 +2,18 @@
 //! bollard client, and speaks to the UI only in [`BackendEvent`]s. Nothing here knows
 //! about ratatui or crossterm.
 
+pub mod db;
+mod db_tls;
 pub mod docker;
+pub mod health;
+pub mod http;
 pub mod link;
 pub mod logs;
 pub mod model;
+pub mod remote;
 pub mod ssh;
 pub mod stats;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -51,6 +57,10 @@ pub enum BackendEvent {
     Disconnected { error: String, retry_in: Duration },
     /// Lines for the log pane.
     Logs(crate::logs::LogBatch),
+    /// The database's connections, or why they cannot be read.
+    Pool(db::PoolEvent),
+    /// Health endpoints or host resources.
+    Health(health::HealthEvent),
 }
 
 /// What the UI can ask of an environment's actor.
@@ -91,6 +101,7 @@ enum Outcome {
 }
 
 /// Sends an environment's events to the UI, tagged with its index.
+#[derive(Clone)]
 struct Reporter {
     index: usize,
     events: mpsc::Sender<(usize, BackendEvent)>,
@@ -184,13 +195,14 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
         Ok(t) => t,
         Err(e) => return Outcome::Lost(e),
     };
-    let outcome = watch(&tunnel, project, env.stats_interval.0, io).await;
+    let outcome = watch(&tunnel, env, project, io).await;
     io.followers.stop_all();
     tunnel.close().await;
     outcome
 }
 
-async fn watch(tunnel: &link::Link, project: &str, every: Duration, io: &mut Io<'_>) -> Outcome {
+async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut Io<'_>) -> Outcome {
+    let every = env.stats_interval.0;
     let report = io.report;
     let (docker, docker_version) = match docker::connect(tunnel.docker_socket()).await {
         Ok(d) => d,
@@ -231,10 +243,13 @@ async fn watch(tunnel: &link::Link, project: &str, every: Duration, io: &mut Io<
         Some(t) => t,
         None => clock.await,
     };
-    let since = match time {
-        Ok(t) => t - CLOCK_MARGIN_SECS,
+    let (since, docker_root) = match time {
+        Ok((t, root)) => (t - CLOCK_MARGIN_SECS, root),
         Err(e) => return Outcome::Lost(e),
     };
+    // Health and the database pool run beside the container watch, on their own
+    // cadence; their failures are theirs and never end the connection.
+    let _monitors = start_monitors(tunnel, env, docker_root, report);
     let mut events = Box::pin(docker::events(&docker, project, since));
     let containers = match docker::inspect_all(&docker, &listed, project).await {
         Ok(c) => c,
@@ -386,4 +401,59 @@ async fn log_notes(
         _ => return,
     };
     followers.note(&info.id, &info.service, ts, text).await;
+}
+
+/// Aborts the task when dropped: the monitors end with their connection.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Starts the health and database monitors of a connection.
+fn start_monitors(
+    tunnel: &link::Link,
+    env: &Environment,
+    docker_root: Option<String>,
+    report: &Reporter,
+) -> Vec<AbortOnDrop> {
+    let remote = tunnel.remote();
+    let mut tasks = Vec::new();
+    let (health_tx, mut health_rx) = mpsc::channel(8);
+    tasks.push(AbortOnDrop(tokio::spawn(health::watch(
+        env.health.clone(),
+        remote.clone(),
+        docker_root,
+        env.docker_socket.clone(),
+        health_tx,
+    ))));
+    let forward = report.clone();
+    tasks.push(AbortOnDrop(tokio::spawn(async move {
+        while let Some(ev) = health_rx.recv().await {
+            if !forward.send(BackendEvent::Health(ev)).await {
+                return;
+            }
+        }
+    })));
+    if let Some(db) = &env.database {
+        let (pool_tx, mut pool_rx) = mpsc::channel(8);
+        let env_file = env.compose.project_dir.join(&env.compose.env_file);
+        tasks.push(AbortOnDrop(tokio::spawn(db::watch(
+            db.clone(),
+            remote,
+            env_file,
+            pool_tx,
+        ))));
+        let forward = report.clone();
+        tasks.push(AbortOnDrop(tokio::spawn(async move {
+            while let Some(ev) = pool_rx.recv().await {
+                if !forward.send(BackendEvent::Pool(ev)).await {
+                    return;
+                }
+            }
+        })));
+    }
+    tasks
 }

@@ -2,7 +2,8 @@
 //! agents and ProxyJump work) and the host's Docker socket forwarded to a local unix
 //! socket in a private 0700 directory that is removed when the connection ends.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use openssh::{ForwardType, KnownHosts, Session, SessionBuilder, Socket};
@@ -12,7 +13,7 @@ use crate::config::{HostKeyPolicy, SshSettings};
 
 /// A live SSH session with the Docker socket forwarded.
 pub struct Tunnel {
-    pub session: Session,
+    pub session: Arc<Session>,
     /// The local end of the forwarded Docker socket.
     pub docker_socket: PathBuf,
     /// Holds the private directory (control socket, forwarded socket); removed on drop.
@@ -43,8 +44,39 @@ impl Drop for PrivateDir {
 impl Tunnel {
     /// Closes the SSH session cleanly; the private directory goes with `self`.
     pub async fn close(self) {
-        let _ = self.session.close().await;
+        // Monitors may still hold the session for a moment; the private directory's
+        // drop stops the master either way.
+        if let Ok(session) = Arc::try_unwrap(self.session) {
+            let _ = session.close().await;
+        }
     }
+
+    /// The private directory, where further forwarded sockets go.
+    pub fn dir(&self) -> &Path {
+        self._dir.0.path()
+    }
+}
+
+/// Forwards `host:port` as seen from the remote host to the local unix socket `local`.
+pub async fn forward_tcp(
+    session: &Session,
+    local: &Path,
+    host: &str,
+    port: u16,
+) -> Result<(), String> {
+    session
+        .request_port_forward(
+            ForwardType::Local,
+            Socket::UnixSocket {
+                path: local.to_path_buf().into(),
+            },
+            Socket::TcpSocket {
+                host: host.to_string().into(),
+                port,
+            },
+        )
+        .await
+        .map_err(|e| format!("ssh: cannot forward to {host}:{port}: {}", flat(&e)))
 }
 
 /// Connects and forwards `remote_docker_socket`. Errors are one line meant for the
@@ -108,7 +140,7 @@ pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tu
             )
         })?;
     Ok(Tunnel {
-        session,
+        session: Arc::new(session),
         docker_socket: local,
         _dir: dir,
     })

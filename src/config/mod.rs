@@ -14,6 +14,7 @@
 //! [`Environment`] (health, database, deploy, pgadmin); each is optional so an existing
 //! config stays valid.
 
+pub mod monitoring;
 pub mod values;
 
 use std::fmt;
@@ -22,6 +23,9 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+pub use monitoring::{
+    DatabaseSettings, Endpoint, HealthSettings, HttpUrl, PoolBudget, SslMode, UrlSource, Via,
+};
 pub use values::{
     ComposeCommand, ConfigDuration, EnvName, LocalPath, ProjectName, RelativeFile, RemotePath,
     ServiceName, SshDestination, UserName,
@@ -148,6 +152,11 @@ pub struct Environment {
     pub compose: ComposeSettings,
     #[serde(default)]
     pub deploy: DeploySettings,
+    /// HTTP health endpoints and host checks.
+    #[serde(default)]
+    pub health: HealthSettings,
+    /// The database whose connection pool is watched; none: no pool view.
+    pub database: Option<DatabaseSettings>,
 }
 
 /// How this environment is deployed. The deploy actions extend this table.

@@ -108,7 +108,7 @@ impl UserName {
 string_newtype!(UserName, UserName::parse);
 
 /// A compose service name: `[A-Za-z0-9][A-Za-z0-9_.-]*`, as Compose allows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ServiceName(String);
 
 impl ServiceName {

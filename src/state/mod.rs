@@ -1,14 +1,18 @@
 //! Everything the console knows. Mutated only by [`crate::update::update`].
 
+pub mod health;
 mod link;
 pub mod logs;
+pub mod pool;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use health::HealthState;
 pub use link::{Link, LinkStatus};
 pub use logs::{LogPane, LogTarget, LogWindow};
+pub use pool::PoolState;
 
 use crate::action::Mode;
 use crate::backend::model::{ContainerInfo, Health, RunState, Usage};
@@ -38,6 +42,22 @@ pub struct State {
     pub keep_colours: bool,
     /// Where saved logs go.
     pub save_dir: PathBuf,
+    /// What the body shows below the environment header.
+    pub view: View,
+}
+
+/// What the body of the screen shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum View {
+    /// The container table (and the log or detail pane).
+    #[default]
+    Containers,
+    /// Health endpoints and host resources.
+    Health,
+    /// The database connection pool.
+    Pool,
+    /// What is deployed: each service's build, environments side by side.
+    Deployed,
 }
 
 /// One environment as the console sees it.
@@ -70,6 +90,9 @@ pub struct EnvState {
     /// Services marked for following their logs together.
     pub marked: BTreeSet<String>,
     pub logs: LogPane,
+    pub health: HealthState,
+    /// None when no database is configured.
+    pub pool: Option<PoolState>,
 }
 
 /// What the container table is ordered by; one key cycles through them.
@@ -151,6 +174,7 @@ impl State {
             log_tail: config.logs.tail,
             keep_colours: config.logs.colours == crate::config::ColourPolicy::Keep,
             save_dir: config.logs.save_dir(),
+            view: View::Containers,
         }
     }
 
@@ -225,6 +249,18 @@ impl EnvState {
             usage: BTreeMap::new(),
             marked: BTreeSet::new(),
             logs: LogPane::new(buffer_lines),
+            health: HealthState {
+                names: env
+                    .health
+                    .endpoints
+                    .iter()
+                    .map(|e| e.name.clone())
+                    .collect(),
+                interval_secs: env.health.interval.0.as_secs().max(1) as i64,
+                host_interval_secs: env.health.host_interval.0.as_secs().max(1) as i64,
+                ..HealthState::default()
+            },
+            pool: env.database.as_ref().map(PoolState::from_config),
         }
     }
 
@@ -252,19 +288,50 @@ impl EnvState {
         c
     }
 
-    /// What the tab colour says about this environment.
-    pub fn alert(&self) -> Alert {
+    /// What the tab colour says about this environment: the connection, then the
+    /// worst of containers, health endpoints, disks and the connection pool.
+    pub fn alert(&self, now: i64) -> Alert {
         match self.link.status {
             LinkStatus::Disconnected => return Alert::Bad,
             LinkStatus::Connecting if self.link.down_since.is_some() => return Alert::Bad,
             LinkStatus::Connecting | LinkStatus::NotStarted => return Alert::Warn,
             LinkStatus::Connected => {}
         }
-        self.containers
+        let containers = self
+            .containers
             .iter()
             .map(container_alert)
             .max()
-            .unwrap_or(Alert::Ok)
+            .unwrap_or(Alert::Ok);
+        containers
+            .max(self.health.alert(now))
+            .max(self.pool_alert(now))
+    }
+
+    /// The pool: critical with no free slot, a warning at 3 or fewer or when it cannot
+    /// be read.
+    pub fn pool_alert(&self, now: i64) -> Alert {
+        let Some(p) = &self.pool else {
+            return Alert::Ok;
+        };
+        if p.error.is_some() {
+            return Alert::Warn;
+        }
+        if p.is_stale(now) {
+            return Alert::Ok;
+        }
+        match p.free() {
+            Some(f) if f <= 0 => Alert::Bad,
+            Some(f) if f <= pool::WARN_FREE => Alert::Warn,
+            _ => Alert::Ok,
+        }
+    }
+
+    /// Whether pgAdmin's container is running (its connections then count).
+    pub fn pgadmin_running(&self) -> bool {
+        self.containers
+            .iter()
+            .any(|c| c.service == "pgadmin" && c.run_state == RunState::Running)
     }
 
     /// The rows on screen: the containers (kept in sort order) that match the filter.

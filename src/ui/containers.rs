@@ -186,7 +186,7 @@ fn row<'a>(
 }
 
 /// The style of a cell that carries an alert.
-fn alert_style(a: Alert, theme: &Theme) -> Style {
+pub(super) fn alert_style(a: Alert, theme: &Theme) -> Style {
     let c = &theme.colors;
     match a {
         Alert::Ok => Style::new().fg(c.ok.0),
@@ -196,7 +196,7 @@ fn alert_style(a: Alert, theme: &Theme) -> Style {
 }
 
 /// `512K`, `45M`, `1.9G`: short enough for a table cell.
-fn bytes(n: u64) -> String {
+pub(super) fn bytes(n: u64) -> String {
     const K: f64 = 1024.0;
     let f = n as f64;
     if f < K * K {

@@ -77,6 +77,9 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
             ));
         }
     }
+    if env.is_live() {
+        health_summary(&mut spans, env, now, theme);
+    }
     if let Some(v) = &env.docker_version {
         spans.push(sep());
         spans.push(Span::styled(format!("Docker {v}"), muted));
@@ -103,4 +106,62 @@ pub fn error_line(env: &EnvState) -> Option<&str> {
         return None;
     }
     env.link.last_error.as_deref()
+}
+
+/// Endpoints, the pool and the disks, each one short item, only when it has something
+/// to say or is configured.
+fn health_summary(spans: &mut Vec<Span<'static>>, env: &EnvState, now: i64, theme: &Theme) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let sep = || Span::styled(" · ", Style::new().fg(c.muted.0));
+    let h = &env.health;
+    if !h.names.is_empty() && !h.endpoints_stale(now) {
+        let down = h.down();
+        spans.push(sep());
+        spans.push(if down > 0 {
+            Span::styled(
+                format!("{down} endpoint{} DOWN", if down == 1 { "" } else { "s" }),
+                Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
+            )
+        } else {
+            Span::styled(format!("{} endpoints up", h.endpoints.len()), muted)
+        });
+    }
+    if let Some(p) = &env.pool {
+        spans.push(sep());
+        let a = env.pool_alert(now);
+        let style = match a {
+            crate::state::Alert::Ok => muted,
+            crate::state::Alert::Warn => Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
+            crate::state::Alert::Bad => Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
+        };
+        let text = match (&p.error, p.used(), p.slots()) {
+            (Some(_), _, _) => "db: error".to_string(),
+            (None, Some(u), Some(s)) if !p.is_stale(now) => {
+                format!("db {u}/{s} ({} free)", p.free().unwrap_or(0))
+            }
+            _ => "db: no reading".to_string(),
+        };
+        spans.push(Span::styled(text, style));
+    }
+    if let Some(r) = &h.host
+        && !h.host_stale(now)
+    {
+        for d in &r.disks {
+            let pct = d.used_pct();
+            let a = crate::state::health::disk_alert(pct);
+            if a != crate::state::Alert::Ok {
+                spans.push(sep());
+                let color = if a == crate::state::Alert::Bad {
+                    c.error.0
+                } else {
+                    c.warning.0
+                };
+                spans.push(Span::styled(
+                    format!("disk {} {pct}%", d.path),
+                    Style::new().fg(color).add_modifier(Modifier::BOLD),
+                ));
+            }
+        }
+    }
 }

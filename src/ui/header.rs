@@ -17,7 +17,7 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     )];
     for (i, env) in state.envs.iter().enumerate() {
         // A symbol as well as a colour, so the meaning survives without colour.
-        let alert = env.alert();
+        let alert = env.alert(state.now);
         let mark = match alert {
             Alert::Ok => "",
             Alert::Warn => " ~",

@@ -1,11 +1,14 @@
 //! Drawing. `draw` reads State and never mutates it or does I/O.
 
 mod containers;
+mod deployed;
 mod detail;
 mod diagnostics;
 mod env_header;
 mod header;
+mod health;
 mod logs;
+mod pool;
 mod status_bar;
 mod text;
 
@@ -14,7 +17,7 @@ use ratatui::layout::{Constraint, Layout};
 
 use crate::action::Mode;
 use crate::keymap::Keymap;
-use crate::state::State;
+use crate::state::{State, View};
 use crate::theme::Theme;
 
 /// Draws the whole screen.
@@ -53,6 +56,27 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         };
         let [body, diag_area] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(diag_h)]).areas(body);
+        if diag_h > 0 {
+            diagnostics::draw(frame, diag_area, theme);
+        }
+        match state.view {
+            View::Containers => {}
+            View::Health => {
+                health::draw(frame, body, env, state.now, theme);
+                status_bar::draw(frame, status, state, theme, keymap);
+                return;
+            }
+            View::Pool => {
+                pool::draw(frame, body, env, state.now, theme);
+                status_bar::draw(frame, status, state, theme, keymap);
+                return;
+            }
+            View::Deployed => {
+                deployed::draw(frame, body, state, theme);
+                status_bar::draw(frame, status, state, theme, keymap);
+                return;
+            }
+        }
         // The lower pane shows the logs or the details of the selected container: half
         // the body for logs (all of it zoomed), the details when there is room for both.
         let logs_open = env.logs.open;
@@ -77,9 +101,6 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             logs::draw(frame, lower, env, state.log_tail, focused, theme);
         } else if lower_h > 0 {
             detail::draw(frame, lower, env, state.now, theme);
-        }
-        if diag_h > 0 {
-            diagnostics::draw(frame, diag_area, theme);
         }
     }
     status_bar::draw(frame, status, state, theme, keymap);

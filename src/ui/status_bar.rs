@@ -19,10 +19,10 @@ fn hinted(mode: Mode) -> &'static [Action] {
         Mode::Normal => &[
             Action::NextEnv,
             Action::Filter,
-            Action::CycleSort,
             Action::Logs,
-            Action::Mark,
-            Action::Reconnect,
+            Action::HealthView,
+            Action::PoolView,
+            Action::DeployedView,
             Action::Quit,
         ],
         Mode::Filter => &[Action::FilterDone, Action::FilterClear],

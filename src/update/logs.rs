@@ -15,6 +15,10 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     let now = state.now;
     let selected = state.selected;
     let dir = state.save_dir.clone();
+    // The log and detail panes live below the container table.
+    if matches!(action, Action::Logs | Action::Details) {
+        state.view = crate::state::View::Containers;
+    }
     let e = state.envs.get_mut(selected)?;
     let pane = &mut e.logs;
     match action {

@@ -4,8 +4,10 @@ mod logs;
 
 use crate::action::{Action, Effect, Msg};
 use crate::backend::BackendEvent;
+use crate::backend::db::PoolEvent;
+use crate::backend::health::HealthEvent;
 use crate::backend::model::RunState;
-use crate::state::{EnvState, LinkStatus, SortKey, State, sort_containers};
+use crate::state::{EnvState, LinkStatus, SortKey, State, View, sort_containers};
 
 /// Applies one message to the state. Returns the I/O to perform.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -110,6 +112,25 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
             }];
         }
         Action::Diagnostics => state.diagnostics = !state.diagnostics,
+        Action::HealthView | Action::PoolView | Action::DeployedView | Action::ContainersView => {
+            let view = match action {
+                Action::HealthView => View::Health,
+                Action::PoolView => View::Pool,
+                Action::DeployedView => View::Deployed,
+                _ => View::Containers,
+            };
+            // The same key again goes back to the table.
+            state.view = if state.view == view {
+                View::Containers
+            } else {
+                view
+            };
+            if state.view != View::Containers {
+                for e in &mut state.envs {
+                    e.logs.focused = false;
+                }
+            }
+        }
         // The log pane's actions are handled in `logs`.
         _ => {}
     }
@@ -159,6 +180,25 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
         BackendEvent::Latency(d) => e.latency = Some(d),
         BackendEvent::Logs(batch) => {
             logs::lines(e, batch);
+        }
+        BackendEvent::Pool(ev) => {
+            if let Some(p) = &mut e.pool {
+                match ev {
+                    PoolEvent::Sample(mut sample) => {
+                        // Ages are measured on the console's clock, not the server's.
+                        sample.at = now;
+                        p.record(*sample);
+                    }
+                    PoolEvent::Failed(err) => p.error = Some((err, now)),
+                }
+            }
+        }
+        BackendEvent::Health(HealthEvent::Endpoints(list)) => e.health.endpoints = list,
+        BackendEvent::Health(HealthEvent::Host(report)) => {
+            if let Some(d) = &report.docker {
+                e.health.docker_disk = Some(d.clone());
+            }
+            e.health.host = Some(*report);
         }
         BackendEvent::Stats(samples) => {
             for (id, usage) in samples {

@@ -1,0 +1,479 @@
+//! The database monitor: one long-lived connection (application_name `pilothouse`)
+//! that reads `pg_stat_activity` and the connection settings every few seconds.
+//!
+//! The URL (with its password) is read from the host's env file or a local variable,
+//! used to connect, and kept nowhere else: it is never reported, logged or shown, and
+//! every error that leaves here has the password masked as a second line of defence.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::remote::{Endpoint, Remote, quote};
+use crate::config::{DatabaseSettings, SslMode, UrlSource};
+
+/// The application_name of the console's own connection.
+pub const APPLICATION_NAME: &str = "pilothouse";
+const CONNECT_LIMIT: Duration = Duration::from_secs(10);
+const QUERY_LIMIT: Duration = Duration::from_secs(10);
+
+/// One reading of the database's connections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolSample {
+    /// Unix seconds when it was read.
+    pub at: i64,
+    pub max_connections: u32,
+    pub superuser_reserved: u32,
+    /// `reserved_connections` (PostgreSQL 16+), else 0.
+    pub reserved: u32,
+    /// Client backends: what takes connection slots.
+    pub sessions: Vec<DbSession>,
+    /// Background processes (checkpointer, autovacuum, ...) that `pg_stat_activity`
+    /// lists but that take no connection slot.
+    pub background: u32,
+    /// The pid of the console's own connection.
+    pub own_pid: i32,
+}
+
+/// One client backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbSession {
+    pub pid: i32,
+    pub application_name: String,
+    pub user: String,
+    pub state: SessionState,
+    /// Waiting on a lock (`wait_event_type = 'Lock'`).
+    pub waiting: bool,
+    /// How long its transaction has been open, in ms.
+    pub xact_ms: Option<u64>,
+    /// How long it has been in its current state, in ms.
+    pub state_ms: Option<u64>,
+    /// Who blocks it (`pg_blocking_pids`).
+    pub blocked_by: Vec<i32>,
+}
+
+/// `pg_stat_activity.state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SessionState {
+    Active,
+    Idle,
+    IdleInTransaction,
+    IdleInTransactionAborted,
+    FastpathCall,
+    Disabled,
+    Unknown,
+}
+
+impl SessionState {
+    fn parse(s: &str) -> Self {
+        match s {
+            "active" => SessionState::Active,
+            "idle" => SessionState::Idle,
+            "idle in transaction" => SessionState::IdleInTransaction,
+            "idle in transaction (aborted)" => SessionState::IdleInTransactionAborted,
+            "fastpath function call" => SessionState::FastpathCall,
+            "disabled" => SessionState::Disabled,
+            _ => SessionState::Unknown,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionState::Active => "active",
+            SessionState::Idle => "idle",
+            SessionState::IdleInTransaction => "idle in transaction",
+            SessionState::IdleInTransactionAborted => "idle in transaction (aborted)",
+            SessionState::FastpathCall => "fastpath",
+            SessionState::Disabled => "disabled",
+            SessionState::Unknown => "unknown",
+        }
+    }
+
+    pub fn in_transaction(self) -> bool {
+        matches!(
+            self,
+            SessionState::IdleInTransaction | SessionState::IdleInTransactionAborted
+        )
+    }
+}
+
+/// What the monitor reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PoolEvent {
+    Sample(Box<PoolSample>),
+    /// Connecting or reading failed; the reason is for the panel (password masked).
+    Failed(String),
+}
+
+/// Why the URL could not be had; the message never contains it.
+fn url_error(source: &str, what: &str) -> String {
+    format!("database URL ({source}): {what}")
+}
+
+/// Reads the URL from where the config says.
+pub async fn read_url(
+    source: &UrlSource,
+    remote: &Remote,
+    env_file: &str,
+) -> Result<String, String> {
+    let label = source.to_string();
+    let var = match source {
+        UrlSource::LocalEnv(var) => {
+            return std::env::var(var.as_str())
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| url_error(&label, "not set"));
+        }
+        UrlSource::EnvFile(var) => var.as_str().to_string(),
+    };
+    // Only the one line leaves the host; the variable name is [A-Za-z0-9_].
+    let script = format!(
+        "grep -E '^[[:space:]]*(export[[:space:]]+)?{var}=' {} | tail -n 1",
+        quote(env_file)
+    );
+    let out = match remote.sh(&script, QUERY_LIMIT).await {
+        Ok(o) => o,
+        Err(e) => return Err(url_error(&label, &e)),
+    };
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    match env_value(&line, &var) {
+        Some(v) => Ok(v),
+        None if !out.stderr.is_empty() => {
+            Err(url_error(&label, &format!("cannot read {env_file}")))
+        }
+        None => Err(url_error(&label, &format!("not set in {env_file}"))),
+    }
+}
+
+/// The value of `VAR=value` (optionally `export`ed, optionally quoted) in an env line.
+pub fn env_value(line: &str, var: &str) -> Option<String> {
+    let line = line.trim();
+    let line = line.strip_prefix("export").map_or(line, |l| l.trim_start());
+    let value = line.strip_prefix(var)?.strip_prefix('=')?.trim();
+    let value = if value.len() >= 2
+        && ((value.starts_with('"') && value.ends_with('"'))
+            || (value.starts_with('\'') && value.ends_with('\'')))
+    {
+        &value[1..value.len() - 1]
+    } else {
+        // An unquoted value ends at a comment.
+        value.split(" #").next().unwrap_or(value).trim()
+    };
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+/// Replaces every occurrence of the password in `text`.
+pub fn mask(text: &str, password: Option<&str>) -> String {
+    match password {
+        Some(p) if p.len() >= 3 => text.replace(p, "****"),
+        _ => text.to_string(),
+    }
+}
+
+/// A connected monitor: the client, and the password for masking errors.
+pub struct Monitor {
+    client: tokio_postgres::Client,
+    password: Option<String>,
+    _connection: AbortOnDrop,
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Connects with the URL, through the host when `tunnel` is set.
+pub async fn connect(
+    url: &str,
+    settings: &DatabaseSettings,
+    remote: &Remote,
+) -> Result<Monitor, String> {
+    // tokio-postgres's parse errors can quote the offending text: none of it is passed on.
+    let mut config = tokio_postgres::Config::from_str(url)
+        .map_err(|_| "the database URL is not a valid PostgreSQL URL".to_string())?;
+    let password = config
+        .get_password()
+        .map(|p| String::from_utf8_lossy(p).into_owned());
+    let masked = |e: String| mask(&e, password.as_deref());
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),
+        _ => return Err("the database URL names no TCP host".into()),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    config.application_name(APPLICATION_NAME);
+    let endpoint = if settings.tunnel {
+        remote
+            .reach(&host, port)
+            .await
+            .map_err(|e| masked(format!("tunnel to the database: {e}")))?
+    } else {
+        Endpoint::Tcp {
+            host: host.clone(),
+            port,
+        }
+    };
+    let stream = endpoint.connect(CONNECT_LIMIT).await.map_err(&masked)?;
+    let handshake = async {
+        match settings.sslmode {
+            SslMode::Disable => {
+                config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+                plain(config.clone(), stream)
+                    .await
+                    .map(|(c, t)| (c, AbortOnDrop(t)))
+            }
+            mode => super::db_tls::connect(
+                config.clone(),
+                stream,
+                host.clone(),
+                mode,
+                settings.ca_file.as_ref().map(|p| p.path().to_path_buf()),
+            )
+            .await
+            .map(|(c, t)| (c, AbortOnDrop(t))),
+        }
+    };
+    let (client, connection) = match tokio::time::timeout(CONNECT_LIMIT, handshake).await {
+        Ok(r) => r.map_err(&masked)?,
+        Err(_) => {
+            return Err(format!(
+                "the database did not answer within {} s (timeout)",
+                CONNECT_LIMIT.as_secs()
+            ));
+        }
+    };
+    Ok(Monitor {
+        client,
+        password,
+        _connection: connection,
+    })
+}
+
+/// Connects without TLS; the task drives the connection.
+async fn plain(
+    config: tokio_postgres::Config,
+    stream: super::remote::AnyStream,
+) -> Result<super::db_tls::Connected, String> {
+    let (client, connection) = config
+        .connect_raw(stream, tokio_postgres::NoTls)
+        .await
+        .map_err(|e| db_error(&e))?;
+    let task = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    Ok((client, task))
+}
+
+/// A database error as the operator needs it: the server's message when there is one.
+pub fn db_error(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let hint = match db.code().code() {
+            "28P01" | "28000" => " (authentication: check the password in the URL)",
+            "53300" => " (too many connections)",
+            _ => "",
+        };
+        format!("{}: {}{hint}", db.severity(), db.message())
+    } else {
+        let mut s = e.to_string();
+        let mut cur = std::error::Error::source(e);
+        while let Some(c) = cur {
+            s.push_str(": ");
+            s.push_str(&c.to_string());
+            cur = c.source();
+        }
+        s
+    }
+}
+
+/// No parameters (typed: an untyped `&[]` can make the futures not `Send`).
+const NO_PARAMS: &[&(dyn tokio_postgres::types::ToSql + Sync)] = &[];
+
+const SETTINGS_SQL: &str = "SELECT current_setting('max_connections')::int4, \
+     current_setting('superuser_reserved_connections')::int4, \
+     coalesce(current_setting('reserved_connections', true), '0')::int4, \
+     pg_backend_pid(), \
+     extract(epoch FROM now())::int8";
+
+const ACTIVITY_SQL: &str = "SELECT pid, coalesce(application_name, '')::text, \
+     coalesce(usename::text, ''), coalesce(state, '')::text, \
+     coalesce(wait_event_type = 'Lock', false), \
+     (extract(epoch FROM now() - xact_start) * 1000)::int8, \
+     (extract(epoch FROM now() - state_change) * 1000)::int8, \
+     pg_blocking_pids(pid), \
+     backend_type = 'client backend' \
+     FROM pg_stat_activity";
+
+impl Monitor {
+    /// One reading; an error means the connection is no good any more.
+    pub async fn sample(&self) -> Result<PoolSample, String> {
+        match tokio::time::timeout(QUERY_LIMIT, self.read()).await {
+            Ok(r) => r.map_err(|e| mask(&e, self.password.as_deref())),
+            Err(_) => Err(format!(
+                "the database did not answer within {} s (timeout)",
+                QUERY_LIMIT.as_secs()
+            )),
+        }
+    }
+
+    async fn read(&self) -> Result<PoolSample, String> {
+        let s = self
+            .client
+            .query_one(SETTINGS_SQL, NO_PARAMS)
+            .await
+            .map_err(|e| db_error(&e))?;
+        let rows = self
+            .client
+            .query(ACTIVITY_SQL, NO_PARAMS)
+            .await
+            .map_err(|e| db_error(&e))?;
+        to_sample(&s, rows)
+    }
+}
+
+/// A sample from the settings row and the `pg_stat_activity` rows.
+fn to_sample(
+    s: &tokio_postgres::Row,
+    rows: Vec<tokio_postgres::Row>,
+) -> Result<PoolSample, String> {
+    {
+        let mut sessions = Vec::new();
+        let mut background = 0;
+        for r in rows {
+            if !r.try_get::<_, bool>(8).unwrap_or(false) {
+                background += 1;
+                continue;
+            }
+            let ms = |i: usize| {
+                r.try_get::<_, Option<i64>>(i)
+                    .ok()
+                    .flatten()
+                    .map(|v| v.max(0) as u64)
+            };
+            sessions.push(DbSession {
+                pid: r.try_get(0).unwrap_or(0),
+                application_name: crate::backend::model::clean(
+                    &r.try_get::<_, String>(1).unwrap_or_default(),
+                    64,
+                ),
+                user: crate::backend::model::clean(
+                    &r.try_get::<_, String>(2).unwrap_or_default(),
+                    64,
+                ),
+                state: SessionState::parse(&r.try_get::<_, String>(3).unwrap_or_default()),
+                waiting: r.try_get(4).unwrap_or(false),
+                xact_ms: ms(5),
+                state_ms: ms(6),
+                blocked_by: r.try_get::<_, Vec<i32>>(7).unwrap_or_default(),
+            });
+        }
+        sessions.sort_by_key(|s| s.pid);
+        let count = |i: usize| s.try_get::<_, i32>(i).map(|v| v.max(0) as u32);
+        Ok::<_, String>(PoolSample {
+            at: s.try_get::<_, i64>(4).unwrap_or(0),
+            max_connections: count(0).map_err(|e| e.to_string())?,
+            superuser_reserved: count(1).map_err(|e| e.to_string())?,
+            reserved: count(2).map_err(|e| e.to_string())?,
+            sessions,
+            background,
+            own_pid: s.try_get(3).unwrap_or(0),
+        })
+    }
+}
+
+/// Reads the URL, connects, and reports a sample every `settings.interval` until the
+/// receiver is gone. Failures are reported and retried at the same cadence; they never
+/// end the environment's connection.
+pub async fn watch(
+    settings: DatabaseSettings,
+    remote: Remote,
+    env_file: String,
+    out: mpsc::Sender<PoolEvent>,
+) {
+    let mut tick = tokio::time::interval(settings.interval.0);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut monitor: Option<Monitor> = None;
+    let mut failures = 0u32;
+    let mut skip = 0u32;
+    loop {
+        tick.tick().await;
+        if monitor.is_none() {
+            // After repeated failures, try less often (every 15th tick at most): a wrong
+            // password retried every 2 s fills the server's log.
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let attempt = async {
+                let url = read_url(&settings.url, &remote, &env_file).await?;
+                connect(&url, &settings, &remote).await
+            };
+            match attempt.await {
+                Ok(m) => monitor = Some(m),
+                Err(e) => {
+                    failures += 1;
+                    skip = failures.saturating_sub(2).min(14);
+                    if out.send(PoolEvent::Failed(e)).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        }
+        let Some(m) = &monitor else { continue };
+        let ev = match m.sample().await {
+            Ok(s) => {
+                failures = 0;
+                PoolEvent::Sample(Box::new(s))
+            }
+            Err(e) => {
+                monitor = None;
+                failures += 1;
+                PoolEvent::Failed(e)
+            }
+        };
+        if out.send(ev).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_values_are_read_like_compose_reads_them() {
+        let v = |l: &str| env_value(l, "DATABASE_URL");
+        assert_eq!(
+            v("DATABASE_URL=postgres://a:b@h/d\n").as_deref(),
+            Some("postgres://a:b@h/d")
+        );
+        assert_eq!(v("export DATABASE_URL=\"x y\"").as_deref(), Some("x y"));
+        assert_eq!(v("  DATABASE_URL='q'").as_deref(), Some("q"));
+        assert_eq!(v("DATABASE_URL=u # comment").as_deref(), Some("u"));
+        assert_eq!(v("DATABASE_URL="), None);
+        assert_eq!(v("DATABASE_URL_OLD=x"), None);
+        assert_eq!(v(""), None);
+    }
+
+    #[test]
+    fn the_password_is_masked_wherever_it_appears() {
+        let text = "connect postgres://acme:S3cretPw@h/db failed: S3cretPw";
+        let m = mask(text, Some("S3cretPw"));
+        assert!(!m.contains("S3cretPw"), "{m}");
+        assert_eq!(m.matches("****").count(), 2);
+        assert_eq!(mask("x", None), "x");
+    }
+
+    #[test]
+    fn states_parse() {
+        assert_eq!(
+            SessionState::parse("idle in transaction"),
+            SessionState::IdleInTransaction
+        );
+        assert!(SessionState::parse("idle in transaction (aborted)").in_transaction());
+        assert_eq!(SessionState::parse(""), SessionState::Unknown);
+    }
+}

@@ -1,0 +1,233 @@
+//! The host as the monitors see it: run a shell script there, and reach a TCP address as
+//! the host would (through an SSH local forward). For `engine = "local"` both happen on
+//! this machine.
+//!
+//! Scripts are built by the caller from fixed text and values that were validated and
+//! quoted with [`quote`]; nothing typed at run time goes into them.
+
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use openssh::Session;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::ssh;
+
+/// A cheap, clonable handle on the host of one connection.
+#[derive(Clone)]
+pub enum Remote {
+    Ssh {
+        session: Arc<Session>,
+        /// The connection's private 0700 directory; forwarded sockets go here.
+        dir: PathBuf,
+        counter: Arc<AtomicU32>,
+    },
+    Local,
+}
+
+/// What a script printed and how it ended.
+#[derive(Debug)]
+pub struct ScriptOutput {
+    pub status: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// A TCP address, reached either directly or through a forwarded unix socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Tcp { host: String, port: u16 },
+    Forwarded(PathBuf),
+}
+
+/// A connected byte stream the HTTP and database clients talk over. A concrete type (no
+/// trait object): rustc then proves the database futures `Send` without help.
+pub enum AnyStream {
+    Tcp(tokio::net::TcpStream),
+    Unix(tokio::net::UnixStream),
+}
+
+/// Any byte stream (TLS wrappers are generic over it).
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+impl AsyncRead for AnyStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            AnyStream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            AnyStream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for AnyStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            AnyStream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            AnyStream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            AnyStream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            AnyStream::Unix(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            AnyStream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            AnyStream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+impl Endpoint {
+    pub async fn connect(&self, limit: Duration) -> Result<AnyStream, String> {
+        let fut = async {
+            match self {
+                Endpoint::Tcp { host, port } => {
+                    tokio::net::TcpStream::connect((host.as_str(), *port))
+                        .await
+                        .map(AnyStream::Tcp)
+                        .map_err(|e| format!("connect to {host}:{port}: {e}"))
+                }
+                Endpoint::Forwarded(path) => tokio::net::UnixStream::connect(path)
+                    .await
+                    .map(AnyStream::Unix)
+                    .map_err(|e| format!("the forward through the host is gone: {e}")),
+            }
+        };
+        match tokio::time::timeout(limit, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("no connection within {} s", limit.as_secs_f32())),
+        }
+    }
+}
+
+impl Remote {
+    pub fn from_tunnel(t: &ssh::Tunnel) -> Remote {
+        Remote::Ssh {
+            session: t.session.clone(),
+            dir: t.dir().to_path_buf(),
+            counter: Arc::new(AtomicU32::new(0)),
+        }
+    }
+
+    /// Runs `sh -c SCRIPT` on the host, giving up after `limit`.
+    pub async fn sh(&self, script: &str, limit: Duration) -> Result<ScriptOutput, String> {
+        let run = async {
+            match self {
+                Remote::Ssh { session, .. } => session
+                    .command("sh")
+                    .arg("-c")
+                    .arg(script)
+                    .output()
+                    .await
+                    .map(|o| ScriptOutput {
+                        status: o.status.code(),
+                        stdout: o.stdout,
+                        stderr: o.stderr,
+                    })
+                    .map_err(|e| format!("ssh: {e}")),
+                Remote::Local => tokio::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(script)
+                    .stdin(std::process::Stdio::null())
+                    .kill_on_drop(true)
+                    .output()
+                    .await
+                    .map(|o| ScriptOutput {
+                        status: o.status.code(),
+                        stdout: o.stdout,
+                        stderr: o.stderr,
+                    })
+                    .map_err(|e| format!("sh: {e}")),
+            }
+        };
+        match tokio::time::timeout(limit, run).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("no answer within {} s", limit.as_secs())),
+        }
+    }
+
+    /// The way to `host:port` as the host sees it.
+    pub async fn reach(&self, host: &str, port: u16) -> Result<Endpoint, String> {
+        match self {
+            Remote::Ssh {
+                session,
+                dir,
+                counter,
+            } => {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let local = dir.join(format!("fwd-{n}.sock"));
+                ssh::forward_tcp(session, &local, host, port).await?;
+                Ok(Endpoint::Forwarded(local))
+            }
+            Remote::Local => Ok(Endpoint::Tcp {
+                host: host.to_string(),
+                port,
+            }),
+        }
+    }
+}
+
+/// `s` as one word for a POSIX shell: wrapped in single quotes, each `'` written `'\''`.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn quoted_words_reach_the_shell_unchanged() {
+        for word in [
+            "plain",
+            "a b",
+            "it's",
+            "$(touch /tmp/pilothouse-pwned)",
+            "`id`",
+            "a;b",
+            "\"dq\"",
+            "line\nbreak",
+            "'",
+            "",
+        ] {
+            let out = Remote::Local
+                .sh(
+                    &format!("printf %s {}", quote(word)),
+                    Duration::from_secs(5),
+                )
+                .await
+                .expect("sh runs");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), word);
+        }
+        assert!(!std::path::Path::new("/tmp/pilothouse-pwned").exists());
+    }
+}

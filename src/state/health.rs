@@ -1,0 +1,109 @@
+//! Health endpoints and host resources as the console sees them, and how much
+//! attention they need.
+
+use crate::backend::health::{EndpointStatus, HostReport};
+
+use super::Alert;
+
+/// Disk use (percent) that warns, and that is critical ("no space left on device").
+pub const DISK_WARN: u32 = 85;
+pub const DISK_CRITICAL: u32 = 95;
+/// Days before a certificate expires that warn, and that are critical.
+pub const CERT_WARN_DAYS: i64 = 14;
+pub const CERT_CRITICAL_DAYS: i64 = 3;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HealthState {
+    /// Configured endpoints, in config order (names only until the first answer).
+    pub names: Vec<String>,
+    pub endpoints: Vec<EndpointStatus>,
+    /// Seconds between endpoint checks, for staleness.
+    pub interval_secs: i64,
+    pub host: Option<HostReport>,
+    pub host_interval_secs: i64,
+    /// The last Docker disk usage seen (it is read less often than the rest).
+    pub docker_disk: Option<crate::backend::health::DockerDisk>,
+}
+
+impl HealthState {
+    /// True when the endpoint answers are older than three intervals.
+    pub fn endpoints_stale(&self, now: i64) -> bool {
+        self.endpoints
+            .first()
+            .is_none_or(|e| now - e.checked_at > 3 * self.interval_secs + 5)
+    }
+
+    pub fn host_stale(&self, now: i64) -> bool {
+        self.host
+            .as_ref()
+            .is_none_or(|h| now - h.at > 3 * self.host_interval_secs + 5)
+    }
+
+    /// The worst of endpoints, certificates and disks. Stale readings say nothing
+    /// (the connection's own state covers them).
+    pub fn alert(&self, now: i64) -> Alert {
+        let mut a = Alert::Ok;
+        if !self.endpoints_stale(now) {
+            for e in &self.endpoints {
+                a = a.max(endpoint_alert(e, now));
+            }
+        }
+        if let Some(h) = &self.host
+            && !self.host_stale(now)
+        {
+            for d in &h.disks {
+                a = a.max(disk_alert(d.used_pct()));
+            }
+        }
+        a
+    }
+
+    /// Endpoints that are down.
+    pub fn down(&self) -> usize {
+        self.endpoints.iter().filter(|e| !e.up).count()
+    }
+}
+
+pub fn disk_alert(pct: u32) -> Alert {
+    if pct >= DISK_CRITICAL {
+        Alert::Bad
+    } else if pct >= DISK_WARN {
+        Alert::Warn
+    } else {
+        Alert::Ok
+    }
+}
+
+pub fn cert_alert(days: i64) -> Alert {
+    if days < CERT_CRITICAL_DAYS {
+        Alert::Bad
+    } else if days < CERT_WARN_DAYS {
+        Alert::Warn
+    } else {
+        Alert::Ok
+    }
+}
+
+pub fn endpoint_alert(e: &EndpointStatus, now: i64) -> Alert {
+    let up = if e.up { Alert::Ok } else { Alert::Bad };
+    let cert = e
+        .cert
+        .as_ref()
+        .map_or(Alert::Ok, |c| cert_alert(c.days_left(now)));
+    up.max(cert)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds() {
+        assert_eq!(disk_alert(84), Alert::Ok);
+        assert_eq!(disk_alert(85), Alert::Warn);
+        assert_eq!(disk_alert(95), Alert::Bad);
+        assert_eq!(cert_alert(14), Alert::Ok);
+        assert_eq!(cert_alert(13), Alert::Warn);
+        assert_eq!(cert_alert(2), Alert::Bad);
+    }
+}

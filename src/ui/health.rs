@@ -1,0 +1,262 @@
+//! The health view: each HTTP endpoint (up or down, status, latency, what its JSON says,
+//! the certificate), then the host's disks, memory, load and Docker disk usage.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+
+use super::containers::{alert_style, bytes};
+use super::text::age;
+use crate::backend::health::EndpointStatus;
+use crate::state::health::{DISK_CRITICAL, DISK_WARN, cert_alert, disk_alert};
+use crate::state::{Alert, EnvState};
+use crate::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
+    let host_h = 9.min(area.height / 2).max(3);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(host_h)]).areas(area);
+    draw_endpoints(frame, top, env, now, theme);
+    draw_host(frame, bottom, env, now, theme);
+}
+
+fn stale_label(env: &EnvState, stale: bool) -> &'static str {
+    if !env.is_live() {
+        " · STALE: not connected"
+    } else if stale {
+        " · STALE: no recent answer"
+    } else {
+        ""
+    }
+}
+
+fn draw_endpoints(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let h = &env.health;
+    let stale = !env.is_live() || h.endpoints_stale(now);
+    let title = format!(
+        " {} · health endpoints{} ",
+        env.name,
+        stale_label(env, stale && !h.names.is_empty())
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::new().fg(if env.protected {
+            c.protected.0
+        } else {
+            c.muted.0
+        }))
+        .title(Span::styled(
+            title,
+            Style::new().fg(if stale && !h.names.is_empty() {
+                c.error.0
+            } else {
+                c.accent.0
+            }),
+        ));
+    if h.names.is_empty() {
+        let text = vec![
+            Line::raw("No health endpoints are configured for this environment."),
+            Line::styled(
+                "Add [[environments.NAME.health.endpoints]] with name and url (see assets/pilothouse.example.toml).",
+                muted,
+            ),
+        ];
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    if h.endpoints.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::styled("no answer yet", muted)).block(block),
+            area,
+        );
+        return;
+    }
+    let header = Row::new(
+        [
+            "ENDPOINT", "STATE", "HTTP", "LATENCY", "STATUS", "DATABASE", "VERSION", "BUILD",
+            "COMMIT", "UPTIME", "TLS", "DETAIL",
+        ]
+        .map(|t| Cell::from(t).style(Style::new().fg(c.muted.0).add_modifier(Modifier::BOLD))),
+    );
+    let rows = h
+        .endpoints
+        .iter()
+        .map(|e| endpoint_row(e, stale, now, theme));
+    let widths = [
+        Constraint::Length(18),
+        Constraint::Length(7),
+        Constraint::Length(4),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Length(12),
+        Constraint::Length(9),
+        Constraint::Length(6),
+        Constraint::Length(9),
+        Constraint::Length(7),
+        Constraint::Length(16),
+        Constraint::Min(10),
+    ];
+    frame.render_widget(Table::new(rows, widths).header(header).block(block), area);
+}
+
+fn endpoint_row<'a>(e: &EndpointStatus, stale: bool, now: i64, theme: &Theme) -> Row<'a> {
+    let c = &theme.colors;
+    let dash = || "-".to_string();
+    let (state, style) = match (stale, e.up) {
+        (true, _) => ("? stale".to_string(), Style::new().fg(c.muted.0)),
+        (false, true) => ("● up".to_string(), alert_style(Alert::Ok, theme)),
+        (false, false) => ("✗ DOWN".to_string(), alert_style(Alert::Bad, theme)),
+    };
+    let i = &e.info;
+    let tls = match &e.cert {
+        Some(cert) => {
+            let days = cert.days_left(now);
+            let a = cert_alert(days);
+            let mark = match a {
+                Alert::Ok => "",
+                Alert::Warn => "~ ",
+                Alert::Bad => "! ",
+            };
+            Cell::from(format!("{mark}{days}d {}", cert.issuer)).style(alert_style(a, theme))
+        }
+        None => Cell::from("-"),
+    };
+    let mut detail: Vec<String> = i.fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if let Some(err) = &e.error {
+        detail.insert(0, err.clone());
+    }
+    let text = Style::new().fg(if stale { c.muted.0 } else { c.text.0 });
+    Row::new(vec![
+        Cell::from(e.name.clone()).style(text),
+        Cell::from(state).style(style),
+        Cell::from(e.http_status.map_or_else(dash, |s| s.to_string())).style(style),
+        Cell::from(e.latency_ms.map_or_else(dash, |ms| format!("{ms} ms"))).style(text),
+        Cell::from(i.status.clone().unwrap_or_else(dash)).style(text),
+        Cell::from(i.database.clone().unwrap_or_else(dash)).style(text),
+        Cell::from(i.version.clone().unwrap_or_else(dash)).style(text),
+        Cell::from(i.build_number.clone().unwrap_or_else(dash)).style(text),
+        Cell::from(i.build_commit.clone().unwrap_or_else(dash)).style(text),
+        Cell::from(i.uptime_s.map_or_else(dash, |u| age(u as i64))).style(text),
+        tls,
+        Cell::from(detail.join(" · ")).style(if e.up { text } else { style }),
+    ])
+}
+
+fn draw_host(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let h = &env.health;
+    let stale = !env.is_live() || h.host_stale(now);
+    let title = format!(" host{} ", stale_label(env, stale));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(muted)
+        .title(Span::styled(
+            title,
+            Style::new().fg(if stale { c.error.0 } else { c.accent.0 }),
+        ));
+    let Some(r) = &h.host else {
+        frame.render_widget(
+            Paragraph::new(Line::styled("no reading yet", muted)).block(block),
+            area,
+        );
+        return;
+    };
+    let value = |a: Alert| if stale { muted } else { alert_style(a, theme) };
+    let mut lines = Vec::new();
+    if let Some(err) = &r.error {
+        lines.push(Line::styled(
+            format!("✗ {err}"),
+            alert_style(Alert::Bad, theme),
+        ));
+    }
+    for d in &r.disks {
+        let pct = d.used_pct();
+        let a = disk_alert(pct);
+        let word = match a {
+            Alert::Ok => "",
+            Alert::Warn => "  WARNING",
+            Alert::Bad => "  CRITICAL: \"no space left on device\" is next",
+        };
+        let label = if d.path == "/" {
+            "disk /".to_string()
+        } else {
+            format!("docker root {}", d.path)
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label:<28}"), muted),
+            Span::styled(format!("{pct:>3}% used"), value(a)),
+            Span::raw(format!(
+                "  {} free of {} (on {}; warn {DISK_WARN}%, critical {DISK_CRITICAL}%)",
+                bytes(d.avail_kb * 1024),
+                bytes(d.size_kb * 1024),
+                d.mount
+            )),
+            Span::styled(word, value(a)),
+        ]));
+    }
+    if r.mem_total_kb > 0 {
+        let used = r.mem_total_kb.saturating_sub(r.mem_available_kb);
+        let pct = used * 100 / r.mem_total_kb;
+        let a = if pct >= 95 {
+            Alert::Bad
+        } else if pct >= 85 {
+            Alert::Warn
+        } else {
+            Alert::Ok
+        };
+        let load = r.load.map(|l| format!("{}.{:02}", l / 100, l % 100));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<28}", "memory"), muted),
+            Span::styled(format!("{pct:>3}% used"), value(a)),
+            Span::raw(format!(
+                "  {} of {} · load {} {} {} on {} CPUs",
+                bytes(used * 1024),
+                bytes(r.mem_total_kb * 1024),
+                load[0],
+                load[1],
+                load[2],
+                r.cpus
+            )),
+        ]));
+    }
+    if let Some(dd) = &h.docker_disk {
+        let parts: Vec<String> = dd
+            .rows
+            .iter()
+            .map(|row| {
+                format!(
+                    "{} {} ({} active) {}, reclaimable {}",
+                    row.kind, row.total, row.active, row.size, row.reclaimable
+                )
+            })
+            .collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<28}", "docker disk"), muted),
+            Span::raw(parts.join(" · ")),
+        ]));
+    }
+    let unrotated: Vec<&str> = env
+        .containers
+        .iter()
+        .filter(|k| k.inspected && k.details.lacks_log_rotation())
+        .map(|k| k.service.as_str())
+        .collect();
+    if !unrotated.is_empty() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<28}", "logs without rotation"), muted),
+            Span::styled(
+                format!(
+                    "{} (json-file without max-size grows until the disk is full)",
+                    unrotated.join(", ")
+                ),
+                value(Alert::Warn),
+            ),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
