@@ -21,17 +21,35 @@ struct ConsoleLogger {
 }
 
 impl Log for ConsoleLogger {
+    /// Other crates log at most warnings, whatever the level: bollard's debug records
+    /// carry whole `docker inspect` answers, environment values (DATABASE_URL) included.
     fn enabled(&self, metadata: &Metadata) -> bool {
-        metadata.level() <= self.level
+        let cap = if metadata.target().starts_with("pilothouse") {
+            self.level
+        } else {
+            self.level.min(LevelFilter::Warn)
+        };
+        metadata.level() <= cap
     }
 
     fn log(&self, record: &Record) {
         if self.enabled(record.metadata()) {
-            tui_logger::Drain::new().log(record);
+            let text = mask_credentials(&crate::logs::sanitize::clean_str(
+                record.args().to_string().as_bytes(),
+            ));
+            tui_logger::Drain::new().log(
+                &Record::builder()
+                    .args(format_args!("{text}"))
+                    .level(record.level())
+                    .target(record.target())
+                    .module_path(record.module_path())
+                    .file(record.file())
+                    .line(record.line())
+                    .build(),
+            );
             if let Some(f) = &self.file
                 && let Ok(mut f) = f.lock()
             {
-                let text = crate::logs::sanitize::clean_str(record.args().to_string().as_bytes());
                 let now = crate::app::unix_now();
                 let _ = writeln!(
                     f,
@@ -45,6 +63,34 @@ impl Log for ConsoleLogger {
     }
 
     fn flush(&self) {}
+}
+
+/// Masks the password of every `scheme://user:password@` in `text`: a second line of
+/// defence should a URL ever reach a log record.
+pub fn mask_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        // The authority ends at the first '/', whitespace or quote; a password is what
+        // lies between its first ':' and its last '@'.
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match (authority.find(':'), authority.rfind('@')) {
+            (Some(colon), Some(at)) if colon < at => {
+                out.push_str(&authority[..=colon]);
+                out.push_str("****");
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Installs the logger; records at `level` and above are kept. The file is
@@ -82,4 +128,22 @@ fn open_log(dir: &Path, path: &Path) -> Option<std::fs::File> {
 /// Moves new records into tui-logger's buffer; called from the event loop's tick.
 pub fn move_records() {
     tui_logger::move_events();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_masked() {
+        assert_eq!(
+            mask_credentials("DATABASE_URL=postgresql://acme:S3cr3t@db:5432/acme ok"),
+            "DATABASE_URL=postgresql://acme:****@db:5432/acme ok"
+        );
+        assert_eq!(
+            mask_credentials("\"redis://:p@ss@h\" and http://h:80/x"),
+            "\"redis://:****@h\" and http://h:80/x"
+        );
+        assert_eq!(mask_credentials("no urls"), "no urls");
+    }
 }

@@ -173,6 +173,31 @@ fn summary(loaded: &Loaded) -> String {
             state.compose_command,
             files.join(" -f "),
         ));
+        let h = &env.health;
+        if !h.endpoints.is_empty() {
+            out.push_str(&format!(
+                "    health    {} endpoint{} every {} (host every {})\n",
+                h.endpoints.len(),
+                if h.endpoints.len() == 1 { "" } else { "s" },
+                h.interval,
+                h.host_interval
+            ));
+        }
+        if let Some(db) = &env.database {
+            out.push_str(&format!(
+                "    database  URL from {}, {}, sslmode {}, every {}, {} pool{} budgeted\n",
+                db.url,
+                if db.tunnel {
+                    "through the SSH connection"
+                } else {
+                    "direct"
+                },
+                db.sslmode,
+                db.interval,
+                db.pools.len(),
+                if db.pools.len() == 1 { "" } else { "s" }
+            ));
+        }
     }
     out
 }

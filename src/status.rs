@@ -5,11 +5,12 @@
 
 use serde::Serialize;
 
-use crate::backend::docker;
+use crate::backend::health::EndpointStatus;
 use crate::backend::link::Link;
 use crate::backend::model::{ContainerInfo, Health, RunState};
+use crate::backend::{db, docker, health};
 use crate::config::{Config, Environment};
-use crate::state::EnvState;
+use crate::state::{EnvState, PoolState};
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_PROBLEM: u8 = 1;
@@ -27,6 +28,76 @@ pub struct EnvReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub docker_version: Option<String>,
     pub containers: Vec<ContainerReport>,
+    /// The configured health endpoints, in config order.
+    pub health: Vec<EndpointReport>,
+    /// The database's connections; absent when no database is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EndpointReport {
+    pub name: String,
+    pub service: String,
+    pub url: String,
+    pub up: bool,
+    pub http_status: Option<u16>,
+    pub latency_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub status: Option<String>,
+    pub database: Option<String>,
+    pub build: BuildReport,
+    pub uptime_s: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BuildReport {
+    pub version: Option<String>,
+    pub number: Option<String>,
+    pub commit: Option<String>,
+    pub date: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TlsReport {
+    pub days_left: i64,
+    pub not_after: i64,
+    pub issuer: String,
+}
+
+/// The pool summary. Never carries the URL or its password.
+#[derive(Debug, Default, Serialize)]
+pub struct PoolReport {
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub used: Option<u32>,
+    pub max_connections: Option<u32>,
+    /// superuser_reserved_connections + reserved_connections.
+    pub reserved: Option<u32>,
+    /// What ordinary users can have: max − reserved.
+    pub headroom: Option<u32>,
+    pub free: Option<i64>,
+    /// Background processes `pg_stat_activity` lists that take no slot; `used` plus
+    /// these is what `SELECT count(*) FROM pg_stat_activity` says.
+    pub background: Option<u32>,
+    pub by_application: indexmap::IndexMap<String, u32>,
+    pub services: Vec<ServicePoolReport>,
+    /// Pools + the console + pgAdmin's expected use while it runs.
+    pub budget_total: u32,
+    pub over_budget: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServicePoolReport {
+    pub service: String,
+    pub application_name: String,
+    pub connections: u32,
+    pub budget: u32,
+    pub over_budget: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,6 +156,8 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         error: None,
         docker_version: None,
         containers: Vec::new(),
+        health: Vec::new(),
+        pool: None,
     };
     let tunnel = match Link::open(env).await {
         Ok(t) => t,
@@ -93,7 +166,21 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
             return out;
         }
     };
-    let result = async {
+    let remote = tunnel.remote();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let health = health::check_all(&remote, &env.health.endpoints, now);
+    let pool = async {
+        let db = env.database.as_ref()?;
+        let env_file = env.compose.project_dir.join(&env.compose.env_file);
+        let sample = async {
+            let url = db::read_url(&db.url, &remote, &env_file).await?;
+            db::connect(&url, db, &remote).await?.sample().await
+        };
+        Some((db, sample.await))
+    };
+    let containers = async {
         let (client, version) = docker::connect(tunnel.docker_socket()).await?;
         let project = env
             .compose
@@ -109,18 +196,101 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
             &Default::default(),
         );
         Ok::<_, String>((version, list))
-    }
-    .await;
+    };
+    let (result, health, pool) = tokio::join!(containers, health, pool);
     tunnel.close().await;
+    let mut pgadmin_running = false;
     match result {
         Ok((version, list)) => {
             out.reachable = true;
             out.docker_version = Some(version);
+            pgadmin_running = list
+                .iter()
+                .any(|c| c.service == "pgadmin" && c.run_state == RunState::Running);
             out.containers = list.iter().map(report).collect();
         }
         Err(e) => out.error = Some(e),
     }
+    out.health = health.iter().map(endpoint_report).collect();
+    out.pool = pool.map(|(db, sample)| pool_report(db, sample, pgadmin_running));
     out
+}
+
+fn endpoint_report(e: &EndpointStatus) -> EndpointReport {
+    let i = &e.info;
+    EndpointReport {
+        name: e.name.clone(),
+        service: e.service.clone(),
+        url: e.url.clone(),
+        up: e.up,
+        http_status: e.http_status,
+        latency_ms: e.latency_ms,
+        error: e.error.clone(),
+        status: i.status.clone(),
+        database: i.database.clone(),
+        build: BuildReport {
+            version: i.version.clone(),
+            number: i.build_number.clone(),
+            commit: i.build_commit.clone(),
+            date: i.build_date.clone(),
+        },
+        uptime_s: i.uptime_s,
+        tls: e.cert.as_ref().map(|c| TlsReport {
+            days_left: c.days_left(e.checked_at),
+            not_after: c.not_after,
+            issuer: c.issuer.clone(),
+        }),
+    }
+}
+
+fn pool_report(
+    db: &crate::config::DatabaseSettings,
+    sample: Result<db::PoolSample, String>,
+    pgadmin_running: bool,
+) -> PoolReport {
+    let mut pool = PoolState::from_config(db);
+    let sample = match sample {
+        Ok(s) => s,
+        Err(e) => {
+            return PoolReport {
+                error: Some(e),
+                ..PoolReport::default()
+            };
+        }
+    };
+    let (max, reserved, background) = (
+        sample.max_connections,
+        sample.superuser_reserved + sample.reserved,
+        sample.background,
+    );
+    pool.record(sample);
+    let services: Vec<ServicePoolReport> = pool
+        .budget_rows()
+        .into_iter()
+        .map(|r| ServicePoolReport {
+            service: r.service,
+            application_name: r.application_name,
+            connections: r.actual,
+            budget: r.budget,
+            over_budget: r.over,
+        })
+        .collect();
+    let budget_total = pool.budget_sum(pgadmin_running);
+    let room = pool.slots().unwrap_or(0).saturating_sub(pool.keep_free);
+    PoolReport {
+        ok: !pool.low(),
+        error: None,
+        used: pool.used(),
+        max_connections: Some(max),
+        reserved: Some(reserved),
+        headroom: pool.slots(),
+        free: pool.free(),
+        background: Some(background),
+        by_application: pool.by_application().into_iter().collect(),
+        services,
+        budget_total,
+        over_budget: budget_total > room,
+    }
 }
 
 /// Looks at the chosen environments concurrently.
@@ -137,7 +307,11 @@ pub async fn look_all(config: &Config, only: Option<&str>) -> Vec<EnvReport> {
 pub fn exit_code(reports: &[EnvReport]) -> u8 {
     if reports.iter().any(|r| !r.reachable) {
         EXIT_UNREACHABLE
-    } else if reports.iter().flat_map(|r| &r.containers).any(|c| !c.ok) {
+    } else if reports.iter().any(|r| {
+        r.containers.iter().any(|c| !c.ok)
+            || r.health.iter().any(|h| !h.up)
+            || r.pool.as_ref().is_some_and(|p| !p.ok)
+    }) {
         EXIT_PROBLEM
     } else {
         EXIT_OK
@@ -191,8 +365,70 @@ pub fn render_text(reports: &[EnvReport]) -> String {
                 c.service, c.name, c.image, c.restart_count
             ));
         }
+        render_health(&mut out, r);
     }
     out
+}
+
+fn render_health(out: &mut String, r: &EnvReport) {
+    if !r.health.is_empty() {
+        let wn = r
+            .health
+            .iter()
+            .map(|h| h.name.len())
+            .max()
+            .unwrap_or(0)
+            .max(8);
+        out.push_str(&format!(
+            "  {:<wn$}  {:<5}  {:<4}  {:>7}  BUILD\n",
+            "ENDPOINT", "STATE", "HTTP", "LATENCY"
+        ));
+        for h in &r.health {
+            let build = [&h.build.version, &h.build.number, &h.build.commit]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let detail = match (&h.error, h.up) {
+                (Some(e), false) => format!("  <- {e}"),
+                (None, false) => "  <-".to_string(),
+                _ => String::new(),
+            };
+            out.push_str(&format!(
+                "  {:<wn$}  {:<5}  {:<4}  {:>7}  {build}{detail}\n",
+                h.name,
+                if h.up { "up" } else { "DOWN" },
+                h.http_status.map_or("-".to_string(), |s| s.to_string()),
+                h.latency_ms
+                    .map_or("-".to_string(), |ms| format!("{ms} ms")),
+            ));
+        }
+    }
+    if let Some(p) = &r.pool {
+        match (&p.error, p.used, p.headroom) {
+            (Some(e), _, _) => out.push_str(&format!("  database pool: ERROR: {e}\n")),
+            (None, Some(used), Some(headroom)) => {
+                let over: Vec<String> = p
+                    .services
+                    .iter()
+                    .filter(|s| s.over_budget)
+                    .map(|s| format!("{} {}/{}", s.service, s.connections, s.budget))
+                    .collect();
+                out.push_str(&format!(
+                    "  database pool: {used} of {headroom} usable in use, {} free{}{}\n",
+                    p.free.unwrap_or(0),
+                    if p.ok { "" } else { "  <- 3 or fewer free" },
+                    if over.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; over budget: {}", over.join(", "))
+                    }
+                ));
+            }
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +443,8 @@ mod tests {
             reachable,
             error: None,
             docker_version: None,
+            health: Vec::new(),
+            pool: None,
             containers: ok
                 .iter()
                 .map(|&ok| ContainerReport {

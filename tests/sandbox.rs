@@ -3,149 +3,13 @@
 //!
 //! These tests never skip: if the sandbox host is not up they fail, saying how to start it.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const SSH_PORT: &str = "2222";
-
-const STAGING: &[&str] = &[
-    "redis",
-    "gateway",
-    "order-service",
-    "print-service",
-    "shipping-service",
-    "gridflock-service",
-    "slicer",
-    "web",
-    "uptime-kuma",
-    "dozzle",
-];
-const PRODUCTION: &[&str] = &["redis", "gateway", "order-service", "print-service", "web"];
-const STAGING_POOLS: &[&str] = &[
-    "gateway",
-    "order-service",
-    "print-service",
-    "shipping-service",
-    "gridflock-service",
-];
-const PRODUCTION_POOLS: &[&str] = &["gateway", "order-service", "print-service"];
-const APP_IMAGES: &[&str] = &[
-    "gateway",
-    "order-service",
-    "print-service",
-    "shipping-service",
-    "gridflock-service",
-    "slicer",
-    "web",
-];
-const TAGS: &[&str] = &["v1", "v2", "broken"];
-
-/// The sandbox host, as `tests/sandbox/up` left it.
-struct Sandbox {
-    state: PathBuf,
-    config: PathBuf,
-}
-
-fn sandbox() -> Sandbox {
-    let state = PathBuf::from(
-        std::env::var_os("PILOTHOUSE_SANDBOX_DIR")
-            .unwrap_or_else(|| "/var/lib/pilothouse-sandbox".into()),
-    );
-    let config = state.join("pilothouse.toml");
-    let up = config.is_file() && std::net::TcpStream::connect(("127.0.0.1", 2222)).is_ok();
-    assert!(
-        up,
-        "the sandbox host is not up ({} missing or sshd not answering on 127.0.0.1:2222).\n\
-         Run `tests/run` (the whole suite), or `tests/sandbox/up` before `cargo test`.",
-        config.display()
-    );
-    Sandbox { state, config }
-}
-
-impl Sandbox {
-    fn ssh_args(&self, known_hosts: &Path) -> Vec<String> {
-        [
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            &format!("UserKnownHostsFile={}", known_hosts.display()),
-            "-o",
-            "GlobalKnownHostsFile=/dev/null",
-            "-o",
-            "ConnectTimeout=5",
-            "-F",
-            "/dev/null",
-            "-i",
-            &self.state.join("ssh/id_ed25519").display().to_string(),
-            "-p",
-            SSH_PORT,
-            "root@127.0.0.1",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
-    }
-
-    fn known_hosts(&self) -> PathBuf {
-        self.state.join("ssh/known_hosts")
-    }
-
-    fn pg_password(&self, env: &str) -> String {
-        std::fs::read_to_string(self.state.join(format!("secrets/pg-{env}")))
-            .unwrap_or_else(|e| panic!("password for {env}: {e}"))
-    }
-}
-
-/// A command as it may be printed: program and arguments, never its environment (which
-/// carries passwords). No test passes a secret as an argument.
-fn shown(cmd: &Command) -> String {
-    let mut s = cmd.get_program().to_string_lossy().into_owned();
-    for a in cmd.get_args() {
-        s.push(' ');
-        s.push_str(&a.to_string_lossy());
-    }
-    s
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("{}: {e}", shown(cmd)))
-}
-
-fn ok_stdout(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(
-        out.status.success(),
-        "{} failed: {}",
-        shown(cmd),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> Result<(), String>) {
-    let start = Instant::now();
-    loop {
-        match check() {
-            Ok(()) => return,
-            Err(e) if start.elapsed() > timeout => panic!("{what}: {e}"),
-            Err(_) => std::thread::sleep(Duration::from_millis(200)),
-        }
-    }
-}
-
-/// Kills a child process when dropped (a forwarded socket, a tmux session).
-struct KillOnDrop(Child);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::*;
 
 // ---------------------------------------------------------------------------------------
 // check-config
@@ -437,38 +301,6 @@ fn every_tag_is_in_the_registry_and_pulls() {
     );
 }
 
-/// Runs a throwaway demo container (no database) on its own loopback port.
-fn demo_container(name: &str, tag: &str, port: u16) -> Container {
-    demo_container_with(name, tag, port, &[])
-}
-
-/// `env` is passed through the docker CLI's environment (`-e NAME`), never as an
-/// argument, so a password in it cannot show up in a failure message.
-fn demo_container_with(name: &str, tag: &str, port: u16, env: &[(&str, String)]) -> Container {
-    let _ = run(Command::new("docker").args(["rm", "-f", name]));
-    let mut cmd = Command::new("docker");
-    cmd.args(["run", "-d", "--name", name, "--network", "host"])
-        .args([
-            "-e",
-            &format!("PORT={port}"),
-            "-e",
-            &format!("SERVICE_NAME={name}"),
-        ]);
-    for (k, v) in env {
-        cmd.args(["-e", k]).env(k, v);
-    }
-    ok_stdout(cmd.arg(format!("127.0.0.1:5000/acme/web:{tag}")));
-    Container(name.to_string())
-}
-
-/// A throwaway container, removed when dropped.
-struct Container(String);
-impl Drop for Container {
-    fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
-    }
-}
-
 fn http_get(port: u16, path: &str) -> Result<(u16, String), String> {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
@@ -666,83 +498,6 @@ fn pgadmin_stand_in_holds_connections_only_while_it_runs() {
     );
 }
 
-// ---------------------------------------------------------------------------------------
-// The console itself, in a real terminal (tmux)
-
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    fn start(name: &str, command: &str) -> Tmux {
-        let session = format!("pilothouse-{name}-{}", std::process::id());
-        ok_stdout(Command::new("tmux").args([
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            "160",
-            "-y",
-            "40",
-            &format!("{command}; echo EXIT=$?; sleep 600"),
-        ]));
-        Tmux { session }
-    }
-
-    fn screen(&self) -> String {
-        ok_stdout(Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]))
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        self.wait_until(Duration::from_secs(15), text, |s| s.contains(text))
-    }
-
-    /// Polls the screen every 50 ms until `check` holds; panics with the last screen.
-    fn wait_until(&self, limit: Duration, what: &str, check: impl Fn(&str) -> bool) -> String {
-        let mut last = String::new();
-        let start = Instant::now();
-        while start.elapsed() < limit {
-            last = self.screen();
-            if check(&last) {
-                return last;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("{what}: not on screen within {limit:?}:\n{last}");
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        ok_stdout(
-            Command::new("tmux")
-                .args(["send-keys", "-t", &self.session])
-                .args(keys),
-        );
-    }
-
-    fn format(&self, f: &str) -> String {
-        ok_stdout(Command::new("tmux").args(["display-message", "-p", "-t", &self.session, f]))
-            .trim()
-            .to_string()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .output();
-    }
-}
-
-fn console_command(sb: &Sandbox, extra_env: &str) -> String {
-    format!(
-        "env TERM=xterm-256color {extra_env} {} --config {}",
-        env!("CARGO_BIN_EXE_pilothouse"),
-        sb.config.display()
-    )
-}
-
 #[test]
 fn console_opens_on_the_sandbox_switches_envs_and_q_restores_the_terminal() {
     let sb = sandbox();
@@ -798,31 +553,6 @@ fn a_panic_restores_the_terminal_and_reports() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Live status over SSH
-
-/// The table row of `service`, if it is on screen.
-fn row_of<'a>(screen: &'a str, service: &str) -> Option<&'a str> {
-    screen
-        .lines()
-        .find(|l| l.starts_with(&format!("│{service} ")))
-}
-
-/// A config like the generated one, with `edit` applied to its text.
-fn edited_config(sb: &Sandbox, dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
-    let text = std::fs::read_to_string(&sb.config).unwrap_or_else(|e| panic!("{e}"));
-    let path = dir.join("pilothouse.toml");
-    std::fs::write(&path, edit(text)).unwrap_or_else(|e| panic!("{e}"));
-    path
-}
-
-fn console_with(config: &Path, tmpdir: &Path) -> String {
-    format!(
-        "env TERM=xterm-256color TMPDIR={} {} --config {}",
-        tmpdir.display(),
-        env!("CARGO_BIN_EXE_pilothouse"),
-        config.display()
-    )
-}
 
 #[test]
 fn every_staging_container_appears_with_its_health_within_10s() {
@@ -1094,19 +824,6 @@ fn an_unknown_host_key_is_refused_with_a_clear_message() {
 }
 
 // ---------------------------------------------------------------------------------------
-// pilothouse status
-
-fn status(config: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let out = run(Command::new(env!("CARGO_BIN_EXE_pilothouse"))
-        .arg("status")
-        .arg("--config")
-        .arg(config)
-        .args(args));
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
 
 #[test]
 fn status_json_agrees_with_docker_ps() {
@@ -1337,33 +1054,6 @@ struct LogProject {
     project: String,
     container: Container,
     saved: PathBuf,
-}
-
-/// Starts a demo container as number `n` of service `noisy` in `project`, the way
-/// compose labels it.
-fn noisy_container(project: &str, n: u32, port: u16, tag: &str) -> Container {
-    let name = format!("{project}_noisy_{n}");
-    let _ = run(Command::new("docker").args(["rm", "-f", &name]));
-    ok_stdout(Command::new("docker").args([
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "--network",
-        "host",
-        "--label",
-        &format!("com.docker.compose.project={project}"),
-        "--label",
-        "com.docker.compose.service=noisy",
-        "-e",
-        &format!("PORT={port}"),
-        "-e",
-        "SERVICE_NAME=noisy",
-        "-e",
-        "DATABASE_POOL_SIZE=0",
-        &format!("127.0.0.1:5000/acme/web:{tag}"),
-    ]));
-    Container(name)
 }
 
 fn log_project(sb: &Sandbox, tag: &str, port: u16) -> LogProject {

@@ -124,7 +124,8 @@ impl HttpUrl {
         } else if let Some(r) = s.strip_prefix("http://") {
             (false, r)
         } else {
-            return Err(format!("{s:?} is not an http:// or https:// URL"));
+            // Not echoed: it may carry credentials.
+            return Err("a health URL starts with http:// or https://".into());
         };
         let (authority, path) = match rest.find(['/', '?']) {
             Some(i) if rest[i..].starts_with('/') => (&rest[..i], rest[i..].to_string()),
@@ -274,6 +275,16 @@ pub enum SslMode {
     Disable,
     Require,
     VerifyFull,
+}
+
+impl fmt::Display for SslMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SslMode::Disable => "disable",
+            SslMode::Require => "require",
+            SslMode::VerifyFull => "verify-full",
+        })
+    }
 }
 
 /// An environment variable's name: `[A-Za-z_][A-Za-z0-9_]*`.

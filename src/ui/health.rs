@@ -151,13 +151,17 @@ fn draw_host(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Th
     let muted = Style::new().fg(c.muted.0);
     let h = &env.health;
     let stale = !env.is_live() || h.host_stale(now);
-    let title = format!(" host{} ", stale_label(env, stale));
+    let title = format!(" host{} ", stale_label(env, stale && h.host.is_some()));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(muted)
         .title(Span::styled(
             title,
-            Style::new().fg(if stale { c.error.0 } else { c.accent.0 }),
+            Style::new().fg(if stale && h.host.is_some() {
+                c.error.0
+            } else {
+                c.accent.0
+            }),
         ));
     let Some(r) = &h.host else {
         frame.render_widget(

@@ -458,8 +458,10 @@ fn draw_breakdown(frame: &mut Frame, area: Rect, pool: &PoolState, theme: &Theme
     let join = |b: Vec<(String, u32)>| {
         b.iter()
             .map(|(k, n)| {
-                if k == APPLICATION_NAME {
-                    format!("{k} (this console) {n}")
+                if k == APPLICATION_NAME && *n == 1 {
+                    format!("{k} (this console) 1")
+                } else if k == APPLICATION_NAME {
+                    format!("{k} {n} (this console and {} other)", n - 1)
                 } else {
                     format!("{k} {n}")
                 }

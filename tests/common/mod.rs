@@ -151,3 +151,103 @@ pub fn press(
 ) -> Vec<pilothouse::action::Effect> {
     update(state, Msg::Action(action))
 }
+
+/// A pool reading like a busy staging database: every budgeted service at its pool
+/// size, `extra` more connections from `extra_app` (one of them idle in a transaction),
+/// and the console's own.
+pub fn pool_sample(extra_app: &str, extra: i32) -> pilothouse::backend::db::PoolSample {
+    use pilothouse::backend::db::{DbSession, PoolSample, SessionState};
+    let session = |pid: i32, app: &str, state: SessionState| DbSession {
+        pid,
+        application_name: app.into(),
+        user: "acme".into(),
+        state,
+        waiting: false,
+        xact_ms: state.in_transaction().then_some(95_000),
+        state_ms: Some(if state.in_transaction() {
+            90_000
+        } else {
+            4_000
+        }),
+        blocked_by: Vec::new(),
+    };
+    let mut sessions = vec![session(100, "pilothouse", SessionState::Active)];
+    let mut pid = 200;
+    for app in [
+        "gateway",
+        "order-service",
+        "print-service",
+        "shipping-service",
+    ] {
+        for _ in 0..3 {
+            sessions.push(session(pid, app, SessionState::Idle));
+            pid += 1;
+        }
+    }
+    for i in 0..extra {
+        let state = if i == 0 {
+            SessionState::IdleInTransaction
+        } else {
+            SessionState::Idle
+        };
+        sessions.push(session(pid, extra_app, state));
+        pid += 1;
+    }
+    PoolSample {
+        at: NOW,
+        max_connections: 25,
+        superuser_reserved: 3,
+        reserved: 0,
+        sessions,
+        background: 5,
+        own_pid: 100,
+    }
+}
+
+/// Health answers: gateway up with its build, web down with 503.
+pub fn endpoints() -> Vec<pilothouse::backend::health::EndpointStatus> {
+    use pilothouse::backend::health::{EndpointStatus, HealthInfo};
+    let info = HealthInfo {
+        status: Some("ok".into()),
+        database: Some("connected".into()),
+        version: Some("v2".into()),
+        build_number: Some("102".into()),
+        build_commit: Some("5d6e7f8".into()),
+        build_date: Some("2026-11-15T14:30:00Z".into()),
+        uptime_s: Some(7200),
+        fields: Vec::new(),
+    };
+    vec![
+        EndpointStatus {
+            name: "gateway".into(),
+            service: "gateway".into(),
+            url: "http://127.0.0.1:3000/health".into(),
+            up: true,
+            http_status: Some(200),
+            latency_ms: Some(4),
+            error: None,
+            info: info.clone(),
+            cert: None,
+            checked_at: NOW,
+        },
+        EndpointStatus {
+            name: "web".into(),
+            service: "web".into(),
+            url: "https://staging.example.com/api/health".into(),
+            up: false,
+            http_status: Some(503),
+            latency_ms: Some(12),
+            error: Some("HTTP 503 (expected 200)".into()),
+            info: HealthInfo {
+                status: Some("error".into()),
+                ..info
+            },
+            cert: Some(pilothouse::backend::tls::CertInfo {
+                not_after: NOW + 10 * 86_400 + 60,
+                issuer: "Example CA".into(),
+                subject: "staging.example.com".into(),
+            }),
+            checked_at: NOW,
+        },
+    ]
+}

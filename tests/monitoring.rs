@@ -1,0 +1,296 @@
+//! Health and the connection pool in `update()` and on screen: fixture readings in, State
+//! and the drawn cells out.
+
+mod common;
+
+use common::*;
+use pilothouse::action::{Action, Msg};
+use pilothouse::backend::BackendEvent;
+use pilothouse::backend::db::PoolEvent;
+use pilothouse::backend::health::HealthEvent;
+use pilothouse::keymap::Keymap;
+use pilothouse::state::{Alert, State, View};
+use pilothouse::theme::Theme;
+use pilothouse::ui;
+use pilothouse::update::update;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn press(state: &mut State, action: Action) {
+    update(state, Msg::Action(action));
+}
+
+fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
+    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    let keymap = Keymap::default_keymap().unwrap_or_else(|e| panic!("{e}"));
+    let mut terminal =
+        Terminal::new(TestBackend::new(width, height)).unwrap_or_else(|e| panic!("{e}"));
+    terminal
+        .draw(|f| ui::draw(f, state, &theme, &keymap))
+        .unwrap_or_else(|e| panic!("{e}"));
+    terminal
+}
+
+fn text(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The foreground colour where `needle` starts.
+fn fg_at(t: &Terminal<TestBackend>, needle: &str) -> ratatui::style::Color {
+    let buf = t.backend().buffer();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        if let Some(i) = line.find(needle) {
+            return buf[(line[..i].chars().count() as u16, y)].fg;
+        }
+    }
+    panic!("{needle:?} not on screen:\n{}", text(t))
+}
+
+fn with_pool(extra_app: &str, extra: i32) -> State {
+    let mut s = staging_live();
+    send(
+        &mut s,
+        0,
+        BackendEvent::Pool(PoolEvent::Sample(Box::new(pool_sample(extra_app, extra)))),
+    );
+    s
+}
+
+#[test]
+fn views_toggle_and_the_log_key_goes_back_to_the_table() {
+    let mut s = staging_live();
+    press(&mut s, Action::PoolView);
+    assert_eq!(s.view, View::Pool);
+    press(&mut s, Action::HealthView);
+    assert_eq!(s.view, View::Health);
+    press(&mut s, Action::HealthView);
+    assert_eq!(s.view, View::Containers);
+    press(&mut s, Action::DeployedView);
+    press(&mut s, Action::ContainersView);
+    assert_eq!(s.view, View::Containers);
+    press(&mut s, Action::PoolView);
+    press(&mut s, Action::Logs);
+    assert_eq!(s.view, View::Containers);
+    assert!(s.envs[0].logs.open);
+}
+
+#[test]
+fn a_reading_is_kept_with_its_history_and_an_error_is_shown_until_the_next_one() {
+    let mut s = with_pool("psql", 0);
+    let p = s.envs[0].pool.as_ref().expect("pool configured");
+    assert_eq!((p.used(), p.free()), (Some(13), Some(9)));
+    assert_eq!(p.history.len(), 1);
+    send(
+        &mut s,
+        0,
+        BackendEvent::Pool(PoolEvent::Failed(
+            "FATAL: password authentication failed".into(),
+        )),
+    );
+    let p = s.envs[0].pool.as_ref().expect("pool");
+    assert!(p.error.is_some());
+    assert_eq!(s.envs[0].pool_alert(NOW), Alert::Warn);
+    send(
+        &mut s,
+        0,
+        BackendEvent::Pool(PoolEvent::Sample(Box::new(pool_sample("psql", 0)))),
+    );
+    let p = s.envs[0].pool.as_ref().expect("pool");
+    assert!(p.error.is_none());
+    assert_eq!(p.history.len(), 2);
+}
+
+#[test]
+fn the_tab_rolls_up_a_low_pool_and_a_down_endpoint() {
+    // 13 + 7 = 20 of 22: two free.
+    let mut s = with_pool("gridflock", 7);
+    // The fixture's containers include unhealthy ones; judge the pool alone first.
+    assert_eq!(s.envs[0].pool_alert(NOW), Alert::Warn);
+    let s2 = with_pool("gridflock", 9);
+    assert_eq!(s2.envs[0].pool_alert(NOW), Alert::Bad, "no slot free");
+    send(
+        &mut s,
+        0,
+        BackendEvent::Health(HealthEvent::Endpoints(endpoints())),
+    );
+    assert_eq!(s.envs[0].health.down(), 1);
+    assert_eq!(s.envs[0].health.alert(NOW), Alert::Bad);
+    // Ten minutes later without a new answer the readings are stale and say nothing.
+    assert_eq!(s.envs[0].health.alert(NOW + 600), Alert::Ok);
+}
+
+#[test]
+fn the_pool_view_shows_budget_overruns_and_the_banner() {
+    // order-service's 3 plus 7 leaked under its name: 20 of 22 used, 2 free.
+    let mut s = with_pool("order-service", 7);
+    press(&mut s, Action::PoolView);
+    let t = render(&s, 140, 45);
+    let screen = text(&t);
+    assert!(
+        screen.contains("in use 20 of 22 usable · 2 free"),
+        "{screen}"
+    );
+    assert!(screen.contains("2 connection slots free"), "{screen}");
+    assert!(screen.contains("10/3 OVER by 7"), "{screen}");
+    assert!(
+        screen.contains("longest idle in transaction  1m (pid"),
+        "{screen}"
+    );
+    assert!(screen.contains("pilothouse (this console)"), "{screen}");
+    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fg_at(&t, "10/3 OVER"), theme.colors.error.0);
+    assert_eq!(fg_at(&t, " 3/3"), theme.colors.ok.0);
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn a_lost_connection_makes_the_pool_stale_never_fresh() {
+    let mut s = with_pool("psql", 0);
+    send(
+        &mut s,
+        0,
+        BackendEvent::Disconnected {
+            error: "ssh: connection closed".into(),
+            retry_in: std::time::Duration::from_secs(2),
+        },
+    );
+    press(&mut s, Action::PoolView);
+    let screen = text(&render(&s, 140, 40));
+    assert!(screen.contains("STALE: last reading"), "{screen}");
+    assert!(!screen.contains("db 13/22"), "{screen}");
+}
+
+#[test]
+fn the_health_view_shows_down_endpoints_builds_and_certificates() {
+    let mut s = staging_live();
+    send(
+        &mut s,
+        0,
+        BackendEvent::Health(HealthEvent::Endpoints(endpoints())),
+    );
+    use pilothouse::backend::health::{Disk, DockerDisk, DockerDiskRow, HostReport};
+    let disk = |path: &str, used_pct: u64| Disk {
+        path: path.into(),
+        mount: path.into(),
+        size_kb: 100 << 20,
+        used_kb: used_pct << 20,
+        avail_kb: (100 - used_pct) << 20,
+    };
+    let host = HostReport {
+        at: NOW,
+        disks: vec![disk("/", 60), disk("/var/lib/docker", 96)],
+        mem_total_kb: 4 << 20,
+        mem_available_kb: 1 << 20,
+        load: [152, 98, 40],
+        cpus: 2,
+        docker: Some(DockerDisk {
+            rows: vec![DockerDiskRow {
+                kind: "Images".into(),
+                total: "12".into(),
+                active: "7".into(),
+                size: "4.1GB".into(),
+                reclaimable: "1.9GB (46%)".into(),
+            }],
+        }),
+        error: None,
+    };
+    send(
+        &mut s,
+        0,
+        BackendEvent::Health(HealthEvent::Host(Box::new(host))),
+    );
+    press(&mut s, Action::HealthView);
+    let t = render(&s, 160, 30);
+    let screen = text(&t);
+    assert!(screen.contains("1 endpoint DOWN"), "{screen}");
+    assert!(screen.contains("~ 10d Example CA"), "{screen}");
+    assert!(screen.contains("5d6e7f8"), "{screen}");
+    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fg_at(&t, "✗ DOWN"), theme.colors.error.0);
+    assert_eq!(fg_at(&t, "● up"), theme.colors.ok.0);
+    assert_eq!(fg_at(&t, "~ 10d"), theme.colors.warning.0);
+    // The docker root at 96 % is critical, on the view and in the header.
+    assert!(
+        screen.contains("96% used") && screen.contains("CRITICAL"),
+        "{screen}"
+    );
+    assert_eq!(fg_at(&t, " 96% used"), theme.colors.error.0);
+    assert!(screen.contains("disk /var/lib/docker 96%"), "{screen}");
+    assert!(
+        screen.contains("logs without rotation") && screen.contains("slicer"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Images 12 (7 active) 4.1GB, reclaimable 1.9GB (46%)"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn the_deployed_view_puts_environments_side_by_side() {
+    let mut s = staging_live();
+    send(
+        &mut s,
+        0,
+        BackendEvent::Health(HealthEvent::Endpoints(endpoints())),
+    );
+    send(&mut s, 1, BackendEvent::Connecting { attempt: 1 });
+    send(
+        &mut s,
+        1,
+        BackendEvent::Connected {
+            docker_version: "20.10.24".into(),
+        },
+    );
+    let mut web = container(
+        "web",
+        pilothouse::backend::model::RunState::Running,
+        pilothouse::backend::model::Health::Healthy,
+    );
+    web.image = "registry.example.com/acme/web:v1".into();
+    send(&mut s, 1, BackendEvent::Snapshot(vec![web]));
+    press(&mut s, Action::DeployedView);
+    let t = render(&s, 140, 14);
+    let screen = text(&t);
+    let web_row = screen
+        .lines()
+        .find(|l| l.starts_with("│web "))
+        .unwrap_or_default();
+    assert!(web_row.contains("v2") && web_row.contains("v1"), "{screen}");
+    assert!(web_row.contains("#102 5d6e7f8 2026-11-15"), "{screen}");
+    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        fg_at(&t, "v1 "),
+        theme.colors.warning.0,
+        "a differing tag stands out"
+    );
+}
+
+#[test]
+fn monitoring_views_do_not_panic_at_any_size() {
+    let mut s = with_pool("order-service", 7);
+    send(
+        &mut s,
+        0,
+        BackendEvent::Health(HealthEvent::Endpoints(endpoints())),
+    );
+    for view in [Action::PoolView, Action::HealthView, Action::DeployedView] {
+        press(&mut s, view);
+        for (w, h) in [(80, 24), (40, 10), (20, 5), (1, 1), (250, 80)] {
+            render(&s, w, h);
+        }
+        press(&mut s, Action::ContainersView);
+    }
+}

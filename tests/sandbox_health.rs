@@ -1,0 +1,478 @@
+//! Health endpoints and the database connection pool, against the real sandbox host:
+//! the real binary over SSH, real demo services, real PostgreSQL.
+//!
+//! Tests that change what the production database holds (a leak, filling it) take
+//! [`PRODUCTION_DB`] so they never see each other's connections.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::*;
+
+static PRODUCTION_DB: Mutex<()> = Mutex::new(());
+
+fn production_db() -> std::sync::MutexGuard<'static, ()> {
+    PRODUCTION_DB.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `status --json` for one environment.
+fn status_json(config: &Path, env: &str) -> (Option<i32>, Value) {
+    let (code, out) = status(config, &["--json", "--env", env]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let one = match v {
+        Value::Array(mut a) => a.remove(0),
+        other => other,
+    };
+    (code, one)
+}
+
+/// One number from psql as the `acme` role.
+fn psql_acme(sb: &Sandbox, env: &str, port: &str, sql: &str) -> String {
+    ok_stdout(
+        Command::new("psql")
+            .env("PGPASSWORD", sb.pg_password(env))
+            .args([
+                "-X",
+                "-At",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                port,
+                "-U",
+                "acme",
+                "-d",
+                "acme",
+                "-c",
+            ])
+            .arg(sql),
+    )
+    .trim()
+    .to_string()
+}
+
+/// The console on the sandbox config, with its state (log file) in `dir`.
+fn console(sb: &Sandbox, name: &str, dir: &Path, extra_env: &str) -> Tmux {
+    Tmux::start(
+        name,
+        &format!(
+            "env TERM=xterm-256color XDG_STATE_HOME={} PILOTHOUSE_LOG=debug {extra_env} {} --config {}",
+            dir.display(),
+            env!("CARGO_BIN_EXE_pilothouse"),
+            sb.config.display()
+        ),
+    )
+}
+
+/// The budget bar line of `service` in the pool view.
+fn budget_line<'a>(screen: &'a str, service: &str) -> Option<&'a str> {
+    screen
+        .lines()
+        .find(|l| l.starts_with(&format!("│{service} ")) && l.contains('/'))
+}
+
+#[test]
+fn each_service_s_connections_appear_under_its_name_and_the_total_matches_pg_stat_activity() {
+    let sb = sandbox();
+    // status --json: each pool under its application_name, and the totals.
+    eventually(
+        Duration::from_secs(30),
+        "status --json agrees with pg_stat_activity",
+        || {
+            let (_, v) = status_json(&sb.config, "staging");
+            let pool = &v["pool"];
+            for svc in STAGING_POOLS {
+                let n = &pool["by_application"][*svc];
+                if n != 3 {
+                    return Err(format!("{svc}: {n} connections in {pool}"));
+                }
+                let row = pool["services"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|s| s["service"] == *svc))
+                    .cloned()
+                    .unwrap_or_default();
+                if row["connections"] != 3 || row["budget"] != 3 || row["over_budget"] != false {
+                    return Err(format!("{svc}: {row}"));
+                }
+            }
+            if pool["by_application"]["pilothouse"] != 1 {
+                return Err(format!("its own connection is not counted: {pool}"));
+            }
+            // Read right after: the same connections, less status's own, plus psql's.
+            let clients = psql_acme(
+                &sb,
+                "staging",
+                "5433",
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'",
+            );
+            let all = psql_acme(
+                &sb,
+                "staging",
+                "5433",
+                "SELECT count(*) FROM pg_stat_activity",
+            );
+            let used = pool["used"].as_u64().unwrap_or(0);
+            let background = pool["background"].as_u64().unwrap_or(0);
+            let (clients, all) = (
+                clients.parse::<u64>().unwrap_or(0),
+                all.parse::<u64>().unwrap_or(0),
+            );
+            if used != clients || used + background != all {
+                return Err(format!(
+                    "console: {used} clients + {background} background; psql: {clients} clients, {all} in all"
+                ));
+            }
+            if pool["max_connections"] != 25 || pool["reserved"] != 3 || pool["headroom"] != 22 {
+                return Err(format!("settings: {pool}"));
+            }
+            Ok(())
+        },
+    );
+    // The console's pool view: every service's bar with 3 of 3.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = console(&sb, "pool-view", dir.path(), "");
+    t.wait_for("· connected");
+    t.keys(&["p"]);
+    let screen = t.wait_until(Duration::from_secs(15), "every pool at 3/3", |s| {
+        STAGING_POOLS
+            .iter()
+            .all(|svc| budget_line(s, svc).is_some_and(|l| l.contains(" 3/3")))
+    });
+    // Other tests' consoles may be connected too; each counts as a pilothouse session.
+    assert!(
+        screen.contains("pilothouse (this console) 1") || screen.contains("(this console and "),
+        "{screen}"
+    );
+    assert!(screen.contains("of 22 usable"), "{screen}");
+}
+
+#[test]
+fn a_leaking_service_shows_over_budget_within_5s() {
+    let _db = production_db();
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = console(&sb, "leak", dir.path(), "");
+    t.wait_for("· connected");
+    t.keys(&["Tab", "p"]);
+    t.wait_until(Duration::from_secs(15), "order-service at 3/3", |s| {
+        s.contains("production · database pool")
+            && budget_line(s, "order-service").is_some_and(|l| l.contains(" 3/3"))
+    });
+    let container = "acme-production_order-service_1";
+    let exec = |cmd: &str| {
+        ok_stdout(Command::new("docker").args(["exec", container, "sh", "-c", cmd]));
+    };
+    /// Stops the leak (the demo service closes the leaked connections) however the
+    /// test ends.
+    struct Unleak(&'static str);
+    impl Drop for Unleak {
+        fn drop(&mut self) {
+            let _ = Command::new("docker")
+                .args(["exec", self.0, "rm", "-f", "/tmp/control/leak"])
+                .output();
+        }
+    }
+    let _unleak = Unleak(container);
+    exec("echo 2 > /tmp/control/leak");
+    let leaked = Instant::now();
+    let screen = t.wait_until(Duration::from_secs(5), "order-service over budget", |s| {
+        budget_line(s, "order-service")
+            .is_some_and(|l| l.contains("5/3") && l.contains("OVER by 2"))
+    });
+    let took = leaked.elapsed();
+    assert!(took <= Duration::from_secs(5), "took {took:?}");
+    assert!(
+        screen.contains("longest idle in transaction") && screen.contains("idle in transaction"),
+        "{screen}"
+    );
+    // And status --json flags it.
+    let (code, v) = status_json(&sb.config, "production");
+    let row = v["pool"]["services"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["service"] == "order-service"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(row["connections"], 5, "{row}");
+    assert_eq!(row["over_budget"], true, "{row}");
+    assert_eq!(
+        code,
+        Some(0),
+        "over budget alone is not a failing status: {v}"
+    );
+    exec("rm -f /tmp/control/leak");
+    t.wait_until(Duration::from_secs(10), "order-service back to 3/3", |s| {
+        budget_line(s, "order-service").is_some_and(|l| l.contains(" 3/3"))
+    });
+}
+
+/// Idle superuser sessions on production's database (through its unix socket); they
+/// end when dropped.
+struct Fillers {
+    _sessions: Vec<KillOnDrop>,
+}
+
+fn fill_production_to(sb: &Sandbox, total: u64) -> Fillers {
+    let sock = sb.state.join("pg/production-sock");
+    let count = || {
+        ok_stdout(
+            Command::new("psql")
+                .args(["-X", "-At", "-h"])
+                .arg(&sock)
+                .args(["-p", "5434", "-U", "postgres", "-d", "postgres", "-c"])
+                .arg(
+                    "SELECT count(*) FROM pg_stat_activity \
+                     WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                ),
+        )
+        .trim()
+        .parse::<u64>()
+        .unwrap_or(0)
+    };
+    let now = count();
+    let mut fillers = Vec::new();
+    for _ in now..total {
+        let child = Command::new("psql")
+            .env("PGAPPNAME", "pilothouse-test-fill")
+            .args(["-X", "-q", "-h"])
+            .arg(&sock)
+            .args(["-p", "5434", "-U", "postgres", "-d", "postgres"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("psql: {e}"));
+        fillers.push(KillOnDrop(child));
+    }
+    eventually(Duration::from_secs(10), "the database filled", || {
+        let n = count();
+        (n >= total).then_some(()).ok_or(format!("{n} of {total}"))
+    });
+    Fillers { _sessions: fillers }
+}
+
+#[test]
+fn filling_the_database_to_23_of_25_shows_the_warning_and_fails_status() {
+    let _db = production_db();
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = console(&sb, "fill", dir.path(), "");
+    t.wait_for("· connected");
+    t.keys(&["Tab", "p"]);
+    t.wait_until(Duration::from_secs(15), "a first reading", |s| {
+        s.contains("production · database pool") && s.contains(" usable · ")
+    });
+    assert!(
+        !t.screen().contains("connection slot"),
+        "banner before filling"
+    );
+    let fillers = fill_production_to(&sb, 23);
+    // 23 or more (another test's status may hold one more for a moment).
+    let screen = t.wait_until(Duration::from_secs(10), "the warning banner at 23", |s| {
+        s.contains("0 connection slots free")
+            && s.contains("remaining connection slots are reserved")
+            && ["23", "24", "25"]
+                .iter()
+                .any(|n| s.contains(&format!("in use {n} of 22 usable")))
+    });
+    // The tab carries it too, with a symbol as well as a colour.
+    assert!(
+        screen
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("production ▲ !")),
+        "{screen}"
+    );
+    // status: the pool is unhealthy, exit code 1. It cannot even connect as acme now,
+    // which is an error in the pool summary, never a healthy one.
+    let (code, v) = status_json(&sb.config, "production");
+    assert_eq!(code, Some(1), "{v}");
+    assert_ne!(v["pool"]["ok"], true, "{v}");
+    drop(fillers);
+    t.wait_until(Duration::from_secs(15), "the banner gone", |s| {
+        !s.contains("connection slots free") && s.contains(" usable · ")
+    });
+}
+
+#[test]
+fn a_wrong_password_shows_an_auth_error_in_the_panel_while_the_table_keeps_updating() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = format!("acme-dbauth-{}", std::process::id());
+    let config = edited_config(&sb, dir.path(), |text| {
+        text.replacen(
+            "url = { env_file = \"DATABASE_URL\" }",
+            "url = { local_env = \"PILOTHOUSE_TEST_DB_URL\" }",
+            1,
+        )
+        .replacen(
+            "project_name = \"acme-staging\"",
+            &format!("project_name = \"{project}\""),
+            1,
+        )
+    });
+    let wrong = "Wr0ngPassw0rdForTest";
+    let noisy = noisy_container(&project, 1, 18981, "v1");
+    let t = Tmux::start(
+        "dbauth",
+        &format!(
+            "env TERM=xterm-256color XDG_STATE_HOME={} PILOTHOUSE_TEST_DB_URL=postgresql://acme:{wrong}@127.0.0.1:5433/acme {}",
+            dir.path().display(),
+            console_with(&config, dir.path())
+        ),
+    );
+    t.wait_until(Duration::from_secs(15), "the noisy row", |s| {
+        row_of(s, "noisy").is_some_and(|r| r.contains("running"))
+    });
+    t.keys(&["p"]);
+    let screen = t.wait_until(Duration::from_secs(15), "the auth error", |s| {
+        s.contains("cannot read the pool") && s.contains("password authentication failed")
+    });
+    assert!(!screen.contains(wrong), "{screen}");
+    assert!(screen.contains("db: error"), "{screen}");
+    // The rest of the console carries on: the table still follows the host.
+    t.keys(&["p"]);
+    ok_stdout(Command::new("docker").args(["stop", "-t", "1", &noisy.0]));
+    t.wait_until(Duration::from_secs(5), "the stop on the table", |s| {
+        row_of(s, "noisy").is_some_and(|r| r.contains("exited"))
+    });
+    assert!(t.screen().contains("· connected"));
+    let log =
+        std::fs::read_to_string(dir.path().join("pilothouse/pilothouse.log")).unwrap_or_default();
+    assert!(!log.contains(wrong), "the wrong password is in the log");
+}
+
+#[test]
+fn the_database_password_is_never_on_screen_in_the_log_or_in_status_json() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let passwords = [sb.pg_password("staging"), sb.pg_password("production")];
+    let t = console(&sb, "secrets", dir.path(), "");
+    t.wait_for("· connected");
+    let mut screens = Vec::new();
+    for keys in [&["p"][..], &["h"], &["v"], &["Tab", "p"], &["h"]] {
+        t.keys(keys);
+        std::thread::sleep(Duration::from_millis(1500));
+        screens.push(t.screen());
+    }
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    let log = std::fs::read_to_string(dir.path().join("pilothouse/pilothouse.log"))
+        .unwrap_or_else(|e| panic!("the console's log: {e}"));
+    assert!(log.lines().count() > 3, "the log has little in it:\n{log}");
+    let (_, status_out) = status(&sb.config, &["--json"]);
+    let (_, status_text) = status(&sb.config, &[]);
+    assert!(status_out.contains("\"pool\""), "{status_out}");
+    for pw in &passwords {
+        assert!(
+            pw.len() >= 16,
+            "a sandbox password is short: the test would prove little"
+        );
+        for s in &screens {
+            assert!(!s.contains(pw.as_str()), "password on screen:\n{s}");
+        }
+        assert!(!log.contains(pw.as_str()), "password in the log file");
+        assert!(
+            !status_out.contains(pw.as_str()),
+            "password in status --json"
+        );
+        assert!(!status_text.contains(pw.as_str()), "password in status");
+    }
+    assert!(
+        screens[0].contains("staging · database pool"),
+        "{}",
+        screens[0]
+    );
+}
+
+#[test]
+fn an_unhealthy_service_shows_down_with_its_http_status_and_builds_show_per_service() {
+    let sb = sandbox();
+    // Every sandbox endpoint reports the build of the image its container runs.
+    let (_, v) = status_json(&sb.config, "staging");
+    let containers = v["containers"].as_array().cloned().unwrap_or_default();
+    let health = v["health"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        health.len(),
+        STAGING.len() - 1,
+        "every service but redis: {v}"
+    );
+    for h in &health {
+        let svc = h["service"].as_str().unwrap_or_default();
+        let image = containers
+            .iter()
+            .find(|c| c["service"] == svc)
+            .and_then(|c| c["image"].as_str())
+            .unwrap_or_default();
+        let tag = image.rsplit(':').next().unwrap_or_default();
+        assert_eq!(h["up"], true, "{h}");
+        assert_eq!(h["http_status"], 200, "{h}");
+        if APP_IMAGES.contains(&svc) {
+            assert_eq!(h["build"]["version"], tag, "{svc}: {h}");
+        }
+        assert!(
+            h["build"]["commit"].as_str().is_some_and(|c| c.len() == 7),
+            "{h}"
+        );
+        assert!(h["latency_ms"].as_u64().is_some(), "{h}");
+    }
+
+    // A service of its own, made unhealthy.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = format!("acme-health-{}", std::process::id());
+    let port = 18982;
+    let noisy = noisy_container(&project, 1, port, "v2");
+    let config = dir.path().join("health.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[environments.t]\n[environments.t.ssh]\ndestination = \"127.0.0.1\"\nuser = \"root\"\nport = 2222\n\
+             identity_file = \"{key}\"\nknown_hosts_file = \"{known}\"\n\
+             [environments.t.compose]\nproject_dir = \"/opt/{project}\"\nproject_name = \"{project}\"\n\
+             [environments.t.health]\ninterval = \"1s\"\n\
+             [[environments.t.health.endpoints]]\nname = \"noisy\"\nurl = \"http://127.0.0.1:{port}/health\"\n",
+            key = sb.state.join("ssh/id_ed25519").display(),
+            known = sb.state.join("ssh/known_hosts").display(),
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let t = Tmux::start("health", &console_with(&config, dir.path()));
+    t.wait_for("· connected");
+    t.keys(&["h"]);
+    let endpoint = |s: &str| {
+        s.lines()
+            .find(|l| l.starts_with("│noisy "))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    let screen = t.wait_until(Duration::from_secs(10), "noisy up with its build", |s| {
+        let l = endpoint(s);
+        l.contains("● up")
+            && l.contains("200")
+            && l.contains("v2")
+            && l.contains("102")
+            && l.contains("5d6e7f8")
+    });
+    assert!(screen.contains("1 endpoints up"), "{screen}");
+    ok_stdout(Command::new("docker").args(["exec", &noisy.0, "touch", "/tmp/control/unhealthy"]));
+    let screen = t.wait_until(Duration::from_secs(5), "noisy down with 503", |s| {
+        let l = endpoint(s);
+        l.contains("✗ DOWN") && l.contains("503")
+    });
+    assert!(screen.contains("1 endpoint DOWN"), "{screen}");
+    assert!(
+        screen.lines().next().is_some_and(|l| l.contains(" t !")),
+        "tab: {screen}"
+    );
+    let (code, v) = status_json(&config, "t");
+    assert_eq!(code, Some(1), "{v}");
+    assert_eq!(v["health"][0]["up"], false, "{v}");
+    assert_eq!(v["health"][0]["http_status"], 503, "{v}");
+    ok_stdout(Command::new("docker").args(["exec", &noisy.0, "rm", "/tmp/control/unhealthy"]));
+    t.wait_until(Duration::from_secs(5), "noisy up again", |s| {
+        endpoint(s).contains("● up")
+    });
+}

@@ -1,0 +1,325 @@
+//! Shared by the sandbox test binaries: the sandbox host as `tests/sandbox/up` left it,
+//! running commands, the console in tmux, and demo containers.
+//!
+//! Each test binary uses only some of these.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const SSH_PORT: &str = "2222";
+
+pub const STAGING: &[&str] = &[
+    "redis",
+    "gateway",
+    "order-service",
+    "print-service",
+    "shipping-service",
+    "gridflock-service",
+    "slicer",
+    "web",
+    "uptime-kuma",
+    "dozzle",
+];
+pub const PRODUCTION: &[&str] = &["redis", "gateway", "order-service", "print-service", "web"];
+pub const STAGING_POOLS: &[&str] = &[
+    "gateway",
+    "order-service",
+    "print-service",
+    "shipping-service",
+    "gridflock-service",
+];
+pub const PRODUCTION_POOLS: &[&str] = &["gateway", "order-service", "print-service"];
+pub const APP_IMAGES: &[&str] = &[
+    "gateway",
+    "order-service",
+    "print-service",
+    "shipping-service",
+    "gridflock-service",
+    "slicer",
+    "web",
+];
+pub const TAGS: &[&str] = &["v1", "v2", "broken"];
+
+/// The sandbox host, as `tests/sandbox/up` left it.
+pub struct Sandbox {
+    pub state: PathBuf,
+    pub config: PathBuf,
+}
+
+pub fn sandbox() -> Sandbox {
+    let state = PathBuf::from(
+        std::env::var_os("PILOTHOUSE_SANDBOX_DIR")
+            .unwrap_or_else(|| "/var/lib/pilothouse-sandbox".into()),
+    );
+    let config = state.join("pilothouse.toml");
+    let up = config.is_file() && std::net::TcpStream::connect(("127.0.0.1", 2222)).is_ok();
+    assert!(
+        up,
+        "the sandbox host is not up ({} missing or sshd not answering on 127.0.0.1:2222).\n\
+         Run `tests/run` (the whole suite), or `tests/sandbox/up` before `cargo test`.",
+        config.display()
+    );
+    Sandbox { state, config }
+}
+
+impl Sandbox {
+    pub fn ssh_args(&self, known_hosts: &Path) -> Vec<String> {
+        [
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            &format!("UserKnownHostsFile={}", known_hosts.display()),
+            "-o",
+            "GlobalKnownHostsFile=/dev/null",
+            "-o",
+            "ConnectTimeout=5",
+            "-F",
+            "/dev/null",
+            "-i",
+            &self.state.join("ssh/id_ed25519").display().to_string(),
+            "-p",
+            SSH_PORT,
+            "root@127.0.0.1",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    pub fn known_hosts(&self) -> PathBuf {
+        self.state.join("ssh/known_hosts")
+    }
+
+    pub fn pg_password(&self, env: &str) -> String {
+        std::fs::read_to_string(self.state.join(format!("secrets/pg-{env}")))
+            .unwrap_or_else(|e| panic!("password for {env}: {e}"))
+    }
+}
+
+/// A command as it may be printed: program and arguments, never its environment (which
+/// carries passwords). No test passes a secret as an argument.
+pub fn shown(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", shown(cmd)))
+}
+
+pub fn ok_stdout(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        shown(cmd),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> Result<(), String>) {
+    let start = Instant::now();
+    loop {
+        match check() {
+            Ok(()) => return,
+            Err(e) if start.elapsed() > timeout => panic!("{what}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// Kills a child process when dropped (a forwarded socket, a tmux session).
+pub struct KillOnDrop(pub Child);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs a throwaway demo container (no database) on its own loopback port.
+pub fn demo_container(name: &str, tag: &str, port: u16) -> Container {
+    demo_container_with(name, tag, port, &[])
+}
+
+/// `env` is passed through the docker CLI's environment (`-e NAME`), never as an
+/// argument, so a password in it cannot show up in a failure message.
+pub fn demo_container_with(name: &str, tag: &str, port: u16, env: &[(&str, String)]) -> Container {
+    let _ = run(Command::new("docker").args(["rm", "-f", name]));
+    let mut cmd = Command::new("docker");
+    cmd.args(["run", "-d", "--name", name, "--network", "host"])
+        .args([
+            "-e",
+            &format!("PORT={port}"),
+            "-e",
+            &format!("SERVICE_NAME={name}"),
+        ]);
+    for (k, v) in env {
+        cmd.args(["-e", k]).env(k, v);
+    }
+    ok_stdout(cmd.arg(format!("127.0.0.1:5000/acme/web:{tag}")));
+    Container(name.to_string())
+}
+
+/// A throwaway container, removed when dropped.
+pub struct Container(pub String);
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The console itself, in a real terminal (tmux)
+
+pub struct Tmux {
+    pub session: String,
+}
+
+impl Tmux {
+    pub fn start(name: &str, command: &str) -> Tmux {
+        let session = format!("pilothouse-{name}-{}", std::process::id());
+        ok_stdout(Command::new("tmux").args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "160",
+            "-y",
+            "40",
+            &format!("{command}; echo EXIT=$?; sleep 600"),
+        ]));
+        Tmux { session }
+    }
+
+    pub fn screen(&self) -> String {
+        ok_stdout(Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]))
+    }
+
+    pub fn wait_for(&self, text: &str) -> String {
+        self.wait_until(Duration::from_secs(15), text, |s| s.contains(text))
+    }
+
+    /// Polls the screen every 50 ms until `check` holds; panics with the last screen.
+    pub fn wait_until(&self, limit: Duration, what: &str, check: impl Fn(&str) -> bool) -> String {
+        let mut last = String::new();
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            last = self.screen();
+            if check(&last) {
+                return last;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("{what}: not on screen within {limit:?}:\n{last}");
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        ok_stdout(
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.session])
+                .args(keys),
+        );
+    }
+
+    pub fn format(&self, f: &str) -> String {
+        ok_stdout(Command::new("tmux").args(["display-message", "-p", "-t", &self.session, f]))
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .output();
+    }
+}
+
+pub fn console_command(sb: &Sandbox, extra_env: &str) -> String {
+    format!(
+        "env TERM=xterm-256color {extra_env} {} --config {}",
+        env!("CARGO_BIN_EXE_pilothouse"),
+        sb.config.display()
+    )
+}
+
+// Live status over SSH
+
+/// The table row of `service`, if it is on screen.
+pub fn row_of<'a>(screen: &'a str, service: &str) -> Option<&'a str> {
+    screen
+        .lines()
+        .find(|l| l.starts_with(&format!("│{service} ")))
+}
+
+/// A config like the generated one, with `edit` applied to its text.
+pub fn edited_config(sb: &Sandbox, dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
+    let text = std::fs::read_to_string(&sb.config).unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.join("pilothouse.toml");
+    std::fs::write(&path, edit(text)).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+pub fn console_with(config: &Path, tmpdir: &Path) -> String {
+    format!(
+        "env TERM=xterm-256color TMPDIR={} {} --config {}",
+        tmpdir.display(),
+        env!("CARGO_BIN_EXE_pilothouse"),
+        config.display()
+    )
+}
+
+// pilothouse status
+
+pub fn status(config: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = run(Command::new(env!("CARGO_BIN_EXE_pilothouse"))
+        .arg("status")
+        .arg("--config")
+        .arg(config)
+        .args(args));
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Starts a demo container as number `n` of service `noisy` in `project`, the way
+/// compose labels it.
+pub fn noisy_container(project: &str, n: u32, port: u16, tag: &str) -> Container {
+    let name = format!("{project}_noisy_{n}");
+    let _ = run(Command::new("docker").args(["rm", "-f", &name]));
+    ok_stdout(Command::new("docker").args([
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        "host",
+        "--label",
+        &format!("com.docker.compose.project={project}"),
+        "--label",
+        "com.docker.compose.service=noisy",
+        "-e",
+        &format!("PORT={port}"),
+        "-e",
+        "SERVICE_NAME=noisy",
+        "-e",
+        "DATABASE_POOL_SIZE=0",
+        &format!("127.0.0.1:5000/acme/web:{tag}"),
+    ]));
+    Container(name)
+}
