@@ -397,8 +397,8 @@ fn an_unhealthy_service_shows_down_with_its_http_status_and_builds_show_per_serv
     let health = v["health"].as_array().cloned().unwrap_or_default();
     assert_eq!(
         health.len(),
-        STAGING.len() - 1,
-        "every service but redis: {v}"
+        STAGING.len(),
+        "every service but redis, and the https endpoint edge: {v}"
     );
     for h in &health {
         let svc = h["service"].as_str().unwrap_or_default();
@@ -475,4 +475,71 @@ fn an_unhealthy_service_shows_down_with_its_http_status_and_builds_show_per_serv
     t.wait_until(Duration::from_secs(5), "noisy up again", |s| {
         endpoint(s).contains("● up")
     });
+}
+
+#[test]
+fn database_tls_require_and_verify_full_work_and_an_untrusted_certificate_is_explained() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let ca = sb.state.join("tls/ca.crt");
+    let with = |name: &str, tls: &str| {
+        let sub = dir.path().join(name);
+        std::fs::create_dir_all(&sub).unwrap_or_else(|e| panic!("{e}"));
+        edited_config(&sb, &sub, |text| {
+            text.replacen("tunnel = true\n", &format!("tunnel = true\n{tls}\n"), 1)
+        })
+    };
+    let verify_full = with(
+        "verify-full",
+        &format!("sslmode = \"verify-full\"\nca_file = \"{}\"", ca.display()),
+    );
+    for config in [&verify_full, &with("require", "sslmode = \"require\"")] {
+        let (_, v) = status_json(config, "staging");
+        assert_eq!(v["pool"]["ok"], true, "{}: {v}", config.display());
+        assert!(v["pool"]["used"].as_u64().is_some_and(|n| n > 10), "{v}");
+    }
+    let (code, v) = status_json(&with("untrusted", "sslmode = \"verify-full\""), "staging");
+    let error = v["pool"]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("UnknownIssuer") && error.contains("set ca_file"),
+        "{v}"
+    );
+    assert_eq!(code, Some(1), "an unreadable pool is not healthy: {v}");
+
+    // The console on verify-full really talks TLS, and shows the https endpoint's
+    // certificate with its issuer and the days it has left.
+    let t = Tmux::start(
+        "db-tls",
+        &format!(
+            "env XDG_STATE_HOME={} {}",
+            dir.path().display(),
+            console_with(&verify_full, dir.path())
+        ),
+    );
+    t.wait_for("· connected");
+    t.keys(&["p"]);
+    t.wait_until(Duration::from_secs(15), "a pool reading", |s| {
+        s.contains(" usable · ")
+    });
+    let ssl = psql_acme(
+        &sb,
+        "staging",
+        "5433",
+        "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
+         WHERE application_name = 'pilothouse' AND ssl",
+    );
+    assert_ne!(ssl, "0", "no pilothouse session uses TLS");
+    t.keys(&["h"]);
+    let screen = t.wait_until(Duration::from_secs(10), "the edge endpoint", |s| {
+        s.lines()
+            .any(|l| l.starts_with("│edge ") && l.contains("● up"))
+    });
+    let edge = screen
+        .lines()
+        .find(|l| l.starts_with("│edge "))
+        .unwrap_or_default();
+    assert!(
+        edge.contains("~ 9d pilothouse sandbox CA") || edge.contains("~ 10d pilothouse sandbox CA"),
+        "a certificate valid for 10 days warns: {edge}"
+    );
 }

@@ -37,7 +37,19 @@ pub async fn connect(
     let (client, connection) = config
         .connect_raw(stream, connector)
         .await
-        .map_err(|e| format!("TLS ({}): {}", label(mode), super::db::db_error(&e)))?;
+        .map_err(|e| {
+            let text = super::db::db_error(&e);
+            let hint = if text.contains("UnknownIssuer") {
+                "; the certificate is not signed by a CA this machine trusts: set ca_file to the database's CA certificate"
+            } else if text.contains("NotValidForName") {
+                "; the certificate does not name the host in the URL"
+            } else if text.contains("Expired") {
+                "; the server's certificate has expired"
+            } else {
+                ""
+            };
+            format!("TLS ({}): {text}{hint}", label(mode))
+        })?;
     let task = tokio::spawn(async move {
         let _ = connection.await;
     });

@@ -97,7 +97,7 @@ fn draw_endpoints(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme
         Constraint::Length(6),
         Constraint::Length(9),
         Constraint::Length(7),
-        Constraint::Length(16),
+        Constraint::Length(28),
         Constraint::Min(10),
     ];
     frame.render_widget(Table::new(rows, widths).header(header).block(block), area);

@@ -18,6 +18,7 @@ SSH_PORT=2222
 REGISTRY_ADDR=127.0.0.1:5000
 PG_STAGING_PORT=5433
 PG_PRODUCTION_PORT=5434
+TLS_HEALTH_PORT=18443
 
 # What each environment runs. Ports are loopback-only, one per service.
 STAGING_SERVICES="redis gateway order-service print-service shipping-service gridflock-service slicer web uptime-kuma dozzle"
@@ -57,6 +58,7 @@ pid_alive() {
     registry) exe=docker-registry ;;
     sshd) exe=sshd ;;
     postgres-*) exe=postgres ;;
+    tls-health) exe=s_server ;;
     *) return 0 ;;
   esac
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$exe"
