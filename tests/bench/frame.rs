@@ -25,6 +25,74 @@ fn main() {
     measure("log pane", &state, &theme, &keymap);
     state.envs[0].logs.wrap = false;
     measure("log pane, no wrap", &state, &theme, &keymap);
+    // The pool view of a busy database: 90 sessions, ten minutes of history.
+    let state = with_pool(State::from_config(&config, false));
+    measure("pool view", &state, &theme, &keymap);
+}
+
+fn with_pool(mut state: State) -> State {
+    use pilothouse::action::Msg;
+    use pilothouse::backend::BackendEvent;
+    use pilothouse::backend::db::{DbSession, PoolEvent, PoolSample, SessionState};
+    let now = 1_795_312_800;
+    let mut send = |event: BackendEvent, at: i64| {
+        pilothouse::update::update(
+            &mut state,
+            Msg::Backend {
+                env: 0,
+                event,
+                now: at,
+            },
+        );
+    };
+    send(BackendEvent::Connecting { attempt: 1 }, now);
+    send(
+        BackendEvent::Connected {
+            docker_version: "20.10".into(),
+        },
+        now,
+    );
+    let apps = [
+        "gateway",
+        "order-service",
+        "print-service",
+        "shipping-service",
+        "gridflock",
+    ];
+    for tick in 0..300 {
+        let sessions = (0..90)
+            .map(|i| DbSession {
+                pid: 1000 + i,
+                application_name: apps[i as usize % apps.len()].into(),
+                user: "acme".into(),
+                state: if i % 7 == 0 {
+                    SessionState::IdleInTransaction
+                } else {
+                    SessionState::Idle
+                },
+                waiting: i % 31 == 0,
+                xact_ms: Some(1000 * i as u64),
+                state_ms: Some(500 * i as u64),
+                blocked_by: if i % 31 == 0 { vec![1001] } else { Vec::new() },
+            })
+            .collect();
+        let sample = PoolSample {
+            at: now,
+            max_connections: 100,
+            superuser_reserved: 3,
+            reserved: 0,
+            sessions,
+            background: 5,
+            own_pid: 1000,
+        };
+        let at = now - 600 + 2 * tick;
+        send(BackendEvent::Pool(PoolEvent::Sample(Box::new(sample))), at);
+    }
+    pilothouse::update::update(
+        &mut state,
+        Msg::Action(pilothouse::action::Action::PoolView),
+    );
+    state
 }
 
 fn with_log_pane(mut state: State) -> State {
