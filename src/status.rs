@@ -176,7 +176,10 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         let env_file = env.compose.project_dir.join(&env.compose.env_file);
         let sample = async {
             let url = db::read_url(&db.url, &remote, &env_file).await?;
-            db::connect(&url, db, &remote).await?.sample().await
+            db::connect(&url, db, &remote, &mut None)
+                .await?
+                .sample()
+                .await
         };
         Some((db, sample.await))
     };

@@ -8,27 +8,14 @@ use pilothouse::action::{Action, Msg};
 use pilothouse::backend::BackendEvent;
 use pilothouse::backend::db::PoolEvent;
 use pilothouse::backend::health::HealthEvent;
-use pilothouse::keymap::Keymap;
 use pilothouse::state::{Alert, State, View};
 use pilothouse::theme::Theme;
-use pilothouse::ui;
 use pilothouse::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn press(state: &mut State, action: Action) {
     update(state, Msg::Action(action));
-}
-
-fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
-    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
-    let keymap = Keymap::default_keymap().unwrap_or_else(|e| panic!("{e}"));
-    let mut terminal =
-        Terminal::new(TestBackend::new(width, height)).unwrap_or_else(|e| panic!("{e}"));
-    terminal
-        .draw(|f| ui::draw(f, state, &theme, &keymap))
-        .unwrap_or_else(|e| panic!("{e}"));
-    terminal
 }
 
 fn text(t: &Terminal<TestBackend>) -> String {
@@ -41,20 +28,6 @@ fn text(t: &Terminal<TestBackend>) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// The foreground colour where `needle` starts.
-fn fg_at(t: &Terminal<TestBackend>, needle: &str) -> ratatui::style::Color {
-    let buf = t.backend().buffer();
-    for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width)
-            .map(|x| buf[(x, y)].symbol().to_string())
-            .collect();
-        if let Some(i) = line.find(needle) {
-            return buf[(line[..i].chars().count() as u16, y)].fg;
-        }
-    }
-    panic!("{needle:?} not on screen:\n{}", text(t))
 }
 
 fn with_pool(extra_app: &str, extra: i32) -> State {
@@ -149,8 +122,11 @@ fn the_pool_view_shows_budget_overruns_and_the_banner() {
     );
     assert!(screen.contains("pilothouse (this console)"), "{screen}");
     let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(fg_at(&t, "10/3 OVER"), theme.colors.error.0);
-    assert_eq!(fg_at(&t, " 3/3"), theme.colors.ok.0);
+    assert_eq!(
+        fg_at(t.backend().buffer(), "10/3 OVER"),
+        theme.colors.error.0
+    );
+    assert_eq!(fg_at(t.backend().buffer(), " 3/3"), theme.colors.ok.0);
     insta::assert_snapshot!(t.backend());
 }
 
@@ -217,15 +193,18 @@ fn the_health_view_shows_down_endpoints_builds_and_certificates() {
     assert!(screen.contains("~ 10d Example CA"), "{screen}");
     assert!(screen.contains("5d6e7f8"), "{screen}");
     let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(fg_at(&t, "✗ DOWN"), theme.colors.error.0);
-    assert_eq!(fg_at(&t, "● up"), theme.colors.ok.0);
-    assert_eq!(fg_at(&t, "~ 10d"), theme.colors.warning.0);
+    assert_eq!(fg_at(t.backend().buffer(), "✗ DOWN"), theme.colors.error.0);
+    assert_eq!(fg_at(t.backend().buffer(), "● up"), theme.colors.ok.0);
+    assert_eq!(fg_at(t.backend().buffer(), "~ 10d"), theme.colors.warning.0);
     // The docker root at 96 % is critical, on the view and in the header.
     assert!(
         screen.contains("96% used") && screen.contains("CRITICAL"),
         "{screen}"
     );
-    assert_eq!(fg_at(&t, " 96% used"), theme.colors.error.0);
+    assert_eq!(
+        fg_at(t.backend().buffer(), " 96% used"),
+        theme.colors.error.0
+    );
     assert!(screen.contains("disk /var/lib/docker 96%"), "{screen}");
     assert!(
         screen.contains("logs without rotation") && screen.contains("slicer"),
@@ -272,7 +251,7 @@ fn the_deployed_view_puts_environments_side_by_side() {
     assert!(web_row.contains("#102 5d6e7f8 2026-11-15"), "{screen}");
     let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        fg_at(&t, "v1 "),
+        fg_at(t.backend().buffer(), "v1 "),
         theme.colors.warning.0,
         "a differing tag stands out"
     );

@@ -9,7 +9,6 @@ use std::path::Path;
 use common::*;
 use pilothouse::action::{Action, Msg};
 use pilothouse::keymap::Keymap;
-use pilothouse::state::State;
 use pilothouse::theme::Theme;
 use pilothouse::ui;
 use pilothouse::update::update;
@@ -18,33 +17,11 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
-fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
-    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
-    let keymap = Keymap::default_keymap().unwrap_or_else(|e| panic!("{e}"));
-    let mut terminal =
-        Terminal::new(TestBackend::new(width, height)).unwrap_or_else(|e| panic!("{e}"));
-    terminal
-        .draw(|f| ui::draw(f, state, &theme, &keymap))
-        .unwrap_or_else(|e| panic!("{e}"));
-    terminal
-}
-
 fn row_text(t: &Terminal<TestBackend>, y: u16) -> String {
     let buf = t.backend().buffer();
     (0..buf.area.width)
         .map(|x| buf[(x, y)].symbol().to_string())
         .collect()
-}
-
-/// The cells of the first occurrence of `text` on screen.
-fn find(buf: &Buffer, text: &str) -> Option<(u16, u16)> {
-    (0..buf.area.height).find_map(|y| {
-        let line: String = (0..buf.area.width)
-            .map(|x| buf[(x, y)].symbol().to_string())
-            .collect();
-        line.find(text)
-            .map(|i| (line[..i].chars().count() as u16, y))
-    })
 }
 
 /// The colour of `cell` in the table row whose first column is `service`.
@@ -64,11 +41,6 @@ fn fg_in_row(buf: &Buffer, service: &str, cell: &str) -> Color {
         .find(cell)
         .unwrap_or_else(|| panic!("no {cell:?} in row {line:?}"));
     buf[(line[..i].chars().count() as u16, y)].fg
-}
-
-fn fg_at(buf: &Buffer, text: &str) -> Color {
-    let (x, y) = find(buf, text).unwrap_or_else(|| panic!("{text:?} not on screen"));
-    buf[(x, y)].fg
 }
 
 fn screen_has(t: &Terminal<TestBackend>, text: &str) -> bool {

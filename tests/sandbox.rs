@@ -215,39 +215,20 @@ fn docker_socket_forwarded_over_ssh_lists_every_container_healthy() {
 // ---------------------------------------------------------------------------------------
 // PostgreSQL
 
-fn pool_counts(sb: &Sandbox, env: &str, port: &str) -> String {
-    ok_stdout(
-        Command::new("psql")
-            .env("PGPASSWORD", sb.pg_password(env))
-            .args([
-                "-X",
-                "-At",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                port,
-                "-U",
-                "acme",
-                "-d",
-                "acme",
-                "-c",
-            ])
-            .arg(
-                "SELECT application_name, count(*) FROM pg_stat_activity \
-                 WHERE datname = 'acme' AND application_name <> 'psql' \
-                 GROUP BY 1 ORDER BY 1; SHOW max_connections;",
-            ),
+fn pool_counts(sb: &Sandbox, env: &str) -> String {
+    sb.psql(
+        env,
+        "SELECT application_name, count(*) FROM pg_stat_activity \
+         WHERE datname = 'acme' AND application_name <> 'psql' \
+         GROUP BY 1 ORDER BY 1; SHOW max_connections;",
     )
 }
 
 #[test]
 fn pg_stat_activity_shows_each_service_with_its_pool_size() {
     let sb = sandbox();
-    for (env, port, pools) in [
-        ("staging", "5433", STAGING_POOLS),
-        ("production", "5434", PRODUCTION_POOLS),
-    ] {
-        let out = pool_counts(&sb, env, port);
+    for (env, pools) in [("staging", STAGING_POOLS), ("production", PRODUCTION_POOLS)] {
+        let out = pool_counts(&sb, env);
         for svc in pools {
             assert!(
                 out.lines().any(|l| l == format!("{svc}|3")),
@@ -405,16 +386,12 @@ fn demo_service_leaks_connections_on_request() {
         &[("DATABASE_URL", url), ("DATABASE_POOL_SIZE", "1".into())],
     );
     let count = |extra: &str| {
-        ok_stdout(
-            Command::new("psql")
-                .env("PGPASSWORD", sb.pg_password("production"))
-                .args(["-X", "-At", "-h", "127.0.0.1", "-p", "5434", "-U", "acme", "-d", "acme", "-c"])
-                .arg(format!(
-                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}' {extra}"
-                )),
+        sb.psql(
+            "production",
+            &format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = '{name}' {extra}"
+            ),
         )
-        .trim()
-        .to_string()
     };
     eventually(Duration::from_secs(10), "pool of 1", || {
         let n = count("");
@@ -457,26 +434,10 @@ fn pgadmin_stand_in_holds_connections_only_while_it_runs() {
         )
     };
     let pgadmin_connections = || {
-        ok_stdout(
-            Command::new("psql")
-                .env("PGPASSWORD", sb.pg_password("staging"))
-                .args([
-                    "-X",
-                    "-At",
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    "5433",
-                    "-U",
-                    "acme",
-                    "-d",
-                    "acme",
-                    "-c",
-                ])
-                .arg("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgadmin'"),
+        sb.psql(
+            "staging",
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgadmin'",
         )
-        .trim()
-        .to_string()
     };
     compose(&["up", "-d", "pgadmin"]);
     eventually(

@@ -31,30 +31,6 @@ fn status_json(config: &Path, env: &str) -> (Option<i32>, Value) {
     (code, one)
 }
 
-/// One number from psql as the `acme` role.
-fn psql_acme(sb: &Sandbox, env: &str, port: &str, sql: &str) -> String {
-    ok_stdout(
-        Command::new("psql")
-            .env("PGPASSWORD", sb.pg_password(env))
-            .args([
-                "-X",
-                "-At",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                port,
-                "-U",
-                "acme",
-                "-d",
-                "acme",
-                "-c",
-            ])
-            .arg(sql),
-    )
-    .trim()
-    .to_string()
-}
-
 /// The console on the sandbox config, with its state (log file) in `dir`.
 fn console(sb: &Sandbox, name: &str, dir: &Path, extra_env: &str) -> Tmux {
     Tmux::start(
@@ -103,18 +79,11 @@ fn each_service_s_connections_appear_under_its_name_and_the_total_matches_pg_sta
                 return Err(format!("its own connection is not counted: {pool}"));
             }
             // Read right after: the same connections, less status's own, plus psql's.
-            let clients = psql_acme(
-                &sb,
+            let clients = sb.psql(
                 "staging",
-                "5433",
                 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'",
             );
-            let all = psql_acme(
-                &sb,
-                "staging",
-                "5433",
-                "SELECT count(*) FROM pg_stat_activity",
-            );
+            let all = sb.psql("staging", "SELECT count(*) FROM pg_stat_activity");
             let used = pool["used"].as_u64().unwrap_or(0);
             let background = pool["background"].as_u64().unwrap_or(0);
             let (clients, all) = (
@@ -433,7 +402,11 @@ fn an_unhealthy_service_shows_down_with_its_http_status_and_builds_show_per_serv
              identity_file = \"{key}\"\nknown_hosts_file = \"{known}\"\n\
              [environments.t.compose]\nproject_dir = \"/opt/{project}\"\nproject_name = \"{project}\"\n\
              [environments.t.health]\ninterval = \"1s\"\n\
-             [[environments.t.health.endpoints]]\nname = \"noisy\"\nurl = \"http://127.0.0.1:{port}/health\"\n",
+             [[environments.t.health.endpoints]]\nname = \"noisy\"\nurl = \"http://127.0.0.1:{port}/health\"\n\
+             [[environments.t.health.endpoints]]\nname = \"noisy-direct\"\nurl = \"http://127.0.0.1:{port}/health\"\n\
+             via = \"local\"\nrequire = \"5d6e7f8\"\n\
+             [[environments.t.health.endpoints]]\nname = \"noisy-v1\"\nurl = \"http://127.0.0.1:{port}/health\"\n\
+             require = '\"version\":\"v1\"'\n",
             key = sb.state.join("ssh/id_ed25519").display(),
             known = sb.state.join("ssh/known_hosts").display(),
         ),
@@ -442,12 +415,13 @@ fn an_unhealthy_service_shows_down_with_its_http_status_and_builds_show_per_serv
     let t = Tmux::start("health", &console_with(&config, dir.path()));
     t.wait_for("· connected");
     t.keys(&["h"]);
-    let endpoint = |s: &str| {
+    let row = |s: &str, name: &str| {
         s.lines()
-            .find(|l| l.starts_with("│noisy "))
+            .find(|l| l.starts_with(&format!("│{name} ")))
             .map(str::to_string)
             .unwrap_or_default()
     };
+    let endpoint = |s: &str| row(s, "noisy");
     let screen = t.wait_until(Duration::from_secs(10), "noisy up with its build", |s| {
         let l = endpoint(s);
         l.contains("● up")
@@ -456,13 +430,24 @@ fn an_unhealthy_service_shows_down_with_its_http_status_and_builds_show_per_serv
             && l.contains("102")
             && l.contains("5d6e7f8")
     });
-    assert!(screen.contains("1 endpoints up"), "{screen}");
+    // From this machine too, with a keyword that is there; and one that is not.
+    let direct = row(&screen, "noisy-direct");
+    assert!(
+        direct.contains("● up") && direct.contains("200"),
+        "{screen}"
+    );
+    let v1 = row(&screen, "noisy-v1");
+    assert!(
+        v1.contains("✗ DOWN") && v1.contains("required keyword missing"),
+        "{screen}"
+    );
+    assert!(screen.contains("1 endpoint DOWN"), "{screen}");
     ok_stdout(Command::new("docker").args(["exec", &noisy.0, "touch", "/tmp/control/unhealthy"]));
     let screen = t.wait_until(Duration::from_secs(5), "noisy down with 503", |s| {
         let l = endpoint(s);
         l.contains("✗ DOWN") && l.contains("503")
     });
-    assert!(screen.contains("1 endpoint DOWN"), "{screen}");
+    assert!(screen.contains("3 endpoints DOWN"), "{screen}");
     assert!(
         screen.lines().next().is_some_and(|l| l.contains(" t !")),
         "tab: {screen}"
@@ -521,10 +506,8 @@ fn database_tls_require_and_verify_full_work_and_an_untrusted_certificate_is_exp
     t.wait_until(Duration::from_secs(15), "a pool reading", |s| {
         s.contains(" usable · ")
     });
-    let ssl = psql_acme(
-        &sb,
+    let ssl = sb.psql(
         "staging",
-        "5433",
         "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
          WHERE application_name = 'pilothouse' AND ssl",
     );

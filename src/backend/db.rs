@@ -185,11 +185,17 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Connects with the URL, through the host when `tunnel` is set.
+/// The way to the database, kept across reconnects so that every attempt does not add
+/// another forward to the SSH connection.
+pub type Route = Option<((String, u16), Endpoint)>;
+
+/// Connects with the URL, through the host when `tunnel` is set (reusing the forward in
+/// `route` when it still leads to the URL's host and port).
 pub async fn connect(
     url: &str,
     settings: &DatabaseSettings,
     remote: &Remote,
+    route: &mut Route,
 ) -> Result<Monitor, String> {
     // tokio-postgres's parse errors can quote the offending text: none of it is passed on.
     let mut config = tokio_postgres::Config::from_str(url)
@@ -205,10 +211,17 @@ pub async fn connect(
     let port = config.get_ports().first().copied().unwrap_or(5432);
     config.application_name(APPLICATION_NAME);
     let endpoint = if settings.tunnel {
-        remote
-            .reach(&host, port)
-            .await
-            .map_err(|e| masked(format!("tunnel to the database: {e}")))?
+        match route {
+            Some((to, e)) if *to == (host.clone(), port) => e.clone(),
+            _ => {
+                let e = remote
+                    .reach(&host, port)
+                    .await
+                    .map_err(|e| masked(format!("tunnel to the database: {e}")))?;
+                *route = Some(((host.clone(), port), e.clone()));
+                e
+            }
+        }
     } else {
         Endpoint::Tcp {
             host: host.clone(),
@@ -394,6 +407,7 @@ pub async fn watch(
     let mut tick = tokio::time::interval(settings.interval.0);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut monitor: Option<Monitor> = None;
+    let mut route: Route = None;
     let mut failures = 0u32;
     let mut skip = 0u32;
     loop {
@@ -407,7 +421,7 @@ pub async fn watch(
             }
             let attempt = async {
                 let url = read_url(&settings.url, &remote, &env_file).await?;
-                connect(&url, &settings, &remote).await
+                connect(&url, &settings, &remote, &mut route).await
             };
             match attempt.await {
                 Ok(m) => monitor = Some(m),

@@ -365,7 +365,7 @@ async fn check(t: &Target, now: i64) -> EndpointStatus {
                     resp.status, e.expect_status
                 ));
             } else if !keyword_ok {
-                status.error = Some("the required keyword is not in the answer".into());
+                status.error = Some("required keyword missing".into());
             }
         }
     }

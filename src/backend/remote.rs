@@ -38,6 +38,16 @@ pub struct ScriptOutput {
     pub stderr: Vec<u8>,
 }
 
+impl From<std::process::Output> for ScriptOutput {
+    fn from(o: std::process::Output) -> Self {
+        ScriptOutput {
+            status: o.status.code(),
+            stdout: o.stdout,
+            stderr: o.stderr,
+        }
+    }
+}
+
 /// A TCP address, reached either directly or through a forwarded unix socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
@@ -138,11 +148,7 @@ impl Remote {
                     .arg(script)
                     .output()
                     .await
-                    .map(|o| ScriptOutput {
-                        status: o.status.code(),
-                        stdout: o.stdout,
-                        stderr: o.stderr,
-                    })
+                    .map(ScriptOutput::from)
                     .map_err(|e| format!("ssh: {e}")),
                 Remote::Local => tokio::process::Command::new("sh")
                     .arg("-c")
@@ -151,11 +157,7 @@ impl Remote {
                     .kill_on_drop(true)
                     .output()
                     .await
-                    .map(|o| ScriptOutput {
-                        status: o.status.code(),
-                        stdout: o.stdout,
-                        stderr: o.stderr,
-                    })
+                    .map(ScriptOutput::from)
                     .map_err(|e| format!("sh: {e}")),
             }
         };

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use super::text::age;
 use crate::backend::model::{ContainerInfo, Health, RunState, Usage};
@@ -34,17 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         title.push_str(" · STALE: not connected");
     }
     title.push(' ');
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(Style::new().fg(if env.protected {
-            c.protected.0
-        } else {
-            c.muted.0
-        }))
-        .title(Span::styled(
-            title,
-            Style::new().fg(if live { c.accent.0 } else { c.error.0 }),
-        ));
+    let block = super::env_block(env, &title, theme, !live);
     if env.containers.is_empty() {
         let text = match env.link.status {
             LinkStatus::Connected => {

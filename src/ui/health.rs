@@ -42,21 +42,7 @@ fn draw_endpoints(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme
         env.name,
         stale_label(env, stale && !h.names.is_empty())
     );
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(Style::new().fg(if env.protected {
-            c.protected.0
-        } else {
-            c.muted.0
-        }))
-        .title(Span::styled(
-            title,
-            Style::new().fg(if stale && !h.names.is_empty() {
-                c.error.0
-            } else {
-                c.accent.0
-            }),
-        ));
+    let block = super::env_block(env, &title, theme, stale && !h.names.is_empty());
     if h.names.is_empty() {
         let text = vec![
             Line::raw("No health endpoints are configured for this environment."),

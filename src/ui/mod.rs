@@ -105,3 +105,26 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
     }
     status_bar::draw(frame, status, state, theme, keymap);
 }
+
+/// The frame of a pane about one environment: a protected environment's border in its
+/// colour, the title in the error colour when what the pane shows is stale.
+fn env_block<'a>(
+    env: &crate::state::EnvState,
+    title: &str,
+    theme: &Theme,
+    stale: bool,
+) -> ratatui::widgets::Block<'a> {
+    use ratatui::style::Style;
+    let c = &theme.colors;
+    ratatui::widgets::Block::default()
+        .borders(ratatui::widgets::Borders::ALL)
+        .border_style(Style::new().fg(if env.protected {
+            c.protected.0
+        } else {
+            c.muted.0
+        }))
+        .title(ratatui::text::Span::styled(
+            title.to_string(),
+            Style::new().fg(if stale { c.error.0 } else { c.accent.0 }),
+        ))
+}

@@ -18,7 +18,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
     let c = &theme.colors;
     let muted = Style::new().fg(c.muted.0);
     let Some(pool) = &env.pool else {
-        let block = block(env, " database pool · not configured ", theme, false);
+        let block = super::env_block(env, " database pool · not configured ", theme, false);
         let text = vec![
             Line::from("No database is configured for this environment."),
             Line::styled(
@@ -47,7 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         }
     }
     title.push(' ');
-    let outer = block(env, &title, theme, stale);
+    let outer = super::env_block(env, &title, theme, stale);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
 
@@ -280,21 +280,6 @@ fn draw_sessions(frame: &mut Frame, area: Rect, pool: &PoolState, stale: bool, t
         Constraint::Min(10),
     ];
     frame.render_widget(Table::new(rows, widths).header(header).block(block), area);
-}
-
-fn block<'a>(env: &EnvState, title: &str, theme: &Theme, stale: bool) -> Block<'a> {
-    let c = &theme.colors;
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(Style::new().fg(if env.protected {
-            c.protected.0
-        } else {
-            c.muted.0
-        }))
-        .title(Span::styled(
-            title.to_string(),
-            Style::new().fg(if stale { c.error.0 } else { c.accent.0 }),
-        ))
 }
 
 fn draw_history(frame: &mut Frame, area: Rect, pool: &PoolState, stale: bool, theme: &Theme) {

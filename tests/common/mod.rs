@@ -11,8 +11,15 @@ use pilothouse::backend::model::{
     ContainerDetails, ContainerInfo, Health, HealthCheckRun, RunState,
 };
 use pilothouse::config;
+use pilothouse::keymap::Keymap;
 use pilothouse::state::State;
+use pilothouse::theme::Theme;
+use pilothouse::ui;
 use pilothouse::update::update;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
 
 /// 2026-11-22T02:00:00Z
 pub const NOW: i64 = 1_795_312_800;
@@ -250,4 +257,33 @@ pub fn endpoints() -> Vec<pilothouse::backend::health::EndpointStatus> {
             checked_at: NOW,
         },
     ]
+}
+
+/// The whole screen drawn from `state` at `width` x `height`.
+pub fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
+    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    let keymap = Keymap::default_keymap().unwrap_or_else(|e| panic!("{e}"));
+    let mut terminal =
+        Terminal::new(TestBackend::new(width, height)).unwrap_or_else(|e| panic!("{e}"));
+    terminal
+        .draw(|f| ui::draw(f, state, &theme, &keymap))
+        .unwrap_or_else(|e| panic!("{e}"));
+    terminal
+}
+
+/// The cells of the first occurrence of `text` on screen.
+pub fn find(buf: &Buffer, text: &str) -> Option<(u16, u16)> {
+    (0..buf.area.height).find_map(|y| {
+        let line: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        line.find(text)
+            .map(|i| (line[..i].chars().count() as u16, y))
+    })
+}
+
+/// The foreground colour where `text` first starts.
+pub fn fg_at(buf: &Buffer, text: &str) -> Color {
+    let (x, y) = find(buf, text).unwrap_or_else(|| panic!("{text:?} not on screen"));
+    buf[(x, y)].fg
 }

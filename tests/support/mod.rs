@@ -98,6 +98,36 @@ impl Sandbox {
         std::fs::read_to_string(self.state.join(format!("secrets/pg-{env}")))
             .unwrap_or_else(|e| panic!("password for {env}: {e}"))
     }
+
+    /// `sql` through psql as the `acme` role on `env`'s database; its output, trimmed.
+    /// The password goes in the environment, never on a command line.
+    pub fn psql(&self, env: &str, sql: &str) -> String {
+        let port = match env {
+            "staging" => "5433",
+            "production" => "5434",
+            other => panic!("no database for {other}"),
+        };
+        ok_stdout(
+            Command::new("psql")
+                .env("PGPASSWORD", self.pg_password(env))
+                .args([
+                    "-X",
+                    "-At",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    port,
+                    "-U",
+                    "acme",
+                    "-d",
+                    "acme",
+                    "-c",
+                ])
+                .arg(sql),
+        )
+        .trim()
+        .to_string()
+    }
 }
 
 /// A command as it may be printed: program and arguments, never its environment (which
