@@ -15,6 +15,10 @@ pub enum Mode {
     Logs,
     /// Typing into the log search box.
     Search,
+    /// The preview of an action on an ordinary environment awaits y or n.
+    Confirm,
+    /// The preview of an action on a protected environment awaits its typed name.
+    ConfirmTyped,
 }
 
 /// Something a key can mean. Names in keymap files are kebab-case (`next-env`).
@@ -95,12 +99,49 @@ pub enum Action {
     DeployedView,
     /// Back to the container table.
     ContainersView,
+    /// Actions: each opens a preview in the queue; nothing runs unconfirmed.
+    Restart,
+    RestartGroup,
+    Stop,
+    Start,
+    Migrate,
+    MigrateBreaking,
+    MigrationStatus,
+    /// Start pgAdmin, or stop it when it runs.
+    #[serde(rename = "pgadmin")]
+    PgAdmin,
+    BreakLock,
+    /// Confirm the previewed action (y), or cancel it (n, esc).
+    Confirm,
+    CancelAction,
+    /// On a protected environment: enter after typing its name.
+    ConfirmTyped,
+    ConfirmBackspace,
+    /// Show or hide the queue pane.
+    QueueView,
+    /// Cancel the newest queued or running item.
+    CancelItem,
 }
 
 impl Action {
     /// A short description for hints and help.
     pub fn describe(self) -> &'static str {
         match self {
+            Action::Restart => "restart",
+            Action::RestartGroup => "restart group",
+            Action::Stop => "stop",
+            Action::Start => "start",
+            Action::Migrate => "migrate",
+            Action::MigrateBreaking => "migrate (breaking)",
+            Action::MigrationStatus => "migration status",
+            Action::PgAdmin => "pgAdmin",
+            Action::BreakLock => "break lock",
+            Action::Confirm => "confirm",
+            Action::CancelAction => "cancel",
+            Action::ConfirmTyped => "confirm",
+            Action::ConfirmBackspace => "delete",
+            Action::QueueView => "queue",
+            Action::CancelItem => "cancel item",
             Action::HealthView => "health",
             Action::PoolView => "db pool",
             Action::DeployedView => "deployed",
@@ -188,6 +229,14 @@ pub enum Msg {
 pub enum Effect {
     /// Drop environment number `env`'s connection and connect again now.
     Reconnect { env: usize },
+    /// Run a confirmed item in environment `env`.
+    Run {
+        env: usize,
+        job: Box<crate::backend::runner::Job>,
+    },
+    /// Cancel item `id` of environment `env` (queued: skipped; running: stopped before
+    /// its next step).
+    Cancel { env: usize, id: u64 },
     /// Follow these logs in environment `env` (None: stop following).
     FollowLogs {
         env: usize,

@@ -240,11 +240,15 @@ fn key_msg(state: &State, keymap: &Keymap, key: &crossterm::event::KeyEvent) -> 
         return Some(Msg::Action(action));
     }
     match (mode, key.code) {
-        (crate::action::Mode::Filter | crate::action::Mode::Search, KeyCode::Char(c))
-            if key.kind != KeyEventKind::Release
-                && !key
-                    .modifiers
-                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        (
+            crate::action::Mode::Filter
+            | crate::action::Mode::Search
+            | crate::action::Mode::ConfirmTyped,
+            KeyCode::Char(c),
+        ) if key.kind != KeyEventKind::Release
+            && !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
         {
             Some(Msg::Input(c))
         }
@@ -257,6 +261,16 @@ fn perform(effect: Effect, io: &Io<'_>) {
         Effect::Reconnect { env } => {
             if let Some(h) = io.handles.get(env) {
                 let _ = h.commands.send(EnvCommand::ReconnectNow);
+            }
+        }
+        Effect::Run { env, job } => {
+            if let Some(h) = io.handles.get(env) {
+                let _ = h.commands.send(EnvCommand::Run(job));
+            }
+        }
+        Effect::Cancel { env, id } => {
+            if let Some(h) = io.handles.get(env) {
+                let _ = h.commands.send(EnvCommand::Cancel(id));
             }
         }
         Effect::FollowLogs { env, request } => {

@@ -124,6 +124,10 @@ struct KeymapFile {
     logs: IndexMap<String, Action>,
     #[serde(default)]
     search: IndexMap<String, Action>,
+    #[serde(default)]
+    confirm: IndexMap<String, Action>,
+    #[serde(default, rename = "confirm-typed")]
+    confirm_typed: IndexMap<String, Action>,
 }
 
 /// Resolves keys to actions in a mode.
@@ -147,6 +151,8 @@ impl Keymap {
             (Mode::Filter, "filter", file.filter),
             (Mode::Logs, "logs", file.logs),
             (Mode::Search, "search", file.search),
+            (Mode::Confirm, "confirm", file.confirm),
+            (Mode::ConfirmTyped, "confirm-typed", file.confirm_typed),
         ] {
             let mut keys = IndexMap::new();
             for (raw, action) in entries {

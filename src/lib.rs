@@ -12,6 +12,7 @@ pub mod diagnostics;
 pub mod keymap;
 pub mod logs;
 pub mod logs_command;
+pub mod ops;
 pub mod state;
 pub mod status;
 pub mod theme;

@@ -208,6 +208,7 @@ fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
         (Err(e), _) | (_, Err(e)) => return config_error(&e),
     };
     let mut state = State::from_config(&loaded.config, cli.read_only);
+    state.owner = pilothouse::backend::runner::Owner::of_this_console();
     if let Some(name) = &cli.env
         && !state.select_env(name)
     {

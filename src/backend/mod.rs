@@ -11,6 +11,7 @@ pub mod link;
 pub mod logs;
 pub mod model;
 pub mod remote;
+pub mod runner;
 pub mod ssh;
 pub mod stats;
 pub mod tls;
@@ -61,6 +62,8 @@ pub enum BackendEvent {
     Pool(db::PoolEvent),
     /// Health endpoints or host resources.
     Health(health::HealthEvent),
+    /// An item of the action queue moved on.
+    Job(runner::JobEvent),
 }
 
 /// What the UI can ask of an environment's actor.
@@ -70,6 +73,11 @@ pub enum EnvCommand {
     ReconnectNow,
     /// Follow these logs (or none) from now on.
     Logs(Option<logs::LogRequest>),
+    /// Run a confirmed item (after the ones before it).
+    Run(Box<runner::Job>),
+    /// Cancel an item: skipped if it has not started, stopped before its next step if
+    /// it has.
+    Cancel(u64),
     /// Close the connection (removing the forwarded socket) and stop.
     Shutdown,
 }
@@ -127,6 +135,20 @@ async fn actor(
         env: index,
         events: events_for_logs,
     });
+    // The action runner outlives connections: it learns the current one through
+    // `remote`, and an item whose connection goes mid-step ends as unknown.
+    let (remote_tx, remote_rx) = tokio::sync::watch::channel(None);
+    let (job_tx, mut job_rx) = mpsc::channel(256);
+    let (runner, runner_task) = runner::spawn(remote_rx, job_tx);
+    let _runner_task = AbortOnDrop(runner_task);
+    let forward = report.clone();
+    let _job_events = AbortOnDrop(tokio::spawn(async move {
+        while let Some(ev) = job_rx.recv().await {
+            if !forward.send(BackendEvent::Job(ev)).await {
+                return;
+            }
+        }
+    }));
     let mut backoff = BACKOFF_FIRST;
     let mut attempt = 0u32;
     loop {
@@ -139,6 +161,8 @@ async fn actor(
             report: &report,
             commands: &mut commands,
             followers: &mut followers,
+            runner: &runner,
+            remote: &remote_tx,
         };
         let error = match connection(&env, &project, &mut io).await {
             Outcome::Shutdown => return,
@@ -163,6 +187,8 @@ async fn actor(
             cmd = commands.recv() => match cmd {
                 Some(EnvCommand::ReconnectNow) => backoff = BACKOFF_FIRST,
                 Some(EnvCommand::Logs(req)) => followers.set_request(req),
+                Some(EnvCommand::Run(job)) => runner.submit(*job),
+                Some(EnvCommand::Cancel(id)) => runner.cancel(id),
                 Some(EnvCommand::Shutdown) | None => return,
             },
         }
@@ -174,6 +200,9 @@ struct Io<'a> {
     report: &'a Reporter,
     commands: &'a mut mpsc::UnboundedReceiver<EnvCommand>,
     followers: &'a mut logs::Followers,
+    runner: &'a runner::RunnerHandle,
+    /// Tells the runner which connection to use (None: there is none).
+    remote: &'a tokio::sync::watch::Sender<Option<remote::Remote>>,
 }
 
 /// One connection, from connect to loss (or shutdown).
@@ -187,6 +216,8 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
             cmd = io.commands.recv() => match cmd {
                 Some(EnvCommand::ReconnectNow) => return Outcome::Lost("reconnecting (requested)".into()),
                 Some(EnvCommand::Logs(req)) => io.followers.set_request(req),
+                Some(EnvCommand::Run(job)) => io.runner.submit(*job),
+                Some(EnvCommand::Cancel(id)) => io.runner.cancel(id),
                 Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
             },
         }
@@ -195,7 +226,9 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
         Ok(t) => t,
         Err(e) => return Outcome::Lost(e),
     };
+    io.remote.send_replace(Some(tunnel.remote()));
     let outcome = watch(&tunnel, env, project, io).await;
+    io.remote.send_replace(None);
     io.followers.stop_all();
     tunnel.close().await;
     outcome
@@ -352,6 +385,14 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
                     for f in known.values() {
                         io.followers.ensure(&docker, f);
                     }
+                    continue;
+                }
+                Some(EnvCommand::Run(job)) => {
+                    io.runner.submit(*job);
+                    continue;
+                }
+                Some(EnvCommand::Cancel(id)) => {
+                    io.runner.cancel(id);
                     continue;
                 }
                 Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,

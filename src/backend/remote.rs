@@ -167,6 +167,69 @@ impl Remote {
         }
     }
 
+    /// Runs `sh -c SCRIPT` on the host, sending each line of its standard output (made
+    /// safe to show, URL passwords masked) as it comes. Its exit code (None: killed by
+    /// a signal); Err when the transport itself failed, so the outcome is unknown.
+    pub async fn sh_streaming(
+        &self,
+        script: &str,
+        lines: tokio::sync::mpsc::Sender<String>,
+    ) -> Result<Option<i32>, String> {
+        use tokio::io::AsyncBufReadExt;
+        let forward = |out: Box<dyn AsyncRead + Unpin + Send>| {
+            let lines = lines.clone();
+            async move {
+                let mut reader = tokio::io::BufReader::new(out);
+                let mut buf = Vec::new();
+                loop {
+                    buf.clear();
+                    match reader.read_until(b'\n', &mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {
+                            let text = crate::logs::sanitize::clean_str(&buf);
+                            let text = crate::diagnostics::mask_credentials(&text);
+                            let _ = lines.send(text).await;
+                        }
+                    }
+                }
+            }
+        };
+        match self {
+            Remote::Ssh { session, .. } => {
+                let mut child = session
+                    .command("sh")
+                    .arg("-c")
+                    .arg(script)
+                    .stdout(openssh::Stdio::piped())
+                    .stderr(openssh::Stdio::null())
+                    .spawn()
+                    .await
+                    .map_err(|e| format!("ssh: {e}"))?;
+                if let Some(out) = child.stdout().take() {
+                    forward(Box::new(out)).await;
+                }
+                let status = child.wait().await.map_err(|e| format!("ssh: {e}"))?;
+                Ok(status.code())
+            }
+            Remote::Local => {
+                let mut child = tokio::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(script)
+                    .stdin(std::process::Stdio::null())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::null())
+                    .kill_on_drop(true)
+                    .spawn()
+                    .map_err(|e| format!("sh: {e}"))?;
+                if let Some(out) = child.stdout.take() {
+                    forward(Box::new(out)).await;
+                }
+                let status = child.wait().await.map_err(|e| format!("sh: {e}"))?;
+                Ok(status.code())
+            }
+        }
+    }
+
     /// The way to `host:port` as the host sees it.
     pub async fn reach(&self, host: &str, port: u16) -> Result<Endpoint, String> {
         match self {

@@ -14,6 +14,7 @@
 //! [`Environment`] (health, database, deploy, pgadmin); each is optional so an existing
 //! config stays valid.
 
+pub mod actions;
 pub mod monitoring;
 pub mod values;
 
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Deserialize;
 
+pub use actions::{CommandWords, Groups, MigrateRunner, MigrateSettings, PgAdminSettings};
 pub use monitoring::{
     DatabaseSettings, Endpoint, HealthSettings, HttpUrl, PoolBudget, SslMode, UrlSource, Via,
 };
@@ -157,6 +159,13 @@ pub struct Environment {
     pub health: HealthSettings,
     /// The database whose connection pool is watched; none: no pool view.
     pub database: Option<DatabaseSettings>,
+    /// Named groups of services for actions (e.g. `backend`).
+    #[serde(default)]
+    pub groups: Groups,
+    /// How migrations run; none: no migrate action.
+    pub migrate: Option<MigrateSettings>,
+    #[serde(default)]
+    pub pgadmin: PgAdminSettings,
 }
 
 /// How this environment is deployed. The deploy actions extend this table.

@@ -4,6 +4,7 @@ pub mod health;
 mod link;
 pub mod logs;
 pub mod pool;
+pub mod queue;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ pub use health::HealthState;
 pub use link::{Link, LinkStatus};
 pub use logs::{LogPane, LogTarget, LogWindow};
 pub use pool::PoolState;
+pub use queue::{ItemStatus, Queue, QueueItem};
 
 use crate::action::Mode;
 use crate::backend::model::{ContainerInfo, Health, RunState, Usage};
@@ -44,6 +46,8 @@ pub struct State {
     pub save_dir: PathBuf,
     /// What the body shows below the environment header.
     pub view: View,
+    /// Who this console is, for the host lock and the audit records.
+    pub owner: crate::backend::runner::Owner,
 }
 
 /// What the body of the screen shows.
@@ -93,6 +97,13 @@ pub struct EnvState {
     pub health: HealthState,
     /// None when no database is configured.
     pub pool: Option<PoolState>,
+    pub queue: Queue,
+    /// What plans are built from.
+    pub compose_words: Vec<String>,
+    pub compose_files: Vec<String>,
+    pub pgadmin_file: Option<String>,
+    pub migrate: Option<crate::config::MigrateSettings>,
+    pub groups: Vec<(String, Vec<String>)>,
 }
 
 /// What the container table is ordered by; one key cycles through them.
@@ -175,12 +186,19 @@ impl State {
             keep_colours: config.logs.colours == crate::config::ColourPolicy::Keep,
             save_dir: config.logs.save_dir(),
             view: View::Containers,
+            owner: crate::backend::runner::Owner {
+                operator: "unknown@unknown".into(),
+                pid: 0,
+                console: "0".into(),
+            },
         }
     }
 
     /// The input mode, derived from what is on screen.
     pub fn mode(&self) -> Mode {
         match self.current() {
+            Some(e) if e.queue.pending().is_some() && e.protected => Mode::ConfirmTyped,
+            Some(e) if e.queue.pending().is_some() => Mode::Confirm,
             Some(e) if e.filter_editing => Mode::Filter,
             Some(e) if e.logs.open && e.logs.search_input.is_some() => Mode::Search,
             Some(e) if e.logs.open && e.logs.focused => Mode::Logs,
@@ -261,6 +279,16 @@ impl EnvState {
                 ..HealthState::default()
             },
             pool: env.database.as_ref().map(PoolState::from_config),
+            queue: Queue::default(),
+            compose_words: env.compose.command.words().to_vec(),
+            compose_files: env.compose.files.iter().map(|f| f.to_string()).collect(),
+            pgadmin_file: env.compose.pgadmin_file.as_ref().map(|f| f.to_string()),
+            migrate: env.migrate.clone(),
+            groups: env
+                .groups
+                .iter()
+                .map(|(g, s)| (g.clone(), s.iter().map(|x| x.to_string()).collect()))
+                .collect(),
         }
     }
 

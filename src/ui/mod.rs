@@ -9,6 +9,7 @@ mod header;
 mod health;
 mod logs;
 mod pool;
+mod queue;
 mod status_bar;
 mod text;
 
@@ -63,24 +64,37 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             View::Containers => {}
             View::Health => {
                 health::draw(frame, body, env, state.now, theme);
+                if let Some(item) = env.queue.pending() {
+                    queue::draw_preview(frame, body, env, item, theme);
+                }
                 status_bar::draw(frame, status, state, theme, keymap);
                 return;
             }
             View::Pool => {
                 pool::draw(frame, body, env, state.now, theme);
+                if let Some(item) = env.queue.pending() {
+                    queue::draw_preview(frame, body, env, item, theme);
+                }
                 status_bar::draw(frame, status, state, theme, keymap);
                 return;
             }
             View::Deployed => {
                 deployed::draw(frame, body, state, theme);
+                if let Some(item) = env.queue.pending() {
+                    queue::draw_preview(frame, body, env, item, theme);
+                }
                 status_bar::draw(frame, status, state, theme, keymap);
                 return;
             }
         }
         // The lower pane shows the logs or the details of the selected container: half
         // the body for logs (all of it zoomed), the details when there is room for both.
-        let logs_open = env.logs.open;
-        let lower_h = if logs_open && env.logs.zoomed {
+        let queue_open = env.queue.open;
+        let logs_open = env.logs.open && !queue_open;
+        let lower_h = if queue_open {
+            let table_h = (env.visible().len() as u16 + 3).min(body.height / 2);
+            body.height - table_h
+        } else if logs_open && env.logs.zoomed {
             body.height
         } else if logs_open {
             // The table keeps its rows (borders and header included) up to half the body.
@@ -96,11 +110,16 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         if table.height > 0 {
             containers::draw(frame, table, env, state.now, theme);
         }
-        if logs_open && lower_h > 0 {
+        if queue_open && lower_h > 0 {
+            queue::draw_pane(frame, lower, env, state.now, theme);
+        } else if logs_open && lower_h > 0 {
             let focused = state.mode() == Mode::Logs || state.mode() == Mode::Search;
             logs::draw(frame, lower, env, state.log_tail, focused, theme);
         } else if lower_h > 0 {
             detail::draw(frame, lower, env, state.now, theme);
+        }
+        if let Some(item) = env.queue.pending() {
+            queue::draw_preview(frame, body, env, item, theme);
         }
     }
     status_bar::draw(frame, status, state, theme, keymap);

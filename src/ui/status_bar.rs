@@ -39,6 +39,8 @@ fn hinted(mode: Mode) -> &'static [Action] {
             Action::Zoom,
         ],
         Mode::Search => &[Action::SearchDone, Action::SearchCancel],
+        Mode::Confirm => &[Action::Confirm, Action::CancelAction],
+        Mode::ConfirmTyped => &[Action::ConfirmTyped, Action::CancelAction],
     }
 }
 
@@ -56,6 +58,18 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap:
         ));
     }
     let mode = state.mode();
+    // Why the last action key queued nothing, until the next one.
+    if mode == Mode::Normal
+        && let Some(m) = state.current().and_then(|e| e.queue.message.as_ref())
+    {
+        spans.push(Span::styled(
+            format!(" {m} "),
+            Style::new()
+                .fg(c.protected_text.0)
+                .bg(c.warning.0)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
     for &action in hinted(mode) {
         if let Some(key) = keymap.keys_for(mode, action).first() {
             spans.push(Span::styled(

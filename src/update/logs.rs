@@ -18,6 +18,9 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     // The log and detail panes live below the container table.
     if matches!(action, Action::Logs | Action::Details) {
         state.view = crate::state::View::Containers;
+        if let Some(e) = state.envs.get_mut(state.selected) {
+            e.queue.open = false;
+        }
     }
     let e = state.envs.get_mut(selected)?;
     let pane = &mut e.logs;

@@ -1,6 +1,7 @@
 //! The only code that mutates [`State`]. No I/O, no awaits: it returns [`Effect`]s.
 
 mod logs;
+mod queue;
 
 use crate::action::{Action, Effect, Msg};
 use crate::backend::BackendEvent;
@@ -19,6 +20,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Action(action) => {
+            if let Some(effects) = queue::act(state, action) {
+                return effects;
+            }
             return match logs::act(state, action) {
                 Some(effects) => effects,
                 None => act(state, action),
@@ -34,7 +38,14 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::Input(c) => {
-            if let Some(e) = state.envs.get_mut(state.selected)
+            if state.mode() == crate::action::Mode::ConfirmTyped {
+                if let Some(e) = state.envs.get_mut(state.selected)
+                    && !c.is_control()
+                    && e.queue.typed.chars().count() < 64
+                {
+                    e.queue.typed.push(c);
+                }
+            } else if let Some(e) = state.envs.get_mut(state.selected)
                 && let Some(text) = &mut e.logs.search_input
                 && !c.is_control()
             {
@@ -194,6 +205,7 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             }
         }
         BackendEvent::Health(HealthEvent::Endpoints(list)) => e.health.endpoints = list,
+        BackendEvent::Job(ev) => queue::apply(e, ev, now),
         BackendEvent::Health(HealthEvent::Host(report)) => {
             if let Some(d) = &report.docker {
                 e.health.docker_disk = Some(d.clone());

@@ -18,7 +18,8 @@
 //! `DEMO_ROLE` (`http` or `redis`), `DEMO_VERSION`, `DEMO_BUILD_NUMBER`, `DEMO_BUILD_COMMIT`,
 //! `DEMO_BUILD_DATE`, `DEMO_BROKEN` (1: never healthy), `CONTROL_DIR` (default /tmp/control).
 //!
-//! `demo-service migrate` applies the demo schema migration to `DATABASE_URL` and exits.
+//! `demo-service migrate` applies the demo schema migration to `DATABASE_URL` and exits;
+//! `demo-service migrate-status` lists what is applied.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -94,8 +95,10 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    if std::env::args().nth(1).as_deref() == Some("migrate") {
-        std::process::exit(migrate(&settings).await);
+    match std::env::args().nth(1).as_deref() {
+        Some("migrate") => std::process::exit(migrate(&settings).await),
+        Some("migrate-status") => std::process::exit(migrate_status(&settings).await),
+        _ => {}
     }
     let _ = std::fs::create_dir_all(&settings.control_dir);
     let shared = Arc::new(Shared {
@@ -268,6 +271,41 @@ async fn migrate(settings: &Settings) -> i32 {
         Err(e) => {
             eprintln!("migrate: {e}");
             1
+        }
+    }
+}
+
+/// Lists the applied demo migrations; changes nothing.
+async fn migrate_status(settings: &Settings) -> i32 {
+    let Some(url) = settings.database_url.as_deref() else {
+        eprintln!("migrate-status: DATABASE_URL is not set");
+        return 2;
+    };
+    let client = match connect(url, &format!("{}-migrate", settings.service)).await {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("migrate-status: cannot connect: {e}");
+            return 1;
+        }
+    };
+    match client
+        .simple_query("SELECT version FROM demo_migrations ORDER BY applied_at")
+        .await
+    {
+        Ok(rows) => {
+            let versions: Vec<String> = rows
+                .iter()
+                .filter_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+                    _ => None,
+                })
+                .collect();
+            println!("applied: {}", versions.join(", "));
+            0
+        }
+        Err(_) => {
+            println!("no migrations applied");
+            0
         }
     }
 }

@@ -1,0 +1,440 @@
+//! The runner of one environment: confirmed items, one at a time, in order. For each:
+//! take the host lock (state-changing plans), run the steps with their output streamed
+//! back, release the lock, and append the audit record locally and on the host.
+//!
+//! A step whose SSH transport fails (the connection went, or ssh's own exit code 255)
+//! ends the item as unknown, never as succeeded; the lock then stays, with its owner.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+
+use super::remote::{Remote, quote};
+use crate::ops::{Plan, audit_file, lock_dir};
+
+/// Who runs an item, as the lock and the audit record say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Owner {
+    /// `user@machine`.
+    pub operator: String,
+    pub pid: u32,
+    /// A per-console token, so a console releases only its own lock.
+    pub console: String,
+}
+
+impl Owner {
+    pub fn of_this_console() -> Owner {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .ok()
+            .filter(|u| !u.is_empty())
+            .or_else(user_from_passwd)
+            .unwrap_or_else(|| "unknown".into());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "unknown-host".into());
+        let clean = |s: &str| {
+            s.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .take(64)
+                .collect::<String>()
+        };
+        let pid = std::process::id();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        Owner {
+            operator: format!("{}@{}", clean(&user), clean(&host)),
+            pid,
+            console: format!("{pid}-{nanos}"),
+        }
+    }
+}
+
+/// The login name of this process's user, from /proc and /etc/passwd.
+fn user_from_passwd() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 2 && f[2] == uid).then(|| f[0].to_string())
+    })
+}
+
+/// A confirmed item for the runner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: u64,
+    pub env_name: String,
+    pub project_dir: String,
+    pub plan: Plan,
+    pub owner: Owner,
+}
+
+/// How an item ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    Cancelled,
+    Unknown,
+}
+
+/// What the runner reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEvent {
+    Started {
+        id: u64,
+    },
+    Step {
+        id: u64,
+        index: usize,
+    },
+    Output {
+        id: u64,
+        line: String,
+    },
+    StepDone {
+        id: u64,
+        index: usize,
+        code: Option<i32>,
+    },
+    /// Someone else holds the host lock; nothing ran.
+    LockHeld {
+        id: u64,
+        owner: String,
+    },
+    Finished {
+        id: u64,
+        outcome: Outcome,
+        error: Option<String>,
+    },
+}
+
+/// The audit record of one item, a JSON line locally and on the host.
+#[derive(Debug, Serialize)]
+pub struct AuditRecord<'a> {
+    pub time: i64,
+    pub operator: &'a str,
+    pub environment: &'a str,
+    pub action: &'a str,
+    pub targets: &'a [String],
+    pub commands: Vec<&'a str>,
+    pub exit_codes: &'a [Option<i32>],
+    pub result: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
+    pub duration_ms: u128,
+}
+
+/// The runner's handle: jobs in, cancellations.
+#[derive(Clone)]
+pub struct RunnerHandle {
+    pub jobs: mpsc::UnboundedSender<Job>,
+    pub cancelled: Arc<Mutex<HashSet<u64>>>,
+}
+
+/// Starts the runner of an environment. `remote` carries the current connection (None
+/// while there is none); `events` gets what happens.
+pub fn spawn(
+    remote: watch::Receiver<Option<Remote>>,
+    events: mpsc::Sender<JobEvent>,
+) -> (RunnerHandle, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let cancelled = Arc::new(Mutex::new(HashSet::new()));
+    let handle = RunnerHandle {
+        jobs: tx,
+        cancelled: cancelled.clone(),
+    };
+    let task = tokio::spawn(run(rx, remote, events, cancelled));
+    (handle, task)
+}
+
+impl RunnerHandle {
+    pub fn submit(&self, job: Job) {
+        let _ = self.jobs.send(job);
+    }
+
+    pub fn cancel(&self, id: u64) {
+        if let Ok(mut s) = self.cancelled.lock() {
+            s.insert(id);
+        }
+    }
+}
+
+fn is_cancelled(set: &Mutex<HashSet<u64>>, id: u64) -> bool {
+    set.lock().map(|s| s.contains(&id)).unwrap_or(false)
+}
+
+async fn run(
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    remote: watch::Receiver<Option<Remote>>,
+    events: mpsc::Sender<JobEvent>,
+    cancelled: Arc<Mutex<HashSet<u64>>>,
+) {
+    let mut waiting: VecDeque<Job> = VecDeque::new();
+    loop {
+        let job = match waiting.pop_front() {
+            Some(j) => j,
+            None => match jobs.recv().await {
+                Some(j) => j,
+                None => return,
+            },
+        };
+        if is_cancelled(&cancelled, job.id) {
+            continue;
+        }
+        let current = remote.borrow().clone();
+        let (outcome, error) = match current {
+            None => (
+                Outcome::Failed,
+                Some("not connected to the host: nothing ran".to_string()),
+            ),
+            Some(r) => run_one(&job, &r, &events, &cancelled).await,
+        };
+        if events
+            .send(JobEvent::Finished {
+                id: job.id,
+                outcome,
+                error,
+            })
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Runs one job; its outcome and, when it did not succeed, why.
+async fn run_one(
+    job: &Job,
+    remote: &Remote,
+    events: &mpsc::Sender<JobEvent>,
+    cancelled: &Mutex<HashSet<u64>>,
+) -> (Outcome, Option<String>) {
+    let started = Instant::now();
+    let id = job.id;
+    let _ = events.send(JobEvent::Started { id }).await;
+    let locks = job.plan.changes_state();
+    if locks {
+        match take_lock(job, remote).await {
+            Ok(None) => {}
+            Ok(Some(owner)) => {
+                let _ = events
+                    .send(JobEvent::LockHeld {
+                        id,
+                        owner: owner.clone(),
+                    })
+                    .await;
+                return (
+                    Outcome::Failed,
+                    Some(format!(
+                        "the host is locked by another console: {owner}; nothing ran"
+                    )),
+                );
+            }
+            Err(e) => {
+                return (
+                    Outcome::Failed,
+                    Some(format!("could not take the host lock: {e}; nothing ran")),
+                );
+            }
+        }
+    }
+    let mut codes: Vec<Option<i32>> = Vec::new();
+    let mut outcome = Outcome::Succeeded;
+    let mut error = None;
+    for (index, step) in job.plan.steps.iter().enumerate() {
+        if is_cancelled(cancelled, id) {
+            outcome = Outcome::Cancelled;
+            error = Some(format!(
+                "cancelled before step {} of {}",
+                index + 1,
+                job.plan.steps.len()
+            ));
+            break;
+        }
+        let _ = events.send(JobEvent::Step { id, index }).await;
+        let (tx, mut rx) = mpsc::channel::<String>(256);
+        let forward = async {
+            while let Some(line) = rx.recv().await {
+                let _ = events.send(JobEvent::Output { id, line }).await;
+            }
+        };
+        let script = format!("{} 2>&1", step.command);
+        let (result, ()) = tokio::join!(remote.sh_streaming(&script, tx), forward);
+        match result {
+            Ok(Some(0)) => {
+                codes.push(Some(0));
+                let _ = events
+                    .send(JobEvent::StepDone {
+                        id,
+                        index,
+                        code: Some(0),
+                    })
+                    .await;
+            }
+            Ok(Some(255)) | Ok(None) | Err(_) => {
+                codes.push(None);
+                let why = match &result {
+                    Err(e) => e.clone(),
+                    _ => "the SSH connection failed (exit 255)".into(),
+                };
+                let _ = events
+                    .send(JobEvent::StepDone {
+                        id,
+                        index,
+                        code: None,
+                    })
+                    .await;
+                outcome = Outcome::Unknown;
+                error = Some(format!(
+                    "step {} of {} ({}): outcome unknown: {why}",
+                    index + 1,
+                    job.plan.steps.len(),
+                    step.label
+                ));
+                break;
+            }
+            Ok(Some(code)) => {
+                codes.push(Some(code));
+                let _ = events
+                    .send(JobEvent::StepDone {
+                        id,
+                        index,
+                        code: Some(code),
+                    })
+                    .await;
+                outcome = Outcome::Failed;
+                error = Some(format!(
+                    "step {} of {} ({}) exited with {code}",
+                    index + 1,
+                    job.plan.steps.len(),
+                    step.label
+                ));
+                break;
+            }
+        }
+    }
+    // An unknown outcome keeps the lock: whoever looks next sees who held it.
+    if locks && outcome != Outcome::Unknown {
+        let _ = release_lock(job, remote).await;
+    }
+    let record = AuditRecord {
+        time: unix_now(),
+        operator: &job.owner.operator,
+        environment: &job.env_name,
+        action: job.plan.kind.label(),
+        targets: &job.plan.targets,
+        commands: job.plan.steps.iter().map(|s| s.command.as_str()).collect(),
+        exit_codes: &codes,
+        result: outcome,
+        error: error.as_deref(),
+        duration_ms: started.elapsed().as_millis(),
+    };
+    let line = serde_json::to_string(&record).unwrap_or_default();
+    append_local_audit(&line);
+    if outcome != Outcome::Unknown {
+        let script = format!(
+            "mkdir -p {dir} && printf '%s\\n' {line} >> {file}",
+            dir = quote(&format!(
+                "{}/.pilothouse",
+                job.project_dir.trim_end_matches('/')
+            )),
+            line = quote(&line),
+            file = quote(&audit_file(&job.project_dir)),
+        );
+        if let Err(e) = remote.sh(&script, std::time::Duration::from_secs(15)).await {
+            log::warn!("the host's audit file was not written: {e}");
+        }
+    }
+    (outcome, error)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Takes the lock: None when taken, Some(owner) when someone else holds it.
+async fn take_lock(job: &Job, remote: &Remote) -> Result<Option<String>, String> {
+    let owner = serde_json::json!({
+        "operator": job.owner.operator,
+        "action": job.plan.title(),
+        "pid": job.owner.pid,
+        "console": job.owner.console,
+        "since": unix_now(),
+    })
+    .to_string();
+    let dir = lock_dir(&job.project_dir);
+    // mkdir is atomic: exactly one console creates the directory.
+    let script = format!(
+        "mkdir -p {parent} && if mkdir {dir} 2>/dev/null; then printf '%s' {owner} > {dir}/owner.json && echo TAKEN; else echo HELD; cat {dir}/owner.json 2>/dev/null; fi",
+        parent = quote(&format!(
+            "{}/.pilothouse",
+            job.project_dir.trim_end_matches('/')
+        )),
+        dir = quote(&dir),
+        owner = quote(&owner),
+    );
+    let out = remote
+        .sh(&script, std::time::Duration::from_secs(15))
+        .await?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    match lines.next() {
+        Some("TAKEN") => Ok(None),
+        Some("HELD") => Ok(Some(crate::logs::sanitize::clean_str(
+            lines.collect::<Vec<_>>().join(" ").as_bytes(),
+        ))),
+        _ => Err(format!(
+            "unexpected answer: {}",
+            crate::logs::sanitize::clean_str(&out.stderr)
+        )),
+    }
+}
+
+/// Releases the lock if it is still this console's.
+async fn release_lock(job: &Job, remote: &Remote) -> Result<(), String> {
+    let dir = lock_dir(&job.project_dir);
+    let script = format!(
+        "grep -qF {token} {dir}/owner.json 2>/dev/null && rm -rf {dir}",
+        token = quote(&job.owner.console),
+        dir = quote(&dir),
+    );
+    remote
+        .sh(&script, std::time::Duration::from_secs(15))
+        .await
+        .map(|_| ())
+}
+
+/// Appends to `$XDG_STATE_HOME/pilothouse/audit.jsonl` (0600).
+fn append_local_audit(line: &str) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = crate::config::state_dir();
+    let _ = std::fs::create_dir_all(&dir);
+    match std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(dir.join("audit.jsonl"))
+    {
+        Ok(mut f) => {
+            let _ = writeln!(f, "{line}");
+        }
+        Err(e) => log::warn!("the local audit file was not written: {e}"),
+    }
+}

@@ -1,0 +1,428 @@
+//! Operations: what an action does, as a plan of typed steps that can be shown as the
+//! exact commands before anything runs. Pure: building a plan does no I/O.
+//!
+//! Every value that goes into a remote command is validated here (a service must exist
+//! in the compose project as the console sees it; everything else comes from the config,
+//! which validated it) and shell-quoted with [`quote`] when the command is written.
+
+use std::fmt;
+
+use crate::backend::remote::quote;
+
+/// What an operation does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpKind {
+    Restart,
+    Stop,
+    Start,
+    /// Run the migrations; `breaking` stops `stop_before_breaking` first.
+    Migrate {
+        breaking: bool,
+    },
+    /// The read-only migration status check.
+    MigrationStatus,
+    PgAdminStart,
+    PgAdminStop,
+    /// Remove a lock nobody holds any more.
+    BreakLock,
+}
+
+impl OpKind {
+    pub fn label(&self) -> &'static str {
+        match self {
+            OpKind::Restart => "restart",
+            OpKind::Stop => "stop",
+            OpKind::Start => "start",
+            OpKind::Migrate { breaking: false } => "migrate",
+            OpKind::Migrate { breaking: true } => "migrate (breaking)",
+            OpKind::MigrationStatus => "migration status",
+            OpKind::PgAdminStart => "pgAdmin start",
+            OpKind::PgAdminStop => "pgAdmin stop",
+            OpKind::BreakLock => "break the host lock",
+        }
+    }
+
+    /// How bad it is if this goes wrong, for the preview.
+    pub fn risk(&self) -> Risk {
+        match self {
+            OpKind::MigrationStatus => Risk::ReadOnly,
+            OpKind::PgAdminStart | OpKind::PgAdminStop | OpKind::Start => Risk::Low,
+            OpKind::Restart => Risk::Medium,
+            OpKind::Stop | OpKind::BreakLock => Risk::High,
+            OpKind::Migrate { breaking } => {
+                if *breaking {
+                    Risk::High
+                } else {
+                    Risk::Medium
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Risk {
+    ReadOnly,
+    Low,
+    Medium,
+    High,
+}
+
+impl Risk {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Risk::ReadOnly => "read-only: changes nothing",
+            Risk::Low => "low",
+            Risk::Medium => "medium: the targets are briefly unavailable",
+            Risk::High => "high: the targets stay down or the data changes",
+        }
+    }
+}
+
+/// One step: a shell command run on the host in the project directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// What it does, for people.
+    pub label: String,
+    /// The exact command, every value quoted.
+    pub command: String,
+}
+
+/// An operation and its steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub kind: OpKind,
+    pub targets: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// `restart gateway, order-service`
+    pub fn title(&self) -> String {
+        if self.targets.is_empty() {
+            self.kind.label().to_string()
+        } else {
+            format!("{} {}", self.kind.label(), self.targets.join(", "))
+        }
+    }
+
+    /// Whether it changes anything (and so needs the lock and an audit record).
+    pub fn changes_state(&self) -> bool {
+        self.kind.risk() != Risk::ReadOnly
+    }
+}
+
+/// Why a plan cannot be made; nothing has run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused(pub String);
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a plan is built from: the environment's compose settings and the services the
+/// console has seen in the project.
+pub struct Project<'a> {
+    pub dir: &'a str,
+    pub name: &'a str,
+    pub compose: &'a [String],
+    pub files: &'a [String],
+    pub pgadmin_file: Option<&'a str>,
+    pub known_services: &'a [String],
+    pub migrate: Option<&'a crate::config::MigrateSettings>,
+}
+
+/// An image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
+pub fn valid_tag(tag: &str) -> Result<(), Refused> {
+    let ok = tag.len() <= 128
+        && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Refused(format!(
+            "{:?} is not an image tag ([A-Za-z0-9_][A-Za-z0-9_.-], at most 128)",
+            crate::backend::model::clean(tag, 40)
+        )))
+    }
+}
+
+impl Project<'_> {
+    /// `cd DIR && COMPOSE -p NAME -f F1 [-f F2 ...]`
+    fn compose(&self, extra_file: Option<&str>) -> String {
+        let mut s = format!("cd {} && ", quote(self.dir));
+        let words: Vec<String> = self.compose.iter().map(|w| quote(w)).collect();
+        s.push_str(&words.join(" "));
+        s.push_str(&format!(" -p {}", quote(self.name)));
+        for f in self.files.iter().map(String::as_str).chain(extra_file) {
+            s.push_str(&format!(" -f {}", quote(f)));
+        }
+        s
+    }
+
+    /// Every target must be a service of the project, as the console sees it.
+    fn check_services(&self, targets: &[String]) -> Result<(), Refused> {
+        if targets.is_empty() {
+            return Err(Refused("no service selected".into()));
+        }
+        for t in targets {
+            if !self.known_services.contains(t) {
+                return Err(Refused(format!(
+                    "{:?} is not a service of compose project {}",
+                    crate::backend::model::clean(t, 40),
+                    self.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn quoted(targets: &[String]) -> String {
+        targets
+            .iter()
+            .map(|t| quote(t))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The plan for `kind` on `targets`.
+    pub fn plan(&self, kind: OpKind, targets: Vec<String>) -> Result<Plan, Refused> {
+        let step = |label: String, command: String| Step { label, command };
+        let steps = match &kind {
+            OpKind::Restart | OpKind::Stop | OpKind::Start => {
+                self.check_services(&targets)?;
+                let verb = match kind {
+                    OpKind::Restart => "restart -t 10",
+                    OpKind::Stop => "stop -t 10",
+                    _ => "start",
+                };
+                vec![step(
+                    format!("{} {}", kind.label(), targets.join(", ")),
+                    format!("{} {verb} {}", self.compose(None), Self::quoted(&targets)),
+                )]
+            }
+            OpKind::Migrate { breaking } => {
+                let m = self
+                    .migrate
+                    .ok_or_else(|| Refused("no [migrate] settings for this environment".into()))?;
+                let service = m.service.to_string();
+                self.check_services(std::slice::from_ref(&service))?;
+                let stop: Vec<String> = if *breaking {
+                    m.stop_before_breaking
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                if !stop.is_empty() {
+                    self.check_services(&stop)?;
+                }
+                if m.runner == crate::config::MigrateRunner::Exec && stop.contains(&service) {
+                    return Err(Refused(format!(
+                        "a breaking migration stops {service}, and runner = \"exec\" needs it running; use runner = \"run\" or another service"
+                    )));
+                }
+                let mut steps = Vec::new();
+                if !stop.is_empty() {
+                    steps.push(step(
+                        format!("stop {} for the breaking migration", stop.join(", ")),
+                        format!("{} stop -t 10 {}", self.compose(None), Self::quoted(&stop)),
+                    ));
+                }
+                steps.push(step(
+                    format!("run the migrations in {service}"),
+                    self.migrate_command(m, &m.command),
+                ));
+                if !stop.is_empty() {
+                    steps.push(step(
+                        format!("start {} again", stop.join(", ")),
+                        format!("{} start {}", self.compose(None), Self::quoted(&stop)),
+                    ));
+                }
+                steps
+            }
+            OpKind::MigrationStatus => {
+                let m = self
+                    .migrate
+                    .ok_or_else(|| Refused("no [migrate] settings for this environment".into()))?;
+                self.check_services(&[m.service.to_string()])?;
+                vec![step(
+                    format!("migration status in {}", m.service),
+                    self.migrate_command(m, &m.status_command),
+                )]
+            }
+            OpKind::PgAdminStart | OpKind::PgAdminStop => {
+                let file = self.pgadmin_file.ok_or_else(|| {
+                    Refused("no pgadmin_file in this environment's compose settings".into())
+                })?;
+                // Only pgAdmin's file: `down` or `rm` with the project's files as well
+                // would act on the whole stack.
+                let base = format!(
+                    "cd {} && {} -p {} -f {}",
+                    quote(self.dir),
+                    self.compose
+                        .iter()
+                        .map(|w| quote(w))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                    quote(self.name),
+                    quote(file)
+                );
+                if kind == OpKind::PgAdminStart {
+                    vec![step(
+                        "start pgAdmin".into(),
+                        format!("{base} up -d pgadmin"),
+                    )]
+                } else {
+                    vec![step(
+                        "stop and remove pgAdmin".into(),
+                        format!("{base} rm -s -f pgadmin"),
+                    )]
+                }
+            }
+            OpKind::BreakLock => vec![step(
+                "remove the host lock".into(),
+                format!("rm -rf {}", quote(&lock_dir(self.dir))),
+            )],
+        };
+        Ok(Plan {
+            kind,
+            targets,
+            steps,
+        })
+    }
+
+    fn migrate_command(
+        &self,
+        m: &crate::config::MigrateSettings,
+        command: &crate::config::CommandWords,
+    ) -> String {
+        let words: Vec<String> = command.words().iter().map(|w| quote(w)).collect();
+        let how = match m.runner {
+            crate::config::MigrateRunner::Run => "run --rm -T",
+            crate::config::MigrateRunner::Exec => "exec -T",
+        };
+        format!(
+            "{} {how} {} {}",
+            self.compose(None),
+            quote(m.service.as_str()),
+            words.join(" ")
+        )
+    }
+}
+
+/// The lock directory in the project directory.
+pub fn lock_dir(project_dir: &str) -> String {
+    format!("{}/.pilothouse/lock", project_dir.trim_end_matches('/'))
+}
+
+/// The host's audit file in the project directory.
+pub fn audit_file(project_dir: &str) -> String {
+    format!(
+        "{}/.pilothouse/audit.jsonl",
+        project_dir.trim_end_matches('/')
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project<'a>(known: &'a [String], compose: &'a [String], files: &'a [String]) -> Project<'a> {
+        Project {
+            dir: "/opt/acme",
+            name: "acme",
+            compose,
+            files,
+            pgadmin_file: Some("docker-compose.pgadmin.yml"),
+            known_services: known,
+            migrate: None,
+        }
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_restart_is_one_quoted_compose_command() {
+        let (k, c, f) = (
+            strings(&["gateway", "web"]),
+            strings(&["docker", "compose"]),
+            strings(&["docker-compose.yml"]),
+        );
+        let p = project(&k, &c, &f)
+            .plan(OpKind::Restart, strings(&["gateway", "web"]))
+            .expect("plan");
+        assert_eq!(
+            p.steps[0].command,
+            "cd '/opt/acme' && 'docker' 'compose' -p 'acme' -f 'docker-compose.yml' restart -t 10 'gateway' 'web'"
+        );
+        assert_eq!(p.title(), "restart gateway, web");
+    }
+
+    #[test]
+    fn unknown_services_and_injection_attempts_are_refused_before_anything_runs() {
+        let (k, c, f) = (
+            strings(&["gateway"]),
+            strings(&["docker-compose"]),
+            strings(&["docker-compose.yml"]),
+        );
+        let pr = project(&k, &c, &f);
+        for bad in [
+            "web",
+            "gateway; rm -rf /",
+            "$(reboot)",
+            "`id`",
+            "gateway'",
+            "a\nb",
+            "\"x\"",
+        ] {
+            let r = pr.plan(OpKind::Restart, vec![bad.to_string()]);
+            assert!(r.is_err(), "{bad:?} planned");
+        }
+        assert!(pr.plan(OpKind::Restart, vec![]).is_err());
+    }
+
+    #[test]
+    fn tags_are_validated() {
+        for ok in ["v1", "v2.0.1", "2026-11-22_build-7", "_x"] {
+            assert!(valid_tag(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "-v1",
+            ".v1",
+            "v1;id",
+            "v1 v2",
+            "$(x)",
+            "`x`",
+            "v'1",
+            "a\nb",
+            &"x".repeat(129),
+        ] {
+            assert!(valid_tag(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn pgadmin_commands_name_only_its_own_file() {
+        let (k, c, f) = (
+            strings(&[]),
+            strings(&["docker-compose"]),
+            strings(&["docker-compose.yml"]),
+        );
+        let p = project(&k, &c, &f)
+            .plan(OpKind::PgAdminStop, vec![])
+            .expect("plan");
+        assert_eq!(
+            p.steps[0].command,
+            "cd '/opt/acme' && 'docker-compose' -p 'acme' -f 'docker-compose.pgadmin.yml' rm -s -f pgadmin"
+        );
+    }
+}

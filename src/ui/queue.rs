@@ -1,0 +1,274 @@
+//! The action queue on screen: the preview of a pending item (environment, targets, the
+//! exact commands, preflight checks, risk, how to confirm), and the queue pane.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Wrap};
+
+use super::text::age;
+use crate::ops::Risk;
+use crate::state::queue::ItemStatus;
+use crate::state::{EnvState, QueueItem};
+use crate::theme::Theme;
+
+/// The preview, over the middle of `area`.
+pub fn draw_preview(
+    frame: &mut Frame,
+    area: Rect,
+    env: &EnvState,
+    item: &QueueItem,
+    theme: &Theme,
+) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let bold = Style::new().fg(c.text.0).add_modifier(Modifier::BOLD);
+    let env_style = if env.protected {
+        Style::new()
+            .fg(c.protected_text.0)
+            .bg(c.protected.0)
+            .add_modifier(Modifier::BOLD)
+    } else {
+        bold
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("environment  ", muted),
+            Span::styled(
+                format!(
+                    " {}{} ",
+                    env.name.to_uppercase(),
+                    if env.protected { " · PROTECTED" } else { "" }
+                ),
+                env_style,
+            ),
+            Span::styled(format!("  {} · {}", env.target, env.project_dir), muted),
+        ]),
+        Line::from(vec![
+            Span::styled("action       ", muted),
+            Span::styled(item.plan.kind.label().to_string(), bold),
+        ]),
+        Line::from(vec![
+            Span::styled("targets      ", muted),
+            Span::raw(if item.plan.targets.is_empty() {
+                "-".to_string()
+            } else {
+                item.plan.targets.join(", ")
+            }),
+        ]),
+        Line::raw(""),
+        Line::styled(
+            format!(
+                "steps ({}), run on the host as written:",
+                item.plan.steps.len()
+            ),
+            muted,
+        ),
+    ];
+    for (i, s) in item.plan.steps.iter().enumerate() {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {}. ", i + 1), muted),
+            Span::raw(s.label.clone()),
+        ]));
+        lines.push(Line::styled(
+            format!("    $ {}", s.command),
+            Style::new().fg(c.accent.0),
+        ));
+    }
+    if item.plan.changes_state() {
+        lines.push(Line::styled(
+            "    (the host lock is taken first and released after; the run is audited)",
+            muted,
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("preflight:", muted));
+    for check in &item.checks {
+        let (mark, style) = match check.ok {
+            Some(true) => ("✓", Style::new().fg(c.ok.0)),
+            Some(false) => ("✗", Style::new().fg(c.error.0).add_modifier(Modifier::BOLD)),
+            None => ("?", muted),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {mark} {:<22}", check.what), style),
+            Span::raw(check.detail.clone()),
+        ]));
+    }
+    let risk = item.plan.kind.risk();
+    let risk_style = match risk {
+        Risk::High => Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
+        Risk::Medium => Style::new().fg(c.warning.0),
+        _ => Style::new().fg(c.ok.0),
+    };
+    lines.push(Line::from(vec![
+        Span::styled("risk         ", muted),
+        Span::styled(risk.describe(), risk_style),
+    ]));
+    lines.push(Line::raw(""));
+    if let Some(m) = &env.queue.message {
+        lines.push(Line::styled(
+            m.clone(),
+            Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
+        ));
+    }
+    if env.protected {
+        lines.push(Line::from(vec![
+            Span::raw("type "),
+            Span::styled(env.name.clone(), bold),
+            Span::raw(" and press enter to confirm, esc to cancel: "),
+            Span::styled(format!("{}▏", env.queue.typed), bold),
+        ]));
+    } else {
+        lines.push(Line::from(vec![
+            Span::styled("y", bold),
+            Span::raw(" confirm · "),
+            Span::styled("n", bold),
+            Span::raw(" / "),
+            Span::styled("esc", bold),
+            Span::raw(" cancel"),
+        ]));
+    }
+    let width = area.width.saturating_sub(4).clamp(20, 120);
+    let height = (lines.len() as u16 + 2).min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width.saturating_sub(width)) / 2,
+        y: area.y + (area.height.saturating_sub(height)) / 2,
+        width: width.min(area.width),
+        height,
+    };
+    let border = if env.protected {
+        c.protected.0
+    } else {
+        c.accent.0
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::new().fg(border).add_modifier(Modifier::BOLD))
+        .title(Span::styled(
+            format!(" confirm: {} on {} ", item.plan.title(), env.name),
+            Style::new().fg(border).add_modifier(Modifier::BOLD),
+        ));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+/// The queue pane: every item with its state and time, the newest one's progress and
+/// output.
+pub fn draw_pane(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let mut title = format!(" {} · action queue ", env.name);
+    if let Some(h) = &env.queue.lock_holder {
+        title.push_str(&format!(
+            "· host LOCKED by {}{} ({}) ",
+            h.owner,
+            h.since
+                .map(|s| format!(" for {}", age(now - s)))
+                .unwrap_or_default(),
+            h.action
+        ));
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(muted)
+        .title(Span::styled(title, Style::new().fg(c.accent.0)));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let shown: Vec<&QueueItem> = env
+        .queue
+        .items
+        .iter()
+        .filter(|i| i.status != ItemStatus::Pending)
+        .collect();
+    if shown.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                "nothing queued yet: R restart, X stop, U start, M migrate, P pgAdmin (each asks first)",
+                muted,
+            )),
+            inner,
+        );
+        return;
+    }
+    let list_h = (shown.len() as u16).min(inner.height / 2).max(1);
+    let [list, gauge, out] = Layout::vertical([
+        Constraint::Length(list_h),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    let newest = shown.last().copied();
+    let skip = shown.len().saturating_sub(usize::from(list_h));
+    let lines: Vec<Line> = shown
+        .iter()
+        .skip(skip)
+        .map(|i| {
+            let style = match i.status {
+                ItemStatus::Succeeded => Style::new().fg(c.ok.0),
+                ItemStatus::Failed | ItemStatus::Unknown => {
+                    Style::new().fg(c.error.0).add_modifier(Modifier::BOLD)
+                }
+                ItemStatus::Running => Style::new().fg(c.accent.0).add_modifier(Modifier::BOLD),
+                _ => Style::new().fg(c.text.0),
+            };
+            let progress = if i.status == ItemStatus::Running {
+                format!(" step {}/{}", i.step + 1, i.plan.steps.len())
+            } else {
+                String::new()
+            };
+            let cancel = if i.cancel_requested && !i.status.is_final() {
+                " (cancel asked: stops before the next step)"
+            } else {
+                ""
+            };
+            Line::from(vec![
+                Span::styled(format!("#{:<3} {:<10}", i.id, i.status.label()), style),
+                Span::raw(format!(" {}{progress}{cancel}", i.plan.title())),
+                Span::styled(format!("  {}", age(i.elapsed(now))), muted),
+                Span::styled(
+                    i.error
+                        .as_ref()
+                        .map(|e| format!("  {e}"))
+                        .unwrap_or_default(),
+                    style,
+                ),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), list);
+    let Some(item) = newest else { return };
+    let n = item.plan.steps.len().max(1);
+    let ratio = item.steps_done as f64 / n as f64;
+    let gauge_style = match item.status {
+        ItemStatus::Failed | ItemStatus::Unknown => Style::new().fg(c.error.0),
+        ItemStatus::Succeeded => Style::new().fg(c.ok.0),
+        _ => Style::new().fg(c.accent.0),
+    };
+    frame.render_widget(
+        Gauge::default()
+            .gauge_style(gauge_style)
+            .ratio(ratio.clamp(0.0, 1.0))
+            .label(format!(
+                "#{} {} · {}/{} steps · {}",
+                item.id,
+                item.status.label(),
+                item.steps_done,
+                n,
+                age(item.elapsed(now))
+            )),
+        gauge,
+    );
+    let tail = usize::from(out.height);
+    let start = item.log.len().saturating_sub(tail);
+    let out_lines: Vec<Line> = item.log[start..]
+        .iter()
+        .map(|l| Line::raw(l.clone()))
+        .collect();
+    frame.render_widget(Paragraph::new(out_lines), out);
+}
