@@ -226,7 +226,8 @@ async fn run_one(
     let started = Instant::now();
     let id = job.id;
     let _ = events.send(JobEvent::Started { id }).await;
-    let locks = job.plan.changes_state();
+    // Breaking the lock is the one change made without taking it.
+    let locks = job.plan.changes_state() && job.plan.kind != crate::ops::OpKind::BreakLock;
     if locks {
         match take_lock(job, remote).await {
             Ok(None) => {}
@@ -391,7 +392,13 @@ async fn take_lock(job: &Job, remote: &Remote) -> Result<Option<String>, String>
     );
     let out = remote
         .sh(&script, std::time::Duration::from_secs(15))
-        .await?;
+        .await
+        .map_err(|e| format!("{e} (the lock may have been taken by this console)"))?;
+    if out.status == Some(255) {
+        return Err(
+            "the SSH connection failed (the lock may have been taken by this console)".into(),
+        );
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
     match lines.next() {

@@ -170,6 +170,10 @@ impl Project<'_> {
             return Err(Refused("no service selected".into()));
         }
         for t in targets {
+            // A name Compose would not allow came from somewhere hostile (a label).
+            if let Err(e) = crate::config::ServiceName::parse(t) {
+                return Err(Refused(crate::backend::model::clean(&e, 120)));
+            }
             if !self.known_services.contains(t) {
                 return Err(Refused(format!(
                     "{:?} is not a service of compose project {}",

@@ -65,6 +65,8 @@ pub struct QueueItem {
     pub finished: Option<i64>,
     /// The step running (or that ended it), 0-based.
     pub step: usize,
+    /// A step has started (before that, the host lock is being taken).
+    pub stepping: bool,
     pub steps_done: usize,
     pub exit_codes: Vec<Option<i32>>,
     pub log: Vec<String>,

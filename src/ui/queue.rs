@@ -32,7 +32,33 @@ pub fn draw_preview(
     } else {
         bold
     };
-    let mut lines = vec![
+    // How to confirm comes first: it must be on screen however small the terminal.
+    let mut lines: Vec<Line> = Vec::new();
+    if let Some(m) = &env.queue.message {
+        lines.push(Line::styled(
+            m.clone(),
+            Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
+        ));
+    }
+    if env.protected {
+        lines.push(Line::from(vec![
+            Span::raw("type "),
+            Span::styled(env.name.clone(), bold),
+            Span::raw(" and press enter to confirm, esc to cancel: "),
+            Span::styled(format!("{}▏", env.queue.typed), bold),
+        ]));
+    } else {
+        lines.push(Line::from(vec![
+            Span::styled("y", bold),
+            Span::raw(" confirm · "),
+            Span::styled("n", bold),
+            Span::raw(" / "),
+            Span::styled("esc", bold),
+            Span::raw(" cancel"),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.extend(vec![
         Line::from(vec![
             Span::styled("environment  ", muted),
             Span::styled(
@@ -65,7 +91,7 @@ pub fn draw_preview(
             ),
             muted,
         ),
-    ];
+    ]);
     for (i, s) in item.plan.steps.iter().enumerate() {
         lines.push(Line::from(vec![
             Span::styled(format!(" {}. ", i + 1), muted),
@@ -105,32 +131,11 @@ pub fn draw_preview(
         Span::styled("risk         ", muted),
         Span::styled(risk.describe(), risk_style),
     ]));
-    lines.push(Line::raw(""));
-    if let Some(m) = &env.queue.message {
-        lines.push(Line::styled(
-            m.clone(),
-            Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
-        ));
-    }
-    if env.protected {
-        lines.push(Line::from(vec![
-            Span::raw("type "),
-            Span::styled(env.name.clone(), bold),
-            Span::raw(" and press enter to confirm, esc to cancel: "),
-            Span::styled(format!("{}▏", env.queue.typed), bold),
-        ]));
-    } else {
-        lines.push(Line::from(vec![
-            Span::styled("y", bold),
-            Span::raw(" confirm · "),
-            Span::styled("n", bold),
-            Span::raw(" / "),
-            Span::styled("esc", bold),
-            Span::raw(" cancel"),
-        ]));
-    }
     let width = area.width.saturating_sub(4).clamp(20, 120);
-    let height = (lines.len() as u16 + 2).min(area.height);
+    // Long commands wrap: count the rows they take.
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let height = (rows as u16).saturating_add(2).min(area.height);
     let rect = Rect {
         x: area.x + (area.width.saturating_sub(width)) / 2,
         y: area.y + (area.height.saturating_sub(height)) / 2,
@@ -217,7 +222,9 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme:
                 ItemStatus::Running => Style::new().fg(c.accent.0).add_modifier(Modifier::BOLD),
                 _ => Style::new().fg(c.text.0),
             };
-            let progress = if i.status == ItemStatus::Running {
+            let progress = if i.status == ItemStatus::Running && !i.stepping {
+                " taking the host lock".to_string()
+            } else if i.status == ItemStatus::Running {
                 format!(" step {}/{}", i.step + 1, i.plan.steps.len())
             } else {
                 String::new()

@@ -100,6 +100,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                 started: None,
                 finished: None,
                 step: 0,
+                stepping: false,
                 steps_done: 0,
                 exit_codes: Vec::new(),
                 log: Vec::new(),
@@ -183,9 +184,11 @@ fn preflight(e: &EnvState, kind: &OpKind) -> Vec<Check> {
         } else {
             0
         };
+        // Only what opens connections can run out of them; stopping or restarting
+        // (which reclaims leaked ones) is the cure, not the risk.
         checks.push(Check {
             what: "database connections".into(),
-            ok: free.map(|f| f - need > crate::state::pool::WARN_FREE),
+            ok: free.map(|f| need == 0 || f - need > crate::state::pool::WARN_FREE),
             detail: match free {
                 Some(f) if need > 0 => {
                     format!("{f} free; pgAdmin needs up to {need}, leaving {}", f - need)
@@ -262,6 +265,7 @@ pub fn apply(e: &mut EnvState, ev: JobEvent, now: i64) {
         JobEvent::Step { id, index } => {
             if let Some(i) = e.queue.get_mut(id) {
                 i.step = index;
+                i.stepping = true;
                 let n = i.plan.steps.len();
                 let label = i
                     .plan

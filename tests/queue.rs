@@ -1,0 +1,425 @@
+//! The action queue in `update()` and on screen: keys in, items, effects and the drawn
+//! preview out. No I/O: the runner's reports are fed in as messages.
+
+mod common;
+
+use common::*;
+use pilothouse::action::{Action, Effect, Mode, Msg};
+use pilothouse::backend::BackendEvent;
+use pilothouse::backend::runner::{JobEvent, Outcome};
+use pilothouse::state::{ItemStatus, State};
+use pilothouse::theme::Theme;
+use pilothouse::update::update;
+
+fn press(state: &mut State, action: Action) -> Vec<Effect> {
+    update(state, Msg::Action(action))
+}
+
+fn typed(state: &mut State, text: &str) {
+    for c in text.chars() {
+        update(state, Msg::Input(c));
+    }
+}
+
+fn job(state: &mut State, env: usize, ev: JobEvent) {
+    send(state, env, BackendEvent::Job(ev));
+}
+
+fn text(t: &ratatui::Terminal<ratatui::backend::TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Staging live with gateway selected (the table's second row).
+fn staging_on_gateway() -> State {
+    let mut s = staging_live();
+    let row = s.envs[0]
+        .visible()
+        .iter()
+        .position(|c| c.service == "gateway")
+        .expect("gateway row");
+    s.envs[0].selected_row = row;
+    s
+}
+
+/// Production live, selected, with its containers.
+fn production_live() -> State {
+    let mut s = staging_live();
+    send(&mut s, 1, BackendEvent::Connecting { attempt: 1 });
+    send(
+        &mut s,
+        1,
+        BackendEvent::Connected {
+            docker_version: "20.10".into(),
+        },
+    );
+    send(
+        &mut s,
+        1,
+        BackendEvent::Snapshot(vec![container(
+            "gateway",
+            pilothouse::backend::model::RunState::Running,
+            pilothouse::backend::model::Health::Healthy,
+        )]),
+    );
+    press(&mut s, Action::NextEnv);
+    s
+}
+
+#[test]
+fn an_action_key_only_previews_and_y_queues_it_for_the_runner() {
+    let mut s = staging_on_gateway();
+    let effects = press(&mut s, Action::Restart);
+    assert!(
+        effects.is_empty(),
+        "nothing may run before confirmation: {effects:?}"
+    );
+    assert_eq!(s.mode(), Mode::Confirm);
+    let item = s.envs[0].queue.pending().expect("a pending item");
+    assert_eq!(item.plan.targets, vec!["gateway".to_string()]);
+    assert!(
+        item.plan.steps[0]
+            .command
+            .ends_with("restart -t 10 'gateway'")
+    );
+    // A second action key while one is pending adds nothing.
+    press(&mut s, Action::Stop);
+    assert_eq!(s.envs[0].queue.items.len(), 1);
+    let effects = press(&mut s, Action::Confirm);
+    let Some(Effect::Run { env: 0, job }) = effects.first() else {
+        panic!("no run effect: {effects:?}");
+    };
+    assert_eq!(job.plan.targets, vec!["gateway".to_string()]);
+    assert_eq!(job.env_name, "staging");
+    assert_eq!(s.envs[0].queue.items[0].status, ItemStatus::Queued);
+    assert_eq!(s.mode(), Mode::Normal);
+}
+
+#[test]
+fn the_runner_moves_an_item_through_running_to_its_end() {
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Restart);
+    press(&mut s, Action::Confirm);
+    let id = s.envs[0].queue.items[0].id;
+    job(&mut s, 0, JobEvent::Started { id });
+    job(&mut s, 0, JobEvent::Step { id, index: 0 });
+    job(
+        &mut s,
+        0,
+        JobEvent::Output {
+            id,
+            line: "Restarting acme_gateway_1 ... done".into(),
+        },
+    );
+    let item = &s.envs[0].queue.items[0];
+    assert_eq!(item.status, ItemStatus::Running);
+    assert!(item.log.iter().any(|l| l.contains("step 1 of 1")));
+    job(
+        &mut s,
+        0,
+        JobEvent::StepDone {
+            id,
+            index: 0,
+            code: Some(0),
+        },
+    );
+    job(
+        &mut s,
+        0,
+        JobEvent::Finished {
+            id,
+            outcome: Outcome::Succeeded,
+            error: None,
+        },
+    );
+    let item = &s.envs[0].queue.items[0];
+    assert_eq!((item.status, item.steps_done), (ItemStatus::Succeeded, 1));
+}
+
+#[test]
+fn a_failed_step_and_a_lost_connection_end_as_failed_and_unknown() {
+    for (outcome, status) in [
+        (Outcome::Failed, ItemStatus::Failed),
+        (Outcome::Unknown, ItemStatus::Unknown),
+        (Outcome::Cancelled, ItemStatus::Cancelled),
+    ] {
+        let mut s = staging_on_gateway();
+        press(&mut s, Action::Restart);
+        press(&mut s, Action::Confirm);
+        let id = s.envs[0].queue.items[0].id;
+        job(&mut s, 0, JobEvent::Started { id });
+        job(
+            &mut s,
+            0,
+            JobEvent::Finished {
+                id,
+                outcome,
+                error: Some("why".into()),
+            },
+        );
+        assert_eq!(s.envs[0].queue.items[0].status, status);
+        assert_eq!(s.envs[0].queue.items[0].error.as_deref(), Some("why"));
+    }
+}
+
+#[test]
+fn n_or_esc_cancels_and_nothing_runs() {
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Restart);
+    let effects = press(&mut s, Action::CancelAction);
+    assert!(effects.is_empty());
+    assert_eq!(s.envs[0].queue.items[0].status, ItemStatus::Cancelled);
+    assert_eq!(s.mode(), Mode::Normal);
+}
+
+#[test]
+fn a_protected_environment_needs_its_name_typed_and_a_wrong_name_runs_nothing() {
+    let mut s = production_live();
+    press(&mut s, Action::Restart);
+    assert_eq!(s.mode(), Mode::ConfirmTyped);
+    // y and n are just letters here.
+    typed(&mut s, "yn");
+    assert_eq!(s.envs[1].queue.typed, "yn");
+    press(&mut s, Action::ConfirmBackspace);
+    press(&mut s, Action::ConfirmBackspace);
+    typed(&mut s, "staging");
+    let effects = press(&mut s, Action::ConfirmTyped);
+    assert!(
+        effects.is_empty(),
+        "a wrong name ran something: {effects:?}"
+    );
+    assert_eq!(
+        s.envs[1].queue.pending().map(|i| i.status),
+        Some(ItemStatus::Pending)
+    );
+    assert!(
+        s.envs[1]
+            .queue
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("does not match"))
+    );
+    typed(&mut s, "production");
+    let effects = press(&mut s, Action::ConfirmTyped);
+    assert!(
+        matches!(effects.first(), Some(Effect::Run { env: 1, .. })),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn read_only_queues_nothing_and_says_so() {
+    let mut s = staging_on_gateway();
+    s.read_only = true;
+    for a in [
+        Action::Restart,
+        Action::Stop,
+        Action::Migrate,
+        Action::PgAdmin,
+    ] {
+        let effects = press(&mut s, a);
+        assert!(effects.is_empty());
+    }
+    assert!(s.envs[0].queue.items.is_empty());
+    assert!(
+        s.envs[0]
+            .queue
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("read-only"))
+    );
+    let mut s = staging_on_gateway();
+    s.envs[0].read_only = true;
+    press(&mut s, Action::Restart);
+    assert!(s.envs[0].queue.items.is_empty());
+}
+
+#[test]
+fn a_failed_preflight_needs_a_second_confirmation() {
+    let mut s = staging_on_gateway();
+    // Not connected: the preflight fails.
+    send(
+        &mut s,
+        0,
+        BackendEvent::Disconnected {
+            error: "gone".into(),
+            retry_in: std::time::Duration::from_secs(1),
+        },
+    );
+    press(&mut s, Action::Restart);
+    assert!(
+        press(&mut s, Action::Confirm).is_empty(),
+        "ran despite a failed check"
+    );
+    assert!(
+        s.envs[0]
+            .queue
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("once more"))
+    );
+    assert!(matches!(
+        press(&mut s, Action::Confirm).first(),
+        Some(Effect::Run { .. })
+    ));
+}
+
+#[test]
+fn a_held_lock_is_shown_with_its_owner() {
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Restart);
+    press(&mut s, Action::Confirm);
+    let id = s.envs[0].queue.items[0].id;
+    job(
+        &mut s,
+        0,
+        JobEvent::LockHeld {
+            id,
+            owner: r#"{"operator":"ana@laptop","action":"restart web","pid":7,"since":1795312700}"#
+                .into(),
+        },
+    );
+    job(
+        &mut s,
+        0,
+        JobEvent::Finished {
+            id,
+            outcome: Outcome::Failed,
+            error: Some("the host is locked by another console".into()),
+        },
+    );
+    let holder = s.envs[0].queue.lock_holder.clone().expect("holder");
+    assert_eq!(
+        (holder.owner.as_str(), holder.since),
+        ("ana@laptop", Some(1_795_312_700))
+    );
+    let t = render(&s, 120, 40);
+    assert!(
+        text(&t).contains("host LOCKED by ana@laptop for 1m (restart web)"),
+        "{}",
+        text(&t)
+    );
+    // The next preview says so before anything runs.
+    press(&mut s, Action::Restart);
+    let check = s.envs[0]
+        .queue
+        .pending()
+        .expect("pending")
+        .checks
+        .iter()
+        .find(|c| c.what == "host lock")
+        .cloned();
+    assert_eq!(check.and_then(|c| c.ok), Some(false));
+}
+
+#[test]
+fn cancelling_a_queued_item_skips_it_and_a_running_one_stops_between_steps() {
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Restart);
+    press(&mut s, Action::Confirm);
+    let effects = press(&mut s, Action::CancelItem);
+    assert!(matches!(
+        effects.first(),
+        Some(Effect::Cancel { env: 0, .. })
+    ));
+    assert_eq!(s.envs[0].queue.items[0].status, ItemStatus::Cancelled);
+    press(&mut s, Action::Restart);
+    press(&mut s, Action::Confirm);
+    let id = s.envs[0].queue.items[1].id;
+    job(&mut s, 0, JobEvent::Started { id });
+    press(&mut s, Action::CancelItem);
+    let item = &s.envs[0].queue.items[1];
+    assert_eq!(item.status, ItemStatus::Running);
+    assert!(item.cancel_requested);
+}
+
+#[test]
+fn the_preview_shows_the_exact_command_checks_and_risk() {
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Restart);
+    let t = render(&s, 140, 40);
+    let screen = text(&t);
+    assert!(
+        screen.contains("confirm: restart gateway on staging"),
+        "{screen}"
+    );
+    assert!(screen.contains("$ cd '/opt/acme' && 'docker' 'compose' -p 'acme' -f 'docker-compose.yml' restart -t 10 'gateway'"), "{screen}");
+    assert!(screen.contains("✓ connected"), "{screen}");
+    assert!(
+        screen.contains("medium: the targets are briefly unavailable"),
+        "{screen}"
+    );
+    assert!(screen.contains("y confirm · n / esc cancel"), "{screen}");
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn the_typed_confirmation_is_red_and_shows_what_is_typed() {
+    let mut s = production_live();
+    press(&mut s, Action::Restart);
+    typed(&mut s, "produ");
+    let t = render(&s, 140, 40);
+    let screen = text(&t);
+    assert!(screen.contains("PRODUCTION · PROTECTED"), "{screen}");
+    assert!(
+        screen.contains("type production and press enter to confirm, esc to cancel: produ▏"),
+        "{screen}"
+    );
+    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        fg_at(
+            t.backend().buffer(),
+            "confirm: restart gateway on production"
+        ),
+        theme.colors.protected.0
+    );
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn the_queue_pane_lists_items_with_progress_and_output() {
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Restart);
+    press(&mut s, Action::Confirm);
+    let id = s.envs[0].queue.items[0].id;
+    job(&mut s, 0, JobEvent::Started { id });
+    job(&mut s, 0, JobEvent::Step { id, index: 0 });
+    job(
+        &mut s,
+        0,
+        JobEvent::Output {
+            id,
+            line: "Restarting acme_gateway_1 ...".into(),
+        },
+    );
+    let t = render(&s, 120, 30);
+    let screen = text(&t);
+    assert!(
+        screen.contains("#1   running    restart gateway step 1/1"),
+        "{screen}"
+    );
+    assert!(screen.contains("Restarting acme_gateway_1 ..."), "{screen}");
+    insta::assert_snapshot!(t.backend());
+}
+
+#[test]
+fn services_that_are_not_in_the_project_are_refused() {
+    let mut s = staging_on_gateway();
+    s.envs[0].marked.insert("gateway; reboot".into());
+    press(&mut s, Action::Restart);
+    assert!(s.envs[0].queue.items.is_empty());
+    assert!(
+        s.envs[0]
+            .queue
+            .message
+            .as_deref()
+            .is_some_and(|m| m.starts_with("refused"))
+    );
+}

@@ -1,0 +1,422 @@
+//! The action queue against the real sandbox host: the real binary in tmux, confirming
+//! with keys, and docker / psql / the host's files on the side to see what it did.
+//!
+//! Tests that act on the same environment take its lock here first, so that two of
+//! them never hold the host lock at once (which is the very thing the lock refuses).
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use support::*;
+
+static STAGING_ENV: Mutex<()> = Mutex::new(());
+static PRODUCTION_ENV: Mutex<()> = Mutex::new(());
+
+fn hold(m: &'static Mutex<()>) -> std::sync::MutexGuard<'static, ()> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The console on the sandbox config with its own state dir (log, audit) and TMPDIR
+/// (its ssh masters), `args` after the config.
+fn console(sb: &Sandbox, name: &str, dir: &Path, args: &str) -> Tmux {
+    let t = Tmux::start(
+        name,
+        &format!(
+            "env TERM=xterm-256color XDG_STATE_HOME={d} TMPDIR={d} {} --config {} {args}",
+            env!("CARGO_BIN_EXE_pilothouse"),
+            sb.config.display(),
+            d = dir.display(),
+        ),
+    );
+    t.wait_until(Duration::from_secs(15), "connected with rows", |s| {
+        s.contains("· connected") && row_of(s, "gateway").is_some()
+    });
+    t
+}
+
+/// Filters the table down to `service` (so it is the selected row).
+fn select(t: &Tmux, service: &str) {
+    let mut keys = vec!["/"];
+    keys.extend(service.split("").filter(|k| !k.is_empty()));
+    keys.push("Enter");
+    t.keys(&keys);
+    t.wait_until(Duration::from_secs(5), "the filtered row", |s| {
+        s.contains("filter: ") && row_of(s, service).is_some() && s.contains("(1 of")
+    });
+}
+
+fn started_at(container: &str) -> String {
+    ok_stdout(Command::new("docker").args(["inspect", "-f", "{{.State.StartedAt}}", container]))
+        .trim()
+        .to_string()
+}
+
+fn host_audit(sb: &Sandbox, env: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(sb.state.join(format!("opt/{env}/.pilothouse/audit.jsonl")))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn local_audit(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("pilothouse/audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn lock_dir(sb: &Sandbox, env: &str) -> std::path::PathBuf {
+    sb.state.join(format!("opt/{env}/.pilothouse/lock"))
+}
+
+/// Removes the environment's host lock when the test ends, however it ends.
+struct Unlock(std::path::PathBuf);
+impl Drop for Unlock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn a_restart_changes_the_start_time_and_is_audited_locally_and_on_the_host() {
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let before = started_at("acme-staging_web_1");
+    let host_before = host_audit(&sb, "staging").len();
+    let t = console(&sb, "act-restart", dir.path(), "");
+    select(&t, "web");
+    t.keys(&["R"]);
+    let screen = t.wait_for("confirm: restart web on staging");
+    assert!(screen.contains("restart -t 10 'web'"), "{screen}");
+    assert_eq!(
+        started_at("acme-staging_web_1"),
+        before,
+        "it ran before confirmation"
+    );
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(30), "the restart done", |s| {
+        s.contains("done       restart web")
+    });
+    assert_ne!(
+        started_at("acme-staging_web_1"),
+        before,
+        "the container was not restarted"
+    );
+    let local = local_audit(dir.path());
+    let record = local.last().cloned().unwrap_or_default();
+    assert_eq!(record["result"], "succeeded", "{local:?}");
+    assert_eq!(record["environment"], "staging");
+    assert_eq!(record["targets"][0], "web");
+    assert_eq!(record["exit_codes"][0], 0);
+    let host = host_audit(&sb, "staging");
+    assert_eq!(host.len(), host_before + 1, "one record more on the host");
+    assert_eq!(host.last().cloned().unwrap_or_default(), record);
+    assert!(
+        !lock_dir(&sb, "staging").exists(),
+        "the lock was not released"
+    );
+}
+
+#[test]
+fn production_needs_its_name_typed_and_a_wrong_name_runs_nothing() {
+    let _env = hold(&PRODUCTION_ENV);
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let before = started_at("acme-production_web_1");
+    let t = console(&sb, "act-typed", dir.path(), "");
+    t.keys(&["Tab"]);
+    t.wait_for("PRODUCTION · PROTECTED ENVIRONMENT");
+    select(&t, "web");
+    t.keys(&["R"]);
+    t.wait_for("type production and press enter");
+    // y confirms nothing here; a wrong name neither.
+    t.keys(&["y", "BSpace", "s", "t", "a", "g", "i", "n", "g", "Enter"]);
+    t.wait_for("the name typed does not match: nothing runs");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        started_at("acme-production_web_1"),
+        before,
+        "a wrong name ran it"
+    );
+    assert!(local_audit(dir.path()).is_empty());
+    t.keys(&["p", "r", "o", "d", "u", "c", "t", "i", "o", "n", "Enter"]);
+    t.wait_until(Duration::from_secs(30), "the restart done", |s| {
+        s.contains("done       restart web")
+    });
+    assert_ne!(started_at("acme-production_web_1"), before);
+}
+
+#[test]
+fn a_held_lock_refuses_a_second_console_shows_the_holder_and_can_be_broken() {
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // Another console's lock, as a console writes it.
+    let lock = lock_dir(&sb, "staging");
+    std::fs::create_dir_all(&lock).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        lock.join("owner.json"),
+        r#"{"operator":"ana@laptop","action":"restart gateway","pid":4242,"console":"4242-1","since":1795300000}"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let _unlock = Unlock(lock.clone());
+    let before = started_at("acme-staging_web_1");
+    let t = console(&sb, "act-lock", dir.path(), "");
+    select(&t, "web");
+    t.keys(&["R"]);
+    t.wait_for("confirm: restart web on staging");
+    t.keys(&["y"]);
+    let screen = t.wait_until(Duration::from_secs(15), "refused with the holder", |s| {
+        s.contains("FAILED") && s.contains("host LOCKED by ana@laptop")
+    });
+    assert!(
+        screen.contains("restart gateway"),
+        "the holder's action: {screen}"
+    );
+    assert_eq!(
+        started_at("acme-staging_web_1"),
+        before,
+        "it ran despite the lock"
+    );
+    assert!(
+        lock.join("owner.json").exists(),
+        "someone else's lock was touched"
+    );
+    // Breaking it is an action of its own, confirmed like any other.
+    t.keys(&["M-l"]);
+    let screen = t.wait_for("confirm: break the host lock on staging");
+    assert!(screen.contains("✗ host lock"), "{screen}");
+    // The failed check asks for a second confirmation.
+    t.keys(&["y"]);
+    t.wait_for("confirm once more");
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(15), "the lock broken", |s| {
+        s.contains("done       break the host lock")
+    });
+    assert!(!lock.exists(), "the lock is still there");
+}
+
+#[test]
+fn killing_the_connection_mid_restart_ends_the_item_unknown_and_keeps_the_lock() {
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let lock = lock_dir(&sb, "staging");
+    let _ = std::fs::remove_dir_all(&lock);
+    let _unlock = Unlock(lock.clone());
+    let t = console(&sb, "act-unknown", dir.path(), "");
+    // The backend group: three services, a few seconds of restarting.
+    t.keys(&["B"]);
+    t.wait_for("confirm: restart gateway, order-service, print-service on staging");
+    t.keys(&["y"]);
+    // Compose has started restarting on the host.
+    t.wait_until(Duration::from_secs(15), "the step running", |s| {
+        s.contains("step 1/1") && s.contains("Restarting acme-staging_")
+    });
+    // This console's ssh masters are the only processes with its TMPDIR in their args.
+    run(Command::new("pkill")
+        .arg("-KILL")
+        .arg("-f")
+        .arg(format!("ssh .*{}", dir.path().display())));
+    let screen = t.wait_until(Duration::from_secs(20), "the item unknown", |s| {
+        s.contains("UNKNOWN")
+    });
+    assert!(screen.contains("outcome unknown"), "{screen}");
+    assert!(!screen.contains("done       restart"), "{screen}");
+    let record = local_audit(dir.path()).last().cloned().unwrap_or_default();
+    assert_eq!(record["result"], "unknown", "audited so");
+    // The lock stays, with its owner, for whoever looks next.
+    let owner = std::fs::read_to_string(lock.join("owner.json")).unwrap_or_default();
+    assert!(
+        owner.contains("restart gateway, order-service, print-service"),
+        "{owner}"
+    );
+    let _ = std::fs::remove_dir_all(&lock);
+    // The services come back by themselves; wait so later tests find them healthy.
+    eventually(Duration::from_secs(60), "the backend healthy again", || {
+        let out = ok_stdout(Command::new("docker").args([
+            "ps",
+            "--filter",
+            "label=com.docker.compose.project=acme-staging",
+            "--filter",
+            "health=healthy",
+            "-q",
+        ]));
+        (out.lines().count() == STAGING.len())
+            .then_some(())
+            .ok_or(format!("{} healthy", out.lines().count()))
+    });
+}
+
+#[test]
+fn migrate_really_changes_the_sandbox_database_and_the_status_check_reads_it() {
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    sb.psql("staging", "DROP TABLE IF EXISTS demo_migrations");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = console(&sb, "act-migrate", dir.path(), "");
+    t.keys(&["M"]);
+    let screen = t.wait_for("confirm: migrate gateway on staging");
+    // The command wraps in the dialog; its end is what the config says.
+    assert!(
+        screen.contains("'gateway' 'demo-service' 'migrate'"),
+        "{screen}"
+    );
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(30), "the migration done", |s| {
+        s.contains("done       migrate gateway")
+    });
+    assert_eq!(
+        sb.psql(
+            "staging",
+            "SELECT string_agg(version, ',') FROM demo_migrations"
+        ),
+        "v1"
+    );
+    t.keys(&["W"]);
+    t.wait_for("confirm: migration status gateway on staging");
+    t.keys(&["y"]);
+    let screen = t.wait_until(Duration::from_secs(30), "the status read", |s| {
+        s.contains("done       migration status")
+    });
+    assert!(screen.contains("applied: v1"), "{screen}");
+}
+
+#[test]
+fn pgadmin_start_and_stop_really_start_and_stop_its_container() {
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let running = || {
+        ok_stdout(Command::new("docker").args([
+            "ps",
+            "-q",
+            "--filter",
+            "label=com.docker.compose.project=acme-staging",
+            "--filter",
+            "label=com.docker.compose.service=pgadmin",
+        ]))
+        .trim()
+        .to_string()
+    };
+    assert!(running().is_empty(), "pgAdmin is already running");
+    struct Remove<'a>(&'a Path);
+    impl Drop for Remove<'_> {
+        fn drop(&mut self) {
+            let _ = Command::new("docker-compose")
+                .current_dir(self.0)
+                .args([
+                    "-p",
+                    "acme-staging",
+                    "-f",
+                    "docker-compose.pgadmin.yml",
+                    "rm",
+                    "-s",
+                    "-f",
+                    "pgadmin",
+                ])
+                .output();
+        }
+    }
+    let project = sb.state.join("opt/staging");
+    let _remove = Remove(&project);
+    let t = console(&sb, "act-pgadmin", dir.path(), "");
+    t.keys(&["P"]);
+    let screen = t.wait_for("confirm: pgAdmin start on staging");
+    assert!(screen.contains("database connections"), "{screen}");
+    t.keys(&["y"]);
+    // Staging's pools leave little room: the check may fail and ask again.
+    if t.screen().contains("confirm once more") {
+        t.keys(&["y"]);
+    }
+    t.wait_until(Duration::from_secs(60), "pgAdmin started", |s| {
+        s.contains("done       pgAdmin start")
+    });
+    assert!(!running().is_empty(), "no pgAdmin container");
+    t.wait_until(Duration::from_secs(15), "pgadmin on the table", |s| {
+        row_of(s, "pgadmin").is_some_and(|r| r.contains("running"))
+    });
+    t.keys(&["P"]);
+    t.wait_for("confirm: pgAdmin stop on staging");
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(60), "pgAdmin stopped", |s| {
+        s.contains("done       pgAdmin stop")
+    });
+    assert!(running().is_empty(), "pgAdmin still runs");
+}
+
+#[test]
+fn a_hostile_service_name_is_refused_before_anything_runs() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = format!("acme-hostile-{}", std::process::id());
+    let marker = dir.path().join("pwned");
+    let hostile = format!("web;touch {}", marker.display());
+    let name = format!("{project}_hostile_1");
+    let _ = run(Command::new("docker").args(["rm", "-f", &name]));
+    ok_stdout(Command::new("docker").args([
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        "host",
+        "--label",
+        &format!("com.docker.compose.project={project}"),
+        "--label",
+        &format!("com.docker.compose.service={hostile}"),
+        "-e",
+        "PORT=18983",
+        "-e",
+        "DATABASE_POOL_SIZE=0",
+        "127.0.0.1:5000/acme/web:v1",
+    ]));
+    let _c = Container(name);
+    let config = edited_config(&sb, dir.path(), |text| {
+        text.replacen(
+            "project_name = \"acme-staging\"",
+            &format!("project_name = \"{project}\""),
+            1,
+        )
+    });
+    let t = Tmux::start(
+        "act-hostile",
+        &format!(
+            "env XDG_STATE_HOME={} {}",
+            dir.path().display(),
+            console_with(&config, dir.path())
+        ),
+    );
+    t.wait_until(Duration::from_secs(15), "the hostile row", |s| {
+        s.contains("· connected") && s.contains("│web;touch")
+    });
+    t.keys(&["R"]);
+    let screen = t.wait_for("refused:");
+    assert!(screen.contains("nothing queued"), "{screen}");
+    assert!(!screen.contains("confirm:"), "{screen}");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(!marker.exists(), "the name was run as a command");
+    assert!(local_audit(dir.path()).is_empty());
+}
+
+#[test]
+fn read_only_mode_queues_nothing() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = console(&sb, "act-ro", dir.path(), "--read-only");
+    select(&t, "web");
+    t.keys(&["R"]);
+    let screen = t.wait_for("read-only (--read-only): restart is not queued");
+    assert!(!screen.contains("confirm:"), "{screen}");
+    t.keys(&["P", "M"]);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!t.screen().contains("confirm:"));
+    assert!(local_audit(dir.path()).is_empty());
+}
