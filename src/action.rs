@@ -121,6 +121,8 @@ pub enum Action {
     QueueView,
     /// Cancel the newest queued or running item.
     CancelItem,
+    /// Show the host's audit records (or go back to the table).
+    AuditView,
 }
 
 impl Action {
@@ -142,6 +144,7 @@ impl Action {
             Action::ConfirmBackspace => "delete",
             Action::QueueView => "queue",
             Action::CancelItem => "cancel item",
+            Action::AuditView => "audit",
             Action::HealthView => "health",
             Action::PoolView => "db pool",
             Action::DeployedView => "deployed",
@@ -237,6 +240,8 @@ pub enum Effect {
     /// Cancel item `id` of environment `env` (queued: skipped; running: stopped before
     /// its next step).
     Cancel { env: usize, id: u64 },
+    /// Read environment `env`'s audit records from its host.
+    ReadAudit { env: usize },
     /// Follow these logs in environment `env` (None: stop following).
     FollowLogs {
         env: usize,

@@ -268,6 +268,11 @@ fn perform(effect: Effect, io: &Io<'_>) {
                 let _ = h.commands.send(EnvCommand::Run(job));
             }
         }
+        Effect::ReadAudit { env } => {
+            if let Some(h) = io.handles.get(env) {
+                let _ = h.commands.send(EnvCommand::ReadAudit);
+            }
+        }
         Effect::Cancel { env, id } => {
             if let Some(h) = io.handles.get(env) {
                 let _ = h.commands.send(EnvCommand::Cancel(id));

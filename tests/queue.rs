@@ -423,3 +423,51 @@ fn services_that_are_not_in_the_project_are_refused() {
             .is_some_and(|m| m.starts_with("refused"))
     );
 }
+
+#[test]
+fn pgadmin_stops_by_itself_when_its_auto_stop_comes_and_counts_down_meanwhile() {
+    use pilothouse::backend::model::{Health, RunState};
+    let mut s = staging_on_gateway();
+    s.envs[0].pgadmin_auto_stop = Some(90);
+    press(&mut s, Action::PgAdmin);
+    let preview = text(&render(&s, 140, 40));
+    assert!(preview.contains("stops it by itself after 1m"), "{preview}");
+    // The example's pool has no reading: the check is unknown, not failed.
+    let effects = press(&mut s, Action::Confirm);
+    assert!(
+        matches!(effects.first(), Some(Effect::Run { .. })),
+        "{effects:?}"
+    );
+    let id = s.envs[0].queue.items[0].id;
+    job(&mut s, 0, JobEvent::Started { id });
+    job(
+        &mut s,
+        0,
+        JobEvent::Finished {
+            id,
+            outcome: Outcome::Succeeded,
+            error: None,
+        },
+    );
+    send(
+        &mut s,
+        0,
+        BackendEvent::Container(Box::new(container(
+            "pgadmin",
+            RunState::Running,
+            Health::Healthy,
+        ))),
+    );
+    assert_eq!(s.envs[0].queue.pgadmin_stop_at, Some(NOW + 90));
+    assert!(text(&render(&s, 160, 30)).contains("pgAdmin stops in 1m"));
+    assert!(update(&mut s, Msg::Tick { now: NOW + 89 }).is_empty());
+    let effects = update(&mut s, Msg::Tick { now: NOW + 90 });
+    let Some(Effect::Run { job: j, .. }) = effects.first() else {
+        panic!("no auto-stop: {effects:?}");
+    };
+    assert_eq!(j.plan.kind, pilothouse::ops::OpKind::PgAdminStop);
+    assert!(j.plan.steps[0].command.ends_with("rm -s -f pgadmin"));
+    assert_eq!(s.envs[0].queue.pgadmin_stop_at, None);
+    // Once, not every tick after.
+    assert!(update(&mut s, Msg::Tick { now: NOW + 91 }).is_empty());
+}

@@ -122,6 +122,20 @@ fn a_restart_changes_the_start_time_and_is_audited_locally_and_on_the_host() {
         !lock_dir(&sb, "staging").exists(),
         "the lock was not released"
     );
+    // The audit view reads the host's records, newest first.
+    t.keys(&["A"]);
+    let screen = t.wait_until(Duration::from_secs(10), "the audit view", |s| {
+        s.contains("audit (the host's records") && s.contains("SUCCEEDED")
+    });
+    let newest = screen
+        .lines()
+        .skip_while(|l| !l.contains("WHEN"))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        newest.contains("restart") && newest.contains("web"),
+        "{screen}"
+    );
 }
 
 #[test]

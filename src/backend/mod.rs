@@ -64,6 +64,8 @@ pub enum BackendEvent {
     Health(health::HealthEvent),
     /// An item of the action queue moved on.
     Job(runner::JobEvent),
+    /// The host's audit records, newest first, or why they could not be read.
+    Audit(Result<Vec<runner::AuditEntry>, String>),
 }
 
 /// What the UI can ask of an environment's actor.
@@ -78,6 +80,8 @@ pub enum EnvCommand {
     /// Cancel an item: skipped if it has not started, stopped before its next step if
     /// it has.
     Cancel(u64),
+    /// Read the host's audit records.
+    ReadAudit,
     /// Close the connection (removing the forwarded socket) and stop.
     Shutdown,
 }
@@ -189,6 +193,7 @@ async fn actor(
                 Some(EnvCommand::Logs(req)) => followers.set_request(req),
                 Some(EnvCommand::Run(job)) => runner.submit(*job),
                 Some(EnvCommand::Cancel(id)) => runner.cancel(id),
+                Some(EnvCommand::ReadAudit) => read_audit(None, &env, &report),
                 Some(EnvCommand::Shutdown) | None => return,
             },
         }
@@ -218,6 +223,7 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
                 Some(EnvCommand::Logs(req)) => io.followers.set_request(req),
                 Some(EnvCommand::Run(job)) => io.runner.submit(*job),
                 Some(EnvCommand::Cancel(id)) => io.runner.cancel(id),
+                Some(EnvCommand::ReadAudit) => read_audit(None, env, io.report),
                 Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
             },
         }
@@ -395,6 +401,10 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
                     io.runner.cancel(id);
                     continue;
                 }
+                Some(EnvCommand::ReadAudit) => {
+                    read_audit(Some(tunnel.remote()), env, io.report);
+                    continue;
+                }
                 Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
             },
         };
@@ -497,4 +507,17 @@ fn start_monitors(
         })));
     }
     tasks
+}
+
+/// Reads the host's audit records in a task of its own; the answer comes as an event.
+fn read_audit(remote: Option<remote::Remote>, env: &Environment, report: &Reporter) {
+    let report = report.clone();
+    let dir = env.compose.project_dir.to_string();
+    tokio::spawn(async move {
+        let result = match remote {
+            Some(r) => runner::read_audit(&r, &dir).await,
+            None => Err("not connected to the host".into()),
+        };
+        let _ = report.send(BackendEvent::Audit(result)).await;
+    });
 }

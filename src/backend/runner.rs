@@ -445,3 +445,91 @@ fn append_local_audit(line: &str) {
         Err(e) => log::warn!("the local audit file was not written: {e}"),
     }
 }
+
+/// One record of the host's audit file, as the audit view shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub time: i64,
+    pub operator: String,
+    pub environment: String,
+    pub action: String,
+    pub targets: String,
+    pub result: String,
+    pub duration_ms: u64,
+    pub exit_codes: String,
+    pub error: String,
+}
+
+/// Parses audit JSON lines, newest first; lines that are not records are skipped.
+pub fn parse_audit(text: &str) -> Vec<AuditEntry> {
+    let clean = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => crate::backend::model::clean(s, 200),
+        serde_json::Value::Null => String::new(),
+        other => crate::backend::model::clean(&other.to_string(), 200),
+    };
+    let mut out: Vec<AuditEntry> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.is_object())
+        .map(|v| AuditEntry {
+            time: v["time"].as_i64().unwrap_or(0),
+            operator: clean(&v["operator"]),
+            environment: clean(&v["environment"]),
+            action: clean(&v["action"]),
+            targets: v["targets"]
+                .as_array()
+                .map(|a| a.iter().map(clean).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default(),
+            result: clean(&v["result"]),
+            duration_ms: v["duration_ms"].as_u64().unwrap_or(0),
+            exit_codes: v["exit_codes"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|c| c.as_i64().map_or("?".to_string(), |n| n.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default(),
+            error: clean(&v["error"]),
+        })
+        .collect();
+    out.sort_by_key(|r| std::cmp::Reverse(r.time));
+    out
+}
+
+/// Reads the newest records of the host's audit file.
+pub async fn read_audit(remote: &Remote, project_dir: &str) -> Result<Vec<AuditEntry>, String> {
+    let script = format!(
+        "f={}; if [ -f \"$f\" ]; then tail -n 500 \"$f\"; fi",
+        quote(&audit_file(project_dir))
+    );
+    let out = remote
+        .sh(&script, std::time::Duration::from_secs(15))
+        .await?;
+    if out.status != Some(0) {
+        return Err(format!(
+            "reading the audit file failed: {}",
+            crate::logs::sanitize::clean_str(&out.stderr)
+        ));
+    }
+    Ok(parse_audit(&String::from_utf8_lossy(&out.stdout)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_lines_parse_newest_first_and_junk_is_skipped() {
+        let text = "{\"time\":1,\"operator\":\"a@b\",\"environment\":\"staging\",\"action\":\"restart\",\"targets\":[\"web\"],\"exit_codes\":[0],\"result\":\"succeeded\",\"duration_ms\":12}\nnot json\n{\"time\":2,\"operator\":\"c@d\\u001b]0;x\",\"action\":\"stop\",\"targets\":[],\"exit_codes\":[null],\"result\":\"unknown\"}\n";
+        let a = parse_audit(text);
+        assert_eq!(a.len(), 2);
+        assert_eq!((a[0].time, a[0].exit_codes.as_str()), (2, "?"));
+        assert!(!a[0].operator.contains('\u{1b}'));
+        assert_eq!(
+            (a[1].targets.as_str(), a[1].exit_codes.as_str()),
+            ("web", "0")
+        );
+    }
+}

@@ -62,6 +62,8 @@ pub enum View {
     Pool,
     /// What is deployed: each service's build, environments side by side.
     Deployed,
+    /// The host's audit records, everyone's, newest first.
+    Audit,
 }
 
 /// One environment as the console sees it.
@@ -98,10 +100,14 @@ pub struct EnvState {
     /// None when no database is configured.
     pub pool: Option<PoolState>,
     pub queue: Queue,
+    /// The host's audit records as last read (None: not read yet).
+    pub audit: Option<Result<Vec<crate::backend::runner::AuditEntry>, String>>,
     /// What plans are built from.
     pub compose_words: Vec<String>,
     pub compose_files: Vec<String>,
     pub pgadmin_file: Option<String>,
+    /// pgAdmin stops by itself this many seconds after it was started.
+    pub pgadmin_auto_stop: Option<i64>,
     pub migrate: Option<crate::config::MigrateSettings>,
     pub groups: Vec<(String, Vec<String>)>,
 }
@@ -215,6 +221,9 @@ impl State {
         if env.link.down_since.is_some() || env.link.status != LinkStatus::Connected {
             return true;
         }
+        if env.queue.pgadmin_stop_at.is_some() {
+            return true;
+        }
         env.containers.iter().any(|c| {
             let t = match c.run_state {
                 RunState::Running | RunState::Paused => c.started_at,
@@ -280,9 +289,11 @@ impl EnvState {
             },
             pool: env.database.as_ref().map(PoolState::from_config),
             queue: Queue::default(),
+            audit: None,
             compose_words: env.compose.command.words().to_vec(),
             compose_files: env.compose.files.iter().map(|f| f.to_string()).collect(),
             pgadmin_file: env.compose.pgadmin_file.as_ref().map(|f| f.to_string()),
+            pgadmin_auto_stop: env.pgadmin.auto_stop.map(|d| d.0.as_secs() as i64),
             migrate: env.migrate.clone(),
             groups: env
                 .groups

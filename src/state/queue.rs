@@ -122,6 +122,9 @@ pub struct Queue {
     pub lock_holder: Option<LockHolder>,
     /// Why the last action key queued nothing (read-only, refused plan).
     pub message: Option<String>,
+    /// When pgAdmin stops by itself (Unix seconds): set when a start with auto-stop
+    /// succeeds, cleared when it stops.
+    pub pgadmin_stop_at: Option<i64>,
 }
 
 impl Queue {

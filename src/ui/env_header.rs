@@ -80,6 +80,13 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
     if env.is_live() {
         health_summary(&mut spans, env, now, theme);
     }
+    if let Some(at) = env.queue.pgadmin_stop_at {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!("pgAdmin stops in {}", age((at - now).max(0))),
+            warn,
+        ));
+    }
     if let Some(v) = &env.docker_version {
         spans.push(sep());
         spans.push(Span::styled(format!("Docker {v}"), muted));

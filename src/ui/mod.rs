@@ -1,5 +1,6 @@
 //! Drawing. `draw` reads State and never mutates it or does I/O.
 
+mod audit;
 mod containers;
 mod deployed;
 mod detail;
@@ -72,6 +73,14 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             }
             View::Pool => {
                 pool::draw(frame, body, env, state.now, theme);
+                if let Some(item) = env.queue.pending() {
+                    queue::draw_preview(frame, body, env, item, theme);
+                }
+                status_bar::draw(frame, status, state, theme, keymap);
+                return;
+            }
+            View::Audit => {
+                audit::draw(frame, body, env, state.now, theme);
                 if let Some(item) = env.queue.pending() {
                     queue::draw_preview(frame, body, env, item, theme);
                 }

@@ -102,6 +102,17 @@ pub fn draw_preview(
             Style::new().fg(c.accent.0),
         ));
     }
+    if item.plan.kind == crate::ops::OpKind::PgAdminStart
+        && let Some(secs) = env.pgadmin_auto_stop
+    {
+        lines.push(Line::styled(
+            format!(
+                "    then stops it by itself after {} (auto_stop; the countdown shows in the header)",
+                age(secs)
+            ),
+            Style::new().fg(c.accent.0),
+        ));
+    }
     if item.plan.changes_state() {
         lines.push(Line::styled(
             "    (the host lock is taken first and released after; the run is audited)",

@@ -65,6 +65,7 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             if now.div_euclid(60) != state.now.div_euclid(60) || state.shows_seconds() {
                 state.now = now;
             }
+            return queue::tick(state, now);
         }
         Msg::Backend { env, event, now } => {
             state.now = now;
@@ -123,11 +124,16 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
             }];
         }
         Action::Diagnostics => state.diagnostics = !state.diagnostics,
-        Action::HealthView | Action::PoolView | Action::DeployedView | Action::ContainersView => {
+        Action::HealthView
+        | Action::PoolView
+        | Action::DeployedView
+        | Action::AuditView
+        | Action::ContainersView => {
             let view = match action {
                 Action::HealthView => View::Health,
                 Action::PoolView => View::Pool,
                 Action::DeployedView => View::Deployed,
+                Action::AuditView => View::Audit,
                 _ => View::Containers,
             };
             // The same key again goes back to the table.
@@ -140,6 +146,12 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
                 for e in &mut state.envs {
                     e.logs.focused = false;
                 }
+            }
+            // The audit records are read afresh each time the view opens.
+            if state.view == View::Audit {
+                return vec![Effect::ReadAudit {
+                    env: state.selected,
+                }];
             }
         }
         // The log pane's actions are handled in `logs`.
@@ -206,6 +218,7 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
         }
         BackendEvent::Health(HealthEvent::Endpoints(list)) => e.health.endpoints = list,
         BackendEvent::Job(ev) => queue::apply(e, ev, now),
+        BackendEvent::Audit(records) => e.audit = Some(records),
         BackendEvent::Health(HealthEvent::Host(report)) => {
             if let Some(d) = &report.docker {
                 e.health.docker_disk = Some(d.clone());

@@ -253,6 +253,69 @@ fn cancel_newest(e: &mut EnvState, env: usize, now: i64) -> Vec<Effect> {
     vec![Effect::Cancel { env, id: item.id }]
 }
 
+/// pgAdmin's auto-stop: when its time comes, the stop runs as part of the start the
+/// operator confirmed (the preview said so), through the runner like any item.
+pub fn tick(state: &mut State, now: i64) -> Vec<Effect> {
+    let owner = state.owner.clone();
+    let mut effects = Vec::new();
+    for (index, e) in state.envs.iter_mut().enumerate() {
+        let Some(at) = e.queue.pgadmin_stop_at else {
+            continue;
+        };
+        if now < at {
+            continue;
+        }
+        e.queue.pgadmin_stop_at = None;
+        if !e.pgadmin_running() || e.queue.items.iter().any(|i| !i.status.is_final()) {
+            continue;
+        }
+        let known: Vec<String> = e.containers.iter().map(|c| c.service.clone()).collect();
+        let project = Project {
+            dir: &e.project_dir,
+            name: &e.project_name,
+            compose: &e.compose_words,
+            files: &e.compose_files,
+            pgadmin_file: e.pgadmin_file.as_deref(),
+            known_services: &known,
+            migrate: e.migrate.as_ref(),
+        };
+        let Ok(mut plan) = project.plan(OpKind::PgAdminStop, Vec::new()) else {
+            continue;
+        };
+        plan.targets = vec!["auto-stop".into()];
+        e.queue.next_id += 1;
+        let id = e.queue.next_id;
+        e.queue.items.push(QueueItem {
+            id,
+            plan: plan.clone(),
+            status: ItemStatus::Queued,
+            checks: Vec::new(),
+            created: now,
+            started: None,
+            finished: None,
+            step: 0,
+            stepping: false,
+            steps_done: 0,
+            exit_codes: Vec::new(),
+            log: Vec::new(),
+            error: None,
+            cancel_requested: false,
+        });
+        e.queue.open = true;
+        effects.push(Effect::Run {
+            env: index,
+            job: Box::new(Job {
+                id,
+                env_name: e.name.clone(),
+                project_dir: e.project_dir.clone(),
+                plan,
+                owner: owner.clone(),
+            }),
+        });
+    }
+    effects
+}
+
 /// Applies what the runner reports.
 pub fn apply(e: &mut EnvState, ev: JobEvent, now: i64) {
     match ev {
@@ -295,7 +358,20 @@ pub fn apply(e: &mut EnvState, ev: JobEvent, now: i64) {
             if outcome == Outcome::Succeeded {
                 e.queue.lock_holder = None;
             }
+            let auto_stop = e.pgadmin_auto_stop;
             if let Some(i) = e.queue.get_mut(id) {
+                if outcome == Outcome::Succeeded {
+                    match i.plan.kind {
+                        OpKind::PgAdminStart => {
+                            e.queue.pgadmin_stop_at = auto_stop.map(|s| now + s);
+                        }
+                        OpKind::PgAdminStop => e.queue.pgadmin_stop_at = None,
+                        _ => {}
+                    }
+                }
+                let Some(i) = e.queue.get_mut(id) else {
+                    return;
+                };
                 i.status = match outcome {
                     Outcome::Succeeded => ItemStatus::Succeeded,
                     Outcome::Failed => ItemStatus::Failed,
