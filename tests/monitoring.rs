@@ -11,23 +11,13 @@ use pilothouse::backend::health::HealthEvent;
 use pilothouse::state::{Alert, State, View};
 use pilothouse::theme::Theme;
 use pilothouse::update::update;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 fn press(state: &mut State, action: Action) {
     update(state, Msg::Action(action));
 }
 
-fn text(t: &Terminal<TestBackend>) -> String {
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+fn text(t: &ratatui::Terminal<ratatui::backend::TestBackend>) -> String {
+    screen_text(t)
 }
 
 fn with_pool(extra_app: &str, extra: i32) -> State {

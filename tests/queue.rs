@@ -26,15 +26,7 @@ fn job(state: &mut State, env: usize, ev: JobEvent) {
 }
 
 fn text(t: &ratatui::Terminal<ratatui::backend::TestBackend>) -> String {
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    screen_text(t)
 }
 
 /// Staging live with gateway selected (the table's second row).

@@ -73,17 +73,8 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         return Some(Vec::new());
     }
     let targets = targets(e, action, &kind);
-    let known: Vec<String> = e.containers.iter().map(|c| c.service.clone()).collect();
-    let project = Project {
-        dir: &e.project_dir,
-        name: &e.project_name,
-        compose: &e.compose_words,
-        files: &e.compose_files,
-        pgadmin_file: e.pgadmin_file.as_deref(),
-        known_services: &known,
-        migrate: e.migrate.as_ref(),
-    };
-    match project.plan(kind, targets) {
+    let known = known_services(e);
+    match project(e, &known).plan(kind, targets) {
         Err(refused) => {
             e.queue.message = Some(format!("refused: {refused}; nothing queued"));
         }
@@ -91,28 +82,58 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             let checks = preflight(e, &plan.kind);
             e.queue.next_id += 1;
             let id = e.queue.next_id;
-            e.queue.items.push(QueueItem {
-                id,
-                plan,
-                status: ItemStatus::Pending,
-                checks,
-                created: now,
-                started: None,
-                finished: None,
-                step: 0,
-                stepping: false,
-                steps_done: 0,
-                exit_codes: Vec::new(),
-                log: Vec::new(),
-                error: None,
-                cancel_requested: false,
-            });
+            e.queue
+                .items
+                .push(new_item(id, plan, ItemStatus::Pending, checks, now));
             e.queue.typed.clear();
             e.queue.override_armed = false;
             e.queue.message = None;
         }
     }
     Some(Vec::new())
+}
+
+/// The services of the project as the console sees them: what targets may name.
+fn known_services(e: &EnvState) -> Vec<String> {
+    e.containers.iter().map(|c| c.service.clone()).collect()
+}
+
+/// What plans for this environment are built from.
+fn project<'a>(e: &'a EnvState, known: &'a [String]) -> Project<'a> {
+    Project {
+        dir: &e.project_dir,
+        name: &e.project_name,
+        compose: &e.compose_words,
+        files: &e.compose_files,
+        pgadmin_file: e.pgadmin_file.as_deref(),
+        known_services: known,
+        migrate: e.migrate.as_ref(),
+    }
+}
+
+fn new_item(
+    id: u64,
+    plan: crate::ops::Plan,
+    status: ItemStatus,
+    checks: Vec<Check>,
+    now: i64,
+) -> QueueItem {
+    QueueItem {
+        id,
+        plan,
+        status,
+        checks,
+        created: now,
+        started: None,
+        finished: None,
+        step: 0,
+        stepping: false,
+        steps_done: 0,
+        exit_codes: Vec::new(),
+        log: Vec::new(),
+        error: None,
+        cancel_requested: false,
+    }
 }
 
 /// What an action acts on: the marked services, else the selected one; a group's
@@ -269,38 +290,20 @@ pub fn tick(state: &mut State, now: i64) -> Vec<Effect> {
         if !e.pgadmin_running() || e.queue.items.iter().any(|i| !i.status.is_final()) {
             continue;
         }
-        let known: Vec<String> = e.containers.iter().map(|c| c.service.clone()).collect();
-        let project = Project {
-            dir: &e.project_dir,
-            name: &e.project_name,
-            compose: &e.compose_words,
-            files: &e.compose_files,
-            pgadmin_file: e.pgadmin_file.as_deref(),
-            known_services: &known,
-            migrate: e.migrate.as_ref(),
-        };
-        let Ok(mut plan) = project.plan(OpKind::PgAdminStop, Vec::new()) else {
+        let known = known_services(e);
+        let Ok(mut plan) = project(e, &known).plan(OpKind::PgAdminStop, Vec::new()) else {
             continue;
         };
         plan.targets = vec!["auto-stop".into()];
         e.queue.next_id += 1;
         let id = e.queue.next_id;
-        e.queue.items.push(QueueItem {
+        e.queue.items.push(new_item(
             id,
-            plan: plan.clone(),
-            status: ItemStatus::Queued,
-            checks: Vec::new(),
-            created: now,
-            started: None,
-            finished: None,
-            step: 0,
-            stepping: false,
-            steps_done: 0,
-            exit_codes: Vec::new(),
-            log: Vec::new(),
-            error: None,
-            cancel_requested: false,
-        });
+            plan.clone(),
+            ItemStatus::Queued,
+            Vec::new(),
+            now,
+        ));
         e.queue.open = true;
         effects.push(Effect::Run {
             env: index,

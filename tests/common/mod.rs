@@ -287,3 +287,16 @@ pub fn fg_at(buf: &Buffer, text: &str) -> Color {
     let (x, y) = find(buf, text).unwrap_or_else(|| panic!("{text:?} not on screen"));
     buf[(x, y)].fg
 }
+
+/// The screen as text, one line per row.
+pub fn screen_text(t: &Terminal<TestBackend>) -> String {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
