@@ -372,8 +372,13 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
                                 BackendEvent::Container(Box::new(info))
                             }
                             Ok(None) => {
+                                // Gone before it could be inspected (rm -f sends die and
+                                // destroy at once): the destroy event will find it
+                                // forgotten, so the separator is written here.
                                 streams.set_running(&id, false);
-                                known.remove(&id);
+                                if let Some(f) = known.remove(&id) {
+                                    io.followers.note(&id, &f.service, ts, format!("container {} removed", short(&id))).await;
+                                }
                                 BackendEvent::Removed { id }
                             }
                             Err(e) => return Outcome::Lost(e),
