@@ -62,71 +62,13 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             diagnostics::draw(frame, diag_area, theme);
         }
         match state.view {
-            View::Containers => {}
-            View::Health => {
-                health::draw(frame, body, env, state.now, theme);
-                if let Some(item) = env.queue.pending() {
-                    queue::draw_preview(frame, body, env, item, theme);
-                }
-                status_bar::draw(frame, status, state, theme, keymap);
-                return;
-            }
-            View::Pool => {
-                pool::draw(frame, body, env, state.now, theme);
-                if let Some(item) = env.queue.pending() {
-                    queue::draw_preview(frame, body, env, item, theme);
-                }
-                status_bar::draw(frame, status, state, theme, keymap);
-                return;
-            }
-            View::Audit => {
-                audit::draw(frame, body, env, state.now, theme);
-                if let Some(item) = env.queue.pending() {
-                    queue::draw_preview(frame, body, env, item, theme);
-                }
-                status_bar::draw(frame, status, state, theme, keymap);
-                return;
-            }
-            View::Deployed => {
-                deployed::draw(frame, body, state, theme);
-                if let Some(item) = env.queue.pending() {
-                    queue::draw_preview(frame, body, env, item, theme);
-                }
-                status_bar::draw(frame, status, state, theme, keymap);
-                return;
-            }
+            View::Containers => draw_containers(frame, body, state, env, theme),
+            View::Health => health::draw(frame, body, env, state.now, theme),
+            View::Pool => pool::draw(frame, body, env, state.now, theme),
+            View::Audit => audit::draw(frame, body, env, state.now, theme),
+            View::Deployed => deployed::draw(frame, body, state, theme),
         }
-        // The lower pane shows the logs or the details of the selected container: half
-        // the body for logs (all of it zoomed), the details when there is room for both.
-        let queue_open = env.queue.open;
-        let logs_open = env.logs.open && !queue_open;
-        let lower_h = if queue_open {
-            let table_h = (env.visible().len() as u16 + 3).min(body.height / 2);
-            body.height - table_h
-        } else if logs_open && env.logs.zoomed {
-            body.height
-        } else if logs_open {
-            // The table keeps its rows (borders and header included) up to half the body.
-            let table_h = (env.visible().len() as u16 + 3).min(body.height / 2);
-            body.height - table_h
-        } else if body.height >= 20 && env.selected_container().is_some() {
-            (body.height / 2).min(16)
-        } else {
-            0
-        };
-        let [table, lower] =
-            Layout::vertical([Constraint::Min(0), Constraint::Length(lower_h)]).areas(body);
-        if table.height > 0 {
-            containers::draw(frame, table, env, state.now, theme);
-        }
-        if queue_open && lower_h > 0 {
-            queue::draw_pane(frame, lower, env, state.now, theme);
-        } else if logs_open && lower_h > 0 {
-            let focused = state.mode() == Mode::Logs || state.mode() == Mode::Search;
-            logs::draw(frame, lower, env, state.log_tail, focused, theme);
-        } else if lower_h > 0 {
-            detail::draw(frame, lower, env, state.now, theme);
-        }
+        // An action's preview goes over whatever the body shows.
         if let Some(item) = env.queue.pending() {
             queue::draw_preview(frame, body, env, item, theme);
         }
@@ -155,4 +97,45 @@ fn env_block<'a>(
             title.to_string(),
             Style::new().fg(if stale { c.error.0 } else { c.accent.0 }),
         ))
+}
+
+/// The container table with the queue, log or detail pane below it.
+fn draw_containers(
+    frame: &mut Frame,
+    body: ratatui::layout::Rect,
+    state: &State,
+    env: &crate::state::EnvState,
+    theme: &Theme,
+) {
+    // The lower pane shows the logs or the details of the selected container: half
+    // the body for logs (all of it zoomed), the details when there is room for both.
+    let queue_open = env.queue.open;
+    let logs_open = env.logs.open && !queue_open;
+    let lower_h = if queue_open {
+        let table_h = (env.visible().len() as u16 + 3).min(body.height / 2);
+        body.height - table_h
+    } else if logs_open && env.logs.zoomed {
+        body.height
+    } else if logs_open {
+        // The table keeps its rows (borders and header included) up to half the body.
+        let table_h = (env.visible().len() as u16 + 3).min(body.height / 2);
+        body.height - table_h
+    } else if body.height >= 20 && env.selected_container().is_some() {
+        (body.height / 2).min(16)
+    } else {
+        0
+    };
+    let [table, lower] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(lower_h)]).areas(body);
+    if table.height > 0 {
+        containers::draw(frame, table, env, state.now, theme);
+    }
+    if queue_open && lower_h > 0 {
+        queue::draw_pane(frame, lower, env, state.now, theme);
+    } else if logs_open && lower_h > 0 {
+        let focused = state.mode() == Mode::Logs || state.mode() == Mode::Search;
+        logs::draw(frame, lower, env, state.log_tail, focused, theme);
+    } else if lower_h > 0 {
+        detail::draw(frame, lower, env, state.now, theme);
+    }
 }

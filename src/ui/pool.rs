@@ -324,13 +324,7 @@ fn draw_budget(
 ) {
     let c = &theme.colors;
     let muted = Style::new().fg(c.muted.0);
-    let block = Block::default()
-        .borders(Borders::TOP)
-        .border_style(muted)
-        .title(Span::styled(
-            " services: connections / pool size ",
-            Style::new().fg(c.accent.0),
-        ));
+    let block = section(" services: connections / pool size ", theme);
     let rows = pool.budget_rows();
     let mut lines = Vec::new();
     if rows.is_empty() {
@@ -433,13 +427,7 @@ fn draw_budget(
 fn draw_breakdown(frame: &mut Frame, area: Rect, pool: &PoolState, theme: &Theme) {
     let c = &theme.colors;
     let muted = Style::new().fg(c.muted.0);
-    let block = Block::default()
-        .borders(Borders::TOP)
-        .border_style(muted)
-        .title(Span::styled(
-            " who holds them ",
-            Style::new().fg(c.accent.0),
-        ));
+    let block = section(" who holds them ", theme);
     let join = |b: Vec<(String, u32)>| {
         b.iter()
             .map(|(k, n)| {
@@ -522,4 +510,13 @@ fn truncate(s: &str, n: usize) -> String {
         t.push('…');
         t
     }
+}
+
+/// A titled section inside the pool view: a rule above, the title on it.
+fn section<'a>(title: &'a str, theme: &Theme) -> Block<'a> {
+    let c = &theme.colors;
+    Block::default()
+        .borders(Borders::TOP)
+        .border_style(Style::new().fg(c.muted.0))
+        .title(Span::styled(title, Style::new().fg(c.accent.0)))
 }
