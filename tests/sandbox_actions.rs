@@ -38,6 +38,14 @@ fn console(sb: &Sandbox, name: &str, dir: &Path, args: &str) -> Tmux {
     t
 }
 
+/// Waits for the preview titled `title` showing every one of `parts` (a capture can
+/// catch a frame half painted, so the title alone is not enough).
+fn preview(t: &Tmux, title: &str, parts: &[&str]) {
+    t.wait_until(Duration::from_secs(15), title, |s| {
+        s.contains(title) && parts.iter().all(|p| s.contains(p))
+    });
+}
+
 /// Filters the table down to `service` (so it is the selected row).
 fn select(t: &Tmux, service: &str) {
     let mut keys = vec!["/"];
@@ -93,8 +101,11 @@ fn a_restart_changes_the_start_time_and_is_audited_locally_and_on_the_host() {
     let t = console(&sb, "act-restart", dir.path(), "");
     select(&t, "web");
     t.keys(&["R"]);
-    let screen = t.wait_for("confirm: restart web on staging");
-    assert!(screen.contains("restart -t 10 'web'"), "{screen}");
+    preview(
+        &t,
+        "confirm: restart web on staging",
+        &["restart -t 10 'web'"],
+    );
     assert_eq!(
         started_at("acme-staging_web_1"),
         before,
@@ -205,8 +216,11 @@ fn a_held_lock_refuses_a_second_console_shows_the_holder_and_can_be_broken() {
     );
     // Breaking it is an action of its own, confirmed like any other.
     t.keys(&["M-l"]);
-    let screen = t.wait_for("confirm: break the host lock on staging");
-    assert!(screen.contains("✗ host lock"), "{screen}");
+    preview(
+        &t,
+        "confirm: break the host lock on staging",
+        &["✗ host lock"],
+    );
     // The failed check asks for a second confirmation.
     t.keys(&["y"]);
     t.wait_for("confirm once more");
@@ -277,11 +291,11 @@ fn migrate_really_changes_the_sandbox_database_and_the_status_check_reads_it() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let t = console(&sb, "act-migrate", dir.path(), "");
     t.keys(&["M"]);
-    let screen = t.wait_for("confirm: migrate gateway on staging");
     // The command wraps in the dialog; its end is what the config says.
-    assert!(
-        screen.contains("'gateway' 'demo-service' 'migrate'"),
-        "{screen}"
+    preview(
+        &t,
+        "confirm: migrate gateway on staging",
+        &["'gateway' 'demo-service' 'migrate'"],
     );
     t.keys(&["y"]);
     t.wait_until(Duration::from_secs(30), "the migration done", |s| {
@@ -343,8 +357,11 @@ fn pgadmin_start_and_stop_really_start_and_stop_its_container() {
     let _remove = Remove(&project);
     let t = console(&sb, "act-pgadmin", dir.path(), "");
     t.keys(&["P"]);
-    let screen = t.wait_for("confirm: pgAdmin start on staging");
-    assert!(screen.contains("database connections"), "{screen}");
+    preview(
+        &t,
+        "confirm: pgAdmin start on staging",
+        &["database connections"],
+    );
     t.keys(&["y"]);
     // Staging's pools leave little room: the check may fail and ask again.
     if t.screen().contains("confirm once more") {
