@@ -19,6 +19,8 @@ pub enum Mode {
     Confirm,
     /// The preview of an action on a protected environment awaits its typed name.
     ConfirmTyped,
+    /// The deploy or rollback tag picker: a tag typed or picked.
+    TagInput,
 }
 
 /// Something a key can mean. Names in keymap files are kebab-case (`next-env`).
@@ -111,6 +113,20 @@ pub enum Action {
     #[serde(rename = "pgadmin")]
     PgAdmin,
     BreakLock,
+    /// In the pool view: end the selected database session.
+    TerminateSession,
+    /// Deploy a tag to the marked services, else the selected one (opens the picker).
+    Deploy,
+    /// Roll the marked or selected services back (opens the picker).
+    Rollback,
+    /// In the picker: use the highlighted (or typed) tag.
+    TagDone,
+    TagCancel,
+    TagBackspace,
+    /// In the picker: the targets become the next of selected/marked, each group, all.
+    CycleTargets,
+    /// In the picker: run the migrations too (or not).
+    ToggleMigrations,
     /// Confirm the previewed action (y), or cancel it (n, esc).
     Confirm,
     CancelAction,
@@ -138,6 +154,14 @@ impl Action {
             Action::MigrationStatus => "migration status",
             Action::PgAdmin => "pgAdmin",
             Action::BreakLock => "break lock",
+            Action::TerminateSession => "terminate session",
+            Action::Deploy => "deploy",
+            Action::Rollback => "rollback",
+            Action::TagDone => "use tag",
+            Action::TagCancel => "cancel",
+            Action::TagBackspace => "delete",
+            Action::CycleTargets => "targets",
+            Action::ToggleMigrations => "migrations",
             Action::Confirm => "confirm",
             Action::CancelAction => "cancel",
             Action::ConfirmTyped => "confirm",
@@ -242,6 +266,8 @@ pub enum Effect {
     Cancel { env: usize, id: u64 },
     /// Read environment `env`'s audit records from its host.
     ReadAudit { env: usize },
+    /// Read the tags these repositories have on environment `env`'s host and registry.
+    ReadTags { env: usize, repos: Vec<String> },
     /// Follow these logs in environment `env` (None: stop following).
     FollowLogs {
         env: usize,

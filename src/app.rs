@@ -243,7 +243,8 @@ fn key_msg(state: &State, keymap: &Keymap, key: &crossterm::event::KeyEvent) -> 
         (
             crate::action::Mode::Filter
             | crate::action::Mode::Search
-            | crate::action::Mode::ConfirmTyped,
+            | crate::action::Mode::ConfirmTyped
+            | crate::action::Mode::TagInput,
             KeyCode::Char(c),
         ) if key.kind != KeyEventKind::Release
             && !key
@@ -271,6 +272,11 @@ fn perform(effect: Effect, io: &Io<'_>) {
         Effect::ReadAudit { env } => {
             if let Some(h) = io.handles.get(env) {
                 let _ = h.commands.send(EnvCommand::ReadAudit);
+            }
+        }
+        Effect::ReadTags { env, repos } => {
+            if let Some(h) = io.handles.get(env) {
+                let _ = h.commands.send(EnvCommand::ReadTags(repos));
             }
         }
         Effect::Cancel { env, id } => {

@@ -128,6 +128,8 @@ struct KeymapFile {
     confirm: IndexMap<String, Action>,
     #[serde(default, rename = "confirm-typed")]
     confirm_typed: IndexMap<String, Action>,
+    #[serde(default, rename = "tag-input")]
+    tag_input: IndexMap<String, Action>,
 }
 
 /// Resolves keys to actions in a mode.
@@ -153,6 +155,7 @@ impl Keymap {
             (Mode::Search, "search", file.search),
             (Mode::Confirm, "confirm", file.confirm),
             (Mode::ConfirmTyped, "confirm-typed", file.confirm_typed),
+            (Mode::TagInput, "tag-input", file.tag_input),
         ] {
             let mut keys = IndexMap::new();
             for (raw, action) in entries {

@@ -463,3 +463,211 @@ fn pgadmin_stops_by_itself_when_its_auto_stop_comes_and_counts_down_meanwhile() 
     // Once, not every tick after.
     assert!(update(&mut s, Msg::Tick { now: NOW + 91 }).is_empty());
 }
+
+/// Staging with a pool reading: every budgeted service at its size, and order-service
+/// with three connections more, the first idle in a transaction (pid 212, the top row
+/// of the pool view's sessions).
+fn staging_with_pool() -> State {
+    let mut s = staging_live();
+    send(
+        &mut s,
+        0,
+        BackendEvent::Pool(pilothouse::backend::db::PoolEvent::Sample(Box::new(
+            pool_sample("order-service", 3),
+        ))),
+    );
+    press(&mut s, Action::PoolView);
+    s
+}
+
+fn select_session(s: &mut State, pid: i32) {
+    for _ in 0..40 {
+        press(s, Action::Up);
+    }
+    for _ in 0..40 {
+        if s.envs[0].pool.as_ref().and_then(|p| p.cursor) == Some(pid) {
+            return;
+        }
+        press(s, Action::Down);
+    }
+    panic!("session {pid} never selected");
+}
+
+#[test]
+fn a_session_selected_in_the_pool_view_is_terminated_by_its_exact_statement() {
+    let mut s = staging_with_pool();
+    press(&mut s, Action::Down);
+    assert_eq!(
+        s.envs[0].pool.as_ref().and_then(|p| p.cursor),
+        Some(212),
+        "the first row is the one idle in a transaction"
+    );
+    // The arrows moved the session cursor, not the container table's.
+    assert_eq!(s.envs[0].selected_row, 0);
+    let effects = press(&mut s, Action::TerminateSession);
+    assert!(effects.is_empty(), "nothing runs unconfirmed: {effects:?}");
+    let item = s.envs[0].queue.pending().expect("a pending item").clone();
+    assert_eq!(
+        item.plan.kind,
+        pilothouse::ops::OpKind::Terminate {
+            pid: 212,
+            backend_start: 1_763_800_000_000_212
+        }
+    );
+    assert_eq!(
+        item.plan.targets,
+        vec!["session 212 (order-service, user acme, idle in transaction)".to_string()]
+    );
+    let screen = text(&render(&s, 150, 45));
+    assert!(
+        screen.contains(
+            "sql> SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = 212 AND"
+        ),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("✓ runs on") && screen.contains("needs no free slot"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("its transaction is rolled back"),
+        "{screen}"
+    );
+    let effects = press(&mut s, Action::Confirm);
+    let Some(Effect::Run { job, .. }) = effects.first() else {
+        panic!("no run effect: {effects:?}");
+    };
+    assert_eq!(
+        job.plan.steps[0].exec,
+        pilothouse::ops::Exec::Terminate {
+            pid: 212,
+            backend_start: 1_763_800_000_000_212
+        }
+    );
+}
+
+#[test]
+fn the_console_s_own_connection_and_no_selection_are_refused() {
+    let mut s = staging_with_pool();
+    press(&mut s, Action::TerminateSession);
+    assert!(s.envs[0].queue.pending().is_none());
+    let m = s.envs[0].queue.message.clone().unwrap_or_default();
+    assert!(m.contains("select a session"), "{m}");
+    select_session(&mut s, 100);
+    press(&mut s, Action::TerminateSession);
+    assert!(s.envs[0].queue.pending().is_none());
+    let m = s.envs[0].queue.message.clone().unwrap_or_default();
+    assert!(m.contains("this console's own connection"), "{m}");
+    let screen = text(&render(&s, 150, 45));
+    assert!(screen.contains("this console's own connection"), "{screen}");
+}
+
+#[test]
+fn restart_in_the_pool_view_reclaims_the_connections_of_the_session_s_service() {
+    let mut s = staging_with_pool();
+    // Nothing selected: the services over their budget.
+    press(&mut s, Action::Restart);
+    let item = s.envs[0].queue.pending().expect("pending").clone();
+    assert_eq!(item.plan.targets, vec!["order-service".to_string()]);
+    let held = item
+        .checks
+        .iter()
+        .find(|c| c.what == "order-service connections")
+        .map(|c| c.detail.clone());
+    assert_eq!(
+        held.as_deref(),
+        Some("holds 6 (pool size 3); the restart closes them")
+    );
+    press(&mut s, Action::CancelAction);
+    // A gateway session: gateway.
+    select_session(&mut s, 201);
+    press(&mut s, Action::Restart);
+    let item = s.envs[0].queue.pending().expect("pending").clone();
+    assert_eq!(item.plan.targets, vec!["gateway".to_string()]);
+    press(&mut s, Action::CancelAction);
+    // The console's own session belongs to no service: refused, with what to do.
+    select_session(&mut s, 100);
+    press(&mut s, Action::Restart);
+    assert!(s.envs[0].queue.pending().is_none());
+    let m = s.envs[0].queue.message.clone().unwrap_or_default();
+    assert!(m.contains("belongs to no service"), "{m}");
+}
+
+#[test]
+fn a_stale_pool_reading_fails_the_terminate_checks() {
+    let mut s = staging_with_pool();
+    press(&mut s, Action::Down);
+    // Twenty seconds on with no new reading (the interval is 2 s).
+    update(
+        &mut s,
+        Msg::Backend {
+            env: 0,
+            event: BackendEvent::Latency(std::time::Duration::from_millis(5)),
+            now: NOW + 20,
+        },
+    );
+    press(&mut s, Action::TerminateSession);
+    let item = s.envs[0].queue.pending().expect("pending").clone();
+    let failed: Vec<&str> = item
+        .failed_checks()
+        .iter()
+        .map(|c| c.what.as_str())
+        .collect();
+    assert_eq!(failed, vec!["session", "runs on"], "{:?}", item.checks);
+    let free = item
+        .checks
+        .iter()
+        .find(|c| c.what == "database connections")
+        .map(|c| c.detail.clone());
+    assert_eq!(
+        free.as_deref(),
+        Some("no reading"),
+        "a stale count is no count"
+    );
+}
+
+#[test]
+fn another_console_s_lock_shows_in_the_header_before_any_action_and_our_own_does_not() {
+    let mut s = staging_live();
+    let theirs = r#"{"operator":"ana@laptop","action":"restart web","pid":7,"console":"7-1","since":1795312700}"#;
+    send(&mut s, 0, BackendEvent::Lock(Some(theirs.into())));
+    let screen = text(&render(&s, 160, 30));
+    assert!(
+        screen.contains("LOCKED by ana@laptop for 1m (restart web)"),
+        "{screen}"
+    );
+    let ours = format!(
+        r#"{{"operator":"me@here","action":"restart gateway","pid":8,"console":"{}","since":1795312700}}"#,
+        s.owner.console
+    );
+    // While one of this console's items runs, the lock is its own doing.
+    press(&mut s, Action::Restart);
+    press(&mut s, Action::Confirm);
+    let id = s.envs[0].queue.items[0].id;
+    job(&mut s, 0, JobEvent::Started { id });
+    send(&mut s, 0, BackendEvent::Lock(Some(ours.clone())));
+    assert_eq!(s.envs[0].queue.lock_holder, None);
+    // Once nothing runs, it is a leftover (say, an item that ended unknown): shown.
+    job(
+        &mut s,
+        0,
+        JobEvent::Finished {
+            id,
+            outcome: Outcome::Unknown,
+            error: Some("outcome unknown".into()),
+        },
+    );
+    send(&mut s, 0, BackendEvent::Lock(Some(ours)));
+    assert_eq!(
+        s.envs[0]
+            .queue
+            .lock_holder
+            .as_ref()
+            .map(|h| h.owner.as_str()),
+        Some("me@here")
+    );
+    send(&mut s, 0, BackendEvent::Lock(Some(theirs.into())));
+    send(&mut s, 0, BackendEvent::Lock(None));
+    let screen = text(&render(&s, 160, 30));
+    assert!(!screen.contains("LOCKED"), "{screen}");
+}

@@ -20,77 +20,6 @@ fn hold(m: &'static Mutex<()>) -> std::sync::MutexGuard<'static, ()> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The console on the sandbox config with its own state dir (log, audit) and TMPDIR
-/// (its ssh masters), `args` after the config.
-fn console(sb: &Sandbox, name: &str, dir: &Path, args: &str) -> Tmux {
-    let t = Tmux::start(
-        name,
-        &format!(
-            "env TERM=xterm-256color XDG_STATE_HOME={d} TMPDIR={d} {} --config {} {args}",
-            env!("CARGO_BIN_EXE_pilothouse"),
-            sb.config.display(),
-            d = dir.display(),
-        ),
-    );
-    t.wait_until(Duration::from_secs(15), "connected with rows", |s| {
-        s.contains("· connected") && row_of(s, "gateway").is_some()
-    });
-    t
-}
-
-/// Waits for the preview titled `title` showing every one of `parts` (a capture can
-/// catch a frame half painted, so the title alone is not enough).
-fn preview(t: &Tmux, title: &str, parts: &[&str]) {
-    t.wait_until(Duration::from_secs(15), title, |s| {
-        s.contains(title) && parts.iter().all(|p| s.contains(p))
-    });
-}
-
-/// Filters the table down to `service` (so it is the selected row).
-fn select(t: &Tmux, service: &str) {
-    let mut keys = vec!["/"];
-    keys.extend(service.split("").filter(|k| !k.is_empty()));
-    keys.push("Enter");
-    t.keys(&keys);
-    t.wait_until(Duration::from_secs(5), "the filtered row", |s| {
-        s.contains("filter: ") && row_of(s, service).is_some() && s.contains("(1 of")
-    });
-}
-
-fn started_at(container: &str) -> String {
-    ok_stdout(Command::new("docker").args(["inspect", "-f", "{{.State.StartedAt}}", container]))
-        .trim()
-        .to_string()
-}
-
-fn host_audit(sb: &Sandbox, env: &str) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(sb.state.join(format!("opt/{env}/.pilothouse/audit.jsonl")))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn local_audit(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("pilothouse/audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-fn lock_dir(sb: &Sandbox, env: &str) -> std::path::PathBuf {
-    sb.state.join(format!("opt/{env}/.pilothouse/lock"))
-}
-
-/// Removes the environment's host lock when the test ends, however it ends.
-struct Unlock(std::path::PathBuf);
-impl Drop for Unlock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[test]
 fn a_restart_changes_the_start_time_and_is_audited_locally_and_on_the_host() {
     let _env = hold(&STAGING_ENV);
@@ -98,7 +27,7 @@ fn a_restart_changes_the_start_time_and_is_audited_locally_and_on_the_host() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let before = started_at("acme-staging_web_1");
     let host_before = host_audit(&sb, "staging").len();
-    let t = console(&sb, "act-restart", dir.path(), "");
+    let t = action_console(&sb, "act-restart", dir.path(), "");
     select(&t, "web");
     t.keys(&["R"]);
     preview(
@@ -155,7 +84,7 @@ fn production_needs_its_name_typed_and_a_wrong_name_runs_nothing() {
     let sb = sandbox();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let before = started_at("acme-production_web_1");
-    let t = console(&sb, "act-typed", dir.path(), "");
+    let t = action_console(&sb, "act-typed", dir.path(), "");
     t.keys(&["Tab"]);
     t.wait_for("PRODUCTION · PROTECTED ENVIRONMENT");
     select(&t, "web");
@@ -193,10 +122,21 @@ fn a_held_lock_refuses_a_second_console_shows_the_holder_and_can_be_broken() {
     .unwrap_or_else(|e| panic!("{e}"));
     let _unlock = Unlock(lock.clone());
     let before = started_at("acme-staging_web_1");
-    let t = console(&sb, "act-lock", dir.path(), "");
+    let t = action_console(&sb, "act-lock", dir.path(), "");
+    // Shown on connect, before any action runs into it.
+    t.wait_until(Duration::from_secs(15), "the lock in the header", |s| {
+        s.contains("LOCKED by ana@laptop for") && s.contains("(restart gateway)")
+    });
     select(&t, "web");
     t.keys(&["R"]);
-    t.wait_for("confirm: restart web on staging");
+    // The preview already knows: its lock check fails, so it asks twice.
+    preview(
+        &t,
+        "confirm: restart web on staging",
+        &["✗ host lock             held by ana@laptop (restart gateway)"],
+    );
+    t.keys(&["y"]);
+    t.wait_for("confirm once more");
     t.keys(&["y"]);
     let screen = t.wait_until(Duration::from_secs(15), "refused with the holder", |s| {
         s.contains("FAILED") && s.contains("host LOCKED by ana@laptop")
@@ -239,7 +179,7 @@ fn killing_the_connection_mid_restart_ends_the_item_unknown_and_keeps_the_lock()
     let lock = lock_dir(&sb, "staging");
     let _ = std::fs::remove_dir_all(&lock);
     let _unlock = Unlock(lock.clone());
-    let t = console(&sb, "act-unknown", dir.path(), "");
+    let t = action_console(&sb, "act-unknown", dir.path(), "");
     // The backend group: three services, a few seconds of restarting.
     t.keys(&["B"]);
     t.wait_for("confirm: restart gateway, order-service, print-service on staging");
@@ -266,6 +206,17 @@ fn killing_the_connection_mid_restart_ends_the_item_unknown_and_keeps_the_lock()
         owner.contains("restart gateway, order-service, print-service"),
         "{owner}"
     );
+    // After the reconnect the console shows it as held: its own leftover, no item of
+    // its own running.
+    t.wait_until(
+        Duration::from_secs(30),
+        "the leftover lock in the header",
+        |s| {
+            s.contains("· connected")
+                && s.contains("LOCKED by")
+                && s.contains("(restart gateway, order-service, print-service)")
+        },
+    );
     let _ = std::fs::remove_dir_all(&lock);
     // The services come back by themselves; wait so later tests find them healthy.
     eventually(Duration::from_secs(60), "the backend healthy again", || {
@@ -289,7 +240,7 @@ fn migrate_really_changes_the_sandbox_database_and_the_status_check_reads_it() {
     let sb = sandbox();
     sb.psql("staging", "DROP TABLE IF EXISTS demo_migrations");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let t = console(&sb, "act-migrate", dir.path(), "");
+    let t = action_console(&sb, "act-migrate", dir.path(), "");
     t.keys(&["M"]);
     // The command wraps in the dialog; its end is what the config says.
     preview(
@@ -355,7 +306,7 @@ fn pgadmin_start_and_stop_really_start_and_stop_its_container() {
     }
     let project = sb.state.join("opt/staging");
     let _remove = Remove(&project);
-    let t = console(&sb, "act-pgadmin", dir.path(), "");
+    let t = action_console(&sb, "act-pgadmin", dir.path(), "");
     t.keys(&["P"]);
     preview(
         &t,
@@ -441,7 +392,7 @@ fn a_hostile_service_name_is_refused_before_anything_runs() {
 fn read_only_mode_queues_nothing() {
     let sb = sandbox();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let t = console(&sb, "act-ro", dir.path(), "--read-only");
+    let t = action_console(&sb, "act-ro", dir.path(), "--read-only");
     select(&t, "web");
     t.keys(&["R"]);
     let screen = t.wait_for("read-only (--read-only): restart is not queued");
@@ -450,4 +401,179 @@ fn read_only_mode_queues_nothing() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(!t.screen().contains("confirm:"));
     assert!(local_audit(dir.path()).is_empty());
+}
+
+/// Presses down in the pool view until the session `pid` is the selected one.
+fn select_session(t: &Tmux, pid: &str) {
+    let selected = format!("selected {pid} ");
+    for _ in 0..40 {
+        if t.screen().contains(&selected) {
+            return;
+        }
+        t.keys(&["Down"]);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    t.wait_for(&selected);
+}
+
+#[test]
+fn a_database_session_is_terminated_from_the_pool_view() {
+    use std::io::Write;
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // A client that leaves its transaction open, as a leaking pool does.
+    let mut victim = KillOnDrop(
+        Command::new("psql")
+            .env("PGPASSWORD", sb.pg_password("staging"))
+            .env("PGAPPNAME", "pilothouse-test-victim")
+            .args([
+                "-X",
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                "5433",
+                "-U",
+                "acme",
+                "-d",
+                "acme",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("psql: {e}")),
+    );
+    if let Some(stdin) = victim.0.stdin.as_mut() {
+        stdin
+            .write_all(b"BEGIN;\nSELECT 1;\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let find = "SELECT pid FROM pg_stat_activity WHERE application_name = 'pilothouse-test-victim' \
+                AND state = 'idle in transaction'";
+    let mut pid = String::new();
+    eventually(
+        Duration::from_secs(10),
+        "the victim idle in its transaction",
+        || {
+            pid = sb.psql("staging", find);
+            (!pid.is_empty()).then_some(()).ok_or("not yet".into())
+        },
+    );
+    let t = action_console(&sb, "act-terminate", dir.path(), "");
+    t.keys(&["p"]);
+    t.wait_until(
+        Duration::from_secs(15),
+        "the victim in the pool view",
+        |s| s.contains("staging · database pool") && s.contains("pilothouse-test-victim"),
+    );
+    select_session(&t, &pid);
+    t.keys(&["T"]);
+    preview(
+        &t,
+        &format!("confirm: terminate a database session session {pid}"),
+        &[
+            "sql> SELECT pg_terminate_backend(pid) FROM pg_stat_activity",
+            &format!("WHERE pid = {pid} AND"),
+            "needs no free slot",
+        ],
+    );
+    assert_eq!(sb.psql("staging", find), pid, "it ran before confirmation");
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(20), "the terminate done", |s| {
+        s.contains("done       terminate a database session") && s.contains("terminated")
+    });
+    eventually(Duration::from_secs(5), "the session gone", || {
+        let left = sb.psql(
+            "staging",
+            &format!("SELECT count(*) FROM pg_stat_activity WHERE pid = {pid}"),
+        );
+        (left == "0").then_some(()).ok_or(format!("{left} left"))
+    });
+    let record = local_audit(dir.path()).last().cloned().unwrap_or_default();
+    assert_eq!(record["action"], "terminate a database session", "{record}");
+    assert_eq!(record["result"], "succeeded", "{record}");
+    assert!(
+        record["commands"][0]
+            .as_str()
+            .is_some_and(|c| c.contains(&format!(
+                "pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = {pid}"
+            ))),
+        "{record}"
+    );
+}
+
+#[test]
+fn restart_from_the_pool_view_reclaims_a_leaking_service_s_connections() {
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let container = "acme-staging_order-service_1";
+    /// Stops the leak however the test ends.
+    struct Unleak(&'static str);
+    impl Drop for Unleak {
+        fn drop(&mut self) {
+            let _ = Command::new("docker")
+                .args(["exec", self.0, "rm", "-f", "/tmp/control/leak"])
+                .output();
+        }
+    }
+    let _unleak = Unleak(container);
+    let pids = || {
+        sb.psql(
+            "staging",
+            "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity \
+             WHERE application_name = 'order-service'",
+        )
+    };
+    ok_stdout(Command::new("docker").args([
+        "exec",
+        container,
+        "sh",
+        "-c",
+        "echo 2 > /tmp/control/leak",
+    ]));
+    let mut leaking = String::new();
+    eventually(Duration::from_secs(10), "order-service holding 5", || {
+        leaking = pids();
+        let n = leaking.split(',').filter(|p| !p.is_empty()).count();
+        (n == 5).then_some(()).ok_or(format!("{n} held"))
+    });
+    let before = started_at(container);
+    let t = action_console(&sb, "act-reclaim", dir.path(), "");
+    t.keys(&["p"]);
+    t.wait_until(Duration::from_secs(15), "order-service over budget", |s| {
+        s.contains("staging · database pool") && s.contains("OVER by 2")
+    });
+    // Nothing selected: R restarts the services over their budget.
+    t.keys(&["R"]);
+    preview(
+        &t,
+        "confirm: restart order-service on staging",
+        &["holds 5 (pool size 3); the restart closes them"],
+    );
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(60), "the restart done", |s| {
+        s.contains("done       restart order-service")
+    });
+    assert_ne!(started_at(container), before, "not restarted");
+    ok_stdout(Command::new("docker").args(["exec", container, "rm", "-f", "/tmp/control/leak"]));
+    // Every connection it held before, the leaked ones with them, is closed.
+    let old: Vec<String> = leaking.split(',').map(str::to_string).collect();
+    eventually(Duration::from_secs(10), "the old connections gone", || {
+        let now = pids();
+        let kept: Vec<&str> = now
+            .split(',')
+            .filter(|p| old.iter().any(|o| o == p))
+            .collect();
+        kept.is_empty()
+            .then_some(())
+            .ok_or(format!("still held: {kept:?}"))
+    });
+    // And the service is back to its pool size (healthy for the tests after).
+    eventually(Duration::from_secs(60), "order-service back to 3", || {
+        let n = pids().split(',').filter(|p| !p.is_empty()).count();
+        (n == 3).then_some(()).ok_or(format!("{n} held"))
+    });
 }

@@ -51,6 +51,9 @@ pub struct DbSession {
     pub state_ms: Option<u64>,
     /// Who blocks it (`pg_blocking_pids`).
     pub blocked_by: Vec<i32>,
+    /// When the backend started, in microseconds since the epoch: with the pid, what
+    /// names this session and no later one that reuses its pid.
+    pub backend_start: i64,
 }
 
 /// `pg_stat_activity.state`.
@@ -315,8 +318,36 @@ const ACTIVITY_SQL: &str = "SELECT pid, coalesce(application_name, '')::text, \
      (extract(epoch FROM now() - xact_start) * 1000)::int8, \
      (extract(epoch FROM now() - state_change) * 1000)::int8, \
      pg_blocking_pids(pid), \
-     backend_type = 'client backend' \
+     backend_type = 'client backend', \
+     (extract(epoch FROM backend_start) * 1000000)::int8 \
      FROM pg_stat_activity";
+
+/// The statement that terminates one session: that pid only while it is still the
+/// backend that started at `backend_start` (µs since the epoch), so a pid the server
+/// has since reused is left alone. Both values are integers, written as such.
+pub fn terminate_sql(pid: i32, backend_start: i64) -> String {
+    format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = {pid} \
+         AND (extract(epoch FROM backend_start) * 1000000)::int8 = {backend_start}"
+    )
+}
+
+/// A statement the action runner has the monitor run on its connection: at the
+/// moment it matters most (every slot taken) a new connection would be refused.
+#[derive(Debug)]
+pub struct DbRequest {
+    pub pid: i32,
+    pub backend_start: i64,
+    pub reply: tokio::sync::oneshot::Sender<Result<String, DbFailure>>,
+}
+
+/// Why a database step did not succeed, and whether it may have happened anyway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbFailure {
+    /// The statement was sent and no answer came: it may or may not have run.
+    pub maybe_ran: bool,
+    pub message: String,
+}
 
 impl Monitor {
     /// One reading; an error means the connection is no good any more.
@@ -327,6 +358,42 @@ impl Monitor {
                 "the database did not answer within {} s (timeout)",
                 QUERY_LIMIT.as_secs()
             )),
+        }
+    }
+
+    /// Terminates one session with [`terminate_sql`]; what happened, in words.
+    pub async fn terminate(&self, pid: i32, backend_start: i64) -> Result<String, DbFailure> {
+        let sql = terminate_sql(pid, backend_start);
+        let answer = tokio::time::timeout(QUERY_LIMIT, self.client.query(&sql, NO_PARAMS)).await;
+        let masked = |e: String| mask(&e, self.password.as_deref());
+        match answer {
+            Err(_) => Err(DbFailure {
+                maybe_ran: true,
+                message: format!(
+                    "the database did not answer within {} s",
+                    QUERY_LIMIT.as_secs()
+                ),
+            }),
+            Ok(Err(e)) => Err(DbFailure {
+                // An error from the server means it refused; a closed connection
+                // means the answer was lost.
+                maybe_ran: e.as_db_error().is_none(),
+                message: masked(db_error(&e)),
+            }),
+            Ok(Ok(rows)) => match rows.first().map(|r| r.try_get::<_, bool>(0)) {
+                None => Ok(format!(
+                    "session {pid} had already ended: nothing to terminate"
+                )),
+                Some(Ok(true)) => Ok(format!("session {pid} terminated")),
+                Some(Ok(false)) => Err(DbFailure {
+                    maybe_ran: false,
+                    message: format!("the server did not terminate session {pid}"),
+                }),
+                Some(Err(e)) => Err(DbFailure {
+                    maybe_ran: true,
+                    message: e.to_string(),
+                }),
+            },
         }
     }
 
@@ -379,6 +446,7 @@ fn to_sample(
                 xact_ms: ms(5),
                 state_ms: ms(6),
                 blocked_by: r.try_get::<_, Vec<i32>>(7).unwrap_or_default(),
+                backend_start: r.try_get::<_, Option<i64>>(9).ok().flatten().unwrap_or(0),
             });
         }
         sessions.sort_by_key(|s| s.pid);
@@ -396,13 +464,15 @@ fn to_sample(
 }
 
 /// Reads the URL, connects, and reports a sample every `settings.interval` until the
-/// receiver is gone. Failures are reported and retried at the same cadence; they never
+/// receiver is gone; between samples it serves the runner's `requests` on the same
+/// connection. Failures are reported and retried at the same cadence; they never
 /// end the environment's connection.
 pub async fn watch(
     settings: DatabaseSettings,
     remote: Remote,
     env_file: String,
     out: mpsc::Sender<PoolEvent>,
+    mut requests: mpsc::Receiver<DbRequest>,
 ) {
     let mut tick = tokio::time::interval(settings.interval.0);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -411,7 +481,20 @@ pub async fn watch(
     let mut failures = 0u32;
     let mut skip = 0u32;
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            Some(req) = requests.recv() => {
+                let answer = match &monitor {
+                    Some(m) => m.terminate(req.pid, req.backend_start).await,
+                    None => Err(DbFailure {
+                        maybe_ran: false,
+                        message: "the console has no connection to the database now".into(),
+                    }),
+                };
+                let _ = req.reply.send(answer);
+                continue;
+            }
+        }
         if monitor.is_none() {
             // After repeated failures, try less often (every 15th tick at most): a wrong
             // password retried every 2 s fills the server's log.

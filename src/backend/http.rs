@@ -14,17 +14,53 @@ pub struct Response {
 }
 
 /// Sends `GET path` for `host` over `stream` and reads the whole answer.
-pub async fn get<S>(mut stream: S, host: &str, port: u16, path: &str) -> Result<Response, String>
+pub async fn get<S>(stream: S, host: &str, port: u16, path: &str) -> Result<Response, String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: pilothouse/{}\r\nAccept: application/json, */*\r\nConnection: close\r\n\r\n",
+    request(stream, "GET", host, port, path, None).await
+}
+
+/// Sends `POST path` with a JSON body and reads the whole answer.
+pub async fn post_json<S>(
+    stream: S,
+    host: &str,
+    port: u16,
+    path: &str,
+    body: &[u8],
+) -> Result<Response, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    request(stream, "POST", host, port, path, Some(body)).await
+}
+
+async fn request<S>(
+    mut stream: S,
+    method: &str,
+    host: &str,
+    port: u16,
+    path: &str,
+    body: Option<&[u8]>,
+) -> Result<Response, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let content = body.map_or(String::new(), |b| {
+        format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            b.len()
+        )
+    });
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: pilothouse/{}\r\nAccept: application/json, */*\r\n{content}Connection: close\r\n\r\n",
         host_header(host, port),
         env!("CARGO_PKG_VERSION")
-    );
+    )
+    .into_bytes();
+    request.extend_from_slice(body.unwrap_or_default());
     stream
-        .write_all(request.as_bytes())
+        .write_all(&request)
         .await
         .map_err(|e| format!("sending the request: {e}"))?;
     let mut raw = Vec::new();

@@ -5,6 +5,7 @@
 pub mod db;
 mod db_tls;
 pub mod docker;
+pub mod gate;
 pub mod health;
 pub mod http;
 pub mod link;
@@ -14,7 +15,9 @@ pub mod remote;
 pub mod runner;
 pub mod ssh;
 pub mod stats;
+pub mod tags;
 pub mod tls;
+pub mod webhook;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -66,6 +69,11 @@ pub enum BackendEvent {
     Job(runner::JobEvent),
     /// The host's audit records, newest first, or why they could not be read.
     Audit(Result<Vec<runner::AuditEntry>, String>),
+    /// The host lock as last read: its owner file (JSON, sanitized) or None when free.
+    Lock(Option<String>),
+    /// The tags a deploy can pick, and a note when the registry was not read; or why
+    /// none could be read.
+    Tags(Result<(Vec<tags::TagInfo>, Option<String>), String>),
 }
 
 /// What the UI can ask of an environment's actor.
@@ -82,6 +90,8 @@ pub enum EnvCommand {
     Cancel(u64),
     /// Read the host's audit records.
     ReadAudit,
+    /// Read the tags these repositories have on the host and in the registry.
+    ReadTags(Vec<String>),
     /// Close the connection (removing the forwarded socket) and stop.
     Shutdown,
 }
@@ -143,7 +153,16 @@ async fn actor(
     // `remote`, and an item whose connection goes mid-step ends as unknown.
     let (remote_tx, remote_rx) = tokio::sync::watch::channel(None);
     let (job_tx, mut job_rx) = mpsc::channel(256);
-    let (runner, runner_task) = runner::spawn(remote_rx, job_tx);
+    let (db_tx, db_rx) = tokio::sync::watch::channel(None);
+    let (docker_tx, docker_rx) = tokio::sync::watch::channel(None);
+    let links = runner::Links {
+        remote: remote_rx,
+        db: db_rx,
+        docker: docker_rx,
+        endpoints: env.health.endpoints.clone(),
+        webhook: env.deploy.webhook.clone(),
+    };
+    let (runner, runner_task) = runner::spawn(links, job_tx);
     let _runner_task = AbortOnDrop(runner_task);
     let forward = report.clone();
     let _job_events = AbortOnDrop(tokio::spawn(async move {
@@ -167,6 +186,8 @@ async fn actor(
             followers: &mut followers,
             runner: &runner,
             remote: &remote_tx,
+            db: &db_tx,
+            docker: &docker_tx,
         };
         let error = match connection(&env, &project, &mut io).await {
             Outcome::Shutdown => return,
@@ -194,6 +215,7 @@ async fn actor(
                 Some(EnvCommand::Run(job)) => runner.submit(*job),
                 Some(EnvCommand::Cancel(id)) => runner.cancel(id),
                 Some(EnvCommand::ReadAudit) => read_audit(None, &env, &report),
+                Some(EnvCommand::ReadTags(repos)) => read_tags(None, repos, &report),
                 Some(EnvCommand::Shutdown) | None => return,
             },
         }
@@ -208,6 +230,10 @@ struct Io<'a> {
     runner: &'a runner::RunnerHandle,
     /// Tells the runner which connection to use (None: there is none).
     remote: &'a tokio::sync::watch::Sender<Option<remote::Remote>>,
+    /// Tells the runner where database steps go (None: no pool monitor now).
+    db: &'a tokio::sync::watch::Sender<Option<mpsc::Sender<db::DbRequest>>>,
+    /// Tells the runner which engine client to use (the deploy's health gate).
+    docker: &'a tokio::sync::watch::Sender<Option<bollard::Docker>>,
 }
 
 /// One connection, from connect to loss (or shutdown).
@@ -224,6 +250,7 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
                 Some(EnvCommand::Run(job)) => io.runner.submit(*job),
                 Some(EnvCommand::Cancel(id)) => io.runner.cancel(id),
                 Some(EnvCommand::ReadAudit) => read_audit(None, env, io.report),
+                Some(EnvCommand::ReadTags(repos)) => read_tags(None, repos, io.report),
                 Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
             },
         }
@@ -235,6 +262,8 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
     io.remote.send_replace(Some(tunnel.remote()));
     let outcome = watch(&tunnel, env, project, io).await;
     io.remote.send_replace(None);
+    io.db.send_replace(None);
+    io.docker.send_replace(None);
     io.followers.stop_all();
     tunnel.close().await;
     outcome
@@ -247,6 +276,7 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
         Ok(d) => d,
         Err(e) => return Outcome::Lost(e),
     };
+    io.docker.send_replace(Some(docker.clone()));
     // The daemon's clock is read alongside the listing, and events are subscribed from
     // a few seconds before it, so nothing that happens between the list and the
     // subscription is missed. A replayed event only re-inspects a container.
@@ -288,7 +318,8 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
     };
     // Health and the database pool run beside the container watch, on their own
     // cadence; their failures are theirs and never end the connection.
-    let _monitors = start_monitors(tunnel, env, docker_root, report);
+    let (_monitors, db_requests) = start_monitors(tunnel, env, docker_root, report);
+    io.db.send_replace(db_requests);
     let mut events = Box::pin(docker::events(&docker, project, since));
     let containers = match docker::inspect_all(&docker, &listed, project).await {
         Ok(c) => c,
@@ -410,6 +441,10 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
                     read_audit(Some(tunnel.remote()), env, io.report);
                     continue;
                 }
+                Some(EnvCommand::ReadTags(repos)) => {
+                    read_tags(Some(tunnel.remote()), repos, io.report);
+                    continue;
+                }
                 Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
             },
         };
@@ -474,8 +509,9 @@ fn start_monitors(
     env: &Environment,
     docker_root: Option<String>,
     report: &Reporter,
-) -> Vec<AbortOnDrop> {
+) -> (Vec<AbortOnDrop>, Option<mpsc::Sender<db::DbRequest>>) {
     let remote = tunnel.remote();
+    let mut db_requests = None;
     let mut tasks = Vec::new();
     let (health_tx, mut health_rx) = mpsc::channel(8);
     tasks.push(AbortOnDrop(tokio::spawn(health::watch(
@@ -493,14 +529,38 @@ fn start_monitors(
             }
         }
     })));
+    // The host lock is read on connect and then with the host's resources, so another
+    // console's lock shows before an action runs into it.
+    let lock_remote = remote.clone();
+    let dir = env.compose.project_dir.to_string();
+    let every = env.health.host_interval.0;
+    let forward = report.clone();
+    tasks.push(AbortOnDrop(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match runner::read_lock(&lock_remote, &dir).await {
+                Ok(lock) => {
+                    if !forward.send(BackendEvent::Lock(lock)).await {
+                        return;
+                    }
+                }
+                Err(e) => log::debug!("the host lock could not be read: {e}"),
+            }
+        }
+    })));
     if let Some(db) = &env.database {
         let (pool_tx, mut pool_rx) = mpsc::channel(8);
         let env_file = env.compose.project_dir.join(&env.compose.env_file);
+        let (request_tx, request_rx) = mpsc::channel(4);
+        db_requests = Some(request_tx);
         tasks.push(AbortOnDrop(tokio::spawn(db::watch(
             db.clone(),
             remote,
             env_file,
             pool_tx,
+            request_rx,
         ))));
         let forward = report.clone();
         tasks.push(AbortOnDrop(tokio::spawn(async move {
@@ -511,7 +571,19 @@ fn start_monitors(
             }
         })));
     }
-    tasks
+    (tasks, db_requests)
+}
+
+/// Reads the tags of `repos` in a task of its own; the answer comes as an event.
+fn read_tags(remote: Option<remote::Remote>, repos: Vec<String>, report: &Reporter) {
+    let report = report.clone();
+    tokio::spawn(async move {
+        let result = match remote {
+            Some(r) => tags::read(&r, &repos).await,
+            None => Err("not connected to the host".into()),
+        };
+        let _ = report.send(BackendEvent::Tags(result)).await;
+    });
 }
 
 /// Reads the host's audit records in a task of its own; the answer comes as an event.

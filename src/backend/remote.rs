@@ -134,7 +134,7 @@ impl Remote {
         Remote::Ssh {
             session: t.session.clone(),
             dir: t.dir().to_path_buf(),
-            counter: Arc::new(AtomicU32::new(0)),
+            counter: t.forwards.clone(),
         }
     }
 

@@ -75,6 +75,8 @@ fn user_from_passwd() -> Option<String> {
 pub struct Job {
     pub id: u64,
     pub env_name: String,
+    /// The compose project (for the health gate's container lookup).
+    pub project: String,
     pub project_dir: String,
     pub plan: Plan,
     pub owner: Owner,
@@ -88,6 +90,9 @@ pub enum Outcome {
     Failed,
     Cancelled,
     Unknown,
+    /// It failed, and its automatic rollback put back what ran before.
+    #[serde(rename = "rolled_back")]
+    RolledBack,
 }
 
 /// What the runner reports.
@@ -144,10 +149,24 @@ pub struct RunnerHandle {
     pub cancelled: Arc<Mutex<HashSet<u64>>>,
 }
 
-/// Starts the runner of an environment. `remote` carries the current connection (None
-/// while there is none); `events` gets what happens.
+/// Where database steps go: the pool monitor of the current connection, if any.
+pub type DbLink = watch::Receiver<Option<mpsc::Sender<super::db::DbRequest>>>;
+
+/// What the runner reaches the environment through; each link is None while there is
+/// no connection.
+pub struct Links {
+    pub remote: watch::Receiver<Option<Remote>>,
+    pub db: DbLink,
+    pub docker: watch::Receiver<Option<bollard::Docker>>,
+    /// The environment's health endpoints, for the deploy's smoke check.
+    pub endpoints: Vec<crate::config::Endpoint>,
+    /// Told how each deploy and rollback ended.
+    pub webhook: Option<crate::config::HttpUrl>,
+}
+
+/// Starts the runner of an environment; `events` gets what happens.
 pub fn spawn(
-    remote: watch::Receiver<Option<Remote>>,
+    links: Links,
     events: mpsc::Sender<JobEvent>,
 ) -> (RunnerHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -156,7 +175,7 @@ pub fn spawn(
         jobs: tx,
         cancelled: cancelled.clone(),
     };
-    let task = tokio::spawn(run(rx, remote, events, cancelled));
+    let task = tokio::spawn(run(rx, links, events, cancelled));
     (handle, task)
 }
 
@@ -178,7 +197,7 @@ fn is_cancelled(set: &Mutex<HashSet<u64>>, id: u64) -> bool {
 
 async fn run(
     mut jobs: mpsc::UnboundedReceiver<Job>,
-    remote: watch::Receiver<Option<Remote>>,
+    links: Links,
     events: mpsc::Sender<JobEvent>,
     cancelled: Arc<Mutex<HashSet<u64>>>,
 ) {
@@ -194,13 +213,13 @@ async fn run(
         if is_cancelled(&cancelled, job.id) {
             continue;
         }
-        let current = remote.borrow().clone();
+        let current = links.remote.borrow().clone();
         let (outcome, error) = match current {
             None => (
                 Outcome::Failed,
                 Some("not connected to the host: nothing ran".to_string()),
             ),
-            Some(r) => run_one(&job, &r, &events, &cancelled).await,
+            Some(r) => run_one(&job, &r, &links, &events, &cancelled).await,
         };
         if events
             .send(JobEvent::Finished {
@@ -220,6 +239,7 @@ async fn run(
 async fn run_one(
     job: &Job,
     remote: &Remote,
+    links: &Links,
     events: &mpsc::Sender<JobEvent>,
     cancelled: &Mutex<HashSet<u64>>,
 ) -> (Outcome, Option<String>) {
@@ -254,79 +274,46 @@ async fn run_one(
         }
     }
     let mut codes: Vec<Option<i32>> = Vec::new();
-    let mut outcome = Outcome::Succeeded;
-    let mut error = None;
-    for (index, step) in job.plan.steps.iter().enumerate() {
-        if is_cancelled(cancelled, id) {
-            outcome = Outcome::Cancelled;
-            error = Some(format!(
-                "cancelled before step {} of {}",
-                index + 1,
-                job.plan.steps.len()
-            ));
-            break;
-        }
-        let _ = events.send(JobEvent::Step { id, index }).await;
-        let (tx, mut rx) = mpsc::channel::<String>(256);
-        let forward = async {
-            while let Some(line) = rx.recv().await {
-                let _ = events.send(JobEvent::Output { id, line }).await;
-            }
+    let ctx = StepContext {
+        job,
+        remote,
+        links,
+        events,
+        cancelled,
+    };
+    let (mut outcome, failed_at, mut error) = ctx.run_steps(&job.plan.steps, 0, &mut codes).await;
+    // The automatic rollback: a step failed after the plan began to change things.
+    if outcome == Outcome::Failed
+        && let (Some(at), Some(undo)) = (failed_at, &job.plan.undo)
+        && at >= undo.from_step
+    {
+        let why = error.clone().unwrap_or_default();
+        let _ = events
+            .send(JobEvent::Output {
+                id,
+                line: format!("── rolling back: {why}"),
+            })
+            .await;
+        let (undone, _, undo_error) = ctx
+            .run_steps(&undo.steps, job.plan.steps.len(), &mut codes)
+            .await;
+        (outcome, error) = match undone {
+            Outcome::Succeeded => (Outcome::RolledBack, Some(format!("ROLLED BACK: {why}"))),
+            Outcome::Unknown => (
+                Outcome::Unknown,
+                Some(format!(
+                    "{why}; then the rollback's outcome is unknown: {}",
+                    undo_error.unwrap_or_default()
+                )),
+            ),
+            _ => (
+                Outcome::Failed,
+                Some(format!(
+                    "{why}; the rollback failed too: {}",
+                    undo_error.unwrap_or_default()
+                )),
+            ),
         };
-        let script = format!("{} 2>&1", step.command);
-        let (result, ()) = tokio::join!(remote.sh_streaming(&script, tx), forward);
-        match result {
-            Ok(Some(0)) => {
-                codes.push(Some(0));
-                let _ = events
-                    .send(JobEvent::StepDone {
-                        id,
-                        index,
-                        code: Some(0),
-                    })
-                    .await;
-            }
-            Ok(Some(255)) | Ok(None) | Err(_) => {
-                codes.push(None);
-                let why = match &result {
-                    Err(e) => e.clone(),
-                    _ => "the SSH connection failed (exit 255)".into(),
-                };
-                let _ = events
-                    .send(JobEvent::StepDone {
-                        id,
-                        index,
-                        code: None,
-                    })
-                    .await;
-                outcome = Outcome::Unknown;
-                error = Some(format!(
-                    "step {} of {} ({}): outcome unknown: {why}",
-                    index + 1,
-                    job.plan.steps.len(),
-                    step.label
-                ));
-                break;
-            }
-            Ok(Some(code)) => {
-                codes.push(Some(code));
-                let _ = events
-                    .send(JobEvent::StepDone {
-                        id,
-                        index,
-                        code: Some(code),
-                    })
-                    .await;
-                outcome = Outcome::Failed;
-                error = Some(format!(
-                    "step {} of {} ({}) exited with {code}",
-                    index + 1,
-                    job.plan.steps.len(),
-                    step.label
-                ));
-                break;
-            }
-        }
     }
     // An unknown outcome keeps the lock: whoever looks next sees who held it.
     if locks && outcome != Outcome::Unknown {
@@ -360,7 +347,282 @@ async fn run_one(
             log::warn!("the host's audit file was not written: {e}");
         }
     }
+    if let Some(url) = &links.webhook
+        && matches!(
+            job.plan.kind,
+            crate::ops::OpKind::Deploy { .. } | crate::ops::OpKind::Rollback { .. }
+        )
+    {
+        let mut body = serde_json::to_value(&record).unwrap_or_default();
+        body["changes"] = job
+            .plan
+            .changes
+            .iter()
+            .map(|(s, from, to)| serde_json::json!({"service": s, "from": from, "to": to}))
+            .collect();
+        let line = match super::webhook::notify(url, &body).await {
+            Ok(status) => format!("webhook told (HTTP {status})"),
+            Err(e) => {
+                log::warn!("the deploy webhook was not told: {e}");
+                format!("webhook NOT told: {e}")
+            }
+        };
+        let _ = events.send(JobEvent::Output { id, line }).await;
+    }
     (outcome, error)
+}
+
+/// How one step ended.
+enum StepResult {
+    Done,
+    Failed {
+        code: i32,
+        why: String,
+    },
+    /// The transport failed: it may or may not have happened.
+    Unknown(String),
+}
+
+/// What the steps of one item run with.
+struct StepContext<'a> {
+    job: &'a Job,
+    remote: &'a Remote,
+    links: &'a Links,
+    events: &'a mpsc::Sender<JobEvent>,
+    cancelled: &'a Mutex<HashSet<u64>>,
+}
+
+impl StepContext<'_> {
+    /// Runs `steps` (numbered from `offset` in the item), stopping at the first that
+    /// does not succeed: the outcome, the index of the step that failed, and why.
+    async fn run_steps(
+        &self,
+        steps: &[crate::ops::Step],
+        offset: usize,
+        codes: &mut Vec<Option<i32>>,
+    ) -> (Outcome, Option<usize>, Option<String>) {
+        let id = self.job.id;
+        let total =
+            self.job.plan.steps.len() + self.job.plan.undo.as_ref().map_or(0, |u| u.steps.len());
+        for (i, step) in steps.iter().enumerate() {
+            let index = offset + i;
+            if offset == 0 && is_cancelled(self.cancelled, id) {
+                return (
+                    Outcome::Cancelled,
+                    None,
+                    Some(format!(
+                        "cancelled before step {} of {}",
+                        index + 1,
+                        steps.len()
+                    )),
+                );
+            }
+            let _ = self.events.send(JobEvent::Step { id, index }).await;
+            let result = self.exec(step).await;
+            let code = match &result {
+                StepResult::Done => Some(0),
+                StepResult::Failed { code, .. } => Some(*code),
+                StepResult::Unknown(_) => None,
+            };
+            codes.push(code);
+            let _ = self
+                .events
+                .send(JobEvent::StepDone { id, index, code })
+                .await;
+            let n = if offset == 0 { steps.len() } else { total };
+            match result {
+                StepResult::Done => {}
+                StepResult::Failed { why, .. } => {
+                    return (
+                        Outcome::Failed,
+                        Some(index),
+                        Some(format!("step {} of {n} ({}) {why}", index + 1, step.label)),
+                    );
+                }
+                StepResult::Unknown(why) => {
+                    return (
+                        Outcome::Unknown,
+                        Some(index),
+                        Some(format!(
+                            "step {} of {n} ({}): outcome unknown: {why}",
+                            index + 1,
+                            step.label
+                        )),
+                    );
+                }
+            }
+        }
+        (Outcome::Succeeded, None, None)
+    }
+
+    async fn output(&self, line: String) {
+        let _ = self
+            .events
+            .send(JobEvent::Output {
+                id: self.job.id,
+                line,
+            })
+            .await;
+    }
+
+    async fn exec(&self, step: &crate::ops::Step) -> StepResult {
+        use crate::ops::Exec;
+        match &step.exec {
+            Exec::Shell => {
+                match shell_step(self.job.id, &step.command, self.remote, self.events).await {
+                    Ok(Some(0)) => StepResult::Done,
+                    Ok(Some(255)) | Ok(None) => {
+                        StepResult::Unknown("the SSH connection failed (exit 255)".into())
+                    }
+                    Err(e) => StepResult::Unknown(e),
+                    Ok(Some(code)) => StepResult::Failed {
+                        code,
+                        why: format!("exited with {code}"),
+                    },
+                }
+            }
+            Exec::Terminate { pid, backend_start } => {
+                match terminate_step(*pid, *backend_start, &self.links.db).await {
+                    Ok(line) => {
+                        self.output(line).await;
+                        StepResult::Done
+                    }
+                    Err(f) if f.maybe_ran => StepResult::Unknown(f.message),
+                    Err(f) => {
+                        self.output(f.message.clone()).await;
+                        StepResult::Failed {
+                            code: 1,
+                            why: f.message,
+                        }
+                    }
+                }
+            }
+            Exec::WaitHealthy {
+                services,
+                timeout_secs,
+            } => {
+                let Some(docker) = self.links.docker.borrow().clone() else {
+                    return StepResult::Unknown("not connected to the engine".into());
+                };
+                let (tx, mut rx) = mpsc::channel::<String>(64);
+                let forward = async {
+                    while let Some(line) = rx.recv().await {
+                        self.output(line).await;
+                    }
+                };
+                let wait = async {
+                    let gate = super::gate::wait_healthy(
+                        &docker,
+                        &self.job.project,
+                        services,
+                        std::time::Duration::from_secs(*timeout_secs),
+                        &tx,
+                    )
+                    .await;
+                    drop(tx);
+                    gate
+                };
+                let (gate, ()) = tokio::join!(wait, forward);
+                match gate {
+                    super::gate::Gate::Healthy => StepResult::Done,
+                    super::gate::Gate::Failed(why) => {
+                        self.output(format!("health gate failed: {why}")).await;
+                        StepResult::Failed {
+                            code: 1,
+                            why: format!("failed the health gate: {why}"),
+                        }
+                    }
+                    super::gate::Gate::Lost(why) => StepResult::Unknown(why),
+                }
+            }
+            Exec::Smoke { services } => {
+                let endpoints: Vec<crate::config::Endpoint> = self
+                    .links
+                    .endpoints
+                    .iter()
+                    .filter(|e| services.iter().any(|s| s == e.service_name()))
+                    .cloned()
+                    .collect();
+                let answers = super::health::check_all(self.remote, &endpoints, unix_now()).await;
+                let mut down = Vec::new();
+                for a in &answers {
+                    let line = match (&a.error, a.http_status) {
+                        (None, Some(code)) => format!("{}: up (HTTP {code})", a.name),
+                        (Some(e), _) => format!("{}: DOWN: {e}", a.name),
+                        (None, None) => format!("{}: DOWN", a.name),
+                    };
+                    self.output(line.clone()).await;
+                    if !a.up {
+                        down.push(line);
+                    }
+                }
+                if down.is_empty() {
+                    StepResult::Done
+                } else {
+                    StepResult::Failed {
+                        code: 1,
+                        why: format!("failed the smoke check: {}", down.join("; ")),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Runs a shell step with its output streamed into the item: the exit code, None or
+/// 255 when the transport failed.
+async fn shell_step(
+    id: u64,
+    command: &str,
+    remote: &Remote,
+    events: &mpsc::Sender<JobEvent>,
+) -> Result<Option<i32>, String> {
+    let (tx, mut rx) = mpsc::channel::<String>(256);
+    let forward = async {
+        while let Some(line) = rx.recv().await {
+            let _ = events.send(JobEvent::Output { id, line }).await;
+        }
+    };
+    // Braced, so the output of every command in it is caught, not only the last's.
+    let script = format!("{{ {command}\n}} 2>&1");
+    let (result, ()) = tokio::join!(remote.sh_streaming(&script, tx), forward);
+    result
+}
+
+/// Has the pool monitor terminate a session on its connection.
+async fn terminate_step(
+    pid: i32,
+    backend_start: i64,
+    db: &DbLink,
+) -> Result<String, super::db::DbFailure> {
+    use super::db::DbFailure;
+    let not_sent = |message: &str| DbFailure {
+        maybe_ran: false,
+        message: message.to_string(),
+    };
+    let Some(monitor) = db.borrow().clone() else {
+        return Err(not_sent(
+            "no database monitor on this connection (is [database] configured?): nothing ran",
+        ));
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let request = super::db::DbRequest {
+        pid,
+        backend_start,
+        reply,
+    };
+    if monitor.send(request).await.is_err() {
+        return Err(not_sent(
+            "the database monitor stopped (connection lost): nothing ran",
+        ));
+    }
+    match tokio::time::timeout(std::time::Duration::from_secs(30), answer).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) | Err(_) => Err(DbFailure {
+            maybe_ran: true,
+            message: "the database monitor went away before it answered".into(),
+        }),
+    }
 }
 
 fn unix_now() -> i64 {
@@ -399,10 +661,16 @@ async fn take_lock(job: &Job, remote: &Remote) -> Result<Option<String>, String>
             "the SSH connection failed (the lock may have been taken by this console)".into(),
         );
     }
+    lock_answer(&out, "TAKEN")
+}
+
+/// A lock script's answer: `free` (the lock is free, or now ours) on its first line,
+/// or HELD and the owner file (sanitized).
+fn lock_answer(out: &super::remote::ScriptOutput, free: &str) -> Result<Option<String>, String> {
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
     match lines.next() {
-        Some("TAKEN") => Ok(None),
+        Some(first) if first == free => Ok(None),
         Some("HELD") => Ok(Some(crate::logs::sanitize::clean_str(
             lines.collect::<Vec<_>>().join(" ").as_bytes(),
         ))),
@@ -411,6 +679,20 @@ async fn take_lock(job: &Job, remote: &Remote) -> Result<Option<String>, String>
             crate::logs::sanitize::clean_str(&out.stderr)
         )),
     }
+}
+
+/// Reads the lock: None when it is free, else its owner file (sanitized; empty when
+/// the directory has none).
+pub async fn read_lock(remote: &Remote, project_dir: &str) -> Result<Option<String>, String> {
+    let dir = lock_dir(project_dir);
+    let script = format!(
+        "if [ -d {dir} ]; then echo HELD; head -c 4096 {dir}/owner.json 2>/dev/null; else echo FREE; fi",
+        dir = quote(&dir),
+    );
+    let out = remote
+        .sh(&script, std::time::Duration::from_secs(15))
+        .await?;
+    lock_answer(&out, "FREE")
 }
 
 /// Releases the lock if it is still this console's.

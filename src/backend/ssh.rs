@@ -16,6 +16,9 @@ pub struct Tunnel {
     pub session: Arc<Session>,
     /// The local end of the forwarded Docker socket.
     pub docker_socket: PathBuf,
+    /// Numbers the forwards' local sockets: shared by every [`super::remote::Remote`]
+    /// of this connection, so that no two forwards claim the same path.
+    pub forwards: Arc<std::sync::atomic::AtomicU32>,
     /// Holds the private directory (control socket, forwarded socket); removed on drop.
     _dir: PrivateDir,
 }
@@ -142,6 +145,7 @@ pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tu
     Ok(Tunnel {
         session: Arc::new(session),
         docker_socket: local,
+        forwards: Arc::new(std::sync::atomic::AtomicU32::new(0)),
         _dir: dir,
     })
 }

@@ -15,6 +15,7 @@
 //! config stays valid.
 
 pub mod actions;
+pub mod deploy;
 pub mod monitoring;
 pub mod values;
 
@@ -25,6 +26,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 pub use actions::{CommandWords, Groups, MigrateRunner, MigrateSettings, PgAdminSettings};
+pub use deploy::{DeploySettings, EnvVarName};
 pub use monitoring::{
     DatabaseSettings, Endpoint, HealthSettings, HttpUrl, PoolBudget, SslMode, UrlSource, Via,
 };
@@ -166,24 +168,6 @@ pub struct Environment {
     pub migrate: Option<MigrateSettings>,
     #[serde(default)]
     pub pgadmin: PgAdminSettings,
-}
-
-/// How this environment is deployed. The deploy actions extend this table.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeploySettings {
-    /// Services in groups, deployed group by group in this order (e.g. redis, then the
-    /// logging stack, then the backend services together, then web). The container
-    /// table uses the same order; services not listed come after, by name.
-    #[serde(default)]
-    pub order: Vec<Vec<ServiceName>>,
-}
-
-impl DeploySettings {
-    /// Service names in deployment order, groups flattened.
-    pub fn flat_order(&self) -> Vec<String> {
-        self.order.iter().flatten().map(|s| s.to_string()).collect()
-    }
 }
 
 fn default_stats_interval() -> ConfigDuration {

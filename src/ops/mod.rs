@@ -5,9 +5,13 @@
 //! in the compose project as the console sees it; everything else comes from the config,
 //! which validated it) and shell-quoted with [`quote`] when the command is written.
 
+mod deploy;
+
 use std::fmt;
 
 use crate::backend::remote::quote;
+
+pub use deploy::{ImageRef, image_ref};
 
 /// What an operation does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +29,24 @@ pub enum OpKind {
     PgAdminStop,
     /// Remove a lock nobody holds any more.
     BreakLock,
+    /// New images for the targets, behind the health gate, rolled back automatically
+    /// when the gate fails.
+    Deploy {
+        tag: String,
+        /// Run the migrations between the pull and the new containers.
+        migrate: bool,
+    },
+    /// Back to an earlier tag (behind the same gate), or with `to` = `rollback` to the
+    /// images the last deploy tagged `:rollback`.
+    Rollback {
+        to: String,
+    },
+    /// End one database session (its transaction is rolled back, its slot freed).
+    Terminate {
+        pid: i32,
+        /// Microseconds since the epoch: a later session with the same pid is spared.
+        backend_start: i64,
+    },
 }
 
 impl OpKind {
@@ -39,6 +61,10 @@ impl OpKind {
             OpKind::PgAdminStart => "pgAdmin start",
             OpKind::PgAdminStop => "pgAdmin stop",
             OpKind::BreakLock => "break the host lock",
+            OpKind::Terminate { .. } => "terminate a database session",
+            OpKind::Deploy { migrate: false, .. } => "deploy",
+            OpKind::Deploy { migrate: true, .. } => "deploy with migrations",
+            OpKind::Rollback { .. } => "roll back",
         }
     }
 
@@ -47,8 +73,10 @@ impl OpKind {
         match self {
             OpKind::MigrationStatus => Risk::ReadOnly,
             OpKind::PgAdminStart | OpKind::PgAdminStop | OpKind::Start => Risk::Low,
-            OpKind::Restart => Risk::Medium,
-            OpKind::Stop | OpKind::BreakLock => Risk::High,
+            OpKind::Restart | OpKind::Terminate { .. } => Risk::Medium,
+            OpKind::Stop | OpKind::BreakLock | OpKind::Deploy { .. } | OpKind::Rollback { .. } => {
+                Risk::High
+            }
             OpKind::Migrate { breaking } => {
                 if *breaking {
                     Risk::High
@@ -79,13 +107,43 @@ impl Risk {
     }
 }
 
-/// One step: a shell command run on the host in the project directory.
+/// Where a step runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exec {
+    /// `command` in a shell on the host.
+    Shell,
+    /// `command` is [`crate::backend::db::terminate_sql`] for this session, run on the
+    /// pool monitor's own database connection.
+    Terminate { pid: i32, backend_start: i64 },
+    /// Watches the engine's events until every service's newest container is running
+    /// `image` and healthy; fails at once when one turns unhealthy or exits, and at the
+    /// timeout.
+    WaitHealthy {
+        /// (service, the image reference it must run).
+        services: Vec<(String, String)>,
+        timeout_secs: u64,
+    },
+    /// Asks the configured health endpoints of these services; any not up fails it.
+    Smoke { services: Vec<String> },
+}
+
+/// The steps that undo a plan when one of its steps from `from_step` on fails (a
+/// deploy's automatic rollback).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undo {
+    pub from_step: usize,
+    pub steps: Vec<Step>,
+}
+
+/// One step: a shell command run on the host in the project directory, or a statement
+/// run on the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     /// What it does, for people.
     pub label: String,
-    /// The exact command, every value quoted.
+    /// The exact command or statement, every value quoted.
     pub command: String,
+    pub exec: Exec,
 }
 
 /// An operation and its steps.
@@ -94,6 +152,9 @@ pub struct Plan {
     pub kind: OpKind,
     pub targets: Vec<String>,
     pub steps: Vec<Step>,
+    /// (service, from, to): what a deploy or rollback changes, for the preview.
+    pub changes: Vec<(String, String, String)>,
+    pub undo: Option<Undo>,
 }
 
 impl Plan {
@@ -109,6 +170,15 @@ impl Plan {
     /// Whether it changes anything (and so needs the lock and an audit record).
     pub fn changes_state(&self) -> bool {
         self.kind.risk() != Risk::ReadOnly
+    }
+
+    /// Step `index`, counting the undo steps after the plan's own.
+    pub fn step_at(&self, index: usize) -> Option<&Step> {
+        self.steps.get(index).or_else(|| {
+            self.undo
+                .as_ref()
+                .and_then(|u| u.steps.get(index - self.steps.len()))
+        })
     }
 }
 
@@ -132,6 +202,13 @@ pub struct Project<'a> {
     pub pgadmin_file: Option<&'a str>,
     pub known_services: &'a [String],
     pub migrate: Option<&'a crate::config::MigrateSettings>,
+    pub deploy: &'a crate::config::DeploySettings,
+    /// The env file, relative to `dir`.
+    pub env_file: &'a str,
+    /// (service, the image reference its container runs).
+    pub images: &'a [(String, String)],
+    /// Services with a configured health endpoint (the deploy's smoke check).
+    pub endpoint_services: &'a [String],
 }
 
 /// An image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
@@ -154,7 +231,16 @@ pub fn valid_tag(tag: &str) -> Result<(), Refused> {
 impl Project<'_> {
     /// `cd DIR && COMPOSE -p NAME -f F1 [-f F2 ...]`
     fn compose(&self, extra_file: Option<&str>) -> String {
-        let mut s = format!("cd {} && ", quote(self.dir));
+        format!(
+            "cd {} && {}",
+            quote(self.dir),
+            self.compose_words(extra_file)
+        )
+    }
+
+    /// `COMPOSE -p NAME -f F1 [-f F2 ...]`, for use in the project directory.
+    fn compose_words(&self, extra_file: Option<&str>) -> String {
+        let mut s = String::new();
         let words: Vec<String> = self.compose.iter().map(|w| quote(w)).collect();
         s.push_str(&words.join(" "));
         s.push_str(&format!(" -p {}", quote(self.name)));
@@ -195,7 +281,11 @@ impl Project<'_> {
 
     /// The plan for `kind` on `targets`.
     pub fn plan(&self, kind: OpKind, targets: Vec<String>) -> Result<Plan, Refused> {
-        let step = |label: String, command: String| Step { label, command };
+        let step = |label: String, command: String| Step {
+            label,
+            command,
+            exec: Exec::Shell,
+        };
         let steps = match &kind {
             OpKind::Restart | OpKind::Stop | OpKind::Start => {
                 self.check_services(&targets)?;
@@ -293,11 +383,32 @@ impl Project<'_> {
                 "remove the host lock".into(),
                 format!("rm -rf {}", quote(&lock_dir(self.dir))),
             )],
+            OpKind::Deploy { tag, migrate } => {
+                return self.deploy_plan(kind.clone(), targets, tag, *migrate);
+            }
+            OpKind::Rollback { to } => {
+                return self.deploy_plan(kind.clone(), targets, to, false);
+            }
+            OpKind::Terminate { pid, backend_start } => {
+                if *pid <= 0 || *backend_start <= 0 {
+                    return Err(Refused("no session selected".into()));
+                }
+                vec![Step {
+                    label: format!("terminate session {pid}"),
+                    command: crate::backend::db::terminate_sql(*pid, *backend_start),
+                    exec: Exec::Terminate {
+                        pid: *pid,
+                        backend_start: *backend_start,
+                    },
+                }]
+            }
         };
         Ok(Plan {
             kind,
             targets,
             steps,
+            changes: Vec::new(),
+            undo: None,
         })
     }
 
@@ -346,6 +457,10 @@ mod tests {
             pgadmin_file: Some("docker-compose.pgadmin.yml"),
             known_services: known,
             migrate: None,
+            deploy: Box::leak(Box::default()),
+            env_file: ".env",
+            images: &[],
+            endpoint_services: &[],
         }
     }
 

@@ -3,6 +3,7 @@
 pub mod health;
 mod link;
 pub mod logs;
+pub mod picker;
 pub mod pool;
 pub mod queue;
 
@@ -100,6 +101,8 @@ pub struct EnvState {
     /// None when no database is configured.
     pub pool: Option<PoolState>,
     pub queue: Queue,
+    /// The deploy or rollback tag picker, while open.
+    pub picker: Option<picker::TagPicker>,
     /// The host's audit records as last read (None: not read yet).
     pub audit: Option<Result<Vec<crate::backend::runner::AuditEntry>, String>>,
     /// What plans are built from.
@@ -110,6 +113,11 @@ pub struct EnvState {
     pub pgadmin_auto_stop: Option<i64>,
     pub migrate: Option<crate::config::MigrateSettings>,
     pub groups: Vec<(String, Vec<String>)>,
+    pub deploy: crate::config::DeploySettings,
+    /// The env file, relative to the project directory.
+    pub env_file: String,
+    /// Services with a configured health endpoint.
+    pub endpoint_services: Vec<String>,
 }
 
 /// What the container table is ordered by; one key cycles through them.
@@ -205,6 +213,7 @@ impl State {
         match self.current() {
             Some(e) if e.queue.pending().is_some() && e.protected => Mode::ConfirmTyped,
             Some(e) if e.queue.pending().is_some() => Mode::Confirm,
+            Some(e) if e.picker.is_some() => Mode::TagInput,
             Some(e) if e.filter_editing => Mode::Filter,
             Some(e) if e.logs.open && e.logs.search_input.is_some() => Mode::Search,
             Some(e) if e.logs.open && e.logs.focused => Mode::Logs,
@@ -289,6 +298,7 @@ impl EnvState {
             },
             pool: env.database.as_ref().map(PoolState::from_config),
             queue: Queue::default(),
+            picker: None,
             audit: None,
             compose_words: env.compose.command.words().to_vec(),
             compose_files: env.compose.files.iter().map(|f| f.to_string()).collect(),
@@ -299,6 +309,14 @@ impl EnvState {
                 .groups
                 .iter()
                 .map(|(g, s)| (g.clone(), s.iter().map(|x| x.to_string()).collect()))
+                .collect(),
+            deploy: env.deploy.clone(),
+            env_file: env.compose.env_file.to_string(),
+            endpoint_services: env
+                .health
+                .endpoints
+                .iter()
+                .map(|e| e.service_name().to_string())
                 .collect(),
         }
     }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::backend::db::{APPLICATION_NAME, PoolSample, SessionState};
+use crate::backend::db::{APPLICATION_NAME, DbSession, PoolSample, SessionState};
 use crate::config::DatabaseSettings;
 
 /// How much history the sparkline keeps.
@@ -36,6 +36,8 @@ pub struct PoolState {
     pub source: String,
     /// Reached through the SSH connection (else directly).
     pub tunnel: bool,
+    /// The session selected in the pool view, by pid (rows move as sessions change).
+    pub cursor: Option<i32>,
 }
 
 /// A per-service row of the budget view.
@@ -53,6 +55,20 @@ pub type Waiting = (i32, String, Vec<(i32, String)>);
 
 /// Counts by some key, largest first.
 pub type Breakdown = Vec<(String, u32)>;
+
+/// How much a session needs a look: 0 waiting on or holding up a lock, 1 idle in a
+/// transaction, 2 active, 3 the rest.
+pub fn attention(s: &DbSession) -> u8 {
+    if s.waiting || !s.blocked_by.is_empty() {
+        0
+    } else if s.state.in_transaction() {
+        1
+    } else if s.state == SessionState::Active {
+        2
+    } else {
+        3
+    }
+}
 
 impl PoolState {
     pub fn from_config(db: &DatabaseSettings) -> PoolState {
@@ -77,6 +93,7 @@ impl PoolState {
             pgadmin_connections: db.pgadmin_connections,
             source: db.url.to_string(),
             tunnel: db.tunnel,
+            cursor: None,
         }
     }
 
@@ -151,7 +168,7 @@ impl PoolState {
         })
     }
 
-    fn breakdown(&self, key: impl Fn(&crate::backend::db::DbSession) -> String) -> Breakdown {
+    fn breakdown(&self, key: impl Fn(&DbSession) -> String) -> Breakdown {
         let mut m: BTreeMap<String, u32> = BTreeMap::new();
         if let Some(s) = &self.sample {
             for session in &s.sessions {
@@ -173,10 +190,7 @@ impl PoolState {
         self.longest(|s| s.state.in_transaction().then_some(s.state_ms).flatten())
     }
 
-    fn longest(
-        &self,
-        ms: impl Fn(&crate::backend::db::DbSession) -> Option<u64>,
-    ) -> Option<(u64, i32, String)> {
+    fn longest(&self, ms: impl Fn(&DbSession) -> Option<u64>) -> Option<(u64, i32, String)> {
         self.sample.as_ref().and_then(|s| {
             s.sessions
                 .iter()
@@ -262,6 +276,72 @@ impl PoolState {
             .collect()
     }
 
+    /// Every client backend in the order the pool view lists them: the ones that need a
+    /// look first (waiting on a lock or blocking, idle in a transaction, active), then
+    /// the longest in their state.
+    pub fn sessions_in_order(&self) -> Vec<&DbSession> {
+        let Some(sample) = &self.sample else {
+            return Vec::new();
+        };
+        let mut list: Vec<&DbSession> = sample.sessions.iter().collect();
+        list.sort_by(|a, b| {
+            attention(a)
+                .cmp(&attention(b))
+                .then_with(|| b.state_ms.cmp(&a.state_ms))
+                .then_with(|| a.pid.cmp(&b.pid))
+        });
+        list
+    }
+
+    /// The selected session, if it is still there.
+    pub fn selected_session(&self) -> Option<&DbSession> {
+        let pid = self.cursor?;
+        self.sample.as_ref()?.sessions.iter().find(|s| s.pid == pid)
+    }
+
+    /// Moves the selection `by` rows in the view's order (from the top when nothing
+    /// is selected).
+    pub fn move_cursor(&mut self, by: i32) {
+        let list: Vec<i32> = self.sessions_in_order().iter().map(|s| s.pid).collect();
+        if list.is_empty() {
+            self.cursor = None;
+            return;
+        }
+        let at = self
+            .cursor
+            .and_then(|pid| list.iter().position(|p| *p == pid));
+        let next = match at {
+            None => 0,
+            Some(i) => (i as i64 + i64::from(by)).clamp(0, list.len() as i64 - 1) as usize,
+        };
+        self.cursor = list.get(next).copied();
+    }
+
+    /// The service whose pool a session belongs to, by its application_name: a budget's
+    /// name, else a service of the same name among `services`.
+    pub fn service_of(&self, session: &DbSession, services: &[String]) -> Option<String> {
+        self.budgets
+            .iter()
+            .find(|b| b.application_name == session.application_name)
+            .map(|b| b.service.clone())
+            .or_else(|| {
+                services
+                    .iter()
+                    .find(|s| **s == session.application_name)
+                    .cloned()
+            })
+    }
+
+    /// How many client sessions an application holds now.
+    pub fn held_by(&self, application_name: &str) -> u32 {
+        self.sample.as_ref().map_or(0, |s| {
+            s.sessions
+                .iter()
+                .filter(|x| x.application_name == application_name)
+                .count() as u32
+        })
+    }
+
     /// The console's own connection: pid and state.
     pub fn own(&self) -> Option<(i32, SessionState)> {
         let s = self.sample.as_ref()?;
@@ -275,7 +355,6 @@ impl PoolState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::db::DbSession;
 
     fn session(pid: i32, app: &str, state: SessionState) -> DbSession {
         DbSession {
@@ -287,6 +366,7 @@ mod tests {
             xact_ms: None,
             state_ms: Some(1000),
             blocked_by: vec![],
+            backend_start: 1_700_000_000_000_000 + i64::from(pid),
         }
     }
 
@@ -320,6 +400,7 @@ mod tests {
             pgadmin_connections: 5,
             source: "DATABASE_URL".into(),
             tunnel: true,
+            cursor: None,
         }
     }
 
@@ -364,6 +445,38 @@ mod tests {
                 .collect(),
         );
         assert_eq!(p.free(), Some(-1));
+    }
+
+    #[test]
+    fn the_cursor_follows_the_view_order_and_maps_sessions_to_services() {
+        let mut waiting = session(9, "order-service", SessionState::Active);
+        waiting.waiting = true;
+        let mut p = pool(vec![
+            session(2, "gateway", SessionState::Idle),
+            session(3, "order-service", SessionState::IdleInTransaction),
+            waiting,
+            session(4, "psql", SessionState::Active),
+        ]);
+        let order: Vec<i32> = p.sessions_in_order().iter().map(|s| s.pid).collect();
+        assert_eq!(order, vec![9, 3, 4, 2]);
+        assert_eq!(p.selected_session(), None);
+        p.move_cursor(1);
+        assert_eq!(p.cursor, Some(9), "the first move selects the top row");
+        p.move_cursor(2);
+        assert_eq!(p.cursor, Some(4));
+        p.move_cursor(5);
+        assert_eq!(p.cursor, Some(2), "clamped at the bottom");
+        p.move_cursor(-10);
+        assert_eq!(p.cursor, Some(9), "clamped at the top");
+        let services = vec!["gateway".to_string(), "web".to_string()];
+        let s3 = p.sessions_in_order()[1].clone();
+        assert_eq!(
+            p.service_of(&s3, &services).as_deref(),
+            Some("order-service")
+        );
+        let psql = session(4, "psql", SessionState::Active);
+        assert_eq!(p.service_of(&psql, &services), None);
+        assert_eq!(p.held_by("order-service"), 2);
     }
 
     #[test]

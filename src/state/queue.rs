@@ -18,6 +18,8 @@ pub enum ItemStatus {
     Cancelled,
     /// The connection went while it ran: it may or may not have happened.
     Unknown,
+    /// A deploy failed its gate and was rolled back: the previous images run.
+    RolledBack,
 }
 
 impl ItemStatus {
@@ -30,6 +32,7 @@ impl ItemStatus {
             ItemStatus::Failed => "FAILED",
             ItemStatus::Cancelled => "cancelled",
             ItemStatus::Unknown => "UNKNOWN",
+            ItemStatus::RolledBack => "ROLLED BACK",
         }
     }
 
@@ -40,6 +43,7 @@ impl ItemStatus {
                 | ItemStatus::Failed
                 | ItemStatus::Cancelled
                 | ItemStatus::Unknown
+                | ItemStatus::RolledBack
         )
     }
 }

@@ -56,6 +56,27 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
             spans.push(Span::styled(next, Style::new().fg(c.error.0)));
         }
     }
+    // Another console's (or operator's) lock: before anyone presses an action key.
+    if env.is_live()
+        && let Some(h) = &env.queue.lock_holder
+    {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!(
+                "LOCKED by {}{}{}",
+                h.owner,
+                h.since
+                    .map(|s| format!(" for {}", age(now - s)))
+                    .unwrap_or_default(),
+                if h.action.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", h.action)
+                }
+            ),
+            bad,
+        ));
+    }
     if env.is_live() || !env.containers.is_empty() {
         let n = env.counts();
         spans.push(sep());

@@ -9,6 +9,7 @@ mod env_header;
 mod header;
 mod health;
 mod logs;
+mod picker;
 mod pool;
 mod queue;
 mod status_bar;
@@ -61,16 +62,31 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         if diag_h > 0 {
             diagnostics::draw(frame, diag_area, theme);
         }
+        // The other views keep the queue pane, when open, along their bottom: an action
+        // started from them (terminate in the pool view) is followed there.
+        let (view_area, queue_area) = if state.view != View::Containers && env.queue.open {
+            let queue_h = (body.height / 3).clamp(6.min(body.height), 14);
+            let [v, q] =
+                Layout::vertical([Constraint::Min(0), Constraint::Length(queue_h)]).areas(body);
+            (v, Some(q))
+        } else {
+            (body, None)
+        };
         match state.view {
             View::Containers => draw_containers(frame, body, state, env, theme),
-            View::Health => health::draw(frame, body, env, state.now, theme),
-            View::Pool => pool::draw(frame, body, env, state.now, theme),
-            View::Audit => audit::draw(frame, body, env, state.now, theme),
-            View::Deployed => deployed::draw(frame, body, state, theme),
+            View::Health => health::draw(frame, view_area, env, state.now, theme),
+            View::Pool => pool::draw(frame, view_area, env, state.now, theme),
+            View::Audit => audit::draw(frame, view_area, env, state.now, theme),
+            View::Deployed => deployed::draw(frame, view_area, state, theme),
+        }
+        if let Some(q) = queue_area {
+            queue::draw_pane(frame, q, env, state.now, theme);
         }
         // An action's preview goes over whatever the body shows.
         if let Some(item) = env.queue.pending() {
             queue::draw_preview(frame, body, env, item, theme);
+        } else if let Some(p) = &env.picker {
+            picker::draw(frame, body, env, p, theme);
         }
     }
     status_bar::draw(frame, status, state, theme, keymap);

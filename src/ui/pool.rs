@@ -202,29 +202,16 @@ fn draw_sessions(frame: &mut Frame, area: Rect, pool: &PoolState, stale: bool, t
     let c = &theme.colors;
     let muted = Style::new().fg(c.muted.0);
     let Some(sample) = &pool.sample else { return };
-    let mut list: Vec<&crate::backend::db::DbSession> = sample.sessions.iter().collect();
-    let rank = |s: &crate::backend::db::DbSession| {
-        if s.waiting || !s.blocked_by.is_empty() {
-            0
-        } else if s.state.in_transaction() {
-            1
-        } else if s.state == crate::backend::db::SessionState::Active {
-            2
-        } else {
-            3
-        }
-    };
-    list.sort_by(|a, b| {
-        rank(a)
-            .cmp(&rank(b))
-            .then_with(|| b.state_ms.cmp(&a.state_ms))
-            .then_with(|| a.pid.cmp(&b.pid))
-    });
+    let list = pool.sessions_in_order();
+    let rank = crate::state::pool::attention;
     let block = Block::default()
         .borders(Borders::TOP)
         .border_style(muted)
         .title(Span::styled(
-            format!(" sessions ({}) ", list.len()),
+            match pool.selected_session() {
+                Some(s) => format!(" sessions ({}) · selected {} ", list.len(), s.pid),
+                None => format!(" sessions ({}) ", list.len()),
+            },
             Style::new().fg(c.accent.0),
         ));
     let header = Row::new([
@@ -279,7 +266,19 @@ fn draw_sessions(frame: &mut Frame, area: Rect, pool: &PoolState, stale: bool, t
         Constraint::Length(12),
         Constraint::Min(10),
     ];
-    frame.render_widget(Table::new(rows, widths).header(header).block(block), area);
+    // The selected row is reversed; the table scrolls to keep it in view.
+    let mut table_state = ratatui::widgets::TableState::default()
+        .with_selected(list.iter().position(|s| pool.cursor == Some(s.pid)));
+    frame.render_stateful_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block)
+            .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED))
+            .highlight_symbol("▶ ")
+            .highlight_spacing(ratatui::widgets::HighlightSpacing::Always),
+        area,
+        &mut table_state,
+    );
 }
 
 fn draw_history(frame: &mut Frame, area: Rect, pool: &PoolState, stale: bool, theme: &Theme) {

@@ -83,10 +83,34 @@ pub fn draw_preview(
                 item.plan.targets.join(", ")
             }),
         ]),
+    ]);
+    if !item.plan.changes.is_empty() {
+        let changes: Vec<String> = item
+            .plan
+            .changes
+            .iter()
+            .map(|(s, from, to)| format!("{s} {from} → {to}"))
+            .collect();
+        lines.push(Line::from(vec![
+            Span::styled("changes      ", muted),
+            Span::styled(changes.join(", "), bold),
+        ]));
+    }
+    if let Some(u) = &item.plan.undo {
+        lines.push(Line::styled(
+            format!(
+                "             if a step from {} on fails: automatic rollback ({} steps: the previous tags and images, the same health gate)",
+                u.from_step + 1,
+                u.steps.len()
+            ),
+            muted,
+        ));
+    }
+    lines.extend(vec![
         Line::raw(""),
         Line::styled(
             format!(
-                "steps ({}), run on the host as written:",
+                "steps ({}), run as written ($ host shell, sql> database, docker> engine API, http> endpoint):",
                 item.plan.steps.len()
             ),
             muted,
@@ -97,8 +121,14 @@ pub fn draw_preview(
             Span::styled(format!(" {}. ", i + 1), muted),
             Span::raw(s.label.clone()),
         ]));
+        let prompt = match s.exec {
+            crate::ops::Exec::Shell => "$",
+            crate::ops::Exec::Terminate { .. } => "sql>",
+            crate::ops::Exec::WaitHealthy { .. } => "docker>",
+            crate::ops::Exec::Smoke { .. } => "http>",
+        };
         lines.push(Line::styled(
-            format!("    $ {}", s.command),
+            format!("    {prompt} {}", s.command),
             Style::new().fg(c.accent.0),
         ));
     }
@@ -230,13 +260,18 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme:
                 ItemStatus::Failed | ItemStatus::Unknown => {
                     Style::new().fg(c.error.0).add_modifier(Modifier::BOLD)
                 }
+                ItemStatus::RolledBack => Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
                 ItemStatus::Running => Style::new().fg(c.accent.0).add_modifier(Modifier::BOLD),
                 _ => Style::new().fg(c.text.0),
             };
+            let own = i.plan.steps.len();
+            let undo = i.plan.undo.as_ref().map_or(0, |u| u.steps.len());
             let progress = if i.status == ItemStatus::Running && !i.stepping {
                 " taking the host lock".to_string()
+            } else if i.status == ItemStatus::Running && i.step >= own {
+                format!(" ROLLING BACK step {}/{undo}", i.step - own + 1)
             } else if i.status == ItemStatus::Running {
-                format!(" step {}/{}", i.step + 1, i.plan.steps.len())
+                format!(" step {}/{own}", i.step + 1)
             } else {
                 String::new()
             };
@@ -265,6 +300,7 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme:
     let ratio = item.steps_done as f64 / n as f64;
     let gauge_style = match item.status {
         ItemStatus::Failed | ItemStatus::Unknown => Style::new().fg(c.error.0),
+        ItemStatus::RolledBack => Style::new().fg(c.warning.0),
         ItemStatus::Succeeded => Style::new().fg(c.ok.0),
         _ => Style::new().fg(c.accent.0),
     };
@@ -276,7 +312,7 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme:
                 "#{} {} · {}/{} steps · {}",
                 item.id,
                 item.status.label(),
-                item.steps_done,
+                item.steps_done.min(n),
                 n,
                 age(item.elapsed(now))
             )),

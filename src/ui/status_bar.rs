@@ -8,14 +8,22 @@ use ratatui::widgets::Paragraph;
 
 use crate::action::Action;
 use crate::keymap::Keymap;
-use crate::state::State;
+use crate::state::{State, View};
 use crate::theme::Theme;
 
 use crate::action::Mode;
 
 /// The actions hinted in each mode, in order.
-fn hinted(mode: Mode) -> &'static [Action] {
+fn hinted(mode: Mode, view: View) -> &'static [Action] {
     match mode {
+        Mode::Normal if view == View::Pool => &[
+            Action::Down,
+            Action::TerminateSession,
+            Action::Restart,
+            Action::RestartGroup,
+            Action::PoolView,
+            Action::Quit,
+        ],
         Mode::Normal => &[
             Action::NextEnv,
             Action::Filter,
@@ -41,6 +49,13 @@ fn hinted(mode: Mode) -> &'static [Action] {
         Mode::Search => &[Action::SearchDone, Action::SearchCancel],
         Mode::Confirm => &[Action::Confirm, Action::CancelAction],
         Mode::ConfirmTyped => &[Action::ConfirmTyped, Action::CancelAction],
+        Mode::TagInput => &[
+            Action::TagDone,
+            Action::Down,
+            Action::CycleTargets,
+            Action::ToggleMigrations,
+            Action::TagCancel,
+        ],
     }
 }
 
@@ -70,7 +85,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap:
                 .add_modifier(Modifier::BOLD),
         ));
     }
-    for &action in hinted(mode) {
+    for &action in hinted(mode, state.view) {
         if let Some(key) = keymap.keys_for(mode, action).first() {
             spans.push(Span::styled(
                 format!(" {key}"),

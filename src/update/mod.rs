@@ -1,5 +1,6 @@
 //! The only code that mutates [`State`]. No I/O, no awaits: it returns [`Effect`]s.
 
+mod deploy;
 mod logs;
 mod queue;
 
@@ -20,6 +21,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Action(action) => {
+            if let Some(effects) = deploy::act(state, action) {
+                return effects;
+            }
             if let Some(effects) = queue::act(state, action) {
                 return effects;
             }
@@ -38,7 +42,11 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::Input(c) => {
-            if state.mode() == crate::action::Mode::ConfirmTyped {
+            if state.mode() == crate::action::Mode::TagInput {
+                if let Some(e) = state.envs.get_mut(state.selected) {
+                    deploy::input(e, c);
+                }
+            } else if state.mode() == crate::action::Mode::ConfirmTyped {
                 if let Some(e) = state.envs.get_mut(state.selected)
                     && !c.is_control()
                     && e.queue.typed.chars().count() < 64
@@ -69,8 +77,13 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Backend { env, event, now } => {
             state.now = now;
+            let own = &state.owner.console;
             if let Some(e) = state.envs.get_mut(env) {
-                apply(e, event, now);
+                match event {
+                    BackendEvent::Lock(owner) => queue::lock_seen(e, owner, own),
+                    BackendEvent::Tags(result) => deploy::tags_read(e, result),
+                    event => apply(e, event, now),
+                }
             }
         }
     }
@@ -83,14 +96,21 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Quit => state.quit = true,
         Action::NextEnv if n > 0 => state.selected = (state.selected + 1) % n,
         Action::PrevEnv if n > 0 => state.selected = (state.selected + n - 1) % n,
-        Action::Up => {
+        // In the pool view the arrows select a session; elsewhere a container.
+        Action::Up | Action::Down => {
+            let pool_view = state.view == View::Pool;
             if let Some(e) = state.envs.get_mut(state.selected) {
-                e.selected_row = e.selected_row.saturating_sub(1);
-            }
-        }
-        Action::Down => {
-            if let Some(e) = state.envs.get_mut(state.selected) {
-                e.selected_row = (e.selected_row + 1).min(e.visible().len().saturating_sub(1));
+                let by = if action == Action::Up { -1 } else { 1 };
+                match &mut e.pool {
+                    Some(p) if pool_view => p.move_cursor(by),
+                    _ if action == Action::Up => {
+                        e.selected_row = e.selected_row.saturating_sub(1);
+                    }
+                    _ => {
+                        e.selected_row =
+                            (e.selected_row + 1).min(e.visible().len().saturating_sub(1));
+                    }
+                }
             }
         }
         Action::CycleSort => {
@@ -219,6 +239,8 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
         BackendEvent::Health(HealthEvent::Endpoints(list)) => e.health.endpoints = list,
         BackendEvent::Job(ev) => queue::apply(e, ev, now),
         BackendEvent::Audit(records) => e.audit = Some(records),
+        // Handled in apply_msg.
+        BackendEvent::Lock(_) | BackendEvent::Tags(_) => {}
         BackendEvent::Health(HealthEvent::Host(report)) => {
             if let Some(d) = &report.docker {
                 e.health.docker_disk = Some(d.clone());

@@ -14,6 +14,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     let env_index = state.selected;
     let global_read_only = state.read_only;
     let owner = state.owner.clone();
+    let pool_view = state.view == crate::state::View::Pool;
     let e = state.envs.get_mut(env_index)?;
     let kind = match action {
         Action::Restart | Action::RestartGroup => OpKind::Restart,
@@ -25,6 +26,14 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::PgAdmin if e.pgadmin_running() => OpKind::PgAdminStop,
         Action::PgAdmin => OpKind::PgAdminStart,
         Action::BreakLock => OpKind::BreakLock,
+        Action::TerminateSession => {
+            let (pid, backend_start) = e
+                .pool
+                .as_ref()
+                .and_then(|p| p.selected_session())
+                .map_or((0, 0), |s| (s.pid, s.backend_start));
+            OpKind::Terminate { pid, backend_start }
+        }
         Action::Confirm => return Some(confirm(e, env_index, owner)),
         Action::ConfirmTyped => {
             if e.queue.typed == e.name {
@@ -57,29 +66,55 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::CancelItem => return Some(cancel_newest(e, env_index, now)),
         _ => return None,
     };
-    if global_read_only || e.read_only {
-        e.queue.message = Some(format!(
-            "read-only{}: {} is not queued",
-            if global_read_only {
-                " (--read-only)"
-            } else {
-                ""
-            },
-            kind.label()
-        ));
+    if refuse_read_only(e, global_read_only, &kind) || e.queue.pending().is_some() {
         return Some(Vec::new());
     }
-    if e.queue.pending().is_some() {
-        return Some(Vec::new());
-    }
-    let targets = targets(e, action, &kind);
     let known = known_services(e);
-    match project(e, &known).plan(kind, targets) {
+    match targets(e, action, &kind, pool_view, &known) {
+        Ok(t) => {
+            let _ = propose(e, kind, t, now);
+        }
+        Err(why) => e.queue.message = Some(format!("refused: {why}; nothing queued")),
+    }
+    Some(Vec::new())
+}
+
+/// True (with the message set) when the environment or the console is read-only.
+pub fn refuse_read_only(e: &mut EnvState, global_read_only: bool, kind: &OpKind) -> bool {
+    if !(global_read_only || e.read_only) {
+        return false;
+    }
+    e.queue.message = Some(format!(
+        "read-only{}: {} is not queued",
+        if global_read_only {
+            " (--read-only)"
+        } else {
+            ""
+        },
+        kind.label()
+    ));
+    true
+}
+
+/// Plans `kind` on `targets` and adds it as the pending item (the preview), with its
+/// preflight checks; Err with the reason (also in the queue's message) when refused.
+pub fn propose(
+    e: &mut EnvState,
+    kind: OpKind,
+    targets: Vec<String>,
+    now: i64,
+) -> Result<(), String> {
+    let known = known_services(e);
+    let images = images(e);
+    match project(e, &known, &images).plan(kind, targets) {
         Err(refused) => {
-            e.queue.message = Some(format!("refused: {refused}; nothing queued"));
+            let why = format!("refused: {refused}; nothing queued");
+            e.queue.message = Some(why.clone());
+            Err(why)
         }
         Ok(plan) => {
-            let checks = preflight(e, &plan.kind);
+            let mut checks = preflight(e, &plan.kind, now);
+            checks.extend(database_checks(e, &plan, now));
             e.queue.next_id += 1;
             let id = e.queue.next_id;
             e.queue
@@ -88,18 +123,36 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             e.queue.typed.clear();
             e.queue.override_armed = false;
             e.queue.message = None;
+            Ok(())
         }
     }
-    Some(Vec::new())
 }
 
 /// The services of the project as the console sees them: what targets may name.
-fn known_services(e: &EnvState) -> Vec<String> {
+pub fn known_services(e: &EnvState) -> Vec<String> {
     e.containers.iter().map(|c| c.service.clone()).collect()
 }
 
+/// (service, image reference) of the project's containers, the running one first
+/// when a service has several.
+pub fn images(e: &EnvState) -> Vec<(String, String)> {
+    let mut v: Vec<&crate::backend::model::ContainerInfo> = e.containers.iter().collect();
+    v.sort_by_key(|c| c.run_state != crate::backend::model::RunState::Running);
+    let mut out: Vec<(String, String)> = Vec::new();
+    for c in v {
+        if !out.iter().any(|(s, _)| *s == c.service) {
+            out.push((c.service.clone(), c.image.clone()));
+        }
+    }
+    out
+}
+
 /// What plans for this environment are built from.
-fn project<'a>(e: &'a EnvState, known: &'a [String]) -> Project<'a> {
+fn project<'a>(
+    e: &'a EnvState,
+    known: &'a [String],
+    images: &'a [(String, String)],
+) -> Project<'a> {
     Project {
         dir: &e.project_dir,
         name: &e.project_name,
@@ -108,6 +161,10 @@ fn project<'a>(e: &'a EnvState, known: &'a [String]) -> Project<'a> {
         pgadmin_file: e.pgadmin_file.as_deref(),
         known_services: known,
         migrate: e.migrate.as_ref(),
+        deploy: &e.deploy,
+        env_file: &e.env_file,
+        images,
+        endpoint_services: &e.endpoint_services,
     }
 }
 
@@ -137,15 +194,25 @@ fn new_item(
 }
 
 /// What an action acts on: the marked services, else the selected one; a group's
-/// services; nothing for pgAdmin and the lock.
-fn targets(e: &EnvState, action: Action, kind: &OpKind) -> Vec<String> {
-    match kind {
+/// services; in the pool view, the service of the selected session (else the services
+/// over their budget); the selected session; nothing for pgAdmin and the lock.
+fn targets(
+    e: &EnvState,
+    action: Action,
+    kind: &OpKind,
+    pool_view: bool,
+    known: &[String],
+) -> Result<Vec<String>, String> {
+    Ok(match kind {
+        OpKind::Restart if action == Action::Restart && pool_view => {
+            return reclaim_targets(e, known);
+        }
         OpKind::Restart | OpKind::Stop | OpKind::Start => {
             if action == Action::RestartGroup {
-                return e.groups.first().map(|(_, s)| s.clone()).unwrap_or_default();
+                return Ok(e.groups.first().map(|(_, s)| s.clone()).unwrap_or_default());
             }
             if !e.marked.is_empty() {
-                return e.marked.iter().cloned().collect();
+                return Ok(e.marked.iter().cloned().collect());
             }
             e.selected_container()
                 .map(|c| vec![c.service.clone()])
@@ -156,12 +223,73 @@ fn targets(e: &EnvState, action: Action, kind: &OpKind) -> Vec<String> {
             .as_ref()
             .map(|m| vec![m.service.to_string()])
             .unwrap_or_default(),
+        OpKind::Terminate { .. } => {
+            let pool = e
+                .pool
+                .as_ref()
+                .ok_or("no [database] for this environment")?;
+            let s = pool
+                .selected_session()
+                .ok_or("select a session in the pool view first (p, then up/down)")?;
+            if pool.sample.as_ref().is_some_and(|x| x.own_pid == s.pid) {
+                return Err(format!(
+                    "session {} is this console's own connection",
+                    s.pid
+                ));
+            }
+            vec![format!(
+                "session {} ({}, user {}, {})",
+                s.pid,
+                if s.application_name.is_empty() {
+                    "no application_name"
+                } else {
+                    &s.application_name
+                },
+                s.user,
+                s.state.label()
+            )]
+        }
         _ => Vec::new(),
+    })
+}
+
+/// Restart-to-reclaim from the pool view: the service that owns the selected session,
+/// or with none selected, every service over its budget.
+fn reclaim_targets(e: &EnvState, known: &[String]) -> Result<Vec<String>, String> {
+    let pool = e
+        .pool
+        .as_ref()
+        .ok_or("no [database] for this environment")?;
+    if let Some(s) = pool.selected_session() {
+        return pool
+            .service_of(s, known)
+            .map(|svc| vec![svc])
+            .ok_or_else(|| {
+                format!(
+                    "session {} ({}) belongs to no service of the project; terminate it instead",
+                    s.pid,
+                    if s.application_name.is_empty() {
+                        "no application_name"
+                    } else {
+                        &s.application_name
+                    }
+                )
+            });
     }
+    let over: Vec<String> = pool
+        .budget_rows()
+        .into_iter()
+        .filter(|r| r.over)
+        .map(|r| r.service)
+        .collect();
+    if over.is_empty() {
+        return Err("no session selected and no service over its budget".into());
+    }
+    Ok(over)
 }
 
 /// What can be known before it runs.
-fn preflight(e: &EnvState, kind: &OpKind) -> Vec<Check> {
+fn preflight(e: &EnvState, kind: &OpKind, now: i64) -> Vec<Check> {
     let mut checks = vec![Check {
         what: "connected".into(),
         ok: Some(e.is_live()),
@@ -199,7 +327,8 @@ fn preflight(e: &EnvState, kind: &OpKind) -> Vec<Check> {
         });
     }
     if let Some(p) = &e.pool {
-        let free = p.free();
+        // A stale reading says nothing about the slots free now.
+        let free = p.free().filter(|_| !p.is_stale(now));
         let need = if *kind == OpKind::PgAdminStart {
             i64::from(p.pgadmin_connections)
         } else {
@@ -222,6 +351,65 @@ fn preflight(e: &EnvState, kind: &OpKind) -> Vec<Check> {
     checks
 }
 
+/// What the pool says about a plan that acts on database sessions: the connections a
+/// restart frees, and for a terminate, the session and the connection it runs on.
+fn database_checks(e: &EnvState, plan: &crate::ops::Plan, now: i64) -> Vec<Check> {
+    let Some(pool) = &e.pool else {
+        return Vec::new();
+    };
+    // Without a fresh reading there is nothing true to say about the sessions.
+    let fresh = !pool.is_stale(now);
+    match plan.kind {
+        OpKind::Restart if fresh => pool
+            .budgets
+            .iter()
+            .filter(|b| plan.targets.contains(&b.service))
+            .map(|b| {
+                let held = pool.held_by(&b.application_name);
+                Check {
+                    what: format!("{} connections", b.service),
+                    ok: Some(true),
+                    detail: format!(
+                        "holds {held} (pool size {}){}",
+                        b.size,
+                        if held > 0 {
+                            "; the restart closes them"
+                        } else {
+                            ""
+                        }
+                    ),
+                }
+            })
+            .collect(),
+        OpKind::Terminate { pid, .. } => {
+            let session = pool.selected_session().filter(|s| s.pid == pid && fresh);
+            let age = |ms: Option<u64>| ms.map_or("-".to_string(), |m| format!("{} s", m / 1000));
+            vec![
+                Check {
+                    what: "session".into(),
+                    ok: Some(session.is_some()),
+                    detail: match session {
+                        Some(s) => format!(
+                            "{} for {}, transaction open {}; its transaction is rolled back",
+                            s.state.label(),
+                            age(s.state_ms),
+                            age(s.xact_ms)
+                        ),
+                        None if fresh => "no longer in the latest reading".into(),
+                        None => "the pool reading is stale: it may have ended or changed".into(),
+                    },
+                },
+                Check {
+                    what: "runs on".into(),
+                    ok: Some(pool.error.is_none() && fresh),
+                    detail: "the console's own database connection (needs no free slot)".into(),
+                },
+            ]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn confirm(e: &mut EnvState, env: usize, owner: crate::backend::runner::Owner) -> Vec<Effect> {
     let armed = e.queue.override_armed;
     let name = e.name.clone();
@@ -240,6 +428,7 @@ fn confirm(e: &mut EnvState, env: usize, owner: crate::backend::runner::Owner) -
     let job = Job {
         id: item.id,
         env_name: name,
+        project: e.project_name.clone(),
         project_dir: dir,
         plan: item.plan.clone(),
         owner,
@@ -291,7 +480,7 @@ pub fn tick(state: &mut State, now: i64) -> Vec<Effect> {
             continue;
         }
         let known = known_services(e);
-        let Ok(mut plan) = project(e, &known).plan(OpKind::PgAdminStop, Vec::new()) else {
+        let Ok(mut plan) = project(e, &known, &[]).plan(OpKind::PgAdminStop, Vec::new()) else {
             continue;
         };
         plan.targets = vec!["auto-stop".into()];
@@ -310,6 +499,7 @@ pub fn tick(state: &mut State, now: i64) -> Vec<Effect> {
             job: Box::new(Job {
                 id,
                 env_name: e.name.clone(),
+                project: e.project_name.clone(),
                 project_dir: e.project_dir.clone(),
                 plan,
                 owner: owner.clone(),
@@ -335,11 +525,18 @@ pub fn apply(e: &mut EnvState, ev: JobEvent, now: i64) {
                 let n = i.plan.steps.len();
                 let label = i
                     .plan
-                    .steps
-                    .get(index)
+                    .step_at(index)
                     .map(|s| s.label.clone())
                     .unwrap_or_default();
-                i.push_log(format!("── step {} of {n}: {label}", index + 1));
+                if index < n {
+                    i.push_log(format!("── step {} of {n}: {label}", index + 1));
+                } else {
+                    let m = i.plan.undo.as_ref().map_or(0, |u| u.steps.len());
+                    i.push_log(format!(
+                        "── rollback step {} of {m}: {label}",
+                        index - n + 1
+                    ));
+                }
             }
         }
         JobEvent::Output { id, line } => {
@@ -380,12 +577,35 @@ pub fn apply(e: &mut EnvState, ev: JobEvent, now: i64) {
                     Outcome::Failed => ItemStatus::Failed,
                     Outcome::Cancelled => ItemStatus::Cancelled,
                     Outcome::Unknown => ItemStatus::Unknown,
+                    Outcome::RolledBack => ItemStatus::RolledBack,
                 };
                 i.finished = Some(now);
                 i.error = error;
             }
         }
     }
+}
+
+/// The host lock as last read: another console's lock is shown (and fails the lock
+/// check of the next preview). This console's own is not while one of its items runs;
+/// with none running it is a leftover (an item that ended unknown) and is shown too.
+pub fn lock_seen(e: &mut EnvState, owner: Option<String>, own_console: &str) {
+    let running = e
+        .queue
+        .items
+        .iter()
+        .any(|i| i.status == ItemStatus::Running);
+    e.queue.lock_holder = owner.and_then(|json| {
+        let ours = serde_json::from_str::<serde_json::Value>(&json)
+            .ok()
+            .and_then(|v| {
+                v.get("console")
+                    .and_then(|c| c.as_str())
+                    .map(str::to_string)
+            })
+            .is_some_and(|c| c == own_console);
+        (!(ours && running)).then(|| parse_holder(&json))
+    });
 }
 
 /// The owner file's JSON as the operator needs it.

@@ -74,6 +74,7 @@ fn with_pool(mut state: State) -> State {
                 xact_ms: Some(1000 * i as u64),
                 state_ms: Some(500 * i as u64),
                 blocked_by: if i % 31 == 0 { vec![1001] } else { Vec::new() },
+                backend_start: 1_763_800_000_000_000 + i64::from(i),
             })
             .collect();
         let sample = PoolSample {

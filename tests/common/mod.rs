@@ -177,6 +177,7 @@ pub fn pool_sample(extra_app: &str, extra: i32) -> pilothouse::backend::db::Pool
             4_000
         }),
         blocked_by: Vec::new(),
+        backend_start: 1_763_800_000_000_000 + i64::from(pid),
     };
     let mut sessions = vec![session(100, "pilothouse", SessionState::Active)];
     let mut pid = 200;

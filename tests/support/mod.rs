@@ -353,3 +353,81 @@ pub fn noisy_container(project: &str, n: u32, port: u16, tag: &str) -> Container
     ]));
     Container(name)
 }
+
+// The action queue
+
+/// The console on the sandbox config with its own state dir (log, audit) and TMPDIR
+/// (its ssh masters), `args` after the config.
+pub fn action_console(sb: &Sandbox, name: &str, dir: &Path, args: &str) -> Tmux {
+    action_console_on(&sb.config, name, dir, args)
+}
+
+/// The same on another config (say, an edited copy).
+pub fn action_console_on(config: &Path, name: &str, dir: &Path, args: &str) -> Tmux {
+    let t = Tmux::start(
+        name,
+        &format!(
+            "env TERM=xterm-256color XDG_STATE_HOME={d} TMPDIR={d} {} --config {} {args}",
+            env!("CARGO_BIN_EXE_pilothouse"),
+            config.display(),
+            d = dir.display(),
+        ),
+    );
+    t.wait_until(Duration::from_secs(15), "connected with rows", |s| {
+        s.contains("· connected") && row_of(s, "gateway").is_some()
+    });
+    t
+}
+
+/// Waits for the preview titled `title` showing every one of `parts` (a capture can
+/// catch a frame half painted, so the title alone is not enough).
+pub fn preview(t: &Tmux, title: &str, parts: &[&str]) {
+    t.wait_until(Duration::from_secs(15), title, |s| {
+        s.contains(title) && parts.iter().all(|p| s.contains(p))
+    });
+}
+
+/// Filters the table down to `service` (so it is the selected row).
+pub fn select(t: &Tmux, service: &str) {
+    let mut keys = vec!["/"];
+    keys.extend(service.split("").filter(|k| !k.is_empty()));
+    keys.push("Enter");
+    t.keys(&keys);
+    t.wait_until(Duration::from_secs(5), "the filtered row", |s| {
+        s.contains("filter: ") && row_of(s, service).is_some() && s.contains("(1 of")
+    });
+}
+
+pub fn started_at(container: &str) -> String {
+    ok_stdout(Command::new("docker").args(["inspect", "-f", "{{.State.StartedAt}}", container]))
+        .trim()
+        .to_string()
+}
+
+pub fn host_audit(sb: &Sandbox, env: &str) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(sb.state.join(format!("opt/{env}/.pilothouse/audit.jsonl")))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+pub fn local_audit(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("pilothouse/audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+pub fn lock_dir(sb: &Sandbox, env: &str) -> std::path::PathBuf {
+    sb.state.join(format!("opt/{env}/.pilothouse/lock"))
+}
+
+/// Removes the environment's host lock when the test ends, however it ends.
+pub struct Unlock(pub std::path::PathBuf);
+impl Drop for Unlock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,401 @@
+//! Deploy and rollback plans: the safe order, as exact steps, with the automatic
+//! rollback that runs when the health gate (or anything after the env file changed)
+//! fails.
+
+use super::{Exec, OpKind, Plan, Project, Refused, Step, Undo, valid_tag};
+use crate::backend::model::clean;
+use crate::backend::remote::quote;
+
+/// An image reference split into its repository (registry included) and tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    pub repo: String,
+    pub tag: String,
+}
+
+/// `127.0.0.1:5000/acme/gateway:v1` → (`127.0.0.1:5000/acme/gateway`, `v1`); no tag
+/// is `latest`. None for digests and anything that is not a plain reference.
+pub fn image_ref(image: &str) -> Option<ImageRef> {
+    if image.contains('@') {
+        return None;
+    }
+    let name_start = image.rfind('/').map_or(0, |i| i + 1);
+    let (repo, tag) = match image[name_start..].rfind(':') {
+        Some(i) => (&image[..name_start + i], &image[name_start + i + 1..]),
+        None => (image, "latest"),
+    };
+    let ok = !repo.is_empty()
+        && !repo.starts_with('-')
+        && repo
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._/:-".contains(c));
+    (ok && valid_tag(tag).is_ok()).then(|| ImageRef {
+        repo: repo.to_string(),
+        tag: tag.to_string(),
+    })
+}
+
+fn shell(label: String, command: String) -> Step {
+    Step {
+        label,
+        command,
+        exec: Exec::Shell,
+    }
+}
+
+/// The health gate: every (service, image) running that image and healthy.
+fn wait_step(want: &[(String, String)], timeout_secs: u64) -> Step {
+    let names: Vec<&str> = want.iter().map(|(s, _)| s.as_str()).collect();
+    let images: Vec<&str> = want.iter().map(|(_, i)| i.as_str()).collect();
+    Step {
+        label: format!(
+            "wait until {} are healthy (at most {timeout_s} s)",
+            names.join(", "),
+            timeout_s = timeout_secs
+        ),
+        command: format!(
+            "watch the engine's events until {} run {} and are healthy; fail at once on unhealthy or exited",
+            names.join(", "),
+            images.join(", ")
+        ),
+        exec: Exec::WaitHealthy {
+            services: want.to_vec(),
+            timeout_secs,
+        },
+    }
+}
+
+impl Project<'_> {
+    /// A deploy of `tag` (or a rollback to it: `rollback` means the images the last
+    /// deploy tagged `:rollback`, which are local and are not pulled or re-tagged).
+    pub(super) fn deploy_plan(
+        &self,
+        kind: OpKind,
+        targets: Vec<String>,
+        tag: &str,
+        migrate: bool,
+    ) -> Result<Plan, Refused> {
+        self.check_services(&targets)?;
+        valid_tag(tag)?;
+        let to_rollback_images = matches!(&kind, OpKind::Rollback { to } if to == "rollback");
+        let mut current: Vec<(String, ImageRef)> = Vec::new();
+        for t in &targets {
+            let image = self
+                .images
+                .iter()
+                .find(|(s, _)| s == t)
+                .map(|(_, i)| i.as_str())
+                .ok_or_else(|| {
+                    Refused(format!(
+                        "{t} has no container: nothing to deploy over or roll back to"
+                    ))
+                })?;
+            let r = image_ref(image).ok_or_else(|| {
+                Refused(format!(
+                    "{t} runs {:?}, which is not a tagged image reference",
+                    clean(image, 80)
+                ))
+            })?;
+            current.push((t.clone(), r));
+        }
+        let cd = format!("cd {}", quote(self.dir));
+        let compose = self.compose_words(None);
+        let groups = self.deploy.groups_of(&targets);
+        let timeout = self.deploy.health_timeout.0.as_secs();
+        let mut steps = Vec::new();
+        if !to_rollback_images {
+            let parts: Vec<String> = current
+                .iter()
+                .map(|(s, r)| {
+                    format!(
+                        "id=$(docker inspect -f '{{{{.Image}}}}' \"$({compose} ps -q {svc})\") && echo {runs} \"$id\" && docker tag \"$id\" {rb}",
+                        svc = quote(s),
+                        runs = quote(&format!("{s} runs")),
+                        rb = quote(&format!("{}:rollback", r.repo)),
+                    )
+                })
+                .collect();
+            steps.push(shell(
+                "record the running image IDs and tag them :rollback".into(),
+                format!("{cd} && {}", parts.join(" && ")),
+            ));
+        }
+        let new_tags: Vec<(String, String)> = targets
+            .iter()
+            .map(|t| (t.clone(), tag.to_string()))
+            .collect();
+        let env_step = steps.len();
+        steps.push(shell(
+            format!("write the new tags into {}", self.env_file),
+            self.env_write(&new_tags),
+        ));
+        if !to_rollback_images {
+            steps.push(shell(
+                "pull the new images".into(),
+                format!("{cd} && {compose} pull {}", Self::quoted(&targets)),
+            ));
+        }
+        if migrate {
+            let m = self
+                .migrate
+                .ok_or_else(|| Refused("no [migrate] settings for this environment".into()))?;
+            self.check_services(&[m.service.to_string()])?;
+            steps.push(shell(
+                format!("run the migrations in {}", m.service),
+                self.migrate_command(m, &m.command),
+            ));
+        }
+        for g in &groups {
+            steps.push(shell(
+                format!("start {}", g.join(", ")),
+                format!("{cd} && {compose} up -d --no-deps {}", Self::quoted(g)),
+            ));
+        }
+        let want: Vec<(String, String)> = current
+            .iter()
+            .map(|(s, r)| (s.clone(), format!("{}:{tag}", r.repo)))
+            .collect();
+        steps.push(wait_step(&want, timeout));
+        let smoke: Vec<String> = targets
+            .iter()
+            .filter(|t| self.endpoint_services.contains(t))
+            .cloned()
+            .collect();
+        if !smoke.is_empty() {
+            steps.push(Step {
+                label: "smoke check: the health endpoints".into(),
+                command: format!(
+                    "GET the configured health endpoints of {}",
+                    smoke.join(", ")
+                ),
+                exec: Exec::Smoke { services: smoke },
+            });
+        }
+        if let Some(cmd) = &self.deploy.smoke_command {
+            let words: Vec<String> = cmd.words().iter().map(|w| quote(w)).collect();
+            steps.push(shell(
+                "smoke command".into(),
+                format!("{cd} && {}", words.join(" ")),
+            ));
+        }
+        if self.deploy.prune {
+            steps.push(shell(
+                "remove dangling images (tagged ones, :rollback among them, stay)".into(),
+                "docker image prune -f".into(),
+            ));
+        }
+        let undo = (!to_rollback_images).then(|| {
+            let mut u = Vec::new();
+            // The previous tag names the previous image again, whatever the registry
+            // did with it meanwhile.
+            let retag: Vec<String> = current
+                .iter()
+                .map(|(_, r)| {
+                    format!(
+                        "docker tag {} {}",
+                        quote(&format!("{}:rollback", r.repo)),
+                        quote(&format!("{}:{}", r.repo, r.tag))
+                    )
+                })
+                .collect();
+            u.push(shell(
+                "point the previous tags at the :rollback images".into(),
+                retag.join(" && "),
+            ));
+            let old_tags: Vec<(String, String)> = current
+                .iter()
+                .map(|(s, r)| (s.clone(), r.tag.clone()))
+                .collect();
+            u.push(shell(
+                format!("write the previous tags back into {}", self.env_file),
+                self.env_write(&old_tags),
+            ));
+            for g in &groups {
+                u.push(shell(
+                    format!("start {} on the previous images", g.join(", ")),
+                    format!("{cd} && {compose} up -d --no-deps {}", Self::quoted(g)),
+                ));
+            }
+            let back: Vec<(String, String)> = current
+                .iter()
+                .map(|(s, r)| (s.clone(), format!("{}:{}", r.repo, r.tag)))
+                .collect();
+            u.push(wait_step(&back, timeout));
+            Undo {
+                from_step: env_step,
+                steps: u,
+            }
+        });
+        let changes = current
+            .iter()
+            .map(|(s, r)| (s.clone(), r.tag.clone(), tag.to_string()))
+            .collect();
+        Ok(Plan {
+            kind,
+            targets,
+            steps,
+            changes,
+            undo,
+        })
+    }
+
+    /// Sets each service's tag variable in the env file, atomically (a temporary file
+    /// renamed over it, its mode kept), after a timestamped backup; refuses, changing
+    /// nothing, when a variable is missing. Other lines are untouched and nothing of
+    /// the file is printed.
+    fn env_write(&self, tags: &[(String, String)]) -> String {
+        let vars: Vec<(String, &str)> = tags
+            .iter()
+            .map(|(s, t)| (self.deploy.tag_var(s), t.as_str()))
+            .collect();
+        let names: Vec<String> = vars.iter().map(|(v, _)| quote(v)).collect();
+        let seds: Vec<String> = vars
+            .iter()
+            .map(|(v, t)| format!("-e {}", quote(&format!("s/^{v}=.*/{v}={t}/"))))
+            .collect();
+        format!(
+            "cd {dir} && f={file} && for v in {names}; do grep -q \"^$v=\" \"$f\" || {{ echo \"$f has no $v= line: nothing changed\"; exit 1; }}; done && cp -p \"$f\" \"$f.pilothouse-$(date -u +%Y%m%dT%H%M%SZ)\" && cp -p \"$f\" \"$f.pilothouse-new\" && sed {seds} \"$f\" > \"$f.pilothouse-new\" && mv -f \"$f.pilothouse-new\" \"$f\"",
+            dir = quote(self.dir),
+            file = quote(self.env_file),
+            names = names.join(" "),
+            seds = seds.join(" "),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DeploySettings;
+
+    #[test]
+    fn image_references_split_into_repository_and_tag() {
+        let r = image_ref("127.0.0.1:5000/acme/gateway:v1").expect("ref");
+        assert_eq!(
+            (r.repo.as_str(), r.tag.as_str()),
+            ("127.0.0.1:5000/acme/gateway", "v1")
+        );
+        let r = image_ref("127.0.0.1:5000/acme/web").expect("ref");
+        assert_eq!(
+            (r.repo.as_str(), r.tag.as_str()),
+            ("127.0.0.1:5000/acme/web", "latest")
+        );
+        assert_eq!(image_ref("acme/web@sha256:abc"), None);
+        assert_eq!(image_ref("acme/web:v1;id"), None);
+        assert_eq!(image_ref("acme/$(id):v1"), None);
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_deploy_follows_the_safe_order_and_its_undo_restores_the_previous_tags() {
+        let deploy: DeploySettings =
+            toml::from_str("order = [[\"redis\"], [\"gateway\"], [\"web\"]]").expect("deploy");
+        let known = strings(&["redis", "gateway", "web"]);
+        let compose = strings(&["docker-compose"]);
+        let files = strings(&["docker-compose.yml"]);
+        let images = vec![
+            ("web".to_string(), "reg:5000/acme/web:v1".to_string()),
+            (
+                "gateway".to_string(),
+                "reg:5000/acme/gateway:v1".to_string(),
+            ),
+        ];
+        let endpoints = strings(&["gateway"]);
+        let p = Project {
+            dir: "/opt/acme",
+            name: "acme",
+            compose: &compose,
+            files: &files,
+            pgadmin_file: None,
+            known_services: &known,
+            migrate: None,
+            deploy: &deploy,
+            env_file: ".env",
+            images: &images,
+            endpoint_services: &endpoints,
+        };
+        let plan = p
+            .plan(
+                OpKind::Deploy {
+                    tag: "v2".into(),
+                    migrate: false,
+                },
+                strings(&["web", "gateway"]),
+            )
+            .expect("plan");
+        let labels: Vec<&str> = plan.steps.iter().map(|s| s.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            vec![
+                "record the running image IDs and tag them :rollback",
+                "write the new tags into .env",
+                "pull the new images",
+                "start gateway",
+                "start web",
+                "wait until web, gateway are healthy (at most 120 s)",
+                "smoke check: the health endpoints",
+                "remove dangling images (tagged ones, :rollback among them, stay)",
+            ]
+        );
+        assert!(
+            plan.steps[0]
+                .command
+                .contains("docker tag \"$id\" 'reg:5000/acme/gateway:rollback'")
+        );
+        assert!(
+            plan.steps[1]
+                .command
+                .contains("-e 's/^GATEWAY_IMAGE_TAG=.*/GATEWAY_IMAGE_TAG=v2/'")
+        );
+        assert_eq!(
+            plan.changes[1],
+            ("gateway".to_string(), "v1".to_string(), "v2".to_string())
+        );
+        let undo = plan.undo.clone().expect("undo");
+        assert_eq!(undo.from_step, 1, "from the env file on");
+        assert!(
+            undo.steps[0]
+                .command
+                .contains("docker tag 'reg:5000/acme/web:rollback' 'reg:5000/acme/web:v1'")
+        );
+        assert!(
+            undo.steps[1]
+                .command
+                .contains("-e 's/^WEB_IMAGE_TAG=.*/WEB_IMAGE_TAG=v1/'")
+        );
+        assert_eq!(
+            plan.step_at(8).map(|s| s.label.as_str()),
+            Some(undo.steps[0].label.as_str())
+        );
+        // Back to the :rollback images: nothing is re-tagged or pulled, and no undo.
+        let back = p
+            .plan(
+                OpKind::Rollback {
+                    to: "rollback".into(),
+                },
+                strings(&["web"]),
+            )
+            .expect("plan");
+        assert!(back.undo.is_none());
+        assert!(
+            !back
+                .steps
+                .iter()
+                .any(|s| s.command.contains(" pull ") || s.command.contains("docker tag"))
+        );
+        // A tag that is not one is refused before anything exists to run.
+        assert!(
+            p.plan(
+                OpKind::Deploy {
+                    tag: "v2;id".into(),
+                    migrate: false
+                },
+                strings(&["web"])
+            )
+            .is_err()
+        );
+    }
+}

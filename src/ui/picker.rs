@@ -1,0 +1,117 @@
+//! The deploy / rollback tag picker, over the middle of the body.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use crate::state::EnvState;
+use crate::state::picker::{PickerKind, TagPicker};
+use crate::theme::Theme;
+
+pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, p: &TagPicker, theme: &Theme) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let bold = Style::new().fg(c.text.0).add_modifier(Modifier::BOLD);
+    let border = if env.protected {
+        c.protected.0
+    } else {
+        c.accent.0
+    };
+    let verb = match p.kind {
+        PickerKind::Deploy => "deploy to",
+        PickerKind::Rollback => "roll back on",
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("targets ({})  ", p.scope), muted),
+            Span::raw(
+                p.current
+                    .iter()
+                    .map(|(s, t)| format!("{s} {t}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+        ]),
+        Line::styled(
+            "               tab: the selected or marked ones, each group, all",
+            muted,
+        ),
+    ];
+    if p.kind == PickerKind::Deploy && env.migrate.is_some() {
+        lines.push(Line::from(vec![
+            Span::styled("migrations   ", muted),
+            Span::raw(if p.migrate {
+                "yes: run before the new containers start"
+            } else {
+                "no"
+            }),
+        ]));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("tag          ", muted),
+        Span::styled(format!("{}▏", p.text), bold),
+    ]));
+    if let Some(m) = &p.message {
+        lines.push(Line::styled(
+            m.clone(),
+            Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
+        ));
+    }
+    lines.push(Line::raw(""));
+    match &p.tags {
+        None => lines.push(Line::styled(
+            "reading the tags on the host and in the registry…",
+            muted,
+        )),
+        Some(Err(e)) => lines.push(Line::styled(
+            format!("the tags could not be read: {e} (a tag can still be typed)"),
+            Style::new().fg(c.error.0),
+        )),
+        Some(Ok(_)) => {}
+    }
+    if let Some(n) = &p.note {
+        lines.push(Line::styled(n.clone(), muted));
+    }
+    let rows = p.rows();
+    let room = usize::from(area.height.saturating_sub(lines.len() as u16 + 4)).max(1);
+    let first = p.cursor.saturating_sub(room.saturating_sub(1));
+    for (i, (tag, created, place)) in rows.iter().enumerate().skip(first).take(room) {
+        let selected = i == p.cursor;
+        let style = if selected {
+            bold.add_modifier(Modifier::REVERSED)
+        } else {
+            Style::new().fg(c.text.0)
+        };
+        lines.push(Line::from(vec![
+            Span::styled(if selected { "▶ " } else { "  " }, style),
+            Span::styled(format!("{tag:<24}"), style),
+            Span::styled(format!(" {created:<32}"), muted),
+            Span::styled(format!(" {place}"), muted),
+        ]));
+    }
+    if rows.is_empty() && p.tags.is_some() {
+        lines.push(Line::styled(
+            "no tag matches: enter uses the tag as typed",
+            muted,
+        ));
+    }
+    let w = area.width.saturating_sub(8).min(110);
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::new().fg(border).add_modifier(Modifier::BOLD))
+        .title(Span::styled(
+            format!(" {verb} {}: pick a tag ", env.name),
+            Style::new().fg(border).add_modifier(Modifier::BOLD),
+        ));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}

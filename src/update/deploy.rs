@@ -1,0 +1,274 @@
+//! Deploy and rollback in update(): the keys open the tag picker; enter in it makes
+//! the pending item (the preview), which is confirmed like any other action.
+
+use crate::action::{Action, Effect};
+use crate::ops::{OpKind, image_ref, valid_tag};
+use crate::state::picker::{PickerKind, ROLLBACK_TAG, TagPicker};
+use crate::state::queue::Check;
+use crate::state::{EnvState, State};
+
+/// Handles the picker's actions and the keys that open it; None if `action` is not
+/// one of them.
+pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    let now = state.now;
+    let env = state.selected;
+    let read_only = state.read_only;
+    let e = state.envs.get_mut(env)?;
+    if e.picker.is_none() {
+        let kind = match action {
+            Action::Deploy => PickerKind::Deploy,
+            Action::Rollback => PickerKind::Rollback,
+            _ => return None,
+        };
+        let op = match kind {
+            PickerKind::Deploy => OpKind::Deploy {
+                tag: String::new(),
+                migrate: false,
+            },
+            PickerKind::Rollback => OpKind::Rollback { to: String::new() },
+        };
+        if super::queue::refuse_read_only(e, read_only, &op) || e.queue.pending().is_some() {
+            return Some(Vec::new());
+        }
+        let (scope, targets) = first_scope(e);
+        if targets.is_empty() {
+            e.queue.message = Some("select or mark the services to deploy first".into());
+            return Some(Vec::new());
+        }
+        e.queue.message = None;
+        e.picker = Some(TagPicker {
+            kind,
+            scope,
+            current: current_tags(e, &targets),
+            targets,
+            text: String::new(),
+            migrate: false,
+            tags: None,
+            note: None,
+            cursor: 0,
+            message: None,
+        });
+        return Some(read_tags(e, env));
+    }
+    let picker = e.picker.as_mut()?;
+    match action {
+        Action::TagCancel => e.picker = None,
+        Action::TagBackspace => {
+            picker.text.pop();
+            picker.cursor = 0;
+        }
+        Action::Up => picker.cursor = picker.cursor.saturating_sub(1),
+        Action::Down => {
+            picker.cursor = (picker.cursor + 1).min(picker.rows().len().saturating_sub(1));
+        }
+        Action::ToggleMigrations => {
+            if picker.kind == PickerKind::Deploy && e.migrate.is_some() {
+                picker.migrate = !picker.migrate;
+            } else {
+                picker.message = Some(
+                    "no migrations here ([migrate] is not configured, or this is a rollback)"
+                        .into(),
+                );
+            }
+        }
+        Action::CycleTargets => {
+            let scopes = scopes(e);
+            let Some(picker) = e.picker.as_ref() else {
+                return Some(Vec::new());
+            };
+            let at = scopes.iter().position(|(s, _)| *s == picker.scope);
+            let next = at.map_or(0, |i| (i + 1) % scopes.len());
+            if let Some((scope, targets)) = scopes.get(next).cloned() {
+                let current = current_tags(e, &targets);
+                if let Some(p) = e.picker.as_mut() {
+                    p.scope = scope;
+                    p.targets = targets;
+                    p.current = current;
+                    p.tags = None;
+                    p.cursor = 0;
+                }
+                return Some(read_tags(e, env));
+            }
+        }
+        Action::TagDone => done(e, now),
+        // Every other key does nothing while the picker is open.
+        _ => {}
+    }
+    Some(Vec::new())
+}
+
+/// A character typed into the picker: only what a tag may hold.
+pub fn input(e: &mut EnvState, c: char) {
+    if let Some(p) = &mut e.picker
+        && (c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && p.text.len() < 128
+    {
+        p.text.push(c);
+        p.cursor = 0;
+        p.message = None;
+    }
+}
+
+/// Enter: the highlighted or typed tag, validated, becomes the pending item.
+fn done(e: &mut EnvState, now: i64) {
+    let Some(p) = e.picker.clone() else { return };
+    let Some(tag) = p.chosen() else {
+        set_message(e, "type a tag or pick one from the list".into());
+        return;
+    };
+    if let Err(refused) = valid_tag(&tag) {
+        set_message(e, format!("refused: {refused}"));
+        return;
+    }
+    let kind = match p.kind {
+        PickerKind::Deploy => OpKind::Deploy {
+            tag: tag.clone(),
+            migrate: p.migrate,
+        },
+        PickerKind::Rollback => OpKind::Rollback { to: tag.clone() },
+    };
+    match super::queue::propose(e, kind, p.targets.clone(), now) {
+        Err(why) => set_message(e, why),
+        Ok(()) => {
+            e.picker = None;
+            if let Some(item) = e.queue.pending_mut() {
+                item.checks.push(tag_check(&p, &tag));
+            }
+        }
+    }
+}
+
+fn set_message(e: &mut EnvState, m: String) {
+    if let Some(p) = &mut e.picker {
+        p.message = Some(m);
+    }
+}
+
+/// Whether the tag exists where the deploy will look for it.
+fn tag_check(p: &TagPicker, tag: &str) -> Check {
+    let what = "tag".to_string();
+    if tag == ROLLBACK_TAG && p.kind == PickerKind::Rollback {
+        return Check {
+            what,
+            ok: None,
+            detail: "the :rollback images on the host (the last deploy's previous ones)".into(),
+        };
+    }
+    match &p.tags {
+        Some(Ok(tags)) => match tags.iter().find(|t| t.tag == tag) {
+            Some(t) => Check {
+                what,
+                ok: Some(true),
+                detail: format!(
+                    "{tag} is {}{}",
+                    match (t.on_host, t.in_registry) {
+                        (true, true) => "on the host and in the registry",
+                        (true, false) => "on the host",
+                        (false, _) => "in the registry",
+                    },
+                    t.created
+                        .as_ref()
+                        .map(|c| format!(" (built {c})"))
+                        .unwrap_or_default()
+                ),
+            },
+            None => Check {
+                what,
+                ok: Some(false),
+                detail: format!(
+                    "{tag} is not on the host{} for every target: the pull would fail",
+                    if p.note.is_none() {
+                        " or in the registry"
+                    } else {
+                        ""
+                    }
+                ),
+            },
+        },
+        _ => Check {
+            what,
+            ok: None,
+            detail: "the tags could not be read: the pull will tell".into(),
+        },
+    }
+}
+
+/// The marked services, else the selected one.
+fn first_scope(e: &EnvState) -> (String, Vec<String>) {
+    if !e.marked.is_empty() {
+        return ("marked".into(), e.marked.iter().cloned().collect());
+    }
+    match e.selected_container() {
+        Some(c) => ("selected".into(), vec![c.service.clone()]),
+        None => ("selected".into(), Vec::new()),
+    }
+}
+
+/// What the targets can be, in turn: selected or marked, each group, every service.
+fn scopes(e: &EnvState) -> Vec<(String, Vec<String>)> {
+    let mut v = vec![first_scope(e)];
+    for (name, services) in &e.groups {
+        v.push((format!("group {name}"), services.clone()));
+    }
+    let mut all: Vec<String> = Vec::new();
+    for c in &e.containers {
+        if !all.contains(&c.service) {
+            all.push(c.service.clone());
+        }
+    }
+    v.push(("all".into(), all));
+    v
+}
+
+/// (service, the tag it runs) for the targets.
+fn current_tags(e: &EnvState, targets: &[String]) -> Vec<(String, String)> {
+    let images = super::queue::images(e);
+    targets
+        .iter()
+        .map(|t| {
+            let tag = images
+                .iter()
+                .find(|(s, _)| s == t)
+                .and_then(|(_, i)| image_ref(i))
+                .map_or_else(|| "?".to_string(), |r| r.tag);
+            (t.clone(), tag)
+        })
+        .collect()
+}
+
+/// Asks the host for the targets' tags.
+fn read_tags(e: &EnvState, env: usize) -> Vec<Effect> {
+    let images = super::queue::images(e);
+    let Some(p) = &e.picker else {
+        return Vec::new();
+    };
+    let mut repos: Vec<String> = Vec::new();
+    for t in &p.targets {
+        if let Some(r) = images
+            .iter()
+            .find(|(s, _)| s == t)
+            .and_then(|(_, i)| image_ref(i))
+            && !repos.contains(&r.repo)
+        {
+            repos.push(r.repo);
+        }
+    }
+    vec![Effect::ReadTags { env, repos }]
+}
+
+/// The host's answer.
+pub fn tags_read(
+    e: &mut EnvState,
+    result: Result<(Vec<crate::backend::tags::TagInfo>, Option<String>), String>,
+) {
+    if let Some(p) = &mut e.picker {
+        match result {
+            Ok((tags, note)) => {
+                p.tags = Some(Ok(tags));
+                p.note = note;
+            }
+            Err(e) => p.tags = Some(Err(e)),
+        }
+        p.cursor = p.cursor.min(p.rows().len().saturating_sub(1));
+    }
+}

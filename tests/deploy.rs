@@ -1,0 +1,278 @@
+//! Deploy and rollback in `update()` and on screen: the tag picker, the plan it makes,
+//! and the automatic rollback as the runner reports it. No I/O.
+
+mod common;
+
+use common::*;
+use pilothouse::action::{Action, Effect, Mode, Msg};
+use pilothouse::backend::BackendEvent;
+use pilothouse::backend::runner::{JobEvent, Outcome};
+use pilothouse::backend::tags::TagInfo;
+use pilothouse::ops::OpKind;
+use pilothouse::state::{ItemStatus, State};
+use pilothouse::update::update;
+
+fn press(state: &mut State, action: Action) -> Vec<Effect> {
+    update(state, Msg::Action(action))
+}
+
+fn typed(state: &mut State, text: &str) {
+    for c in text.chars() {
+        update(state, Msg::Input(c));
+    }
+}
+
+/// Staging live with web selected (its containers run `:v2`).
+fn staging_on_web() -> State {
+    let mut s = staging_live();
+    let row = s.envs[0]
+        .visible()
+        .iter()
+        .position(|c| c.service == "web")
+        .expect("web row");
+    s.envs[0].selected_row = row;
+    s
+}
+
+fn tags(list: &[(&str, Option<&str>, bool, bool)]) -> BackendEvent {
+    BackendEvent::Tags(Ok((
+        list.iter()
+            .map(|(t, c, h, r)| TagInfo {
+                tag: t.to_string(),
+                created: c.map(str::to_string),
+                on_host: *h,
+                in_registry: *r,
+            })
+            .collect(),
+        None,
+    )))
+}
+
+#[test]
+fn the_deploy_key_opens_the_picker_and_asks_the_host_for_tags() {
+    let mut s = staging_on_web();
+    let effects = press(&mut s, Action::Deploy);
+    assert_eq!(s.mode(), Mode::TagInput);
+    assert_eq!(
+        effects,
+        vec![Effect::ReadTags {
+            env: 0,
+            repos: vec!["registry.example.com/acme/web".into()]
+        }]
+    );
+    let p = s.envs[0].picker.clone().expect("picker");
+    assert_eq!(p.targets, vec!["web".to_string()]);
+    assert_eq!(p.current, vec![("web".to_string(), "v2".to_string())]);
+    let screen = screen_text(&render(&s, 140, 40));
+    assert!(screen.contains("deploy to staging: pick a tag"), "{screen}");
+    assert!(screen.contains("reading the tags"), "{screen}");
+    // The list arrives; up and down move in it, typing filters it.
+    common::send(
+        &mut s,
+        0,
+        tags(&[
+            ("v3", Some("2026-11-20 10:00:00 +0000 UTC"), true, true),
+            ("v2", Some("2026-11-15 14:30:00 +0000 UTC"), true, true),
+            ("v1", None, false, true),
+        ]),
+    );
+    press(&mut s, Action::Down);
+    assert_eq!(
+        s.envs[0]
+            .picker
+            .as_ref()
+            .and_then(|p| p.chosen())
+            .as_deref(),
+        Some("v2")
+    );
+    typed(&mut s, "3");
+    assert_eq!(
+        s.envs[0]
+            .picker
+            .as_ref()
+            .and_then(|p| p.chosen())
+            .as_deref(),
+        Some("v3")
+    );
+    let screen = screen_text(&render(&s, 140, 40));
+    assert!(
+        screen.contains("v3") && screen.contains("2026-11-20 10:00:00") && !screen.contains("v1  "),
+        "{screen}"
+    );
+    // Nothing was planned yet, nothing runs.
+    assert!(s.envs[0].queue.items.is_empty());
+}
+
+#[test]
+fn enter_makes_the_preview_with_current_to_new_tags_the_steps_and_the_rollback() {
+    let mut s = staging_on_web();
+    press(&mut s, Action::Deploy);
+    common::send(&mut s, 0, tags(&[("v3", Some("2026-11-20"), true, true)]));
+    press(&mut s, Action::TagDone);
+    assert_eq!(s.mode(), Mode::Confirm);
+    let item = s.envs[0].queue.pending().expect("pending").clone();
+    assert_eq!(
+        item.plan.kind,
+        OpKind::Deploy {
+            tag: "v3".into(),
+            migrate: false
+        }
+    );
+    assert_eq!(
+        item.plan.changes,
+        vec![("web".to_string(), "v2".to_string(), "v3".to_string())]
+    );
+    let tag_check = item.checks.iter().find(|c| c.what == "tag").cloned();
+    assert_eq!(tag_check.and_then(|c| c.ok), Some(true));
+    let screen = screen_text(&render(&s, 160, 60));
+    assert!(screen.contains("changes      web v2 → v3"), "{screen}");
+    assert!(screen.contains("automatic rollback"), "{screen}");
+    assert!(
+        screen.contains("docker tag \"$id\" 'registry.example.com/acme/web:rollback'"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("s/^WEB_IMAGE_TAG=.*/WEB_IMAGE_TAG=v3/"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("docker> watch the engine's events until web run"),
+        "{screen}"
+    );
+    let effects = press(&mut s, Action::Confirm);
+    assert!(
+        matches!(effects.first(), Some(Effect::Run { .. })),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn a_tag_that_is_not_one_is_refused_in_the_picker_and_shell_characters_cannot_be_typed() {
+    let mut s = staging_on_web();
+    press(&mut s, Action::Deploy);
+    typed(&mut s, "v2;$(id)`x` '");
+    assert_eq!(
+        s.envs[0].picker.as_ref().map(|p| p.text.as_str()),
+        Some("v2idx"),
+        "only tag characters are typed"
+    );
+    for _ in 0..10 {
+        press(&mut s, Action::TagBackspace);
+    }
+    typed(&mut s, "-v2");
+    press(&mut s, Action::TagDone);
+    assert_eq!(s.mode(), Mode::TagInput, "still in the picker");
+    let m = s.envs[0]
+        .picker
+        .as_ref()
+        .and_then(|p| p.message.clone())
+        .unwrap_or_default();
+    assert!(m.contains("is not an image tag"), "{m}");
+    assert!(s.envs[0].queue.items.is_empty(), "nothing planned");
+    // A tag in neither place fails its check (the pull would).
+    for _ in 0..10 {
+        press(&mut s, Action::TagBackspace);
+    }
+    common::send(&mut s, 0, tags(&[("v2", None, true, true)]));
+    typed(&mut s, "v9");
+    press(&mut s, Action::TagDone);
+    let item = s.envs[0].queue.pending().expect("pending").clone();
+    let check = item.checks.iter().find(|c| c.what == "tag").cloned();
+    assert_eq!(check.as_ref().and_then(|c| c.ok), Some(false), "{check:?}");
+    press(&mut s, Action::CancelAction);
+}
+
+#[test]
+fn tab_cycles_the_targets_through_the_groups_and_all() {
+    let mut s = staging_on_web();
+    press(&mut s, Action::Deploy);
+    let effects = press(&mut s, Action::CycleTargets);
+    let p = s.envs[0].picker.clone().expect("picker");
+    assert_eq!(p.scope, "group backend");
+    assert!(matches!(effects.first(), Some(Effect::ReadTags { .. })));
+    press(&mut s, Action::CycleTargets);
+    let p = s.envs[0].picker.clone().expect("picker");
+    assert_eq!(p.scope, "all");
+    assert_eq!(p.targets.len(), 5);
+    press(&mut s, Action::CycleTargets);
+    assert_eq!(
+        s.envs[0].picker.as_ref().map(|p| p.scope.as_str()),
+        Some("selected")
+    );
+    press(&mut s, Action::TagCancel);
+    assert_eq!(s.mode(), Mode::Normal);
+}
+
+#[test]
+fn rollback_offers_the_rollback_images_first_and_is_refused_read_only() {
+    let mut s = staging_on_web();
+    press(&mut s, Action::Rollback);
+    let p = s.envs[0].picker.clone().expect("picker");
+    assert_eq!(p.chosen().as_deref(), Some("rollback"));
+    press(&mut s, Action::TagDone);
+    let item = s.envs[0].queue.pending().expect("pending").clone();
+    assert_eq!(
+        item.plan.kind,
+        OpKind::Rollback {
+            to: "rollback".into()
+        }
+    );
+    assert!(item.plan.undo.is_none());
+    press(&mut s, Action::CancelAction);
+
+    let mut s = staging_on_web();
+    s.read_only = true;
+    let effects = press(&mut s, Action::Deploy);
+    assert!(effects.is_empty());
+    assert!(s.envs[0].picker.is_none());
+    assert!(
+        s.envs[0]
+            .queue
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("read-only")),
+        "{:?}",
+        s.envs[0].queue.message
+    );
+}
+
+#[test]
+fn a_rolled_back_deploy_says_so_with_its_reason_and_its_rollback_steps() {
+    let mut s = staging_on_web();
+    press(&mut s, Action::Deploy);
+    typed(&mut s, "broken");
+    press(&mut s, Action::TagDone);
+    press(&mut s, Action::Confirm);
+    let id = s.envs[0].queue.items[0].id;
+    let own = s.envs[0].queue.items[0].plan.steps.len();
+    let job = |s: &mut State, ev: JobEvent| common::send(s, 0, BackendEvent::Job(ev));
+    job(&mut s, JobEvent::Started { id });
+    job(&mut s, JobEvent::Step { id, index: own });
+    let screen = screen_text(&render(&s, 160, 40));
+    assert!(screen.contains("ROLLING BACK step 1/4"), "{screen}");
+    job(
+        &mut s,
+        JobEvent::Finished {
+            id,
+            outcome: Outcome::RolledBack,
+            error: Some("ROLLED BACK: step 5 of 7 (wait until web are healthy) failed the health gate: web: unhealthy".into()),
+        },
+    );
+    assert_eq!(s.envs[0].queue.items[0].status, ItemStatus::RolledBack);
+    let t = render(&s, 160, 40);
+    let screen = screen_text(&t);
+    assert!(screen.contains("ROLLED BACK deploy web"), "{screen}");
+    assert!(
+        screen.contains("failed the health gate: web: unhealthy"),
+        "{screen}"
+    );
+    assert!(screen.contains("── rollback step 1 of 4"), "{screen}");
+    assert_eq!(
+        fg_at(t.backend().buffer(), "ROLLED BACK deploy"),
+        pilothouse::theme::Theme::default_theme()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .colors
+            .warning
+            .0
+    );
+}
