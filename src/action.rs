@@ -192,7 +192,7 @@ impl Action {
             Action::FollowAll => "follow all",
             Action::LogsBack => "back",
             Action::ScrollUp => "up",
-            Action::ScrollDown => "down",
+            Action::ScrollDown => "scroll",
             Action::PageUp => "page up",
             Action::PageDown => "page down",
             Action::Top => "top",

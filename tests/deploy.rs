@@ -115,7 +115,8 @@ fn enter_makes_the_preview_with_current_to_new_tags_the_steps_and_the_rollback()
         item.plan.kind,
         OpKind::Deploy {
             tag: "v3".into(),
-            migrate: false
+            migrate: false,
+            breaking: false
         }
     );
     assert_eq!(
@@ -275,4 +276,93 @@ fn a_rolled_back_deploy_says_so_with_its_reason_and_its_rollback_steps() {
             .warning
             .0
     );
+}
+
+#[test]
+fn the_migrations_toggle_cycles_none_then_migrations_then_breaking_ones() {
+    let mut s = staging_on_web();
+    press(&mut s, Action::Deploy);
+    let state = |s: &State| {
+        s.envs[0]
+            .picker
+            .as_ref()
+            .map(|p| (p.migrate, p.breaking))
+            .unwrap_or_default()
+    };
+    assert_eq!(state(&s), (false, false));
+    press(&mut s, Action::ToggleMigrations);
+    assert_eq!(state(&s), (true, false));
+    press(&mut s, Action::ToggleMigrations);
+    assert_eq!(state(&s), (true, true));
+    let screen = screen_text(&render(&s, 140, 40));
+    assert!(screen.contains("yes, BREAKING"), "{screen}");
+    typed(&mut s, "v3");
+    press(&mut s, Action::TagDone);
+    let item = s.envs[0].queue.pending().expect("pending").clone();
+    assert_eq!(item.plan.kind.label(), "deploy with breaking migrations");
+    let labels: Vec<&str> = item.plan.steps.iter().map(|s| s.label.as_str()).collect();
+    let stop = labels
+        .iter()
+        .position(|l| l.starts_with("stop order-service for the breaking migration"));
+    let run = labels
+        .iter()
+        .position(|l| l.starts_with("run the migrations"));
+    let up = labels.iter().position(|l| *l == "start web");
+    assert!(stop < run && run < up && stop.is_some(), "{labels:?}");
+    press(&mut s, Action::CancelAction);
+    press(&mut s, Action::Deploy);
+    press(&mut s, Action::ToggleMigrations);
+    press(&mut s, Action::ToggleMigrations);
+    press(&mut s, Action::ToggleMigrations);
+    assert_eq!(state(&s), (false, false), "and back to none");
+}
+
+#[test]
+fn the_picker_and_the_deploy_preview_fit_small_terminals_without_panicking() {
+    let mut s = staging_on_web();
+    press(&mut s, Action::Deploy);
+    common::send(
+        &mut s,
+        0,
+        tags(&[("v3", Some("2026-11-20 10:00:00 +0000 UTC"), true, true)]),
+    );
+    for (w, h) in [(80, 24), (40, 10), (12, 5)] {
+        let screen = screen_text(&render(&s, w, h));
+        if w >= 80 {
+            assert!(
+                screen.contains("pick a tag") && screen.contains("v3"),
+                "{screen}"
+            );
+        }
+    }
+    press(&mut s, Action::TagDone);
+    for (w, h) in [(80, 24), (40, 10), (12, 5)] {
+        let screen = screen_text(&render(&s, w, h));
+        if w >= 80 {
+            // How to confirm comes first, whatever is cut below it.
+            assert!(screen.contains("y confirm"), "{screen}");
+        }
+    }
+}
+
+#[test]
+fn a_long_preview_scrolls_under_its_pinned_confirmation_line() {
+    let mut s = staging_on_web();
+    press(&mut s, Action::Deploy);
+    typed(&mut s, "v3");
+    press(&mut s, Action::TagDone);
+    let screen = screen_text(&render(&s, 80, 24));
+    assert!(screen.contains("y confirm"), "{screen}");
+    assert!(
+        screen.contains("more lines (scroll with the arrows)"),
+        "{screen}"
+    );
+    assert!(!screen.contains("risk "), "{screen}");
+    for _ in 0..8 {
+        press(&mut s, Action::PageDown);
+    }
+    let screen = screen_text(&render(&s, 80, 24));
+    assert!(screen.contains("y confirm"), "still pinned: {screen}");
+    assert!(screen.contains("high: the targets stay down"), "{screen}");
+    assert!(!screen.contains("more lines"), "{screen}");
 }

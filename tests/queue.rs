@@ -671,3 +671,28 @@ fn another_console_s_lock_shows_in_the_header_before_any_action_and_our_own_does
     let screen = text(&render(&s, 160, 30));
     assert!(!screen.contains("LOCKED"), "{screen}");
 }
+
+#[test]
+fn a_lock_reading_taken_just_before_our_own_release_is_not_shown() {
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Restart);
+    press(&mut s, Action::Confirm);
+    let id = s.envs[0].queue.items[0].id;
+    job(&mut s, 0, JobEvent::Started { id });
+    job(
+        &mut s,
+        0,
+        JobEvent::Finished {
+            id,
+            outcome: Outcome::Succeeded,
+            error: None,
+        },
+    );
+    // The probe read the lock while the restart still held it; its answer comes late.
+    let ours = format!(
+        r#"{{"operator":"me@here","action":"restart gateway","pid":8,"console":"{}","since":1795312790}}"#,
+        s.owner.console
+    );
+    send(&mut s, 0, BackendEvent::Lock(Some(ours)));
+    assert_eq!(s.envs[0].queue.lock_holder, None, "released, not held");
+}

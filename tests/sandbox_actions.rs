@@ -510,15 +510,6 @@ fn restart_from_the_pool_view_reclaims_a_leaking_service_s_connections() {
     let sb = sandbox();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let container = "acme-staging_order-service_1";
-    /// Stops the leak however the test ends.
-    struct Unleak(&'static str);
-    impl Drop for Unleak {
-        fn drop(&mut self) {
-            let _ = Command::new("docker")
-                .args(["exec", self.0, "rm", "-f", "/tmp/control/leak"])
-                .output();
-        }
-    }
     let _unleak = Unleak(container);
     let pids = || {
         sb.psql(

@@ -98,6 +98,13 @@ impl BackToV1<'_> {
     }
 }
 
+/// Puts `services` on v1 now and again when the guard goes.
+fn on_v1<'a>(sb: &'a Sandbox, services: &'static [&'static str]) -> BackToV1<'a> {
+    let back = BackToV1 { sb, services };
+    back.restore();
+    back
+}
+
 /// Opens the deploy picker on the marked services (or the selected one), types `tag`
 /// and enters it; waits for the preview.
 fn deploy(t: &Tmux, key: &str, tag: &str, title: &str) {
@@ -126,11 +133,7 @@ fn mark(t: &Tmux, services: &[&str]) {
 fn deploy_v2_over_v1_in_order_then_roll_back_to_v1() {
     let _env = hold();
     let sb = sandbox();
-    let back = BackToV1 {
-        sb: &sb,
-        services: &["slicer", "gateway", "web"],
-    };
-    back.restore();
+    let _back = on_v1(&sb, &["slicer", "gateway", "web"]);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let v1 = image_id("127.0.0.1:5000/acme/web:v1");
     assert_eq!(
@@ -239,11 +242,7 @@ fn deploy_v2_over_v1_in_order_then_roll_back_to_v1() {
 fn a_broken_tag_fails_the_health_gate_and_is_rolled_back_automatically() {
     let _env = hold();
     let sb = sandbox();
-    let back = BackToV1 {
-        sb: &sb,
-        services: &["web"],
-    };
-    back.restore();
+    let _back = on_v1(&sb, &["web"]);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // A loopback webhook that records what it is told.
     let hook = Webhook::start();
@@ -414,11 +413,7 @@ fn production_needs_its_name_and_an_invalid_tag_is_refused_before_anything_runs(
 fn killing_the_connection_mid_deploy_ends_unknown_with_the_lock_kept_and_shown() {
     let _env = hold();
     let sb = sandbox();
-    let back = BackToV1 {
-        sb: &sb,
-        services: &["web"],
-    };
-    back.restore();
+    let _back = on_v1(&sb, &["web"]);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let t = action_console(&sb, "deploy-unknown", dir.path(), "");
     select(&t, "web");

@@ -135,16 +135,6 @@ fn a_leaking_service_shows_over_budget_within_5s() {
     let exec = |cmd: &str| {
         ok_stdout(Command::new("docker").args(["exec", container, "sh", "-c", cmd]));
     };
-    /// Stops the leak (the demo service closes the leaked connections) however the
-    /// test ends.
-    struct Unleak(&'static str);
-    impl Drop for Unleak {
-        fn drop(&mut self) {
-            let _ = Command::new("docker")
-                .args(["exec", self.0, "rm", "-f", "/tmp/control/leak"])
-                .output();
-        }
-    }
     let _unleak = Unleak(container);
     exec("echo 2 > /tmp/control/leak");
     let leaked = Instant::now();

@@ -67,13 +67,14 @@ fn wait_step(want: &[(String, String)], timeout_secs: u64) -> Step {
 
 impl Project<'_> {
     /// A deploy of `tag` (or a rollback to it: `rollback` means the images the last
-    /// deploy tagged `:rollback`, which are local and are not pulled or re-tagged).
+    /// deploy tagged `:rollback`, which are local and are not pulled or re-tagged),
+    /// with the migrations when `migrations` is Some(breaking).
     pub(super) fn deploy_plan(
         &self,
         kind: OpKind,
         targets: Vec<String>,
         tag: &str,
-        migrate: bool,
+        migrations: Option<bool>,
     ) -> Result<Plan, Refused> {
         self.check_services(&targets)?;
         valid_tag(tag)?;
@@ -102,6 +103,18 @@ impl Project<'_> {
         let compose = self.compose_words(None);
         let groups = self.deploy.groups_of(&targets);
         let timeout = self.deploy.health_timeout.0.as_secs();
+        // `up -d --no-deps`, group by group in the configured order.
+        let up = |what: &str| -> Vec<Step> {
+            groups
+                .iter()
+                .map(|g| {
+                    shell(
+                        format!("start {}{what}", g.join(", ")),
+                        format!("{cd} && {compose} up -d --no-deps {}", Self::quoted(g)),
+                    )
+                })
+                .collect()
+        };
         let mut steps = Vec::new();
         if !to_rollback_images {
             let parts: Vec<String> = current
@@ -135,22 +148,11 @@ impl Project<'_> {
                 format!("{cd} && {compose} pull {}", Self::quoted(&targets)),
             ));
         }
-        if migrate {
-            let m = self
-                .migrate
-                .ok_or_else(|| Refused("no [migrate] settings for this environment".into()))?;
-            self.check_services(&[m.service.to_string()])?;
-            steps.push(shell(
-                format!("run the migrations in {}", m.service),
-                self.migrate_command(m, &m.command),
-            ));
+        // Before the new containers start; a breaking one with the API stopped.
+        if let Some(breaking) = migrations {
+            steps.extend(self.migration_steps(breaking, &targets)?);
         }
-        for g in &groups {
-            steps.push(shell(
-                format!("start {}", g.join(", ")),
-                format!("{cd} && {compose} up -d --no-deps {}", Self::quoted(g)),
-            ));
-        }
+        steps.extend(up(""));
         let want: Vec<(String, String)> = current
             .iter()
             .map(|(s, r)| (s.clone(), format!("{}:{tag}", r.repo)))
@@ -210,12 +212,7 @@ impl Project<'_> {
                 format!("write the previous tags back into {}", self.env_file),
                 self.env_write(&old_tags),
             ));
-            for g in &groups {
-                u.push(shell(
-                    format!("start {} on the previous images", g.join(", ")),
-                    format!("{cd} && {compose} up -d --no-deps {}", Self::quoted(g)),
-                ));
-            }
+            u.extend(up(" on the previous images"));
             let back: Vec<(String, String)> = current
                 .iter()
                 .map(|(s, r)| (s.clone(), format!("{}:{}", r.repo, r.tag)))
@@ -290,6 +287,69 @@ mod tests {
     }
 
     #[test]
+    fn breaking_migrations_stop_the_api_first_and_the_deploy_starts_it_on_its_new_image() {
+        let deploy: DeploySettings =
+            toml::from_str("order = [[\"gateway\", \"order-service\"]]").expect("deploy");
+        let migrate: crate::config::MigrateSettings = toml::from_str(
+            "service = \"gateway\"\ncommand = \"migrate up\"\nstop_before_breaking = [\"order-service\"]",
+        )
+        .expect("migrate");
+        let known = strings(&["gateway", "order-service"]);
+        let compose = strings(&["docker-compose"]);
+        let files = strings(&["docker-compose.yml"]);
+        let images = vec![
+            ("gateway".to_string(), "r/acme/gateway:v1".to_string()),
+            (
+                "order-service".to_string(),
+                "r/acme/order-service:v1".to_string(),
+            ),
+        ];
+        let p = Project {
+            dir: "/opt/acme",
+            name: "acme",
+            compose: &compose,
+            files: &files,
+            pgadmin_file: None,
+            known_services: &known,
+            migrate: Some(&migrate),
+            deploy: &deploy,
+            env_file: ".env",
+            images: &images,
+            endpoint_services: &[],
+        };
+        let kind = OpKind::Deploy {
+            tag: "v2".into(),
+            migrate: true,
+            breaking: true,
+        };
+        let labels = |targets: &[&str]| -> Vec<String> {
+            p.plan(kind.clone(), strings(targets))
+                .expect("plan")
+                .steps
+                .iter()
+                .map(|s| s.label.clone())
+                .collect()
+        };
+        let both = labels(&["gateway", "order-service"]);
+        assert_eq!(
+            both[2..6].to_vec(),
+            vec![
+                "pull the new images",
+                "stop order-service for the breaking migration",
+                "run the migrations in gateway",
+                "start gateway, order-service",
+            ],
+            "{both:?}"
+        );
+        // Not a target: started again on its old image after the migrations.
+        let gateway_only = labels(&["gateway"]);
+        assert!(
+            gateway_only.contains(&"start order-service again".to_string()),
+            "{gateway_only:?}"
+        );
+    }
+
+    #[test]
     fn a_deploy_follows_the_safe_order_and_its_undo_restores_the_previous_tags() {
         let deploy: DeploySettings =
             toml::from_str("order = [[\"redis\"], [\"gateway\"], [\"web\"]]").expect("deploy");
@@ -322,6 +382,7 @@ mod tests {
                 OpKind::Deploy {
                     tag: "v2".into(),
                     migrate: false,
+                    breaking: false,
                 },
                 strings(&["web", "gateway"]),
             )
@@ -391,7 +452,8 @@ mod tests {
             p.plan(
                 OpKind::Deploy {
                     tag: "v2;id".into(),
-                    migrate: false
+                    migrate: false,
+                    breaking: false,
                 },
                 strings(&["web"])
             )

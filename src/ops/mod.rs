@@ -35,6 +35,8 @@ pub enum OpKind {
         tag: String,
         /// Run the migrations between the pull and the new containers.
         migrate: bool,
+        /// The migrations are breaking: `stop_before_breaking` stops first.
+        breaking: bool,
     },
     /// Back to an earlier tag (behind the same gate), or with `to` = `rollback` to the
     /// images the last deploy tagged `:rollback`.
@@ -63,7 +65,16 @@ impl OpKind {
             OpKind::BreakLock => "break the host lock",
             OpKind::Terminate { .. } => "terminate a database session",
             OpKind::Deploy { migrate: false, .. } => "deploy",
-            OpKind::Deploy { migrate: true, .. } => "deploy with migrations",
+            OpKind::Deploy {
+                migrate: true,
+                breaking: false,
+                ..
+            } => "deploy with migrations",
+            OpKind::Deploy {
+                migrate: true,
+                breaking: true,
+                ..
+            } => "deploy with breaking migrations",
             OpKind::Rollback { .. } => "roll back",
         }
     }
@@ -299,47 +310,7 @@ impl Project<'_> {
                     format!("{} {verb} {}", self.compose(None), Self::quoted(&targets)),
                 )]
             }
-            OpKind::Migrate { breaking } => {
-                let m = self
-                    .migrate
-                    .ok_or_else(|| Refused("no [migrate] settings for this environment".into()))?;
-                let service = m.service.to_string();
-                self.check_services(std::slice::from_ref(&service))?;
-                let stop: Vec<String> = if *breaking {
-                    m.stop_before_breaking
-                        .iter()
-                        .map(|s| s.to_string())
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                if !stop.is_empty() {
-                    self.check_services(&stop)?;
-                }
-                if m.runner == crate::config::MigrateRunner::Exec && stop.contains(&service) {
-                    return Err(Refused(format!(
-                        "a breaking migration stops {service}, and runner = \"exec\" needs it running; use runner = \"run\" or another service"
-                    )));
-                }
-                let mut steps = Vec::new();
-                if !stop.is_empty() {
-                    steps.push(step(
-                        format!("stop {} for the breaking migration", stop.join(", ")),
-                        format!("{} stop -t 10 {}", self.compose(None), Self::quoted(&stop)),
-                    ));
-                }
-                steps.push(step(
-                    format!("run the migrations in {service}"),
-                    self.migrate_command(m, &m.command),
-                ));
-                if !stop.is_empty() {
-                    steps.push(step(
-                        format!("start {} again", stop.join(", ")),
-                        format!("{} start {}", self.compose(None), Self::quoted(&stop)),
-                    ));
-                }
-                steps
-            }
+            OpKind::Migrate { breaking } => self.migration_steps(*breaking, &[])?,
             OpKind::MigrationStatus => {
                 let m = self
                     .migrate
@@ -383,11 +354,16 @@ impl Project<'_> {
                 "remove the host lock".into(),
                 format!("rm -rf {}", quote(&lock_dir(self.dir))),
             )],
-            OpKind::Deploy { tag, migrate } => {
-                return self.deploy_plan(kind.clone(), targets, tag, *migrate);
+            OpKind::Deploy {
+                tag,
+                migrate,
+                breaking,
+            } => {
+                let migrations = migrate.then_some(*breaking);
+                return self.deploy_plan(kind.clone(), targets, tag, migrations);
             }
             OpKind::Rollback { to } => {
-                return self.deploy_plan(kind.clone(), targets, to, false);
+                return self.deploy_plan(kind.clone(), targets, to, None);
             }
             OpKind::Terminate { pid, backend_start } => {
                 if *pid <= 0 || *backend_start <= 0 {
@@ -410,6 +386,64 @@ impl Project<'_> {
             changes: Vec::new(),
             undo: None,
         })
+    }
+
+    /// The migrations, breaking ones between stopping `stop_before_breaking` and
+    /// starting them again (except those in `started_later`, which a deploy starts on
+    /// their new image).
+    fn migration_steps(
+        &self,
+        breaking: bool,
+        started_later: &[String],
+    ) -> Result<Vec<Step>, Refused> {
+        let step = |label: String, command: String| Step {
+            label,
+            command,
+            exec: Exec::Shell,
+        };
+        let m = self
+            .migrate
+            .ok_or_else(|| Refused("no [migrate] settings for this environment".into()))?;
+        let service = m.service.to_string();
+        self.check_services(std::slice::from_ref(&service))?;
+        let stop: Vec<String> = if breaking {
+            m.stop_before_breaking
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if !stop.is_empty() {
+            self.check_services(&stop)?;
+        }
+        if m.runner == crate::config::MigrateRunner::Exec && stop.contains(&service) {
+            return Err(Refused(format!(
+                "a breaking migration stops {service}, and runner = \"exec\" needs it running; use runner = \"run\" or another service"
+            )));
+        }
+        let mut steps = Vec::new();
+        if !stop.is_empty() {
+            steps.push(step(
+                format!("stop {} for the breaking migration", stop.join(", ")),
+                format!("{} stop -t 10 {}", self.compose(None), Self::quoted(&stop)),
+            ));
+        }
+        steps.push(step(
+            format!("run the migrations in {service}"),
+            self.migrate_command(m, &m.command),
+        ));
+        let restart: Vec<String> = stop
+            .into_iter()
+            .filter(|s| !started_later.contains(s))
+            .collect();
+        if !restart.is_empty() {
+            steps.push(step(
+                format!("start {} again", restart.join(", ")),
+                format!("{} start {}", self.compose(None), Self::quoted(&restart)),
+            ));
+        }
+        Ok(steps)
     }
 
     fn migrate_command(

@@ -22,6 +22,8 @@ pub struct TagPicker {
     pub current: Vec<(String, String)>,
     pub text: String,
     pub migrate: bool,
+    /// The migrations are breaking: the API stops before them.
+    pub breaking: bool,
     /// The tags read from the host and registry: None while they are being read.
     pub tags: Option<Result<Vec<TagInfo>, String>>,
     /// Why the registry was not read, when it was not.

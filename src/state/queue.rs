@@ -122,6 +122,8 @@ pub struct Queue {
     pub typed: String,
     /// Failed preflight checks were shown once; the next confirmation overrides them.
     pub override_armed: bool,
+    /// How far the pending item's preview is scrolled (in rows).
+    pub preview_scroll: u16,
     /// The last lock holder reported by the host (another console or operator).
     pub lock_holder: Option<LockHolder>,
     /// Why the last action key queued nothing (read-only, refused plan).

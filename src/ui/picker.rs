@@ -42,10 +42,12 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, p: &TagPicker, theme:
     if p.kind == PickerKind::Deploy && env.migrate.is_some() {
         lines.push(Line::from(vec![
             Span::styled("migrations   ", muted),
-            Span::raw(if p.migrate {
-                "yes: run before the new containers start"
-            } else {
-                "no"
+            Span::raw(match (p.migrate, p.breaking) {
+                (false, _) => "no",
+                (true, false) => "yes: run before the new containers start",
+                (true, true) => {
+                    "yes, BREAKING: stop_before_breaking stops first, the new containers start after"
+                }
             }),
         ]));
     }

@@ -57,6 +57,8 @@ pub fn draw_preview(
             Span::raw(" cancel"),
         ]));
     }
+    // The lines above stay put; the rest scrolls when it does not fit.
+    let pinned = lines.len();
     lines.push(Line::raw(""));
     lines.extend(vec![
         Line::from(vec![
@@ -173,9 +175,14 @@ pub fn draw_preview(
         Span::styled(risk.describe(), risk_style),
     ]));
     let width = area.width.saturating_sub(4).clamp(20, 120);
-    // Long commands wrap: count the rows they take.
-    let inner = usize::from(width.saturating_sub(2)).max(1);
-    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    // Long commands wrap (at words): count the rows they take as drawn.
+    let inner = width.saturating_sub(2).max(1);
+    let rows_of = |l: &[Line<'_>]| {
+        Paragraph::new(l.to_vec())
+            .wrap(Wrap { trim: false })
+            .line_count(inner)
+    };
+    let rows = rows_of(&lines);
     let height = (rows as u16).saturating_add(2).min(area.height);
     let rect = Rect {
         x: area.x + (area.width.saturating_sub(width)) / 2,
@@ -196,12 +203,44 @@ pub fn draw_preview(
             Style::new().fg(border).add_modifier(Modifier::BOLD),
         ));
     frame.render_widget(Clear, rect);
+    let inner_area = block.inner(rect);
+    frame.render_widget(block, rect);
+    let body = lines.split_off(pinned);
+    let top_rows = rows_of(&lines);
+    let [top, rest] = ratatui::layout::Layout::vertical([
+        Constraint::Length(top_rows as u16),
+        Constraint::Min(0),
+    ])
+    .areas(inner_area);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top);
+    // Scrolled by the arrows; the last line says when more is below.
+    let body_rows = rows.saturating_sub(top_rows);
+    let max_scroll = body_rows.saturating_sub(usize::from(rest.height)) as u16;
+    let scroll = env.queue.preview_scroll.min(max_scroll);
     frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        rect,
+        Paragraph::new(body)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        rest,
     );
+    if scroll < max_scroll && rest.height > 0 {
+        let more = Rect {
+            y: rest.y + rest.height - 1,
+            height: 1,
+            ..rest
+        };
+        frame.render_widget(Clear, more);
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                format!(
+                    "  ↓ {} more lines (scroll with the arrows)",
+                    max_scroll - scroll
+                ),
+                Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
+            )),
+            more,
+        );
+    }
 }
 
 /// The queue pane: every item with its state and time, the newest one's progress and

@@ -47,8 +47,12 @@ fn hinted(mode: Mode, view: View) -> &'static [Action] {
             Action::Zoom,
         ],
         Mode::Search => &[Action::SearchDone, Action::SearchCancel],
-        Mode::Confirm => &[Action::Confirm, Action::CancelAction],
-        Mode::ConfirmTyped => &[Action::ConfirmTyped, Action::CancelAction],
+        Mode::Confirm => &[Action::Confirm, Action::CancelAction, Action::ScrollDown],
+        Mode::ConfirmTyped => &[
+            Action::ConfirmTyped,
+            Action::CancelAction,
+            Action::ScrollDown,
+        ],
         Mode::TagInput => &[
             Action::TagDone,
             Action::Down,

@@ -24,6 +24,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             PickerKind::Deploy => OpKind::Deploy {
                 tag: String::new(),
                 migrate: false,
+                breaking: false,
             },
             PickerKind::Rollback => OpKind::Rollback { to: String::new() },
         };
@@ -43,6 +44,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             targets,
             text: String::new(),
             migrate: false,
+            breaking: false,
             tags: None,
             note: None,
             cursor: 0,
@@ -63,7 +65,12 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
         Action::ToggleMigrations => {
             if picker.kind == PickerKind::Deploy && e.migrate.is_some() {
-                picker.migrate = !picker.migrate;
+                // No migrations, then migrations, then breaking ones.
+                (picker.migrate, picker.breaking) = match (picker.migrate, picker.breaking) {
+                    (false, _) => (true, false),
+                    (true, false) => (true, true),
+                    (true, true) => (false, false),
+                };
             } else {
                 picker.message = Some(
                     "no migrations here ([migrate] is not configured, or this is a rollback)"
@@ -124,6 +131,7 @@ fn done(e: &mut EnvState, now: i64) {
         PickerKind::Deploy => OpKind::Deploy {
             tag: tag.clone(),
             migrate: p.migrate,
+            breaking: p.breaking,
         },
         PickerKind::Rollback => OpKind::Rollback { to: tag.clone() },
     };

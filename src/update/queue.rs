@@ -48,6 +48,22 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             e.queue.typed.pop();
             return Some(Vec::new());
         }
+        // The preview scrolls (the drawing clamps it to what there is).
+        Action::ScrollUp | Action::PageUp | Action::ScrollDown | Action::PageDown
+            if e.queue.pending().is_some() =>
+        {
+            let by = if matches!(action, Action::PageUp | Action::PageDown) {
+                10
+            } else {
+                1
+            };
+            e.queue.preview_scroll = if matches!(action, Action::ScrollUp | Action::PageUp) {
+                e.queue.preview_scroll.saturating_sub(by)
+            } else {
+                e.queue.preview_scroll.saturating_add(by).min(500)
+            };
+            return Some(Vec::new());
+        }
         Action::CancelAction => {
             if let Some(item) = e.queue.pending_mut() {
                 item.status = ItemStatus::Cancelled;
@@ -122,6 +138,7 @@ pub fn propose(
                 .push(new_item(id, plan, ItemStatus::Pending, checks, now));
             e.queue.typed.clear();
             e.queue.override_armed = false;
+            e.queue.preview_scroll = 0;
             e.queue.message = None;
             Ok(())
         }
@@ -587,14 +604,22 @@ pub fn apply(e: &mut EnvState, ev: JobEvent, now: i64) {
 }
 
 /// The host lock as last read: another console's lock is shown (and fails the lock
-/// check of the next preview). This console's own is not while one of its items runs;
-/// with none running it is a leftover (an item that ended unknown) and is shown too.
+/// check of the next preview). This console's own is shown only as the leftover of an
+/// item that ended unknown (the one way it keeps its lock): while an item runs the
+/// lock is its doing, and a reading taken just before a release is stale.
 pub fn lock_seen(e: &mut EnvState, owner: Option<String>, own_console: &str) {
     let running = e
         .queue
         .items
         .iter()
         .any(|i| i.status == ItemStatus::Running);
+    let left_over = e
+        .queue
+        .items
+        .iter()
+        .filter(|i| i.status.is_final() && i.started.is_some())
+        .max_by_key(|i| i.finished)
+        .is_some_and(|i| i.status == ItemStatus::Unknown);
     e.queue.lock_holder = owner.and_then(|json| {
         let ours = serde_json::from_str::<serde_json::Value>(&json)
             .ok()
@@ -604,7 +629,7 @@ pub fn lock_seen(e: &mut EnvState, owner: Option<String>, own_console: &str) {
                     .map(str::to_string)
             })
             .is_some_and(|c| c == own_console);
-        (!(ours && running)).then(|| parse_holder(&json))
+        (!ours || (!running && left_over)).then(|| parse_holder(&json))
     });
 }
 

@@ -431,3 +431,15 @@ impl Drop for Unlock {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Stops a demo service's connection leak (`/tmp/control/leak` in its container)
+/// however the test that started it ends.
+pub struct Unleak(pub &'static str);
+
+impl Drop for Unleak {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["exec", self.0, "rm", "-f", "/tmp/control/leak"])
+            .output();
+    }
+}
