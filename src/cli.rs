@@ -23,6 +23,12 @@ pub struct Cli {
     #[arg(long)]
     pub read_only: bool,
 
+    /// Colour theme: default, light, high-contrast, gruvbox, or NAME.toml in
+    /// $XDG_CONFIG_HOME/pilothouse/themes (which overrides a shipped one). NO_COLOR is
+    /// honoured whatever the theme
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub theme: String,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -203,9 +203,20 @@ fn summary(loaded: &Loaded) -> String {
 }
 
 fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
-    let (keymap, theme) = match (Keymap::default_keymap(), Theme::default_theme()) {
+    let themes_dir = pilothouse::config::config_dir().join("themes");
+    let (keymap, theme) = match (
+        Keymap::default_keymap(),
+        Theme::load(&cli.theme, &themes_dir),
+    ) {
         (Ok(k), Ok(t)) => (k, t),
         (Err(e), _) | (_, Err(e)) => return config_error(&e),
+    };
+    let theme = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        theme.without_colour()
+    } else if std::env::var("COLORTERM").is_ok_and(|v| v == "truecolor" || v == "24bit") {
+        theme
+    } else {
+        theme.in_16_colours()
     };
     let mut state = State::from_config(&loaded.config, cli.read_only);
     state.owner = pilothouse::backend::runner::Owner::of_this_console();

@@ -10,6 +10,17 @@ use crate::config::{ConfigError, from_toml};
 /// The theme shipped with pilothouse.
 pub const DEFAULT_THEME: &str = include_str!("../themes/default.toml");
 
+/// Every theme shipped with pilothouse, by name: the file in `themes/`, embedded.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("default", DEFAULT_THEME),
+    ("light", include_str!("../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../themes/high-contrast.toml"),
+    ),
+    ("gruvbox", include_str!("../themes/gruvbox.toml")),
+];
+
 /// A colour as written in a theme file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThemeColor(pub Color);
@@ -63,6 +74,120 @@ impl Theme {
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         from_toml(text, path)
     }
+
+    /// The theme called `name`: `<user_dir>/<name>.toml` when there is one (a user's
+    /// theme overrides a shipped one of the same name), else the shipped one.
+    pub fn load(name: &str, user_dir: &Path) -> Result<Self, ConfigError> {
+        let user = user_dir.join(format!("{name}.toml"));
+        if name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && user.is_file()
+        {
+            let text = std::fs::read_to_string(&user).map_err(|e| ConfigError::Unreadable {
+                path: user.clone(),
+                error: e,
+            })?;
+            return Self::parse(&text, &user);
+        }
+        match BUILTIN.iter().find(|(n, _)| *n == name) {
+            Some((n, text)) => Self::parse(text, &Path::new("themes").join(format!("{n}.toml"))),
+            None => Err(ConfigError::Unknown(format!(
+                "no theme {name:?}: shipped are {}; yours go in {}",
+                BUILTIN
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                user_dir.display()
+            ))),
+        }
+    }
+
+    /// For `NO_COLOR`: every colour the terminal's own. Meaning stays in the words
+    /// and symbols (✓ ✗ ~ ! UNKNOWN...), emphasis in bold and reverse video.
+    pub fn without_colour(mut self) -> Self {
+        let reset = ThemeColor(Color::Reset);
+        let c = &mut self.colors;
+        for slot in [
+            &mut c.text,
+            &mut c.muted,
+            &mut c.accent,
+            &mut c.ok,
+            &mut c.warning,
+            &mut c.error,
+            &mut c.protected,
+            &mut c.protected_text,
+            &mut c.tab_active,
+            &mut c.tab_active_bg,
+            &mut c.status_bar,
+            &mut c.status_bar_bg,
+            &mut c.search_match,
+            &mut c.search_match_bg,
+        ] {
+            *slot = reset;
+        }
+        for s in &mut c.services {
+            *s = reset;
+        }
+        self
+    }
+
+    /// For terminals without true colour: each `#rrggbb` as the nearest of the 16
+    /// standard colours.
+    pub fn in_16_colours(mut self) -> Self {
+        let c = &mut self.colors;
+        for slot in [
+            &mut c.text,
+            &mut c.muted,
+            &mut c.accent,
+            &mut c.ok,
+            &mut c.warning,
+            &mut c.error,
+            &mut c.protected,
+            &mut c.protected_text,
+            &mut c.tab_active,
+            &mut c.tab_active_bg,
+            &mut c.status_bar,
+            &mut c.status_bar_bg,
+            &mut c.search_match,
+            &mut c.search_match_bg,
+        ] {
+            slot.0 = nearest_16(slot.0);
+        }
+        for s in &mut c.services {
+            s.0 = nearest_16(s.0);
+        }
+        self
+    }
+}
+
+/// The nearest of the 16 standard colours to an RGB one (others unchanged).
+fn nearest_16(c: Color) -> Color {
+    let Color::Rgb(r, g, b) = c else { return c };
+    const PALETTE: [(Color, (i32, i32, i32)); 16] = [
+        (Color::Black, (0, 0, 0)),
+        (Color::Red, (170, 0, 0)),
+        (Color::Green, (0, 170, 0)),
+        (Color::Yellow, (170, 85, 0)),
+        (Color::Blue, (0, 0, 170)),
+        (Color::Magenta, (170, 0, 170)),
+        (Color::Cyan, (0, 170, 170)),
+        (Color::Gray, (170, 170, 170)),
+        (Color::DarkGray, (85, 85, 85)),
+        (Color::LightRed, (255, 85, 85)),
+        (Color::LightGreen, (85, 255, 85)),
+        (Color::LightYellow, (255, 255, 85)),
+        (Color::LightBlue, (85, 85, 255)),
+        (Color::LightMagenta, (255, 85, 255)),
+        (Color::LightCyan, (85, 255, 255)),
+        (Color::White, (255, 255, 255)),
+    ];
+    let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
+    PALETTE
+        .iter()
+        .min_by_key(|(_, (pr, pg, pb))| (r - pr).pow(2) + (g - pg).pow(2) + (b - pb).pow(2))
+        .map_or(c, |(named, _)| *named)
 }
 
 #[cfg(test)]
@@ -73,6 +198,42 @@ mod tests {
     fn default_theme_parses() {
         let t = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(t.colors.protected.0, Color::Red);
+    }
+
+    #[test]
+    fn every_shipped_theme_parses_and_a_user_file_overrides_by_name() {
+        let none = Path::new("/nonexistent");
+        for (name, _) in BUILTIN {
+            let t = Theme::load(name, none).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(t.name, *name);
+            assert!(t.colors.services.len() >= 8, "{name}");
+        }
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mine = DEFAULT_THEME.replace("name = \"default\"", "name = \"mine\"");
+        std::fs::write(dir.path().join("light.toml"), mine).unwrap_or_else(|e| panic!("{e}"));
+        let t = Theme::load("light", dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.name, "mine", "the user's light.toml wins");
+        let e = Theme::load("neon", dir.path()).err().map(|e| e.to_string());
+        assert!(
+            e.as_deref()
+                .is_some_and(|e| e.contains("shipped are default, light, high-contrast, gruvbox")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn no_color_and_16_colours_keep_every_slot_drawable() {
+        let t = Theme::load("gruvbox", Path::new("/nonexistent")).unwrap_or_else(|e| panic!("{e}"));
+        let plain = t.clone().without_colour();
+        assert_eq!(plain.colors.error.0, Color::Reset);
+        assert!(plain.colors.services.iter().all(|c| c.0 == Color::Reset));
+        let sixteen = t.in_16_colours();
+        assert_eq!(sixteen.colors.error.0, Color::LightRed);
+        assert!(
+            !matches!(sixteen.colors.text.0, Color::Rgb(..)),
+            "{:?}",
+            sixteen.colors.text
+        );
     }
 
     #[test]

@@ -203,3 +203,18 @@ fn status_of_an_unknown_env_is_a_config_error() {
         .code(2)
         .stderr(predicates::str::contains("no environment \"nope\""));
 }
+
+#[test]
+fn an_unknown_theme_exits_2_naming_the_shipped_ones() {
+    let out = pilothouse()
+        .args(["--theme", "neon", "--config"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/pilothouse.example.toml"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no theme \"neon\"") && err.contains("default, light, high-contrast, gruvbox"),
+        "{err}"
+    );
+}

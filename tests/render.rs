@@ -332,3 +332,29 @@ fn log_pane_shows_levels_colours_matches_notes_and_pause() {
         "the current match is marked"
     );
 }
+
+#[test]
+fn with_no_color_nothing_is_coloured_and_words_and_symbols_still_say_what_is_wrong() {
+    let s = staging_live();
+    let theme = pilothouse::theme::Theme::default_theme()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .without_colour();
+    let t = render_with(&s, 120, 30, &theme);
+    let buf = t.backend().buffer();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            let cell = &buf[(x, y)];
+            assert_eq!(
+                (cell.fg, cell.bg),
+                (ratatui::style::Color::Reset, ratatui::style::Color::Reset),
+                "a colour at {x},{y}"
+            );
+        }
+    }
+    let screen = screen_text(&t);
+    // The unhealthy, exited and restarting services and the tab's alert, in words and marks.
+    assert!(screen.contains("unhealthy"), "{screen}");
+    assert!(screen.contains("exited (137)"), "{screen}");
+    assert!(screen.contains("restarting"), "{screen}");
+    assert!(screen.contains("staging !"), "{screen}");
+}

@@ -122,6 +122,15 @@ fn default_buffer_lines() -> u32 {
     20_000
 }
 
+/// The user's config directory: `$XDG_CONFIG_HOME/pilothouse`, else
+/// `~/.config/pilothouse` (user themes live in its `themes/`).
+pub fn config_dir() -> PathBuf {
+    match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d).join("pilothouse"),
+        None => values::expand_home("~/.config/pilothouse"),
+    }
+}
+
 /// The console's own state directory: `$XDG_STATE_HOME/pilothouse`, else
 /// `~/.local/state/pilothouse`.
 pub fn state_dir() -> PathBuf {
@@ -281,6 +290,9 @@ pub enum ConfigError {
     },
     /// The file is not a valid config.
     Invalid(Box<Invalid>),
+    /// A name asked for (a theme, a keymap) that does not exist; the message says
+    /// which do.
+    Unknown(String),
 }
 
 /// A config error located in a file.
@@ -314,6 +326,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "{}: cannot read config: {error}", path.display())
             }
             ConfigError::Invalid(i) => fmt::Display::fmt(i, f),
+            ConfigError::Unknown(m) => f.write_str(m),
         }
     }
 }

@@ -263,11 +263,16 @@ pub fn endpoints() -> Vec<pilothouse::backend::health::EndpointStatus> {
 /// The whole screen drawn from `state` at `width` x `height`.
 pub fn render(state: &State, width: u16, height: u16) -> Terminal<TestBackend> {
     let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    render_with(state, width, height, &theme)
+}
+
+/// The same in another theme.
+pub fn render_with(state: &State, width: u16, height: u16, theme: &Theme) -> Terminal<TestBackend> {
     let keymap = Keymap::default_keymap().unwrap_or_else(|e| panic!("{e}"));
     let mut terminal =
         Terminal::new(TestBackend::new(width, height)).unwrap_or_else(|e| panic!("{e}"));
     terminal
-        .draw(|f| ui::draw(f, state, &theme, &keymap))
+        .draw(|f| ui::draw(f, state, theme, &keymap))
         .unwrap_or_else(|e| panic!("{e}"));
     terminal
 }
