@@ -106,36 +106,18 @@ impl Theme {
 
     /// For `NO_COLOR`: every colour the terminal's own. Meaning stays in the words
     /// and symbols (✓ ✗ ~ ! UNKNOWN...), emphasis in bold and reverse video.
-    pub fn without_colour(mut self) -> Self {
-        let reset = ThemeColor(Color::Reset);
-        let c = &mut self.colors;
-        for slot in [
-            &mut c.text,
-            &mut c.muted,
-            &mut c.accent,
-            &mut c.ok,
-            &mut c.warning,
-            &mut c.error,
-            &mut c.protected,
-            &mut c.protected_text,
-            &mut c.tab_active,
-            &mut c.tab_active_bg,
-            &mut c.status_bar,
-            &mut c.status_bar_bg,
-            &mut c.search_match,
-            &mut c.search_match_bg,
-        ] {
-            *slot = reset;
-        }
-        for s in &mut c.services {
-            *s = reset;
-        }
-        self
+    pub fn without_colour(self) -> Self {
+        self.map_colours(|_| Color::Reset)
     }
 
     /// For terminals without true colour: each `#rrggbb` as the nearest of the 16
     /// standard colours.
-    pub fn in_16_colours(mut self) -> Self {
+    pub fn in_16_colours(self) -> Self {
+        self.map_colours(nearest_16)
+    }
+
+    /// Every colour of the theme through `f`.
+    fn map_colours(mut self, f: impl Fn(Color) -> Color) -> Self {
         let c = &mut self.colors;
         for slot in [
             &mut c.text,
@@ -152,11 +134,11 @@ impl Theme {
             &mut c.status_bar_bg,
             &mut c.search_match,
             &mut c.search_match_bg,
-        ] {
-            slot.0 = nearest_16(slot.0);
-        }
-        for s in &mut c.services {
-            s.0 = nearest_16(s.0);
+        ]
+        .into_iter()
+        .chain(c.services.iter_mut())
+        {
+            slot.0 = f(slot.0);
         }
         self
     }
