@@ -380,8 +380,10 @@ fn a_hostile_service_name_is_refused_before_anything_runs() {
         s.contains("· connected") && s.contains("│web;touch")
     });
     t.keys(&["R"]);
-    let screen = t.wait_for("refused:");
-    assert!(screen.contains("nothing queued"), "{screen}");
+    // The whole message, not a frame caught half drawn.
+    let screen = t.wait_until(Duration::from_secs(15), "the refusal", |s| {
+        s.contains("refused: invalid service name") && s.contains("nothing queued")
+    });
     assert!(!screen.contains("confirm:"), "{screen}");
     std::thread::sleep(Duration::from_secs(1));
     assert!(!marker.exists(), "the name was run as a command");

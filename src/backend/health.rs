@@ -228,12 +228,15 @@ pub fn parse_docker_df(text: &str) -> Option<DockerDisk> {
 
 const SECTION: &str = "@@pilothouse@@";
 
+/// Seconds Docker's disk usage may take before the reading goes without it.
+const DOCKER_DF_LIMIT: u32 = 10;
+
 /// The script that reads the host's resources: fixed text and two quoted paths.
 fn host_script(docker_root: Option<&str>, docker_socket: &RemotePath, with_df: bool) -> String {
     let root = docker_root.map(quote).unwrap_or_default();
     let df = if with_df {
         format!(
-            "docker -H {} system df --format '{{{{json .}}}}' 2>/dev/null",
+            "timeout {DOCKER_DF_LIMIT} docker -H {} system df --format '{{{{json .}}}}' 2>/dev/null",
             quote(&format!("unix://{}", docker_socket.as_str()))
         )
     } else {
@@ -396,6 +399,21 @@ async fn targets(remote: &Remote, endpoints: &[Endpoint]) -> Vec<Target> {
     out
 }
 
+/// Sets up the ways not set up yet (or that failed last time).
+async fn refresh_targets(remote: &Remote, endpoints: &[Endpoint], targets: &mut Vec<Target>) {
+    if targets.is_empty() {
+        *targets = self::targets(remote, endpoints).await;
+        return;
+    }
+    for t in targets.iter_mut().filter(|t| t.way.is_err()) {
+        if t.endpoint.via == Via::Host {
+            t.way = remote
+                .reach(&t.endpoint.url.host, t.endpoint.url.port)
+                .await;
+        }
+    }
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -414,31 +432,61 @@ pub async fn watch(
     docker_socket: RemotePath,
     out: mpsc::Sender<HealthEvent>,
 ) {
-    let targets = targets(&remote, &settings.endpoints).await;
-    let mut endpoint_tick = tokio::time::interval(settings.interval.0);
-    let mut host_tick = tokio::time::interval(settings.host_interval.0);
-    for t in [&mut endpoint_tick, &mut host_tick] {
-        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Two loops side by side: a slow host reading (Docker's disk usage) never holds up
+    // the endpoints, and a forward being set up never holds up the host's reading.
+    tokio::join!(
+        watch_endpoints(&settings, &remote, &out),
+        watch_host(
+            &settings,
+            &remote,
+            docker_root.as_deref(),
+            &docker_socket,
+            &out
+        ),
+    );
+}
+
+async fn watch_endpoints(
+    settings: &HealthSettings,
+    remote: &Remote,
+    out: &mpsc::Sender<HealthEvent>,
+) {
+    if settings.endpoints.is_empty() {
+        return;
     }
+    // Set up on the first tick; a way that could not be set up is tried again next tick.
+    let mut targets: Vec<Target> = Vec::new();
+    let mut tick = tokio::time::interval(settings.interval.0);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        refresh_targets(remote, &settings.endpoints, &mut targets).await;
+        let now = unix_now();
+        let all = futures::future::join_all(targets.iter().map(|t| check(t, now))).await;
+        if out.send(HealthEvent::Endpoints(all)).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn watch_host(
+    settings: &HealthSettings,
+    remote: &Remote,
+    docker_root: Option<&str>,
+    docker_socket: &RemotePath,
+    out: &mpsc::Sender<HealthEvent>,
+) {
+    let mut tick = tokio::time::interval(settings.host_interval.0);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_df: Option<Instant> = None;
     loop {
-        let ev = tokio::select! {
-            _ = endpoint_tick.tick(), if !targets.is_empty() => {
-                let now = unix_now();
-                let all = futures::future::join_all(targets.iter().map(|t| check(t, now))).await;
-                HealthEvent::Endpoints(all)
-            }
-            _ = host_tick.tick() => {
-                let with_df = last_df.is_none_or(|t| t.elapsed() >= DOCKER_DF_EVERY);
-                if with_df {
-                    last_df = Some(Instant::now());
-                }
-                let now = unix_now();
-                let report = read_host(&remote, docker_root.as_deref(), &docker_socket, with_df, now).await;
-                HealthEvent::Host(Box::new(report))
-            }
-        };
-        if out.send(ev).await.is_err() {
+        tick.tick().await;
+        let with_df = last_df.is_none_or(|t| t.elapsed() >= DOCKER_DF_EVERY);
+        if with_df {
+            last_df = Some(Instant::now());
+        }
+        let report = read_host(remote, docker_root, docker_socket, with_df, unix_now()).await;
+        if out.send(HealthEvent::Host(Box::new(report))).await.is_err() {
             return;
         }
     }

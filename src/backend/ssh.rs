@@ -61,26 +61,35 @@ impl Tunnel {
 }
 
 /// Forwards `host:port` as seen from the remote host to the local unix socket `local`.
+/// The request goes to the ssh master process; a master that does not answer within
+/// `FORWARD_LIMIT` is an error, so nobody waits on it forever.
 pub async fn forward_tcp(
     session: &Session,
     local: &Path,
     host: &str,
     port: u16,
 ) -> Result<(), String> {
-    session
-        .request_port_forward(
-            ForwardType::Local,
-            Socket::UnixSocket {
-                path: local.to_path_buf().into(),
-            },
-            Socket::TcpSocket {
-                host: host.to_string().into(),
-                port,
-            },
-        )
-        .await
-        .map_err(|e| format!("ssh: cannot forward to {host}:{port}: {}", flat(&e)))
+    let request = session.request_port_forward(
+        ForwardType::Local,
+        Socket::UnixSocket {
+            path: local.to_path_buf().into(),
+        },
+        Socket::TcpSocket {
+            host: host.to_string().into(),
+            port,
+        },
+    );
+    match tokio::time::timeout(FORWARD_LIMIT, request).await {
+        Err(_) => Err(format!(
+            "ssh: forwarding to {host}:{port} got no answer within {} s",
+            FORWARD_LIMIT.as_secs()
+        )),
+        Ok(r) => r.map_err(|e| format!("ssh: cannot forward to {host}:{port}: {}", flat(&e))),
+    }
 }
+
+/// How long a port-forward request may take.
+const FORWARD_LIMIT: Duration = Duration::from_secs(10);
 
 /// Connects and forwards `remote_docker_socket`. Errors are one line meant for the
 /// operator: what went wrong and, where it is known, what to do.
