@@ -21,6 +21,191 @@ pub enum Mode {
     ConfirmTyped,
     /// The deploy or rollback tag picker: a tag typed or picked.
     TagInput,
+    /// The help overlay is open.
+    Help,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 8] = [
+        Mode::Normal,
+        Mode::Filter,
+        Mode::Logs,
+        Mode::Search,
+        Mode::Confirm,
+        Mode::ConfirmTyped,
+        Mode::TagInput,
+        Mode::Help,
+    ];
+
+    /// The mode's table in keymap files.
+    pub fn section(self) -> &'static str {
+        match self {
+            Mode::Normal => "normal",
+            Mode::Filter => "filter",
+            Mode::Logs => "logs",
+            Mode::Search => "search",
+            Mode::Confirm => "confirm",
+            Mode::ConfirmTyped => "confirm-typed",
+            Mode::TagInput => "tag-input",
+            Mode::Help => "help",
+        }
+    }
+
+    /// What the mode is, for the help overlay.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Mode::Normal => "the container table and views",
+            Mode::Filter => "typing a filter",
+            Mode::Logs => "the log pane",
+            Mode::Search => "typing a log search",
+            Mode::Confirm => "an action's preview",
+            Mode::ConfirmTyped => "a protected environment's preview (type its name)",
+            Mode::TagInput => "the tag picker",
+            Mode::Help => "this help",
+        }
+    }
+
+    /// Whether printable keys are typed into a box here (so they cannot be bound bare).
+    pub fn takes_text(self) -> bool {
+        matches!(
+            self,
+            Mode::Filter | Mode::Search | Mode::ConfirmTyped | Mode::TagInput
+        )
+    }
+
+    /// The action that leaves the mode: a keymap must keep a key for it.
+    pub fn way_out(self) -> &'static [Action] {
+        match self {
+            Mode::Normal => &[Action::Quit],
+            Mode::Filter => &[Action::FilterDone, Action::FilterClear],
+            Mode::Logs => &[Action::LogsBack],
+            Mode::Search => &[Action::SearchDone, Action::SearchCancel],
+            Mode::Confirm | Mode::ConfirmTyped => &[Action::CancelAction],
+            Mode::TagInput => &[Action::TagCancel],
+            Mode::Help => &[Action::Help],
+        }
+    }
+
+    /// The actions that mean something in this mode, in the help overlay's order; a
+    /// keymap may bind only these here.
+    pub fn actions(self) -> &'static [Action] {
+        use Action::*;
+        match self {
+            Mode::Normal => &[
+                Help,
+                Quit,
+                NextEnv,
+                PrevEnv,
+                Up,
+                Down,
+                CycleSort,
+                Filter,
+                Logs,
+                Details,
+                Mark,
+                FollowSelected,
+                FollowMarked,
+                FollowAll,
+                Zoom,
+                GrowPane,
+                ShrinkPane,
+                ContainersView,
+                HealthView,
+                PoolView,
+                DeployedView,
+                QueueView,
+                AuditView,
+                Diagnostics,
+                Reconnect,
+                Snapshot,
+                Restart,
+                RestartGroup,
+                Stop,
+                Start,
+                Migrate,
+                MigrateBreaking,
+                MigrationStatus,
+                PgAdmin,
+                TerminateSession,
+                Deploy,
+                Rollback,
+                CancelItem,
+                BreakLock,
+            ],
+            Mode::Filter => &[FilterDone, FilterClear, FilterBackspace, Quit],
+            Mode::Logs => &[
+                Help,
+                LogsBack,
+                Quit,
+                NextEnv,
+                PrevEnv,
+                ScrollUp,
+                ScrollDown,
+                PageUp,
+                PageDown,
+                Top,
+                Bottom,
+                Search,
+                NextMatch,
+                PrevMatch,
+                FilterMatches,
+                InvertMatches,
+                CycleContext,
+                CycleLevel,
+                ToggleTimestamps,
+                ToggleWrap,
+                ToggleRaw,
+                WindowTail,
+                Window1m,
+                Window5m,
+                Window15m,
+                Window1h,
+                WindowAll,
+                SaveLogs,
+                Zoom,
+                GrowPane,
+                ShrinkPane,
+                Mark,
+                FollowSelected,
+                FollowMarked,
+                FollowAll,
+                Details,
+                Diagnostics,
+                Snapshot,
+            ],
+            Mode::Search => &[SearchDone, SearchCancel, SearchBackspace, Quit],
+            Mode::Confirm => &[
+                Confirm,
+                CancelAction,
+                ScrollUp,
+                ScrollDown,
+                PageUp,
+                PageDown,
+                Quit,
+            ],
+            Mode::ConfirmTyped => &[
+                ConfirmTyped,
+                CancelAction,
+                ConfirmBackspace,
+                ScrollUp,
+                ScrollDown,
+                PageUp,
+                PageDown,
+                Quit,
+            ],
+            Mode::TagInput => &[
+                TagDone,
+                TagCancel,
+                TagBackspace,
+                Up,
+                Down,
+                CycleTargets,
+                ToggleMigrations,
+                Quit,
+            ],
+            Mode::Help => &[Help, ScrollUp, ScrollDown, PageUp, PageDown, Quit],
+        }
+    }
 }
 
 /// Something a key can mean. Names in keymap files are kebab-case (`next-env`).
@@ -139,12 +324,45 @@ pub enum Action {
     CancelItem,
     /// Show the host's audit records (or go back to the table).
     AuditView,
+    /// Open or close the help overlay.
+    Help,
+    /// Write an incident snapshot of the environment to a file.
+    Snapshot,
+    /// Give the lower pane (logs, details) more or fewer rows.
+    GrowPane,
+    ShrinkPane,
 }
 
 impl Action {
+    /// Whether the action changes something on a host (it opens a preview, and may not
+    /// sit on a bare ctrl chord that tmux, screen or a shell would take first).
+    pub fn changes_state(self) -> bool {
+        matches!(
+            self,
+            Action::Restart
+                | Action::RestartGroup
+                | Action::Stop
+                | Action::Start
+                | Action::Migrate
+                | Action::MigrateBreaking
+                | Action::PgAdmin
+                | Action::BreakLock
+                | Action::TerminateSession
+                | Action::Deploy
+                | Action::Rollback
+                | Action::CancelItem
+                | Action::Confirm
+                | Action::ConfirmTyped
+        )
+    }
+
     /// A short description for hints and help.
     pub fn describe(self) -> &'static str {
         match self {
+            Action::Help => "help",
+            Action::Snapshot => "incident snapshot",
+            Action::GrowPane => "grow pane",
+            Action::ShrinkPane => "shrink pane",
             Action::Restart => "restart",
             Action::RestartGroup => "restart group",
             Action::Stop => "stop",
@@ -231,7 +449,12 @@ pub enum Msg {
     /// The terminal's size (at start and on every resize).
     Resize {
         rows: u16,
+        cols: u16,
     },
+    /// A click on an environment's tab.
+    SelectEnv(usize),
+    /// A click on a row of the container table (an index into the rows shown).
+    SelectRow(usize),
     /// A character typed into a text box (the filter, the log search).
     Input(char),
     /// Saving logs of environment `env` ended: the path written, or why not.
@@ -272,6 +495,11 @@ pub enum Effect {
     FollowLogs {
         env: usize,
         request: Option<crate::backend::logs::LogRequest>,
+    },
+    /// Write an incident snapshot of environment `env`.
+    Snapshot {
+        env: usize,
+        request: Box<crate::backend::snapshot::SnapshotRequest>,
     },
     /// Write lines to a new file `name` in `dir`.
     SaveLogs {

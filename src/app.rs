@@ -91,7 +91,14 @@ pub async fn run(
         done: done_tx,
     };
     if let Ok(size) = terminal.size() {
-        apply(&mut state, Msg::Resize { rows: size.height }, &io);
+        apply(
+            &mut state,
+            Msg::Resize {
+                rows: size.height,
+                cols: size.width,
+            },
+            &io,
+        );
     }
     // Keys redraw at once; what the backends report redraws at most once a frame.
     let mut dirty = true;
@@ -136,9 +143,17 @@ pub async fn run(
                     key_at = Some(Instant::now());
                     key_msg(&state, keymap, &key)
                 }
-                Some(Ok(Event::Resize(_, rows))) => {
+                Some(Ok(Event::Resize(cols, rows))) => {
                     dirty = true;
-                    Some(Msg::Resize { rows })
+                    Some(Msg::Resize { rows, cols })
+                }
+                Some(Ok(Event::Mouse(m))) => {
+                    let msgs = mouse_msgs(&state, theme, keymap, &m);
+                    dirty |= !msgs.is_empty();
+                    for msg in msgs {
+                        apply(&mut state, msg, &io);
+                    }
+                    None
                 }
                 Some(Ok(_)) => None,
                 Some(Err(e)) => break Err(e.into()),
@@ -257,6 +272,93 @@ fn key_msg(state: &State, keymap: &Keymap, key: &crossterm::event::KeyEvent) -> 
     }
 }
 
+/// What a mouse event means: a click on a tab, a table row or a status-bar hint, or
+/// the wheel over the table, the log pane, a preview or the help.
+pub fn mouse_msgs(
+    state: &State,
+    theme: &Theme,
+    keymap: &Keymap,
+    m: &crossterm::event::MouseEvent,
+) -> Vec<Msg> {
+    use crate::action::{Action, Mode};
+    use crate::layout::{self, Lower};
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let area = ratatui::layout::Rect::new(0, 0, state.cols, state.rows);
+    let a = layout::areas(state, area);
+    let (col, row) = (m.column, m.row);
+    let mode = state.mode();
+    let env = state.current();
+    let split = env
+        .filter(|_| state.view == crate::state::View::Containers)
+        .map(|e| layout::containers_split(state, e, a.body));
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            if layout::contains(a.status, col, row) {
+                return ui::hint_at(state, theme, keymap, col)
+                    .map(Msg::Action)
+                    .into_iter()
+                    .collect();
+            }
+            if !matches!(mode, Mode::Normal | Mode::Logs) {
+                return Vec::new();
+            }
+            if layout::contains(a.tabs, col, row) {
+                return layout::tab_at(state, col)
+                    .map(Msg::SelectEnv)
+                    .into_iter()
+                    .collect();
+            }
+            match (env, split) {
+                (Some(e), Some((table, _))) if layout::contains(table, col, row) => {
+                    let mut out: Vec<Msg> = layout::table_row_at(e, table, row)
+                        .map(Msg::SelectRow)
+                        .into_iter()
+                        .collect();
+                    // A click on the table gives it the keyboard back from the logs.
+                    if mode == Mode::Logs {
+                        out.insert(0, Msg::Action(Action::LogsBack));
+                    }
+                    out
+                }
+                (_, Some((_, Some((pane, Lower::Logs)))))
+                    if layout::contains(pane, col, row) && mode == Mode::Normal =>
+                {
+                    vec![Msg::Action(Action::Logs)]
+                }
+                _ => Vec::new(),
+            }
+        }
+        MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+            let up = m.kind == MouseEventKind::ScrollUp;
+            let (line, step) = if up {
+                (Action::ScrollUp, Action::Up)
+            } else {
+                (Action::ScrollDown, Action::Down)
+            };
+            let action = match mode {
+                Mode::Help | Mode::Confirm | Mode::ConfirmTyped => Some(line),
+                Mode::TagInput => Some(step),
+                Mode::Normal | Mode::Logs => match split {
+                    Some((_, Some((pane, Lower::Logs)))) if layout::contains(pane, col, row) => {
+                        Some(line)
+                    }
+                    Some((table, _)) if layout::contains(table, col, row) => Some(step),
+                    // The pool view's sessions move with the wheel too.
+                    None if state.view == crate::state::View::Pool => Some(step),
+                    _ => None,
+                },
+                Mode::Filter | Mode::Search => None,
+            };
+            // The wheel moves three lines in a pane, one row in a table.
+            let times = if action == Some(line) { 3 } else { 1 };
+            action
+                .map(|a| vec![Msg::Action(a); times])
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn perform(effect: Effect, io: &Io<'_>) {
     match effect {
         Effect::Reconnect { env } => {
@@ -277,6 +379,11 @@ fn perform(effect: Effect, io: &Io<'_>) {
         Effect::ReadTags { env, repos } => {
             if let Some(h) = io.handles.get(env) {
                 let _ = h.commands.send(EnvCommand::ReadTags(repos));
+            }
+        }
+        Effect::Snapshot { env, request } => {
+            if let Some(h) = io.handles.get(env) {
+                let _ = h.commands.send(EnvCommand::Snapshot(request));
             }
         }
         Effect::Cancel { env, id } => {

@@ -29,12 +29,46 @@ pub struct Cli {
     #[arg(long, value_name = "NAME", default_value = "default")]
     pub theme: String,
 
+    /// Keymap: default, vim, or NAME.toml in $XDG_CONFIG_HOME/pilothouse/keymaps (over
+    /// the shipped one of that name, key by key; a new name goes over the default)
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub keymap: String,
+
+    /// Leave the mouse to the terminal (no clicks on tabs, rows and hints, no wheel
+    /// scrolling; the terminal's own text selection works as usual)
+    #[arg(long)]
+    pub no_mouse: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a commented starter config (to --config PATH, else
+    /// $XDG_CONFIG_HOME/pilothouse/config.toml); an existing file is left alone
+    Init {
+        /// Replace an existing file
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the host's audit records of an environment (everyone's, newest first).
+    /// Exit code 2: config error; 3: host unreachable or unreadable
+    Audit {
+        /// The environment (default: the first in the config)
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// One JSON object per record instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout
+    Man,
     /// Validate the config and print a summary of its environments
     CheckConfig,
     /// Print every environment's containers once, without the TUI. Exit code 0: all

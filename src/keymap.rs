@@ -45,7 +45,7 @@ impl Key {
             (Some(c), None) => KeyCode::Char(c),
             _ => match rest {
                 "tab" => KeyCode::Tab,
-                "backtab" => KeyCode::BackTab,
+                "backtab" | "shift-tab" => KeyCode::BackTab,
                 "esc" => KeyCode::Esc,
                 "enter" => KeyCode::Enter,
                 "space" => KeyCode::Char(' '),
@@ -113,28 +113,30 @@ impl fmt::Display for Key {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct KeymapFile {
-    #[serde(default)]
-    normal: IndexMap<String, Action>,
-    #[serde(default)]
-    filter: IndexMap<String, Action>,
-    #[serde(default)]
-    logs: IndexMap<String, Action>,
-    #[serde(default)]
-    search: IndexMap<String, Action>,
-    #[serde(default)]
-    confirm: IndexMap<String, Action>,
-    #[serde(default, rename = "confirm-typed")]
-    confirm_typed: IndexMap<String, Action>,
-    #[serde(default, rename = "tag-input")]
-    tag_input: IndexMap<String, Action>,
+/// A keymap file as written: sections of `"key" = "action"`, with where each value is.
+type KeymapFile = IndexMap<String, toml::Spanned<IndexMap<String, toml::Spanned<String>>>>;
+
+/// The keymaps shipped with pilothouse, by name.
+pub const BUILTIN: [(&str, &str); 2] = [
+    ("default", DEFAULT_KEYMAP),
+    ("vim", include_str!("../keymaps/vim.toml")),
+];
+
+/// What a value of `"none"` means: the key is unbound (in a user file, over the base).
+const UNBIND: &str = "none";
+
+/// The ctrl chords a state-changing action may not sit on: terminal multiplexers' and
+/// shells' own (tmux ctrl-b, screen ctrl-a, interrupt, suspend, flow control, EOF...).
+/// Every other ctrl chord without alt is refused for those actions too, to be safe.
+fn bare_ctrl(key: &Key) -> bool {
+    key.modifiers == KeyModifiers::CONTROL
 }
 
 /// Resolves keys to actions in a mode.
 #[derive(Debug, Clone, Default)]
 pub struct Keymap {
+    /// What it is called (`default`, `vim`, a user's file name), for the help overlay.
+    pub name: String,
     bindings: HashMap<Mode, IndexMap<Key, Action>>,
 }
 
@@ -144,37 +146,175 @@ impl Keymap {
         Self::parse(DEFAULT_KEYMAP, Path::new("keymaps/default.toml"))
     }
 
-    /// Parses a keymap file; errors name the file, line and key.
-    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
-        let file: KeymapFile = from_toml(text, path)?;
-        let mut bindings = HashMap::new();
-        for (mode, section, entries) in [
-            (Mode::Normal, "normal", file.normal),
-            (Mode::Filter, "filter", file.filter),
-            (Mode::Logs, "logs", file.logs),
-            (Mode::Search, "search", file.search),
-            (Mode::Confirm, "confirm", file.confirm),
-            (Mode::ConfirmTyped, "confirm-typed", file.confirm_typed),
-            (Mode::TagInput, "tag-input", file.tag_input),
-        ] {
-            let mut keys = IndexMap::new();
-            for (raw, action) in entries {
-                let key = Key::parse(&raw).map_err(|message| {
-                    let offset = text.find(&format!("\"{raw}\"")).unwrap_or(0);
-                    let (line, column) = crate::config::line_col(text, offset);
-                    ConfigError::Invalid(Box::new(crate::config::Invalid {
-                        path: path.to_path_buf(),
-                        line,
-                        column,
-                        key: format!("{section}.{raw}"),
-                        message,
-                    }))
+    /// The keymap called `name`: a shipped one, with `<user_dir>/<name>.toml` over it
+    /// key by key when there is one; a user file with a new name goes over the default.
+    pub fn load(name: &str, user_dir: &Path) -> Result<Self, ConfigError> {
+        let shipped = BUILTIN.iter().find(|(n, _)| *n == name);
+        let user = user_dir.join(format!("{name}.toml"));
+        let user = (name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && user.is_file())
+        .then_some(user);
+        let base = match (shipped, &user) {
+            (Some((n, text)), _) => {
+                Self::parse(text, &Path::new("keymaps").join(format!("{n}.toml")))?
+            }
+            (None, Some(_)) => Self::default_keymap()?,
+            (None, None) => {
+                return Err(ConfigError::Unknown(format!(
+                    "no keymap {name:?}: shipped are {}; yours go in {}",
+                    BUILTIN.map(|(n, _)| n).join(", "),
+                    user_dir.display()
+                )));
+            }
+        };
+        let base = Keymap {
+            name: name.to_string(),
+            ..base
+        };
+        match user {
+            None => Ok(base),
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Unreadable {
+                    path: path.clone(),
+                    error: e,
                 })?;
+                base.overridden_by(&text, &path)
+            }
+        }
+    }
+
+    /// Parses a whole keymap; errors name the file, line and key.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Keymap {
+            name,
+            ..Keymap::default()
+        }
+        .overridden_by(text, path)
+    }
+
+    /// This keymap with the file's bindings over it, key by key (`"none"` unbinds).
+    pub fn overridden_by(mut self, text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let file: KeymapFile = from_toml(text, path)?;
+        let invalid = |offset: usize, key: String, message: String| {
+            let (line, column) = crate::config::line_col(text, offset);
+            ConfigError::Invalid(Box::new(crate::config::Invalid {
+                path: path.to_path_buf(),
+                line,
+                column,
+                key,
+                message,
+            }))
+        };
+        for (section, entries) in &file {
+            let Some(mode) = Mode::ALL.into_iter().find(|m| m.section() == section) else {
+                return Err(invalid(
+                    text.find(&format!("[{section}]"))
+                        .unwrap_or(entries.span().start),
+                    section.clone(),
+                    format!(
+                        "unknown section [{section}]; the sections are {}",
+                        Mode::ALL.map(|m| format!("[{}]", m.section())).join(", ")
+                    ),
+                ));
+            };
+            // The file's keys come first (hints and help show the first key of an
+            // action), then the base's keys the file left alone.
+            let base = self.bindings.remove(&mode).unwrap_or_default();
+            let mut keys: IndexMap<Key, Action> = IndexMap::new();
+            let mut unbound = Vec::new();
+            // Which spelling bound each key in this file, to name both in a conflict.
+            let mut seen: HashMap<Key, (&str, usize)> = HashMap::new();
+            for (raw, value) in entries.get_ref() {
+                let value_at = value.span().start;
+                let at = key_offset(text, value_at, raw);
+                let name = format!("{section}.{raw}");
+                let key = Key::parse(raw).map_err(|m| invalid(at, name.clone(), m))?;
+                let (line, _) = crate::config::line_col(text, at);
+                if let Some((other, other_line)) = seen.insert(key, (raw, line)) {
+                    return Err(invalid(
+                        at,
+                        name,
+                        format!(
+                            "conflicts with {other:?} on line {other_line}: both are the key {key}"
+                        ),
+                    ));
+                }
+                if mode.takes_text()
+                    && matches!(key.code, KeyCode::Char(_))
+                    && key.modifiers.is_empty()
+                {
+                    return Err(invalid(
+                        at,
+                        name,
+                        format!(
+                            "[{section}] types printable keys into its box; bind {raw:?} with ctrl- or alt-, or use a named key"
+                        ),
+                    ));
+                }
+                let value = value.get_ref();
+                if value == UNBIND {
+                    unbound.push(key);
+                    continue;
+                }
+                let action = parse_action(value).map_err(|m| invalid(value_at, name.clone(), m))?;
+                if !mode.actions().contains(&action) {
+                    return Err(invalid(
+                        value_at,
+                        name,
+                        format!(
+                            "`{value}` means nothing in [{section}] ({}); it can be bound in {}",
+                            mode.describe(),
+                            sections_of(action)
+                        ),
+                    ));
+                }
+                if action.changes_state() && bare_ctrl(&key) {
+                    return Err(invalid(
+                        at,
+                        name,
+                        format!(
+                            "`{value}` changes a host and may not sit on a bare ctrl chord (tmux, screen and shells take those); use a letter or alt-"
+                        ),
+                    ));
+                }
                 keys.insert(key, action);
             }
-            bindings.insert(mode, keys);
+            for (key, action) in base {
+                if !keys.contains_key(&key) && !unbound.contains(&key) {
+                    keys.insert(key, action);
+                }
+            }
+            self.bindings.insert(mode, keys);
         }
-        Ok(Keymap { bindings })
+        for mode in Mode::ALL {
+            let out = mode.way_out();
+            let kept = self
+                .bindings
+                .get(&mode)
+                .is_some_and(|b| b.values().any(|a| out.contains(a)));
+            if !kept {
+                return Err(invalid(
+                    text.find(&format!("[{}]", mode.section())).unwrap_or(0),
+                    mode.section().to_string(),
+                    format!(
+                        "[{}] has no key left for {}: there would be no way out of {}",
+                        mode.section(),
+                        out.iter()
+                            .map(|a| format!("`{}`", action_name(*a)))
+                            .collect::<Vec<_>>()
+                            .join(" or "),
+                        mode.describe()
+                    ),
+                ));
+            }
+        }
+        Ok(self)
     }
 
     /// The action a key press means in a mode, if any.
@@ -183,6 +323,11 @@ impl Keymap {
             return None;
         }
         self.bindings.get(&mode)?.get(&Key::from_event(ev)).copied()
+    }
+
+    /// Every binding of a mode, in file order.
+    pub fn bindings(&self, mode: Mode) -> impl Iterator<Item = (&Key, &Action)> {
+        self.bindings.get(&mode).into_iter().flat_map(|b| b.iter())
     }
 
     /// Every key bound to an action in a mode, in file order (for help and hints).
@@ -197,6 +342,74 @@ impl Keymap {
             })
             .unwrap_or_default()
     }
+}
+
+/// Where the key `raw` is written on the line of its value (else the value itself).
+fn key_offset(text: &str, value_at: usize, raw: &str) -> usize {
+    let before = text.get(..value_at).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = &before[line_start..];
+    match line.find(&format!("\"{raw}\"")) {
+        Some(i) => line_start + i,
+        None => line.find(raw).map_or(value_at, |i| line_start + i),
+    }
+}
+
+/// An action by its keymap name (`next-env`).
+fn parse_action(name: &str) -> Result<Action, String> {
+    use serde::de::IntoDeserializer;
+    let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+        name.into_deserializer();
+    Action::deserialize(de).map_err(|_| {
+        let close = crate::config::closest(name, ALL_ACTIONS.iter().map(|a| action_name(*a)));
+        match close {
+            Some(c) => format!("unknown action {name:?}; did you mean `{c}`?"),
+            None => format!("unknown action {name:?} (\"none\" unbinds the key)"),
+        }
+    })
+}
+
+/// Every action (each mode's list, once).
+static ALL_ACTIONS: std::sync::LazyLock<Vec<Action>> = std::sync::LazyLock::new(|| {
+    let mut all = Vec::new();
+    for m in Mode::ALL {
+        for a in m.actions() {
+            if !all.contains(a) {
+                all.push(*a);
+            }
+        }
+    }
+    all
+});
+
+/// An action's name in keymap files.
+pub fn action_name(action: Action) -> String {
+    let debug = format!("{action:?}");
+    if action == Action::PgAdmin {
+        return "pgadmin".into();
+    }
+    let mut out = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The sections an action can be bound in, for an error.
+fn sections_of(action: Action) -> String {
+    Mode::ALL
+        .into_iter()
+        .filter(|m| m.actions().contains(&action))
+        .map(|m| format!("[{}]", m.section()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -240,6 +453,142 @@ mod tests {
             .map(ToString::to_string)
             .collect();
         assert_eq!(keys, ["q", "ctrl-c"]);
+    }
+
+    fn error(text: &str) -> String {
+        Keymap::default_keymap()
+            .and_then(|k| k.overridden_by(text, Path::new("mine.toml")))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+            .err()
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn every_shipped_keymap_parses_and_keeps_a_way_out_of_every_mode() {
+        for (name, text) in BUILTIN {
+            let path = Path::new("keymaps").join(format!("{name}.toml"));
+            let k = Keymap::parse(text, &path).unwrap_or_else(|e| panic!("{e}"));
+            for mode in Mode::ALL {
+                assert!(
+                    mode.way_out()
+                        .iter()
+                        .any(|a| !k.keys_for(mode, *a).is_empty()),
+                    "{name}: no way out of {mode:?}"
+                );
+                assert!(
+                    !k.keys_for(mode, Action::Quit).is_empty() || mode == Mode::ConfirmTyped,
+                    "{name}: {mode:?} cannot quit"
+                );
+            }
+        }
+        // Every file in keymaps/ is one of the shipped ones.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("keymaps");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        assert_eq!(files, ["default.toml", "vim.toml"]);
+    }
+
+    #[test]
+    fn a_user_file_overrides_key_by_key_and_none_unbinds() {
+        let k = Keymap::default_keymap()
+            .and_then(|k| {
+                k.overridden_by(
+                    "[normal]\n\"x\" = \"stop\"\n\"X\" = \"none\"\n",
+                    Path::new("mine.toml"),
+                )
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let x = press(KeyCode::Char('x'), KeyModifiers::NONE);
+        let shift_x = press(KeyCode::Char('X'), KeyModifiers::SHIFT);
+        assert_eq!(k.resolve(Mode::Normal, &x), Some(Action::Stop));
+        assert_eq!(k.resolve(Mode::Normal, &shift_x), None);
+        // The rest is the default's.
+        assert_eq!(
+            k.resolve(
+                Mode::Normal,
+                &press(KeyCode::Char('R'), KeyModifiers::SHIFT)
+            ),
+            Some(Action::Restart)
+        );
+    }
+
+    #[test]
+    fn broken_bindings_are_errors_naming_file_line_and_key() {
+        let e = error("[normal]\n\"backtab\" = \"quit\"\n\"shift-tab\" = \"next-env\"\n");
+        assert!(
+            e.starts_with(
+                "mine.toml:3:1: key `normal.shift-tab`: conflicts with \"backtab\" on line 2"
+            ),
+            "{e}"
+        );
+        let e = error("[filter]\n\"a\" = \"filter-done\"\n");
+        assert!(e.starts_with("mine.toml:2:1: key `filter.a`"), "{e}");
+        assert!(e.contains("types printable keys"), "{e}");
+        let e = error("[normal]\n\"ctrl-r\" = \"restart\"\n");
+        assert!(e.starts_with("mine.toml:2:1: key `normal.ctrl-r`"), "{e}");
+        assert!(e.contains("bare ctrl chord"), "{e}");
+        // alt- is fine, and so is a ctrl chord for something that changes nothing.
+        assert_eq!(
+            error("[normal]\n\"alt-r\" = \"restart\"\n\"ctrl-n\" = \"down\"\n"),
+            ""
+        );
+        // A confirmation key in the typed confirmation would skip typing the name.
+        let e = error("[confirm-typed]\n\"ctrl-y\" = \"confirm\"\n");
+        assert!(
+            e.starts_with("mine.toml:2:12: key `confirm-typed.ctrl-y`"),
+            "{e}"
+        );
+        assert!(
+            e.contains("`confirm` means nothing in [confirm-typed]"),
+            "{e}"
+        );
+        assert!(e.contains("it can be bound in [confirm]"), "{e}");
+        let e = error("[normal]\n\"q\" = \"restrat\"\n");
+        assert!(e.contains("did you mean `restart`?"), "{e}");
+        let e = error("[normall]\n\"q\" = \"quit\"\n");
+        assert!(
+            e.starts_with("mine.toml:1:1: key `normall`: unknown section"),
+            "{e}"
+        );
+        let e = error("[confirm]\n\"n\" = \"none\"\n\"esc\" = \"none\"\n");
+        assert!(
+            e.contains("[confirm] has no key left for `cancel-action`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_user_keymap_goes_over_the_shipped_one_of_its_name() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let write = |name: &str, text: &str| {
+            std::fs::write(dir.path().join(name), text).unwrap_or_else(|e| panic!("{e}"))
+        };
+        write("vim.toml", "[normal]\n\"Z\" = \"quit\"\n");
+        write("mine.toml", "[normal]\n\"Z\" = \"help\"\n");
+        let z = press(KeyCode::Char('Z'), KeyModifiers::SHIFT);
+        let j = press(KeyCode::Char('l'), KeyModifiers::NONE);
+        let vim = Keymap::load("vim", dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(vim.resolve(Mode::Normal, &z), Some(Action::Quit));
+        assert_eq!(vim.resolve(Mode::Normal, &j), Some(Action::NextEnv));
+        let mine = Keymap::load("mine", dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mine.resolve(Mode::Normal, &z), Some(Action::Help));
+        assert_eq!(mine.resolve(Mode::Normal, &j), Some(Action::Logs));
+        assert_eq!(mine.name, "mine");
+        let e = Keymap::load("emacs", dir.path())
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert!(
+            e.err()
+                .unwrap_or_default()
+                .contains("no keymap \"emacs\": shipped are default, vim"),
+        );
     }
 
     #[test]

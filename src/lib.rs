@@ -5,14 +5,17 @@
 
 pub mod action;
 pub mod app;
+pub mod audit_command;
 pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod keymap;
+pub mod layout;
 pub mod logs;
 pub mod logs_command;
 pub mod ops;
+pub mod snapshot;
 pub mod state;
 pub mod status;
 pub mod theme;

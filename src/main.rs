@@ -14,6 +14,26 @@ const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // These need no config.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "pilothouse", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Man) => {
+            let man = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            return match man.render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("pilothouse: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Command::Init { force }) => return init(cli.config.as_deref(), *force),
+        _ => {}
+    }
     let loaded = match config::load(cli.config.as_deref()) {
         Ok(l) => l,
         // No config anywhere: watch the local engine, if there is one. check-config
@@ -30,6 +50,10 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(Command::Status { ref env, json }) => status(&loaded, env.as_deref(), json),
+        Some(Command::Audit { ref env, json }) => audit(&loaded, env.as_deref(), json),
+        Some(Command::Init { .. } | Command::Completions { .. } | Command::Man) => {
+            ExitCode::SUCCESS
+        }
         Some(Command::Logs {
             ref env,
             ref services,
@@ -100,6 +124,68 @@ fn logs(loaded: &Loaded, only: Option<&str>, args: pilothouse::logs_command::Log
     };
     let tail = loaded.config.logs.tail;
     ExitCode::from(runtime.block_on(pilothouse::logs_command::run(env, tail, args)))
+}
+
+fn audit(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
+    let envs = &loaded.config.environments;
+    let chosen = match only {
+        Some(name) => envs.iter().find(|(k, _)| k.as_str() == name),
+        None => envs.iter().next(),
+    };
+    let Some((name, env)) = chosen else {
+        return unknown_env(loaded, only.unwrap_or_default());
+    };
+    let runtime = match one_shot_runtime() {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match runtime.block_on(pilothouse::audit_command::run(env, json)) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pilothouse: {name}: {e}");
+            ExitCode::from(pilothouse::audit_command::EXIT_UNREACHABLE)
+        }
+    }
+}
+
+/// Writes the annotated example config as a starter, never over an existing file
+/// unless forced.
+fn init(path: Option<&std::path::Path>, force: bool) -> ExitCode {
+    let path = path.map_or_else(
+        || config::config_dir().join("config.toml"),
+        |p| p.to_path_buf(),
+    );
+    if path.exists() && !force {
+        eprintln!(
+            "pilothouse: {} exists; left alone (--force replaces it)",
+            path.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let written = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(&path, config::STARTER));
+    match written {
+        Ok(()) => {
+            println!(
+                "wrote {}
+next: set each environment's ssh destination and compose project, then run
+  pilothouse --config {} check-config",
+                path.display(),
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pilothouse: cannot write {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// The runtime of a one-shot subcommand (status, logs): one thread is plenty.
@@ -203,14 +289,15 @@ fn summary(loaded: &Loaded) -> String {
 }
 
 fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
-    let themes_dir = pilothouse::config::config_dir().join("themes");
+    let dir = pilothouse::config::config_dir();
     let (keymap, theme) = match (
-        Keymap::default_keymap(),
-        Theme::load(&cli.theme, &themes_dir),
+        Keymap::load(&cli.keymap, &dir.join("keymaps")),
+        Theme::load(&cli.theme, &dir.join("themes")),
     ) {
         (Ok(k), Ok(t)) => (k, t),
         (Err(e), _) | (_, Err(e)) => return config_error(&e),
     };
+    let theme = theme.with_env_accents(&loaded.config);
     let theme = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
         theme.without_colour()
     } else if std::env::var("COLORTERM").is_ok_and(|v| v == "truecolor" || v == "24bit") {
@@ -225,7 +312,7 @@ fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
     {
         return unknown_env(loaded, name);
     }
-    match run_tui(state, &loaded.config, &theme, &keymap) {
+    match run_tui(state, &loaded.config, &theme, &keymap, !cli.no_mouse) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pilothouse: {e:?}");
@@ -239,6 +326,7 @@ fn run_tui(
     config: &pilothouse::config::Config,
     theme: &Theme,
     keymap: &Keymap,
+    mouse: bool,
 ) -> color_eyre::Result<()> {
     color_eyre::install()?;
     // The console's own diagnostics go to tui-logger and the state dir's log file,
@@ -258,6 +346,16 @@ fn run_tui(
     // ratatui::init installs a panic hook that restores the terminal before the
     // color-eyre report is printed.
     let mut terminal = ratatui::init();
+    if mouse {
+        // The mouse is given back before anything else on a panic, then ratatui's hook
+        // restores the screen.
+        let restore_screen = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+            restore_screen(info);
+        }));
+        crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
+    }
     let result = runtime.block_on(pilothouse::app::run(
         &mut terminal,
         state,
@@ -265,6 +363,9 @@ fn run_tui(
         theme,
         keymap,
     ));
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    }
     ratatui::restore();
     result
 }

@@ -64,6 +64,9 @@ pub struct Colors {
 pub struct Theme {
     pub name: String,
     pub colors: Colors,
+    /// Environments' own colours, from the config (`accent`), by environment name.
+    #[serde(skip)]
+    pub env_accents: Vec<(String, ThemeColor)>,
 }
 
 impl Theme {
@@ -116,6 +119,26 @@ impl Theme {
         self.map_colours(nearest_16)
     }
 
+    /// The theme with each environment's configured accent.
+    pub fn with_env_accents(mut self, config: &crate::config::Config) -> Self {
+        self.env_accents = config
+            .environments
+            .iter()
+            .filter_map(|(name, env)| env.accent.map(|a| (name.to_string(), a)))
+            .collect();
+        self
+    }
+
+    /// The colour that marks environment `name`: its configured accent, else the
+    /// protected colour for a protected one, else None (the theme's ordinary colours).
+    pub fn env_colour(&self, name: &str, protected: bool) -> Option<Color> {
+        self.env_accents
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| c.0)
+            .or(protected.then_some(self.colors.protected.0))
+    }
+
     /// Every colour of the theme through `f`.
     fn map_colours(mut self, f: impl Fn(Color) -> Color) -> Self {
         let c = &mut self.colors;
@@ -137,6 +160,7 @@ impl Theme {
         ]
         .into_iter()
         .chain(c.services.iter_mut())
+        .chain(self.env_accents.iter_mut().map(|(_, c)| c))
         {
             slot.0 = f(slot.0);
         }

@@ -68,6 +68,18 @@ pub fn rfc3339_nanos(s: &str) -> Option<i64> {
     secs.checked_mul(1_000_000_000)?.checked_add(nanos)
 }
 
+/// `unix` seconds as `YYYY-MM-DD HH:MM:SSZ`.
+pub fn utc(unix: i64) -> String {
+    let (y, m, d) = civil(unix.div_euclid(86_400));
+    let t = unix.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}Z",
+        t / 3600,
+        t % 3600 / 60,
+        t % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -218,3 +218,128 @@ fn an_unknown_theme_exits_2_naming_the_shipped_ones() {
         "{err}"
     );
 }
+
+/// `pilothouse` with `XDG_CONFIG_HOME` set to `dir`, on the example config.
+fn with_config_home(dir: &Path) -> Command {
+    let mut cmd = pilothouse();
+    cmd.env("XDG_CONFIG_HOME", dir)
+        .arg("--config")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/pilothouse.example.toml"));
+    cmd
+}
+
+#[test]
+fn a_broken_user_keymap_exits_2_naming_its_file_line_and_key() {
+    let home = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = home.path().join("pilothouse/keymaps");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.join("mine.toml");
+    std::fs::write(
+        &file,
+        "[normal]\n\"x\" = \"stop\"\n\"ctrl-r\" = \"restart\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = with_config_home(home.path())
+        .args(["--keymap", "mine"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:3:1: key `normal.ctrl-r`", file.display())),
+        "{err}"
+    );
+    assert!(err.contains("bare ctrl chord"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let out = with_config_home(home.path())
+        .args(["--keymap", "emacs"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no keymap \"emacs\": shipped are default, vim"),
+        "{err}"
+    );
+}
+
+#[test]
+fn completions_and_the_man_page_generate() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef pilothouse"),
+        ("fish", "complete -c pilothouse"),
+    ] {
+        let out = pilothouse()
+            .args(["completions", shell])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(marker), "{shell}: {text}");
+        for sub in ["check-config", "status", "audit", "init", "keymap"] {
+            assert!(text.contains(sub), "{shell} completes no {sub}");
+        }
+    }
+    let out = pilothouse()
+        .arg("man")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.status.success());
+    let man = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH pilothouse"),
+        "{man}"
+    );
+    assert!(
+        man.contains("\\-\\-read\\-only") && man.contains("audit"),
+        "{man}"
+    );
+    // No config is needed for any of them.
+    pilothouse()
+        .args(["completions", "nosuchshell"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn init_writes_a_starter_that_checks_and_never_overwrites_unasked() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("sub/pilothouse.toml");
+    pilothouse()
+        .arg("init")
+        .arg("--config")
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("check-config"));
+    pilothouse()
+        .arg("check-config")
+        .arg("--config")
+        .arg(&path)
+        .assert()
+        .success();
+    std::fs::write(&path, "# mine\n").unwrap_or_else(|e| panic!("{e}"));
+    pilothouse()
+        .arg("init")
+        .arg("--config")
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("left alone"));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap_or_default(),
+        "# mine\n"
+    );
+    pilothouse()
+        .args(["init", "--force", "--config"])
+        .arg(&path)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap_or_default()
+            .contains("[environments.staging]")
+    );
+}

@@ -212,11 +212,7 @@ fn status_bar_hints_come_from_the_keymap() {
     let bar = row_text(&t, 23);
     assert!(bar.contains("tab next env"), "{bar}");
     assert!(bar.contains("q quit"), "{bar}");
-    let custom = Keymap::parse(
-        "[normal]\n\"x\" = \"quit\"\n\"n\" = \"next-env\"\n",
-        Path::new("custom.toml"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let custom = custom_keymap();
     let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
     let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap_or_else(|e| panic!("{e}"));
     t.draw(|f| ui::draw(f, &example_state(), &theme, &custom))
@@ -227,6 +223,40 @@ fn status_bar_hints_come_from_the_keymap() {
         "{bar}"
     );
     assert!(!bar.contains("q quit"), "{bar}");
+}
+
+/// The default keymap with a user's file over it: quit on x (not q), next env on n.
+fn custom_keymap() -> Keymap {
+    let mut k = Keymap::default_keymap()
+        .and_then(|k| {
+            k.overridden_by(
+                "[normal]\n\"x\" = \"quit\"\n\"q\" = \"none\"\n\"n\" = \"next-env\"\n\"f1\" = \"help\"\n\n[help]\n\"f1\" = \"help\"\n",
+                Path::new("custom.toml"),
+            )
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    k.name = "custom".into();
+    k
+}
+
+#[test]
+fn the_help_overlay_shows_the_keys_of_the_active_keymap() {
+    let mut state = example_state();
+    let _ = update(&mut state, Msg::Action(Action::Help));
+    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap_or_else(|e| panic!("{e}"));
+    t.draw(|f| ui::draw(f, &state, &theme, &custom_keymap()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let screen: String = (0..30).map(|r| row_text(&t, r) + "\n").collect();
+    assert!(screen.contains("keymap custom"), "{screen}");
+    assert!(screen.contains("x ctrl-c"), "{screen}");
+    assert!(screen.contains("n tab"), "{screen}");
+    insta::assert_snapshot!(screen);
+    // Any other key does nothing under the overlay; its own key closes it.
+    let _ = update(&mut state, Msg::Action(Action::Restart));
+    assert!(state.envs.iter().all(|e| e.queue.pending().is_none()));
+    let _ = update(&mut state, Msg::Action(Action::Help));
+    assert!(state.help.is_none());
 }
 
 #[test]
@@ -357,4 +387,81 @@ fn with_no_color_nothing_is_coloured_and_words_and_symbols_still_say_what_is_wro
     assert!(screen.contains("exited (137)"), "{screen}");
     assert!(screen.contains("restarting"), "{screen}");
     assert!(screen.contains("staging !"), "{screen}");
+}
+
+#[test]
+fn every_view_overlay_and_pane_size_renders_from_40x10_to_80x24() {
+    let views = [
+        Action::HealthView,
+        Action::PoolView,
+        Action::DeployedView,
+        Action::AuditView,
+        Action::QueueView,
+        Action::Logs,
+        Action::Help,
+        Action::Restart,
+    ];
+    for action in views {
+        for shift in [Action::GrowPane, Action::ShrinkPane] {
+            let mut s = staging_live();
+            let _ = update(&mut s, Msg::Action(action));
+            for _ in 0..40 {
+                let _ = update(&mut s, Msg::Action(shift));
+            }
+            for (w, h) in [(80, 24), (40, 10), (20, 5)] {
+                let t = render(&s, w, h);
+                // The status bar is always the last row.
+                let bar = row_text(&t, h - 1);
+                assert!(!bar.trim().is_empty() || w < 40, "{action:?} {w}x{h}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_lower_pane_grows_and_shrinks_but_both_keep_three_rows() {
+    let mut s = staging_live();
+    let _ = update(&mut s, Msg::Action(Action::Logs));
+    let logs_top = |s: &pilothouse::state::State| {
+        let t = render(s, 100, 30);
+        find(t.backend().buffer(), "┌ logs")
+            .or_else(|| find(t.backend().buffer(), "┌ log"))
+            .map(|(_, y)| y)
+            .unwrap_or_else(|| panic!("no log pane:\n{}", screen_text(&t)))
+    };
+    let start = logs_top(&s);
+    let _ = update(&mut s, Msg::Action(Action::GrowPane));
+    assert_eq!(logs_top(&s), start - 2, "grow moves the border up two rows");
+    for _ in 0..40 {
+        let _ = update(&mut s, Msg::Action(Action::GrowPane));
+    }
+    // Tabs, env line, and a three-row table above.
+    assert_eq!(logs_top(&s), 2 + 3);
+    for _ in 0..80 {
+        let _ = update(&mut s, Msg::Action(Action::ShrinkPane));
+    }
+    // The pane keeps three rows above the status bar.
+    assert_eq!(logs_top(&s), 30 - 1 - 3);
+}
+
+#[test]
+fn an_environment_s_accent_colours_its_tab_and_borders() {
+    use ratatui::style::Color;
+    let s = staging_live();
+    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    let mut accented = theme.clone();
+    accented.env_accents = vec![(
+        "staging".into(),
+        pilothouse::theme::ThemeColor(Color::Rgb(1, 2, 3)),
+    )];
+    let plain = render_with(&s, 100, 30, &theme);
+    let t = render_with(&s, 100, 30, &accented);
+    let buf = t.backend().buffer();
+    let (x, y) = find(buf, " staging").unwrap_or_else(|| panic!("no tab"));
+    assert_eq!(buf[(x + 1, y)].bg, Color::Rgb(1, 2, 3), "the active tab");
+    let (x, y) = find(buf, "┌ staging").unwrap_or_else(|| panic!("no table"));
+    assert_eq!(buf[(x, y)].fg, Color::Rgb(1, 2, 3), "the table's border");
+    let pbuf = plain.backend().buffer();
+    let (x, y) = find(pbuf, "┌ staging").unwrap_or_else(|| panic!("no table"));
+    assert_ne!(pbuf[(x, y)].fg, Color::Rgb(1, 2, 3));
 }

@@ -76,6 +76,27 @@ fn a_restart_changes_the_start_time_and_is_audited_locally_and_on_the_host() {
         newest.contains("restart") && newest.contains("web"),
         "{screen}"
     );
+    // `pilothouse audit` prints the same records, newest first.
+    let out = Command::new(env!("CARGO_BIN_EXE_pilothouse"))
+        .args(["audit", "--env", "staging", "--json", "--config"])
+        .arg(&sb.config)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first: serde_json::Value = text
+        .lines()
+        .next()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_default();
+    assert_eq!(first["action"], "restart", "{text}");
+    assert_eq!(first["targets"], "web", "{text}");
+    assert_eq!(first["result"], "succeeded", "{text}");
+    assert_eq!(text.lines().count(), host.len().min(500), "{text}");
 }
 
 #[test]
@@ -569,4 +590,84 @@ fn restart_from_the_pool_view_reclaims_a_leaking_service_s_connections() {
         let n = pids().split(',').filter(|p| !p.is_empty()).count();
         (n == 3).then_some(()).ok_or(format!("{n} held"))
     });
+}
+
+#[test]
+fn an_incident_snapshot_has_the_table_pool_logs_and_audit_and_no_secret() {
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let secrets: Vec<String> = ["pg-staging", "jwt-staging", "pgadmin-staging"]
+        .iter()
+        .map(|f| {
+            std::fs::read_to_string(sb.state.join("secrets").join(f))
+                .unwrap_or_else(|e| panic!("{f}: {e}"))
+                .trim()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        secrets.iter().all(|s| s.len() >= 8),
+        "short secrets prove little"
+    );
+    // A service that logs its secrets, as services do.
+    let leak = format!(
+        "booting with DATABASE_URL=postgresql://acme:{}@127.0.0.1:5432/acme jwt={} admin={}",
+        secrets[0], secrets[1], secrets[2]
+    );
+    ok_stdout(Command::new("docker").args([
+        "exec",
+        "acme-staging_gateway_1",
+        "sh",
+        "-c",
+        &format!("echo '{leak}' > /proc/1/fd/1"),
+    ]));
+    let t = action_console(&sb, "act-snapshot", dir.path(), "");
+    t.keys(&["p"]);
+    t.wait_until(Duration::from_secs(15), "a pool reading", |s| {
+        s.contains(" usable · ")
+    });
+    t.keys(&["I"]);
+    let screen = t.wait_until(Duration::from_secs(40), "the snapshot written", |s| {
+        s.contains("incident snapshot written to") || s.contains("NOT written")
+    });
+    assert!(!screen.contains("NOT written"), "{screen}");
+    let file = find_file(dir.path(), "pilothouse-incident-staging-")
+        .unwrap_or_else(|| panic!("no snapshot file under {}", dir.path().display()));
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+    for part in [
+        "# Incident snapshot: staging",
+        "## Containers",
+        "| gateway | acme-staging_gateway_1 |",
+        "## Database connection pool",
+        "| gateway | gateway |",
+        "## Logs: the last 200 lines",
+        "### gateway",
+        "### web",
+        "booting with DATABASE_URL=postgresql://acme:****@127.0.0.1:5432/acme jwt=**** admin=****",
+        "## The host's audit records",
+    ] {
+        assert!(text.contains(part), "{part:?} missing from:\n{text}");
+    }
+    for s in &secrets {
+        assert!(!text.contains(s.as_str()), "a secret in the snapshot");
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).map(|m| m.permissions().mode() & 0o777);
+    assert_eq!(mode.ok(), Some(0o600), "the snapshot is readable by others");
+}
+
+/// The first file under `dir` (recursively) whose name starts with `prefix`.
+fn find_file(dir: &Path, prefix: &str) -> Option<std::path::PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(f) = find_file(&path, prefix) {
+                return Some(f);
+            }
+        } else if entry.file_name().to_string_lossy().starts_with(prefix) {
+            return Some(path);
+        }
+    }
+    None
 }

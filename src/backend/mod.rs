@@ -13,6 +13,7 @@ pub mod logs;
 pub mod model;
 pub mod remote;
 pub mod runner;
+pub mod snapshot;
 pub mod ssh;
 pub mod stats;
 pub mod tags;
@@ -74,6 +75,8 @@ pub enum BackendEvent {
     /// The tags a deploy can pick, and a note when the registry was not read; or why
     /// none could be read.
     Tags(Result<(Vec<tags::TagInfo>, Option<String>), String>),
+    /// An incident snapshot was written (its path), or why not.
+    SnapshotWritten(Result<String, String>),
 }
 
 /// What the UI can ask of an environment's actor.
@@ -92,6 +95,8 @@ pub enum EnvCommand {
     ReadAudit,
     /// Read the tags these repositories have on the host and in the registry.
     ReadTags(Vec<String>),
+    /// Write an incident snapshot (with the host's logs and audit when connected).
+    Snapshot(Box<snapshot::SnapshotRequest>),
     /// Close the connection (removing the forwarded socket) and stop.
     Shutdown,
 }
@@ -216,6 +221,7 @@ async fn actor(
                 Some(EnvCommand::Cancel(id)) => runner.cancel(id),
                 Some(EnvCommand::ReadAudit) => read_audit(None, &env, &report),
                 Some(EnvCommand::ReadTags(repos)) => read_tags(None, repos, &report),
+                Some(EnvCommand::Snapshot(req)) => write_snapshot(*req, None, None, &report),
                 Some(EnvCommand::Shutdown) | None => return,
             },
         }
@@ -251,6 +257,7 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
                 Some(EnvCommand::Cancel(id)) => io.runner.cancel(id),
                 Some(EnvCommand::ReadAudit) => read_audit(None, env, io.report),
                 Some(EnvCommand::ReadTags(repos)) => read_tags(None, repos, io.report),
+                Some(EnvCommand::Snapshot(req)) => write_snapshot(*req, None, None, io.report),
                 Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
             },
         }
@@ -445,6 +452,10 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
                     read_tags(Some(tunnel.remote()), repos, io.report);
                     continue;
                 }
+                Some(EnvCommand::Snapshot(req)) => {
+                    write_snapshot(*req, Some(tunnel.remote()), Some(docker.clone()), io.report);
+                    continue;
+                }
                 Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
             },
         };
@@ -583,6 +594,22 @@ fn read_tags(remote: Option<remote::Remote>, repos: Vec<String>, report: &Report
             None => Err("not connected to the host".into()),
         };
         let _ = report.send(BackendEvent::Tags(result)).await;
+    });
+}
+
+/// Writes an incident snapshot in a task of its own; the path comes as an event.
+fn write_snapshot(
+    req: snapshot::SnapshotRequest,
+    remote: Option<remote::Remote>,
+    docker: Option<bollard::Docker>,
+    report: &Reporter,
+) {
+    let report = report.clone();
+    tokio::spawn(async move {
+        let result = snapshot::write(req, remote, docker)
+            .await
+            .map(|p| p.display().to_string());
+        let _ = report.send(BackendEvent::SnapshotWritten(result)).await;
     });
 }
 

@@ -729,7 +729,7 @@ fn append_local_audit(line: &str) {
 }
 
 /// One record of the host's audit file, as the audit view shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditEntry {
     pub time: i64,
     pub operator: String,

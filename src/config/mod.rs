@@ -150,6 +150,10 @@ pub struct Environment {
     /// No action can be queued on a read-only environment.
     #[serde(default)]
     pub read_only: bool,
+    /// The environment's colour: its active tab and its panes' borders ("#rrggbb", a
+    /// name or an index). Protected environments are the theme's red unless set.
+    #[serde(default)]
+    pub accent: Option<crate::theme::ThemeColor>,
     /// The Docker socket on the host.
     #[serde(default = "default_docker_socket")]
     pub docker_socket: RemotePath,
@@ -295,6 +299,9 @@ pub enum ConfigError {
     Unknown(String),
 }
 
+/// The annotated example config, which `pilothouse init` writes as a starter.
+pub const STARTER: &str = include_str!("../../assets/pilothouse.example.toml");
+
 /// A config error located in a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
@@ -319,7 +326,7 @@ impl fmt::Display for ConfigError {
                 }
                 write!(
                     f,
-                    " (pass --config PATH; assets/pilothouse.example.toml is an annotated example)"
+                    " (pass --config PATH, or run `pilothouse init` to write an annotated starter)"
                 )
             }
             ConfigError::Unreadable { path, error } => {
@@ -539,14 +546,16 @@ fn quoted_after(message: &str, prefix: &str) -> Option<String> {
 /// The expected field closest to a misspelt one, if it is close enough to be a typo.
 fn suggestion(field: &str, message: &str) -> Option<String> {
     let expected = message.split_once("expected ")?.1;
-    expected
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(|cand| (edit_distance(field, cand), cand))
-        .filter(|(d, cand)| *d <= 2.max(cand.len() / 4))
+    closest(field, expected.split('`').skip(1).step_by(2))
+}
+
+/// The candidate nearest to a misspelt `word`, if one is near enough to be meant.
+pub fn closest<S: AsRef<str>>(word: &str, candidates: impl Iterator<Item = S>) -> Option<String> {
+    candidates
+        .map(|cand| (edit_distance(word, cand.as_ref()), cand))
+        .filter(|(d, cand)| *d <= 2.max(cand.as_ref().len() / 4))
         .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c.to_string())
+        .map(|(_, c)| c.as_ref().to_string())
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -49,6 +49,13 @@ pub struct State {
     pub view: View,
     /// Who this console is, for the host lock and the audit records.
     pub owner: crate::backend::runner::Owner,
+    /// The help overlay is open, showing the keys of this mode.
+    pub help: Option<Mode>,
+    pub help_scroll: u16,
+    /// Rows the operator moved from the table to the lower pane (negative: back).
+    pub pane_shift: i16,
+    /// Terminal width, for mouse hits.
+    pub cols: u16,
 }
 
 /// What the body of the screen shows.
@@ -103,6 +110,8 @@ pub struct EnvState {
     pub queue: Queue,
     /// The deploy or rollback tag picker, while open.
     pub picker: Option<picker::TagPicker>,
+    /// What the last incident snapshot became (its path, or why it was not written).
+    pub notice: Option<String>,
     /// The host's audit records as last read (None: not read yet).
     pub audit: Option<Result<Vec<crate::backend::runner::AuditEntry>, String>>,
     /// What plans are built from.
@@ -205,11 +214,18 @@ impl State {
                 pid: 0,
                 console: "0".into(),
             },
+            help: None,
+            help_scroll: 0,
+            pane_shift: 0,
+            cols: 80,
         }
     }
 
     /// The input mode, derived from what is on screen.
     pub fn mode(&self) -> Mode {
+        if self.help.is_some() {
+            return Mode::Help;
+        }
         match self.current() {
             Some(e) if e.queue.pending().is_some() && e.protected => Mode::ConfirmTyped,
             Some(e) if e.queue.pending().is_some() => Mode::Confirm,
@@ -300,6 +316,7 @@ impl EnvState {
             queue: Queue::default(),
             picker: None,
             audit: None,
+            notice: None,
             compose_words: env.compose.command.words().to_vec(),
             compose_files: env.compose.files.iter().map(|f| f.to_string()).collect(),
             pgadmin_file: env.compose.pgadmin_file.as_ref().map(|f| f.to_string()),

@@ -118,22 +118,13 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
     ])
     .areas(area);
     frame.render_widget(Paragraph::new(Line::from(spans)), first);
-    if let Some(error) = error_line(env) {
+    if let Some(error) = crate::layout::error_line(env) {
         let line = Line::from(Span::styled(
             format!(" {error}"),
             Style::new().fg(c.error.0),
         ));
         frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), rest);
     }
-}
-
-/// The last error, on its own line while the environment is not connected: the reason
-/// is what an operator needs first and must not be cut off by the counts.
-pub fn error_line(env: &EnvState) -> Option<&str> {
-    if env.is_live() {
-        return None;
-    }
-    env.link.last_error.as_deref()
 }
 
 /// Endpoints, the pool and the disks, each one short item, only when it has something

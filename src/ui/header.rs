@@ -12,43 +12,30 @@ use crate::theme::Theme;
 pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let c = &theme.colors;
     let mut spans = vec![Span::styled(
-        " pilothouse ",
+        crate::layout::BRAND,
         Style::new().fg(c.accent.0).add_modifier(Modifier::BOLD),
     )];
     for (i, env) in state.envs.iter().enumerate() {
         // A symbol as well as a colour, so the meaning survives without colour.
         let alert = env.alert(state.now);
-        let mark = match alert {
-            Alert::Ok => "",
-            Alert::Warn => " ~",
-            Alert::Bad => " !",
-        };
-        let text = if env.protected {
-            format!(" {} ▲{mark} ", env.name)
-        } else {
-            format!(" {}{mark} ", env.name)
-        };
+        let text = crate::layout::tab_label(env, state.now);
         let alert_style = match alert {
             Alert::Ok => None,
             Alert::Warn => Some(Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD)),
             Alert::Bad => Some(Style::new().fg(c.error.0).add_modifier(Modifier::BOLD)),
         };
+        // An environment's own colour (configured, or red when protected) marks it.
+        let own = theme.env_colour(&env.name, env.protected);
         let style = if i == state.selected {
-            let bg = if env.protected {
-                c.protected.0
-            } else {
-                c.tab_active_bg.0
-            };
-            let fg = if env.protected {
-                c.protected_text.0
-            } else {
-                c.tab_active.0
+            let (fg, bg) = match own {
+                Some(colour) => (c.protected_text.0, colour),
+                None => (c.tab_active.0, c.tab_active_bg.0),
             };
             Style::new().fg(fg).bg(bg).add_modifier(Modifier::BOLD)
         } else if let Some(s) = alert_style {
             s
-        } else if env.protected {
-            Style::new().fg(c.protected.0)
+        } else if let Some(colour) = own {
+            Style::new().fg(colour)
         } else {
             Style::new().fg(c.text.0)
         };
@@ -66,7 +53,9 @@ pub fn draw_protected_banner(frame: &mut Frame, area: Rect, env: &EnvState, them
     );
     let style = Style::new()
         .fg(c.protected_text.0)
-        .bg(c.protected.0)
+        .bg(theme
+            .env_colour(&env.name, env.protected)
+            .unwrap_or(c.protected.0))
         .add_modifier(Modifier::BOLD);
     frame.render_widget(Paragraph::new(text).style(style), area);
 }

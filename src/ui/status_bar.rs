@@ -22,6 +22,7 @@ fn hinted(mode: Mode, view: View) -> &'static [Action] {
             Action::Restart,
             Action::RestartGroup,
             Action::PoolView,
+            Action::Help,
             Action::Quit,
         ],
         Mode::Normal => &[
@@ -31,6 +32,7 @@ fn hinted(mode: Mode, view: View) -> &'static [Action] {
             Action::HealthView,
             Action::PoolView,
             Action::DeployedView,
+            Action::Help,
             Action::Quit,
         ],
         Mode::Filter => &[Action::FilterDone, Action::FilterClear],
@@ -53,6 +55,7 @@ fn hinted(mode: Mode, view: View) -> &'static [Action] {
             Action::CancelAction,
             Action::ScrollDown,
         ],
+        Mode::Help => &[Action::Help, Action::ScrollDown, Action::Quit],
         Mode::TagInput => &[
             Action::TagDone,
             Action::Down,
@@ -64,6 +67,31 @@ fn hinted(mode: Mode, view: View) -> &'static [Action] {
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
+    let base = Style::new()
+        .fg(theme.colors.status_bar.0)
+        .bg(theme.colors.status_bar_bg.0);
+    let spans: Vec<Span> = items(state, theme, keymap)
+        .into_iter()
+        .map(|(span, _)| span)
+        .collect();
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+}
+
+/// The hint under column `col` of the status bar: a click on it is its key.
+pub fn hint_at(state: &State, theme: &Theme, keymap: &Keymap, col: u16) -> Option<Action> {
+    let mut x = 0usize;
+    for (span, action) in items(state, theme, keymap) {
+        let w = span.width();
+        if (x..x + w).contains(&usize::from(col)) {
+            return action;
+        }
+        x += w;
+    }
+    None
+}
+
+/// The bar's pieces left to right, each hint with its action.
+fn items(state: &State, theme: &Theme, keymap: &Keymap) -> Vec<(Span<'static>, Option<Action>)> {
     let c = &theme.colors;
     let base = Style::new().fg(c.status_bar.0).bg(c.status_bar_bg.0);
     let mut spans = Vec::new();
@@ -89,14 +117,30 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap:
                 .add_modifier(Modifier::BOLD),
         ));
     }
+    if matches!(mode, Mode::Normal | Mode::Logs)
+        && let Some(n) = state.current().and_then(|e| e.notice.as_ref())
+    {
+        spans.push(Span::styled(
+            format!(" {n} "),
+            Style::new()
+                .fg(c.status_bar_bg.0)
+                .bg(c.accent.0)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    let mut out: Vec<(Span<'static>, Option<Action>)> =
+        spans.into_iter().map(|s| (s, None)).collect();
     for &action in hinted(mode, state.view) {
         if let Some(key) = keymap.keys_for(mode, action).first() {
-            spans.push(Span::styled(
-                format!(" {key}"),
-                base.add_modifier(Modifier::BOLD),
+            out.push((
+                Span::styled(format!(" {key}"), base.add_modifier(Modifier::BOLD)),
+                Some(action),
             ));
-            spans.push(Span::styled(format!(" {} ", action.describe()), base));
+            out.push((
+                Span::styled(format!(" {} ", action.describe()), base),
+                Some(action),
+            ));
         }
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
+    out
 }

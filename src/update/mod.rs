@@ -4,7 +4,7 @@ mod deploy;
 mod logs;
 mod queue;
 
-use crate::action::{Action, Effect, Msg};
+use crate::action::{Action, Effect, Mode, Msg};
 use crate::backend::BackendEvent;
 use crate::backend::db::PoolEvent;
 use crate::backend::health::HealthEvent;
@@ -21,6 +21,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Action(action) => {
+            // The last snapshot's notice stays until the next key.
+            if let Some(e) = state.envs.get_mut(state.selected)
+                && e.notice.as_ref().is_some_and(|n| !n.starts_with("writing"))
+            {
+                e.notice = None;
+            }
+            if help(state, action) {
+                return Vec::new();
+            }
             if let Some(effects) = deploy::act(state, action) {
                 return effects;
             }
@@ -32,7 +41,27 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                 None => act(state, action),
             };
         }
-        Msg::Resize { rows } => state.rows = rows,
+        Msg::Resize { rows, cols } => {
+            state.rows = rows;
+            state.cols = cols;
+        }
+        // Clicks count only where the keys they stand for would: not under the help
+        // overlay, a preview or the picker.
+        Msg::SelectEnv(i) => {
+            if matches!(state.mode(), Mode::Normal | Mode::Logs) && i < state.envs.len() {
+                state.selected = i;
+            }
+        }
+        Msg::SelectRow(i) => {
+            let pool_view = state.view != View::Containers;
+            if state.mode() == Mode::Normal
+                && !pool_view
+                && let Some(e) = state.envs.get_mut(state.selected)
+                && i < e.visible().len()
+            {
+                e.selected_row = i;
+            }
+        }
         Msg::Saved { env, result } => {
             if let Some(e) = state.envs.get_mut(env) {
                 e.logs.message = Some(match result {
@@ -88,6 +117,30 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// The help overlay's keys; true when `action` was one of them.
+fn help(state: &mut State, action: Action) -> bool {
+    match (state.help, action) {
+        (None, Action::Help) => {
+            state.help = Some(state.mode());
+            state.help_scroll = 0;
+        }
+        (Some(_), Action::Help) => state.help = None,
+        (Some(_), Action::ScrollUp | Action::PageUp) => {
+            let by = if action == Action::PageUp { 10 } else { 1 };
+            state.help_scroll = state.help_scroll.saturating_sub(by);
+        }
+        (Some(_), Action::ScrollDown | Action::PageDown) => {
+            let by = if action == Action::PageDown { 10 } else { 1 };
+            state.help_scroll = state.help_scroll.saturating_add(by).min(200);
+        }
+        (Some(_), Action::Quit) => state.quit = true,
+        // Nothing else reaches the screen under the overlay.
+        (Some(_), _) => {}
+        (None, _) => return false,
+    }
+    true
 }
 
 fn act(state: &mut State, action: Action) -> Vec<Effect> {
@@ -174,10 +227,49 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
                 }];
             }
         }
+        Action::Snapshot => return snapshot(state),
+        Action::GrowPane => state.pane_shift = state.pane_shift.saturating_add(2).min(60),
+        Action::ShrinkPane => state.pane_shift = state.pane_shift.saturating_sub(2).max(-60),
         // The log pane's actions are handled in `logs`.
         _ => {}
     }
     Vec::new()
+}
+
+/// Asks for an incident snapshot of the environment on screen.
+fn snapshot(state: &mut State) -> Vec<Effect> {
+    let now = state.now;
+    let dir = state.save_dir.clone();
+    let Some(e) = state.envs.get_mut(state.selected) else {
+        return Vec::new();
+    };
+    let mut containers: Vec<(String, String)> = e
+        .containers
+        .iter()
+        .map(|c| (c.service.clone(), c.id.clone()))
+        .collect();
+    containers.sort();
+    let (y, m, d) = crate::time::civil(now.div_euclid(86_400));
+    let t = now.rem_euclid(86_400);
+    let file_name = format!(
+        "pilothouse-incident-{}-{y:04}{m:02}{d:02}-{:02}{:02}{:02}Z.md",
+        e.name,
+        t / 3600,
+        t % 3600 / 60,
+        t % 60
+    );
+    e.notice = Some("writing an incident snapshot...".into());
+    vec![Effect::Snapshot {
+        env: state.selected,
+        request: Box::new(crate::backend::snapshot::SnapshotRequest {
+            summary: crate::snapshot::summary(e, now),
+            containers,
+            dir,
+            file_name,
+            project_dir: e.project_dir.clone(),
+            env_file: e.env_file.clone(),
+        }),
+    }]
 }
 
 fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
@@ -239,6 +331,12 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
         BackendEvent::Health(HealthEvent::Endpoints(list)) => e.health.endpoints = list,
         BackendEvent::Job(ev) => queue::apply(e, ev, now),
         BackendEvent::Audit(records) => e.audit = Some(records),
+        BackendEvent::SnapshotWritten(result) => {
+            e.notice = Some(match result {
+                Ok(path) => format!("incident snapshot written to {path}"),
+                Err(why) => format!("incident snapshot NOT written: {why}"),
+            });
+        }
         // Handled in apply_msg.
         BackendEvent::Lock(_) | BackendEvent::Tags(_) => {}
         BackendEvent::Health(HealthEvent::Host(report)) => {

@@ -34,6 +34,9 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                 .map_or((0, 0), |s| (s.pid, s.backend_start));
             OpKind::Terminate { pid, backend_start }
         }
+        // A protected environment is confirmed by its typed name only, whatever a
+        // keymap binds.
+        Action::Confirm if e.protected => return Some(Vec::new()),
         Action::Confirm => return Some(confirm(e, env_index, owner)),
         Action::ConfirmTyped => {
             if e.queue.typed == e.name {

@@ -1,0 +1,66 @@
+//! `pilothouse audit`: an environment's audit records as its host keeps them (every
+//! operator's, newest first), as a table or as JSON lines.
+
+use std::fmt::Write as _;
+
+use crate::backend::link::Link;
+use crate::backend::runner::{AuditEntry, read_audit};
+use crate::config::Environment;
+
+/// Exit code when the host cannot be reached or read.
+pub const EXIT_UNREACHABLE: u8 = 3;
+
+/// Reads the records of `env`'s host; the text to print, or why not (exit code 3).
+pub async fn run(env: &Environment, json: bool) -> Result<String, String> {
+    let link = Link::open(env).await?;
+    let records = read_audit(&link.remote(), env.compose.project_dir.as_str()).await;
+    link.close().await;
+    let records = records?;
+    Ok(if json {
+        as_json_lines(&records)
+    } else {
+        as_table(&records)
+    })
+}
+
+/// One JSON object per record; strings were cleaned when read.
+pub fn as_json_lines(records: &[AuditEntry]) -> String {
+    records
+        .iter()
+        .filter_map(|r| serde_json::to_string(r).ok())
+        .map(|l| l + "\n")
+        .collect()
+}
+
+/// A table for people, newest first.
+pub fn as_table(records: &[AuditEntry]) -> String {
+    if records.is_empty() {
+        return "no audit records on this host yet\n".into();
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<21} {:<24} {:<11} {:<20} {:<24} {:<11} {:>8}  EXIT",
+        "TIME", "OPERATOR", "ENV", "ACTION", "TARGETS", "RESULT", "TOOK"
+    );
+    for r in records {
+        let _ = writeln!(
+            out,
+            "{:<21} {:<24} {:<11} {:<20} {:<24} {:<11} {:>7.1}s  {}{}",
+            crate::time::utc(r.time),
+            r.operator,
+            r.environment,
+            r.action,
+            r.targets,
+            r.result,
+            r.duration_ms as f64 / 1000.0,
+            r.exit_codes,
+            if r.error.is_empty() {
+                String::new()
+            } else {
+                format!("  {}", r.error)
+            }
+        );
+    }
+    out
+}
