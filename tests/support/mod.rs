@@ -220,22 +220,34 @@ pub struct Tmux {
 impl Tmux {
     pub fn start(name: &str, command: &str) -> Tmux {
         let session = format!("pilothouse-{name}-{}", std::process::id());
-        ok_stdout(Command::new("tmux").args([
+        let t = Tmux { session };
+        ok_stdout(t.tmux().args([
             "new-session",
             "-d",
             "-s",
-            &session,
+            &t.session,
             "-x",
             "160",
             "-y",
             "40",
             &format!("{command}; echo EXIT=$?; sleep 600"),
         ]));
-        Tmux { session }
+        t
+    }
+
+    /// Every console gets a tmux server of its own (`-L`): with one shared server, a test
+    /// ending its last session stops the server while another test is starting one.
+    fn tmux(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.session]);
+        c
     }
 
     pub fn screen(&self) -> String {
-        ok_stdout(Command::new("tmux").args(["capture-pane", "-p", "-t", &self.session]))
+        ok_stdout(
+            self.tmux()
+                .args(["capture-pane", "-p", "-t", &self.session]),
+        )
     }
 
     pub fn wait_for(&self, text: &str) -> String {
@@ -258,24 +270,26 @@ impl Tmux {
 
     pub fn keys(&self, keys: &[&str]) {
         ok_stdout(
-            Command::new("tmux")
+            self.tmux()
                 .args(["send-keys", "-t", &self.session])
                 .args(keys),
         );
     }
 
     pub fn format(&self, f: &str) -> String {
-        ok_stdout(Command::new("tmux").args(["display-message", "-p", "-t", &self.session, f]))
-            .trim()
-            .to_string()
+        ok_stdout(
+            self.tmux()
+                .args(["display-message", "-p", "-t", &self.session, f]),
+        )
+        .trim()
+        .to_string()
     }
 }
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .output();
+        // Killing the server closes the pane, which hangs up the console (SIGHUP).
+        let _ = self.tmux().arg("kill-server").output();
     }
 }
 
