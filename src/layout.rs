@@ -78,13 +78,15 @@ pub fn containers_split(
     body: Rect,
 ) -> (Rect, Option<(Rect, Lower)>) {
     // The lower pane shows the logs or the details of the selected container: half
-    // the body for logs (all of it zoomed), the details when there is room for both.
+    // the body for logs or the queue (all of it zoomed), the details when there is room for both.
     let queue_open = env.queue.open;
     let logs_open = env.logs.open && !queue_open;
     let table_rows = (env.visible().len() as u16)
         .saturating_add(3)
         .min(body.height / 2);
-    let (lower_h, kind) = if queue_open {
+    let (lower_h, kind) = if queue_open && env.queue.zoomed {
+        (body.height, Lower::Queue)
+    } else if queue_open {
         (body.height - table_rows, Lower::Queue)
     } else if logs_open && env.logs.zoomed {
         (body.height, Lower::Logs)
@@ -98,7 +100,7 @@ pub fn containers_split(
     };
     // The operator's grow and shrink keys move the border between the table and the
     // pane; each keeps at least three rows (a zoomed pane keeps everything).
-    let zoomed = logs_open && env.logs.zoomed;
+    let zoomed = (logs_open && env.logs.zoomed) || (queue_open && env.queue.zoomed);
     let lower_h = if lower_h > 0 && !zoomed && body.height >= 6 {
         let moved = i32::from(lower_h) + i32::from(state.pane_shift);
         moved.clamp(3, i32::from(body.height) - 3) as u16
@@ -112,7 +114,9 @@ pub fn containers_split(
 
 /// The queue pane along the bottom of the other views, when open.
 pub fn view_split(state: &State, env: &EnvState, body: Rect) -> (Rect, Option<Rect>) {
-    if state.view != View::Containers && env.queue.open {
+    if state.view != View::Containers && env.queue.open && env.queue.zoomed {
+        (Rect::new(body.x, body.y, body.width, 0), Some(body))
+    } else if state.view != View::Containers && env.queue.open {
         let queue_h = (body.height / 3).clamp(6.min(body.height), 14);
         let [v, q] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(queue_h)]).areas(body);

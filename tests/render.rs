@@ -445,6 +445,33 @@ fn the_lower_pane_grows_and_shrinks_but_both_keep_three_rows() {
 }
 
 #[test]
+fn the_zoom_key_on_an_open_queue_pane_gives_it_the_whole_body() {
+    let queue_top = |s: &pilothouse::state::State| {
+        let t = render(s, 100, 30);
+        find(t.backend().buffer(), "┌ staging · action queue")
+            .map(|(_, y)| y)
+            .unwrap_or_else(|| panic!("no queue pane:\n{}", screen_text(&t)))
+    };
+    for view in [Action::ContainersView, Action::HealthView] {
+        let mut s = staging_live();
+        let _ = update(&mut s, Msg::Action(view));
+        let _ = update(&mut s, Msg::Action(Action::QueueView));
+        let split = queue_top(&s);
+        assert!(split > 2, "{view:?}: the view keeps rows above the queue");
+        let _ = update(&mut s, Msg::Action(Action::Zoom));
+        // Straight under the tab row and the environment line.
+        assert_eq!(queue_top(&s), 2, "{view:?}");
+        assert!(!s.envs[0].logs.zoomed, "the hidden log pane is not zoomed");
+        let _ = update(&mut s, Msg::Action(Action::Zoom));
+        assert_eq!(
+            queue_top(&s),
+            split,
+            "{view:?}: zoom again restores the split"
+        );
+    }
+}
+
+#[test]
 fn an_environment_s_accent_colours_its_tab_and_borders() {
     use ratatui::style::Color;
     let s = staging_live();

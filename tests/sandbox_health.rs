@@ -176,24 +176,22 @@ struct Fillers {
 
 fn fill_production_to(sb: &Sandbox, total: u64) -> Fillers {
     let sock = sb.state.join("pg/production-sock");
-    let count = || {
+    let count = |filter: &str| {
         ok_stdout(
             Command::new("psql")
                 .args(["-X", "-At", "-h"])
                 .arg(&sock)
                 .args(["-p", "5434", "-U", "postgres", "-d", "postgres", "-c"])
-                .arg(
+                .arg(format!(
                     "SELECT count(*) FROM pg_stat_activity \
-                     WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
-                ),
+                     WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() {filter}"
+                )),
         )
         .trim()
         .parse::<u64>()
         .unwrap_or(0)
     };
-    let now = count();
-    let mut fillers = Vec::new();
-    for _ in now..total {
+    let spawn = || {
         let child = Command::new("psql")
             .env("PGAPPNAME", "pilothouse-test-fill")
             .args(["-X", "-q", "-h"])
@@ -204,11 +202,23 @@ fn fill_production_to(sb: &Sandbox, total: u64) -> Fillers {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("psql: {e}"));
-        fillers.push(KillOnDrop(child));
-    }
-    eventually(Duration::from_secs(10), "the database filled", || {
-        let n = count();
-        (n >= total).then_some(()).ok_or(format!("{n} of {total}"))
+        KillOnDrop(child)
+    };
+    // Other sessions come and go (the console's own reading, another test's status), so
+    // the count is topped up until it holds, once every filler so far has connected.
+    let mut fillers = Vec::new();
+    eventually(Duration::from_secs(15), "the database filled", || {
+        let n = count("");
+        if n >= total {
+            return Ok(());
+        }
+        // A filler refused a slot has exited: it no longer counts as on its way.
+        fillers.retain_mut(|f: &mut KillOnDrop| matches!(f.0.try_wait(), Ok(None)));
+        let ours = count("AND application_name = 'pilothouse-test-fill'");
+        if ours >= fillers.len() as u64 {
+            fillers.extend((n..total).map(|_| spawn()));
+        }
+        Err(format!("{n} of {total}"))
     });
     Fillers { _sessions: fillers }
 }

@@ -118,6 +118,8 @@ pub struct Queue {
     pub next_id: u64,
     /// The queue pane is shown.
     pub open: bool,
+    /// The queue pane fills the body (the zoom key while it is open).
+    pub zoomed: bool,
     /// What has been typed to confirm a protected environment.
     pub typed: String,
     /// Failed preflight checks were shown once; the next confirmation overrides them.

@@ -43,6 +43,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         // started from them (terminate in the pool view) is followed there.
         let (view_area, queue_area) = crate::layout::view_split(state, env, body);
         match state.view {
+            // A zoomed queue pane covers the whole body.
+            _ if view_area.height == 0 => {}
             View::Containers => draw_containers(frame, body, state, env, theme),
             View::Health => health::draw(frame, view_area, env, state.now, theme),
             View::Pool => pool::draw(frame, view_area, env, state.now, theme),

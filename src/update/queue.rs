@@ -80,6 +80,12 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
         Action::QueueView => {
             e.queue.open = !e.queue.open;
+            e.queue.zoomed = false;
+            return Some(Vec::new());
+        }
+        // With the queue pane open, the zoom key zooms it (and not the hidden logs).
+        Action::Zoom if e.queue.open => {
+            e.queue.zoomed = !e.queue.zoomed;
             return Some(Vec::new());
         }
         Action::CancelItem => return Some(cancel_newest(e, env_index, now)),
