@@ -235,12 +235,16 @@ impl Tmux {
         t
     }
 
-    /// Every console gets a tmux server of its own (`-L`): with one shared server, a test
+    /// Every console gets a tmux server of its own (`-S`): with one shared server, a test
     /// ending its last session stops the server while another test is starting one.
     fn tmux(&self) -> Command {
         let mut c = Command::new("tmux");
-        c.args(["-L", &self.session]);
+        c.arg("-S").arg(self.socket());
         c
+    }
+
+    fn socket(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("{}.tmux", self.session))
     }
 
     pub fn screen(&self) -> String {
@@ -290,6 +294,7 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         // Killing the server closes the pane, which hangs up the console (SIGHUP).
         let _ = self.tmux().arg("kill-server").output();
+        let _ = std::fs::remove_file(self.socket());
     }
 }
 
