@@ -70,9 +70,12 @@ pub async fn write(
     let text = mask(&text, &secrets);
     let dir = req.dir.clone();
     let name = req.file_name.clone();
-    tokio::task::spawn_blocking(move || save(&dir, &name, &text))
-        .await
-        .map_err(|e| format!("writing the snapshot: {e}"))?
+    tokio::task::spawn_blocking(move || {
+        // A new file readable by its owner only, as saved logs are.
+        crate::logs::save::save(&dir, &name, &[text.trim_end_matches('\n').to_string()])
+    })
+    .await
+    .map_err(|e| format!("writing the snapshot: {e}"))?
 }
 
 async fn last_lines(docker: &Docker, containers: &[(String, String)]) -> String {
@@ -212,27 +215,6 @@ pub fn mask(text: &str, secrets: &[String]) -> String {
         out = out.replace(s.as_str(), "****");
     }
     out
-}
-
-/// Writes `text` to a new file readable by its owner only.
-fn save(dir: &std::path::Path, name: &str, text: &str) -> Result<PathBuf, String> {
-    use std::io::Write as _;
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let path = dir.join(name);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-    f.write_all(text.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    Ok(path)
 }
 
 #[cfg(test)]
