@@ -176,20 +176,28 @@ struct Fillers {
 
 fn fill_production_to(sb: &Sandbox, total: u64) -> Fillers {
     let sock = sb.state.join("pg/production-sock");
+    // The count needs a slot of its own: when the services' pools take the last ones
+    // at the same moment, "too many clients" means the database is full, which is
+    // at least `total`.
     let count = |filter: &str| {
-        ok_stdout(
-            Command::new("psql")
-                .args(["-X", "-At", "-h"])
-                .arg(&sock)
-                .args(["-p", "5434", "-U", "postgres", "-d", "postgres", "-c"])
-                .arg(format!(
-                    "SELECT count(*) FROM pg_stat_activity \
-                     WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() {filter}"
-                )),
-        )
-        .trim()
-        .parse::<u64>()
-        .unwrap_or(0)
+        let mut cmd = Command::new("psql");
+        cmd.args(["-X", "-At", "-h"])
+            .arg(&sock)
+            .args(["-p", "5434", "-U", "postgres", "-d", "postgres", "-c"])
+            .arg(format!(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() {filter}"
+            ));
+        let out = run(&mut cmd);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() && stderr.contains("too many clients") {
+            return u64::MAX;
+        }
+        assert!(out.status.success(), "counting sessions failed: {stderr}");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<u64>()
+            .unwrap_or(0)
     };
     let spawn = || {
         let child = Command::new("psql")
