@@ -7,7 +7,7 @@ use common::*;
 use pilothouse::action::{Action, Effect, Mode, Msg};
 use pilothouse::backend::BackendEvent;
 use pilothouse::backend::runner::{JobEvent, Outcome};
-use pilothouse::backend::tags::TagInfo;
+use pilothouse::backend::tags::{TagInfo, Tags};
 use pilothouse::ops::OpKind;
 use pilothouse::state::{ItemStatus, State};
 use pilothouse::update::update;
@@ -35,8 +35,9 @@ fn staging_on_web() -> State {
 }
 
 fn tags(list: &[(&str, Option<&str>, bool, bool)]) -> BackendEvent {
-    BackendEvent::Tags(Ok((
-        list.iter()
+    BackendEvent::Tags(Ok(Tags {
+        tags: list
+            .iter()
             .map(|(t, c, h, r)| TagInfo {
                 tag: t.to_string(),
                 created: c.map(str::to_string),
@@ -44,8 +45,9 @@ fn tags(list: &[(&str, Option<&str>, bool, bool)]) -> BackendEvent {
                 in_registry: *r,
             })
             .collect(),
-        None,
-    )))
+        rollback_is: None,
+        note: None,
+    }))
 }
 
 #[test]
@@ -210,15 +212,69 @@ fn rollback_offers_the_rollback_images_first_and_is_refused_read_only() {
     press(&mut s, Action::Rollback);
     let p = s.envs[0].picker.clone().expect("picker");
     assert_eq!(p.chosen().as_deref(), Some("rollback"));
+    // Not before the host said which tag names those images too.
+    press(&mut s, Action::TagDone);
+    assert!(s.envs[0].queue.pending().is_none());
+    assert!(
+        s.envs[0]
+            .picker
+            .as_ref()
+            .and_then(|p| p.message.as_deref())
+            .is_some_and(|m| m.contains("still reading")),
+    );
+    // The host read, and no other tag names them: the env file gets `rollback`.
+    common::send(&mut s, 0, tags(&[("v1", None, true, true)]));
     press(&mut s, Action::TagDone);
     let item = s.envs[0].queue.pending().expect("pending").clone();
     assert_eq!(
         item.plan.kind,
         OpKind::Rollback {
-            to: "rollback".into()
+            to: "rollback".into(),
+            known_as: None
         }
     );
     assert!(item.plan.undo.is_none());
+    press(&mut s, Action::CancelAction);
+
+    // When the host says v1 names the :rollback images too, the row says so and the
+    // env file gets v1, not the word `rollback`.
+    press(&mut s, Action::Rollback);
+    common::send(
+        &mut s,
+        0,
+        BackendEvent::Tags(Ok(Tags {
+            tags: Vec::new(),
+            rollback_is: Some("v1".into()),
+            note: None,
+        })),
+    );
+    let rows = s.envs[0]
+        .picker
+        .as_ref()
+        .map(|p| p.rows())
+        .unwrap_or_default();
+    assert_eq!(rows[0].2, "the images the last deploy replaced (v1)");
+    press(&mut s, Action::TagDone);
+    let item = s.envs[0].queue.pending().expect("pending").clone();
+    assert_eq!(
+        item.plan.kind,
+        OpKind::Rollback {
+            to: "rollback".into(),
+            known_as: Some("v1".into())
+        }
+    );
+    assert_eq!(
+        item.plan.changes,
+        vec![("web".into(), "v2".into(), "v1".into())]
+    );
+    assert!(
+        item.plan
+            .steps
+            .iter()
+            .any(|st| st.command.contains("WEB_IMAGE_TAG=v1/")),
+        "{:?}",
+        item.plan.steps
+    );
     press(&mut s, Action::CancelAction);
 
     let mut s = staging_on_web();

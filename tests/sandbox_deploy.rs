@@ -236,6 +236,39 @@ fn deploy_v2_over_v1_in_order_then_roll_back_to_v1() {
         );
     }
     assert_eq!(env_value(&sb, "WEB_IMAGE_TAG"), "v1");
+
+    // That rollback tagged v2 `:rollback`; going back to those images writes the tag
+    // that names them (v2) into the env file, not the word `rollback`.
+    t.keys(&["M-r"]);
+    t.wait_for("the images the last deploy replaced (v2)");
+    t.keys(&["Enter"]);
+    preview(
+        &t,
+        "confirm: roll back gateway, slicer, web on staging",
+        &["changes"],
+    );
+    let screen = t.screen();
+    assert!(
+        screen.contains("web v1 → v2")
+            && screen.contains("check that v2 still names the :rollback images"),
+        "{screen}"
+    );
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(150), "the second rollback done", |s| {
+        s.matches("done       roll back gateway, slicer, web")
+            .count()
+            == 2
+            || s.contains("FAILED")
+    });
+    for s in ["slicer", "gateway", "web"] {
+        assert_eq!(
+            running_image(&format!("acme-staging_{s}_1")),
+            image_id(&format!("127.0.0.1:5000/acme/{s}:v2")),
+            "{s} is not on the :rollback images (v2)"
+        );
+        let var = format!("{}_IMAGE_TAG", s.to_uppercase());
+        assert_eq!(env_value(&sb, &var), "v2", "{var} in the env file");
+    }
 }
 
 #[test]

@@ -74,7 +74,7 @@ pub enum BackendEvent {
     Lock(Option<String>),
     /// The tags a deploy can pick, and a note when the registry was not read; or why
     /// none could be read.
-    Tags(Result<(Vec<tags::TagInfo>, Option<String>), String>),
+    Tags(Result<tags::Tags, String>),
     /// An incident snapshot was written (its path), or why not.
     SnapshotWritten(Result<String, String>),
 }

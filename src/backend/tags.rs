@@ -16,18 +16,39 @@ pub struct TagInfo {
     pub in_registry: bool,
 }
 
+/// What the host and the registry have for the targets of a deploy or rollback.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tags {
+    /// Tags every target has somewhere, newest first (`rollback` is not among them: it
+    /// is the rollback action's, never a tag to deploy).
+    pub tags: Vec<TagInfo>,
+    /// A tag that names every target's `:rollback` image on the host too (`v1` after
+    /// a deploy of v2 over v1), so a rollback to those images can write a real tag
+    /// into the env file.
+    pub rollback_is: Option<String>,
+    /// Why the registry was not read, when it was not.
+    pub note: Option<String>,
+}
+
+/// One tagged image on the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HostImage {
+    repo: String,
+    tag: String,
+    created: String,
+    id: String,
+}
+
 /// The tags of `repos` (repository references, registry included): the ones every
 /// repository has, newest first. A registry that cannot be read (or is not a loopback
 /// one over plain HTTP) leaves the host's tags, with a note.
-pub async fn read(
-    remote: &Remote,
-    repos: &[String],
-) -> Result<(Vec<TagInfo>, Option<String>), String> {
+pub async fn read(remote: &Remote, repos: &[String]) -> Result<Tags, String> {
     if repos.is_empty() {
-        return Ok((Vec::new(), None));
+        return Ok(Tags::default());
     }
+    // `docker image ls` takes one repository at a time.
     let script = format!(
-        "docker image ls --format '{{{{.Repository}}}}\t{{{{.Tag}}}}\t{{{{.CreatedAt}}}}' {}",
+        "for r in {}; do docker image ls --format '{{{{.Repository}}}}\t{{{{.Tag}}}}\t{{{{.CreatedAt}}}}\t{{{{.ID}}}}' \"$r\" || exit 1; done",
         repos.iter().map(|r| quote(r)).collect::<Vec<_>>().join(" ")
     );
     let out = remote
@@ -52,37 +73,68 @@ pub async fn read(
             }
         }
     }
-    Ok((merge(repos, &host, &registry), note))
+    Ok(Tags {
+        tags: merge(repos, &host, &registry),
+        rollback_is: rollback_is(repos, &host),
+        note,
+    })
 }
 
-/// (repository, tag, created) lines of `docker image ls`.
-fn parse_image_ls(text: &str) -> Vec<(String, String, String)> {
+/// The tagged images in `docker image ls` lines (repository, tag, created, ID).
+fn parse_image_ls(text: &str) -> Vec<HostImage> {
     text.lines()
         .filter_map(|l| {
-            let mut f = l.splitn(3, '\t');
-            let (repo, tag, created) = (f.next()?, f.next()?, f.next()?);
-            (tag != "<none>" && crate::ops::valid_tag(tag).is_ok()).then(|| {
-                (
-                    repo.to_string(),
-                    tag.to_string(),
-                    clean_str(created.as_bytes()),
-                )
+            let mut f = l.split('\t');
+            let (repo, tag, created, id) = (f.next()?, f.next()?, f.next()?, f.next()?);
+            (tag != "<none>" && crate::ops::valid_tag(tag).is_ok() && !id.is_empty()).then(|| {
+                HostImage {
+                    repo: repo.to_string(),
+                    tag: tag.to_string(),
+                    created: clean_str(created.as_bytes()),
+                    id: id.to_string(),
+                }
             })
         })
         .collect()
 }
 
+/// The tag that names the same image as `:rollback` in every repository; of several,
+/// the first by name that is not `latest` (which moves on its own).
+fn rollback_is(repos: &[String], host: &[HostImage]) -> Option<String> {
+    let rollback = crate::state::picker::ROLLBACK_TAG;
+    let mut common: Option<Vec<&str>> = None;
+    for repo in repos {
+        let id = &host
+            .iter()
+            .find(|h| h.repo == *repo && h.tag == rollback)?
+            .id;
+        let same: Vec<&str> = host
+            .iter()
+            .filter(|h| h.repo == *repo && h.id == *id && h.tag != rollback)
+            .map(|h| h.tag.as_str())
+            .collect();
+        common = Some(match common {
+            None => same,
+            Some(c) => c.into_iter().filter(|t| same.contains(t)).collect(),
+        });
+    }
+    let mut common = common?;
+    common.sort_unstable();
+    common
+        .iter()
+        .find(|t| **t != "latest")
+        .or(common.first())
+        .map(|t| t.to_string())
+}
+
 /// Tags every repository has, on the host or in the registry; newest built first, the
 /// registry-only ones after, by name.
-fn merge(
-    repos: &[String],
-    host: &[(String, String, String)],
-    registry: &[Vec<String>],
-) -> Vec<TagInfo> {
-    let mut all: Vec<String> = host.iter().map(|(_, t, _)| t.clone()).collect();
+fn merge(repos: &[String], host: &[HostImage], registry: &[Vec<String>]) -> Vec<TagInfo> {
+    let mut all: Vec<String> = host.iter().map(|h| h.tag.clone()).collect();
     all.extend(registry.iter().flatten().cloned());
     all.sort();
     all.dedup();
+    all.retain(|t| t != crate::state::picker::ROLLBACK_TAG);
     let mut out: Vec<TagInfo> = all
         .into_iter()
         .filter_map(|tag| {
@@ -90,17 +142,17 @@ fn merge(
             let mut in_registry = !registry.is_empty();
             let mut created: Option<String> = None;
             for (i, repo) in repos.iter().enumerate() {
-                let h = host.iter().find(|(r, t, _)| r == repo && *t == tag);
+                let h = host.iter().find(|h| h.repo == *repo && h.tag == tag);
                 let g = registry.get(i).is_some_and(|ts| ts.contains(&tag));
                 if h.is_none() && !g {
                     return None;
                 }
                 on_host &= h.is_some();
                 in_registry &= g;
-                if let Some((_, _, c)) = h
-                    && created.as_ref().is_none_or(|x| c > x)
+                if let Some(h) = h
+                    && created.as_ref().is_none_or(|x| h.created > *x)
                 {
-                    created = Some(c.clone());
+                    created = Some(h.created.clone());
                 }
             }
             Some(TagInfo {
@@ -164,7 +216,7 @@ mod tests {
     #[test]
     fn only_tags_every_target_has_are_offered_newest_first() {
         let host = parse_image_ls(
-            "r/a\tv1\t2026-11-01 09:00:00 +0000 UTC\nr/a\tv2\t2026-11-15 14:30:00 +0000 UTC\nr/b\tv2\t2026-11-15 14:30:01 +0000 UTC\nr/a\t<none>\tx\nr/b\tbad;tag\tx\n",
+            "r/a\tv1\t2026-11-01 09:00:00 +0000 UTC\t1111\nr/a\tv2\t2026-11-15 14:30:00 +0000 UTC\t2222\nr/b\tv2\t2026-11-15 14:30:01 +0000 UTC\t3333\nr/a\t<none>\tx\t4444\nr/b\tbad;tag\tx\t5555\nr/a\trollback\tx\t1111\n",
         );
         let repos = vec!["r/a".to_string(), "r/b".to_string()];
         let registry = vec![
@@ -181,5 +233,51 @@ mod tests {
         let tags = merge(&repos, &host, &[]);
         let names: Vec<&str> = tags.iter().map(|t| t.tag.as_str()).collect();
         assert_eq!(names, vec!["v2"]);
+    }
+
+    #[test]
+    fn the_rollback_images_are_named_by_the_tag_that_shares_their_image_in_every_repository() {
+        let line = |repo: &str, tag: &str, id: &str| format!("{repo}\t{tag}\t2026-11-01\t{id}\n");
+        let repos = vec!["r/a".to_string(), "r/b".to_string()];
+        // v2 was deployed over v1: :rollback is v1's image in both.
+        let text = [
+            line("r/a", "v1", "a1"),
+            line("r/a", "rollback", "a1"),
+            line("r/a", "latest", "a1"),
+            line("r/a", "v2", "a2"),
+            line("r/b", "v1", "b1"),
+            line("r/b", "rollback", "b1"),
+            line("r/b", "v2", "b2"),
+        ]
+        .concat();
+        let host = parse_image_ls(&text);
+        assert_eq!(rollback_is(&repos, &host).as_deref(), Some("v1"));
+        // `latest` only when nothing else names it.
+        assert_eq!(
+            rollback_is(
+                &repos[..1],
+                &parse_image_ls(
+                    &[line("r/a", "latest", "a1"), line("r/a", "rollback", "a1")].concat()
+                )
+            )
+            .as_deref(),
+            Some("latest")
+        );
+        // No tag common to both, or no :rollback image at all: unknown.
+        let text = [
+            line("r/a", "v1", "a1"),
+            line("r/a", "rollback", "a1"),
+            line("r/b", "v0", "b1"),
+            line("r/b", "rollback", "b1"),
+        ]
+        .concat();
+        assert_eq!(rollback_is(&repos, &parse_image_ls(&text)), None);
+        assert_eq!(
+            rollback_is(&repos, &parse_image_ls(&line("r/a", "v1", "a1"))),
+            None
+        );
+        // `rollback` itself is never offered as a tag.
+        let tags = merge(&repos[..1], &host, &[]);
+        assert!(tags.iter().all(|t| t.tag != "rollback"), "{tags:?}");
     }
 }

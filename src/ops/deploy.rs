@@ -78,7 +78,25 @@ impl Project<'_> {
     ) -> Result<Plan, Refused> {
         self.check_services(&targets)?;
         valid_tag(tag)?;
-        let to_rollback_images = matches!(&kind, OpKind::Rollback { to } if to == "rollback");
+        let rollback = crate::state::picker::ROLLBACK_TAG;
+        let to_rollback_images = matches!(&kind, OpKind::Rollback { to, .. } if to == rollback);
+        if tag == rollback && !to_rollback_images {
+            return Err(Refused(format!(
+                "`{rollback}` names the images the last deploy replaced: use the rollback action to go back to them"
+            )));
+        }
+        // The tag the env file and the containers get: for the `:rollback` images, the
+        // tag that names them too when the host said which.
+        let known_as = match &kind {
+            OpKind::Rollback {
+                known_as: Some(t), ..
+            } if to_rollback_images => {
+                valid_tag(t)?;
+                Some(t.as_str())
+            }
+            _ => None,
+        };
+        let tag = known_as.unwrap_or(tag);
         let mut current: Vec<(String, ImageRef)> = Vec::new();
         for t in &targets {
             let image = self
@@ -101,6 +119,32 @@ impl Project<'_> {
         }
         let cd = format!("cd {}", quote(self.dir));
         let compose = self.compose_words(None);
+        let mut steps = Vec::new();
+        if let Some(t) = known_as {
+            // What the picker read may be old by the time this runs: nothing changes
+            // unless `t` still names the very images `:rollback` does.
+            let checks: Vec<String> = current
+                .iter()
+                .map(|(_, r)| {
+                    let (rb, named) = (
+                        quote(&format!("{}:{rollback}", r.repo)),
+                        quote(&format!("{}:{t}", r.repo)),
+                    );
+                    format!(
+                        "{{ [ \"$(docker image inspect -f '{{{{.Id}}}}' {rb})\" = \"$(docker image inspect -f '{{{{.Id}}}}' {named})\" ] || {{ echo {why}; exit 1; }}; }}",
+                        why = quote(&format!(
+                            "{named} and {rb} are not the same image any more: nothing changed",
+                            named = format_args!("{}:{t}", r.repo),
+                            rb = format_args!("{}:{rollback}", r.repo),
+                        )),
+                    )
+                })
+                .collect();
+            steps.push(shell(
+                format!("check that {t} still names the :rollback images"),
+                checks.join(" && "),
+            ));
+        }
         let groups = self.deploy.groups_of(&targets);
         let timeout = self.deploy.health_timeout.0.as_secs();
         // `up -d --no-deps`, group by group in the configured order.
@@ -115,7 +159,6 @@ impl Project<'_> {
                 })
                 .collect()
         };
-        let mut steps = Vec::new();
         if !to_rollback_images {
             let parts: Vec<String> = current
                 .iter()
@@ -436,6 +479,7 @@ mod tests {
             .plan(
                 OpKind::Rollback {
                     to: "rollback".into(),
+                    known_as: None,
                 },
                 strings(&["web"]),
             )
@@ -446,6 +490,52 @@ mod tests {
                 .steps
                 .iter()
                 .any(|s| s.command.contains(" pull ") || s.command.contains("docker tag"))
+        );
+        assert!(back.steps[0].command.contains("WEB_IMAGE_TAG=rollback/"));
+        // When the host said v0 names those images too, the env file gets v0, after a
+        // check (at run time) that it still does.
+        let named = p
+            .plan(
+                OpKind::Rollback {
+                    to: "rollback".into(),
+                    known_as: Some("v0".into()),
+                },
+                strings(&["web"]),
+            )
+            .expect("plan");
+        assert_eq!(
+            named.steps[0].label,
+            "check that v0 still names the :rollback images"
+        );
+        assert!(
+            named.steps[0].command.contains(
+                "[ \"$(docker image inspect -f '{{.Id}}' 'reg:5000/acme/web:rollback')\" = \"$(docker image inspect -f '{{.Id}}' 'reg:5000/acme/web:v0')\" ] || { echo"
+            ),
+            "{}",
+            named.steps[0].command
+        );
+        assert!(
+            named.steps[1]
+                .command
+                .contains("-e 's/^WEB_IMAGE_TAG=.*/WEB_IMAGE_TAG=v0/'")
+        );
+        assert!(named.steps.iter().all(|s| !s.command.contains(" pull ")));
+        assert_eq!(
+            named.changes,
+            vec![("web".into(), "v1".into(), "v0".into())]
+        );
+        // `rollback` is the rollback action's, never a tag to deploy: a deploy of it
+        // would re-tag the running images over the previous ones.
+        assert!(
+            p.plan(
+                OpKind::Deploy {
+                    tag: "rollback".into(),
+                    migrate: false,
+                    breaking: false,
+                },
+                strings(&["web"])
+            )
+            .is_err_and(|r| r.0.contains("use the rollback action"))
         );
         // A tag that is not one is refused before anything exists to run.
         assert!(

@@ -42,6 +42,9 @@ pub enum OpKind {
     /// images the last deploy tagged `:rollback`.
     Rollback {
         to: String,
+        /// With `to` = `rollback`: the tag that names those images on the host too
+        /// (`v1`), which the env file then gets; None writes `rollback` itself.
+        known_as: Option<String>,
     },
     /// End one database session (its transaction is rolled back, its slot freed).
     Terminate {
@@ -362,7 +365,7 @@ impl Project<'_> {
                 let migrations = migrate.then_some(*breaking);
                 return self.deploy_plan(kind.clone(), targets, tag, migrations);
             }
-            OpKind::Rollback { to } => {
+            OpKind::Rollback { to, .. } => {
                 return self.deploy_plan(kind.clone(), targets, to, None);
             }
             OpKind::Terminate { pid, backend_start } => {

@@ -28,6 +28,8 @@ pub struct TagPicker {
     pub tags: Option<Result<Vec<TagInfo>, String>>,
     /// Why the registry was not read, when it was not.
     pub note: Option<String>,
+    /// The tag that names the `:rollback` images too, when the host says.
+    pub rollback_is: Option<String>,
     /// The highlighted row of the list (filtered by `text`).
     pub cursor: usize,
     /// Why the last enter did nothing.
@@ -43,7 +45,10 @@ impl TagPicker {
             rows.push((
                 ROLLBACK_TAG.to_string(),
                 String::new(),
-                "the images the last deploy replaced".to_string(),
+                match &self.rollback_is {
+                    Some(t) => format!("the images the last deploy replaced ({t})"),
+                    None => "the images the last deploy replaced".to_string(),
+                },
             ));
         }
         if let Some(Ok(tags)) = &self.tags {

@@ -26,7 +26,10 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                 migrate: false,
                 breaking: false,
             },
-            PickerKind::Rollback => OpKind::Rollback { to: String::new() },
+            PickerKind::Rollback => OpKind::Rollback {
+                to: String::new(),
+                known_as: None,
+            },
         };
         if super::queue::refuse_read_only(e, read_only, &op) || e.queue.pending().is_some() {
             return Some(Vec::new());
@@ -47,6 +50,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             breaking: false,
             tags: None,
             note: None,
+            rollback_is: None,
             cursor: 0,
             message: None,
         });
@@ -92,6 +96,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                     p.targets = targets;
                     p.current = current;
                     p.tags = None;
+                    p.rollback_is = None;
                     p.cursor = 0;
                 }
                 return Some(read_tags(e, env));
@@ -127,13 +132,25 @@ fn done(e: &mut EnvState, now: i64) {
         set_message(e, format!("refused: {refused}"));
         return;
     }
+    if p.kind == PickerKind::Rollback && tag == ROLLBACK_TAG && p.tags.is_none() {
+        set_message(
+            e,
+            "still reading which tag names the :rollback images: enter again in a moment".into(),
+        );
+        return;
+    }
     let kind = match p.kind {
         PickerKind::Deploy => OpKind::Deploy {
             tag: tag.clone(),
             migrate: p.migrate,
             breaking: p.breaking,
         },
-        PickerKind::Rollback => OpKind::Rollback { to: tag.clone() },
+        PickerKind::Rollback => OpKind::Rollback {
+            known_as: (tag == ROLLBACK_TAG)
+                .then(|| p.rollback_is.clone())
+                .flatten(),
+            to: tag.clone(),
+        },
     };
     match super::queue::propose(e, kind, p.targets.clone(), now) {
         Err(why) => set_message(e, why),
@@ -159,7 +176,12 @@ fn tag_check(p: &TagPicker, tag: &str) -> Check {
         return Check {
             what,
             ok: None,
-            detail: "the :rollback images on the host (the last deploy's previous ones)".into(),
+            detail: match &p.rollback_is {
+                Some(t) => format!(
+                    "the :rollback images on the host (the last deploy's previous ones, also tagged {t})"
+                ),
+                None => "the :rollback images on the host (the last deploy's previous ones; no other tag names them, so the env file gets `rollback`)".into(),
+            },
         };
     }
     match &p.tags {
@@ -265,15 +287,13 @@ fn read_tags(e: &EnvState, env: usize) -> Vec<Effect> {
 }
 
 /// The host's answer.
-pub fn tags_read(
-    e: &mut EnvState,
-    result: Result<(Vec<crate::backend::tags::TagInfo>, Option<String>), String>,
-) {
+pub fn tags_read(e: &mut EnvState, result: Result<crate::backend::tags::Tags, String>) {
     if let Some(p) = &mut e.picker {
         match result {
-            Ok((tags, note)) => {
-                p.tags = Some(Ok(tags));
-                p.note = note;
+            Ok(read) => {
+                p.tags = Some(Ok(read.tags));
+                p.note = read.note;
+                p.rollback_is = read.rollback_is;
             }
             Err(e) => p.tags = Some(Err(e)),
         }
