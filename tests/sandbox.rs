@@ -494,6 +494,85 @@ fn console_opens_on_the_sandbox_switches_envs_and_q_restores_the_terminal() {
 }
 
 #[test]
+fn in_a_real_terminal_clicks_switch_tabs_pick_rows_and_open_help_and_no_mouse_leaves_it_alone() {
+    let sb = sandbox();
+    let t = Tmux::start("mouse", &console_command(&sb, ""));
+    t.wait_until(Duration::from_secs(15), "the table", |s| {
+        s.contains("· connected") && row_of(s, "web").is_some()
+    });
+    // The console asked the terminal for the mouse (every event, SGR reports), as tmux
+    // records it.
+    assert_eq!(t.format("#{mouse_sgr_flag}"), "1");
+    assert_eq!(t.format("#{mouse_any_flag}"), "1");
+    let screen = t.screen();
+    let at = |s: &str, text: &str| {
+        position_of(s, text).unwrap_or_else(|| panic!("{text:?} not on screen:\n{s}"))
+    };
+    let (col, row) = at(&screen, "production");
+    t.click(col + 2, row);
+    let screen = t.wait_for("PRODUCTION · PROTECTED ENVIRONMENT");
+    let (col, row) = at(&screen, "staging");
+    t.click(col + 2, row);
+    t.wait_until(Duration::from_secs(5), "staging again", |s| {
+        !s.contains("PRODUCTION · PROTECTED") && row_of(s, "web").is_some()
+    });
+    // Back from the log pane to the table, and nothing else: an escape read together
+    // with a mouse report that follows it would spoil the report.
+    let back_to_table = || {
+        t.keys(&["Escape"]);
+        t.wait_until(Duration::from_secs(5), "the table's hints", |s| {
+            s.lines().last().is_some_and(|l| l.contains("help"))
+        })
+    };
+    // A click on web's row selects it: the log key then follows web.
+    let screen = t.screen();
+    let (_, row) = at(&screen, "│web ");
+    t.click(3, row);
+    t.keys(&["l"]);
+    t.wait_for(" logs · web ");
+    back_to_table();
+    // A notch of the wheel over the table moves the selection one row down.
+    t.wheel_down(3, row);
+    t.keys(&["l"]);
+    t.wait_for(" logs · uptime-kuma ");
+    // The status bar's help hint is a button.
+    let screen = back_to_table();
+    let last = screen.lines().count() - 1;
+    let hints = screen.lines().last().unwrap_or_default();
+    let col = hints[..hints.find("help").unwrap_or(0)].chars().count();
+    t.click(col, last);
+    t.wait_for(" help · ");
+    // Apart: an escape with a key right behind it reads as alt plus that key.
+    t.keys(&["Escape"]);
+    t.wait_until(Duration::from_secs(5), "help closed", |s| {
+        !s.contains(" help · ")
+    });
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    assert_eq!(
+        t.format("#{mouse_sgr_flag}"),
+        "0",
+        "mouse reporting left on"
+    );
+    assert_eq!(
+        t.format("#{mouse_any_flag}"),
+        "0",
+        "mouse reporting left on"
+    );
+
+    // --no-mouse: the terminal is never asked for clicks, so they stay the terminal's.
+    let t = Tmux::start(
+        "no-mouse",
+        &format!("{} --no-mouse", console_command(&sb, "")),
+    );
+    t.wait_for("· connected");
+    assert_eq!(t.format("#{mouse_sgr_flag}"), "0");
+    assert_eq!(t.format("#{mouse_any_flag}"), "0");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+}
+
+#[test]
 fn a_panic_restores_the_terminal_and_reports() {
     let sb = sandbox();
     let t = Tmux::start(

@@ -280,6 +280,28 @@ impl Tmux {
         );
     }
 
+    /// A left click at (column, row), zero-based, as the terminal reports it to an
+    /// application that asked for the mouse (SGR encoding): the raw bytes go to the
+    /// pane's input, the way a terminal writes them.
+    pub fn click(&self, column: usize, row: usize) {
+        let (x, y) = (column + 1, row + 1);
+        self.raw_input(&format!("\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m"));
+    }
+
+    /// One notch of the wheel, down, at (column, row), zero-based.
+    pub fn wheel_down(&self, column: usize, row: usize) {
+        self.raw_input(&format!("\x1b[<65;{};{}M", column + 1, row + 1));
+    }
+
+    fn raw_input(&self, text: &str) {
+        let bytes: Vec<String> = text.bytes().map(|b| format!("{b:02x}")).collect();
+        ok_stdout(
+            self.tmux()
+                .args(["send-keys", "-t", &self.session, "-H"])
+                .args(&bytes),
+        );
+    }
+
     pub fn format(&self, f: &str) -> String {
         ok_stdout(
             self.tmux()
@@ -307,6 +329,15 @@ pub fn console_command(sb: &Sandbox, extra_env: &str) -> String {
 }
 
 // Live status over SSH
+
+/// Where `text` first appears on a captured screen: (column, row), zero-based, in
+/// terminal cells (the box-drawing characters are one cell each).
+pub fn position_of(screen: &str, text: &str) -> Option<(usize, usize)> {
+    screen.lines().enumerate().find_map(|(row, line)| {
+        line.find(text)
+            .map(|byte| (line[..byte].chars().count(), row))
+    })
+}
 
 /// The table row of `service`, if it is on screen.
 pub fn row_of<'a>(screen: &'a str, service: &str) -> Option<&'a str> {
