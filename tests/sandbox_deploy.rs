@@ -272,6 +272,50 @@ fn deploy_v2_over_v1_in_order_then_roll_back_to_v1() {
 }
 
 #[test]
+fn cancelling_a_deploy_after_it_changed_the_host_rolls_it_back() {
+    let _env = hold();
+    let sb = sandbox();
+    let _back = on_v1(&sb, &["web"]);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = action_console(&sb, "deploy-cancel", dir.path(), "");
+    select(&t, "web");
+    deploy(&t, "M-d", "v2", "confirm: deploy web on staging");
+    t.keys(&["y"]);
+    // The env file is written and web recreated on v2 by the time the gate runs.
+    t.wait_until(Duration::from_secs(60), "the health gate running", |s| {
+        s.contains(": wait until web are healthy") || s.contains("done       deploy web")
+    });
+    t.keys(&["C"]);
+    let screen = t.wait_until(Duration::from_secs(150), "the deploy ended", |s| {
+        [
+            "ROLLED BACK deploy web",
+            "done       deploy web",
+            "cancelled  deploy web",
+            "FAILED",
+        ]
+        .iter()
+        .any(|x| s.contains(x))
+    });
+    assert!(screen.contains("ROLLED BACK deploy web"), "{screen}");
+    assert!(
+        screen.contains("cancelled by the operator before step"),
+        "the reason: {screen}"
+    );
+    assert_eq!(
+        running_image("acme-staging_web_1"),
+        image_id("127.0.0.1:5000/acme/web:v1"),
+        "web is not back on v1"
+    );
+    assert_eq!(env_value(&sb, "WEB_IMAGE_TAG"), "v1", "the tag restored");
+    let record = local_audit(dir.path()).last().cloned().unwrap_or_default();
+    assert_eq!(record["result"], "rolled_back", "{record}");
+    assert!(
+        !lock_dir(&sb, "staging").exists(),
+        "the lock was not released"
+    );
+}
+
+#[test]
 fn a_broken_tag_fails_the_health_gate_and_is_rolled_back_automatically() {
     let _env = hold();
     let sb = sandbox();

@@ -282,10 +282,16 @@ async fn run_one(
         cancelled,
     };
     let (mut outcome, failed_at, mut error) = ctx.run_steps(&job.plan.steps, 0, &mut codes).await;
-    // The automatic rollback: a step failed after the plan began to change things.
-    if outcome == Outcome::Failed
-        && let (Some(at), Some(undo)) = (failed_at, &job.plan.undo)
-        && at >= undo.from_step
+    // The automatic rollback: a step failed after the plan began to change things, or
+    // the operator cancelled it after that (a deploy stopped halfway would leave the
+    // env file and some containers on the new tag with no health gate passed).
+    let began_changing = |undo: &crate::ops::Undo| match (outcome, failed_at) {
+        (Outcome::Failed, Some(at)) => at >= undo.from_step,
+        (Outcome::Cancelled, Some(first_not_run)) => first_not_run > undo.from_step,
+        _ => false,
+    };
+    if let Some(undo) = &job.plan.undo
+        && began_changing(undo)
     {
         let why = error.clone().unwrap_or_default();
         let _ = events
@@ -394,7 +400,9 @@ struct StepContext<'a> {
 
 impl StepContext<'_> {
     /// Runs `steps` (numbered from `offset` in the item), stopping at the first that
-    /// does not succeed: the outcome, the index of the step that failed, and why.
+    /// does not succeed: the outcome, the index of the step that failed (or, when
+    /// cancelled, of the first step not run), and why. Only the plan's own steps can
+    /// be cancelled, never its rollback.
     async fn run_steps(
         &self,
         steps: &[crate::ops::Step],
@@ -409,9 +417,9 @@ impl StepContext<'_> {
             if offset == 0 && is_cancelled(self.cancelled, id) {
                 return (
                     Outcome::Cancelled,
-                    None,
+                    Some(index),
                     Some(format!(
-                        "cancelled before step {} of {}",
+                        "cancelled by the operator before step {} of {}",
                         index + 1,
                         steps.len()
                     )),

@@ -141,8 +141,8 @@ pub enum Exec {
     Smoke { services: Vec<String> },
 }
 
-/// The steps that undo a plan when one of its steps from `from_step` on fails (a
-/// deploy's automatic rollback).
+/// The steps that undo a plan when one of its steps from `from_step` on fails, or it
+/// is cancelled after that step ran (a deploy's automatic rollback).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Undo {
     pub from_step: usize,
