@@ -67,15 +67,15 @@ pub async fn write(
             "\n## Logs and audit\n\nnot read: no connection to the host when the snapshot was taken\n",
         ),
     }
-    let text = mask(&text, &secrets);
+    let mut text = mask(&text, &secrets);
+    // `save` ends every line it is given with a newline.
+    text.truncate(text.trim_end_matches('\n').len());
     let dir = req.dir.clone();
     let name = req.file_name.clone();
-    tokio::task::spawn_blocking(move || {
-        // A new file readable by its owner only, as saved logs are.
-        crate::logs::save::save(&dir, &name, &[text.trim_end_matches('\n').to_string()])
-    })
-    .await
-    .map_err(|e| format!("writing the snapshot: {e}"))?
+    // A new file readable by its owner only, as saved logs are.
+    tokio::task::spawn_blocking(move || crate::logs::save::save(&dir, &name, &[text]))
+        .await
+        .map_err(|e| format!("writing the snapshot: {e}"))?
 }
 
 async fn last_lines(docker: &Docker, containers: &[(String, String)]) -> String {

@@ -101,7 +101,7 @@ fn parse_image_ls(text: &str) -> Vec<HostImage> {
 /// The tag that names the same image as `:rollback` in every repository; of several,
 /// the first by name that is not `latest` (which moves on its own).
 fn rollback_is(repos: &[String], host: &[HostImage]) -> Option<String> {
-    let rollback = crate::state::picker::ROLLBACK_TAG;
+    let rollback = crate::ops::ROLLBACK_TAG;
     let mut common: Option<Vec<&str>> = None;
     for repo in repos {
         let id = &host
@@ -134,7 +134,7 @@ fn merge(repos: &[String], host: &[HostImage], registry: &[Vec<String>]) -> Vec<
     all.extend(registry.iter().flatten().cloned());
     all.sort();
     all.dedup();
-    all.retain(|t| t != crate::state::picker::ROLLBACK_TAG);
+    all.retain(|t| t != crate::ops::ROLLBACK_TAG);
     let mut out: Vec<TagInfo> = all
         .into_iter()
         .filter_map(|tag| {

@@ -78,7 +78,7 @@ impl Project<'_> {
     ) -> Result<Plan, Refused> {
         self.check_services(&targets)?;
         valid_tag(tag)?;
-        let rollback = crate::state::picker::ROLLBACK_TAG;
+        let rollback = super::ROLLBACK_TAG;
         let to_rollback_images = matches!(&kind, OpKind::Rollback { to, .. } if to == rollback);
         if tag == rollback && !to_rollback_images {
             return Err(Refused(format!(

@@ -13,6 +13,10 @@ use crate::backend::remote::quote;
 
 pub use deploy::{ImageRef, image_ref};
 
+/// The tag that means "the images the last deploy replaced": every deploy tags the
+/// running images with it before pulling; a rollback to it starts them again.
+pub const ROLLBACK_TAG: &str = "rollback";
+
 /// What an operation does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpKind {

@@ -1,16 +1,15 @@
 //! The tag picker of a deploy or rollback: what it acts on, the tag typed or picked
 //! from the ones the host and registry have, and whether migrations run.
 
-use crate::backend::tags::TagInfo;
+use crate::backend::tags::Tags;
+
+pub use crate::ops::ROLLBACK_TAG;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PickerKind {
     Deploy,
     Rollback,
 }
-
-/// The tag a rollback to the images the last deploy replaced names.
-pub const ROLLBACK_TAG: &str = "rollback";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagPicker {
@@ -24,12 +23,8 @@ pub struct TagPicker {
     pub migrate: bool,
     /// The migrations are breaking: the API stops before them.
     pub breaking: bool,
-    /// The tags read from the host and registry: None while they are being read.
-    pub tags: Option<Result<Vec<TagInfo>, String>>,
-    /// Why the registry was not read, when it was not.
-    pub note: Option<String>,
-    /// The tag that names the `:rollback` images too, when the host says.
-    pub rollback_is: Option<String>,
+    /// What the host and registry said: None while they are being asked.
+    pub tags: Option<Result<Tags, String>>,
     /// The highlighted row of the list (filtered by `text`).
     pub cursor: usize,
     /// Why the last enter did nothing.
@@ -37,6 +32,22 @@ pub struct TagPicker {
 }
 
 impl TagPicker {
+    /// Why the registry was not read, when it was not.
+    pub fn note(&self) -> Option<&str> {
+        match &self.tags {
+            Some(Ok(t)) => t.note.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The tag that names the `:rollback` images too, when the host said.
+    pub fn rollback_is(&self) -> Option<&str> {
+        match &self.tags {
+            Some(Ok(t)) => t.rollback_is.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The rows on offer: (tag, when built or "", where), filtered by what is typed;
     /// a rollback offers the `:rollback` images first.
     pub fn rows(&self) -> Vec<(String, String, String)> {
@@ -45,14 +56,14 @@ impl TagPicker {
             rows.push((
                 ROLLBACK_TAG.to_string(),
                 String::new(),
-                match &self.rollback_is {
+                match self.rollback_is() {
                     Some(t) => format!("the images the last deploy replaced ({t})"),
                     None => "the images the last deploy replaced".to_string(),
                 },
             ));
         }
-        if let Some(Ok(tags)) = &self.tags {
-            for t in tags {
+        if let Some(Ok(read)) = &self.tags {
+            for t in &read.tags {
                 let place = match (t.on_host, t.in_registry) {
                     (true, true) => "host + registry",
                     (true, false) => "host",

@@ -73,8 +73,8 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, p: &TagPicker, theme:
         )),
         Some(Ok(_)) => {}
     }
-    if let Some(n) = &p.note {
-        lines.push(Line::styled(n.clone(), muted));
+    if let Some(n) = p.note() {
+        lines.push(Line::styled(n.to_string(), muted));
     }
     let rows = p.rows();
     let room = usize::from(area.height.saturating_sub(lines.len() as u16 + 4)).max(1);

@@ -49,8 +49,6 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             migrate: false,
             breaking: false,
             tags: None,
-            note: None,
-            rollback_is: None,
             cursor: 0,
             message: None,
         });
@@ -96,7 +94,6 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                     p.targets = targets;
                     p.current = current;
                     p.tags = None;
-                    p.rollback_is = None;
                     p.cursor = 0;
                 }
                 return Some(read_tags(e, env));
@@ -146,9 +143,10 @@ fn done(e: &mut EnvState, now: i64) {
             breaking: p.breaking,
         },
         PickerKind::Rollback => OpKind::Rollback {
-            known_as: (tag == ROLLBACK_TAG)
-                .then(|| p.rollback_is.clone())
-                .flatten(),
+            known_as: p
+                .rollback_is()
+                .filter(|_| tag == ROLLBACK_TAG)
+                .map(str::to_string),
             to: tag.clone(),
         },
     };
@@ -176,7 +174,7 @@ fn tag_check(p: &TagPicker, tag: &str) -> Check {
         return Check {
             what,
             ok: None,
-            detail: match &p.rollback_is {
+            detail: match p.rollback_is() {
                 Some(t) => format!(
                     "the :rollback images on the host (the last deploy's previous ones, also tagged {t})"
                 ),
@@ -185,7 +183,7 @@ fn tag_check(p: &TagPicker, tag: &str) -> Check {
         };
     }
     match &p.tags {
-        Some(Ok(tags)) => match tags.iter().find(|t| t.tag == tag) {
+        Some(Ok(read)) => match read.tags.iter().find(|t| t.tag == tag) {
             Some(t) => Check {
                 what,
                 ok: Some(true),
@@ -207,7 +205,7 @@ fn tag_check(p: &TagPicker, tag: &str) -> Check {
                 ok: Some(false),
                 detail: format!(
                     "{tag} is not on the host{} for every target: the pull would fail",
-                    if p.note.is_none() {
+                    if p.note().is_none() {
                         " or in the registry"
                     } else {
                         ""
@@ -289,14 +287,7 @@ fn read_tags(e: &EnvState, env: usize) -> Vec<Effect> {
 /// The host's answer.
 pub fn tags_read(e: &mut EnvState, result: Result<crate::backend::tags::Tags, String>) {
     if let Some(p) = &mut e.picker {
-        match result {
-            Ok(read) => {
-                p.tags = Some(Ok(read.tags));
-                p.note = read.note;
-                p.rollback_is = read.rollback_is;
-            }
-            Err(e) => p.tags = Some(Err(e)),
-        }
+        p.tags = Some(result);
         p.cursor = p.cursor.min(p.rows().len().saturating_sub(1));
     }
 }
