@@ -20,7 +20,7 @@ pub mod tags;
 pub mod tls;
 pub mod webhook;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -352,6 +352,10 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
     }
     let mut pending: Vec<(String, Usage)> = Vec::new();
     let mut known: HashMap<String, logs::Followable> = HashMap::new();
+    // Containers created since the connection and not started yet: their first start
+    // is a new container, even when their log stream (followed from the create) has
+    // already delivered lines by the time the start event is handled.
+    let mut never_started: HashSet<String> = HashSet::new();
     for c in &containers {
         let f = followable(c);
         io.followers.ensure(&docker, &f);
@@ -391,6 +395,7 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
                     match docker::event_target(&ev) {
                         Some((id, true)) => {
                             streams.set_running(&id, false);
+                            never_started.remove(&id);
                             if let Some(f) = known.remove(&id) {
                                 io.followers.note(&id, &f.service, ts, format!("container {} removed", short(&id))).await;
                             }
@@ -399,7 +404,15 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
                         Some((id, false)) => match docker::inspect(&docker, &id, project).await {
                             Ok(Some(info)) => {
                                 streams.set_running(&id, info.run_state == RunState::Running);
-                                log_notes(io.followers, &known, &info, &action, ts).await;
+                                let first_start = match action.as_str() {
+                                    "create" => {
+                                        never_started.insert(id.clone());
+                                        false
+                                    }
+                                    "start" => never_started.remove(&id),
+                                    _ => false,
+                                };
+                                log_notes(io.followers, &known, &info, &action, first_start, ts).await;
                                 let f = followable(&info);
                                 if action == "start" {
                                     io.followers.restarted(&docker, &f);
@@ -478,16 +491,20 @@ fn short(id: &str) -> &str {
 }
 
 /// Separator lines in the log pane when a followed service's container restarts, is
-/// replaced by a new one (a deploy) or stops.
+/// replaced by a new one (a deploy) or stops. `first_start`: the container was created
+/// while connected and this is its first start.
 async fn log_notes(
     followers: &logs::Followers,
     known: &HashMap<String, logs::Followable>,
     info: &ContainerInfo,
     action: &str,
+    first_start: bool,
     ts: i64,
 ) {
     let text = match action {
-        "start" if followers.knows(&info.id) => format!("container {} restarted", short(&info.id)),
+        "start" if !first_start && followers.knows(&info.id) => {
+            format!("container {} restarted", short(&info.id))
+        }
         "start"
             if known
                 .values()
