@@ -293,13 +293,23 @@ impl Tmux {
         self.raw_input(&format!("\x1b[<65;{};{}M", column + 1, row + 1));
     }
 
+    /// Writes `text` to the pane's input in one write, as a terminal writes a mouse
+    /// report. (`send-keys` writes key by key: under load the console could read the
+    /// leading escape alone, as the escape key.)
     fn raw_input(&self, text: &str) {
-        let bytes: Vec<String> = text.bytes().map(|b| format!("{b:02x}")).collect();
         ok_stdout(
             self.tmux()
-                .args(["send-keys", "-t", &self.session, "-H"])
-                .args(&bytes),
+                .args(["set-buffer", "-b", "raw-input", "--", text]),
         );
+        ok_stdout(self.tmux().args([
+            "paste-buffer",
+            "-d",
+            "-r",
+            "-b",
+            "raw-input",
+            "-t",
+            &self.session,
+        ]));
     }
 
     pub fn format(&self, f: &str) -> String {
