@@ -272,12 +272,31 @@ impl Tmux {
         panic!("{what}: not on screen within {limit:?}:\n{last}");
     }
 
+    /// Sends keys in tmux's names. An alt key (`M-d`) is written as escape and key in
+    /// one write, as a terminal writes it: `send-keys` writes the two apart, and under
+    /// load the console could read the escape alone, as the escape key.
     pub fn keys(&self, keys: &[&str]) {
-        ok_stdout(
-            self.tmux()
-                .args(["send-keys", "-t", &self.session])
-                .args(keys),
-        );
+        let send = |batch: &[&str]| {
+            if !batch.is_empty() {
+                ok_stdout(
+                    self.tmux()
+                        .args(["send-keys", "-t", &self.session])
+                        .args(batch),
+                );
+            }
+        };
+        let mut batch: Vec<&str> = Vec::new();
+        for k in keys {
+            match k.strip_prefix("M-").filter(|c| c.chars().count() == 1) {
+                Some(c) => {
+                    send(&batch);
+                    batch.clear();
+                    self.raw_input(&format!("\x1b{c}"));
+                }
+                None => batch.push(k),
+            }
+        }
+        send(&batch);
     }
 
     /// A left click at (column, row), zero-based, as the terminal reports it to an
@@ -294,8 +313,8 @@ impl Tmux {
     }
 
     /// Writes `text` to the pane's input in one write, as a terminal writes a mouse
-    /// report. (`send-keys` writes key by key: under load the console could read the
-    /// leading escape alone, as the escape key.)
+    /// report or an alt key. (`send-keys` writes key by key: under load the console
+    /// could read the leading escape alone, as the escape key.)
     fn raw_input(&self, text: &str) {
         ok_stdout(
             self.tmux()
