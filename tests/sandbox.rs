@@ -524,9 +524,15 @@ fn in_a_real_terminal_clicks_switch_tabs_pick_rows_and_open_help_and_no_mouse_le
             s.lines().last().is_some_and(|l| l.contains("help"))
         })
     };
-    // A click on web's row selects it: the log key then follows web.
-    let screen = t.screen();
-    let (_, row) = at(&screen, "│web ");
+    // A click on web's row selects it: the log key then follows web. Its row is read
+    // off two captures that agree: one capture can be a frame half written (the
+    // production table's rows sit lower, under its banner).
+    let row = std::cell::Cell::new(None);
+    t.wait_until(Duration::from_secs(5), "web's row settled", |s| {
+        let now = position_of(s, "│web ").map(|(_, r)| r);
+        now.is_some() && row.replace(now) == now && !s.contains("PRODUCTION")
+    });
+    let row = row.get().unwrap_or_default();
     t.click(3, row);
     t.keys(&["l"]);
     t.wait_for(" logs · web ");
