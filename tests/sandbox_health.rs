@@ -521,7 +521,9 @@ fn database_tls_require_and_verify_full_work_and_an_untrusted_certificate_is_exp
     );
     assert_ne!(ssl, "0", "no pilothouse session uses TLS");
     t.keys(&["h"]);
-    let screen = t.wait_until(Duration::from_secs(10), "the edge endpoint", |s| {
+    // The first reading waits for the endpoints' forwards, set up one after the other;
+    // on the loaded CI machine (load 12 on 2 cores) that took longer than 10 s.
+    let screen = t.wait_until(Duration::from_secs(30), "the edge endpoint", |s| {
         s.lines()
             .any(|l| l.starts_with("│edge ") && l.contains("● up"))
     });
