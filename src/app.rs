@@ -11,6 +11,7 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
 use crate::action::{Effect, Msg};
+use crate::alt_keys::AltKeys;
 use crate::backend::{self, EnvCommand, EnvHandle};
 use crate::config::Config;
 use crate::keymap::Keymap;
@@ -81,6 +82,7 @@ pub async fn run(
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut input = EventStream::new();
+    let mut alt_keys = AltKeys::default();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let panic_after_first_frame = std::env::var_os(PANIC_AFTER_FIRST_FRAME_ENV).is_some();
@@ -134,31 +136,50 @@ pub async fn run(
             break Ok(());
         }
         let frame_due = last_draw + FRAME;
+        let escape_due = alt_keys.due();
         let msg = tokio::select! {
             // Keys first: a flood of log lines never makes the operator wait.
             biased;
-            ev = input.next() => match ev {
-                Some(Ok(Event::Key(key))) => {
+            ev = input.next() => {
+                let keys = match &ev {
+                    Some(Ok(Event::Key(key))) => alt_keys.key(*key, Instant::now()),
+                    // Anything else lets a held escape through first.
+                    _ => alt_keys.flush().into_iter().collect(),
+                };
+                if !keys.is_empty() {
                     dirty = true;
                     key_at = Some(Instant::now());
-                    key_msg(&state, keymap, &key)
                 }
-                Some(Ok(Event::Resize(cols, rows))) => {
-                    dirty = true;
-                    Some(Msg::Resize { rows, cols })
-                }
-                Some(Ok(Event::Mouse(m))) => {
-                    let msgs = mouse_msgs(&state, theme, keymap, &m);
-                    dirty |= !msgs.is_empty();
-                    for msg in msgs {
+                for key in keys {
+                    if let Some(msg) = key_msg(&state, keymap, &key) {
                         apply(&mut state, msg, &io);
                     }
-                    None
                 }
-                Some(Ok(_)) => None,
-                Some(Err(e)) => break Err(e.into()),
-                None => break Ok(()),
+                match ev {
+                    Some(Ok(Event::Key(_))) => None,
+                    Some(Ok(Event::Resize(cols, rows))) => {
+                        dirty = true;
+                        Some(Msg::Resize { rows, cols })
+                    }
+                    Some(Ok(Event::Mouse(m))) => {
+                        let msgs = mouse_msgs(&state, theme, keymap, &m);
+                        dirty |= !msgs.is_empty();
+                        for msg in msgs {
+                            apply(&mut state, msg, &io);
+                        }
+                        None
+                    }
+                    Some(Ok(_)) => None,
+                    Some(Err(e)) => break Err(e.into()),
+                    None => break Ok(()),
+                }
             },
+            // An escape nothing followed is the escape key.
+            _ = tokio::time::sleep_until(escape_due.unwrap_or(frame_due).into()), if escape_due.is_some() => {
+                dirty = true;
+                key_at = Some(Instant::now());
+                alt_keys.flush().and_then(|key| key_msg(&state, keymap, &key))
+            }
             Some(msg) = done.recv() => Some(msg),
             Some((env, event)) = backend_events.recv() => Some(Msg::Backend { env, event, now: unix_now() }),
             _ = tokio::time::sleep_until(frame_due.into()), if dirty_backend => None,

@@ -4,6 +4,7 @@
 //! The binary is a thin shell around this library so that tests reach everything.
 
 pub mod action;
+pub mod alt_keys;
 pub mod app;
 pub mod audit_command;
 pub mod backend;
