@@ -7,65 +7,133 @@
 //! deploy picker. Like tmux's `escape-time`, an escape is held for a few milliseconds:
 //! a plain character key within them makes the alt key; anything else, or nothing,
 //! lets the escape through on its own.
+//!
+//! A longer sequence split the same way (a mouse report, `ESC [ < 0 ; 58 ; 40 m`, or an
+//! arrow key) would otherwise reach the console as Esc and a run of letters, and its
+//! last letter would run an action (`m` follows the marked services). An escape with
+//! `[` or `O` right behind it starts such a sequence: it and the characters that follow
+//! it closely, up to the sequence's final byte, are dropped. Its meaning is lost, but
+//! nothing runs that nobody pressed.
 
 use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-/// How long an escape waits for its key. No one presses Esc and a letter this fast;
-/// a terminal's two halves of one key arrive well within it.
+/// How long an escape waits for its key, and the longest gap inside one split
+/// sequence. No one presses Esc and a letter this fast; a terminal's pieces of one key
+/// arrive well within it.
 pub const ESCAPE_TIME: Duration = Duration::from_millis(25);
 
-/// The escape held back, if any, and when it was read.
+/// What the keys read so far leave open.
+#[derive(Debug, Default, Clone, Copy)]
+enum Pending {
+    #[default]
+    Nothing,
+    /// A bare escape, read at this time.
+    Escape(Instant),
+    /// The rest of a split escape sequence is being dropped; the last piece came at
+    /// this time.
+    Sequence { kind: Sequence, at: Instant },
+}
+
+/// The two sequence shapes a terminal sends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Sequence {
+    /// `ESC [`, parameters, then one final byte in `@`..=`~`.
+    Csi,
+    /// `ESC O` then one byte (F1–F4 and the arrows in application mode).
+    Ss3,
+}
+
+/// The escape held back, or the split sequence being dropped.
 #[derive(Debug, Default)]
 pub struct AltKeys {
-    held: Option<(KeyEvent, Instant)>,
+    pending: Pending,
 }
 
 impl AltKeys {
     /// Takes a key as read at `now`; returns the keys to act on now, in order.
     pub fn key(&mut self, key: KeyEvent, now: Instant) -> Vec<KeyEvent> {
+        let close = |at: Instant| now.saturating_duration_since(at) <= ESCAPE_TIME;
         let mut out = Vec::with_capacity(2);
-        if let Some((escape, at)) = self.held.take() {
-            if now.saturating_duration_since(at) <= ESCAPE_TIME && joins(&key) {
-                out.push(KeyEvent::new_with_kind(
-                    key.code,
-                    key.modifiers | KeyModifiers::ALT,
-                    key.kind,
-                ));
-                return out;
+        match std::mem::take(&mut self.pending) {
+            Pending::Nothing => {}
+            Pending::Escape(at) if close(at) => match plain_char(&key) {
+                Some('[') => return self.drop_piece(Sequence::Csi, now),
+                Some('O') => return self.drop_piece(Sequence::Ss3, now),
+                Some(_) => {
+                    out.push(KeyEvent::new_with_kind(
+                        key.code,
+                        key.modifiers | KeyModifiers::ALT,
+                        key.kind,
+                    ));
+                    return out;
+                }
+                None => out.push(escape()),
+            },
+            Pending::Escape(_) => out.push(escape()),
+            Pending::Sequence { kind, at } if close(at) => {
+                if let Some(c) = plain_char(&key) {
+                    let last = kind == Sequence::Ss3 || ('@'..='~').contains(&c);
+                    if !last {
+                        self.pending = Pending::Sequence { kind, at: now };
+                    }
+                    return out;
+                }
             }
-            out.push(escape);
+            Pending::Sequence { .. } => {}
         }
         if is_bare_escape(&key) {
-            self.held = Some((key, now));
+            self.pending = Pending::Escape(now);
         } else {
             out.push(key);
         }
         out
     }
 
-    /// When the held escape is due on its own.
+    /// When the held escape is due on its own, or the sequence being dropped is over.
     pub fn due(&self) -> Option<Instant> {
-        self.held.map(|(_, at)| at + ESCAPE_TIME)
+        match self.pending {
+            Pending::Nothing => None,
+            Pending::Escape(at) | Pending::Sequence { at, .. } => Some(at + ESCAPE_TIME),
+        }
     }
 
     /// The held escape, let through now: its time is up, or something other than a
-    /// key came in after it.
+    /// key came in after it. A sequence being dropped just ends.
     pub fn flush(&mut self) -> Option<KeyEvent> {
-        self.held.take().map(|(escape, _)| escape)
+        match std::mem::take(&mut self.pending) {
+            Pending::Escape(_) => Some(escape()),
+            Pending::Nothing | Pending::Sequence { .. } => None,
+        }
     }
+
+    fn drop_piece(&mut self, kind: Sequence, now: Instant) -> Vec<KeyEvent> {
+        self.pending = Pending::Sequence { kind, at: now };
+        Vec::new()
+    }
+}
+
+fn escape() -> KeyEvent {
+    KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)
 }
 
 fn is_bare_escape(key: &KeyEvent) -> bool {
     key.code == KeyCode::Esc && key.modifiers.is_empty() && key.kind == KeyEventKind::Press
 }
 
-/// A key an alt chord can be made of: a character typed with nothing held but shift.
-fn joins(key: &KeyEvent) -> bool {
-    matches!(key.code, KeyCode::Char(_))
-        && key.kind == KeyEventKind::Press
-        && (key.modifiers - KeyModifiers::SHIFT).is_empty()
+/// The character of a key an alt chord or a sequence can be made of: a character
+/// typed with nothing held but shift.
+fn plain_char(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c)
+            if key.kind == KeyEventKind::Press
+                && (key.modifiers - KeyModifiers::SHIFT).is_empty() =>
+        {
+            Some(c)
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -148,6 +216,39 @@ mod tests {
             vec![press(KeyCode::Esc)]
         );
         assert_eq!(k.due(), Some(t + ms(1) + ESCAPE_TIME));
+    }
+
+    #[test]
+    fn a_mouse_report_or_arrow_read_in_pieces_runs_nothing() {
+        let t = Instant::now();
+        let chars = |k: &mut AltKeys, text: &str, from: Duration| -> Vec<KeyEvent> {
+            text.chars()
+                .enumerate()
+                .flat_map(|(i, c)| k.key(press(KeyCode::Char(c)), t + from + ms(i as u64)))
+                .collect()
+        };
+        // A click's release, `ESC [<0;58;40m`, its escape read alone: no `m` (follow
+        // the marked services), no digits, no escape.
+        let mut k = AltKeys::default();
+        k.key(press(KeyCode::Esc), t);
+        assert_eq!(chars(&mut k, "[<0;58;40m", ms(1)), vec![]);
+        assert_eq!(k.flush(), None);
+        // The sequence over, the next key is a key again.
+        assert_eq!(chars(&mut k, "q", ms(20)), vec![press(KeyCode::Char('q'))]);
+        // An arrow in application mode, `ESC O A`: one byte after the `O`.
+        let mut k = AltKeys::default();
+        k.key(press(KeyCode::Esc), t);
+        assert_eq!(chars(&mut k, "OAx", ms(1)), vec![press(KeyCode::Char('x'))]);
+        // The rest of a sequence that stops short: the next key, come later, counts.
+        let mut k = AltKeys::default();
+        k.key(press(KeyCode::Esc), t);
+        assert_eq!(chars(&mut k, "[1;", ms(1)), vec![]);
+        assert!(k.due().is_some());
+        assert_eq!(
+            k.key(press(KeyCode::Char('l')), t + ms(3) + ESCAPE_TIME + ms(1)),
+            vec![press(KeyCode::Char('l'))]
+        );
+        assert_eq!(k.due(), None);
     }
 
     #[test]

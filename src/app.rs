@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use color_eyre::Result;
-use crossterm::event::{Event, EventStream};
+use crossterm::event::{Event, EventStream, KeyEvent};
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
@@ -149,11 +149,7 @@ pub async fn run(
                 if !keys.is_empty() {
                     dirty = true;
                     key_at = Some(Instant::now());
-                }
-                for key in keys {
-                    if let Some(msg) = key_msg(&state, keymap, &key) {
-                        apply(&mut state, msg, &io);
-                    }
+                    press(&mut state, keymap, &io, keys);
                 }
                 match ev {
                     Some(Ok(Event::Key(_))) => None,
@@ -174,11 +170,14 @@ pub async fn run(
                     None => break Ok(()),
                 }
             },
-            // An escape nothing followed is the escape key.
+            // An escape nothing followed is the escape key; a split sequence is over.
             _ = tokio::time::sleep_until(escape_due.unwrap_or(frame_due).into()), if escape_due.is_some() => {
-                dirty = true;
-                key_at = Some(Instant::now());
-                alt_keys.flush().and_then(|key| key_msg(&state, keymap, &key))
+                if let Some(escape) = alt_keys.flush() {
+                    dirty = true;
+                    key_at = Some(Instant::now());
+                    press(&mut state, keymap, &io, [escape]);
+                }
+                None
             }
             Some(msg) = done.recv() => Some(msg),
             Some((env, event)) = backend_events.recv() => Some(Msg::Backend { env, event, now: unix_now() }),
@@ -269,7 +268,21 @@ fn apply(state: &mut State, msg: Msg, io: &Io<'_>) -> bool {
 
 /// What a key press means: its binding in the current mode, else, in a text box, the
 /// character typed.
-fn key_msg(state: &State, keymap: &Keymap, key: &crossterm::event::KeyEvent) -> Option<Msg> {
+/// Acts on keys read from the terminal, in order: each one sees what the one before did.
+fn press(
+    state: &mut State,
+    keymap: &Keymap,
+    io: &Io<'_>,
+    keys: impl IntoIterator<Item = KeyEvent>,
+) {
+    for key in keys {
+        if let Some(msg) = key_msg(state, keymap, &key) {
+            apply(state, msg, io);
+        }
+    }
+}
+
+fn key_msg(state: &State, keymap: &Keymap, key: &KeyEvent) -> Option<Msg> {
     use crossterm::event::{KeyCode, KeyEventKind, KeyModifiers};
     let mode = state.mode();
     if let Some(action) = keymap.resolve(mode, key) {
