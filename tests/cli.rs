@@ -12,6 +12,7 @@ fn pilothouse() -> Command {
     // The operator's own config must not leak into tests.
     cmd.env_remove("PILOTHOUSE_CONFIG")
         .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("XDG_STATE_HOME", "/nonexistent")
         .env("NO_COLOR", "1");
     cmd
 }

@@ -18,7 +18,7 @@ use support::*;
 fn check_config_accepts_the_generated_config() {
     let sb = sandbox();
     let out = ok_stdout(
-        Command::new(env!("CARGO_BIN_EXE_pilothouse"))
+        pilothouse()
             .arg("check-config")
             .arg("--config")
             .arg(&sb.config),
@@ -122,10 +122,7 @@ fn check_config_rejects_broken_variants_of_the_generated_config() {
         assert!(good.contains(from), "generated config has no {from:?}");
         let path = dir.path().join(format!("broken-{i}.toml"));
         std::fs::write(&path, good.replacen(from, to, 1)).unwrap_or_else(|e| panic!("{e}"));
-        let out = run(Command::new(env!("CARGO_BIN_EXE_pilothouse"))
-            .arg("check-config")
-            .arg("--config")
-            .arg(&path));
+        let out = run(pilothouse().arg("check-config").arg("--config").arg(&path));
         let stderr = String::from_utf8_lossy(&out.stderr);
         let located = stderr.starts_with(&format!("pilothouse: {}:", path.display()))
             && stderr.contains(&format!(": key `{key}`: "))
@@ -1152,7 +1149,7 @@ impl LogProject {
     }
 
     fn logs(&self, args: &[&str]) -> (Option<i32>, Vec<u8>, String) {
-        let out = run(Command::new(env!("CARGO_BIN_EXE_pilothouse"))
+        let out = run(pilothouse()
             .arg("--config")
             .arg(&self.config)
             .arg("logs")

@@ -217,6 +217,24 @@ pub struct Tmux {
     pub session: String,
 }
 
+/// The config and state dirs every console and command of this test process gets
+/// (`XDG_CONFIG_HOME`, `XDG_STATE_HOME`), so a person's own themes, keymaps, config,
+/// audit and saved logs never change what a test sees. The config dir stays empty.
+pub fn own_dirs() -> (PathBuf, PathBuf) {
+    let base = std::env::temp_dir().join(format!("pilothouse-test-{}", std::process::id()));
+    (base.join("config"), base.join("state"))
+}
+
+/// The real binary, with this test process's own config and state dirs.
+pub fn pilothouse() -> Command {
+    let (config, state) = own_dirs();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pilothouse"));
+    c.env_remove("PILOTHOUSE_CONFIG")
+        .env("XDG_CONFIG_HOME", config)
+        .env("XDG_STATE_HOME", state);
+    c
+}
+
 impl Tmux {
     pub fn start(name: &str, command: &str) -> Tmux {
         let session = format!("pilothouse-{name}-{}", std::process::id());
@@ -230,7 +248,11 @@ impl Tmux {
             "160",
             "-y",
             "40",
-            &format!("{command}; echo EXIT=$?; sleep 600"),
+            &format!(
+                "export XDG_CONFIG_HOME={} XDG_STATE_HOME={}; unset PILOTHOUSE_CONFIG; {command}; echo EXIT=$?; sleep 600",
+                own_dirs().0.display(),
+                own_dirs().1.display()
+            ),
         ]));
         t
     }
@@ -395,7 +417,7 @@ pub fn console_with(config: &Path, tmpdir: &Path) -> String {
 // pilothouse status
 
 pub fn status(config: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let out = run(Command::new(env!("CARGO_BIN_EXE_pilothouse"))
+    let out = run(pilothouse()
         .arg("status")
         .arg("--config")
         .arg(config)
