@@ -65,33 +65,7 @@ impl Log for ConsoleLogger {
     fn flush(&self) {}
 }
 
-/// Masks the password of every `scheme://user:password@` in `text`: a second line of
-/// defence should a URL ever reach a log record.
-pub fn mask_credentials(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
-        out.push_str(head);
-        // The authority ends at the first '/', whitespace or quote; a password is what
-        // lies between its first ':' and its last '@'.
-        let end = tail
-            .find(|c: char| c == '/' || c.is_whitespace() || c == '"' || c == '\'')
-            .unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match (authority.find(':'), authority.rfind('@')) {
-            (Some(colon), Some(at)) if colon < at => {
-                out.push_str(&authority[..=colon]);
-                out.push_str("****");
-                out.push_str(&authority[at..]);
-            }
-            _ => out.push_str(authority),
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
-}
+pub use crate::text::mask_credentials;
 
 /// Installs the logger; records at `level` and above are kept. The file is
 /// `pilothouse.log` in `dir` (the state dir); without it, records only go to the pane.

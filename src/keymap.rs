@@ -176,10 +176,7 @@ impl Keymap {
         match user {
             None => Ok(base),
             Some(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::Unreadable {
-                    path: path.clone(),
-                    error: e,
-                })?;
+                let text = crate::config::read_bounded(&path)?;
                 base.overridden_by(&text, &path)
             }
         }

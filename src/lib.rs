@@ -19,6 +19,7 @@ pub mod ops;
 pub mod snapshot;
 pub mod state;
 pub mod status;
+pub mod text;
 pub mod theme;
 pub mod time;
 pub mod ui;

@@ -420,7 +420,7 @@ fn render_health(out: &mut String, r: &EnvReport) {
                     .collect();
                 out.push_str(&format!(
                     "  database pool: {used} of {headroom} usable in use, {} free{}{}\n",
-                    p.free.unwrap_or(0),
+                    p.free.unwrap_or(0).max(0),
                     if p.ok { "" } else { "  <- 3 or fewer free" },
                     if over.is_empty() {
                         String::new()

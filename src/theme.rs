@@ -87,10 +87,7 @@ impl Theme {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
             && user.is_file()
         {
-            let text = std::fs::read_to_string(&user).map_err(|e| ConfigError::Unreadable {
-                path: user.clone(),
-                error: e,
-            })?;
+            let text = crate::config::read_bounded(&user)?;
             return Self::parse(&text, &user);
         }
         match BUILTIN.iter().find(|(n, _)| *n == name) {

@@ -87,6 +87,68 @@ fn invalid_configs_fail_with_exit_2_and_one_located_line() {
 }
 
 #[test]
+fn a_password_in_a_config_is_never_printed_back() {
+    let files: Vec<PathBuf> = toml_files("invalid_configs")
+        .into_iter()
+        .filter(|f| f.to_string_lossy().contains("secret-"))
+        .collect();
+    assert!(files.len() >= 4, "the secret-* configs are missing");
+    for file in files {
+        let out = pilothouse()
+            .arg("check-config")
+            .arg("--config")
+            .arg(&file)
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(!stderr.contains("PASSWORD"), "{stderr}");
+        if stderr.contains("database.url`") {
+            assert!(
+                stderr.contains("env_file") && stderr.contains("local_env"),
+                "{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_endless_or_binary_config_is_one_clear_error() {
+    for (path, want) in [
+        ("/dev/zero", "longer than 1024 KiB"),
+        ("/dev/urandom", "longer than 1024 KiB"),
+    ] {
+        let start = std::time::Instant::now();
+        let out = pilothouse()
+            .args(["check-config", "--config", path])
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{path}: {stderr}");
+        assert!(stderr.contains(want), "{path}: {stderr}");
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{path} took long"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("latin1.toml");
+    std::fs::write(&file, b"[environments.staging]\n# caf\xe9\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = pilothouse()
+        .arg("check-config")
+        .arg("--config")
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("pilothouse: {}:2:6: not UTF-8", file.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn unknown_key_suggests_the_right_one() {
     let file =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs/unknown-key-typo.toml");

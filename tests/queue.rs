@@ -172,6 +172,18 @@ fn n_or_esc_cancels_and_nothing_runs() {
 }
 
 #[test]
+fn a_cancelled_item_s_clock_stops_when_it_is_cancelled() {
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Restart);
+    let created = s.envs[0].queue.items[0].created;
+    update(&mut s, Msg::Tick { now: created + 10 });
+    press(&mut s, Action::CancelAction);
+    let item = &s.envs[0].queue.items[0];
+    assert_eq!(item.elapsed(created + 10), 10);
+    assert_eq!(item.elapsed(created + 187), 10, "still counting after the cancel");
+}
+
+#[test]
 fn a_protected_environment_needs_its_name_typed_and_a_wrong_name_runs_nothing() {
     let mut s = production_live();
     press(&mut s, Action::Restart);

@@ -36,6 +36,24 @@ pub struct SnapshotRequest {
     pub env_file: String,
 }
 
+/// The summary with its connection line corrected: written while no connection was
+/// there, whatever the screen believed, and everything in it marked as the last reading.
+fn connection_lost(summary: &str) -> String {
+    const LIVE: &str = "- connection: connected";
+    match summary.find(LIVE) {
+        Some(at) => {
+            let end = summary[at..].find('\n').map_or(summary.len(), |n| at + n);
+            format!(
+                "{}- connection: DISCONNECTED (lost while the snapshot was taken; reconnecting)\n\
+                 - **STALE**: not connected; everything below is the last reading, not the present{}",
+                &summary[..at],
+                &summary[end..]
+            )
+        }
+        None => summary.to_string(),
+    }
+}
+
 /// Writes the snapshot; the path, or why not. Without a connection (`remote` or
 /// `docker` None) it is written from the summary alone and says what is missing.
 pub async fn write(
@@ -63,9 +81,14 @@ pub async fn write(
             }
             audit(&mut text, remote, &req.project_dir).await;
         }
-        _ => text.push_str(
-            "\n## Logs and audit\n\nnot read: no connection to the host when the snapshot was taken\n",
-        ),
+        _ => {
+            // The screen may not have learned yet that the connection went (a reconnect
+            // under way): the file never says connected when nothing could be read.
+            text = connection_lost(&text);
+            text.push_str(
+                "\n## Logs and audit\n\nnot read: no connection to the host when the snapshot was taken\n",
+            );
+        }
     }
     let mut text = mask(&text, &secrets);
     // `save` ends every line it is given with a newline.
@@ -220,6 +243,18 @@ pub fn mask(text: &str, secrets: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_snapshot_written_without_a_connection_never_says_connected() {
+        let summary = "# Incident snapshot\n\n- host: h\n- connection: connected\n\n## Containers\n";
+        let text = connection_lost(summary);
+        assert!(!text.contains("connection: connected"), "{text}");
+        assert!(text.contains("- connection: DISCONNECTED"), "{text}");
+        assert!(text.contains("**STALE**"), "{text}");
+        assert!(text.ends_with("\n\n## Containers\n"), "{text}");
+        let stale = "- connection: DISCONNECTED\n";
+        assert_eq!(connection_lost(stale), stale);
+    }
 
     #[test]
     fn secrets_of_the_env_file_and_url_passwords_are_masked() {

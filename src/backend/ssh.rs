@@ -182,7 +182,11 @@ fn explain(destination: &str, ssh: &SshSettings, e: &openssh::Error) -> String {
     };
     if text.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") {
         format!(
-            "ssh {destination}: the host key of {host} has CHANGED; refusing to connect. If the host was rebuilt, remove the old key (ssh-keygen -R '{host}') and verify the new fingerprint before connecting"
+            "ssh {destination}: the host key of {host} has CHANGED; refusing to connect. If the host was rebuilt, remove the old key ({remove}) and verify the new fingerprint before connecting",
+            remove = match &ssh.known_hosts_file {
+                Some(f) => format!("ssh-keygen -f '{}' -R '{host}'", f.path().display()),
+                None => format!("ssh-keygen -R '{host}'"),
+            }
         )
     } else if text.contains("Host key verification failed")
         || text.contains("No ED25519 host key is known")

@@ -32,7 +32,7 @@ pub use monitoring::{
 };
 pub use values::{
     ComposeCommand, ConfigDuration, EnvName, LocalPath, ProjectName, RelativeFile, RemotePath,
-    ServiceName, SshDestination, UserName,
+    ServiceName, SshDestination, SshFile, UserName,
 };
 
 /// The whole config file.
@@ -208,9 +208,9 @@ pub struct SshSettings {
     pub destination: SshDestination,
     pub user: Option<UserName>,
     pub port: Option<u16>,
-    pub identity_file: Option<LocalPath>,
+    pub identity_file: Option<SshFile>,
     /// A known_hosts file to use instead of `~/.ssh/known_hosts`.
-    pub known_hosts_file: Option<LocalPath>,
+    pub known_hosts_file: Option<SshFile>,
     #[serde(default)]
     pub host_key_policy: HostKeyPolicy,
     #[serde(default = "default_connect_timeout")]
@@ -378,12 +378,43 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
 /// Finds, reads and validates the config.
 pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
     let path = locate(explicit)?;
-    let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Unreadable {
-        path: path.clone(),
-        error,
-    })?;
+    let text = read_bounded(&path)?;
     let config = parse(&text, &path)?;
     Ok(Loaded { path, config })
+}
+
+/// The most a config file may hold; a larger one (or `/dev/zero`) is refused.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads a config file of at most [`MAX_CONFIG_BYTES`], as UTF-8; a longer file, or
+/// bytes that are not UTF-8, are one error naming where.
+pub fn read_bounded(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    let unreadable = |error| ConfigError::Unreadable {
+        path: path.to_path_buf(),
+        error,
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigError::Unknown(format!(
+            "{}: not a config file: longer than {} KiB",
+            path.display(),
+            MAX_CONFIG_BYTES / 1024
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&e.as_bytes()[..good]);
+        let (line, column) = line_col(&text, good);
+        ConfigError::Unknown(format!(
+            "{}:{line}:{column}: not UTF-8 text (a config file is UTF-8)",
+            path.display()
+        ))
+    })
 }
 
 /// What pilothouse offers when there is no config at all but a local Docker engine: one
@@ -485,7 +516,15 @@ pub fn from_toml<T: serde::de::DeserializeOwned>(
 fn toml_error(path: &Path, text: &str, key_path: &str, e: &toml::de::Error) -> ConfigError {
     let offset = e.span().map(|s| s.start).unwrap_or(0);
     let key_path = if key_path == "." { "" } else { key_path };
-    let message = e.message().trim().to_string();
+    // A value may be echoed in serde's message: its password never is.
+    let message = crate::text::mask_credentials(e.message().trim());
+    if let Some(m) = literal_url_message(key_path, &message) {
+        return invalid_at(path, text, offset, key_path, m);
+    }
+    if message.starts_with("duplicate key") && key_path.is_empty() {
+        let key = key_at(text, offset);
+        return invalid_at(path, text, offset, &key, format!("duplicate key `{key}`"));
+    }
     // serde names the offending field only in the message; make sure the key path ends
     // with it (path_to_error includes an unknown field but not a missing one).
     let join = |field: &str| {
@@ -512,6 +551,41 @@ fn toml_error(path: &Path, text: &str, key_path: &str, e: &toml::de::Error) -> C
         (key_path.to_string(), message)
     };
     invalid_at(path, text, offset, &key, key_message(message))
+}
+
+/// A database URL written into the config as a string: refused, never echoed, with the
+/// two ways that keep its password out of the file.
+fn literal_url_message(key_path: &str, message: &str) -> Option<String> {
+    (key_path.ends_with("database.url") && message.contains("unknown variant")).then(|| {
+        "a database URL written here would put its password in the config file, so it is refused (not shown); \
+         use url = { env_file = \"DATABASE_URL\" } (read from the env file on the host) or \
+         url = { local_env = \"NAME\" } (this machine's environment)"
+            .to_string()
+    })
+}
+
+/// The key that starts at `offset` (a bare or quoted key, up to `=`, `.` or a space).
+fn key_at(text: &str, offset: usize) -> String {
+    let rest = text.get(offset..).unwrap_or("");
+    let rest = rest.trim_start_matches('"');
+    let key: String = rest
+        .chars()
+        .take_while(|c| !matches!(c, '=' | '"' | '\n' | ']') && !c.is_whitespace())
+        .take(64)
+        .collect();
+    // Inside a table, the key is named by its whole path.
+    let before = text.get(..offset).unwrap_or("");
+    let table = before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+    let key = match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key,
+    };
+    crate::text::mask_credentials(&key)
 }
 
 fn key_message(m: String) -> String {

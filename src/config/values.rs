@@ -275,6 +275,32 @@ impl<'de> Deserialize<'de> for LocalPath {
     }
 }
 
+/// A file ssh is given (an identity, a known_hosts file): a [`LocalPath`] that also has
+/// no whitespace (ssh splits `-o UserKnownHostsFile=` values on it) and no part starting
+/// with `-` (nothing that reads as an option, such as `-oProxyCommand=…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshFile(PathBuf);
+
+impl SshFile {
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for SshFile {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        let option_like = raw.split('/').any(|part| part.starts_with('-'));
+        if raw.is_empty() || raw.chars().any(|c| c.is_control() || c.is_whitespace()) || option_like
+        {
+            return Err(de::Error::custom(format!(
+                "invalid file for ssh {raw:?}: no spaces, and no part of the path may start with '-'"
+            )));
+        }
+        Ok(SshFile(expand_home(&raw)))
+    }
+}
+
 /// Expands a leading `~/` with `$HOME`.
 pub fn expand_home(raw: &str) -> PathBuf {
     match (raw.strip_prefix("~/"), std::env::var_os("HOME")) {

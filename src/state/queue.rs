@@ -85,7 +85,10 @@ impl QueueItem {
         match (self.started, self.finished) {
             (Some(s), Some(f)) => f - s,
             (Some(s), None) => now - s,
-            _ => now - self.created,
+            // Ended before it started (cancelled while pending or queued): the clock
+            // stopped then.
+            (None, Some(f)) => f - self.created,
+            (None, None) => now - self.created,
         }
     }
 

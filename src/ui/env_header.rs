@@ -157,7 +157,7 @@ fn health_summary(spans: &mut Vec<Span<'static>>, env: &EnvState, now: i64, them
         let text = match (&p.error, p.used(), p.slots()) {
             (Some(_), _, _) => "db: error".to_string(),
             (None, Some(u), Some(s)) if !p.is_stale(now) => {
-                format!("db {u}/{s} ({} free)", p.free().unwrap_or(0))
+                format!("db {u}/{s} ({} free)", p.free().unwrap_or(0).max(0))
             }
             _ => "db: no reading".to_string(),
         };

@@ -126,7 +126,13 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
             Span::styled(format!("{slots}"), value_style),
             Span::raw(" usable · "),
             Span::styled(
-                format!("{free} free"),
+                // More in use than usable: superusers hold reserved slots. Nothing is
+                // free; say where the extra ones are, never a negative count.
+                if free < 0 {
+                    format!("0 free, {} in superuser-reserved slots", -free)
+                } else {
+                    format!("{free} free")
+                },
                 if stale {
                     muted
                 } else {

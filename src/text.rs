@@ -1,0 +1,91 @@
+//! Leaf helpers for text that may carry secrets: masking credentials before anything is
+//! formatted, shown or written. No I/O, no other module of the crate.
+
+/// Masks the password of every `user:password@` in `text`, with or without a
+/// `scheme://` in front (`postgresql://acme:S3cr3t@db/acme`, `deploy:S3cr3t@host`):
+/// what lies between the userinfo's first `:` and its last `@` becomes `****`. A word
+/// is delimited by whitespace, quotes, backticks, brackets, `,` and `;`; within it the
+/// userinfo starts after `://` when there is one, and ends at the first `/` after that.
+pub fn mask_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    for c in text.chars() {
+        if is_delimiter(c) {
+            out.push_str(&mask_word(&word));
+            word.clear();
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    out.push_str(&mask_word(&word));
+    out
+}
+
+fn is_delimiter(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '"' | '\'' | '`' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | ',' | ';'
+        )
+}
+
+fn mask_word(word: &str) -> String {
+    let start = word.find("://").map_or(0, |i| i + 3);
+    let rest = &word[start..];
+    // The authority: up to the first '/' after the scheme (a bare `user:pw@host` word
+    // has none; a path may hold '@' of its own, which is not userinfo).
+    let end = if start > 0 {
+        rest.find('/').unwrap_or(rest.len())
+    } else {
+        rest.len()
+    };
+    let authority = &rest[..end];
+    let (Some(at), Some(colon)) = (authority.rfind('@'), authority.find(':')) else {
+        return word.to_string();
+    };
+    if colon >= at {
+        return word.to_string();
+    }
+    format!(
+        "{}{}:****{}",
+        &word[..start],
+        &authority[..colon],
+        &word[start + at..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_and_bare_userinfo_passwords_are_masked() {
+        assert_eq!(
+            mask_credentials("DATABASE_URL=postgresql://acme:S3cr3t@db:5432/acme ok"),
+            "DATABASE_URL=postgresql://acme:****@db:5432/acme ok"
+        );
+        assert_eq!(
+            mask_credentials("\"redis://:p@ss@h\" and http://h:80/x"),
+            "\"redis://:****@h\" and http://h:80/x"
+        );
+        assert_eq!(
+            mask_credentials("unknown variant `postgresql://user:PASSWORD@host/db`, expected"),
+            "unknown variant `postgresql://user:****@host/db`, expected"
+        );
+        assert_eq!(
+            mask_credentials("invalid ssh destination \"user:PASSWORD@host\": a host"),
+            "invalid ssh destination \"user:****@host\": a host"
+        );
+        assert_eq!(mask_credentials("mysql://u:pw@h"), "mysql://u:****@h");
+        assert_eq!(
+            mask_credentials("no urls, a@b, 10:30"),
+            "no urls, a@b, 10:30"
+        );
+        assert_eq!(
+            mask_credentials("http://h/path/a:b@c"),
+            "http://h/path/a:b@c",
+            "an '@' in a path is not userinfo"
+        );
+    }
+}
