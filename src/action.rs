@@ -466,6 +466,9 @@ pub enum Msg {
     Tick {
         now: i64,
     },
+    /// A signal asked the console to stop (SIGINT, SIGTERM, SIGHUP): at once when
+    /// nothing runs, else after the running item's current step.
+    Stop,
     /// Environment number `env` reported something.
     Backend {
         env: usize,
@@ -487,6 +490,9 @@ pub enum Effect {
     /// Cancel item `id` of environment `env` (queued: skipped; running: stopped before
     /// its next step).
     Cancel { env: usize, id: u64 },
+    /// The console is stopping: environment `env`'s runner starts nothing more and
+    /// stops its running item at the next step boundary.
+    Interrupt { env: usize },
     /// Read environment `env`'s audit records from its host.
     ReadAudit { env: usize },
     /// Read the tags these repositories have on environment `env`'s host and registry.

@@ -76,11 +76,16 @@ pub async fn run(
     let (tx, mut backend_events) = mpsc::channel(256);
     let handles = spawn_backends(config, &tx);
     drop(tx);
-    // A closed terminal (SIGHUP) or a kill (SIGTERM) ends the console like `q` does:
-    // the SSH sessions are closed, not left running behind it.
+    // A closed terminal (SIGHUP), a kill (SIGTERM) or an interrupt (SIGINT) ends the
+    // console like a confirmed `q`: a running item stops at its next step boundary and
+    // is audited, and the SSH sessions are closed, not left running behind it.
     use tokio::signal::unix::{SignalKind, signal};
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    // After a hangup the terminal is gone: nothing is drawn or read any more.
+    let mut hung_up = false;
+    let stop_limit = i64::try_from(backend::runner::STEP_GRACE.as_secs()).unwrap_or(20) + 15;
     let mut input = EventStream::new();
     let mut alt_keys = AltKeys::default();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -111,10 +116,13 @@ pub async fn run(
         if dirty_backend && last_draw.elapsed() >= FRAME {
             dirty = true;
         }
-        if dirty {
+        if dirty && !hung_up {
             let d0 = Instant::now();
             if let Err(e) = terminal.draw(|f| ui::draw(f, &state, theme, keymap)) {
-                break Err(e.into());
+                if state.stopping_since.is_none() {
+                    break Err(e.into());
+                }
+                hung_up = true;
             }
             // For the log benchmark (PILOTHOUSE_LOG=debug): how long a key took to be
             // on the terminal, as far as the console can tell.
@@ -132,7 +140,7 @@ pub async fn run(
                 panic!("test panic after the first frame ({PANIC_AFTER_FIRST_FRAME_ENV})");
             }
         }
-        if state.quit {
+        if state.may_exit(unix_now(), stop_limit) {
             break Ok(());
         }
         let frame_due = last_draw + FRAME;
@@ -140,7 +148,7 @@ pub async fn run(
         let msg = tokio::select! {
             // Keys first: a flood of log lines never makes the operator wait.
             biased;
-            ev = input.next() => {
+            ev = input.next(), if !hung_up => {
                 let keys = match &ev {
                     Some(Ok(Event::Key(key))) => alt_keys.key(*key, Instant::now()),
                     // Anything else lets a held escape through first.
@@ -166,6 +174,11 @@ pub async fn run(
                         None
                     }
                     Some(Ok(_)) => None,
+                    // The terminal went while the console is stopping: finish quietly.
+                    Some(Err(_)) | None if state.stopping_since.is_some() => {
+                        hung_up = true;
+                        None
+                    }
                     Some(Err(e)) => break Err(e.into()),
                     None => break Ok(()),
                 }
@@ -182,8 +195,12 @@ pub async fn run(
             Some(msg) = done.recv() => Some(msg),
             Some((env, event)) = backend_events.recv() => Some(Msg::Backend { env, event, now: unix_now() }),
             _ = tokio::time::sleep_until(frame_due.into()), if dirty_backend => None,
-            _ = hangup.recv() => break Ok(()),
-            _ = terminate.recv() => break Ok(()),
+            _ = hangup.recv() => {
+                hung_up = true;
+                Some(Msg::Stop)
+            }
+            _ = terminate.recv() => Some(Msg::Stop),
+            _ = interrupt.recv() => Some(Msg::Stop),
             _ = tick.tick() => {
                 crate::diagnostics::move_records();
                 Some(Msg::Tick { now: unix_now() })
@@ -423,6 +440,11 @@ fn perform(effect: Effect, io: &Io<'_>) {
         Effect::Cancel { env, id } => {
             if let Some(h) = io.handles.get(env) {
                 let _ = h.commands.send(EnvCommand::Cancel(id));
+            }
+        }
+        Effect::Interrupt { env } => {
+            if let Some(h) = io.handles.get(env) {
+                let _ = h.commands.send(EnvCommand::Interrupt);
             }
         }
         Effect::FollowLogs { env, request } => {

@@ -68,6 +68,17 @@ pub fn rfc3339_nanos(s: &str) -> Option<i64> {
     secs.checked_mul(1_000_000_000)?.checked_add(nanos)
 }
 
+/// A short age: `45s`, `12m`, `3h`, `2d`.
+pub fn age(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
 /// `unix` seconds as `YYYY-MM-DD HH:MM:SSZ`.
 pub fn utc(unix: i64) -> String {
     let (y, m, d) = civil(unix.div_euclid(86_400));

@@ -180,7 +180,11 @@ fn a_cancelled_item_s_clock_stops_when_it_is_cancelled() {
     press(&mut s, Action::CancelAction);
     let item = &s.envs[0].queue.items[0];
     assert_eq!(item.elapsed(created + 10), 10);
-    assert_eq!(item.elapsed(created + 187), 10, "still counting after the cancel");
+    assert_eq!(
+        item.elapsed(created + 187),
+        10,
+        "still counting after the cancel"
+    );
 }
 
 #[test]
@@ -306,7 +310,7 @@ fn a_held_lock_is_shown_with_its_owner() {
     );
     let t = render(&s, 120, 40);
     assert!(
-        text(&t).contains("host LOCKED by ana@laptop for 1m (restart web)"),
+        text(&t).contains("host LOCKED by ana@laptop (restart web) · for 1m"),
         "{}",
         text(&t)
     );
@@ -645,7 +649,16 @@ fn another_console_s_lock_shows_in_the_header_before_any_action_and_our_own_does
     send(&mut s, 0, BackendEvent::Lock(Some(theirs.into())));
     let screen = text(&render(&s, 160, 30));
     assert!(
-        screen.contains("LOCKED by ana@laptop for 1m (restart web)"),
+        screen.contains("LOCKED by ana@laptop (restart web) · for 1m"),
+        "{screen}"
+    );
+    assert!(!screen.contains("stopped answering"), "{screen}");
+    // The same lock, its console quiet for 5 minutes: it may be stale, and says so.
+    let quiet = r#"{"operator":"ana@laptop","action":"restart web","pid":7,"console":"7-1","since":1795312700,"quiet_secs":300}"#;
+    send(&mut s, 0, BackendEvent::Lock(Some(quiet.into())));
+    let screen = text(&render(&s, 200, 30));
+    assert!(
+        screen.contains("its console stopped answering 5m ago: it may be stale"),
         "{screen}"
     );
     let ours = format!(
@@ -707,4 +720,64 @@ fn a_lock_reading_taken_just_before_our_own_release_is_not_shown() {
     );
     send(&mut s, 0, BackendEvent::Lock(Some(ours)));
     assert_eq!(s.envs[0].queue.lock_holder, None, "released, not held");
+}
+
+#[test]
+fn quitting_while_an_action_runs_asks_first_then_stops_it_at_a_step_boundary() {
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Restart);
+    press(&mut s, Action::Confirm);
+    let id = s.envs[0].queue.items[0].id;
+    job(&mut s, 0, JobEvent::Started { id });
+    // A second item waits behind it.
+    press(&mut s, Action::Restart);
+    press(&mut s, Action::Confirm);
+    let now = s.now;
+    assert!(press(&mut s, Action::Quit).is_empty());
+    assert!(!s.may_exit(now, 35), "quit at once while an action ran");
+    assert!(
+        s.envs[0]
+            .queue
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("quit again to stop it")),
+        "{:?}",
+        s.envs[0].queue.message
+    );
+    let effects = press(&mut s, Action::Quit);
+    assert_eq!(effects, vec![Effect::Interrupt { env: 0 }]);
+    assert_eq!(s.envs[0].queue.items[1].status, ItemStatus::Cancelled);
+    assert!(!s.may_exit(now, 35), "exited before the item ended");
+    job(
+        &mut s,
+        0,
+        JobEvent::Finished {
+            id,
+            outcome: Outcome::Succeeded,
+            error: None,
+        },
+    );
+    assert!(s.may_exit(now, 35), "the item ended and the console stays");
+}
+
+#[test]
+fn a_signal_stops_at_once_when_nothing_runs_and_waits_a_bounded_time_when_something_does() {
+    let mut s = staging_on_gateway();
+    assert!(update(&mut s, Msg::Stop).is_empty());
+    assert!(s.quit);
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Restart);
+    press(&mut s, Action::Confirm);
+    let id = s.envs[0].queue.items[0].id;
+    job(&mut s, 0, JobEvent::Started { id });
+    let now = s.now;
+    assert_eq!(
+        update(&mut s, Msg::Stop),
+        vec![Effect::Interrupt { env: 0 }]
+    );
+    assert!(!s.may_exit(now + 10, 35));
+    assert!(s.may_exit(now + 36, 35), "waited for ever");
+    // A second signal while stopping: now.
+    update(&mut s, Msg::Stop);
+    assert!(s.quit);
 }

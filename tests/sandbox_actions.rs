@@ -235,10 +235,41 @@ fn killing_the_connection_mid_restart_ends_the_item_unknown_and_keeps_the_lock()
         |s| {
             s.contains("· connected")
                 && s.contains("LOCKED by")
-                && s.contains("(restart gateway, order-service, print-service)")
+                && s.contains("LOCKED by this console (restart gateway, order-service, print-service) after an unknown outcome")
         },
     );
-    let _ = std::fs::remove_dir_all(&lock);
+    // The host's audit has the truth as soon as the host answers again.
+    eventually(
+        Duration::from_secs(15),
+        "the unknown outcome on the host",
+        || {
+            let host = host_audit(&sb, "staging");
+            host.iter()
+                .any(|r| {
+                    r["result"] == "unknown"
+                        && r["targets"].to_string().contains("print-service")
+                        && r["operator"] == record["operator"]
+                })
+                .then_some(())
+                .ok_or(format!("{host:?}"))
+        },
+    );
+    // Its own leftover lock is released with one confirmation.
+    t.keys(&["M-l"]);
+    preview(
+        &t,
+        "confirm: break the host lock on staging",
+        &[
+            "✓ host lock",
+            "held by this console since an item ended unknown",
+        ],
+    );
+    t.keys(&["y"]);
+    let screen = t.wait_until(Duration::from_secs(15), "the lock released", |s| {
+        s.contains("done       break the host lock") || s.contains("confirm once more")
+    });
+    assert!(!screen.contains("confirm once more"), "{screen}");
+    assert!(!lock.exists(), "the lock is still there");
     // The services come back by themselves; wait so later tests find them healthy.
     eventually(Duration::from_secs(60), "the backend healthy again", || {
         let out = ok_stdout(Command::new("docker").args([
@@ -682,4 +713,105 @@ fn find_file(dir: &Path, prefix: &str) -> Option<std::path::PathBuf> {
         }
     }
     None
+}
+
+// ---- Signals ----
+
+/// The console's pid: the child of the tmux pane's shell.
+fn console_pid(t: &Tmux) -> String {
+    let shell = t.format("#{pane_pid}");
+    ok_stdout(Command::new("pgrep").args(["-P", &shell, "-f", "pilothouse"]))
+        .trim()
+        .to_string()
+}
+
+/// The terminal is as it was before the console: main screen, cursor shown, no mouse
+/// reporting; and nothing the console started is left: no ssh process and no file in
+/// its private TMPDIR.
+fn left_clean(t: &Tmux, tmp: &Path) {
+    eventually(
+        Duration::from_secs(10),
+        "ssh processes and temp files gone",
+        || {
+            let ssh = run(Command::new("pgrep")
+                .arg("-a")
+                .arg("-f")
+                .arg(format!("ssh .*{}", tmp.display())));
+            let procs = String::from_utf8_lossy(&ssh.stdout).trim().to_string();
+            let files: Vec<String> = std::fs::read_dir(tmp)
+                .map(|d| {
+                    d.filter_map(Result::ok)
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .filter(|n| n != "pilothouse")
+                        .collect()
+                })
+                .unwrap_or_default();
+            (procs.is_empty() && files.is_empty())
+                .then_some(())
+                .ok_or(format!("processes: {procs:?}; files: {files:?}"))
+        },
+    );
+    assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left on");
+    assert_eq!(t.format("#{cursor_flag}"), "1", "cursor left hidden");
+    assert_eq!(
+        t.format("#{mouse_any_flag}"),
+        "0",
+        "mouse reporting left on"
+    );
+}
+
+#[test]
+fn sigint_ends_the_console_as_sigterm_does_restoring_the_terminal_and_closing_ssh() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = action_console(&sb, "sigint", dir.path(), "");
+    assert_eq!(t.format("#{mouse_any_flag}"), "1", "mouse was never on");
+    run(Command::new("kill").args(["-INT", &console_pid(&t)]));
+    let screen = t.wait_until(Duration::from_secs(10), "the console gone", |s| {
+        s.contains("EXIT=")
+    });
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    left_clean(&t, dir.path());
+}
+
+#[test]
+fn sigterm_mid_restart_lets_the_step_finish_audits_it_on_the_host_and_frees_the_lock() {
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let lock = lock_dir(&sb, "staging");
+    let _ = std::fs::remove_dir_all(&lock);
+    let _unlock = Unlock(lock.clone());
+    let before = started_at("acme-staging_web_1");
+    let host_before = host_audit(&sb, "staging").len();
+    let t = action_console(&sb, "sigterm", dir.path(), "");
+    select(&t, "web");
+    t.keys(&["R"]);
+    t.wait_for("confirm: restart web on staging");
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(15), "the restart running", |s| {
+        s.contains("step 1/1")
+    });
+    run(Command::new("kill").args(["-TERM", &console_pid(&t)]));
+    let screen = t.wait_until(Duration::from_secs(40), "the console gone", |s| {
+        s.contains("EXIT=")
+    });
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    // The restart went on and ended, and both audits say how, and that it was stopped.
+    assert_ne!(
+        started_at("acme-staging_web_1"),
+        before,
+        "web was not restarted"
+    );
+    let host = host_audit(&sb, "staging");
+    assert_eq!(host.len(), host_before + 1, "{host:?}");
+    let record = host.last().cloned().unwrap_or_default();
+    assert_eq!(record["action"], "restart", "{record}");
+    assert_eq!(record["targets"][0], "web", "{record}");
+    assert_eq!(record["result"], "succeeded", "{record}");
+    assert_eq!(record["interrupted"], true, "{record}");
+    let local = local_audit(dir.path()).last().cloned().unwrap_or_default();
+    assert_eq!(local["interrupted"], true, "{local}");
+    assert!(!lock.exists(), "the lock was left behind");
+    left_clean(&t, dir.path());
 }

@@ -91,6 +91,9 @@ pub enum EnvCommand {
     /// Cancel an item: skipped if it has not started, stopped before its next step if
     /// it has.
     Cancel(u64),
+    /// The console is stopping: start nothing more, stop the running item at its next
+    /// step boundary (its current step gets a bounded time), audit it, release the lock.
+    Interrupt,
     /// Read the host's audit records.
     ReadAudit,
     /// Read the tags these repositories have on the host and in the registry.
@@ -219,6 +222,7 @@ async fn actor(
                 Some(EnvCommand::Logs(req)) => followers.set_request(req),
                 Some(EnvCommand::Run(job)) => runner.submit(*job),
                 Some(EnvCommand::Cancel(id)) => runner.cancel(id),
+                Some(EnvCommand::Interrupt) => runner.interrupt(),
                 Some(EnvCommand::ReadAudit) => read_audit(None, &env, &report),
                 Some(EnvCommand::ReadTags(repos)) => read_tags(None, repos, &report),
                 Some(EnvCommand::Snapshot(req)) => write_snapshot(*req, None, None, &report),
@@ -255,6 +259,7 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
                 Some(EnvCommand::Logs(req)) => io.followers.set_request(req),
                 Some(EnvCommand::Run(job)) => io.runner.submit(*job),
                 Some(EnvCommand::Cancel(id)) => io.runner.cancel(id),
+                Some(EnvCommand::Interrupt) => io.runner.interrupt(),
                 Some(EnvCommand::ReadAudit) => read_audit(None, env, io.report),
                 Some(EnvCommand::ReadTags(repos)) => read_tags(None, repos, io.report),
                 Some(EnvCommand::Snapshot(req)) => write_snapshot(*req, None, None, io.report),
@@ -455,6 +460,10 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
                 }
                 Some(EnvCommand::Cancel(id)) => {
                     io.runner.cancel(id);
+                    continue;
+                }
+                Some(EnvCommand::Interrupt) => {
+                    io.runner.interrupt();
                     continue;
                 }
                 Some(EnvCommand::ReadAudit) => {

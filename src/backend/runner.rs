@@ -140,13 +140,25 @@ pub struct AuditRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
     pub duration_ms: u128,
+    /// The console was stopped (a signal, or quit confirmed) while the item ran.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
+
+/// How long the step running when the console is stopped may take to finish; then its
+/// outcome is recorded as unknown and the console exits.
+pub const STEP_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+/// How often a console that holds the host lock says it is still there.
+pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The runner's handle: jobs in, cancellations.
 #[derive(Clone)]
 pub struct RunnerHandle {
     pub jobs: mpsc::UnboundedSender<Job>,
     pub cancelled: Arc<Mutex<HashSet<u64>>>,
+    /// The console is stopping: nothing more starts, the running item stops at its
+    /// next step boundary, and its current step gets [`STEP_GRACE`].
+    pub interrupted: watch::Sender<bool>,
 }
 
 /// Where database steps go: the pool monitor of the current connection, if any.
@@ -171,11 +183,13 @@ pub fn spawn(
 ) -> (RunnerHandle, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let cancelled = Arc::new(Mutex::new(HashSet::new()));
+    let (interrupted, stop) = watch::channel(false);
     let handle = RunnerHandle {
         jobs: tx,
         cancelled: cancelled.clone(),
+        interrupted,
     };
-    let task = tokio::spawn(run(rx, links, events, cancelled));
+    let task = tokio::spawn(run(rx, links, events, cancelled, stop));
     (handle, task)
 }
 
@@ -189,6 +203,64 @@ impl RunnerHandle {
             s.insert(id);
         }
     }
+
+    /// The console is stopping (see [`RunnerHandle::interrupted`]).
+    pub fn interrupt(&self) {
+        self.interrupted.send_replace(true);
+    }
+}
+
+/// Resolves [`STEP_GRACE`] after the console began to stop; never before.
+async fn grace_over(mut stop: watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep(STEP_GRACE).await;
+}
+
+/// Audit lines the host has not got yet (its connection was gone when the item
+/// ended), written as soon as it answers again.
+#[derive(Default)]
+struct HostAuditBacklog(Vec<(String, String)>);
+
+impl HostAuditBacklog {
+    async fn write(&mut self, remote: &Remote, project_dir: &str, line: String) {
+        self.0.push((project_dir.to_string(), line));
+        self.flush(remote).await;
+    }
+
+    async fn flush(&mut self, remote: &Remote) {
+        while let Some((dir, line)) = self.0.first().cloned() {
+            match append_host_audit(remote, &dir, &line).await {
+                Ok(()) => {
+                    self.0.remove(0);
+                }
+                Err(e) => {
+                    log::warn!(
+                        "the host's audit file was not written (kept for the next connection): {e}"
+                    );
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn append_host_audit(remote: &Remote, project_dir: &str, line: &str) -> Result<(), String> {
+    let script = format!(
+        "mkdir -p {dir} && printf '%s\\n' {line} >> {file}",
+        dir = quote(&format!(
+            "{}/.pilothouse",
+            project_dir.trim_end_matches('/')
+        )),
+        line = quote(line),
+        file = quote(&audit_file(project_dir)),
+    );
+    match remote.sh(&script, std::time::Duration::from_secs(10)).await {
+        Ok(out) if out.status == Some(0) => Ok(()),
+        Ok(out) => Err(format!("exit {:?}", out.status)),
+        Err(e) => Err(e),
+    }
 }
 
 fn is_cancelled(set: &Mutex<HashSet<u64>>, id: u64) -> bool {
@@ -200,17 +272,44 @@ async fn run(
     links: Links,
     events: mpsc::Sender<JobEvent>,
     cancelled: Arc<Mutex<HashSet<u64>>>,
+    stop: watch::Receiver<bool>,
 ) {
     let mut waiting: VecDeque<Job> = VecDeque::new();
+    let mut backlog = HostAuditBacklog::default();
+    let mut remote_watch = links.remote.clone();
     loop {
         let job = match waiting.pop_front() {
             Some(j) => j,
-            None => match jobs.recv().await {
-                Some(j) => j,
-                None => return,
-            },
+            None => {
+                let next = tokio::select! {
+                    j = jobs.recv() => j.map(Some),
+                    // A new connection: the audit lines the host missed go first.
+                    Ok(()) = remote_watch.changed() => Some(None),
+                };
+                match next {
+                    Some(Some(j)) => j,
+                    Some(None) => {
+                        let current = remote_watch.borrow_and_update().clone();
+                        if let Some(r) = current {
+                            backlog.flush(&r).await;
+                        }
+                        continue;
+                    }
+                    None => return,
+                }
+            }
         };
-        if is_cancelled(&cancelled, job.id) {
+        let stopping = *stop.borrow();
+        if is_cancelled(&cancelled, job.id) || stopping {
+            if stopping {
+                let _ = events
+                    .send(JobEvent::Finished {
+                        id: job.id,
+                        outcome: Outcome::Cancelled,
+                        error: Some("not run: the console was stopped before it started".into()),
+                    })
+                    .await;
+            }
             continue;
         }
         let current = links.remote.borrow().clone();
@@ -219,7 +318,17 @@ async fn run(
                 Outcome::Failed,
                 Some("not connected to the host: nothing ran".to_string()),
             ),
-            Some(r) => run_one(&job, &r, &links, &events, &cancelled).await,
+            Some(r) => {
+                let ctx = StepContext {
+                    job: &job,
+                    remote: &r,
+                    links: &links,
+                    events: &events,
+                    cancelled: &cancelled,
+                    stop: &stop,
+                };
+                run_one(&ctx, &mut backlog).await
+            }
         };
         if events
             .send(JobEvent::Finished {
@@ -237,90 +346,28 @@ async fn run(
 
 /// Runs one job; its outcome and, when it did not succeed, why.
 async fn run_one(
-    job: &Job,
-    remote: &Remote,
-    links: &Links,
-    events: &mpsc::Sender<JobEvent>,
-    cancelled: &Mutex<HashSet<u64>>,
+    ctx: &StepContext<'_>,
+    backlog: &mut HostAuditBacklog,
 ) -> (Outcome, Option<String>) {
+    let (job, remote, events) = (ctx.job, ctx.remote, ctx.events);
     let started = Instant::now();
     let id = job.id;
     let _ = events.send(JobEvent::Started { id }).await;
     // Breaking the lock is the one change made without taking it.
     let locks = job.plan.changes_state() && job.plan.kind != crate::ops::OpKind::BreakLock;
-    if locks {
-        match take_lock(job, remote).await {
-            Ok(None) => {}
-            Ok(Some(owner)) => {
-                let _ = events
-                    .send(JobEvent::LockHeld {
-                        id,
-                        owner: owner.clone(),
-                    })
-                    .await;
-                return (
-                    Outcome::Failed,
-                    Some(format!(
-                        "the host is locked by another console: {owner}; nothing ran"
-                    )),
-                );
-            }
-            Err(e) => {
-                return (
-                    Outcome::Failed,
-                    Some(format!("could not take the host lock: {e}; nothing ran")),
-                );
-            }
-        }
+    if locks && let Err(refused) = lock_or_refuse(job, remote, events).await {
+        return refused;
     }
+    // While it holds the lock, the console says it is alive (the owner file's time).
+    let _heartbeat = locks.then(|| heartbeat(job, remote));
     let mut codes: Vec<Option<i32>> = Vec::new();
-    let ctx = StepContext {
-        job,
-        remote,
-        links,
-        events,
-        cancelled,
-    };
     let (mut outcome, failed_at, mut error) = ctx.run_steps(&job.plan.steps, 0, &mut codes).await;
-    // The automatic rollback: a step failed after the plan began to change things, or
-    // the operator cancelled it after that (a deploy stopped halfway would leave the
-    // env file and some containers on the new tag with no health gate passed).
-    let began_changing = |undo: &crate::ops::Undo| match (outcome, failed_at) {
-        (Outcome::Failed, Some(at)) => at >= undo.from_step,
-        (Outcome::Cancelled, Some(first_not_run)) => first_not_run > undo.from_step,
-        _ => false,
-    };
     if let Some(undo) = &job.plan.undo
-        && began_changing(undo)
+        && began_changing(outcome, failed_at, undo)
     {
-        let why = error.clone().unwrap_or_default();
-        let _ = events
-            .send(JobEvent::Output {
-                id,
-                line: format!("── rolling back: {why}"),
-            })
-            .await;
-        let (undone, _, undo_error) = ctx
-            .run_steps(&undo.steps, job.plan.steps.len(), &mut codes)
-            .await;
-        (outcome, error) = match undone {
-            Outcome::Succeeded => (Outcome::RolledBack, Some(format!("ROLLED BACK: {why}"))),
-            Outcome::Unknown => (
-                Outcome::Unknown,
-                Some(format!(
-                    "{why}; then the rollback's outcome is unknown: {}",
-                    undo_error.unwrap_or_default()
-                )),
-            ),
-            _ => (
-                Outcome::Failed,
-                Some(format!(
-                    "{why}; the rollback failed too: {}",
-                    undo_error.unwrap_or_default()
-                )),
-            ),
-        };
+        (outcome, error) = ctx.roll_back(undo, error, &mut codes).await;
     }
+    let interrupted = *ctx.stop.borrow();
     // An unknown outcome keeps the lock: whoever looks next sees who held it.
     if locks && outcome != Outcome::Unknown {
         let _ = release_lock(job, remote).await;
@@ -336,46 +383,113 @@ async fn run_one(
         result: outcome,
         error: error.as_deref(),
         duration_ms: started.elapsed().as_millis(),
+        interrupted,
     };
     let line = serde_json::to_string(&record).unwrap_or_default();
     append_local_audit(&line);
-    if outcome != Outcome::Unknown {
-        let script = format!(
-            "mkdir -p {dir} && printf '%s\\n' {line} >> {file}",
-            dir = quote(&format!(
-                "{}/.pilothouse",
-                job.project_dir.trim_end_matches('/')
-            )),
-            line = quote(&line),
-            file = quote(&audit_file(&job.project_dir)),
-        );
-        if let Err(e) = remote.sh(&script, std::time::Duration::from_secs(15)).await {
-            log::warn!("the host's audit file was not written: {e}");
-        }
+    // Written now when the host answers; else as soon as it does again. An unknown
+    // outcome from a lost connection waits for the next one (this one is gone).
+    let lost = outcome == Outcome::Unknown && !interrupted;
+    if lost {
+        backlog.0.push((job.project_dir.clone(), line));
+    } else {
+        backlog.write(remote, &job.project_dir, line).await;
     }
-    if let Some(url) = &links.webhook
+    if let Some(url) = &ctx.links.webhook
         && matches!(
             job.plan.kind,
             crate::ops::OpKind::Deploy { .. } | crate::ops::OpKind::Rollback { .. }
         )
     {
-        let mut body = serde_json::to_value(&record).unwrap_or_default();
-        body["changes"] = job
-            .plan
-            .changes
-            .iter()
-            .map(|(s, from, to)| serde_json::json!({"service": s, "from": from, "to": to}))
-            .collect();
-        let line = match super::webhook::notify(url, &body).await {
-            Ok(status) => format!("webhook told (HTTP {status})"),
-            Err(e) => {
-                log::warn!("the deploy webhook was not told: {e}");
-                format!("webhook NOT told: {e}")
-            }
-        };
-        let _ = events.send(JobEvent::Output { id, line }).await;
+        notify_webhook(url, &record, job, events).await;
     }
     (outcome, error)
+}
+
+/// Whether the automatic rollback runs: a step failed after the plan began to change
+/// things, or the operator cancelled it after that (a deploy stopped halfway would
+/// leave the env file and some containers on the new tag with no health gate passed).
+fn began_changing(outcome: Outcome, failed_at: Option<usize>, undo: &crate::ops::Undo) -> bool {
+    match (outcome, failed_at) {
+        (Outcome::Failed, Some(at)) => at >= undo.from_step,
+        (Outcome::Cancelled, Some(first_not_run)) => first_not_run > undo.from_step,
+        _ => false,
+    }
+}
+
+/// Takes the host lock; Err with the item's end when it cannot.
+async fn lock_or_refuse(
+    job: &Job,
+    remote: &Remote,
+    events: &mpsc::Sender<JobEvent>,
+) -> Result<(), (Outcome, Option<String>)> {
+    match take_lock(job, remote).await {
+        Ok(None) => Ok(()),
+        Ok(Some(owner)) => {
+            let _ = events
+                .send(JobEvent::LockHeld {
+                    id: job.id,
+                    owner: owner.clone(),
+                })
+                .await;
+            Err((
+                Outcome::Failed,
+                Some(format!(
+                    "the host is locked by another console: {owner}; nothing ran"
+                )),
+            ))
+        }
+        Err(e) => Err((
+            Outcome::Failed,
+            Some(format!("could not take the host lock: {e}; nothing ran")),
+        )),
+    }
+}
+
+/// Touches the lock's owner file every [`HEARTBEAT_EVERY`] until dropped, so another
+/// console can tell a lock held by a live console from one left by a stopped one.
+fn heartbeat(job: &Job, remote: &Remote) -> AbortOnDrop {
+    let remote = remote.clone();
+    let file = format!("{}/owner.json", lock_dir(&job.project_dir));
+    AbortOnDrop(tokio::spawn(async move {
+        let script = format!("touch -c {}", quote(&file));
+        loop {
+            tokio::time::sleep(HEARTBEAT_EVERY).await;
+            if let Err(e) = remote.sh(&script, std::time::Duration::from_secs(10)).await {
+                log::debug!("lock heartbeat: {e}");
+            }
+        }
+    }))
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn notify_webhook(
+    url: &crate::config::HttpUrl,
+    record: &AuditRecord<'_>,
+    job: &Job,
+    events: &mpsc::Sender<JobEvent>,
+) {
+    let mut body = serde_json::to_value(record).unwrap_or_default();
+    body["changes"] = job
+        .plan
+        .changes
+        .iter()
+        .map(|(s, from, to)| serde_json::json!({"service": s, "from": from, "to": to}))
+        .collect();
+    let line = match super::webhook::notify(url, &body).await {
+        Ok(status) => format!("webhook told (HTTP {status})"),
+        Err(e) => {
+            log::warn!("the deploy webhook was not told: {e}");
+            format!("webhook NOT told: {e}")
+        }
+    };
+    let _ = events.send(JobEvent::Output { id: job.id, line }).await;
 }
 
 /// How one step ended.
@@ -396,9 +510,42 @@ struct StepContext<'a> {
     links: &'a Links,
     events: &'a mpsc::Sender<JobEvent>,
     cancelled: &'a Mutex<HashSet<u64>>,
+    /// True once the console is stopping.
+    stop: &'a watch::Receiver<bool>,
 }
 
 impl StepContext<'_> {
+    /// Runs the plan's undo steps after `why`; the item's end.
+    async fn roll_back(
+        &self,
+        undo: &crate::ops::Undo,
+        why: Option<String>,
+        codes: &mut Vec<Option<i32>>,
+    ) -> (Outcome, Option<String>) {
+        let why = why.unwrap_or_default();
+        self.output(format!("── rolling back: {why}")).await;
+        let (undone, _, undo_error) = self
+            .run_steps(&undo.steps, self.job.plan.steps.len(), codes)
+            .await;
+        match undone {
+            Outcome::Succeeded => (Outcome::RolledBack, Some(format!("ROLLED BACK: {why}"))),
+            Outcome::Unknown => (
+                Outcome::Unknown,
+                Some(format!(
+                    "{why}; then the rollback's outcome is unknown: {}",
+                    undo_error.unwrap_or_default()
+                )),
+            ),
+            _ => (
+                Outcome::Failed,
+                Some(format!(
+                    "{why}; the rollback failed too: {}",
+                    undo_error.unwrap_or_default()
+                )),
+            ),
+        }
+    }
+
     /// Runs `steps` (numbered from `offset` in the item), stopping at the first that
     /// does not succeed: the outcome, the index of the step that failed (or, when
     /// cancelled, of the first step not run), and why. Only the plan's own steps can
@@ -414,19 +561,31 @@ impl StepContext<'_> {
             self.job.plan.steps.len() + self.job.plan.undo.as_ref().map_or(0, |u| u.steps.len());
         for (i, step) in steps.iter().enumerate() {
             let index = offset + i;
-            if offset == 0 && is_cancelled(self.cancelled, id) {
+            if offset == 0 && (is_cancelled(self.cancelled, id) || *self.stop.borrow()) {
+                let who = if *self.stop.borrow() {
+                    "interrupted: the console was stopped"
+                } else {
+                    "cancelled by the operator"
+                };
                 return (
                     Outcome::Cancelled,
                     Some(index),
                     Some(format!(
-                        "cancelled by the operator before step {} of {}",
+                        "{who} before step {} of {}",
                         index + 1,
                         steps.len()
                     )),
                 );
             }
             let _ = self.events.send(JobEvent::Step { id, index }).await;
-            let result = self.exec(step).await;
+            // A console stopping gives the step running a bounded time to finish.
+            let result = tokio::select! {
+                r = self.exec(step) => r,
+                () = grace_over(self.stop.clone()) => StepResult::Unknown(format!(
+                    "the console was stopped and the step did not finish within {} s; it may still be running on the host",
+                    STEP_GRACE.as_secs()
+                )),
+            };
             let code = match &result {
                 StepResult::Done => Some(0),
                 StepResult::Failed { code, .. } => Some(*code),
@@ -693,14 +852,38 @@ fn lock_answer(out: &super::remote::ScriptOutput, free: &str) -> Result<Option<S
 /// the directory has none).
 pub async fn read_lock(remote: &Remote, project_dir: &str) -> Result<Option<String>, String> {
     let dir = lock_dir(project_dir);
+    // The owner file's age, by the host's own clock: how long its console has been
+    // quiet (a console holding the lock touches it every HEARTBEAT_EVERY).
     let script = format!(
-        "if [ -d {dir} ]; then echo HELD; head -c 4096 {dir}/owner.json 2>/dev/null; else echo FREE; fi",
+        "if [ -d {dir} ]; then echo HELD; f={dir}/owner.json; if [ -f \"$f\" ]; then echo \"quiet=$(( $(date +%s) - $(stat -c %Y \"$f\") ))\"; head -c 4096 \"$f\"; fi; else echo FREE; fi",
         dir = quote(&dir),
     );
     let out = remote
         .sh(&script, std::time::Duration::from_secs(15))
         .await?;
-    lock_answer(&out, "FREE")
+    let text = String::from_utf8_lossy(&out.stdout);
+    let quiet = text
+        .lines()
+        .nth(1)
+        .and_then(|l| l.strip_prefix("quiet="))
+        .and_then(|n| n.trim().parse::<i64>().ok());
+    let owner = lock_answer(&out, "FREE")?;
+    Ok(owner.map(|o| with_quiet(&o, quiet)))
+}
+
+/// The owner JSON (after its `quiet=N` line) with `quiet_secs` added.
+fn with_quiet(answer: &str, quiet: Option<i64>) -> String {
+    let json = match answer.split_once(' ') {
+        Some((first, rest)) if first.starts_with("quiet=") => rest,
+        _ => answer,
+    };
+    match (serde_json::from_str::<serde_json::Value>(json), quiet) {
+        (Ok(mut v), Some(q)) if v.is_object() => {
+            v["quiet_secs"] = serde_json::json!(q);
+            v.to_string()
+        }
+        _ => json.to_string(),
+    }
 }
 
 /// Releases the lock if it is still this console's.

@@ -246,7 +246,8 @@ mod tests {
 
     #[test]
     fn a_snapshot_written_without_a_connection_never_says_connected() {
-        let summary = "# Incident snapshot\n\n- host: h\n- connection: connected\n\n## Containers\n";
+        let summary =
+            "# Incident snapshot\n\n- host: h\n- connection: connected\n\n## Containers\n";
         let text = connection_lost(summary);
         assert!(!text.contains("connection: connected"), "{text}");
         assert!(text.contains("- connection: DISCONNECTED"), "{text}");

@@ -33,6 +33,11 @@ pub struct State {
     /// `--read-only`: no action is queued on any environment.
     pub read_only: bool,
     pub quit: bool,
+    /// Quit was pressed once while an action ran: the next press stops it.
+    pub quit_armed: bool,
+    /// The console is stopping (Unix seconds since): nothing new starts, the running
+    /// item stops at its next step boundary, then the console exits.
+    pub stopping_since: Option<i64>,
     /// Wall-clock Unix seconds, as of the last message; what ages are computed against.
     pub now: i64,
     /// Terminal height, for paging.
@@ -189,6 +194,28 @@ pub struct Counts {
 }
 
 impl State {
+    /// An item is queued or running in some environment.
+    pub fn in_flight(&self) -> bool {
+        self.envs.iter().any(|e| {
+            e.queue.items.iter().any(|i| {
+                matches!(
+                    i.status,
+                    crate::state::queue::ItemStatus::Queued
+                        | crate::state::queue::ItemStatus::Running
+                )
+            })
+        })
+    }
+
+    /// The console has stopped what it can and may exit: quit, or stopping with no
+    /// item left in flight, or stopping for longer than `limit` seconds.
+    pub fn may_exit(&self, now: i64, limit: i64) -> bool {
+        self.quit
+            || self
+                .stopping_since
+                .is_some_and(|t| !self.in_flight() || now - t > limit)
+    }
+
     pub fn from_config(config: &Config, read_only: bool) -> Self {
         let envs = config
             .environments
@@ -202,6 +229,8 @@ impl State {
             selected: 0,
             read_only,
             quit: false,
+            quit_armed: false,
+            stopping_since: None,
             now: 0,
             rows: 24,
             diagnostics: false,

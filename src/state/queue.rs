@@ -113,6 +113,35 @@ pub struct LockHolder {
     pub action: String,
     /// Unix seconds.
     pub since: Option<i64>,
+    /// It is this console's own (left after an item whose outcome is unknown).
+    pub ours: bool,
+    /// Seconds since its console last said it was alive (the owner file's age on the
+    /// host); None when not known.
+    pub quiet_secs: Option<i64>,
+}
+
+/// A lock whose console has not touched it for this long has stopped answering.
+pub const LOCK_QUIET_SECS: i64 = 90;
+
+impl LockHolder {
+    /// Who holds it, as the header and the preview say: the owner, its action, and
+    /// whether its console stopped answering.
+    pub fn describe(&self) -> String {
+        let mut s = if self.ours {
+            format!("this console ({}) after an unknown outcome", self.action)
+        } else {
+            format!("{} ({})", self.owner, self.action)
+        };
+        if !self.ours
+            && let Some(q) = self.quiet_secs.filter(|q| *q >= LOCK_QUIET_SECS)
+        {
+            s.push_str(&format!(
+                "; its console stopped answering {} ago: it may be stale",
+                crate::time::age(q)
+            ));
+        }
+        s
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -63,16 +63,11 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         spans.push(sep());
         spans.push(Span::styled(
             format!(
-                "LOCKED by {}{}{}",
-                h.owner,
+                "LOCKED by {}{}",
+                h.describe(),
                 h.since
-                    .map(|s| format!(" for {}", age(now - s)))
+                    .map(|s| format!(" · for {}", age(now - s)))
                     .unwrap_or_default(),
-                if h.action.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", h.action)
-                }
             ),
             bad,
         ));

@@ -251,12 +251,11 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme:
     let mut title = format!(" {} · action queue ", env.name);
     if let Some(h) = &env.queue.lock_holder {
         title.push_str(&format!(
-            "· host LOCKED by {}{} ({}) ",
-            h.owner,
+            "· host LOCKED by {}{} ",
+            h.describe(),
             h.since
-                .map(|s| format!(" for {}", age(now - s)))
+                .map(|s| format!(" · for {}", age(now - s)))
                 .unwrap_or_default(),
-            h.action
         ));
     }
     let block = Block::default()

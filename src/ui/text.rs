@@ -1,15 +1,6 @@
 //! Small text helpers shared by the panes.
 
-/// A short age: `45s`, `12m`, `3h`, `2d`.
-pub fn age(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86_400 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86_400),
-    }
-}
+pub use crate::time::age;
 
 /// `HH:MM:SSZ` of a Unix time (UTC, so it reads the same for everyone on an incident).
 pub fn clock(unix: i64) -> String {

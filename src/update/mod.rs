@@ -41,6 +41,7 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                 None => act(state, action),
             };
         }
+        Msg::Stop => return stop(state),
         Msg::Resize { rows, cols } => {
             state.rows = rows;
             state.cols = cols;
@@ -135,7 +136,10 @@ fn help(state: &mut State, action: Action) -> bool {
             let by = if action == Action::PageDown { 10 } else { 1 };
             state.help_scroll = state.help_scroll.saturating_add(by).min(200);
         }
-        (Some(_), Action::Quit) => state.quit = true,
+        (Some(_), Action::Quit) => {
+            state.help = None;
+            let _ = quit(state);
+        }
         // Nothing else reaches the screen under the overlay.
         (Some(_), _) => {}
         (None, _) => return false,
@@ -143,10 +147,65 @@ fn help(state: &mut State, action: Action) -> bool {
     true
 }
 
+/// Quitting: at once when nothing runs; while an item runs, the first press says what
+/// a second one does, and the second stops the console as a signal would.
+fn quit(state: &mut State) -> Vec<Effect> {
+    if !state.in_flight() || state.stopping_since.is_some() {
+        state.quit = true;
+        return Vec::new();
+    }
+    if !state.quit_armed {
+        state.quit_armed = true;
+        let grace = crate::backend::runner::STEP_GRACE.as_secs();
+        for e in &mut state.envs {
+            e.queue.message = Some(format!(
+                "an action is running: quit again to stop it at its next step (the running step gets up to {grace} s), audit it and exit"
+            ));
+        }
+        return Vec::new();
+    }
+    stop(state)
+}
+
+/// Stopping the console (a signal, or quit confirmed): queued items are dropped,
+/// running ones are told to stop at their next step; the loop exits once none runs.
+/// Asked again while stopping, it exits now.
+fn stop(state: &mut State) -> Vec<Effect> {
+    if !state.in_flight() || state.stopping_since.is_some() {
+        state.quit = true;
+        return Vec::new();
+    }
+    state.stopping_since = Some(state.now);
+    let now = state.now;
+    let grace = crate::backend::runner::STEP_GRACE.as_secs();
+    let mut effects = Vec::new();
+    for (i, e) in state.envs.iter_mut().enumerate() {
+        let mut busy = false;
+        for item in &mut e.queue.items {
+            match item.status {
+                crate::state::ItemStatus::Queued => {
+                    item.status = crate::state::ItemStatus::Cancelled;
+                    item.finished = Some(now);
+                    item.error = Some("not run: the console was stopped before it started".into());
+                }
+                crate::state::ItemStatus::Running => busy = true,
+                _ => {}
+            }
+        }
+        e.queue.message = Some(format!(
+            "stopping: the running step may take up to {grace} s to finish; then the audit, the lock, and exit"
+        ));
+        if busy {
+            effects.push(Effect::Interrupt { env: i });
+        }
+    }
+    effects
+}
+
 fn act(state: &mut State, action: Action) -> Vec<Effect> {
     let n = state.envs.len();
     match action {
-        Action::Quit => state.quit = true,
+        Action::Quit => return quit(state),
         Action::NextEnv if n > 0 => state.selected = (state.selected + 1) % n,
         Action::PrevEnv if n > 0 => state.selected = (state.selected + n - 1) % n,
         // In the pool view the arrows select a session; elsewhere a container.

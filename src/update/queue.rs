@@ -326,10 +326,28 @@ fn preflight(e: &EnvState, kind: &OpKind, now: i64) -> Vec<Check> {
         },
     }];
     checks.push(match &e.queue.lock_holder {
+        // This console's own, left by an item whose outcome is unknown: releasing it
+        // is one confirmation, once the targets were looked at.
+        Some(h) if h.ours && *kind == OpKind::BreakLock => Check {
+            what: "host lock".into(),
+            ok: Some(true),
+            detail: format!(
+                "held by this console since an item ended unknown ({}); check its targets, then release it",
+                h.action
+            ),
+        },
+        Some(h) if h.ours => Check {
+            what: "host lock".into(),
+            ok: Some(false),
+            detail: format!(
+                "still held by this console after an unknown outcome ({}); check the targets and release it first (break the lock)",
+                h.action
+            ),
+        },
         Some(h) => Check {
             what: "host lock".into(),
             ok: Some(false),
-            detail: format!("held by {} ({})", h.owner, h.action),
+            detail: format!("held by {}", h.describe()),
         },
         None => Check {
             what: "host lock".into(),
@@ -638,7 +656,10 @@ pub fn lock_seen(e: &mut EnvState, owner: Option<String>, own_console: &str) {
                     .map(str::to_string)
             })
             .is_some_and(|c| c == own_console);
-        (!ours || (!running && left_over)).then(|| parse_holder(&json))
+        (!ours || (!running && left_over)).then(|| LockHolder {
+            ours,
+            ..parse_holder(&json)
+        })
     });
 }
 
@@ -647,6 +668,8 @@ fn parse_holder(owner: &str) -> LockHolder {
     let v: serde_json::Value = serde_json::from_str(owner).unwrap_or_default();
     let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
     LockHolder {
+        ours: false,
+        quiet_secs: v.get("quiet_secs").and_then(|x| x.as_i64()),
         owner: text("operator").unwrap_or_else(|| {
             if owner.is_empty() {
                 "unknown (no owner file)".into()
