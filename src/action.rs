@@ -457,6 +457,9 @@ pub enum Msg {
     SelectRow(usize),
     /// A character typed into a text box (the filter, the log search).
     Input(char),
+    /// Text pasted (bracketed paste): into the text box that has the keyboard, never
+    /// read as keys.
+    Paste(String),
     /// Saving logs of environment `env` ended: the path written, or why not.
     Saved {
         env: usize,

@@ -5,8 +5,7 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use color_eyre::Result;
-use crossterm::event::{Event, EventStream, KeyEvent};
-use futures::StreamExt;
+use crossterm::event::{Event, KeyEvent};
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
@@ -86,7 +85,7 @@ pub async fn run(
     // After a hangup the terminal is gone: nothing is drawn or read any more.
     let mut hung_up = false;
     let stop_limit = i64::try_from(backend::runner::STEP_GRACE.as_secs()).unwrap_or(20) + 15;
-    let mut input = EventStream::new();
+    let mut input = spawn_input_reader();
     let mut alt_keys = AltKeys::default();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -148,40 +147,29 @@ pub async fn run(
         let msg = tokio::select! {
             // Keys first: a flood of log lines never makes the operator wait.
             biased;
-            ev = input.next(), if !hung_up => {
-                let keys = match &ev {
-                    Some(Ok(Event::Key(key))) => alt_keys.key(*key, Instant::now()),
-                    // Anything else lets a held escape through first.
-                    _ => alt_keys.flush().into_iter().collect(),
-                };
-                if !keys.is_empty() {
-                    dirty = true;
+            ev = input.recv(), if !hung_up => {
+                let mut h = on_event(ev, &mut state, &mut alt_keys, keymap, theme, &io);
+                // Everything the terminal has already sent is handled before the next
+                // frame is drawn: a burst of keys is one redraw, and nothing sits unread.
+                for _ in 0..MAX_EVENTS_PER_FRAME {
+                    if h.end.is_some() || h.lost {
+                        break;
+                    }
+                    match input.try_recv() {
+                        Ok(ev) => h.merge(on_event(Some(ev), &mut state, &mut alt_keys, keymap, theme, &io)),
+                        Err(mpsc::error::TryRecvError::Empty) => break,
+                        Err(mpsc::error::TryRecvError::Disconnected) => h.merge(on_event(None, &mut state, &mut alt_keys, keymap, theme, &io)),
+                    }
+                }
+                if h.key {
                     key_at = Some(Instant::now());
-                    press(&mut state, keymap, &io, keys);
                 }
-                match ev {
-                    Some(Ok(Event::Key(_))) => None,
-                    Some(Ok(Event::Resize(cols, rows))) => {
-                        dirty = true;
-                        Some(Msg::Resize { rows, cols })
-                    }
-                    Some(Ok(Event::Mouse(m))) => {
-                        let msgs = mouse_msgs(&state, theme, keymap, &m);
-                        dirty |= !msgs.is_empty();
-                        for msg in msgs {
-                            apply(&mut state, msg, &io);
-                        }
-                        None
-                    }
-                    Some(Ok(_)) => None,
-                    // The terminal went while the console is stopping: finish quietly.
-                    Some(Err(_)) | None if state.stopping_since.is_some() => {
-                        hung_up = true;
-                        None
-                    }
-                    Some(Err(e)) => break Err(e.into()),
-                    None => break Ok(()),
+                dirty |= h.dirty;
+                hung_up |= h.lost;
+                if let Some(end) = h.end {
+                    break end;
                 }
+                None
             },
             // An escape nothing followed is the escape key; a split sequence is over.
             _ = tokio::time::sleep_until(escape_due.unwrap_or(frame_due).into()), if escape_due.is_some() => {
@@ -228,6 +216,103 @@ pub async fn run(
     };
     shutdown(handles).await;
     result
+}
+
+/// Reads the terminal on a thread of its own and hands every event over as soon as it
+/// is parsed. crossterm's async stream takes a thread hand-off per event, and its
+/// default (edge-triggered) reader can leave the rest of a big paste unread in the
+/// tty until the next key arrives; the level-triggered `/dev/tty` reader (the
+/// `use-dev-tty` feature) read from one blocking loop drains a burst at once.
+fn spawn_input_reader() -> mpsc::UnboundedReceiver<std::io::Result<Event>> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let spawned = std::thread::Builder::new()
+        .name("terminal-input".into())
+        .spawn(move || {
+            loop {
+                let ev = crossterm::event::read();
+                let failed = ev.is_err();
+                if tx.send(ev).is_err() || failed {
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        log::error!("the terminal cannot be read: {e}");
+    }
+    rx
+}
+
+/// Terminal events handled before a frame is drawn, at most.
+const MAX_EVENTS_PER_FRAME: usize = 4096;
+
+/// What handling terminal events did.
+#[derive(Default)]
+struct Handled {
+    dirty: bool,
+    /// A key was acted on (for the key-to-frame measurement).
+    key: bool,
+    /// The terminal went while the console is stopping: nothing is read any more.
+    lost: bool,
+    /// The loop ends: the terminal closed or failed.
+    end: Option<Result<()>>,
+}
+
+impl Handled {
+    fn merge(&mut self, other: Handled) {
+        self.dirty |= other.dirty;
+        self.key |= other.key;
+        self.lost |= other.lost;
+        if self.end.is_none() {
+            self.end = other.end;
+        }
+    }
+}
+
+/// One terminal event: keys through the escape timer and the keymap, a paste into the
+/// text field that has the keyboard (never as keys), a resize, the mouse.
+fn on_event(
+    ev: Option<std::io::Result<Event>>,
+    state: &mut State,
+    alt_keys: &mut AltKeys,
+    keymap: &Keymap,
+    theme: &Theme,
+    io: &Io<'_>,
+) -> Handled {
+    let mut h = Handled::default();
+    let keys = match &ev {
+        Some(Ok(Event::Key(key))) => alt_keys.key(*key, Instant::now()),
+        // Anything else lets a held escape through first.
+        _ => alt_keys.flush().into_iter().collect(),
+    };
+    if !keys.is_empty() {
+        h.dirty = true;
+        h.key = true;
+        press(state, keymap, io, keys);
+    }
+    match ev {
+        Some(Ok(Event::Key(_) | Event::FocusGained | Event::FocusLost)) => {}
+        Some(Ok(Event::Paste(text))) => {
+            h.dirty = true;
+            h.key = true;
+            apply(state, Msg::Paste(text), io);
+        }
+        Some(Ok(Event::Resize(cols, rows))) => {
+            h.dirty = true;
+            apply(state, Msg::Resize { rows, cols }, io);
+        }
+        Some(Ok(Event::Mouse(m))) => {
+            let msgs = mouse_msgs(state, theme, keymap, &m);
+            h.dirty |= !msgs.is_empty();
+            for msg in msgs {
+                apply(state, msg, io);
+            }
+        }
+        // The terminal went while the console is stopping: finish quietly.
+        Some(Err(_)) | None if state.stopping_since.is_some() => h.lost = true,
+        Some(Err(e)) => h.end = Some(Err(e.into())),
+        None => h.end = Some(Ok(())),
+    }
+    h
 }
 
 /// Runs update() and performs its effects; returns whether the screen needs a redraw.

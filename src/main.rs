@@ -346,12 +346,18 @@ fn run_tui(
     // ratatui::init installs a panic hook that restores the terminal before the
     // color-eyre report is printed.
     let mut terminal = ratatui::init();
+    // A paste arrives as one event (into a text field), not as thousands of keys.
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableBracketedPaste);
     if mouse {
         // The mouse is given back before anything else on a panic, then ratatui's hook
         // restores the screen.
         let restore_screen = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+            let _ = crossterm::execute!(
+                std::io::stdout(),
+                crossterm::event::DisableMouseCapture,
+                crossterm::event::DisableBracketedPaste
+            );
             restore_screen(info);
         }));
         crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture)?;
@@ -366,6 +372,7 @@ fn run_tui(
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableBracketedPaste);
     ratatui::restore();
     result
 }

@@ -606,6 +606,38 @@ fn a_panic_restores_the_terminal_and_reports() {
 // ---------------------------------------------------------------------------------------
 
 #[test]
+fn a_big_paste_into_the_filter_is_one_event_and_no_key_after_it_waits() {
+    let sb = sandbox();
+    let t = Tmux::start("paste", &console_command(&sb, ""));
+    t.wait_until(Duration::from_secs(15), "connected with rows", |s| {
+        s.contains("· connected") && row_of(s, "gateway").is_some()
+    });
+    // A 20 KB bracketed paste: one event, cut to what the field holds, at once.
+    t.keys(&["/"]);
+    t.wait_for("filter: ");
+    let start = Instant::now();
+    t.paste(&"gateway".repeat(3000));
+    let screen = t.wait_until(Duration::from_secs(3), "the pasted filter", |s| {
+        s.contains("filter: gatewaygateway") && row_of(s, "gateway").is_none()
+    });
+    assert!(start.elapsed() < Duration::from_secs(3), "{screen}");
+    t.keys(&["Escape"]);
+    t.wait_until(Duration::from_secs(3), "the filter closed", |s| {
+        !s.contains("filter: ") && row_of(s, "gateway").is_some()
+    });
+    // 3000 characters typed as keys (a terminal without bracketed paste) and an Esc in
+    // the same burst: every one is read, the Esc last, and nothing waits for a key.
+    t.keys(&["/"]);
+    t.wait_for("filter: ");
+    t.raw_input(&format!("{}\x1b", "x".repeat(3000)));
+    t.wait_until(
+        Duration::from_secs(5),
+        "the Esc after the burst handled",
+        |s| !s.contains("filter: ") && row_of(s, "gateway").is_some(),
+    );
+}
+
+#[test]
 fn every_staging_container_appears_with_its_health_within_10s() {
     let sb = sandbox();
     let start = Instant::now();

@@ -71,30 +71,14 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                 });
             }
         }
-        Msg::Input(c) => {
-            if state.mode() == crate::action::Mode::TagInput {
-                if let Some(e) = state.envs.get_mut(state.selected) {
-                    deploy::input(e, c);
+        Msg::Input(c) => input(state, c),
+        Msg::Paste(text) => {
+            // Only into a text box; control characters (a pasted newline among them)
+            // never act, and a huge paste is cut to what a field holds.
+            if state.mode().takes_text() {
+                for c in text.chars().filter(|c| !c.is_control()).take(MAX_FIELD) {
+                    input(state, c);
                 }
-            } else if state.mode() == crate::action::Mode::ConfirmTyped {
-                if let Some(e) = state.envs.get_mut(state.selected)
-                    && !c.is_control()
-                    && e.queue.typed.chars().count() < 64
-                {
-                    e.queue.typed.push(c);
-                }
-            } else if let Some(e) = state.envs.get_mut(state.selected)
-                && let Some(text) = &mut e.logs.search_input
-                && !c.is_control()
-            {
-                text.push(c);
-            } else if let Some(e) = state.envs.get_mut(state.selected)
-                && e.filter_editing
-                && !c.is_control()
-            {
-                let keep = e.selected_container().map(|c| c.id.clone());
-                e.filter.push(c);
-                reselect(e, keep);
             }
         }
         // Ages show seconds only under a minute: the clock moves every second only while
@@ -118,6 +102,40 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// The most characters a text field (filter, search) takes.
+const MAX_FIELD: usize = 256;
+
+/// A character typed into the text box that has the keyboard.
+fn input(state: &mut State, c: char) {
+    if state.mode() == crate::action::Mode::TagInput {
+        if let Some(e) = state.envs.get_mut(state.selected) {
+            deploy::input(e, c);
+        }
+    } else if state.mode() == crate::action::Mode::ConfirmTyped {
+        if let Some(e) = state.envs.get_mut(state.selected)
+            && !c.is_control()
+            && e.queue.typed.chars().count() < 64
+        {
+            e.queue.typed.push(c);
+        }
+    } else if let Some(e) = state.envs.get_mut(state.selected)
+        && let Some(text) = &mut e.logs.search_input
+        && !c.is_control()
+    {
+        if text.chars().count() < MAX_FIELD {
+            text.push(c);
+        }
+    } else if let Some(e) = state.envs.get_mut(state.selected)
+        && e.filter_editing
+        && !c.is_control()
+        && e.filter.chars().count() < MAX_FIELD
+    {
+        let keep = e.selected_container().map(|c| c.id.clone());
+        e.filter.push(c);
+        reselect(e, keep);
+    }
 }
 
 /// The help overlay's keys; true when `action` was one of them.

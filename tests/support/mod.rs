@@ -334,14 +334,41 @@ impl Tmux {
         self.raw_input(&format!("\x1b[<65;{};{}M", column + 1, row + 1));
     }
 
+    /// Pastes `text` as a terminal does: wrapped in bracketed-paste markers when the
+    /// application asked for them, else as plain input.
+    pub fn paste(&self, text: &str) {
+        self.load_buffer("paste-input", text);
+        ok_stdout(self.tmux().args([
+            "paste-buffer",
+            "-d",
+            "-p",
+            "-r",
+            "-b",
+            "paste-input",
+            "-t",
+            &self.session,
+        ]));
+    }
+
+    /// Puts `text` into tmux buffer `name` through a file (a command line is too short
+    /// for a big paste).
+    fn load_buffer(&self, name: &str, text: &str) {
+        let file = std::env::temp_dir().join(format!("{}-{name}", self.session));
+        std::fs::write(&file, text).unwrap_or_else(|e| panic!("{e}"));
+        let out = run(self.tmux().args(["load-buffer", "-b", name]).arg(&file));
+        let _ = std::fs::remove_file(&file);
+        assert!(
+            out.status.success(),
+            "tmux load-buffer: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// Writes `text` to the pane's input in one write, as a terminal writes a mouse
     /// report or an alt key. (`send-keys` writes key by key: under load the console
     /// could read the leading escape alone, as the escape key.)
-    fn raw_input(&self, text: &str) {
-        ok_stdout(
-            self.tmux()
-                .args(["set-buffer", "-b", "raw-input", "--", text]),
-        );
+    pub fn raw_input(&self, text: &str) {
+        self.load_buffer("raw-input", text);
         ok_stdout(self.tmux().args([
             "paste-buffer",
             "-d",
