@@ -33,6 +33,15 @@ pub struct EnvReport {
     /// The database's connections; absent when no database is configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pool: Option<PoolReport>,
+    /// Services the project declares (compose files, deploy order) with no container.
+    pub missing: Vec<MissingReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MissingReport {
+    pub service: String,
+    /// False: only the deploy order names it, not the compose files on the host.
+    pub in_compose_files: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -158,6 +167,7 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         containers: Vec::new(),
         health: Vec::new(),
         pool: None,
+        missing: Vec::new(),
     };
     let tunnel = match Link::open(env).await {
         Ok(t) => t,
@@ -200,7 +210,11 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         );
         Ok::<_, String>((version, list))
     };
-    let (result, health, pool) = tokio::join!(containers, health, pool);
+    let declared = async {
+        let cmd = crate::ops::declared_services_command(&env.compose)?;
+        crate::backend::declared_services(&remote, &cmd).await.ok()
+    };
+    let (result, health, pool, declared) = tokio::join!(containers, health, pool, declared);
     tunnel.close().await;
     let mut pgadmin_running = false;
     match result {
@@ -211,6 +225,19 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
                 .iter()
                 .any(|c| c.service == "pgadmin" && c.run_state == RunState::Running);
             out.containers = list.iter().map(report).collect();
+            if crate::ops::declared_services_command(&env.compose).is_some() {
+                out.missing = crate::state::missing_services(
+                    &env.deploy.flat_order(),
+                    declared.as_deref(),
+                    list.iter().map(|c| c.service.as_str()),
+                )
+                .into_iter()
+                .map(|m| MissingReport {
+                    service: m.service,
+                    in_compose_files: m.in_compose_files,
+                })
+                .collect();
+            }
         }
         Err(e) => out.error = Some(e),
     }
@@ -312,6 +339,7 @@ pub fn exit_code(reports: &[EnvReport]) -> u8 {
         EXIT_UNREACHABLE
     } else if reports.iter().any(|r| {
         r.containers.iter().any(|c| !c.ok)
+            || r.missing.iter().any(|m| m.in_compose_files)
             || r.health.iter().any(|h| !h.up)
             || r.pool.as_ref().is_some_and(|p| !p.ok)
     }) {
@@ -367,6 +395,19 @@ pub fn render_text(reports: &[EnvReport]) -> String {
                 "  {:<ws$}  {:<wn$}  {:<wi$}  {state:<12}  {health:<13}  {}{mark}\n",
                 c.service, c.name, c.image, c.restart_count
             ));
+        }
+        for m in &r.missing {
+            if m.in_compose_files {
+                out.push_str(&format!(
+                    "  {:<ws$}  MISSING: declared, no container  <-\n",
+                    m.service
+                ));
+            } else {
+                out.push_str(&format!(
+                    "  warning: the deploy order names {}, which the compose files do not declare\n",
+                    m.service
+                ));
+            }
         }
         render_health(&mut out, r);
     }
@@ -448,6 +489,7 @@ mod tests {
             docker_version: None,
             health: Vec::new(),
             pool: None,
+            missing: Vec::new(),
             containers: ok
                 .iter()
                 .map(|&ok| ContainerReport {

@@ -93,6 +93,48 @@ fn live_table_colours_what_needs_attention() {
 }
 
 #[test]
+fn a_declared_service_without_a_container_is_a_red_missing_row_and_counted() {
+    use pilothouse::backend::BackendEvent;
+    let mut s = staging_live();
+    let declared = [
+        "redis",
+        "slicer",
+        "gateway",
+        "order-service",
+        "print-service",
+        "web",
+    ];
+    send(
+        &mut s,
+        0,
+        BackendEvent::Declared(declared.iter().map(|d| d.to_string()).collect()),
+    );
+    let t = render(&s, 110, 16);
+    let buf = t.backend().buffer();
+    let theme = Theme::default_theme().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        row_text(&t, 1).contains("3/6 running · 1 MISSING"),
+        "{}",
+        row_text(&t, 1)
+    );
+    assert_eq!(
+        fg_in_row(buf, "print-service", "missing"),
+        theme.colors.error.0
+    );
+    // Stale, nothing is called missing: it is not known.
+    send(
+        &mut s,
+        0,
+        BackendEvent::Disconnected {
+            error: "gone".into(),
+            retry_in: std::time::Duration::from_secs(4),
+        },
+    );
+    let t = render(&s, 110, 16);
+    assert!(!screen_has(&t, "MISSING") && !screen_has(&t, "missing"));
+}
+
+#[test]
 fn cpu_and_memory_show_while_live_and_vanish_when_stale() {
     use pilothouse::backend::BackendEvent;
     use pilothouse::backend::model::Usage;

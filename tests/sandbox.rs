@@ -1471,3 +1471,56 @@ fn log_pane_moves_to_the_new_container_of_a_recreated_service_and_says_so() {
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
 }
+
+#[test]
+fn a_declared_service_without_a_container_is_a_missing_row_counted_and_fails_status() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = format!("acme-missing-{}", std::process::id());
+    std::fs::write(
+        dir.path().join("docker-compose.yml"),
+        "version: \"2.4\"\nservices:\n  noisy:\n    image: 127.0.0.1:5000/acme/web:v1\n    network_mode: host\n  spare:\n    image: 127.0.0.1:5000/acme/web:v1\n    network_mode: host\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let config = dir.path().join("missing.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[environments.t]\n[environments.t.ssh]\ndestination = \"127.0.0.1\"\nuser = \"root\"\nport = 2222\n\
+             identity_file = \"{key}\"\nknown_hosts_file = \"{known}\"\n\
+             [environments.t.compose]\nproject_dir = \"{dir}\"\nproject_name = \"{project}\"\ncommand = \"docker-compose\"\n\
+             [environments.t.deploy]\norder = [[\"noisy\"], [\"ghost\"]]\n",
+            key = sb.state.join("ssh/id_ed25519").display(),
+            known = sb.state.join("ssh/known_hosts").display(),
+            dir = dir.path().display(),
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let noisy = noisy_container(&project, 1, 18979, "v1");
+    let t = Tmux::start("missing", &console_with(&config, dir.path()));
+    // `spare` is declared and has no container; `ghost` is only in the deploy order.
+    let screen = t.wait_until(Duration::from_secs(30), "the missing rows", |s| {
+        row_of(s, "spare").is_some_and(|r| r.contains("missing"))
+            && row_of(s, "ghost").is_some_and(|r| r.contains("not in the compose files"))
+            && s.contains("1/2 running · 1 MISSING")
+    });
+    assert!(
+        row_of(&screen, "noisy").is_some_and(|r| r.contains("running")),
+        "{screen}"
+    );
+    let (code, text) = status(&config, &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("MISSING: declared, no container"), "{text}");
+    assert!(
+        text.contains(
+            "warning: the deploy order names ghost, which the compose files do not declare"
+        ),
+        "{text}"
+    );
+    // Its container removed, a running service becomes a missing row at once.
+    drop(noisy);
+    t.wait_until(Duration::from_secs(5), "noisy missing", |s| {
+        row_of(s, "noisy").is_some_and(|r| r.contains("missing"))
+            && s.contains("0/2 running · 2 MISSING")
+    });
+}

@@ -72,6 +72,8 @@ pub enum BackendEvent {
     Audit(Result<Vec<runner::AuditEntry>, String>),
     /// The host lock as last read: its owner file (JSON, sanitized) or None when free.
     Lock(Option<String>),
+    /// The services the project's compose files declare, read once per connection.
+    Declared(Vec<String>),
     /// The tags a deploy can pick, and a note when the registry was not read; or why
     /// none could be read.
     Tags(Result<tags::Tags, String>),
@@ -541,6 +543,26 @@ impl Drop for AbortOnDrop {
 }
 
 /// Starts the health and database monitors of a connection.
+/// Runs `config --services`; the service names it printed (at most 500, each a valid
+/// service name; anything else is dropped).
+pub async fn declared_services(remote: &remote::Remote, cmd: &str) -> Result<Vec<String>, String> {
+    let out = remote.sh(cmd, Duration::from_secs(20)).await?;
+    if out.status != Some(0) {
+        return Err(format!(
+            "exit {:?}: {}",
+            out.status,
+            crate::logs::sanitize::clean_str(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| crate::config::ServiceName::parse(l).is_ok())
+        .take(500)
+        .map(str::to_string)
+        .collect())
+}
+
 fn start_monitors(
     tunnel: &link::Link,
     env: &Environment,
@@ -550,6 +572,17 @@ fn start_monitors(
     let remote = tunnel.remote();
     let mut db_requests = None;
     let mut tasks = Vec::new();
+    if let Some(cmd) = crate::ops::declared_services_command(&env.compose) {
+        let (remote, forward) = (remote.clone(), report.clone());
+        tasks.push(AbortOnDrop(tokio::spawn(async move {
+            match declared_services(&remote, &cmd).await {
+                Ok(list) => {
+                    let _ = forward.send(BackendEvent::Declared(list)).await;
+                }
+                Err(e) => log::warn!("the compose files' services could not be read: {e}"),
+            }
+        })));
+    }
     let (health_tx, mut health_rx) = mpsc::channel(8);
     tasks.push(AbortOnDrop(tokio::spawn(health::watch(
         env.health.clone(),

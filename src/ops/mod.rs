@@ -229,6 +229,24 @@ pub struct Project<'a> {
     pub endpoint_services: &'a [String],
 }
 
+/// The read-only command that lists the services the project's compose files declare
+/// (`config --services`); None when the environment watches every project.
+pub fn declared_services_command(c: &crate::config::ComposeSettings) -> Option<String> {
+    if c.project_dir.as_str() == "/" {
+        return None;
+    }
+    let name = c.effective_project_name()?;
+    let mut s = format!("cd {} && ", quote(c.project_dir.as_str()));
+    let words: Vec<String> = c.command.words().iter().map(|w| quote(w)).collect();
+    s.push_str(&words.join(" "));
+    s.push_str(&format!(" -p {}", quote(name.as_str())));
+    for f in &c.files {
+        s.push_str(&format!(" -f {}", quote(f.as_str())));
+    }
+    s.push_str(" config --services");
+    Some(s)
+}
+
 /// An image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
 pub fn valid_tag(tag: &str) -> Result<(), Refused> {
     let ok = tag.len() <= 128

@@ -98,6 +98,12 @@ pub struct EnvState {
     pub sort: SortKey,
     /// Service names in deployment order (groups flattened); the default sort follows it.
     pub deploy_order: Vec<String>,
+    /// The services the project's compose files declare, as read on the host this
+    /// connection (None: not read).
+    pub declared: Option<Vec<String>>,
+    /// The container list of this connection has arrived (until then nothing is
+    /// missing, only unknown).
+    pub listed: bool,
     /// Rows shown only when they contain this (case-insensitive); empty shows all.
     pub filter: String,
     /// The filter box has the keyboard.
@@ -187,10 +193,44 @@ pub enum Alert {
 /// Counts for the header.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
+    /// Containers plus missing services: what should be running.
     pub total: usize,
     pub running: usize,
     pub unhealthy: usize,
     pub restarting: usize,
+    pub missing: usize,
+}
+
+/// The services of `deploy_order` and `declared` (the compose files' list, when read)
+/// that no container belongs to, in that order.
+pub fn missing_services<'a>(
+    deploy_order: &[String],
+    declared: Option<&[String]>,
+    containers: impl Iterator<Item = &'a str> + Clone,
+) -> Vec<Missing> {
+    let mut names: Vec<&String> = deploy_order.iter().collect();
+    for d in declared.into_iter().flatten() {
+        if !names.contains(&d) {
+            names.push(d);
+        }
+    }
+    names
+        .into_iter()
+        .filter(|n| !containers.clone().any(|c| c == n.as_str()))
+        .map(|n| Missing {
+            service: n.clone(),
+            in_compose_files: declared.is_none_or(|d| d.contains(n)),
+        })
+        .collect()
+}
+
+/// A service the project declares (compose files or deploy order) with no container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Missing {
+    pub service: String,
+    /// False: only the deploy order names it; the compose files on the host do not
+    /// (a typo in the config, or a service that was removed).
+    pub in_compose_files: bool,
 }
 
 impl State {
@@ -323,6 +363,8 @@ impl EnvState {
             selected_row: 0,
             sort: SortKey::Service,
             deploy_order: env.deploy.flat_order(),
+            declared: None,
+            listed: false,
             filter: String::new(),
             filter_editing: false,
             docker_version: None,
@@ -373,9 +415,26 @@ impl EnvState {
         self.link.status == LinkStatus::Connected
     }
 
+    /// Declared services without any container (running or not), once this
+    /// connection's list is in; in deployment order, then the compose files' order.
+    pub fn missing(&self) -> Vec<Missing> {
+        if !self.listed || !self.is_live() || self.project_name == ALL_PROJECTS {
+            return Vec::new();
+        }
+        missing_services(
+            &self.deploy_order,
+            self.declared.as_deref(),
+            self.containers.iter().map(|c| c.service.as_str()),
+        )
+    }
+
     pub fn counts(&self) -> Counts {
+        // A deploy-order name the compose files lack is a warning about the config,
+        // not a service that should run.
+        let missing = self.missing().iter().filter(|m| m.in_compose_files).count();
         let mut c = Counts {
-            total: self.containers.len(),
+            total: self.containers.len() + missing,
+            missing,
             ..Counts::default()
         };
         for k in &self.containers {

@@ -35,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
     }
     title.push(' ');
     let block = super::env_block(env, &title, theme, !live);
-    if env.containers.is_empty() {
+    if env.containers.is_empty() && env.missing().is_empty() {
         let text = match env.link.status {
             LinkStatus::Connected => {
                 format!("no containers in compose project {}", env.project_name)
@@ -63,15 +63,23 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         "PORTS",
     ])
     .style(Style::new().fg(c.muted.0).add_modifier(Modifier::BOLD));
+    let needle = env.filter.to_lowercase();
+    let missing: Vec<crate::state::Missing> = env
+        .missing()
+        .into_iter()
+        .filter(|m| needle.is_empty() || m.service.to_lowercase().contains(&needle))
+        .collect();
     let rows = visible
         .iter()
-        .map(|k| row(k, env.usage.get(&k.id).filter(|_| live), live, now, theme));
+        .map(|k| row(k, env.usage.get(&k.id).filter(|_| live), live, now, theme))
+        .chain(missing.iter().map(|m| missing_row(m, theme)));
     // Service and image are sized to their content so a tag is never cut off; the
     // container name, derived from the two, takes what is left.
     let fit = |len: usize, header: usize| Constraint::Length(len.max(header).min(40) as u16);
     let service_w = visible
         .iter()
         .map(|k| k.service.chars().count())
+        .chain(missing.iter().map(|m| m.service.chars().count()))
         .max()
         .unwrap_or(0);
     let image_w = visible
@@ -103,6 +111,28 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
     let mut ts = TableState::default().with_selected(Some(env.selected_row));
     frame.render_stateful_widget(table, area, &mut ts);
+}
+
+/// A declared service with no container: no container, no state but `missing`.
+fn missing_row<'a>(m: &crate::state::Missing, theme: &Theme) -> Row<'a> {
+    let c = &theme.colors;
+    let (state, why, alert) = if m.in_compose_files {
+        ("missing", "no container", Alert::Bad)
+    } else {
+        (
+            "unknown",
+            "deploy order names it; not in the compose files",
+            Alert::Warn,
+        )
+    };
+    let style = alert_style(alert, theme);
+    Row::new([
+        Cell::from(m.service.clone()).style(Style::new().fg(c.text.0)),
+        Cell::from(why).style(Style::new().fg(c.muted.0)),
+        Cell::from("—").style(Style::new().fg(c.muted.0)),
+        Cell::from(state).style(style),
+        Cell::from("—").style(Style::new().fg(c.muted.0)),
+    ])
 }
 
 fn row<'a>(

@@ -80,6 +80,10 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
             format!("{}/{} running{stale}", n.running, n.total),
             Style::new().fg(c.text.0),
         ));
+        if n.missing > 0 {
+            spans.push(sep());
+            spans.push(Span::styled(format!("{} MISSING", n.missing), bad));
+        }
         if env.is_live() {
             spans.push(sep());
             spans.push(Span::styled(

@@ -356,6 +356,9 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             link.status = LinkStatus::Connecting;
             link.attempt = attempt;
             link.retry_at = None;
+            // What is missing is judged from this connection's readings only.
+            e.listed = false;
+            e.declared = None;
         }
         BackendEvent::Connected { docker_version } => {
             link.status = LinkStatus::Connected;
@@ -365,10 +368,12 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             link.retry_at = None;
             e.docker_version = Some(docker_version);
         }
+        BackendEvent::Declared(list) => e.declared = Some(list),
         BackendEvent::Snapshot(list) => {
             // After a (re)connect the state is listed afresh, never assumed.
             let keep = e.selected_container().map(|c| c.id.clone());
             e.containers = list;
+            e.listed = true;
             prune_usage(e);
             sort(e);
             reselect(e, keep);
