@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::backend::BackendEvent;
+use crate::model::event::BackendEvent;
 
 /// The input mode, derived from State; each has its own keymap section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -488,7 +488,7 @@ pub enum Effect {
     /// Run a confirmed item in environment `env`.
     Run {
         env: usize,
-        job: Box<crate::backend::runner::Job>,
+        job: Box<crate::ops::Job>,
     },
     /// Cancel item `id` of environment `env` (queued: skipped; running: stopped before
     /// its next step).
@@ -503,12 +503,12 @@ pub enum Effect {
     /// Follow these logs in environment `env` (None: stop following).
     FollowLogs {
         env: usize,
-        request: Option<crate::backend::logs::LogRequest>,
+        request: Option<crate::model::requests::LogRequest>,
     },
     /// Write an incident snapshot of environment `env`.
     Snapshot {
         env: usize,
-        request: Box<crate::backend::snapshot::SnapshotRequest>,
+        request: Box<crate::model::requests::SnapshotRequest>,
     },
     /// Write lines to a new file `name` in `dir`.
     SaveLogs {

@@ -2,7 +2,7 @@
 //! draw when something changed. Never waits on the network: all I/O is in the
 //! environment actors.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use color_eyre::Result;
 use crossterm::event::{Event, KeyEvent};
@@ -36,13 +36,7 @@ struct Io<'a> {
     done: mpsc::UnboundedSender<Msg>,
 }
 
-/// Wall-clock Unix seconds.
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+pub use crate::time::unix_now;
 
 /// Starts one actor per environment.
 pub fn spawn_backends(

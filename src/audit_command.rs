@@ -1,8 +1,6 @@
 //! `pilothouse audit`: an environment's audit records as its host keeps them (every
 //! operator's, newest first), as a table or as JSON lines.
 
-use std::fmt::Write as _;
-
 use crate::backend::link::Link;
 use crate::backend::runner::{AuditEntry, read_audit};
 use crate::config::Environment;
@@ -32,35 +30,4 @@ pub fn as_json_lines(records: &[AuditEntry]) -> String {
         .collect()
 }
 
-/// A table for people, newest first.
-pub fn as_table(records: &[AuditEntry]) -> String {
-    if records.is_empty() {
-        return "no audit records on this host yet\n".into();
-    }
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{:<21} {:<24} {:<11} {:<20} {:<24} {:<11} {:>8}  EXIT",
-        "TIME", "OPERATOR", "ENV", "ACTION", "TARGETS", "RESULT", "TOOK"
-    );
-    for r in records {
-        let _ = writeln!(
-            out,
-            "{:<21} {:<24} {:<11} {:<20} {:<24} {:<11} {:>7.1}s  {}{}",
-            crate::time::utc(r.time),
-            r.operator,
-            r.environment,
-            r.action,
-            r.targets,
-            r.result,
-            r.duration_ms as f64 / 1000.0,
-            r.exit_codes,
-            if r.error.is_empty() {
-                String::new()
-            } else {
-                format!("  {}", r.error)
-            }
-        );
-    }
-    out
-}
+pub use crate::model::job::as_table;

@@ -50,7 +50,7 @@ impl Log for ConsoleLogger {
             if let Some(f) = &self.file
                 && let Ok(mut f) = f.lock()
             {
-                let now = crate::app::unix_now();
+                let now = crate::time::unix_now();
                 let _ = writeln!(
                     f,
                     "{} {:<5} {}: {text}",

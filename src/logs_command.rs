@@ -118,7 +118,7 @@ async fn stream(
         .filter(|c| args.services.is_empty() || args.services.contains(&c.service))
         .collect();
     let start = match (args.since, args.tail) {
-        (Some(s), _) => LogStart::Since(crate::app::unix_now() - s),
+        (Some(s), _) => LogStart::Since(crate::time::unix_now() - s),
         (None, Some(n)) => LogStart::Tail(n),
         (None, None) if args.follow => LogStart::Tail(default_tail),
         (None, None) => LogStart::All,

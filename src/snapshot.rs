@@ -64,7 +64,7 @@ fn containers(out: &mut String, env: &EnvState, now: i64) {
     rows.sort_by(|a, b| a.service.cmp(&b.service).then(a.name.cmp(&b.name)));
     for c in rows {
         let since = match c.run_state {
-            crate::backend::model::RunState::Running => c.started_at,
+            crate::model::container::RunState::Running => c.started_at,
             _ => c.finished_at,
         };
         let _ = writeln!(

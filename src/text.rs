@@ -1,5 +1,6 @@
-//! Leaf helpers for text that may carry secrets: masking credentials before anything is
-//! formatted, shown or written. No I/O, no other module of the crate.
+//! Leaf helpers for text from hosts and configs: making it safe to draw (`clean`) and
+//! masking credentials before anything is formatted, shown or written. No I/O, no
+//! other module of the crate.
 
 /// Masks the password of every `user:password@` in `text`, with or without a
 /// `scheme://` in front (`postgresql://acme:S3cr3t@db/acme`, `deploy:S3cr3t@host`):
@@ -53,6 +54,25 @@ fn mask_word(word: &str) -> String {
         &authority[..colon],
         &word[start + at..]
     )
+}
+
+/// Makes text from the host safe to draw: control characters (escape sequences, C1
+/// controls, bell, ...) become U+FFFD so nothing reaches the terminal, line breaks and
+/// tabs become spaces, and it is cut to `max` characters.
+pub fn clean(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max));
+    for (i, c) in s.chars().enumerate() {
+        if i == max {
+            out.push('…');
+            break;
+        }
+        out.push(match c {
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use ratatui::style::Color;
-use serde::{Deserialize, Deserializer, de};
+use serde::{Deserialize, Deserializer};
 
 use crate::config::{ConfigError, from_toml};
 
@@ -27,14 +27,41 @@ pub struct ThemeColor(pub Color);
 
 impl<'de> Deserialize<'de> for ThemeColor {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        raw.parse::<Color>().map(ThemeColor).map_err(|_| {
-            de::Error::custom(format!(
-                "unknown colour {raw:?}: use a name (\"red\", \"lightblue\"), \"#rrggbb\" or an index \"0\"..\"255\""
-            ))
+        crate::config::Colour::deserialize(d).map(ThemeColor::from)
+    }
+}
+
+impl From<crate::config::Colour> for ThemeColor {
+    fn from(c: crate::config::Colour) -> Self {
+        use crate::config::Colour;
+        ThemeColor(match c {
+            Colour::Reset => Color::Reset,
+            Colour::Named(i) => NAMED.get(usize::from(i)).copied().unwrap_or(Color::Reset),
+            Colour::Rgb(r, g, b) => Color::Rgb(r, g, b),
+            Colour::Indexed(i) => Color::Indexed(i),
         })
     }
 }
+
+/// The terminal's 16 colours, in [`crate::config::Colour::Named`]'s order.
+const NAMED: [Color; 16] = [
+    Color::Black,
+    Color::Red,
+    Color::Green,
+    Color::Yellow,
+    Color::Blue,
+    Color::Magenta,
+    Color::Cyan,
+    Color::Gray,
+    Color::DarkGray,
+    Color::LightRed,
+    Color::LightGreen,
+    Color::LightYellow,
+    Color::LightBlue,
+    Color::LightMagenta,
+    Color::LightCyan,
+    Color::White,
+];
 
 /// The colours every part of the screen draws with.
 #[derive(Debug, Clone, Deserialize)]
@@ -121,7 +148,7 @@ impl Theme {
         self.env_accents = config
             .environments
             .iter()
-            .filter_map(|(name, env)| env.accent.map(|a| (name.to_string(), a)))
+            .filter_map(|(name, env)| env.accent.map(|a| (name.to_string(), a.into())))
             .collect();
         self
     }

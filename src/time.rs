@@ -68,6 +68,14 @@ pub fn rfc3339_nanos(s: &str) -> Option<i64> {
     secs.checked_mul(1_000_000_000)?.checked_add(nanos)
 }
 
+/// Wall-clock Unix seconds (0 before 1970, never a panic).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// A short age: `45s`, `12m`, `3h`, `2d`.
 pub fn age(secs: i64) -> String {
     let s = secs.max(0);

@@ -142,11 +142,17 @@ fn a_held_lock_refuses_a_second_console_shows_the_holder_and_can_be_broken() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let _unlock = Unlock(lock.clone());
+    // Its console last touched it 5 minutes ago: it stopped answering.
+    ok_stdout(
+        Command::new("touch")
+            .args(["-d", "-5 min"])
+            .arg(lock.join("owner.json")),
+    );
     let before = started_at("acme-staging_web_1");
     let t = action_console(&sb, "act-lock", dir.path(), "");
     // Shown on connect, before any action runs into it.
     t.wait_until(Duration::from_secs(15), "the lock in the header", |s| {
-        s.contains("LOCKED by ana@laptop for") && s.contains("(restart gateway)")
+        s.contains("LOCKED by ana@laptop (restart gateway); its console stopped answering 5m ago")
     });
     select(&t, "web");
     t.keys(&["R"]);

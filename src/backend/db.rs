@@ -13,101 +13,9 @@ use tokio::sync::mpsc;
 use super::remote::{Endpoint, Remote, quote};
 use crate::config::{DatabaseSettings, SslMode, UrlSource};
 
-/// The application_name of the console's own connection.
-pub const APPLICATION_NAME: &str = "pilothouse";
+pub use crate::model::pool::{APPLICATION_NAME, DbSession, PoolEvent, PoolSample, SessionState};
 const CONNECT_LIMIT: Duration = Duration::from_secs(10);
 const QUERY_LIMIT: Duration = Duration::from_secs(10);
-
-/// One reading of the database's connections.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PoolSample {
-    /// Unix seconds when it was read.
-    pub at: i64,
-    pub max_connections: u32,
-    pub superuser_reserved: u32,
-    /// `reserved_connections` (PostgreSQL 16+), else 0.
-    pub reserved: u32,
-    /// Client backends: what takes connection slots.
-    pub sessions: Vec<DbSession>,
-    /// Background processes (checkpointer, autovacuum, ...) that `pg_stat_activity`
-    /// lists but that take no connection slot.
-    pub background: u32,
-    /// The pid of the console's own connection.
-    pub own_pid: i32,
-}
-
-/// One client backend.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DbSession {
-    pub pid: i32,
-    pub application_name: String,
-    pub user: String,
-    pub state: SessionState,
-    /// Waiting on a lock (`wait_event_type = 'Lock'`).
-    pub waiting: bool,
-    /// How long its transaction has been open, in ms.
-    pub xact_ms: Option<u64>,
-    /// How long it has been in its current state, in ms.
-    pub state_ms: Option<u64>,
-    /// Who blocks it (`pg_blocking_pids`).
-    pub blocked_by: Vec<i32>,
-    /// When the backend started, in microseconds since the epoch: with the pid, what
-    /// names this session and no later one that reuses its pid.
-    pub backend_start: i64,
-}
-
-/// `pg_stat_activity.state`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SessionState {
-    Active,
-    Idle,
-    IdleInTransaction,
-    IdleInTransactionAborted,
-    FastpathCall,
-    Disabled,
-    Unknown,
-}
-
-impl SessionState {
-    fn parse(s: &str) -> Self {
-        match s {
-            "active" => SessionState::Active,
-            "idle" => SessionState::Idle,
-            "idle in transaction" => SessionState::IdleInTransaction,
-            "idle in transaction (aborted)" => SessionState::IdleInTransactionAborted,
-            "fastpath function call" => SessionState::FastpathCall,
-            "disabled" => SessionState::Disabled,
-            _ => SessionState::Unknown,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SessionState::Active => "active",
-            SessionState::Idle => "idle",
-            SessionState::IdleInTransaction => "idle in transaction",
-            SessionState::IdleInTransactionAborted => "idle in transaction (aborted)",
-            SessionState::FastpathCall => "fastpath",
-            SessionState::Disabled => "disabled",
-            SessionState::Unknown => "unknown",
-        }
-    }
-
-    pub fn in_transaction(self) -> bool {
-        matches!(
-            self,
-            SessionState::IdleInTransaction | SessionState::IdleInTransactionAborted
-        )
-    }
-}
-
-/// What the monitor reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PoolEvent {
-    Sample(Box<PoolSample>),
-    /// Connecting or reading failed; the reason is for the panel (password masked).
-    Failed(String),
-}
 
 /// Why the URL could not be had; the message never contains it.
 fn url_error(source: &str, what: &str) -> String {
@@ -322,15 +230,7 @@ const ACTIVITY_SQL: &str = "SELECT pid, coalesce(application_name, '')::text, \
      (extract(epoch FROM backend_start) * 1000000)::int8 \
      FROM pg_stat_activity";
 
-/// The statement that terminates one session: that pid only while it is still the
-/// backend that started at `backend_start` (µs since the epoch), so a pid the server
-/// has since reused is left alone. Both values are integers, written as such.
-pub fn terminate_sql(pid: i32, backend_start: i64) -> String {
-    format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = {pid} \
-         AND (extract(epoch FROM backend_start) * 1000000)::int8 = {backend_start}"
-    )
-}
+pub use crate::ops::terminate_sql;
 
 /// A statement the action runner has the monitor run on its connection: at the
 /// moment it matters most (every slot taken) a new connection would be refused.

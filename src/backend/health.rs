@@ -7,154 +7,13 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::remote::{Endpoint as Way, Remote, quote};
-use super::tls::{self, CertInfo, Verify};
+use super::tls::{self, Verify};
 use crate::config::{Endpoint, HealthSettings, RemotePath, Via};
 use crate::logs::sanitize::clean_str;
 
-/// What the health monitor reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HealthEvent {
-    Endpoints(Vec<EndpointStatus>),
-    Host(Box<HostReport>),
-}
-
-/// One endpoint's latest answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EndpointStatus {
-    pub name: String,
-    pub service: String,
-    pub url: String,
-    pub up: bool,
-    pub http_status: Option<u16>,
-    pub latency_ms: Option<u64>,
-    /// Why it is down (no answer, wrong status, keyword missing, TLS).
-    pub error: Option<String>,
-    pub info: HealthInfo,
-    /// For https: the server certificate.
-    pub cert: Option<CertInfo>,
-    /// Unix seconds.
-    pub checked_at: i64,
-}
-
-/// What the /health JSON said, every string sanitized.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HealthInfo {
-    pub status: Option<String>,
-    pub database: Option<String>,
-    pub version: Option<String>,
-    pub build_number: Option<String>,
-    pub build_commit: Option<String>,
-    pub build_date: Option<String>,
-    pub uptime_s: Option<u64>,
-    /// The fields the config asked for, by dotted path.
-    pub fields: Vec<(String, String)>,
-}
-
-impl HealthInfo {
-    /// Reads the well-known fields (and `wanted` ones) from a JSON body.
-    pub fn from_json(body: &[u8], wanted: &[String]) -> HealthInfo {
-        let Ok(v) = serde_json::from_slice::<Value>(body) else {
-            return HealthInfo::default();
-        };
-        let first = |paths: &[&str]| paths.iter().find_map(|p| text_at(&v, p));
-        HealthInfo {
-            status: first(&["status", "state"]),
-            database: first(&["database", "db", "checks.database", "info.database.status"]),
-            version: first(&["version", "build.version", "app.version"]),
-            build_number: first(&["build.number", "buildNumber", "build_number", "build.id"]),
-            build_commit: first(&[
-                "build.commit",
-                "commit",
-                "gitCommit",
-                "git.commit",
-                "sha",
-                "revision",
-            ]),
-            build_date: first(&["build.date", "buildDate", "build_date", "build.time"]),
-            uptime_s: ["uptime", "uptimeSeconds", "uptime_seconds"]
-                .iter()
-                .find_map(|p| at(&v, p).and_then(Value::as_f64))
-                .map(|f| f.max(0.0) as u64),
-            fields: wanted
-                .iter()
-                .filter_map(|p| text_at(&v, p).map(|t| (p.clone(), t)))
-                .collect(),
-        }
-    }
-}
-
-fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(v, |v, k| v.get(k))
-}
-
-fn text_at(v: &Value, path: &str) -> Option<String> {
-    let raw = match at(v, path)? {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Object(o) => match o.get("status") {
-            Some(Value::String(s)) => s.clone(),
-            _ => return None,
-        },
-        _ => return None,
-    };
-    let clean = clean_str(raw.as_bytes());
-    Some(clean.chars().take(80).collect())
-}
-
-/// The host's resources.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HostReport {
-    /// Unix seconds.
-    pub at: i64,
-    pub disks: Vec<Disk>,
-    pub mem_total_kb: u64,
-    pub mem_available_kb: u64,
-    /// Load averages x100 (1, 5, 15 minutes).
-    pub load: [u32; 3],
-    pub cpus: u32,
-    pub docker: Option<DockerDisk>,
-    /// What could not be read.
-    pub error: Option<String>,
-}
-
-/// One filesystem, as `df -P` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Disk {
-    /// What it was asked about: `/` or Docker's data root.
-    pub path: String,
-    pub mount: String,
-    pub size_kb: u64,
-    pub used_kb: u64,
-    pub avail_kb: u64,
-}
-
-impl Disk {
-    /// Used, in percent of what non-root users can have (as df's "Capacity").
-    pub fn used_pct(&self) -> u32 {
-        let denom = self.used_kb + self.avail_kb;
-        if denom == 0 {
-            0
-        } else {
-            ((self.used_kb * 100).div_ceil(denom)) as u32
-        }
-    }
-}
-
-/// `docker system df`, one row per kind (Images, Containers, Local Volumes, Build Cache).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DockerDisk {
-    pub rows: Vec<DockerDiskRow>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DockerDiskRow {
-    pub kind: String,
-    pub total: String,
-    pub active: String,
-    pub size: String,
-    pub reclaimable: String,
-}
+pub use crate::model::health::{
+    Disk, DockerDisk, DockerDiskRow, EndpointStatus, HealthEvent, HealthInfo, HostReport,
+};
 
 /// Parses `df -Pk A B` output: the header, then one line per path asked about.
 pub fn parse_df(text: &str, paths: &[&str]) -> Vec<Disk> {
@@ -414,11 +273,7 @@ async fn refresh_targets(remote: &Remote, endpoints: &[Endpoint], targets: &mut 
     }
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
+use crate::time::unix_now;
 
 /// How often Docker's own disk usage is read (it is one of the engine's slow calls).
 const DOCKER_DF_EVERY: Duration = Duration::from_secs(60);

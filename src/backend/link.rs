@@ -57,19 +57,5 @@ impl Link {
 
 /// Where an environment is, for people: `user@host:port`, or `local (socket)`.
 pub fn describe(env: &Environment) -> String {
-    match &env.ssh {
-        Some(ssh) if env.engine == Engine::Ssh => {
-            let mut target = String::new();
-            if let Some(u) = &ssh.user {
-                target.push_str(u.as_str());
-                target.push('@');
-            }
-            target.push_str(ssh.destination.as_str());
-            if let Some(p) = ssh.port {
-                target.push_str(&format!(":{p}"));
-            }
-            target
-        }
-        _ => format!("local ({})", env.docker_socket),
-    }
+    env.describe()
 }

@@ -15,34 +15,7 @@ use tokio::task::{AbortHandle, JoinSet};
 
 use crate::logs::{LogBatch, LogLine, Sanitizer, line::parse_timestamp};
 
-/// Where a followed stream starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogStart {
-    /// The last N lines of each container.
-    Tail(u32),
-    /// Everything since a Unix time (seconds).
-    Since(i64),
-    /// Everything Docker kept.
-    All,
-}
-
-/// What the log pane follows in one environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogRequest {
-    /// Lines answer this request; the pane ignores older requests' lines.
-    pub generation: u64,
-    /// Services followed; empty means all of the project's.
-    pub services: Vec<String>,
-    pub start: LogStart,
-    /// Keep SGR colours (as styles) rather than stripping them.
-    pub keep_colours: bool,
-}
-
-impl LogRequest {
-    pub fn wants(&self, service: &str) -> bool {
-        self.services.is_empty() || self.services.iter().any(|s| s == service)
-    }
-}
+pub use crate::model::requests::{LogRequest, LogStart};
 
 /// Lines per batch at most, and how long a line may wait for its batch: a quiet stream
 /// shows each line within this, a flood travels in big batches (few wake-ups).

@@ -10,7 +10,7 @@ pub mod health;
 pub mod http;
 pub mod link;
 pub mod logs;
-pub mod model;
+pub use crate::model::container as model;
 pub mod remote;
 pub mod runner;
 pub mod snapshot;
@@ -40,46 +40,7 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// How far before the daemon's clock reading the events are replayed from.
 const CLOCK_MARGIN_SECS: i64 = 5;
 
-/// What an environment's actor reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BackendEvent {
-    /// Connecting (the first time, or again after a loss).
-    Connecting { attempt: u32 },
-    /// SSH is up, the Docker socket is forwarded and the engine answered.
-    Connected { docker_version: String },
-    /// The full list of the project's containers, fresh after every (re)connect.
-    Snapshot(Vec<ContainerInfo>),
-    /// A container was created or changed.
-    Container(Box<ContainerInfo>),
-    /// A container is gone.
-    Removed { id: String },
-    /// Round trip of the last heartbeat.
-    Latency(Duration),
-    /// The newest CPU and memory samples since the last batch, by container id; at most
-    /// one batch per stats interval.
-    Stats(Vec<(String, Usage)>),
-    /// The connection is lost or could not be made; another attempt follows.
-    Disconnected { error: String, retry_in: Duration },
-    /// Lines for the log pane.
-    Logs(crate::logs::LogBatch),
-    /// The database's connections, or why they cannot be read.
-    Pool(db::PoolEvent),
-    /// Health endpoints or host resources.
-    Health(health::HealthEvent),
-    /// An item of the action queue moved on.
-    Job(runner::JobEvent),
-    /// The host's audit records, newest first, or why they could not be read.
-    Audit(Result<Vec<runner::AuditEntry>, String>),
-    /// The host lock as last read: its owner file (JSON, sanitized) or None when free.
-    Lock(Option<String>),
-    /// The services the project's compose files declare, read once per connection.
-    Declared(Vec<String>),
-    /// The tags a deploy can pick, and a note when the registry was not read; or why
-    /// none could be read.
-    Tags(Result<tags::Tags, String>),
-    /// An incident snapshot was written (its path), or why not.
-    SnapshotWritten(Result<String, String>),
-}
+pub use crate::model::event::BackendEvent;
 
 /// What the UI can ask of an environment's actor.
 #[derive(Debug, Clone, PartialEq, Eq)]

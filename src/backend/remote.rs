@@ -251,20 +251,7 @@ impl Remote {
     }
 }
 
-/// `s` as one word for a POSIX shell: wrapped in single quotes, each `'` written `'\''`.
-pub fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for c in s.chars() {
-        if c == '\'' {
-            out.push_str("'\\''");
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('\'');
-    out
-}
+pub use crate::shell::quote;
 
 #[cfg(test)]
 mod tests {

@@ -22,19 +22,7 @@ const AUDIT_RECORDS: usize = 50;
 /// How long the host may take for all of it.
 const LIMIT: Duration = Duration::from_secs(30);
 
-/// What update() asks for: the summary it made from State and what to add to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnapshotRequest {
-    pub summary: String,
-    /// (service, container id) of every container, in the order to write them.
-    pub containers: Vec<(String, String)>,
-    pub dir: PathBuf,
-    pub file_name: String,
-    /// The host's project directory (audit file) and its env file, relative to it
-    /// (what to mask).
-    pub project_dir: String,
-    pub env_file: String,
-}
+pub use crate::model::requests::SnapshotRequest;
 
 /// The summary with its connection line corrected: written while no connection was
 /// there, whatever the screen believed, and everything in it marked as the last reading.
@@ -150,11 +138,7 @@ async fn audit(out: &mut String, remote: &Remote, project_dir: &str) {
         }
         Ok(records) => {
             let shown: Vec<_> = records.into_iter().take(AUDIT_RECORDS).collect();
-            let _ = write!(
-                out,
-                "```text\n{}```\n",
-                crate::audit_command::as_table(&shown)
-            );
+            let _ = write!(out, "```text\n{}```\n", crate::model::job::as_table(&shown));
         }
         Err(e) => {
             let _ = writeln!(out, "not read: {e}");

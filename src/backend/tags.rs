@@ -5,30 +5,7 @@
 use super::remote::{Remote, quote};
 use crate::logs::sanitize::clean_str;
 
-/// One tag every target has somewhere.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagInfo {
-    pub tag: String,
-    /// When the image was built, as the host's engine says (the newest across the
-    /// targets); None when only the registry has it.
-    pub created: Option<String>,
-    pub on_host: bool,
-    pub in_registry: bool,
-}
-
-/// What the host and the registry have for the targets of a deploy or rollback.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tags {
-    /// Tags every target has somewhere, newest first (`rollback` is not among them: it
-    /// is the rollback action's, never a tag to deploy).
-    pub tags: Vec<TagInfo>,
-    /// A tag that names every target's `:rollback` image on the host too (`v1` after
-    /// a deploy of v2 over v1), so a rollback to those images can write a real tag
-    /// into the env file.
-    pub rollback_is: Option<String>,
-    /// Why the registry was not read, when it was not.
-    pub note: Option<String>,
-}
+pub use crate::model::requests::{TagInfo, Tags};
 
 /// One tagged image on the host.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -69,21 +69,7 @@ pub fn server_name(host: &str) -> Result<ServerName<'static>, String> {
         .map_err(|_| format!("{host:?} is not a valid TLS server name"))
 }
 
-/// What the operator needs to know about a certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CertInfo {
-    /// Unix seconds.
-    pub not_after: i64,
-    pub issuer: String,
-    pub subject: String,
-}
-
-impl CertInfo {
-    /// Whole days from `now` (Unix seconds) until it expires; negative once expired.
-    pub fn days_left(&self, now: i64) -> i64 {
-        (self.not_after - now).div_euclid(86_400)
-    }
-}
+pub use crate::model::health::CertInfo;
 
 /// Reads the expiry and names of a DER certificate.
 pub fn cert_info(der: &[u8]) -> Option<CertInfo> {

@@ -15,6 +15,7 @@
 //! config stays valid.
 
 pub mod actions;
+pub mod colour;
 pub mod deploy;
 pub mod monitoring;
 pub mod values;
@@ -26,6 +27,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 pub use actions::{CommandWords, Groups, MigrateRunner, MigrateSettings, PgAdminSettings};
+pub use colour::Colour;
 pub use deploy::{DeploySettings, EnvVarName};
 pub use monitoring::{
     DatabaseSettings, Endpoint, HealthSettings, HttpUrl, PoolBudget, SslMode, UrlSource, Via,
@@ -34,6 +36,27 @@ pub use values::{
     ComposeCommand, ConfigDuration, EnvName, LocalPath, ProjectName, RelativeFile, RemotePath,
     ServiceName, SshDestination, SshFile, UserName,
 };
+
+impl Environment {
+    /// Where an environment is, for people: `user@host:port`, or `local (socket)`.
+    pub fn describe(&self) -> String {
+        match &self.ssh {
+            Some(ssh) if self.engine == Engine::Ssh => {
+                let mut target = String::new();
+                if let Some(u) = &ssh.user {
+                    target.push_str(u.as_str());
+                    target.push('@');
+                }
+                target.push_str(ssh.destination.as_str());
+                if let Some(p) = ssh.port {
+                    target.push_str(&format!(":{p}"));
+                }
+                target
+            }
+            _ => format!("local ({})", self.docker_socket),
+        }
+    }
+}
 
 /// The whole config file.
 #[derive(Debug, Clone, Deserialize)]
@@ -153,7 +176,7 @@ pub struct Environment {
     /// The environment's colour: its active tab and its panes' borders ("#rrggbb", a
     /// name or an index). Protected environments are the theme's red unless set.
     #[serde(default)]
-    pub accent: Option<crate::theme::ThemeColor>,
+    pub accent: Option<Colour>,
     /// The Docker socket on the host.
     #[serde(default = "default_docker_socket")]
     pub docker_socket: RemotePath,

@@ -3,8 +3,8 @@
 //! fails.
 
 use super::{Exec, OpKind, Plan, Project, Refused, Step, Undo, valid_tag};
-use crate::backend::model::clean;
-use crate::backend::remote::quote;
+use crate::shell::quote;
+use crate::text::clean;
 
 /// An image reference split into its repository (registry included) and tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,10 +217,9 @@ impl Project<'_> {
             });
         }
         if let Some(cmd) = &self.deploy.smoke_command {
-            let words: Vec<String> = cmd.words().iter().map(|w| quote(w)).collect();
             steps.push(shell(
                 "smoke command".into(),
-                format!("{cd} && {}", words.join(" ")),
+                format!("{cd} && {}", crate::shell::quote_all(cmd.words())),
             ));
         }
         if self.deploy.prune {

@@ -9,7 +9,7 @@ mod deploy;
 
 use std::fmt;
 
-use crate::backend::remote::quote;
+use crate::shell::quote;
 
 pub use deploy::{ImageRef, image_ref};
 
@@ -130,7 +130,7 @@ impl Risk {
 pub enum Exec {
     /// `command` in a shell on the host.
     Shell,
-    /// `command` is [`crate::backend::db::terminate_sql`] for this session, run on the
+    /// `command` is [`terminate_sql`] for this session, run on the
     /// pool monitor's own database connection.
     Terminate { pid: i32, backend_start: i64 },
     /// Watches the engine's events until every service's newest container is running
@@ -229,6 +229,16 @@ pub struct Project<'a> {
     pub endpoint_services: &'a [String],
 }
 
+/// The statement that terminates one session: that pid only while it is still the
+/// backend that started at `backend_start` (µs since the epoch), so a pid the server
+/// has since reused is left alone. Both values are integers, written as such.
+pub fn terminate_sql(pid: i32, backend_start: i64) -> String {
+    format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = {pid} \
+         AND (extract(epoch FROM backend_start) * 1000000)::int8 = {backend_start}"
+    )
+}
+
 /// The read-only command that lists the services the project's compose files declare
 /// (`config --services`); None when the environment watches every project.
 pub fn declared_services_command(c: &crate::config::ComposeSettings) -> Option<String> {
@@ -236,15 +246,12 @@ pub fn declared_services_command(c: &crate::config::ComposeSettings) -> Option<S
         return None;
     }
     let name = c.effective_project_name()?;
-    let mut s = format!("cd {} && ", quote(c.project_dir.as_str()));
-    let words: Vec<String> = c.command.words().iter().map(|w| quote(w)).collect();
-    s.push_str(&words.join(" "));
-    s.push_str(&format!(" -p {}", quote(name.as_str())));
-    for f in &c.files {
-        s.push_str(&format!(" -f {}", quote(f.as_str())));
-    }
-    s.push_str(" config --services");
-    Some(s)
+    let files: Vec<&str> = c.files.iter().map(|f| f.as_str()).collect();
+    Some(format!(
+        "cd {} && {} config --services",
+        quote(c.project_dir.as_str()),
+        crate::shell::compose_words(c.command.words(), name.as_str(), &files)
+    ))
 }
 
 /// An image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
@@ -259,7 +266,7 @@ pub fn valid_tag(tag: &str) -> Result<(), Refused> {
     } else {
         Err(Refused(format!(
             "{:?} is not an image tag ([A-Za-z0-9_][A-Za-z0-9_.-], at most 128)",
-            crate::backend::model::clean(tag, 40)
+            crate::text::clean(tag, 40)
         )))
     }
 }
@@ -276,14 +283,13 @@ impl Project<'_> {
 
     /// `COMPOSE -p NAME -f F1 [-f F2 ...]`, for use in the project directory.
     fn compose_words(&self, extra_file: Option<&str>) -> String {
-        let mut s = String::new();
-        let words: Vec<String> = self.compose.iter().map(|w| quote(w)).collect();
-        s.push_str(&words.join(" "));
-        s.push_str(&format!(" -p {}", quote(self.name)));
-        for f in self.files.iter().map(String::as_str).chain(extra_file) {
-            s.push_str(&format!(" -f {}", quote(f)));
-        }
-        s
+        let files: Vec<&str> = self
+            .files
+            .iter()
+            .map(String::as_str)
+            .chain(extra_file)
+            .collect();
+        crate::shell::compose_words(self.compose, self.name, &files)
     }
 
     /// Every target must be a service of the project, as the console sees it.
@@ -294,12 +300,12 @@ impl Project<'_> {
         for t in targets {
             // A name Compose would not allow came from somewhere hostile (a label).
             if let Err(e) = crate::config::ServiceName::parse(t) {
-                return Err(Refused(crate::backend::model::clean(&e, 120)));
+                return Err(Refused(crate::text::clean(&e, 120)));
             }
             if !self.known_services.contains(t) {
                 return Err(Refused(format!(
                     "{:?} is not a service of compose project {}",
-                    crate::backend::model::clean(t, 40),
+                    crate::text::clean(t, 40),
                     self.name
                 )));
             }
@@ -353,15 +359,9 @@ impl Project<'_> {
                 // Only pgAdmin's file: `down` or `rm` with the project's files as well
                 // would act on the whole stack.
                 let base = format!(
-                    "cd {} && {} -p {} -f {}",
+                    "cd {} && {}",
                     quote(self.dir),
-                    self.compose
-                        .iter()
-                        .map(|w| quote(w))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    quote(self.name),
-                    quote(file)
+                    crate::shell::compose_words(self.compose, self.name, &[file])
                 );
                 if kind == OpKind::PgAdminStart {
                     vec![step(
@@ -396,7 +396,7 @@ impl Project<'_> {
                 }
                 vec![Step {
                     label: format!("terminate session {pid}"),
-                    command: crate::backend::db::terminate_sql(*pid, *backend_start),
+                    command: terminate_sql(*pid, *backend_start),
                     exec: Exec::Terminate {
                         pid: *pid,
                         backend_start: *backend_start,
@@ -476,7 +476,6 @@ impl Project<'_> {
         m: &crate::config::MigrateSettings,
         command: &crate::config::CommandWords,
     ) -> String {
-        let words: Vec<String> = command.words().iter().map(|w| quote(w)).collect();
         let how = match m.runner {
             crate::config::MigrateRunner::Run => "run --rm -T",
             crate::config::MigrateRunner::Exec => "exec -T",
@@ -485,9 +484,21 @@ impl Project<'_> {
             "{} {how} {} {}",
             self.compose(None),
             quote(m.service.as_str()),
-            words.join(" ")
+            crate::shell::quote_all(command.words())
         )
     }
+}
+
+/// A confirmed item for the runner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    pub id: u64,
+    pub env_name: String,
+    /// The compose project (for the health gate's container lookup).
+    pub project: String,
+    pub project_dir: String,
+    pub plan: Plan,
+    pub owner: crate::model::job::Owner,
 }
 
 /// The lock directory in the project directory.

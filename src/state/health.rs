@@ -1,7 +1,7 @@
 //! Health endpoints and host resources as the console sees them, and how much
 //! attention they need.
 
-use crate::backend::health::{EndpointStatus, HostReport};
+use crate::model::health::{EndpointStatus, HostReport};
 
 use super::Alert;
 
@@ -22,7 +22,7 @@ pub struct HealthState {
     pub host: Option<HostReport>,
     pub host_interval_secs: i64,
     /// The last Docker disk usage seen (it is read less often than the rest).
-    pub docker_disk: Option<crate::backend::health::DockerDisk>,
+    pub docker_disk: Option<crate::model::health::DockerDisk>,
 }
 
 impl HealthState {

@@ -1,8 +1,8 @@
 //! The log pane's state: what it follows, from when, how it shows the lines, and the
 //! lines themselves.
 
-use crate::backend::logs::{LogRequest, LogStart};
 use crate::logs::LogStore;
+use crate::model::requests::{LogRequest, LogStart};
 
 /// Which containers the pane follows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -18,8 +18,8 @@ pub use pool::PoolState;
 pub use queue::{ItemStatus, Queue, QueueItem};
 
 use crate::action::Mode;
-use crate::backend::model::{ContainerInfo, Health, RunState, Usage};
 use crate::config::{Config, Environment};
+use crate::model::container::{ContainerInfo, Health, RunState, Usage};
 
 /// What an environment without a project name (the no-config fallback) watches.
 pub const ALL_PROJECTS: &str = "all compose projects";
@@ -53,7 +53,7 @@ pub struct State {
     /// What the body shows below the environment header.
     pub view: View,
     /// Who this console is, for the host lock and the audit records.
-    pub owner: crate::backend::runner::Owner,
+    pub owner: crate::model::job::Owner,
     /// The help overlay is open, showing the keys of this mode.
     pub help: Option<Mode>,
     pub help_scroll: u16,
@@ -124,7 +124,7 @@ pub struct EnvState {
     /// What the last incident snapshot became (its path, or why it was not written).
     pub notice: Option<String>,
     /// The host's audit records as last read (None: not read yet).
-    pub audit: Option<Result<Vec<crate::backend::runner::AuditEntry>, String>>,
+    pub audit: Option<Result<Vec<crate::model::job::AuditEntry>, String>>,
     /// What plans are built from.
     pub compose_words: Vec<String>,
     pub compose_files: Vec<String>,
@@ -278,7 +278,7 @@ impl State {
             keep_colours: config.logs.colours == crate::config::ColourPolicy::Keep,
             save_dir: config.logs.save_dir(),
             view: View::Containers,
-            owner: crate::backend::runner::Owner {
+            owner: crate::model::job::Owner {
                 operator: "unknown@unknown".into(),
                 pid: 0,
                 console: "0".into(),
@@ -345,7 +345,7 @@ impl State {
 
 impl EnvState {
     pub fn from_config(name: &str, env: &Environment, buffer_lines: usize) -> Self {
-        let target = crate::backend::link::describe(env);
+        let target = env.describe();
         EnvState {
             name: name.to_string(),
             protected: env.protected,

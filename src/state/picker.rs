@@ -1,7 +1,7 @@
 //! The tag picker of a deploy or rollback: what it acts on, the tag typed or picked
 //! from the ones the host and registry have, and whether migrations run.
 
-use crate::backend::tags::Tags;
+use crate::model::requests::Tags;
 
 pub use crate::ops::ROLLBACK_TAG;
 

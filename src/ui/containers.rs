@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use super::text::age;
-use crate::backend::model::{ContainerInfo, Health, RunState, Usage};
+use crate::model::container::{ContainerInfo, Health, RunState, Usage};
 use crate::state::{Alert, EnvState, LinkStatus, health_alert, state_alert};
 use crate::theme::Theme;
 

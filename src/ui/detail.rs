@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::text::{age, stamp};
-use crate::backend::model::ContainerInfo;
+use crate::model::container::ContainerInfo;
 use crate::state::EnvState;
 use crate::theme::Theme;
 

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::containers::{alert_style, bytes};
 use super::text::age;
-use crate::backend::health::EndpointStatus;
+use crate::model::health::EndpointStatus;
 use crate::state::health::{DISK_CRITICAL, DISK_WARN, cert_alert, disk_alert};
 use crate::state::{Alert, EnvState};
 use crate::theme::Theme;

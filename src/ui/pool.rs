@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph, Row, Sparkline, T
 
 use super::containers::alert_style;
 use super::text::{age, clock};
-use crate::backend::db::APPLICATION_NAME;
+use crate::model::pool::APPLICATION_NAME;
 use crate::state::pool::{PoolState, WARN_FREE};
 use crate::state::{Alert, EnvState};
 use crate::theme::Theme;

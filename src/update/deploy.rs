@@ -285,7 +285,7 @@ fn read_tags(e: &EnvState, env: usize) -> Vec<Effect> {
 }
 
 /// The host's answer.
-pub fn tags_read(e: &mut EnvState, result: Result<crate::backend::tags::Tags, String>) {
+pub fn tags_read(e: &mut EnvState, result: Result<crate::model::requests::Tags, String>) {
     if let Some(p) = &mut e.picker {
         p.tags = Some(result);
         p.cursor = p.cursor.min(p.rows().len().saturating_sub(1));

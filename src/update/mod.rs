@@ -5,10 +5,10 @@ mod logs;
 mod queue;
 
 use crate::action::{Action, Effect, Mode, Msg};
-use crate::backend::BackendEvent;
-use crate::backend::db::PoolEvent;
-use crate::backend::health::HealthEvent;
-use crate::backend::model::RunState;
+use crate::model::container::RunState;
+use crate::model::event::BackendEvent;
+use crate::model::health::HealthEvent;
+use crate::model::pool::PoolEvent;
 use crate::state::{EnvState, LinkStatus, SortKey, State, View, sort_containers};
 
 /// Applies one message to the state. Returns the I/O to perform.
@@ -174,7 +174,7 @@ fn quit(state: &mut State) -> Vec<Effect> {
     }
     if !state.quit_armed {
         state.quit_armed = true;
-        let grace = crate::backend::runner::STEP_GRACE.as_secs();
+        let grace = crate::model::job::STEP_GRACE.as_secs();
         for e in &mut state.envs {
             e.queue.message = Some(format!(
                 "an action is running: quit again to stop it at its next step (the running step gets up to {grace} s), audit it and exit"
@@ -195,7 +195,7 @@ fn stop(state: &mut State) -> Vec<Effect> {
     }
     state.stopping_since = Some(state.now);
     let now = state.now;
-    let grace = crate::backend::runner::STEP_GRACE.as_secs();
+    let grace = crate::model::job::STEP_GRACE.as_secs();
     let mut effects = Vec::new();
     for (i, e) in state.envs.iter_mut().enumerate() {
         let mut busy = false;
@@ -338,7 +338,7 @@ fn snapshot(state: &mut State) -> Vec<Effect> {
     e.notice = Some("writing an incident snapshot...".into());
     vec![Effect::Snapshot {
         env: state.selected,
-        request: Box::new(crate::backend::snapshot::SnapshotRequest {
+        request: Box::new(crate::model::requests::SnapshotRequest {
             summary: crate::snapshot::summary(e, now),
             containers,
             dir,

@@ -3,7 +3,8 @@
 //! events move it to its end.
 
 use crate::action::{Action, Effect};
-use crate::backend::runner::{Job, JobEvent, Outcome};
+use crate::model::job::{JobEvent, Outcome};
+use crate::ops::Job;
 use crate::ops::{OpKind, Project};
 use crate::state::queue::{Check, ItemStatus, LockHolder, QueueItem};
 use crate::state::{EnvState, State};
@@ -162,8 +163,8 @@ pub fn known_services(e: &EnvState) -> Vec<String> {
 /// (service, image reference) of the project's containers, the running one first
 /// when a service has several.
 pub fn images(e: &EnvState) -> Vec<(String, String)> {
-    let mut v: Vec<&crate::backend::model::ContainerInfo> = e.containers.iter().collect();
-    v.sort_by_key(|c| c.run_state != crate::backend::model::RunState::Running);
+    let mut v: Vec<&crate::model::container::ContainerInfo> = e.containers.iter().collect();
+    v.sort_by_key(|c| c.run_state != crate::model::container::RunState::Running);
     let mut out: Vec<(String, String)> = Vec::new();
     for c in v {
         if !out.iter().any(|(s, _)| *s == c.service) {
@@ -454,7 +455,7 @@ fn database_checks(e: &EnvState, plan: &crate::ops::Plan, now: i64) -> Vec<Check
     }
 }
 
-fn confirm(e: &mut EnvState, env: usize, owner: crate::backend::runner::Owner) -> Vec<Effect> {
+fn confirm(e: &mut EnvState, env: usize, owner: crate::model::job::Owner) -> Vec<Effect> {
     let armed = e.queue.override_armed;
     let name = e.name.clone();
     let dir = e.project_dir.clone();
@@ -674,7 +675,7 @@ fn parse_holder(owner: &str) -> LockHolder {
             if owner.is_empty() {
                 "unknown (no owner file)".into()
             } else {
-                crate::backend::model::clean(owner, 80)
+                crate::text::clean(owner, 80)
             }
         }),
         action: text("action").unwrap_or_default(),

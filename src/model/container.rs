@@ -64,24 +64,7 @@ impl ContainerDetails {
     }
 }
 
-/// Makes text from the host safe to draw: control characters (escape sequences, C1
-/// controls, bell, ...) become U+FFFD so nothing reaches the terminal, line breaks and
-/// tabs become spaces, and it is cut to `max` characters.
-pub fn clean(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max));
-    for (i, c) in s.chars().enumerate() {
-        if i == max {
-            out.push('…');
-            break;
-        }
-        out.push(match c {
-            '\n' | '\r' | '\t' => ' ',
-            c if c.is_control() => '\u{fffd}',
-            c => c,
-        });
-    }
-    out
-}
+pub use crate::text::clean;
 
 /// What Docker says the container's process is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,46 @@
+//! What an environment's actor tells the console.
+
+use std::time::Duration;
+
+use crate::model::container::{ContainerInfo, Usage};
+
+/// What an environment's actor reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendEvent {
+    /// Connecting (the first time, or again after a loss).
+    Connecting { attempt: u32 },
+    /// SSH is up, the Docker socket is forwarded and the engine answered.
+    Connected { docker_version: String },
+    /// The full list of the project's containers, fresh after every (re)connect.
+    Snapshot(Vec<ContainerInfo>),
+    /// A container was created or changed.
+    Container(Box<ContainerInfo>),
+    /// A container is gone.
+    Removed { id: String },
+    /// Round trip of the last heartbeat.
+    Latency(Duration),
+    /// The newest CPU and memory samples since the last batch, by container id; at most
+    /// one batch per stats interval.
+    Stats(Vec<(String, Usage)>),
+    /// The connection is lost or could not be made; another attempt follows.
+    Disconnected { error: String, retry_in: Duration },
+    /// Lines for the log pane.
+    Logs(crate::logs::LogBatch),
+    /// The database's connections, or why they cannot be read.
+    Pool(crate::model::pool::PoolEvent),
+    /// Health endpoints or host resources.
+    Health(crate::model::health::HealthEvent),
+    /// An item of the action queue moved on.
+    Job(crate::model::job::JobEvent),
+    /// The host's audit records, newest first, or why they could not be read.
+    Audit(Result<Vec<crate::model::job::AuditEntry>, String>),
+    /// The host lock as last read: its owner file (JSON, sanitized) or None when free.
+    Lock(Option<String>),
+    /// The services the project's compose files declare, read once per connection.
+    Declared(Vec<String>),
+    /// The tags a deploy can pick, and a note when the registry was not read; or why
+    /// none could be read.
+    Tags(Result<crate::model::requests::Tags, String>),
+    /// An incident snapshot was written (its path), or why not.
+    SnapshotWritten(Result<String, String>),
+}

@@ -1,0 +1,193 @@
+//! Action items as they cross the actor boundary: who runs them, how they went, and
+//! the audit records they leave.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+/// Who runs an item, as the lock and the audit record say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Owner {
+    /// `user@machine`.
+    pub operator: String,
+    pub pid: u32,
+    /// A per-console token, so a console releases only its own lock.
+    pub console: String,
+}
+
+impl Owner {
+    pub fn of_this_console() -> Owner {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .ok()
+            .filter(|u| !u.is_empty())
+            .or_else(user_from_passwd)
+            .unwrap_or_else(|| "unknown".into());
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "unknown-host".into());
+        let clean = |s: &str| {
+            s.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .take(64)
+                .collect::<String>()
+        };
+        let pid = std::process::id();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        Owner {
+            operator: format!("{}@{}", clean(&user), clean(&host)),
+            pid,
+            console: format!("{pid}-{nanos}"),
+        }
+    }
+}
+
+/// The login name of this process's user, from /proc and /etc/passwd.
+fn user_from_passwd() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() > 2 && f[2] == uid).then(|| f[0].to_string())
+    })
+}
+
+/// How an item ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+    Cancelled,
+    Unknown,
+    /// It failed, and its automatic rollback put back what ran before.
+    #[serde(rename = "rolled_back")]
+    RolledBack,
+}
+
+/// What the runner reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobEvent {
+    Started {
+        id: u64,
+    },
+    Step {
+        id: u64,
+        index: usize,
+    },
+    Output {
+        id: u64,
+        line: String,
+    },
+    StepDone {
+        id: u64,
+        index: usize,
+        code: Option<i32>,
+    },
+    /// Someone else holds the host lock; nothing ran.
+    LockHeld {
+        id: u64,
+        owner: String,
+    },
+    Finished {
+        id: u64,
+        outcome: Outcome,
+        error: Option<String>,
+    },
+}
+
+/// How long the step running when the console is stopped may take to finish; then its
+/// outcome is recorded as unknown and the console exits.
+pub const STEP_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
+/// One record of the host's audit file, as the audit view shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub time: i64,
+    pub operator: String,
+    pub environment: String,
+    pub action: String,
+    pub targets: String,
+    pub result: String,
+    pub duration_ms: u64,
+    pub exit_codes: String,
+    pub error: String,
+}
+
+/// Parses audit JSON lines, newest first; lines that are not records are skipped.
+pub fn parse_audit(text: &str) -> Vec<AuditEntry> {
+    let clean = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => crate::text::clean(s, 200),
+        serde_json::Value::Null => String::new(),
+        other => crate::text::clean(&other.to_string(), 200),
+    };
+    let mut out: Vec<AuditEntry> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.is_object())
+        .map(|v| AuditEntry {
+            time: v["time"].as_i64().unwrap_or(0),
+            operator: clean(&v["operator"]),
+            environment: clean(&v["environment"]),
+            action: clean(&v["action"]),
+            targets: v["targets"]
+                .as_array()
+                .map(|a| a.iter().map(clean).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default(),
+            result: clean(&v["result"]),
+            duration_ms: v["duration_ms"].as_u64().unwrap_or(0),
+            exit_codes: v["exit_codes"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|c| c.as_i64().map_or("?".to_string(), |n| n.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default(),
+            error: clean(&v["error"]),
+        })
+        .collect();
+    out.sort_by_key(|r| std::cmp::Reverse(r.time));
+    out
+}
+
+/// A table for people, newest first.
+pub fn as_table(records: &[AuditEntry]) -> String {
+    if records.is_empty() {
+        return "no audit records on this host yet\n".into();
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<21} {:<24} {:<11} {:<20} {:<24} {:<11} {:>8}  EXIT",
+        "TIME", "OPERATOR", "ENV", "ACTION", "TARGETS", "RESULT", "TOOK"
+    );
+    for r in records {
+        let _ = writeln!(
+            out,
+            "{:<21} {:<24} {:<11} {:<20} {:<24} {:<11} {:>7.1}s  {}{}",
+            crate::time::utc(r.time),
+            r.operator,
+            r.environment,
+            r.action,
+            r.targets,
+            r.result,
+            r.duration_ms as f64 / 1000.0,
+            r.exit_codes,
+            if r.error.is_empty() {
+                String::new()
+            } else {
+                format!("  {}", r.error)
+            }
+        );
+    }
+    out
+}
