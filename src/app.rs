@@ -58,6 +58,122 @@ pub fn spawn_backends(
         .collect()
 }
 
+/// What decides when a frame is drawn. Keys redraw at once; what the backends report
+/// redraws at most once a frame.
+struct Frames {
+    dirty: bool,
+    dirty_backend: bool,
+    last_draw: Instant,
+    /// When the key being drawn for arrived (the key-to-frame measurement).
+    key_at: Option<Instant>,
+    /// The terminal is gone (a hangup): nothing is drawn or read any more.
+    hung_up: bool,
+    panic_after_first_frame: bool,
+}
+
+impl Frames {
+    /// Draws when something changed (and a frame is due for backend news). A failed
+    /// draw ends the loop, unless the console is stopping anyway.
+    fn draw(
+        &mut self,
+        terminal: &mut DefaultTerminal,
+        state: &State,
+        theme: &Theme,
+        keymap: &Keymap,
+    ) -> Result<()> {
+        if self.dirty_backend && self.last_draw.elapsed() >= FRAME {
+            self.dirty = true;
+        }
+        if !self.dirty || self.hung_up {
+            return Ok(());
+        }
+        let d0 = Instant::now();
+        if let Err(e) = terminal.draw(|f| ui::draw(f, state, theme, keymap)) {
+            if state.stopping_since.is_none() {
+                return Err(e.into());
+            }
+            self.hung_up = true;
+        }
+        // For the log benchmark (PILOTHOUSE_LOG=debug): how long a key took to be on
+        // the terminal, as far as the console can tell.
+        if let Some(k) = self.key_at.take() {
+            log::debug!(
+                "key frame written in {} us (draw {} us)",
+                k.elapsed().as_micros(),
+                d0.elapsed().as_micros()
+            );
+        }
+        self.dirty = false;
+        self.dirty_backend = false;
+        self.last_draw = Instant::now();
+        if self.panic_after_first_frame {
+            test_panic();
+        }
+        Ok(())
+    }
+
+    fn handled(&mut self, h: &Handled) {
+        if h.key {
+            self.key_at = Some(Instant::now());
+        }
+        self.dirty |= h.dirty;
+        self.hung_up |= h.lost;
+    }
+}
+
+/// The signals that stop the console: a closed terminal (SIGHUP), a kill (SIGTERM) or
+/// an interrupt (SIGINT) end it like a confirmed `q`: a running item stops at its next
+/// step boundary and is audited, and the SSH sessions are closed, not left behind.
+struct Signals {
+    hangup: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            hangup: signal(SignalKind::hangup())?,
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+}
+
+/// The terminal's input: its reader and the escape-time joiner.
+struct Input {
+    events: mpsc::UnboundedReceiver<std::io::Result<Event>>,
+    alt_keys: AltKeys,
+}
+
+impl Input {
+    /// `first`, then everything the terminal has already sent, handled before the next
+    /// frame is drawn: a burst of keys is one redraw, and nothing sits unread.
+    fn burst(
+        &mut self,
+        first: Option<std::io::Result<Event>>,
+        state: &mut State,
+        ui: (&Keymap, &Theme),
+        io: &Io<'_>,
+    ) -> Handled {
+        let (keymap, theme) = ui;
+        let mut h = on_event(first, state, &mut self.alt_keys, keymap, theme, io);
+        for _ in 0..MAX_EVENTS_PER_FRAME {
+            if h.end.is_some() || h.lost {
+                break;
+            }
+            let ev = match self.events.try_recv() {
+                Ok(ev) => Some(ev),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => None,
+            };
+            h.merge(on_event(ev, state, &mut self.alt_keys, keymap, theme, io));
+        }
+        h
+    }
+}
+
 /// Runs the console until the operator quits.
 pub async fn run(
     terminal: &mut DefaultTerminal,
@@ -69,21 +185,14 @@ pub async fn run(
     let (tx, mut backend_events) = mpsc::channel(256);
     let handles = spawn_backends(config, &tx);
     drop(tx);
-    // A closed terminal (SIGHUP), a kill (SIGTERM) or an interrupt (SIGINT) ends the
-    // console like a confirmed `q`: a running item stops at its next step boundary and
-    // is audited, and the SSH sessions are closed, not left running behind it.
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    // After a hangup the terminal is gone: nothing is drawn or read any more.
-    let mut hung_up = false;
+    let mut signals = Signals::new()?;
     let stop_limit = i64::try_from(backend::runner::STEP_GRACE.as_secs()).unwrap_or(20) + 15;
-    let mut input = spawn_input_reader();
-    let mut alt_keys = AltKeys::default();
+    let mut input = Input {
+        events: spawn_input_reader(),
+        alt_keys: AltKeys::default(),
+    };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let panic_after_first_frame = std::env::var_os(PANIC_AFTER_FIRST_FRAME_ENV).is_some();
     state.now = unix_now();
     let (done_tx, mut done) = mpsc::unbounded_channel();
     let io = Io {
@@ -91,75 +200,32 @@ pub async fn run(
         done: done_tx,
     };
     if let Ok(size) = terminal.size() {
-        apply(
-            &mut state,
-            Msg::Resize {
-                rows: size.height,
-                cols: size.width,
-            },
-            &io,
-        );
+        let (rows, cols) = (size.height, size.width);
+        apply(&mut state, Msg::Resize { rows, cols }, &io);
     }
-    // Keys redraw at once; what the backends report redraws at most once a frame.
-    let mut dirty = true;
-    let mut dirty_backend = false;
-    let mut last_draw = Instant::now();
-    let mut key_at: Option<Instant> = None;
+    let mut frames = Frames {
+        dirty: true,
+        dirty_backend: false,
+        last_draw: Instant::now(),
+        key_at: None,
+        hung_up: false,
+        panic_after_first_frame: std::env::var_os(PANIC_AFTER_FIRST_FRAME_ENV).is_some(),
+    };
     let result = loop {
-        if dirty_backend && last_draw.elapsed() >= FRAME {
-            dirty = true;
-        }
-        if dirty && !hung_up {
-            let d0 = Instant::now();
-            if let Err(e) = terminal.draw(|f| ui::draw(f, &state, theme, keymap)) {
-                if state.stopping_since.is_none() {
-                    break Err(e.into());
-                }
-                hung_up = true;
-            }
-            // For the log benchmark (PILOTHOUSE_LOG=debug): how long a key took to be
-            // on the terminal, as far as the console can tell.
-            if let Some(k) = key_at.take() {
-                log::debug!(
-                    "key frame written in {} us (draw {} us)",
-                    k.elapsed().as_micros(),
-                    d0.elapsed().as_micros()
-                );
-            }
-            dirty = false;
-            dirty_backend = false;
-            last_draw = Instant::now();
-            if panic_after_first_frame {
-                panic!("test panic after the first frame ({PANIC_AFTER_FIRST_FRAME_ENV})");
-            }
+        if let Err(e) = frames.draw(terminal, &state, theme, keymap) {
+            break Err(e);
         }
         if state.may_exit(unix_now(), stop_limit) {
             break Ok(());
         }
-        let frame_due = last_draw + FRAME;
-        let escape_due = alt_keys.due();
+        let frame_due = frames.last_draw + FRAME;
+        let escape_due = input.alt_keys.due();
         let msg = tokio::select! {
             // Keys first: a flood of log lines never makes the operator wait.
             biased;
-            ev = input.recv(), if !hung_up => {
-                let mut h = on_event(ev, &mut state, &mut alt_keys, keymap, theme, &io);
-                // Everything the terminal has already sent is handled before the next
-                // frame is drawn: a burst of keys is one redraw, and nothing sits unread.
-                for _ in 0..MAX_EVENTS_PER_FRAME {
-                    if h.end.is_some() || h.lost {
-                        break;
-                    }
-                    match input.try_recv() {
-                        Ok(ev) => h.merge(on_event(Some(ev), &mut state, &mut alt_keys, keymap, theme, &io)),
-                        Err(mpsc::error::TryRecvError::Empty) => break,
-                        Err(mpsc::error::TryRecvError::Disconnected) => h.merge(on_event(None, &mut state, &mut alt_keys, keymap, theme, &io)),
-                    }
-                }
-                if h.key {
-                    key_at = Some(Instant::now());
-                }
-                dirty |= h.dirty;
-                hung_up |= h.lost;
+            ev = input.events.recv(), if !frames.hung_up => {
+                let h = input.burst(ev, &mut state, (keymap, theme), &io);
+                frames.handled(&h);
                 if let Some(end) = h.end {
                     break end;
                 }
@@ -167,49 +233,56 @@ pub async fn run(
             },
             // An escape nothing followed is the escape key; a split sequence is over.
             _ = tokio::time::sleep_until(escape_due.unwrap_or(frame_due).into()), if escape_due.is_some() => {
-                if let Some(escape) = alt_keys.flush() {
-                    dirty = true;
-                    key_at = Some(Instant::now());
+                if let Some(escape) = input.alt_keys.flush() {
+                    frames.dirty = true;
+                    frames.key_at = Some(Instant::now());
                     press(&mut state, keymap, &io, [escape]);
                 }
                 None
             }
             Some(msg) = done.recv() => Some(msg),
             Some((env, event)) = backend_events.recv() => Some(Msg::Backend { env, event, now: unix_now() }),
-            _ = tokio::time::sleep_until(frame_due.into()), if dirty_backend => None,
-            _ = hangup.recv() => {
-                hung_up = true;
+            _ = tokio::time::sleep_until(frame_due.into()), if frames.dirty_backend => None,
+            _ = signals.hangup.recv() => {
+                frames.hung_up = true;
                 Some(Msg::Stop)
             }
-            _ = terminate.recv() => Some(Msg::Stop),
-            _ = interrupt.recv() => Some(Msg::Stop),
+            _ = signals.terminate.recv() => Some(Msg::Stop),
+            _ = signals.interrupt.recv() => Some(Msg::Stop),
             _ = tick.tick() => {
                 crate::diagnostics::move_records();
                 Some(Msg::Tick { now: unix_now() })
             }
         };
         if let Some(msg) = msg {
-            dirty_backend |= apply(&mut state, msg, &io);
+            frames.dirty_backend |= apply(&mut state, msg, &io);
         }
-        // What the backends have already sent goes into the same frame (a heartbeat and
-        // its stats batch, a burst of log lines), up to a bound that keeps keys prompt.
-        let draining = Instant::now();
-        while draining.elapsed() < DRAIN_FOR {
-            match backend_events.try_recv() {
-                Ok((env, event)) => {
-                    let msg = Msg::Backend {
-                        env,
-                        event,
-                        now: unix_now(),
-                    };
-                    dirty_backend |= apply(&mut state, msg, &io);
-                }
-                Err(_) => break,
-            }
-        }
+        frames.dirty_backend |= drain_backend(&mut backend_events, &mut state, &io);
     };
     shutdown(handles).await;
     result
+}
+
+/// What the backends have already sent goes into the same frame (a heartbeat and its
+/// stats batch, a burst of log lines), up to a bound that keeps keys prompt. Whether
+/// anything of it is on screen.
+fn drain_backend(
+    events: &mut mpsc::Receiver<(usize, backend::BackendEvent)>,
+    state: &mut State,
+    io: &Io<'_>,
+) -> bool {
+    let mut dirty = false;
+    let draining = Instant::now();
+    while draining.elapsed() < DRAIN_FOR {
+        match events.try_recv() {
+            Ok((env, event)) => {
+                let now = unix_now();
+                dirty |= apply(state, Msg::Backend { env, event, now }, io);
+            }
+            Err(_) => break,
+        }
+    }
+    dirty
 }
 
 /// Reads the terminal on a thread of its own and hands every event over as soon as it
@@ -234,6 +307,12 @@ fn spawn_input_reader() -> mpsc::UnboundedReceiver<std::io::Result<Event>> {
         log::error!("the terminal cannot be read: {e}");
     }
     rx
+}
+
+/// The test hook's panic (see [`PANIC_AFTER_FIRST_FRAME_ENV`]).
+#[allow(clippy::panic, reason = "a test asks for exactly this panic")]
+fn test_panic() -> ! {
+    panic!("test panic after the first frame ({PANIC_AFTER_FIRST_FRAME_ENV})");
 }
 
 /// Terminal events handled before a frame is drawn, at most.

@@ -58,7 +58,7 @@ impl Key {
                 "end" => KeyCode::End,
                 "pageup" => KeyCode::PageUp,
                 "pagedown" => KeyCode::PageDown,
-                f if f.starts_with('f') => match f[1..].parse::<u8>() {
+                f if f.starts_with('f') => match crate::text::after(f, 1).parse::<u8>() {
                     Ok(n @ 1..=12) => KeyCode::F(n),
                     _ => return Err(format!("unknown key {s:?}")),
                 },
@@ -345,7 +345,7 @@ impl Keymap {
 fn key_offset(text: &str, value_at: usize, raw: &str) -> usize {
     let before = text.get(..value_at).unwrap_or_default();
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let line = &before[line_start..];
+    let line = crate::text::after(before, line_start);
     match line.find(&format!("\"{raw}\"")) {
         Some(i) => line_start + i,
         None => line.find(raw).map_or(value_at, |i| line_start + i),

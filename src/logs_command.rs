@@ -284,8 +284,8 @@ fn write_line(
 pub fn parse_since(s: &str) -> Result<i64, String> {
     let bad = || format!("invalid duration {s:?}: write it like \"30s\", \"5m\", \"2h\" or \"1d\"");
     let split = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let n: i64 = s[..split].parse().map_err(|_| bad())?;
-    let unit = match &s[split..] {
+    let n: i64 = crate::text::before(s, split).parse().map_err(|_| bad())?;
+    let unit = match crate::text::after(s, split) {
         "s" => 1,
         "m" => 60,
         "h" => 3600,

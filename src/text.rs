@@ -2,6 +2,22 @@
 //! masking credentials before anything is formatted, shown or written. No I/O, no
 //! other module of the crate.
 
+/// `s[..i]`, or all of `s` when `i` is past its end or not on a character boundary
+/// (never a panic).
+pub fn before(s: &str, i: usize) -> &str {
+    s.get(..i).unwrap_or(s)
+}
+
+/// `s[i..]`, or "" when `i` is past its end or not on a character boundary.
+pub fn after(s: &str, i: usize) -> &str {
+    s.get(i..).unwrap_or("")
+}
+
+/// `s[a..b]`, or "" when the range does not fall on character boundaries inside `s`.
+pub fn between(s: &str, a: usize, b: usize) -> &str {
+    s.get(a..b).unwrap_or("")
+}
+
 /// Masks the password of every `user:password@` in `text`, with or without a
 /// `scheme://` in front (`postgresql://acme:S3cr3t@db/acme`, `deploy:S3cr3t@host`):
 /// what lies between the userinfo's first `:` and its last `@` becomes `****`. A word
@@ -33,7 +49,7 @@ fn is_delimiter(c: char) -> bool {
 
 fn mask_word(word: &str) -> String {
     let start = word.find("://").map_or(0, |i| i + 3);
-    let rest = &word[start..];
+    let rest = after(word, start);
     // The authority: up to the first '/' after the scheme (a bare `user:pw@host` word
     // has none; a path may hold '@' of its own, which is not userinfo).
     let end = if start > 0 {
@@ -41,7 +57,7 @@ fn mask_word(word: &str) -> String {
     } else {
         rest.len()
     };
-    let authority = &rest[..end];
+    let authority = before(rest, end);
     let (Some(at), Some(colon)) = (authority.rfind('@'), authority.find(':')) else {
         return word.to_string();
     };
@@ -50,9 +66,9 @@ fn mask_word(word: &str) -> String {
     }
     format!(
         "{}{}:****{}",
-        &word[..start],
-        &authority[..colon],
-        &word[start + at..]
+        before(word, start),
+        before(authority, colon),
+        after(word, start + at)
     )
 }
 

@@ -41,22 +41,23 @@ pub fn rfc3339_nanos(s: &str) -> Option<i64> {
         num(14..16)?,
         num(17..19)?,
     );
-    let mut rest = &s[19..];
+    let mut rest = s.get(19..)?;
     let mut nanos = 0i64;
     if let Some(frac) = rest.strip_prefix('.') {
         let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        let mut n: i64 = frac[..digits.min(9)].parse().unwrap_or(0);
+        let mut n: i64 = frac.get(..digits.min(9))?.parse().unwrap_or(0);
         for _ in digits.min(9)..9 {
             n *= 10;
         }
         nanos = n;
-        rest = &frac[digits..];
+        rest = frac.get(digits..)?;
     }
     let offset = match rest {
         "Z" => 0,
         r if r.len() == 6 && (r.starts_with('+') || r.starts_with('-')) => {
             let sign = if r.starts_with('-') { -1 } else { 1 };
-            sign * (r[1..3].parse::<i64>().ok()? * 3600 + r[4..6].parse::<i64>().ok()? * 60)
+            sign * (r.get(1..3)?.parse::<i64>().ok()? * 3600
+                + r.get(4..6)?.parse::<i64>().ok()? * 60)
         }
         _ => return None,
     };
@@ -102,6 +103,24 @@ pub fn utc(unix: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_where_digits_belong_is_no_time_and_no_panic() {
+        for s in [
+            "2026-11-22T10:00:00+0é00",
+            "2026-11-22T10:00:00é",
+            "2026-11-22T10:00:00.12é4Z",
+            "2026-11-2éT10:00:00Z",
+            "é",
+            "",
+        ] {
+            assert_eq!(rfc3339_nanos(s), None, "{s}");
+        }
+        assert_eq!(
+            rfc3339_nanos("2026-11-22T10:00:00+01:00"),
+            rfc3339_nanos("2026-11-22T09:00:00Z")
+        );
+    }
 
     #[test]
     fn round_trips() {

@@ -66,7 +66,7 @@ pub fn env_value(line: &str, var: &str) -> Option<String> {
         && ((value.starts_with('"') && value.ends_with('"'))
             || (value.starts_with('\'') && value.ends_with('\'')))
     {
-        &value[1..value.len() - 1]
+        crate::text::between(value, 1, value.len() - 1)
     } else {
         // An unquoted value ends at a comment.
         value.split(" #").next().unwrap_or(value).trim()

@@ -180,17 +180,14 @@ async fn actor(
         }
         tokio::select! {
             _ = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(BACKOFF_MAX),
-            cmd = commands.recv() => match cmd {
-                Some(EnvCommand::ReconnectNow) => backoff = BACKOFF_FIRST,
-                Some(EnvCommand::Logs(req)) => followers.set_request(req),
-                Some(EnvCommand::Run(job)) => runner.submit(*job),
-                Some(EnvCommand::Cancel(id)) => runner.cancel(id),
-                Some(EnvCommand::Interrupt) => runner.interrupt(),
-                Some(EnvCommand::ReadAudit) => read_audit(None, &env, &report),
-                Some(EnvCommand::ReadTags(repos)) => read_tags(None, repos, &report),
-                Some(EnvCommand::Snapshot(req)) => write_snapshot(*req, None, None, &report),
-                Some(EnvCommand::Shutdown) | None => return,
-            },
+            cmd = commands.recv() => {
+                let here = Here { env: &env, report: &report, runner: &runner, remote: None, docker: None };
+                match dispatch(cmd, &here, &mut followers) {
+                    Next::Reconnect => backoff = BACKOFF_FIRST,
+                    Next::Shutdown => return,
+                    Next::Continue | Next::LogsChanged => {}
+                }
+            }
         }
     }
 }
@@ -217,17 +214,14 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
     let tunnel = loop {
         tokio::select! {
             t = &mut open => break t,
-            cmd = io.commands.recv() => match cmd {
-                Some(EnvCommand::ReconnectNow) => return Outcome::Lost("reconnecting (requested)".into()),
-                Some(EnvCommand::Logs(req)) => io.followers.set_request(req),
-                Some(EnvCommand::Run(job)) => io.runner.submit(*job),
-                Some(EnvCommand::Cancel(id)) => io.runner.cancel(id),
-                Some(EnvCommand::Interrupt) => io.runner.interrupt(),
-                Some(EnvCommand::ReadAudit) => read_audit(None, env, io.report),
-                Some(EnvCommand::ReadTags(repos)) => read_tags(None, repos, io.report),
-                Some(EnvCommand::Snapshot(req)) => write_snapshot(*req, None, None, io.report),
-                Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
-            },
+            cmd = io.commands.recv() => {
+                let here = Here { env, report: io.report, runner: io.runner, remote: None, docker: None };
+                match dispatch(cmd, &here, io.followers) {
+                    Next::Reconnect => return Outcome::Lost("reconnecting (requested)".into()),
+                    Next::Shutdown => return Outcome::Shutdown,
+                    Next::Continue | Next::LogsChanged => {}
+                }
+            }
         }
     };
     let tunnel = match tunnel {
@@ -314,20 +308,19 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
     let mut last_ping: Option<Instant> = None;
     let mut last_flush = Instant::now();
     let (stats_tx, mut stats_rx) = mpsc::channel(64);
-    let mut streams = stats::StatsStreams::new(docker.clone(), every, stats_tx);
-    for c in &containers {
-        streams.set_running(&c.id, c.run_state == RunState::Running);
-    }
+    let mut watched = Watched {
+        streams: stats::StatsStreams::new(docker.clone(), every, stats_tx),
+        known: HashMap::new(),
+        never_started: HashSet::new(),
+    };
     let mut pending: Vec<(String, Usage)> = Vec::new();
-    let mut known: HashMap<String, logs::Followable> = HashMap::new();
-    // Containers created since the connection and not started yet: their first start
-    // is a new container, even when their log stream (followed from the create) has
-    // already delivered lines by the time the start event is handled.
-    let mut never_started: HashSet<String> = HashSet::new();
     for c in &containers {
+        watched
+            .streams
+            .set_running(&c.id, c.run_state == RunState::Running);
         let f = followable(c);
         io.followers.ensure(&docker, &f);
-        known.insert(c.id.clone(), f);
+        watched.known.insert(c.id.clone(), f);
     }
     loop {
         let event = tokio::select! {
@@ -357,97 +350,140 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
                 BackendEvent::Stats(std::mem::take(&mut pending))
             },
             ev = events.next() => match ev {
-                Some(Ok(ev)) => {
-                    let ts = ev.time_nano.unwrap_or(0);
-                    let action = ev.action.clone().unwrap_or_default();
-                    match docker::event_target(&ev) {
-                        Some((id, true)) => {
-                            streams.set_running(&id, false);
-                            never_started.remove(&id);
-                            if let Some(f) = known.remove(&id) {
-                                io.followers.note(&id, &f.service, ts, format!("container {} removed", short(&id))).await;
-                            }
-                            BackendEvent::Removed { id }
-                        }
-                        Some((id, false)) => match docker::inspect(&docker, &id, project).await {
-                            Ok(Some(info)) => {
-                                streams.set_running(&id, info.run_state == RunState::Running);
-                                let first_start = match action.as_str() {
-                                    "create" => {
-                                        never_started.insert(id.clone());
-                                        false
-                                    }
-                                    "start" => never_started.remove(&id),
-                                    _ => false,
-                                };
-                                log_notes(io.followers, &known, &info, &action, first_start, ts).await;
-                                let f = followable(&info);
-                                if action == "start" {
-                                    io.followers.restarted(&docker, &f);
-                                } else {
-                                    io.followers.ensure(&docker, &f);
-                                }
-                                known.insert(id, f);
-                                BackendEvent::Container(Box::new(info))
-                            }
-                            Ok(None) => {
-                                // Gone before it could be inspected (rm -f sends die and
-                                // destroy at once): the destroy event will find it
-                                // forgotten, so the separator is written here.
-                                streams.set_running(&id, false);
-                                if let Some(f) = known.remove(&id) {
-                                    io.followers.note(&id, &f.service, ts, format!("container {} removed", short(&id))).await;
-                                }
-                                BackendEvent::Removed { id }
-                            }
-                            Err(e) => return Outcome::Lost(e),
-                        },
-                        None => continue,
-                    }
+                Some(Ok(ev)) => match watched.on_event(&ev, &docker, project, io.followers).await {
+                    Ok(Some(event)) => event,
+                    Ok(None) => continue,
+                    Err(lost) => return lost,
                 },
                 Some(Err(e)) => return Outcome::Lost(format!("docker events: {e}")),
                 None => return Outcome::Lost("docker events stream ended".into()),
             },
-            cmd = io.commands.recv() => match cmd {
-                Some(EnvCommand::ReconnectNow) => return Outcome::Lost("reconnecting (requested)".into()),
-                Some(EnvCommand::Logs(req)) => {
-                    io.followers.set_request(req);
-                    for f in known.values() {
-                        io.followers.ensure(&docker, f);
+            cmd = io.commands.recv() => {
+                let here = Here { env, report, runner: io.runner, remote: Some(tunnel.remote()), docker: Some(&docker) };
+                match dispatch(cmd, &here, io.followers) {
+                    Next::Continue => {}
+                    // A new request: every known container is followed as it asks.
+                    Next::LogsChanged => {
+                        for f in watched.known.values() {
+                            io.followers.ensure(&docker, f);
+                        }
                     }
-                    continue;
+                    Next::Reconnect => return Outcome::Lost("reconnecting (requested)".into()),
+                    Next::Shutdown => return Outcome::Shutdown,
                 }
-                Some(EnvCommand::Run(job)) => {
-                    io.runner.submit(*job);
-                    continue;
-                }
-                Some(EnvCommand::Cancel(id)) => {
-                    io.runner.cancel(id);
-                    continue;
-                }
-                Some(EnvCommand::Interrupt) => {
-                    io.runner.interrupt();
-                    continue;
-                }
-                Some(EnvCommand::ReadAudit) => {
-                    read_audit(Some(tunnel.remote()), env, io.report);
-                    continue;
-                }
-                Some(EnvCommand::ReadTags(repos)) => {
-                    read_tags(Some(tunnel.remote()), repos, io.report);
-                    continue;
-                }
-                Some(EnvCommand::Snapshot(req)) => {
-                    write_snapshot(*req, Some(tunnel.remote()), Some(docker.clone()), io.report);
-                    continue;
-                }
-                Some(EnvCommand::Shutdown) | None => return Outcome::Shutdown,
-            },
+                continue;
+            }
         };
         if !report.send(event).await {
             return Outcome::Shutdown;
         }
     }
+}
+
+/// What one connection's watch knows of the project's containers.
+struct Watched {
+    streams: stats::StatsStreams,
+    known: HashMap<String, logs::Followable>,
+    /// Containers created since the connection and not started yet: their first start
+    /// is a new container, even when their log stream (followed from the create) has
+    /// already delivered lines by the time the start event is handled.
+    never_started: HashSet<String>,
+}
+
+impl Watched {
+    /// One engine event: what to tell the console (None: nothing), or the connection's
+    /// end.
+    async fn on_event(
+        &mut self,
+        ev: &bollard::models::EventMessage,
+        docker: &bollard::Docker,
+        project: &str,
+        followers: &mut logs::Followers,
+    ) -> Result<Option<BackendEvent>, Outcome> {
+        let ts = ev.time_nano.unwrap_or(0);
+        let action = ev.action.clone().unwrap_or_default();
+        let Some((id, gone)) = docker::event_target(ev) else {
+            return Ok(None);
+        };
+        let info = if gone {
+            None
+        } else {
+            // None: gone before it could be inspected (rm -f sends die and destroy at
+            // once): the destroy event will find it forgotten, so the separator is
+            // written here.
+            docker::inspect(docker, &id, project)
+                .await
+                .map_err(Outcome::Lost)?
+        };
+        let Some(info) = info else {
+            self.streams.set_running(&id, false);
+            self.never_started.remove(&id);
+            if let Some(f) = self.known.remove(&id) {
+                let note = format!("container {} removed", short(&id));
+                followers.note(&id, &f.service, ts, note).await;
+            }
+            return Ok(Some(BackendEvent::Removed { id }));
+        };
+        self.streams
+            .set_running(&id, info.run_state == RunState::Running);
+        let first_start = match action.as_str() {
+            "create" => {
+                self.never_started.insert(id.clone());
+                false
+            }
+            "start" => self.never_started.remove(&id),
+            _ => false,
+        };
+        log_notes(followers, &self.known, &info, &action, first_start, ts).await;
+        let f = followable(&info);
+        if action == "start" {
+            followers.restarted(docker, &f);
+        } else {
+            followers.ensure(docker, &f);
+        }
+        self.known.insert(id, f);
+        Ok(Some(BackendEvent::Container(Box::new(info))))
+    }
+}
+
+/// Where a command is carried out: the environment, the way back to the console, the
+/// runner, and the connection's remote shell and engine when there is one.
+struct Here<'a> {
+    env: &'a Environment,
+    report: &'a Reporter,
+    runner: &'a runner::RunnerHandle,
+    remote: Option<remote::Remote>,
+    docker: Option<&'a bollard::Docker>,
+}
+
+/// What the actor does after a command.
+enum Next {
+    Continue,
+    /// The log request changed (the caller follows what it now asks for).
+    LogsChanged,
+    Reconnect,
+    Shutdown,
+}
+
+/// The one place a command from the console is carried out, connected or not.
+fn dispatch(cmd: Option<EnvCommand>, here: &Here<'_>, followers: &mut logs::Followers) -> Next {
+    match cmd {
+        Some(EnvCommand::ReconnectNow) => return Next::Reconnect,
+        Some(EnvCommand::Logs(req)) => {
+            followers.set_request(req);
+            return Next::LogsChanged;
+        }
+        Some(EnvCommand::Run(job)) => here.runner.submit(*job),
+        Some(EnvCommand::Cancel(id)) => here.runner.cancel(id),
+        Some(EnvCommand::Interrupt) => here.runner.interrupt(),
+        Some(EnvCommand::ReadAudit) => read_audit(here.remote.clone(), here.env, here.report),
+        Some(EnvCommand::ReadTags(repos)) => read_tags(here.remote.clone(), repos, here.report),
+        Some(EnvCommand::Snapshot(req)) => {
+            write_snapshot(*req, here.remote.clone(), here.docker.cloned(), here.report)
+        }
+        Some(EnvCommand::Shutdown) | None => return Next::Shutdown,
+    }
+    Next::Continue
 }
 
 fn followable(c: &ContainerInfo) -> logs::Followable {

@@ -521,6 +521,75 @@ impl StepContext<'_> {
             .await;
     }
 
+    /// The deploy's health gate: every target running and healthy within the limit.
+    async fn wait_healthy(&self, services: &[(String, String)], timeout_secs: u64) -> StepResult {
+        let Some(docker) = self.links.docker.borrow().clone() else {
+            return StepResult::Unknown("not connected to the engine".into());
+        };
+        let (tx, mut rx) = mpsc::channel::<String>(64);
+        let forward = async {
+            while let Some(line) = rx.recv().await {
+                self.output(line).await;
+            }
+        };
+        let wait = async {
+            let gate = super::gate::wait_healthy(
+                &docker,
+                &self.job.project,
+                services,
+                std::time::Duration::from_secs(timeout_secs),
+                &tx,
+            )
+            .await;
+            drop(tx);
+            gate
+        };
+        let (gate, ()) = tokio::join!(wait, forward);
+        match gate {
+            super::gate::Gate::Healthy => StepResult::Done,
+            super::gate::Gate::Failed(why) => {
+                self.output(format!("health gate failed: {why}")).await;
+                StepResult::Failed {
+                    code: 1,
+                    why: format!("failed the health gate: {why}"),
+                }
+            }
+            super::gate::Gate::Lost(why) => StepResult::Unknown(why),
+        }
+    }
+
+    /// The deploy's smoke check: the targets' configured health endpoints answer.
+    async fn smoke(&self, services: &[String]) -> StepResult {
+        let endpoints: Vec<crate::config::Endpoint> = self
+            .links
+            .endpoints
+            .iter()
+            .filter(|e| services.iter().any(|s| s == e.service_name()))
+            .cloned()
+            .collect();
+        let answers = super::health::check_all(self.remote, &endpoints, unix_now()).await;
+        let mut down = Vec::new();
+        for a in &answers {
+            let line = match (&a.error, a.http_status) {
+                (None, Some(code)) => format!("{}: up (HTTP {code})", a.name),
+                (Some(e), _) => format!("{}: DOWN: {e}", a.name),
+                (None, None) => format!("{}: DOWN", a.name),
+            };
+            self.output(line.clone()).await;
+            if !a.up {
+                down.push(line);
+            }
+        }
+        if down.is_empty() {
+            StepResult::Done
+        } else {
+            StepResult::Failed {
+                code: 1,
+                why: format!("failed the smoke check: {}", down.join("; ")),
+            }
+        }
+    }
+
     async fn exec(&self, step: &crate::ops::Step) -> StepResult {
         use crate::ops::Exec;
         match &step.exec {
@@ -556,71 +625,8 @@ impl StepContext<'_> {
             Exec::WaitHealthy {
                 services,
                 timeout_secs,
-            } => {
-                let Some(docker) = self.links.docker.borrow().clone() else {
-                    return StepResult::Unknown("not connected to the engine".into());
-                };
-                let (tx, mut rx) = mpsc::channel::<String>(64);
-                let forward = async {
-                    while let Some(line) = rx.recv().await {
-                        self.output(line).await;
-                    }
-                };
-                let wait = async {
-                    let gate = super::gate::wait_healthy(
-                        &docker,
-                        &self.job.project,
-                        services,
-                        std::time::Duration::from_secs(*timeout_secs),
-                        &tx,
-                    )
-                    .await;
-                    drop(tx);
-                    gate
-                };
-                let (gate, ()) = tokio::join!(wait, forward);
-                match gate {
-                    super::gate::Gate::Healthy => StepResult::Done,
-                    super::gate::Gate::Failed(why) => {
-                        self.output(format!("health gate failed: {why}")).await;
-                        StepResult::Failed {
-                            code: 1,
-                            why: format!("failed the health gate: {why}"),
-                        }
-                    }
-                    super::gate::Gate::Lost(why) => StepResult::Unknown(why),
-                }
-            }
-            Exec::Smoke { services } => {
-                let endpoints: Vec<crate::config::Endpoint> = self
-                    .links
-                    .endpoints
-                    .iter()
-                    .filter(|e| services.iter().any(|s| s == e.service_name()))
-                    .cloned()
-                    .collect();
-                let answers = super::health::check_all(self.remote, &endpoints, unix_now()).await;
-                let mut down = Vec::new();
-                for a in &answers {
-                    let line = match (&a.error, a.http_status) {
-                        (None, Some(code)) => format!("{}: up (HTTP {code})", a.name),
-                        (Some(e), _) => format!("{}: DOWN: {e}", a.name),
-                        (None, None) => format!("{}: DOWN", a.name),
-                    };
-                    self.output(line.clone()).await;
-                    if !a.up {
-                        down.push(line);
-                    }
-                }
-                if down.is_empty() {
-                    StepResult::Done
-                } else {
-                    StepResult::Failed {
-                        code: 1,
-                        why: format!("failed the smoke check: {}", down.join("; ")),
-                    }
-                }
-            }
+            } => self.wait_healthy(services, *timeout_secs).await,
+            Exec::Smoke { services } => self.smoke(services).await,
         }
     }
 }

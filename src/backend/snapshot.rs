@@ -30,12 +30,14 @@ fn connection_lost(summary: &str) -> String {
     const LIVE: &str = "- connection: connected";
     match summary.find(LIVE) {
         Some(at) => {
-            let end = summary[at..].find('\n').map_or(summary.len(), |n| at + n);
+            let end = crate::text::after(summary, at)
+                .find('\n')
+                .map_or(summary.len(), |n| at + n);
             format!(
                 "{}- connection: DISCONNECTED (lost while the snapshot was taken; reconnecting)\n\
                  - **STALE**: not connected; everything below is the last reading, not the present{}",
-                &summary[..at],
-                &summary[end..]
+                crate::text::before(summary, at),
+                crate::text::after(summary, end)
             )
         }
         None => summary.to_string(),

@@ -17,6 +17,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::text::{after, before};
 use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, de};
 
@@ -128,8 +129,10 @@ impl HttpUrl {
             return Err("a health URL starts with http:// or https://".into());
         };
         let (authority, path) = match rest.find(['/', '?']) {
-            Some(i) if rest[i..].starts_with('/') => (&rest[..i], rest[i..].to_string()),
-            Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
+            Some(i) if after(rest, i).starts_with('/') => {
+                (before(rest, i), after(rest, i).to_string())
+            }
+            Some(i) => (before(rest, i), format!("/{}", after(rest, i))),
             None => (rest, "/".to_string()),
         };
         if authority.contains('@') {

@@ -325,7 +325,7 @@ impl Sanitizer {
             while !s.is_char_boundary(cut) {
                 cut -= 1;
             }
-            self.line.text.push_str(&s[..cut]);
+            self.line.text.push_str(crate::text::before(s, cut));
             self.truncated += s.len() - cut;
         }
     }

@@ -161,7 +161,7 @@ pub fn parse(text: &str) -> Option<Structured> {
 /// `level=info`, `error:`, klog's `E1122`.
 pub fn detect_level(text: &str) -> Level {
     let head = match text.char_indices().nth(160) {
-        Some((i, _)) => &text[..i],
+        Some((i, _)) => crate::text::before(text, i),
         None => text,
     };
     let bytes = head.as_bytes();
@@ -172,7 +172,7 @@ pub fn detect_level(text: &str) -> Level {
             continue;
         }
         let Some(s) = start.take() else { continue };
-        let word = &head[s..i];
+        let word = crate::text::between(head, s, i);
         if word.len() < 3 || word.len() > 9 {
             continue;
         }

@@ -20,8 +20,11 @@ pub fn image_ref(image: &str) -> Option<ImageRef> {
         return None;
     }
     let name_start = image.rfind('/').map_or(0, |i| i + 1);
-    let (repo, tag) = match image[name_start..].rfind(':') {
-        Some(i) => (&image[..name_start + i], &image[name_start + i + 1..]),
+    let (repo, tag) = match crate::text::after(image, name_start).rfind(':') {
+        Some(i) => (
+            crate::text::before(image, name_start + i),
+            crate::text::after(image, name_start + i + 1),
+        ),
         None => (image, "latest"),
     };
     let ok = !repo.is_empty()

@@ -341,7 +341,7 @@ fn body<'a>(line: &'a LogLine, raw: bool, query: &Query, theme: &Theme) -> Vec<S
     while !full.is_char_boundary(cut) {
         cut -= 1;
     }
-    let text = &full[..cut];
+    let text = crate::text::before(full, cut);
     let sgr: &[(u32, Sgr)] = if structured { &[] } else { &line.spans };
     let matches = query.ranges(text);
     // Cut points: where a colour or a match starts or ends.
@@ -381,7 +381,7 @@ fn body<'a>(line: &'a LogLine, raw: bool, query: &Query, theme: &Theme) -> Vec<S
         } else {
             current_sgr.map_or(base, |s| sgr_style(base, s))
         };
-        spans.push(Span::styled(&text[a..b], style));
+        spans.push(Span::styled(crate::text::between(text, a, b), style));
     }
     if cut < full.len() {
         spans.push(Span::styled(
@@ -438,7 +438,9 @@ fn layout<'a>(
 
 fn slice<'a>(text: &std::borrow::Cow<'a, str>, a: usize, b: usize) -> std::borrow::Cow<'a, str> {
     match text {
-        std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(&s[a..b]),
-        std::borrow::Cow::Owned(s) => std::borrow::Cow::Owned(s[a..b].to_string()),
+        std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(crate::text::between(s, a, b)),
+        std::borrow::Cow::Owned(s) => {
+            std::borrow::Cow::Owned(crate::text::between(s, a, b).to_string())
+        }
     }
 }

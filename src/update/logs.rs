@@ -223,7 +223,10 @@ fn stamp(now: i64) -> String {
     let clock = crate::logs::line::clock(now.saturating_mul(1_000_000_000));
     let days = now.div_euclid(86_400);
     let (y, m, d) = crate::time::civil(days);
-    format!("{y:04}{m:02}{d:02}-{}", clock[..8].replace(':', ""))
+    format!(
+        "{y:04}{m:02}{d:02}-{}",
+        crate::text::before(&clock, 8).replace(':', "")
+    )
 }
 
 /// Lines arrived for an environment's pane.
