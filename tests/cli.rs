@@ -3,6 +3,14 @@
 //!
 //! Each file in `tests/invalid_configs/` starts with `# expect: LINE:COL [KEY]`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

@@ -1,6 +1,14 @@
 //! Deploy and rollback in `update()` and on screen: the tag picker, the plan it makes,
 //! and the automatic rollback as the runner reports it. No I/O.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,13 @@
 //! update() flows: messages in, State and Effects out. No terminal, no runtime.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 mod common;
 
 use std::time::Duration;

@@ -19,6 +19,14 @@
 //! to: a new one fails the test, and so does a listed one that is gone (so the list only
 //! shrinks).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 use std::path::{Path, PathBuf};
 
 /// Back-edges not fixed yet: (importing module, imported module).

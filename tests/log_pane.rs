@@ -1,6 +1,14 @@
 //! The log pane through update(): what it asks the backend to follow, and what the
 //! operator's keys do to the lines it shows.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,14 @@
 //! Health and the connection pool in `update()` and on screen: fixture readings in, State
 //! and the drawn cells out.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 mod common;
 
 use common::*;

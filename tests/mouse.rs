@@ -2,6 +2,14 @@
 //! lands. Each click is found on the rendered screen, then sent through the event
 //! loop's translation and update().
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 mod common;
 
 use common::*;

@@ -1,6 +1,14 @@
 //! The action queue in `update()` and on screen: keys in, items, effects and the drawn
 //! preview out. No I/O: the runner's reports are fed in as messages.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 mod common;
 
 use common::*;

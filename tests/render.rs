@@ -2,6 +2,14 @@
 //! code; the cells that carry meaning (the protected banner, unhealthy, stale, tab
 //! alerts) are asserted explicitly.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 mod common;
 
 use std::path::Path;

@@ -3,6 +3,14 @@
 //!
 //! These tests never skip: if the sandbox host is not up they fail, saying how to start it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

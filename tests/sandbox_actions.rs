@@ -4,6 +4,14 @@
 //! Tests that act on the same environment take its lock here first, so that two of
 //! them never hold the host lock at once (which is the very thing the lock refuses).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 mod support;
 
 use std::path::Path;

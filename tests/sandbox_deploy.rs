@@ -2,6 +2,14 @@
 //! in tmux, docker and the host's files on the side to see what it did. Every test
 //! puts staging back on v1 when it ends, however it ends.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 mod support;
 
 use std::process::Command;

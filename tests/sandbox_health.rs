@@ -4,6 +4,14 @@
 //! Tests that change what the production database holds (a leak, filling it) take
 //! [`PRODUCTION_DB`] so they never see each other's connections.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 mod support;
 
 use std::path::Path;

@@ -8,6 +8,14 @@
 //! `XDG_STATE_HOME`, which `tests/run` points at a home holding a theme and a keymap of
 //! the person's): that keymap files the filter under `f` and quits with `x`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 mod support;
 
 use std::process::Command;

@@ -21,18 +21,21 @@ pub fn draw_preview(
     item: &QueueItem,
     theme: &Theme,
 ) {
+    // How to confirm comes first: it must be on screen however small the terminal;
+    // those lines stay put, the rest scrolls when it does not fit.
+    let mut lines = confirm_lines(env, theme);
+    let pinned = lines.len();
+    lines.push(Line::raw(""));
+    lines.extend(what_lines(env, item, theme));
+    lines.extend(step_lines(env, item, theme));
+    lines.extend(check_lines(item, theme));
+    show_preview(frame, area, env, item, (lines, pinned), theme);
+}
+
+/// How to confirm (and why the last try did not).
+fn confirm_lines(env: &EnvState, theme: &Theme) -> Vec<Line<'static>> {
     let c = &theme.colors;
-    let muted = Style::new().fg(c.muted.0);
     let bold = Style::new().fg(c.text.0).add_modifier(Modifier::BOLD);
-    let env_style = if env.protected {
-        Style::new()
-            .fg(c.protected_text.0)
-            .bg(c.protected.0)
-            .add_modifier(Modifier::BOLD)
-    } else {
-        bold
-    };
-    // How to confirm comes first: it must be on screen however small the terminal.
     let mut lines: Vec<Line> = Vec::new();
     if let Some(m) = &env.queue.message {
         lines.push(Line::styled(
@@ -57,9 +60,23 @@ pub fn draw_preview(
             Span::raw(" cancel"),
         ]));
     }
-    // The lines above stay put; the rest scrolls when it does not fit.
-    let pinned = lines.len();
-    lines.push(Line::raw(""));
+    lines
+}
+
+/// Where, what, to whom, and what changes.
+fn what_lines(env: &EnvState, item: &QueueItem, theme: &Theme) -> Vec<Line<'static>> {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let bold = Style::new().fg(c.text.0).add_modifier(Modifier::BOLD);
+    let env_style = if env.protected {
+        Style::new()
+            .fg(c.protected_text.0)
+            .bg(c.protected.0)
+            .add_modifier(Modifier::BOLD)
+    } else {
+        bold
+    };
+    let mut lines: Vec<Line> = Vec::new();
     lines.extend(vec![
         Line::from(vec![
             Span::styled("environment  ", muted),
@@ -108,6 +125,14 @@ pub fn draw_preview(
             muted,
         ));
     }
+    lines
+}
+
+/// The exact steps, as they will run.
+fn step_lines(env: &EnvState, item: &QueueItem, theme: &Theme) -> Vec<Line<'static>> {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let mut lines: Vec<Line> = Vec::new();
     lines.extend(vec![
         Line::raw(""),
         Line::styled(
@@ -151,6 +176,14 @@ pub fn draw_preview(
             muted,
         ));
     }
+    lines
+}
+
+/// The preflight checks and the risk.
+fn check_lines(item: &QueueItem, theme: &Theme) -> Vec<Line<'static>> {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let mut lines: Vec<Line> = Vec::new();
     lines.push(Line::raw(""));
     lines.push(Line::styled("preflight:", muted));
     for check in &item.checks {
@@ -174,6 +207,19 @@ pub fn draw_preview(
         Span::styled("risk         ", muted),
         Span::styled(risk.describe(), risk_style),
     ]));
+    lines
+}
+
+/// The dialog: centred, its pinned lines on top, the rest scrolled.
+fn show_preview(
+    frame: &mut Frame,
+    area: Rect,
+    env: &EnvState,
+    item: &QueueItem,
+    (mut lines, pinned): (Vec<Line<'static>>, usize),
+    theme: &Theme,
+) {
+    let c = &theme.colors;
     let width = area.width.saturating_sub(4).clamp(20, 120);
     // Long commands wrap (at words): count the rows they take as drawn.
     let inner = width.saturating_sub(2).max(1);

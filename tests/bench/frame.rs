@@ -3,6 +3,14 @@
 //! Run with `cargo bench --bench frame` (release profile). Prints one line per size.
 //! Not a test: nothing here asserts a number; `tests/bench/run` records the figures.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::string_slice,
+    reason = "a test that cannot go on panics, naming what it found"
+)]
+
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
