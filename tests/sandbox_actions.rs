@@ -731,14 +731,6 @@ fn find_file(dir: &Path, prefix: &str) -> Option<std::path::PathBuf> {
 
 // ---- Signals ----
 
-/// The console's pid: the child of the tmux pane's shell.
-fn console_pid(t: &Tmux) -> String {
-    let shell = t.format("#{pane_pid}");
-    ok_stdout(Command::new("pgrep").args(["-P", &shell, "-f", "pilothouse"]))
-        .trim()
-        .to_string()
-}
-
 /// The terminal is as it was before the console: main screen, cursor shown, no mouse
 /// reporting; and nothing the console started is left: no ssh process and no file in
 /// its private TMPDIR.

@@ -29,14 +29,6 @@ fn person_dir(var: &str) -> String {
     })
 }
 
-/// The console's pid: the one child of the tmux pane's shell.
-fn console_pid(t: &Tmux) -> String {
-    let shell = t.format("#{pane_pid}");
-    ok_stdout(Command::new("pgrep").args(["-P", &shell, "-f", "pilothouse"]))
-        .trim()
-        .to_string()
-}
-
 fn confirm_until(t: &Tmux, limit: Duration, done: &str) {
     t.wait_until(Duration::from_secs(15), "the confirmation", |s| {
         s.contains("confirm:")

@@ -498,7 +498,11 @@ mod tests {
     fn huge_lines_are_cut_with_a_note() {
         let big = vec![b'x'; MAX_LINE_BYTES + 10];
         let t = text(&[&big]);
-        assert!(t.ends_with(" …[10 more bytes]"), "{}", crate::text::after(&t, t.len() - 30));
+        assert!(
+            t.ends_with(" …[10 more bytes]"),
+            "{}",
+            crate::text::after(&t, t.len() - 30)
+        );
         // A megabyte line in 16 KiB frames is kept whole.
         let mut s = Sanitizer::new(true);
         for _ in 0..64 {

@@ -398,6 +398,14 @@ impl Drop for Tmux {
     }
 }
 
+/// The console's pid: the one child of the tmux pane's shell.
+pub fn console_pid(t: &Tmux) -> String {
+    let shell = t.format("#{pane_pid}");
+    ok_stdout(Command::new("pgrep").args(["-P", &shell, "-f", "pilothouse"]))
+        .trim()
+        .to_string()
+}
+
 pub fn console_command(sb: &Sandbox, extra_env: &str) -> String {
     format!(
         "env TERM=xterm-256color {extra_env} {} --config {}",
