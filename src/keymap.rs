@@ -242,44 +242,16 @@ impl Keymap {
                         ),
                     ));
                 }
-                if mode.takes_text()
-                    && matches!(key.code, KeyCode::Char(_))
-                    && key.modifiers.is_empty()
-                {
-                    return Err(invalid(
-                        at,
-                        name,
-                        format!(
-                            "[{section}] types printable keys into its box; bind {raw:?} with ctrl- or alt-, or use a named key"
-                        ),
-                    ));
-                }
-                let value = value.get_ref();
-                if value == UNBIND {
-                    unbound.push(key);
-                    continue;
-                }
-                let action = parse_action(value).map_err(|m| invalid(value_at, name.clone(), m))?;
-                if !mode.actions().contains(&action) {
-                    return Err(invalid(
-                        value_at,
-                        name,
-                        format!(
-                            "`{value}` means nothing in [{section}] ({}); it can be bound in {}",
-                            mode.describe(),
-                            sections_of(action)
-                        ),
-                    ));
-                }
-                if action.changes_state() && bare_ctrl(&key) {
-                    return Err(invalid(
-                        at,
-                        name,
-                        format!(
-                            "`{value}` changes a host and may not sit on a bare ctrl chord (tmux, screen and shells take those); use a letter or alt-"
-                        ),
-                    ));
-                }
+                let action = match check_binding(mode, raw, &key, value.get_ref()) {
+                    Ok(Some(action)) => action,
+                    Ok(None) => {
+                        unbound.push(key);
+                        continue;
+                    }
+                    Err((on_value, m)) => {
+                        return Err(invalid(if on_value { value_at } else { at }, name, m));
+                    }
+                };
                 keys.insert(key, action);
             }
             for (key, action) in base {
@@ -289,29 +261,38 @@ impl Keymap {
             }
             self.bindings.insert(mode, keys);
         }
-        for mode in Mode::ALL {
+        if let Some((mode, message)) = self.without_way_out() {
+            return Err(invalid(
+                text.find(&format!("[{}]", mode.section())).unwrap_or(0),
+                mode.section().to_string(),
+                message,
+            ));
+        }
+        Ok(self)
+    }
+
+    /// A mode left with no key to leave it, and what to say.
+    fn without_way_out(&self) -> Option<(Mode, String)> {
+        Mode::ALL.into_iter().find_map(|mode| {
             let out = mode.way_out();
             let kept = self
                 .bindings
                 .get(&mode)
                 .is_some_and(|b| b.values().any(|a| out.contains(a)));
-            if !kept {
-                return Err(invalid(
-                    text.find(&format!("[{}]", mode.section())).unwrap_or(0),
-                    mode.section().to_string(),
-                    format!(
-                        "[{}] has no key left for {}: there would be no way out of {}",
-                        mode.section(),
-                        out.iter()
-                            .map(|a| format!("`{}`", action_name(*a)))
-                            .collect::<Vec<_>>()
-                            .join(" or "),
-                        mode.describe()
-                    ),
-                ));
-            }
-        }
-        Ok(self)
+            (!kept).then(|| {
+                let names: Vec<String> = out
+                    .iter()
+                    .map(|a| format!("`{}`", action_name(*a)))
+                    .collect();
+                let message = format!(
+                    "[{}] has no key left for {}: there would be no way out of {}",
+                    mode.section(),
+                    names.join(" or "),
+                    mode.describe()
+                );
+                (mode, message)
+            })
+        })
     }
 
     /// The action a key press means in a mode, if any.
@@ -339,6 +320,48 @@ impl Keymap {
             })
             .unwrap_or_default()
     }
+}
+
+/// What binding `raw` (read as `key`) to `value` in `mode` means: the action, None to
+/// unbind, or why not (true when the value, not the key, is at fault).
+fn check_binding(
+    mode: Mode,
+    raw: &str,
+    key: &Key,
+    value: &str,
+) -> Result<Option<Action>, (bool, String)> {
+    let section = mode.section();
+    if mode.takes_text() && matches!(key.code, KeyCode::Char(_)) && key.modifiers.is_empty() {
+        return Err((
+            false,
+            format!(
+                "[{section}] types printable keys into its box; bind {raw:?} with ctrl- or alt-, or use a named key"
+            ),
+        ));
+    }
+    if value == UNBIND {
+        return Ok(None);
+    }
+    let action = parse_action(value).map_err(|m| (true, m))?;
+    if !mode.actions().contains(&action) {
+        return Err((
+            true,
+            format!(
+                "`{value}` means nothing in [{section}] ({}); it can be bound in {}",
+                mode.describe(),
+                sections_of(action)
+            ),
+        ));
+    }
+    if action.changes_state() && bare_ctrl(key) {
+        return Err((
+            false,
+            format!(
+                "`{value}` changes a host and may not sit on a bare ctrl chord (tmux, screen and shells take those); use a letter or alt-"
+            ),
+        ));
+    }
+    Ok(Some(action))
 }
 
 /// Where the key `raw` is written on the line of its value (else the value itself).

@@ -14,9 +14,9 @@ use tokio::sync::mpsc;
 use crate::backend::docker;
 use crate::backend::link::Link;
 use crate::backend::logs::{LogStart, follow};
-use crate::backend::model::RunState;
 use crate::config::Environment;
 use crate::logs::{Level, LineKind, LogBatch, LogLine, Query};
+use crate::model::container::{ContainerInfo, RunState};
 
 pub const EXIT_BAD_ARGS: u8 = 1;
 pub const EXIT_UNREACHABLE: u8 = 3;
@@ -75,6 +75,31 @@ pub async fn run(env: &Environment, default_tail: u32, args: LogsArgs) -> u8 {
     code
 }
 
+/// The containers of the services asked for (all when none is named); an unknown
+/// service is an error naming the ones there are.
+fn chosen<'a>(
+    containers: &'a [ContainerInfo],
+    services: &[String],
+    project: &str,
+) -> Result<Vec<&'a ContainerInfo>, u8> {
+    for s in services {
+        if !containers.iter().any(|c| &c.service == s) {
+            let mut known: Vec<&str> = containers.iter().map(|c| c.service.as_str()).collect();
+            known.sort_unstable();
+            known.dedup();
+            eprintln!(
+                "pilothouse logs: no service {s:?} in {project}; it has: {}",
+                known.join(", ")
+            );
+            return Err(EXIT_BAD_ARGS);
+        }
+    }
+    Ok(containers
+        .iter()
+        .filter(|c| services.is_empty() || services.contains(&c.service))
+        .collect())
+}
+
 async fn stream(
     env: &Environment,
     link: &Link,
@@ -101,22 +126,10 @@ async fn stream(
             return EXIT_UNREACHABLE;
         }
     };
-    for s in &args.services {
-        if !containers.iter().any(|c| &c.service == s) {
-            let mut known: Vec<&str> = containers.iter().map(|c| c.service.as_str()).collect();
-            known.sort_unstable();
-            known.dedup();
-            eprintln!(
-                "pilothouse logs: no service {s:?} in {project}; it has: {}",
-                known.join(", ")
-            );
-            return EXIT_BAD_ARGS;
-        }
-    }
-    let chosen: Vec<_> = containers
-        .iter()
-        .filter(|c| args.services.is_empty() || args.services.contains(&c.service))
-        .collect();
+    let chosen = match chosen(&containers, &args.services, &project) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let start = match (args.since, args.tail) {
         (Some(s), _) => LogStart::Since(crate::time::unix_now() - s),
         (None, Some(n)) => LogStart::Tail(n),

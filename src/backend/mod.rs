@@ -238,22 +238,19 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
     outcome
 }
 
-async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut Io<'_>) -> Outcome {
-    let every = env.stats_interval.0;
-    let report = io.report;
-    let (docker, docker_version) = match docker::connect(tunnel.docker_socket()).await {
-        Ok(d) => d,
-        Err(e) => return Outcome::Lost(e),
-    };
-    io.docker.send_replace(Some(docker.clone()));
-    // The daemon's clock is read alongside the listing, and events are subscribed from
-    // a few seconds before it, so nothing that happens between the list and the
-    // subscription is missed. A replayed event only re-inspects a container.
-    // The first paint comes from the list alone (one request) and does not wait for the
-    // clock (`docker info` is one of the engine's slower calls); the inspected rows
-    // replace it.
-    let clock = docker::daemon_time(&docker);
-    let list = docker::list(&docker, project);
+/// The project's containers as first listed (painted at once, before anything is
+/// inspected), and the daemon's clock read alongside: events are subscribed from a few
+/// seconds before it, so nothing that happens between the list and the subscription is
+/// missed (a replayed event only re-inspects a container). The first paint does not
+/// wait for the clock (`docker info` is one of the engine's slower calls).
+async fn first_listing(
+    docker: &bollard::Docker,
+    docker_version: String,
+    project: &str,
+    report: &Reporter,
+) -> Result<(Vec<bollard::models::ContainerSummary>, i64, Option<String>), Outcome> {
+    let clock = docker::daemon_time(docker);
+    let list = docker::list(docker, project);
     tokio::pin!(clock, list);
     let mut time = None;
     let listed = loop {
@@ -262,10 +259,7 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
             l = &mut list => break l,
         }
     };
-    let listed = match listed {
-        Ok(l) => l,
-        Err(e) => return Outcome::Lost(e),
-    };
+    let listed = listed.map_err(Outcome::Lost)?;
     let first: Vec<ContainerInfo> = listed
         .iter()
         .map(|c| docker::listed_info(c, project))
@@ -275,16 +269,29 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
         .await
         || !report.send(BackendEvent::Snapshot(first)).await
     {
-        return Outcome::Shutdown;
+        return Err(Outcome::Shutdown);
     }
     let time = match time {
         Some(t) => t,
         None => clock.await,
     };
-    let (since, docker_root) = match time {
-        Ok((t, root)) => (t - CLOCK_MARGIN_SECS, root),
+    let (t, root) = time.map_err(Outcome::Lost)?;
+    Ok((listed, t - CLOCK_MARGIN_SECS, root))
+}
+
+async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut Io<'_>) -> Outcome {
+    let every = env.stats_interval.0;
+    let report = io.report;
+    let (docker, docker_version) = match docker::connect(tunnel.docker_socket()).await {
+        Ok(d) => d,
         Err(e) => return Outcome::Lost(e),
     };
+    io.docker.send_replace(Some(docker.clone()));
+    let (listed, since, docker_root) =
+        match first_listing(&docker, docker_version, project, report).await {
+            Ok(first) => first,
+            Err(end) => return end,
+        };
     // Health and the database pool run beside the container watch, on their own
     // cadence; their failures are theirs and never end the connection.
     let (_monitors, db_requests) = start_monitors(tunnel, env, docker_root, report);
@@ -308,20 +315,13 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
     let mut last_ping: Option<Instant> = None;
     let mut last_flush = Instant::now();
     let (stats_tx, mut stats_rx) = mpsc::channel(64);
-    let mut watched = Watched {
-        streams: stats::StatsStreams::new(docker.clone(), every, stats_tx),
-        known: HashMap::new(),
-        never_started: HashSet::new(),
-    };
+    let mut watched = Watched::new(
+        stats::StatsStreams::new(docker.clone(), every, stats_tx),
+        &containers,
+        &docker,
+        io.followers,
+    );
     let mut pending: Vec<(String, Usage)> = Vec::new();
-    for c in &containers {
-        watched
-            .streams
-            .set_running(&c.id, c.run_state == RunState::Running);
-        let f = followable(c);
-        io.followers.ensure(&docker, &f);
-        watched.known.insert(c.id.clone(), f);
-    }
     loop {
         let event = tokio::select! {
             Some(sample) = stats_rx.recv() => {
@@ -391,6 +391,28 @@ struct Watched {
 }
 
 impl Watched {
+    /// Watches `containers`: their stats while they run, their logs as requested.
+    fn new(
+        streams: stats::StatsStreams,
+        containers: &[ContainerInfo],
+        docker: &bollard::Docker,
+        followers: &mut logs::Followers,
+    ) -> Self {
+        let mut w = Watched {
+            streams,
+            known: HashMap::new(),
+            never_started: HashSet::new(),
+        };
+        for c in containers {
+            w.streams
+                .set_running(&c.id, c.run_state == RunState::Running);
+            let f = followable(c);
+            followers.ensure(docker, &f);
+            w.known.insert(c.id.clone(), f);
+        }
+        w
+    }
+
     /// One engine event: what to tell the console (None: nothing), or the connection's
     /// end.
     async fn on_event(
