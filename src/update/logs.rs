@@ -75,77 +75,13 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                 s.pop();
             }
         }
-        Action::SearchDone => {
-            let text = pane.search_input.take().unwrap_or_default();
-            let mut q = pane.store.query().clone();
-            match q.set_pattern(&text) {
-                Ok(()) => {
-                    pane.message = None;
-                    pane.store.set_query(q);
-                    pane.cursor = None;
-                    let last = pane.store.view_len().saturating_sub(1);
-                    let from = last.saturating_sub(pane.scroll);
-                    jump_to(pane, pane.store.find_match(from, false));
-                }
-                Err(err) => pane.message = Some(format!("search: {err}")),
-            }
-        }
-        Action::NextMatch | Action::PrevMatch => {
-            let last = pane.store.view_len().saturating_sub(1);
-            let forward = action == Action::NextMatch;
-            let from = match pane.cursor {
-                Some(c) if forward => c + 1,
-                Some(c) => c.saturating_sub(1),
-                None => last.saturating_sub(pane.scroll),
-            };
-            if !forward && pane.cursor == Some(0) {
-                return Some(Vec::new());
-            }
-            match pane.store.find_match(from, forward) {
-                Some(i) => jump_to(pane, Some(i)),
-                None => {
-                    pane.message = Some(if pane.store.query().searching() {
-                        format!("no {} match", if forward { "newer" } else { "older" })
-                    } else {
-                        "no search (press the search key)".into()
-                    })
-                }
-            }
-        }
+        Action::SearchDone => search_done(pane),
+        Action::NextMatch | Action::PrevMatch => next_match(pane, action == Action::NextMatch),
         Action::FilterMatches
         | Action::InvertMatches
         | Action::CycleContext
         | Action::CycleLevel
-        | Action::ToggleRaw => {
-            let mut q: Query = pane.store.query().clone();
-            match action {
-                Action::FilterMatches => q.filter = !q.filter,
-                Action::InvertMatches => {
-                    q.invert = !q.invert;
-                    q.filter = true;
-                }
-                Action::CycleContext => {
-                    let i = CONTEXTS.iter().position(|c| *c == q.context).unwrap_or(0);
-                    q.context = CONTEXTS[(i + 1) % CONTEXTS.len()];
-                }
-                Action::CycleLevel => {
-                    q.min_level = match q.min_level {
-                        Level::Unknown => Level::Debug,
-                        Level::Trace | Level::Debug => Level::Info,
-                        Level::Info => Level::Warn,
-                        Level::Warn => Level::Error,
-                        Level::Error | Level::Fatal => Level::Unknown,
-                    }
-                }
-                _ => {
-                    pane.raw = !pane.raw;
-                    q.raw = pane.raw;
-                }
-            }
-            pane.store.set_query(q);
-            pane.cursor = None;
-            pane.scroll = pane.scroll.min(pane.store.view_len().saturating_sub(1));
-        }
+        | Action::ToggleRaw => change_query(pane, action),
         Action::ToggleTimestamps => pane.timestamps = !pane.timestamps,
         Action::ToggleWrap => pane.wrap = !pane.wrap,
         Action::WindowTail => pane.window = LogWindow::Tail,
@@ -159,33 +95,120 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             pane.zoomed = !pane.zoomed;
         }
         Action::SaveLogs => {
-            let lines = pane.store.export(true, pane.raw);
-            if lines.is_empty() {
-                pane.message = Some("nothing to save".into());
-                return Some(Vec::new());
-            }
-            let what = match &pane.requested {
-                Some(r) if r.services.len() == 1 => r.services[0].clone(),
-                Some(r) if !r.services.is_empty() => "marked".into(),
-                _ => "all".into(),
-            };
-            let name = format!(
-                "{}-{}-{}.log",
-                safe_name(&e.name),
-                safe_name(&what),
-                stamp(now)
-            );
-            pane.message = Some("saving…".into());
-            return Some(vec![Effect::SaveLogs {
-                env: selected,
-                dir,
-                name,
-                lines,
-            }]);
+            let env_name = e.name.clone();
+            return Some(save_logs(&mut e.logs, &env_name, selected, dir, now));
         }
         _ => return None,
     }
     Some(Vec::new())
+}
+
+/// Enter in the search box: the pattern becomes the query, and the newest match at or
+/// above the view is shown.
+fn search_done(pane: &mut crate::state::LogPane) {
+    let text = pane.search_input.take().unwrap_or_default();
+    let mut q = pane.store.query().clone();
+    match q.set_pattern(&text) {
+        Ok(()) => {
+            pane.message = None;
+            pane.store.set_query(q);
+            pane.cursor = None;
+            let last = pane.store.view_len().saturating_sub(1);
+            let from = last.saturating_sub(pane.scroll);
+            jump_to(pane, pane.store.find_match(from, false));
+        }
+        Err(err) => pane.message = Some(format!("search: {err}")),
+    }
+}
+
+/// The next (newer) or previous (older) match from the cursor, or from the view.
+fn next_match(pane: &mut crate::state::LogPane, forward: bool) {
+    let last = pane.store.view_len().saturating_sub(1);
+    let from = match pane.cursor {
+        Some(c) if forward => c + 1,
+        Some(c) => c.saturating_sub(1),
+        None => last.saturating_sub(pane.scroll),
+    };
+    if !forward && pane.cursor == Some(0) {
+        return;
+    }
+    match pane.store.find_match(from, forward) {
+        Some(i) => jump_to(pane, Some(i)),
+        None => {
+            pane.message = Some(if pane.store.query().searching() {
+                format!("no {} match", if forward { "newer" } else { "older" })
+            } else {
+                "no search (press the search key)".into()
+            })
+        }
+    }
+}
+
+/// The keys that change what the pane shows of its lines: filter, invert, context,
+/// level, raw.
+fn change_query(pane: &mut crate::state::LogPane, action: Action) {
+    let mut q: Query = pane.store.query().clone();
+    match action {
+        Action::FilterMatches => q.filter = !q.filter,
+        Action::InvertMatches => {
+            q.invert = !q.invert;
+            q.filter = true;
+        }
+        Action::CycleContext => {
+            let i = CONTEXTS.iter().position(|c| *c == q.context).unwrap_or(0);
+            q.context = CONTEXTS[(i + 1) % CONTEXTS.len()];
+        }
+        Action::CycleLevel => {
+            q.min_level = match q.min_level {
+                Level::Unknown => Level::Debug,
+                Level::Trace | Level::Debug => Level::Info,
+                Level::Info => Level::Warn,
+                Level::Warn => Level::Error,
+                Level::Error | Level::Fatal => Level::Unknown,
+            }
+        }
+        _ => {
+            pane.raw = !pane.raw;
+            q.raw = pane.raw;
+        }
+    }
+    pane.store.set_query(q);
+    pane.cursor = None;
+    pane.scroll = pane.scroll.min(pane.store.view_len().saturating_sub(1));
+}
+
+/// Saves what the pane shows to a file named after the environment, the services and
+/// the time.
+fn save_logs(
+    pane: &mut crate::state::LogPane,
+    env_name: &str,
+    env: usize,
+    dir: std::path::PathBuf,
+    now: i64,
+) -> Vec<Effect> {
+    let lines = pane.store.export(true, pane.raw);
+    if lines.is_empty() {
+        pane.message = Some("nothing to save".into());
+        return Vec::new();
+    }
+    let what = match &pane.requested {
+        Some(r) if r.services.len() == 1 => r.services[0].clone(),
+        Some(r) if !r.services.is_empty() => "marked".into(),
+        _ => "all".into(),
+    };
+    let name = format!(
+        "{}-{}-{}.log",
+        safe_name(env_name),
+        safe_name(&what),
+        stamp(now)
+    );
+    pane.message = Some("saving…".into());
+    vec![Effect::SaveLogs {
+        env,
+        dir,
+        name,
+        lines,
+    }]
 }
 
 fn scroll_by(pane: &mut crate::state::LogPane, n: usize, up: bool) {
