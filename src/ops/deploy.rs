@@ -68,6 +68,33 @@ fn wait_step(want: &[(String, String)], timeout_secs: u64) -> Step {
     }
 }
 
+/// A step that changes nothing unless `t` still names the very images `:rollback`
+/// does: what the picker read may be old by the time the rollback runs.
+fn still_names_rollback(current: &[(String, ImageRef)], t: &str) -> Step {
+    let rollback = super::ROLLBACK_TAG;
+    let checks: Vec<String> = current
+        .iter()
+        .map(|(_, r)| {
+            let (rb, named) = (
+                quote(&format!("{}:{rollback}", r.repo)),
+                quote(&format!("{}:{t}", r.repo)),
+            );
+            format!(
+                "{{ [ \"$(docker image inspect -f '{{{{.Id}}}}' {rb})\" = \"$(docker image inspect -f '{{{{.Id}}}}' {named})\" ] || {{ echo {why}; exit 1; }}; }}",
+                why = quote(&format!(
+                    "{named} and {rb} are not the same image any more: nothing changed",
+                    named = format_args!("{}:{t}", r.repo),
+                    rb = format_args!("{}:{rollback}", r.repo),
+                )),
+            )
+        })
+        .collect();
+    shell(
+        format!("check that {t} still names the :rollback images"),
+        checks.join(" && "),
+    )
+}
+
 impl Project<'_> {
     /// A deploy of `tag` (or a rollback to it: `rollback` means the images the last
     /// deploy tagged `:rollback`, which are local and are not pulled or re-tagged),
@@ -100,84 +127,17 @@ impl Project<'_> {
             _ => None,
         };
         let tag = known_as.unwrap_or(tag);
-        let mut current: Vec<(String, ImageRef)> = Vec::new();
-        for t in &targets {
-            let image = self
-                .images
-                .iter()
-                .find(|(s, _)| s == t)
-                .map(|(_, i)| i.as_str())
-                .ok_or_else(|| {
-                    Refused(format!(
-                        "{t} has no container: nothing to deploy over or roll back to"
-                    ))
-                })?;
-            let r = image_ref(image).ok_or_else(|| {
-                Refused(format!(
-                    "{t} runs {:?}, which is not a tagged image reference",
-                    clean(image, 80)
-                ))
-            })?;
-            current.push((t.clone(), r));
-        }
+        let current = self.current_images(&targets)?;
         let cd = format!("cd {}", quote(self.dir));
         let compose = self.compose_words(None);
         let mut steps = Vec::new();
         if let Some(t) = known_as {
-            // What the picker read may be old by the time this runs: nothing changes
-            // unless `t` still names the very images `:rollback` does.
-            let checks: Vec<String> = current
-                .iter()
-                .map(|(_, r)| {
-                    let (rb, named) = (
-                        quote(&format!("{}:{rollback}", r.repo)),
-                        quote(&format!("{}:{t}", r.repo)),
-                    );
-                    format!(
-                        "{{ [ \"$(docker image inspect -f '{{{{.Id}}}}' {rb})\" = \"$(docker image inspect -f '{{{{.Id}}}}' {named})\" ] || {{ echo {why}; exit 1; }}; }}",
-                        why = quote(&format!(
-                            "{named} and {rb} are not the same image any more: nothing changed",
-                            named = format_args!("{}:{t}", r.repo),
-                            rb = format_args!("{}:{rollback}", r.repo),
-                        )),
-                    )
-                })
-                .collect();
-            steps.push(shell(
-                format!("check that {t} still names the :rollback images"),
-                checks.join(" && "),
-            ));
+            steps.push(still_names_rollback(&current, t));
         }
         let groups = self.deploy.groups_of(&targets);
         let timeout = self.deploy.health_timeout.0.as_secs();
-        // `up -d --no-deps`, group by group in the configured order.
-        let up = |what: &str| -> Vec<Step> {
-            groups
-                .iter()
-                .map(|g| {
-                    shell(
-                        format!("start {}{what}", g.join(", ")),
-                        format!("{cd} && {compose} up -d --no-deps {}", Self::quoted(g)),
-                    )
-                })
-                .collect()
-        };
         if !to_rollback_images {
-            let parts: Vec<String> = current
-                .iter()
-                .map(|(s, r)| {
-                    format!(
-                        "id=$(docker inspect -f '{{{{.Image}}}}' \"$({compose} ps -q {svc})\") && echo {runs} \"$id\" && docker tag \"$id\" {rb}",
-                        svc = quote(s),
-                        runs = quote(&format!("{s} runs")),
-                        rb = quote(&format!("{}:rollback", r.repo)),
-                    )
-                })
-                .collect();
-            steps.push(shell(
-                "record the running image IDs and tag them :rollback".into(),
-                format!("{cd} && {}", parts.join(" && ")),
-            ));
+            steps.push(self.record_step(&current));
         }
         let new_tags: Vec<(String, String)> = targets
             .iter()
@@ -198,12 +158,92 @@ impl Project<'_> {
         if let Some(breaking) = migrations {
             steps.extend(self.migration_steps(breaking, &targets)?);
         }
-        steps.extend(up(""));
+        steps.extend(self.up_steps(&groups, ""));
         let want: Vec<(String, String)> = current
             .iter()
             .map(|(s, r)| (s.clone(), format!("{}:{tag}", r.repo)))
             .collect();
         steps.push(wait_step(&want, timeout));
+        steps.extend(self.after_gate_steps(&targets));
+        let undo = (!to_rollback_images).then(|| Undo {
+            from_step: env_step,
+            steps: self.undo_steps(&current, &groups, timeout),
+        });
+        let changes = current
+            .iter()
+            .map(|(s, r)| (s.clone(), r.tag.clone(), tag.to_string()))
+            .collect();
+        Ok(Plan {
+            kind,
+            targets,
+            steps,
+            changes,
+            undo,
+        })
+    }
+
+    /// Each target's running image, as a tagged reference.
+    fn current_images(&self, targets: &[String]) -> Result<Vec<(String, ImageRef)>, Refused> {
+        let mut current: Vec<(String, ImageRef)> = Vec::new();
+        for t in targets {
+            let image = self
+                .images
+                .iter()
+                .find(|(s, _)| s == t)
+                .map(|(_, i)| i.as_str())
+                .ok_or_else(|| {
+                    Refused(format!(
+                        "{t} has no container: nothing to deploy over or roll back to"
+                    ))
+                })?;
+            let r = image_ref(image).ok_or_else(|| {
+                Refused(format!(
+                    "{t} runs {:?}, which is not a tagged image reference",
+                    clean(image, 80)
+                ))
+            })?;
+            current.push((t.clone(), r));
+        }
+        Ok(current)
+    }
+
+    /// `up -d --no-deps`, group by group in the configured order.
+    fn up_steps(&self, groups: &[Vec<String>], what: &str) -> Vec<Step> {
+        let (cd, compose) = (format!("cd {}", quote(self.dir)), self.compose_words(None));
+        groups
+            .iter()
+            .map(|g| {
+                shell(
+                    format!("start {}{what}", g.join(", ")),
+                    format!("{cd} && {compose} up -d --no-deps {}", Self::quoted(g)),
+                )
+            })
+            .collect()
+    }
+
+    /// Records the image each target runs and tags it `:rollback`.
+    fn record_step(&self, current: &[(String, ImageRef)]) -> Step {
+        let compose = self.compose_words(None);
+        let parts: Vec<String> = current
+            .iter()
+            .map(|(s, r)| {
+                format!(
+                    "id=$(docker inspect -f '{{{{.Image}}}}' \"$({compose} ps -q {svc})\") && echo {runs} \"$id\" && docker tag \"$id\" {rb}",
+                    svc = quote(s),
+                    runs = quote(&format!("{s} runs")),
+                    rb = quote(&format!("{}:rollback", r.repo)),
+                )
+            })
+            .collect();
+        shell(
+            "record the running image IDs and tag them :rollback".into(),
+            format!("cd {} && {}", quote(self.dir), parts.join(" && ")),
+        )
+    }
+
+    /// What runs once the gate passed: the smoke checks, and the prune when asked for.
+    fn after_gate_steps(&self, targets: &[String]) -> Vec<Step> {
+        let mut steps = Vec::new();
         let smoke: Vec<String> = targets
             .iter()
             .filter(|t| self.endpoint_services.contains(t))
@@ -222,7 +262,11 @@ impl Project<'_> {
         if let Some(cmd) = &self.deploy.smoke_command {
             steps.push(shell(
                 "smoke command".into(),
-                format!("{cd} && {}", crate::shell::quote_all(cmd.words())),
+                format!(
+                    "cd {} && {}",
+                    quote(self.dir),
+                    crate::shell::quote_all(cmd.words())
+                ),
             ));
         }
         if self.deploy.prune {
@@ -231,54 +275,49 @@ impl Project<'_> {
                 "docker image prune -f".into(),
             ));
         }
-        let undo = (!to_rollback_images).then(|| {
-            let mut u = Vec::new();
-            // The previous tag names the previous image again, whatever the registry
-            // did with it meanwhile.
-            let retag: Vec<String> = current
-                .iter()
-                .map(|(_, r)| {
-                    format!(
-                        "docker tag {} {}",
-                        quote(&format!("{}:rollback", r.repo)),
-                        quote(&format!("{}:{}", r.repo, r.tag))
-                    )
-                })
-                .collect();
-            u.push(shell(
-                "point the previous tags at the :rollback images".into(),
-                retag.join(" && "),
-            ));
-            let old_tags: Vec<(String, String)> = current
-                .iter()
-                .map(|(s, r)| (s.clone(), r.tag.clone()))
-                .collect();
-            u.push(shell(
-                format!("write the previous tags back into {}", self.env_file),
-                self.env_write(&old_tags),
-            ));
-            u.extend(up(" on the previous images"));
-            let back: Vec<(String, String)> = current
-                .iter()
-                .map(|(s, r)| (s.clone(), format!("{}:{}", r.repo, r.tag)))
-                .collect();
-            u.push(wait_step(&back, timeout));
-            Undo {
-                from_step: env_step,
-                steps: u,
-            }
-        });
-        let changes = current
+        steps
+    }
+
+    /// The automatic rollback: the previous tags name the previous images again, the
+    /// env file gets them back, and the same gate checks they run.
+    fn undo_steps(
+        &self,
+        current: &[(String, ImageRef)],
+        groups: &[Vec<String>],
+        timeout: u64,
+    ) -> Vec<Step> {
+        let mut u = Vec::new();
+        // The previous tag names the previous image again, whatever the registry
+        // did with it meanwhile.
+        let retag: Vec<String> = current
             .iter()
-            .map(|(s, r)| (s.clone(), r.tag.clone(), tag.to_string()))
+            .map(|(_, r)| {
+                format!(
+                    "docker tag {} {}",
+                    quote(&format!("{}:rollback", r.repo)),
+                    quote(&format!("{}:{}", r.repo, r.tag))
+                )
+            })
             .collect();
-        Ok(Plan {
-            kind,
-            targets,
-            steps,
-            changes,
-            undo,
-        })
+        u.push(shell(
+            "point the previous tags at the :rollback images".into(),
+            retag.join(" && "),
+        ));
+        let old_tags: Vec<(String, String)> = current
+            .iter()
+            .map(|(s, r)| (s.clone(), r.tag.clone()))
+            .collect();
+        u.push(shell(
+            format!("write the previous tags back into {}", self.env_file),
+            self.env_write(&old_tags),
+        ));
+        u.extend(self.up_steps(groups, " on the previous images"));
+        let back: Vec<(String, String)> = current
+            .iter()
+            .map(|(s, r)| (s.clone(), format!("{}:{}", r.repo, r.tag)))
+            .collect();
+        u.push(wait_step(&back, timeout));
+        u
     }
 
     /// Sets each service's tag variable in the env file, atomically (a temporary file
