@@ -96,6 +96,23 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         }
         return;
     };
+    draw_summary(frame, (summary, gauge), pool, sample, stale, theme);
+    draw_history(frame, spark, pool, stale, theme);
+
+    draw_panels(frame, rest, env, pool, stale, theme);
+}
+
+/// In use of usable, what is free (never a negative count), and the gauge.
+fn draw_summary(
+    frame: &mut Frame,
+    (summary, gauge): (Rect, Rect),
+    pool: &PoolState,
+    sample: &crate::model::pool::PoolSample,
+    stale: bool,
+    theme: &Theme,
+) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
     let used = pool.used().unwrap_or(0);
     let slots = pool.slots().unwrap_or(0);
     let free = pool.free().unwrap_or(0);
@@ -178,8 +195,17 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
             .label(format!("{used}/{slots}")),
         gauge,
     );
-    draw_history(frame, spark, pool, stale, theme);
+}
 
+/// The budgets beside (or above) the breakdown, the sessions below.
+fn draw_panels(
+    frame: &mut Frame,
+    rest: Rect,
+    env: &EnvState,
+    pool: &PoolState,
+    stale: bool,
+    theme: &Theme,
+) {
     let budget_h = pool.budgets.len().max(1) as u16 + 5;
     let breakdown_h = pool.waiting().len() as u16 + 7;
     let wide = rest.width >= 100;
