@@ -289,6 +289,49 @@ fn show_preview(
     }
 }
 
+/// One item of the queue pane: number, state, what, progress, time, why it ended.
+fn item_line(i: &QueueItem, now: i64, theme: &Theme) -> Line<'static> {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let style = match i.status {
+        ItemStatus::Succeeded => Style::new().fg(c.ok.0),
+        ItemStatus::Failed | ItemStatus::Unknown => {
+            Style::new().fg(c.error.0).add_modifier(Modifier::BOLD)
+        }
+        ItemStatus::RolledBack => Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
+        ItemStatus::Running => Style::new().fg(c.accent.0).add_modifier(Modifier::BOLD),
+        _ => Style::new().fg(c.text.0),
+    };
+    let own = i.plan.steps.len();
+    let undo = i.plan.undo.as_ref().map_or(0, |u| u.steps.len());
+    let progress = if i.status == ItemStatus::Running && !i.stepping {
+        " taking the host lock".to_string()
+    } else if i.status == ItemStatus::Running && i.step >= own {
+        format!(" ROLLING BACK step {}/{undo}", i.step - own + 1)
+    } else if i.status == ItemStatus::Running {
+        format!(" step {}/{own}", i.step + 1)
+    } else {
+        String::new()
+    };
+    let cancel = if i.cancel_requested && !i.status.is_final() {
+        " (cancel asked: stops before the next step)"
+    } else {
+        ""
+    };
+    Line::from(vec![
+        Span::styled(format!("#{:<3} {:<10}", i.id, i.status.label()), style),
+        Span::raw(format!(" {}{progress}{cancel}", i.plan.title())),
+        Span::styled(format!("  {}", age(i.elapsed(now))), muted),
+        Span::styled(
+            i.error
+                .as_ref()
+                .map(|e| format!("  {e}"))
+                .unwrap_or_default(),
+            style,
+        ),
+    ])
+}
+
 /// The queue pane: every item with its state and time, the newest one's progress and
 /// output.
 pub fn draw_pane(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
@@ -338,45 +381,7 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme:
     let lines: Vec<Line> = shown
         .iter()
         .skip(skip)
-        .map(|i| {
-            let style = match i.status {
-                ItemStatus::Succeeded => Style::new().fg(c.ok.0),
-                ItemStatus::Failed | ItemStatus::Unknown => {
-                    Style::new().fg(c.error.0).add_modifier(Modifier::BOLD)
-                }
-                ItemStatus::RolledBack => Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
-                ItemStatus::Running => Style::new().fg(c.accent.0).add_modifier(Modifier::BOLD),
-                _ => Style::new().fg(c.text.0),
-            };
-            let own = i.plan.steps.len();
-            let undo = i.plan.undo.as_ref().map_or(0, |u| u.steps.len());
-            let progress = if i.status == ItemStatus::Running && !i.stepping {
-                " taking the host lock".to_string()
-            } else if i.status == ItemStatus::Running && i.step >= own {
-                format!(" ROLLING BACK step {}/{undo}", i.step - own + 1)
-            } else if i.status == ItemStatus::Running {
-                format!(" step {}/{own}", i.step + 1)
-            } else {
-                String::new()
-            };
-            let cancel = if i.cancel_requested && !i.status.is_final() {
-                " (cancel asked: stops before the next step)"
-            } else {
-                ""
-            };
-            Line::from(vec![
-                Span::styled(format!("#{:<3} {:<10}", i.id, i.status.label()), style),
-                Span::raw(format!(" {}{progress}{cancel}", i.plan.title())),
-                Span::styled(format!("  {}", age(i.elapsed(now))), muted),
-                Span::styled(
-                    i.error
-                        .as_ref()
-                        .map(|e| format!("  {e}"))
-                        .unwrap_or_default(),
-                    style,
-                ),
-            ])
-        })
+        .map(|i| item_line(i, now, theme))
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
     let Some(item) = newest else { return };
