@@ -15,13 +15,66 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
     let muted = Style::new().fg(c.muted.0);
     let bad = Style::new().fg(c.error.0).add_modifier(Modifier::BOLD);
     let warn = Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD);
-    let ok = Style::new().fg(c.ok.0);
     let sep = || Span::styled(" · ", muted);
     let mut spans = vec![Span::styled(
         format!(" {}", env.target),
         Style::new().fg(c.text.0),
     )];
     spans.push(sep());
+    link_spans(&mut spans, env, now, theme);
+    // Another console's (or operator's) lock: before anyone presses an action key.
+    if env.is_live()
+        && let Some(h) = &env.queue.lock_holder
+    {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!(
+                "LOCKED by {}{}",
+                h.describe(),
+                h.since
+                    .map(|s| format!(" · for {}", age(now - s)))
+                    .unwrap_or_default(),
+            ),
+            bad,
+        ));
+    }
+    count_spans(&mut spans, env, theme);
+    if env.is_live() {
+        health_summary(&mut spans, env, now, theme);
+    }
+    if let Some(at) = env.queue.pgadmin_stop_at {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!("pgAdmin stops in {}", age((at - now).max(0))),
+            warn,
+        ));
+    }
+    if let Some(v) = &env.docker_version {
+        spans.push(sep());
+        spans.push(Span::styled(format!("Docker {v}"), muted));
+    }
+    let [first, rest] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(1),
+        ratatui::layout::Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), first);
+    if let Some(error) = crate::layout::error_line(env) {
+        let line = Line::from(Span::styled(
+            format!(" {error}"),
+            Style::new().fg(c.error.0),
+        ));
+        frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), rest);
+    }
+}
+
+/// The connection: connected with its latency, connecting, or since when it is down
+/// and when the next attempt comes.
+fn link_spans(spans: &mut Vec<Span<'static>>, env: &EnvState, now: i64, theme: &Theme) {
+    let c = &theme.colors;
+    let bad = Style::new().fg(c.error.0).add_modifier(Modifier::BOLD);
+    let warn = Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD);
+    let ok = Style::new().fg(c.ok.0);
     let link = &env.link;
     match (link.status, link.down_since) {
         (LinkStatus::Connected, _) => {
@@ -56,22 +109,15 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
             spans.push(Span::styled(next, Style::new().fg(c.error.0)));
         }
     }
-    // Another console's (or operator's) lock: before anyone presses an action key.
-    if env.is_live()
-        && let Some(h) = &env.queue.lock_holder
-    {
-        spans.push(sep());
-        spans.push(Span::styled(
-            format!(
-                "LOCKED by {}{}",
-                h.describe(),
-                h.since
-                    .map(|s| format!(" · for {}", age(now - s)))
-                    .unwrap_or_default(),
-            ),
-            bad,
-        ));
-    }
+}
+
+/// Running of all that should run, missing services, unhealthy and restarting ones.
+fn count_spans(spans: &mut Vec<Span<'static>>, env: &EnvState, theme: &Theme) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let bad = Style::new().fg(c.error.0).add_modifier(Modifier::BOLD);
+    let warn = Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD);
+    let sep = || Span::styled(" · ", muted);
     if env.is_live() || !env.containers.is_empty() {
         let n = env.counts();
         spans.push(sep());
@@ -96,33 +142,6 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
                 if n.restarting > 0 { warn } else { muted },
             ));
         }
-    }
-    if env.is_live() {
-        health_summary(&mut spans, env, now, theme);
-    }
-    if let Some(at) = env.queue.pgadmin_stop_at {
-        spans.push(sep());
-        spans.push(Span::styled(
-            format!("pgAdmin stops in {}", age((at - now).max(0))),
-            warn,
-        ));
-    }
-    if let Some(v) = &env.docker_version {
-        spans.push(sep());
-        spans.push(Span::styled(format!("Docker {v}"), muted));
-    }
-    let [first, rest] = ratatui::layout::Layout::vertical([
-        ratatui::layout::Constraint::Length(1),
-        ratatui::layout::Constraint::Min(0),
-    ])
-    .areas(area);
-    frame.render_widget(Paragraph::new(Line::from(spans)), first);
-    if let Some(error) = crate::layout::error_line(env) {
-        let line = Line::from(Span::styled(
-            format!(" {error}"),
-            Style::new().fg(c.error.0),
-        ));
-        frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), rest);
     }
 }
 
