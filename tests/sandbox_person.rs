@@ -13,6 +13,7 @@
     clippy::expect_used,
     clippy::panic,
     clippy::string_slice,
+    clippy::too_many_lines,
     reason = "a test that cannot go on panics, naming what it found"
 )]
 

@@ -434,6 +434,10 @@ mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one deploy and its rollbacks, told in order"
+    )]
     fn a_deploy_follows_the_safe_order_and_its_undo_restores_the_previous_tags() {
         let deploy: DeploySettings =
             toml::from_str("order = [[\"redis\"], [\"gateway\"], [\"web\"]]").expect("deploy");

@@ -132,38 +132,15 @@ fn endpoint_row<'a>(e: &EndpointStatus, stale: bool, now: i64, theme: &Theme) ->
     ])
 }
 
-fn draw_host(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
-    let c = &theme.colors;
-    let muted = Style::new().fg(c.muted.0);
-    let h = &env.health;
-    let stale = !env.is_live() || h.host_stale(now);
-    let title = format!(" host{} ", stale_label(env, stale && h.host.is_some()));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(muted)
-        .title(Span::styled(
-            title,
-            Style::new().fg(if stale && h.host.is_some() {
-                c.error.0
-            } else {
-                c.accent.0
-            }),
-        ));
-    let Some(r) = &h.host else {
-        frame.render_widget(
-            Paragraph::new(Line::styled("no reading yet", muted)).block(block),
-            area,
-        );
-        return;
-    };
+/// The host's disks and memory, each against its thresholds.
+fn resource_lines(
+    r: &crate::model::health::HostReport,
+    stale: bool,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let muted = Style::new().fg(theme.colors.muted.0);
     let value = |a: Alert| if stale { muted } else { alert_style(a, theme) };
     let mut lines = Vec::new();
-    if let Some(err) = &r.error {
-        lines.push(Line::styled(
-            format!("✗ {err}"),
-            alert_style(Alert::Bad, theme),
-        ));
-    }
     for d in &r.disks {
         let pct = d.used_pct();
         let a = disk_alert(pct);
@@ -214,6 +191,42 @@ fn draw_host(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Th
             )),
         ]));
     }
+    lines
+}
+
+fn draw_host(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let h = &env.health;
+    let stale = !env.is_live() || h.host_stale(now);
+    let title = format!(" host{} ", stale_label(env, stale && h.host.is_some()));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(muted)
+        .title(Span::styled(
+            title,
+            Style::new().fg(if stale && h.host.is_some() {
+                c.error.0
+            } else {
+                c.accent.0
+            }),
+        ));
+    let Some(r) = &h.host else {
+        frame.render_widget(
+            Paragraph::new(Line::styled("no reading yet", muted)).block(block),
+            area,
+        );
+        return;
+    };
+    let value = |a: Alert| if stale { muted } else { alert_style(a, theme) };
+    let mut lines = Vec::new();
+    if let Some(err) = &r.error {
+        lines.push(Line::styled(
+            format!("✗ {err}"),
+            alert_style(Alert::Bad, theme),
+        ));
+    }
+    lines.extend(resource_lines(r, stale, theme));
     if let Some(dd) = &h.docker_disk {
         let parts: Vec<String> = dd
             .rows

@@ -76,8 +76,34 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, p: &TagPicker, theme:
     if let Some(n) = p.note() {
         lines.push(Line::styled(n.to_string(), muted));
     }
-    let rows = p.rows();
     let room = usize::from(area.height.saturating_sub(lines.len() as u16 + 4)).max(1);
+    lines.extend(tag_rows(p, room, theme));
+    let w = area.width.saturating_sub(8).min(110);
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let rect = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(Style::new().fg(border).add_modifier(Modifier::BOLD))
+        .title(Span::styled(
+            format!(" {verb} {}: pick a tag ", env.name),
+            Style::new().fg(border).add_modifier(Modifier::BOLD),
+        ));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}
+
+/// The tags that match what is typed, as many as fit around the highlighted one.
+fn tag_rows(p: &TagPicker, room: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let bold = Style::new().fg(c.text.0).add_modifier(Modifier::BOLD);
+    let mut lines = Vec::new();
+    let rows = p.rows();
     let first = p.cursor.saturating_sub(room.saturating_sub(1));
     for (i, (tag, created, place)) in rows.iter().enumerate().skip(first).take(room) {
         let selected = i == p.cursor;
@@ -99,21 +125,5 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, p: &TagPicker, theme:
             muted,
         ));
     }
-    let w = area.width.saturating_sub(8).min(110);
-    let h = (lines.len() as u16 + 2).min(area.height);
-    let rect = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(Style::new().fg(border).add_modifier(Modifier::BOLD))
-        .title(Span::styled(
-            format!(" {verb} {}: pick a tag ", env.name),
-            Style::new().fg(border).add_modifier(Modifier::BOLD),
-        ));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    lines
 }
