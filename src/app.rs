@@ -19,8 +19,9 @@ use crate::theme::Theme;
 use crate::ui;
 use crate::update::update;
 
-/// Test hook: when set, the console panics right after its first frame, so tests can
-/// check that the panic hook restores the terminal.
+/// Test hook: when set, the console panics right after its first frame (with the value
+/// `connected`: its first frame with the environment on screen connected), so tests
+/// can check that a panic restores the terminal and leaves no ssh process behind.
 pub const PANIC_AFTER_FIRST_FRAME_ENV: &str = "PILOTHOUSE_TEST_PANIC_AFTER_FIRST_FRAME";
 
 /// Queued backend messages are applied for at most this long before input is looked
@@ -68,7 +69,8 @@ struct Frames {
     key_at: Option<Instant>,
     /// The terminal is gone (a hangup): nothing is drawn or read any more.
     hung_up: bool,
-    panic_after_first_frame: bool,
+    /// The test hook: None, or whether to wait for a live connection first.
+    panic_after_first_frame: Option<bool>,
 }
 
 impl Frames {
@@ -106,7 +108,9 @@ impl Frames {
         self.dirty = false;
         self.dirty_backend = false;
         self.last_draw = Instant::now();
-        if self.panic_after_first_frame {
+        if let Some(when_live) = self.panic_after_first_frame
+            && (!when_live || state.current().is_some_and(|e| e.is_live()))
+        {
             test_panic();
         }
         Ok(())
@@ -209,7 +213,8 @@ pub async fn run(
         last_draw: Instant::now(),
         key_at: None,
         hung_up: false,
-        panic_after_first_frame: std::env::var_os(PANIC_AFTER_FIRST_FRAME_ENV).is_some(),
+        panic_after_first_frame: std::env::var_os(PANIC_AFTER_FIRST_FRAME_ENV)
+            .map(|v| v == "connected"),
     };
     let result = loop {
         if let Err(e) = frames.draw(terminal, &state, theme, keymap) {

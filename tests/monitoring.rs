@@ -130,6 +130,20 @@ fn the_pool_view_shows_budget_overruns_and_the_banner() {
 }
 
 #[test]
+fn superusers_in_the_reserved_slots_are_named_never_a_negative_free_count() {
+    // 13 sessions of services and the console, plus 12 more: 25 in use of 22 usable.
+    let mut s = with_pool("postgres", 12);
+    press(&mut s, Action::PoolView);
+    let screen = text(&render(&s, 140, 45));
+    assert!(
+        screen.contains("in use 25 of 22 usable · 0 free, 3 in superuser-reserved slots"),
+        "{screen}"
+    );
+    assert!(!screen.contains("-3 free"), "{screen}");
+    assert!(screen.contains("db 25/22 (0 free)"), "{screen}");
+}
+
+#[test]
 fn a_lost_connection_makes_the_pool_stale_never_fresh() {
     let mut s = with_pool("psql", 0);
     send(

@@ -612,6 +612,44 @@ fn a_panic_restores_the_terminal_and_reports() {
     assert_eq!(t.format("#{cursor_flag}"), "1", "cursor left hidden");
 }
 
+#[test]
+fn a_panic_while_connected_leaves_no_ssh_process_or_temp_file() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = Tmux::start(
+        "panic-live",
+        &format!(
+            "env XDG_STATE_HOME={d} PILOTHOUSE_TEST_PANIC_AFTER_FIRST_FRAME=connected RUST_BACKTRACE=0 {}",
+            console_with(&sb.config, dir.path()),
+            d = dir.path().display()
+        ),
+    );
+    let screen = t.wait_until(Duration::from_secs(30), "the panic", |s| {
+        s.contains("EXIT=")
+    });
+    assert!(screen.contains("EXIT=101"), "{screen}");
+    assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left on");
+    assert_eq!(
+        t.format("#{mouse_any_flag}"),
+        "0",
+        "mouse reporting left on"
+    );
+    eventually(Duration::from_secs(5), "ssh and temp files gone", || {
+        let left = ssh_masters_of(dir.path());
+        let files: Vec<String> = std::fs::read_dir(dir.path())
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n != "pilothouse")
+                    .collect()
+            })
+            .unwrap_or_default();
+        (left.is_empty() && files.is_empty())
+            .then_some(())
+            .ok_or(format!("{left:?} {files:?}"))
+    });
+}
+
 // ---------------------------------------------------------------------------------------
 
 #[test]

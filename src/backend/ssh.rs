@@ -175,7 +175,11 @@ fn flat(e: &dyn std::error::Error) -> String {
 }
 
 fn explain(destination: &str, ssh: &SshSettings, e: &openssh::Error) -> String {
-    let text = flat(e);
+    explain_text(destination, ssh, &flat(e))
+}
+
+/// What ssh's error text means for the operator, and what to do.
+fn explain_text(destination: &str, ssh: &SshSettings, text: &str) -> String {
     let host = match ssh.port {
         Some(p) => format!("[{destination}]:{p}"),
         None => destination.to_string(),
@@ -184,8 +188,12 @@ fn explain(destination: &str, ssh: &SshSettings, e: &openssh::Error) -> String {
         format!(
             "ssh {destination}: the host key of {host} has CHANGED; refusing to connect. If the host was rebuilt, remove the old key ({remove}) and verify the new fingerprint before connecting",
             remove = match &ssh.known_hosts_file {
-                Some(f) => format!("ssh-keygen -f '{}' -R '{host}'", f.path().display()),
-                None => format!("ssh-keygen -R '{host}'"),
+                Some(f) => format!(
+                    "ssh-keygen -f {} -R {}",
+                    crate::shell::quote(&f.path().display().to_string()),
+                    crate::shell::quote(&host)
+                ),
+                None => format!("ssh-keygen -R {}", crate::shell::quote(&host)),
             }
         )
     } else if text.contains("Host key verification failed")
@@ -205,5 +213,27 @@ fn explain(destination: &str, ssh: &SshSettings, e: &openssh::Error) -> String {
         format!("ssh {destination}: connection refused by {host} (is sshd running?)")
     } else {
         format!("ssh {destination}: {text}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_changed_host_key_advice_names_the_configured_known_hosts_file() {
+        let ssh: SshSettings = toml::from_str(
+            "destination = \"db1\"\nport = 2222\nknown_hosts_file = \"/etc/acme/known_hosts\"",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let changed = "@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@";
+        let advice = explain_text("db1", &ssh, changed);
+        assert!(
+            advice.contains("ssh-keygen -f '/etc/acme/known_hosts' -R '[db1]:2222'"),
+            "{advice}"
+        );
+        let plain: SshSettings =
+            toml::from_str("destination = \"db1\"").unwrap_or_else(|e| panic!("{e}"));
+        assert!(explain_text("db1", &plain, changed).contains("(ssh-keygen -R 'db1')"));
     }
 }
