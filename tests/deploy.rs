@@ -431,3 +431,29 @@ fn a_long_preview_scrolls_under_its_pinned_confirmation_line() {
     assert!(screen.contains("high: the targets stay down"), "{screen}");
     assert!(!screen.contains("more lines"), "{screen}");
 }
+
+#[test]
+fn while_a_preview_is_open_the_mode_decides_and_no_other_handler_gets_a_key() {
+    let mut s = staging_on_web();
+    press(&mut s, Action::Restart);
+    assert_eq!(s.mode(), Mode::Confirm);
+    // Keys of other modes (a keymap cannot bind them here, but a click or a stray
+    // message could send them): no pane opens behind the preview, nothing else runs.
+    for stray in [
+        Action::Logs,
+        Action::FollowAll,
+        Action::Deploy,
+        Action::HealthView,
+    ] {
+        assert!(press(&mut s, stray).is_empty(), "{stray:?}");
+    }
+    assert!(
+        !s.envs[0].logs.open,
+        "the log pane opened behind the preview"
+    );
+    assert!(
+        s.envs[0].picker.is_none(),
+        "the picker opened behind the preview"
+    );
+    assert_eq!(s.mode(), Mode::Confirm);
+}

@@ -27,19 +27,7 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             {
                 e.notice = None;
             }
-            if help(state, action) {
-                return Vec::new();
-            }
-            if let Some(effects) = deploy::act(state, action) {
-                return effects;
-            }
-            if let Some(effects) = queue::act(state, action) {
-                return effects;
-            }
-            return match logs::act(state, action) {
-                Some(effects) => effects,
-                None => act(state, action),
-            };
+            return dispatch(state, action);
         }
         Msg::Stop => return stop(state),
         Msg::Resize { rows, cols } => {
@@ -99,6 +87,53 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                     event => apply(e, event, now),
                 }
             }
+        }
+    }
+    Vec::new()
+}
+
+/// A part of update() that handles keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handler {
+    /// The help overlay.
+    Help,
+    /// The deploy/rollback tag picker (and the keys that open it).
+    Picker,
+    /// The action queue: the keys that queue an action, the preview's keys.
+    Queue,
+    /// The log pane and its search.
+    Logs,
+    /// The table, the views, and what every mode has (quit).
+    Table,
+}
+
+/// Which handlers a key may reach in a mode, in the order they are offered it: the
+/// mode decides. A mode with a dialog of its own offers the key to that dialog, then
+/// only to what every mode has.
+fn handlers(mode: Mode) -> &'static [Handler] {
+    use Handler::*;
+    match mode {
+        Mode::Help => &[Help],
+        Mode::TagInput => &[Picker, Table],
+        Mode::Confirm | Mode::ConfirmTyped => &[Queue, Table],
+        Mode::Search => &[Logs, Table],
+        Mode::Filter => &[Table],
+        Mode::Normal | Mode::Logs => &[Help, Picker, Queue, Logs, Table],
+    }
+}
+
+/// An action goes to the handlers its mode names, the first that takes it.
+fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
+    for handler in handlers(state.mode()) {
+        let taken = match handler {
+            Handler::Help => help(state, action).then(Vec::new),
+            Handler::Picker => deploy::act(state, action),
+            Handler::Queue => queue::act(state, action),
+            Handler::Logs => logs::act(state, action),
+            Handler::Table => Some(act(state, action)),
+        };
+        if let Some(effects) = taken {
+            return effects;
         }
     }
     Vec::new()
