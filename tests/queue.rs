@@ -16,6 +16,7 @@ use common::*;
 use pilothouse::action::{Action, Effect, Mode, Msg};
 use pilothouse::backend::BackendEvent;
 use pilothouse::backend::runner::{JobEvent, Outcome};
+use pilothouse::model::job::LockOwner;
 use pilothouse::state::{ItemStatus, State};
 use pilothouse::theme::Theme;
 use pilothouse::update::update;
@@ -299,8 +300,9 @@ fn a_held_lock_is_shown_with_its_owner() {
         0,
         JobEvent::LockHeld {
             id,
-            owner: r#"{"operator":"ana@laptop","action":"restart web","pid":7,"since":1795312700}"#
-                .into(),
+            owner: LockOwner::from_json(
+                r#"{"operator":"ana@laptop","action":"restart web","pid":7,"since":1795312700}"#,
+            ),
         },
     );
     job(
@@ -655,7 +657,11 @@ fn a_stale_pool_reading_fails_the_terminate_checks() {
 fn another_console_s_lock_shows_in_the_header_before_any_action_and_our_own_does_not() {
     let mut s = staging_live();
     let theirs = r#"{"operator":"ana@laptop","action":"restart web","pid":7,"console":"7-1","since":1795312700}"#;
-    send(&mut s, 0, BackendEvent::Lock(Some(theirs.into())));
+    send(
+        &mut s,
+        0,
+        BackendEvent::Lock(Some(LockOwner::from_json(theirs))),
+    );
     let screen = text(&render(&s, 160, 30));
     assert!(
         screen.contains("LOCKED by ana@laptop (restart web) · for 1m"),
@@ -664,7 +670,11 @@ fn another_console_s_lock_shows_in_the_header_before_any_action_and_our_own_does
     assert!(!screen.contains("stopped answering"), "{screen}");
     // The same lock, its console quiet for 5 minutes: it may be stale, and says so.
     let quiet = r#"{"operator":"ana@laptop","action":"restart web","pid":7,"console":"7-1","since":1795312700,"quiet_secs":300}"#;
-    send(&mut s, 0, BackendEvent::Lock(Some(quiet.into())));
+    send(
+        &mut s,
+        0,
+        BackendEvent::Lock(Some(LockOwner::from_json(quiet))),
+    );
     let screen = text(&render(&s, 200, 30));
     assert!(
         screen.contains("its console stopped answering 5m ago: it may be stale"),
@@ -679,7 +689,11 @@ fn another_console_s_lock_shows_in_the_header_before_any_action_and_our_own_does
     press(&mut s, Action::Confirm);
     let id = s.envs[0].queue.items[0].id;
     job(&mut s, 0, JobEvent::Started { id });
-    send(&mut s, 0, BackendEvent::Lock(Some(ours.clone())));
+    send(
+        &mut s,
+        0,
+        BackendEvent::Lock(Some(LockOwner::from_json(&ours))),
+    );
     assert_eq!(s.envs[0].queue.lock_holder, None);
     // Once nothing runs, it is a leftover (say, an item that ended unknown): shown.
     job(
@@ -691,7 +705,11 @@ fn another_console_s_lock_shows_in_the_header_before_any_action_and_our_own_does
             error: Some("outcome unknown".into()),
         },
     );
-    send(&mut s, 0, BackendEvent::Lock(Some(ours)));
+    send(
+        &mut s,
+        0,
+        BackendEvent::Lock(Some(LockOwner::from_json(&ours))),
+    );
     assert_eq!(
         s.envs[0]
             .queue
@@ -700,7 +718,11 @@ fn another_console_s_lock_shows_in_the_header_before_any_action_and_our_own_does
             .map(|h| h.owner.as_str()),
         Some("me@here")
     );
-    send(&mut s, 0, BackendEvent::Lock(Some(theirs.into())));
+    send(
+        &mut s,
+        0,
+        BackendEvent::Lock(Some(LockOwner::from_json(theirs))),
+    );
     send(&mut s, 0, BackendEvent::Lock(None));
     let screen = text(&render(&s, 160, 30));
     assert!(!screen.contains("LOCKED"), "{screen}");
@@ -727,7 +749,11 @@ fn a_lock_reading_taken_just_before_our_own_release_is_not_shown() {
         r#"{{"operator":"me@here","action":"restart gateway","pid":8,"console":"{}","since":1795312790}}"#,
         s.owner.console
     );
-    send(&mut s, 0, BackendEvent::Lock(Some(ours)));
+    send(
+        &mut s,
+        0,
+        BackendEvent::Lock(Some(LockOwner::from_json(&ours))),
+    );
     assert_eq!(s.envs[0].queue.lock_holder, None, "released, not held");
 }
 

@@ -631,6 +631,7 @@ fn start_monitors(
             tick.tick().await;
             match runner::read_lock(&lock_remote, &dir).await {
                 Ok(lock) => {
+                    let lock = lock.map(|o| crate::model::job::LockOwner::from_json(&o));
                     if !forward.send(BackendEvent::Lock(lock)).await {
                         return;
                     }

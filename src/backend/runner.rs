@@ -5,7 +5,7 @@
 //! A step whose SSH transport fails (the connection went, or ssh's own exit code 255)
 //! ends the item as unknown, never as succeeded; the lock then stays, with its owner.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -163,30 +163,24 @@ async fn run(
     cancelled: Arc<Mutex<HashSet<u64>>>,
     stop: watch::Receiver<bool>,
 ) {
-    let mut waiting: VecDeque<Job> = VecDeque::new();
     let mut backlog = HostAuditBacklog::default();
     let mut remote_watch = links.remote.clone();
     loop {
-        let job = match waiting.pop_front() {
-            Some(j) => j,
-            None => {
-                let next = tokio::select! {
-                    j = jobs.recv() => j.map(Some),
-                    // A new connection: the audit lines the host missed go first.
-                    Ok(()) = remote_watch.changed() => Some(None),
-                };
-                match next {
-                    Some(Some(j)) => j,
-                    Some(None) => {
-                        let current = remote_watch.borrow_and_update().clone();
-                        if let Some(r) = current {
-                            backlog.flush(&r).await;
-                        }
-                        continue;
-                    }
-                    None => return,
+        let next = tokio::select! {
+            j = jobs.recv() => j.map(Some),
+            // A new connection: the audit lines the host missed go first.
+            Ok(()) = remote_watch.changed() => Some(None),
+        };
+        let job = match next {
+            Some(Some(j)) => j,
+            Some(None) => {
+                let current = remote_watch.borrow_and_update().clone();
+                if let Some(r) = current {
+                    backlog.flush(&r).await;
                 }
+                continue;
             }
+            None => return,
         };
         let stopping = *stop.borrow();
         if is_cancelled(&cancelled, job.id) || stopping {
@@ -250,7 +244,9 @@ async fn run_one(
     // While it holds the lock, the console says it is alive (the owner file's time).
     let _heartbeat = locks.then(|| heartbeat(job, remote));
     let mut codes: Vec<Option<i32>> = Vec::new();
-    let (mut outcome, failed_at, mut error) = ctx.run_steps(&job.plan.steps, 0, &mut codes).await;
+    let (mut outcome, failed_at, mut error) = ctx
+        .run_steps(&job.plan.steps, Phase::Plan, &mut codes)
+        .await;
     if let Some(undo) = &job.plan.undo
         && began_changing(outcome, failed_at, undo)
     {
@@ -318,13 +314,14 @@ async fn lock_or_refuse(
             let _ = events
                 .send(JobEvent::LockHeld {
                     id: job.id,
-                    owner: owner.clone(),
+                    owner: crate::model::job::LockOwner::from_json(&owner),
                 })
                 .await;
             Err((
                 Outcome::Failed,
                 Some(format!(
-                    "the host is locked by another console: {owner}; nothing ran"
+                    "the host is locked by another console: {}; nothing ran",
+                    crate::model::job::LockOwner::from_json(&owner)
                 )),
             ))
         }
@@ -381,6 +378,13 @@ async fn notify_webhook(
     let _ = events.send(JobEvent::Output { id: job.id, line }).await;
 }
 
+/// Which steps of an item run: the plan's own, or its automatic rollback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Plan,
+    Rollback,
+}
+
 /// How one step ended.
 enum StepResult {
     Done,
@@ -413,9 +417,7 @@ impl StepContext<'_> {
     ) -> (Outcome, Option<String>) {
         let why = why.unwrap_or_default();
         self.output(format!("── rolling back: {why}")).await;
-        let (undone, _, undo_error) = self
-            .run_steps(&undo.steps, self.job.plan.steps.len(), codes)
-            .await;
+        let (undone, _, undo_error) = self.run_steps(&undo.steps, Phase::Rollback, codes).await;
         match undone {
             Outcome::Succeeded => (Outcome::RolledBack, Some(format!("ROLLED BACK: {why}"))),
             Outcome::Unknown => (
@@ -435,22 +437,26 @@ impl StepContext<'_> {
         }
     }
 
-    /// Runs `steps` (numbered from `offset` in the item), stopping at the first that
-    /// does not succeed: the outcome, the index of the step that failed (or, when
-    /// cancelled, of the first step not run), and why. Only the plan's own steps can
-    /// be cancelled, never its rollback.
+    /// Runs `steps` (the plan's, or its rollback's, numbered after the plan's),
+    /// stopping at the first that does not succeed: the outcome, the index of the step
+    /// that failed (or, when cancelled, of the first step not run), and why. Only the
+    /// plan's own steps can be cancelled or stopped, never its rollback.
     async fn run_steps(
         &self,
         steps: &[crate::ops::Step],
-        offset: usize,
+        phase: Phase,
         codes: &mut Vec<Option<i32>>,
     ) -> (Outcome, Option<usize>, Option<String>) {
         let id = self.job.id;
+        let offset = match phase {
+            Phase::Plan => 0,
+            Phase::Rollback => self.job.plan.steps.len(),
+        };
         let total =
             self.job.plan.steps.len() + self.job.plan.undo.as_ref().map_or(0, |u| u.steps.len());
         for (i, step) in steps.iter().enumerate() {
             let index = offset + i;
-            if offset == 0 && (is_cancelled(self.cancelled, id) || *self.stop.borrow()) {
+            if phase == Phase::Plan && (is_cancelled(self.cancelled, id) || *self.stop.borrow()) {
                 let who = if *self.stop.borrow() {
                     "interrupted: the console was stopped"
                 } else {
@@ -485,7 +491,10 @@ impl StepContext<'_> {
                 .events
                 .send(JobEvent::StepDone { id, index, code })
                 .await;
-            let n = if offset == 0 { steps.len() } else { total };
+            let n = match phase {
+                Phase::Plan => steps.len(),
+                Phase::Rollback => total,
+            };
             match result {
                 StepResult::Done => {}
                 StepResult::Failed { why, .. } => {

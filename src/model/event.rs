@@ -35,7 +35,7 @@ pub enum BackendEvent {
     /// The host's audit records, newest first, or why they could not be read.
     Audit(Result<Vec<crate::model::job::AuditEntry>, String>),
     /// The host lock as last read: its owner file (JSON, sanitized) or None when free.
-    Lock(Option<String>),
+    Lock(Option<crate::model::job::LockOwner>),
     /// The services the project's compose files declare, read once per connection.
     Declared(Vec<String>),
     /// The tags a deploy can pick, and a note when the registry was not read; or why

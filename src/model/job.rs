@@ -60,6 +60,51 @@ fn user_from_passwd() -> Option<String> {
     })
 }
 
+/// The host lock's owner file as read: who holds the lock, for what, since when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockOwner {
+    /// `user@machine`, or what the file held when it is not an owner file.
+    pub operator: String,
+    pub action: String,
+    /// The console's token, so a console knows its own lock.
+    pub console: Option<String>,
+    /// Unix seconds.
+    pub since: Option<i64>,
+    /// Seconds since its console last touched it, by the host's clock.
+    pub quiet_secs: Option<i64>,
+}
+
+impl LockOwner {
+    /// Reads an owner file (JSON, already sanitized); anything else is named as it is.
+    pub fn from_json(owner: &str) -> LockOwner {
+        let v: serde_json::Value = serde_json::from_str(owner).unwrap_or_default();
+        let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        LockOwner {
+            operator: text("operator").unwrap_or_else(|| {
+                if owner.is_empty() {
+                    "unknown (no owner file)".into()
+                } else {
+                    crate::text::clean(owner, 80)
+                }
+            }),
+            action: text("action").unwrap_or_default(),
+            console: text("console"),
+            since: v.get("since").and_then(|x| x.as_i64()),
+            quiet_secs: v.get("quiet_secs").and_then(|x| x.as_i64()),
+        }
+    }
+}
+
+impl std::fmt::Display for LockOwner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.action.is_empty() {
+            f.write_str(&self.operator)
+        } else {
+            write!(f, "{} ({})", self.operator, self.action)
+        }
+    }
+}
+
 /// How an item ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -95,7 +140,7 @@ pub enum JobEvent {
     /// Someone else holds the host lock; nothing ran.
     LockHeld {
         id: u64,
-        owner: String,
+        owner: LockOwner,
     },
     Finished {
         id: u64,

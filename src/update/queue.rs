@@ -3,7 +3,7 @@
 //! events move it to its end.
 
 use crate::action::{Action, Effect};
-use crate::model::job::{JobEvent, Outcome};
+use crate::model::job::{JobEvent, LockOwner, Outcome};
 use crate::ops::Job;
 use crate::ops::{OpKind, Project};
 use crate::state::queue::{Check, ItemStatus, LockHolder, QueueItem};
@@ -596,7 +596,7 @@ pub fn apply(e: &mut EnvState, ev: JobEvent, now: i64) {
             }
         }
         JobEvent::LockHeld { owner, .. } => {
-            e.queue.lock_holder = Some(parse_holder(&owner));
+            e.queue.lock_holder = Some(holder(owner));
         }
         JobEvent::Finished { id, outcome, error } => {
             // It took the lock, so whoever held it before does not any more.
@@ -635,7 +635,7 @@ pub fn apply(e: &mut EnvState, ev: JobEvent, now: i64) {
 /// check of the next preview). This console's own is shown only as the leftover of an
 /// item that ended unknown (the one way it keeps its lock): while an item runs the
 /// lock is its doing, and a reading taken just before a release is stale.
-pub fn lock_seen(e: &mut EnvState, owner: Option<String>, own_console: &str) {
+pub fn lock_seen(e: &mut EnvState, owner: Option<LockOwner>, own_console: &str) {
     let running = e
         .queue
         .items
@@ -648,37 +648,19 @@ pub fn lock_seen(e: &mut EnvState, owner: Option<String>, own_console: &str) {
         .filter(|i| i.status.is_final() && i.started.is_some())
         .max_by_key(|i| i.finished)
         .is_some_and(|i| i.status == ItemStatus::Unknown);
-    e.queue.lock_holder = owner.and_then(|json| {
-        let ours = serde_json::from_str::<serde_json::Value>(&json)
-            .ok()
-            .and_then(|v| {
-                v.get("console")
-                    .and_then(|c| c.as_str())
-                    .map(str::to_string)
-            })
-            .is_some_and(|c| c == own_console);
-        (!ours || (!running && left_over)).then(|| LockHolder {
-            ours,
-            ..parse_holder(&json)
-        })
+    e.queue.lock_holder = owner.and_then(|o| {
+        let ours = o.console.as_deref() == Some(own_console);
+        (!ours || (!running && left_over)).then(|| LockHolder { ours, ..holder(o) })
     });
 }
 
-/// The owner file's JSON as the operator needs it.
-fn parse_holder(owner: &str) -> LockHolder {
-    let v: serde_json::Value = serde_json::from_str(owner).unwrap_or_default();
-    let text = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+/// The lock's owner as the operator needs it.
+fn holder(o: LockOwner) -> LockHolder {
     LockHolder {
         ours: false,
-        quiet_secs: v.get("quiet_secs").and_then(|x| x.as_i64()),
-        owner: text("operator").unwrap_or_else(|| {
-            if owner.is_empty() {
-                "unknown (no owner file)".into()
-            } else {
-                crate::text::clean(owner, 80)
-            }
-        }),
-        action: text("action").unwrap_or_default(),
-        since: v.get("since").and_then(|x| x.as_i64()),
+        quiet_secs: o.quiet_secs,
+        owner: o.operator,
+        action: o.action,
+        since: o.since,
     }
 }
