@@ -477,6 +477,11 @@ fn production_needs_its_name_and_an_invalid_tag_is_refused_before_anything_runs(
     t.keys(&["-", "v", "2", "Enter"]);
     t.wait_for("is not an image tag");
     t.keys(&["Escape"]);
+    // The picker closed before the next alt key: an escape and an alt key's escape
+    // read together (ESC ESC d) would be one alt key, and the escape lost.
+    t.wait_until(Duration::from_secs(5), "the picker closed", |s| {
+        !s.contains(": pick a tag")
+    });
     // A real one on production: its name must be typed; a wrong one runs nothing.
     deploy(&t, "M-d", "v2", "confirm: deploy web on production");
     t.wait_for("type production and press enter");
