@@ -65,7 +65,7 @@ impl Log for ConsoleLogger {
     fn flush(&self) {}
 }
 
-pub use crate::text::mask_credentials;
+use crate::text::mask_credentials;
 
 /// Installs the logger; records at `level` and above are kept. The file is
 /// `pilothouse.log` in `dir` (the state dir); without it, records only go to the pane.

@@ -635,18 +635,7 @@ fn a_panic_while_connected_leaves_no_ssh_process_or_temp_file() {
         "mouse reporting left on"
     );
     eventually(Duration::from_secs(5), "ssh and temp files gone", || {
-        let left = ssh_masters_of(dir.path());
-        let files: Vec<String> = std::fs::read_dir(dir.path())
-            .map(|d| {
-                d.filter_map(Result::ok)
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n != "pilothouse")
-                    .collect()
-            })
-            .unwrap_or_default();
-        (left.is_empty() && files.is_empty())
-            .then_some(())
-            .ok_or(format!("{left:?} {files:?}"))
+        left_behind(dir.path())
     });
 }
 

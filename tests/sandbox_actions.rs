@@ -739,24 +739,7 @@ fn left_clean(t: &Tmux, tmp: &Path) {
     eventually(
         Duration::from_secs(10),
         "ssh processes and temp files gone",
-        || {
-            let ssh = run(Command::new("pgrep")
-                .arg("-a")
-                .arg("-f")
-                .arg(format!("ssh .*{}", tmp.display())));
-            let procs = String::from_utf8_lossy(&ssh.stdout).trim().to_string();
-            let files: Vec<String> = std::fs::read_dir(tmp)
-                .map(|d| {
-                    d.filter_map(Result::ok)
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .filter(|n| n != "pilothouse")
-                        .collect()
-                })
-                .unwrap_or_default();
-            (procs.is_empty() && files.is_empty())
-                .then_some(())
-                .ok_or(format!("processes: {procs:?}; files: {files:?}"))
-        },
+        || left_behind(tmp),
     );
     assert_eq!(t.format("#{alternate_on}"), "0", "alternate screen left on");
     assert_eq!(t.format("#{cursor_flag}"), "1", "cursor left hidden");

@@ -89,7 +89,7 @@ async fn tail(docker: &Docker, id: &str, lines: usize) -> Vec<String> {
     while let Some(Ok(chunk)) = stream.next().await {
         let bytes = chunk.into_bytes();
         for l in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            out.push(crate::diagnostics::mask_credentials(
+            out.push(crate::text::mask_credentials(
                 &crate::logs::sanitize::clean_str(l),
             ));
         }

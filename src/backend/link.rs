@@ -54,8 +54,3 @@ impl Link {
         }
     }
 }
-
-/// Where an environment is, for people: `user@host:port`, or `local (socket)`.
-pub fn describe(env: &Environment) -> String {
-    env.describe()
-}

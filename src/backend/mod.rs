@@ -164,7 +164,7 @@ async fn actor(
             Outcome::Shutdown => return,
             Outcome::Lost(e) => e,
         };
-        log::warn!("{}: connection lost: {error}", link::describe(&env));
+        log::warn!("{}: connection lost: {error}", env.describe());
         // A connection that held for a while starts the backoff afresh.
         if started.elapsed() > BACKOFF_MAX {
             backoff = BACKOFF_FIRST;

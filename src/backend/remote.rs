@@ -187,7 +187,7 @@ impl Remote {
                         Ok(0) | Err(_) => break,
                         Ok(_) => {
                             let text = crate::logs::sanitize::clean_str(&buf);
-                            let text = crate::diagnostics::mask_credentials(&text);
+                            let text = crate::text::mask_credentials(&text);
                             let _ = lines.send(text).await;
                         }
                     }

@@ -398,6 +398,28 @@ impl Drop for Tmux {
     }
 }
 
+/// What a console started with `dir` as its TMPDIR left behind: its ssh processes
+/// (the only ones with `dir` in their arguments) and files in `dir` other than its own
+/// state dir. Err names them.
+pub fn left_behind(dir: &Path) -> Result<(), String> {
+    let ssh = run(Command::new("pgrep")
+        .arg("-a")
+        .arg("-f")
+        .arg(format!("ssh .*{}", dir.display())));
+    let procs = String::from_utf8_lossy(&ssh.stdout).trim().to_string();
+    let files: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n != "pilothouse")
+                .collect()
+        })
+        .unwrap_or_default();
+    (procs.is_empty() && files.is_empty())
+        .then_some(())
+        .ok_or(format!("processes: {procs:?}; files: {files:?}"))
+}
+
 /// The console's pid: the one child of the tmux pane's shell.
 pub fn console_pid(t: &Tmux) -> String {
     let shell = t.format("#{pane_pid}");
