@@ -5,6 +5,7 @@
 pub mod db;
 mod db_tls;
 pub mod docker;
+mod engine;
 pub mod gate;
 pub mod health;
 pub mod http;
@@ -20,15 +21,12 @@ pub mod tags;
 pub mod tls;
 pub mod webhook;
 
-use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::Environment;
-use model::{ContainerInfo, RunState, Usage};
 
 /// How often the engine is pinged over SSH: the latency shown, and how a silently dead
 /// connection is noticed (a ping that gets no answer in [`PING_LIMIT`] drops it).
@@ -37,8 +35,6 @@ pub const PING_LIMIT: Duration = Duration::from_millis(2500);
 /// Reconnect backoff: 1 s doubling to 30 s.
 pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
-/// How far before the daemon's clock reading the events are replayed from.
-const CLOCK_MARGIN_SECS: i64 = 5;
 
 pub use crate::model::event::BackendEvent;
 
@@ -238,103 +234,39 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
     outcome
 }
 
-/// The project's containers as first listed (painted at once, before anything is
-/// inspected), and the daemon's clock read alongside: events are subscribed from a few
-/// seconds before it, so nothing that happens between the list and the subscription is
-/// missed (a replayed event only re-inspects a container). The first paint does not
-/// wait for the clock (`docker info` is one of the engine's slower calls).
-async fn first_listing(
-    docker: &bollard::Docker,
-    docker_version: String,
-    project: &str,
-    report: &Reporter,
-) -> Result<(Vec<bollard::models::ContainerSummary>, i64, Option<String>), Outcome> {
-    let clock = docker::daemon_time(docker);
-    let list = docker::list(docker, project);
-    tokio::pin!(clock, list);
-    let mut time = None;
-    let listed = loop {
-        tokio::select! {
-            t = &mut clock, if time.is_none() => time = Some(t),
-            l = &mut list => break l,
-        }
-    };
-    let listed = listed.map_err(Outcome::Lost)?;
-    let first: Vec<ContainerInfo> = listed
-        .iter()
-        .map(|c| docker::listed_info(c, project))
-        .collect();
-    if !report
-        .send(BackendEvent::Connected { docker_version })
-        .await
-        || !report.send(BackendEvent::Snapshot(first)).await
-    {
-        return Err(Outcome::Shutdown);
-    }
-    let time = match time {
-        Some(t) => t,
-        None => clock.await,
-    };
-    let (t, root) = time.map_err(Outcome::Lost)?;
-    Ok((listed, t - CLOCK_MARGIN_SECS, root))
-}
-
 async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut Io<'_>) -> Outcome {
     let every = env.stats_interval.0;
     let report = io.report;
-    let (docker, docker_version) = match docker::connect(tunnel.docker_socket()).await {
-        Ok(d) => d,
-        Err(e) => return Outcome::Lost(e),
-    };
-    io.docker.send_replace(Some(docker.clone()));
-    let (listed, since, docker_root) =
-        match first_listing(&docker, docker_version, project, report).await {
-            Ok(first) => first,
-            Err(end) => return end,
+    let (mut engine, version) =
+        match engine::Engine::connect(tunnel.docker_socket(), project, every).await {
+            Ok(e) => e,
+            Err(e) => return Outcome::Lost(e),
         };
+    io.docker.send_replace(Some(engine.docker().clone()));
+    let docker_root = match engine.begin(version, report).await {
+        Ok(root) => root,
+        Err(end) => return end,
+    };
     // Health and the database pool run beside the container watch, on their own
     // cadence; their failures are theirs and never end the connection.
     let (_monitors, db_requests) = start_monitors(tunnel, env, docker_root, report);
     io.db.send_replace(db_requests);
-    let mut events = Box::pin(docker::events(&docker, project, since));
-    let containers = match docker::inspect_all(&docker, &listed, project).await {
-        Ok(c) => c,
-        Err(e) => return Outcome::Lost(e),
-    };
-    if !report
-        .send(BackendEvent::Snapshot(containers.clone()))
-        .await
-    {
-        return Outcome::Shutdown;
+    if let Err(end) = engine.settle(report, io.followers).await {
+        return end;
     }
-    // One timer for the heartbeat and the stats batches, so that both land together and
+    // One timer for the heartbeat and the usage batches, so that both land together and
     // the screen is redrawn once for them, not twice.
     let mut tick = tokio::time::interval(every.min(HEARTBEAT));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let slack = Duration::from_millis(100);
     let mut last_ping: Option<Instant> = None;
     let mut last_flush = Instant::now();
-    let (stats_tx, mut stats_rx) = mpsc::channel(64);
-    let mut watched = Watched::new(
-        stats::StatsStreams::new(docker.clone(), every, stats_tx),
-        &containers,
-        &docker,
-        io.followers,
-    );
-    let mut pending: Vec<(String, Usage)> = Vec::new();
     loop {
         let event = tokio::select! {
-            Some(sample) = stats_rx.recv() => {
-                match pending.iter_mut().find(|(id, _)| *id == sample.0) {
-                    Some(p) => *p = sample,
-                    None => pending.push(sample),
-                }
-                continue;
-            },
             _ = tick.tick() => {
                 if last_ping.is_none_or(|t| t.elapsed() + slack >= HEARTBEAT) {
                     last_ping = Some(Instant::now());
-                    match docker::ping(&docker, PING_LIMIT).await {
+                    match engine.ping(PING_LIMIT).await {
                         Ok(rtt) => {
                             if !report.send(BackendEvent::Latency(rtt)).await {
                                 return Outcome::Shutdown;
@@ -343,31 +275,30 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
                         Err(e) => return Outcome::Lost(e),
                     }
                 }
-                if pending.is_empty() || last_flush.elapsed() + slack < every {
+                if last_flush.elapsed() + slack < every {
+                    continue;
+                }
+                let usage = engine.take_usage();
+                if usage.is_empty() {
                     continue;
                 }
                 last_flush = Instant::now();
-                BackendEvent::Stats(std::mem::take(&mut pending))
+                BackendEvent::Stats(usage)
             },
-            ev = events.next() => match ev {
-                Some(Ok(ev)) => match watched.on_event(&ev, &docker, project, io.followers).await {
+            change = engine.next_change() => match change {
+                Ok(change) => match engine.on_change(change, io.followers).await {
                     Ok(Some(event)) => event,
                     Ok(None) => continue,
                     Err(lost) => return lost,
                 },
-                Some(Err(e)) => return Outcome::Lost(format!("docker events: {e}")),
-                None => return Outcome::Lost("docker events stream ended".into()),
+                Err(e) => return Outcome::Lost(e),
             },
             cmd = io.commands.recv() => {
-                let here = Here { env, report, runner: io.runner, remote: Some(tunnel.remote()), docker: Some(&docker) };
+                let here = Here { env, report, runner: io.runner, remote: Some(tunnel.remote()), docker: Some(engine.docker()) };
                 match dispatch(cmd, &here, io.followers) {
                     Next::Continue => {}
                     // A new request: every known container is followed as it asks.
-                    Next::LogsChanged => {
-                        for f in watched.known.values() {
-                            io.followers.ensure(&docker, f);
-                        }
-                    }
+                    Next::LogsChanged => engine.follow_requested(io.followers),
                     Next::Reconnect => return Outcome::Lost("reconnecting (requested)".into()),
                     Next::Shutdown => return Outcome::Shutdown,
                 }
@@ -377,94 +308,6 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
         if !report.send(event).await {
             return Outcome::Shutdown;
         }
-    }
-}
-
-/// What one connection's watch knows of the project's containers.
-struct Watched {
-    streams: stats::StatsStreams,
-    known: HashMap<String, logs::Followable>,
-    /// Containers created since the connection and not started yet: their first start
-    /// is a new container, even when their log stream (followed from the create) has
-    /// already delivered lines by the time the start event is handled.
-    never_started: HashSet<String>,
-}
-
-impl Watched {
-    /// Watches `containers`: their stats while they run, their logs as requested.
-    fn new(
-        streams: stats::StatsStreams,
-        containers: &[ContainerInfo],
-        docker: &bollard::Docker,
-        followers: &mut logs::Followers,
-    ) -> Self {
-        let mut w = Watched {
-            streams,
-            known: HashMap::new(),
-            never_started: HashSet::new(),
-        };
-        for c in containers {
-            w.streams
-                .set_running(&c.id, c.run_state == RunState::Running);
-            let f = followable(c);
-            followers.ensure(docker, &f);
-            w.known.insert(c.id.clone(), f);
-        }
-        w
-    }
-
-    /// One engine event: what to tell the console (None: nothing), or the connection's
-    /// end.
-    async fn on_event(
-        &mut self,
-        ev: &bollard::models::EventMessage,
-        docker: &bollard::Docker,
-        project: &str,
-        followers: &mut logs::Followers,
-    ) -> Result<Option<BackendEvent>, Outcome> {
-        let ts = ev.time_nano.unwrap_or(0);
-        let action = ev.action.clone().unwrap_or_default();
-        let Some((id, gone)) = docker::event_target(ev) else {
-            return Ok(None);
-        };
-        let info = if gone {
-            None
-        } else {
-            // None: gone before it could be inspected (rm -f sends die and destroy at
-            // once): the destroy event will find it forgotten, so the separator is
-            // written here.
-            docker::inspect(docker, &id, project)
-                .await
-                .map_err(Outcome::Lost)?
-        };
-        let Some(info) = info else {
-            self.streams.set_running(&id, false);
-            self.never_started.remove(&id);
-            if let Some(f) = self.known.remove(&id) {
-                let note = format!("container {} removed", short(&id));
-                followers.note(&id, &f.service, ts, note).await;
-            }
-            return Ok(Some(BackendEvent::Removed { id }));
-        };
-        self.streams
-            .set_running(&id, info.run_state == RunState::Running);
-        let first_start = match action.as_str() {
-            "create" => {
-                self.never_started.insert(id.clone());
-                false
-            }
-            "start" => self.never_started.remove(&id),
-            _ => false,
-        };
-        log_notes(followers, &self.known, &info, &action, first_start, ts).await;
-        let f = followable(&info);
-        if action == "start" {
-            followers.restarted(docker, &f);
-        } else {
-            followers.ensure(docker, &f);
-        }
-        self.known.insert(id, f);
-        Ok(Some(BackendEvent::Container(Box::new(info))))
     }
 }
 
@@ -506,50 +349,6 @@ fn dispatch(cmd: Option<EnvCommand>, here: &Here<'_>, followers: &mut logs::Foll
         Some(EnvCommand::Shutdown) | None => return Next::Shutdown,
     }
     Next::Continue
-}
-
-fn followable(c: &ContainerInfo) -> logs::Followable {
-    logs::Followable {
-        id: c.id.clone(),
-        service: c.service.clone(),
-        running: c.run_state == RunState::Running,
-    }
-}
-
-fn short(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
-}
-
-/// Separator lines in the log pane when a followed service's container restarts, is
-/// replaced by a new one (a deploy) or stops. `first_start`: the container was created
-/// while connected and this is its first start.
-async fn log_notes(
-    followers: &logs::Followers,
-    known: &HashMap<String, logs::Followable>,
-    info: &ContainerInfo,
-    action: &str,
-    first_start: bool,
-    ts: i64,
-) {
-    let text = match action {
-        "start" if !first_start && followers.knows(&info.id) => {
-            format!("container {} restarted", short(&info.id))
-        }
-        "start"
-            if known
-                .values()
-                .any(|k| k.service == info.service && k.id != info.id) =>
-        {
-            format!("new container {} ({}) started", short(&info.id), info.image)
-        }
-        "die" => format!(
-            "container {} stopped: {}",
-            short(&info.id),
-            info.run_state.label()
-        ),
-        _ => return,
-    };
-    followers.note(&info.id, &info.service, ts, text).await;
 }
 
 /// Aborts the task when dropped: the monitors end with their connection.

@@ -2,7 +2,7 @@
 //! when each image was built) and those in the registry (its `tags/list`), for every
 //! target's repository.
 
-use super::remote::{Remote, quote};
+use super::remote::Remote;
 use crate::logs::sanitize::clean_str;
 
 pub use crate::model::requests::{TagInfo, Tags};
@@ -26,7 +26,7 @@ pub async fn read(remote: &Remote, repos: &[String]) -> Result<Tags, String> {
     // `docker image ls` takes one repository at a time.
     let script = format!(
         "for r in {}; do docker image ls --format '{{{{.Repository}}}}\t{{{{.Tag}}}}\t{{{{.CreatedAt}}}}\t{{{{.ID}}}}' \"$r\" || exit 1; done",
-        repos.iter().map(|r| quote(r)).collect::<Vec<_>>().join(" ")
+        crate::shell::quote_all(repos)
     );
     let out = remote
         .sh(&script, std::time::Duration::from_secs(20))

@@ -2,41 +2,11 @@
 //! rollback that runs when the health gate (or anything after the env file changed)
 //! fails.
 
-use super::{Exec, OpKind, Plan, Project, Refused, Step, Undo, valid_tag};
+use super::Project;
+use crate::ops::ImageRef;
+use crate::ops::{Exec, OpKind, Plan, Refused, Step, Undo, image_ref, valid_tag};
 use crate::shell::quote;
 use crate::text::clean;
-
-/// An image reference split into its repository (registry included) and tag.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
-    pub repo: String,
-    pub tag: String,
-}
-
-/// `127.0.0.1:5000/acme/gateway:v1` → (`127.0.0.1:5000/acme/gateway`, `v1`); no tag
-/// is `latest`. None for digests and anything that is not a plain reference.
-pub fn image_ref(image: &str) -> Option<ImageRef> {
-    if image.contains('@') {
-        return None;
-    }
-    let name_start = image.rfind('/').map_or(0, |i| i + 1);
-    let (repo, tag) = match crate::text::after(image, name_start).rfind(':') {
-        Some(i) => (
-            crate::text::before(image, name_start + i),
-            crate::text::after(image, name_start + i + 1),
-        ),
-        None => (image, "latest"),
-    };
-    let ok = !repo.is_empty()
-        && !repo.starts_with('-')
-        && repo
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._/:-".contains(c));
-    (ok && valid_tag(tag).is_ok()).then(|| ImageRef {
-        repo: repo.to_string(),
-        tag: tag.to_string(),
-    })
-}
 
 fn shell(label: String, command: String) -> Step {
     Step {
@@ -71,7 +41,7 @@ fn wait_step(want: &[(String, String)], timeout_secs: u64) -> Step {
 /// A step that changes nothing unless `t` still names the very images `:rollback`
 /// does: what the picker read may be old by the time the rollback runs.
 fn still_names_rollback(current: &[(String, ImageRef)], t: &str) -> Step {
-    let rollback = super::ROLLBACK_TAG;
+    let rollback = crate::ops::ROLLBACK_TAG;
     let checks: Vec<String> = current
         .iter()
         .map(|(_, r)| {
@@ -108,7 +78,7 @@ impl Project<'_> {
     ) -> Result<Plan, Refused> {
         self.check_services(&targets)?;
         valid_tag(tag)?;
-        let rollback = super::ROLLBACK_TAG;
+        let rollback = crate::ops::ROLLBACK_TAG;
         let to_rollback_images = matches!(&kind, OpKind::Rollback { to, .. } if to == rollback);
         if tag == rollback && !to_rollback_images {
             return Err(Refused(format!(
@@ -348,23 +318,6 @@ impl Project<'_> {
 mod tests {
     use super::*;
     use crate::config::DeploySettings;
-
-    #[test]
-    fn image_references_split_into_repository_and_tag() {
-        let r = image_ref("127.0.0.1:5000/acme/gateway:v1").expect("ref");
-        assert_eq!(
-            (r.repo.as_str(), r.tag.as_str()),
-            ("127.0.0.1:5000/acme/gateway", "v1")
-        );
-        let r = image_ref("127.0.0.1:5000/acme/web").expect("ref");
-        assert_eq!(
-            (r.repo.as_str(), r.tag.as_str()),
-            ("127.0.0.1:5000/acme/web", "latest")
-        );
-        assert_eq!(image_ref("acme/web@sha256:abc"), None);
-        assert_eq!(image_ref("acme/web:v1;id"), None);
-        assert_eq!(image_ref("acme/$(id):v1"), None);
-    }
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

@@ -1,0 +1,321 @@
+//! A compose project as an engine: its containers carry the compose labels; one listing
+//! at (re)connect, then the engine's events stream drives every change; each running
+//! container's usage comes from a stats stream.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::pin::Pin;
+use std::time::Duration;
+
+use bollard::models::{ContainerSummary, EventMessage};
+use futures::{Stream, StreamExt};
+use tokio::sync::mpsc;
+
+use crate::backend::logs::{Followable, Followers};
+use crate::backend::{Outcome, Reporter, docker, stats};
+use crate::model::container::{ContainerInfo, RunState, Usage};
+use crate::model::event::BackendEvent;
+
+/// How far before the daemon's clock reading the events are replayed from.
+const CLOCK_MARGIN_SECS: i64 = 5;
+
+type Events = Pin<Box<dyn Stream<Item = Result<EventMessage, bollard::errors::Error>> + Send>>;
+
+/// A raw change: an engine event, or one container's usage sample.
+pub enum Raw {
+    Event(Box<EventMessage>),
+    Usage(String, Usage),
+}
+
+/// One connection's view of a compose project.
+pub struct Compose {
+    docker: bollard::Docker,
+    project: String,
+    every: Duration,
+    /// The containers as first listed, until [`Compose::settle`] inspects them.
+    listed: Vec<ContainerSummary>,
+    events: Option<Events>,
+    usage_tx: mpsc::Sender<(String, Usage)>,
+    usage_rx: mpsc::Receiver<(String, Usage)>,
+    /// Usage samples not yet handed to the console, the newest per container.
+    pending: Vec<(String, Usage)>,
+    watched: Option<Watched>,
+}
+
+impl Compose {
+    pub async fn connect(
+        socket: &Path,
+        project: &str,
+        every: Duration,
+    ) -> Result<(Compose, String), String> {
+        let (docker, version) = docker::connect(socket).await?;
+        let (usage_tx, usage_rx) = mpsc::channel(64);
+        let c = Compose {
+            docker,
+            project: project.to_string(),
+            every,
+            listed: Vec::new(),
+            events: None,
+            usage_tx,
+            usage_rx,
+            pending: Vec::new(),
+            watched: None,
+        };
+        Ok((c, version))
+    }
+
+    pub fn docker(&self) -> &bollard::Docker {
+        &self.docker
+    }
+
+    /// The project's containers as first listed (painted at once, before anything is
+    /// inspected), and the daemon's clock read alongside: events are subscribed from a
+    /// few seconds before it, so nothing that happens between the list and the
+    /// subscription is missed (a replayed event only re-inspects a container). The
+    /// first paint does not wait for the clock (`docker info` is one of the engine's
+    /// slower calls).
+    pub async fn begin(
+        &mut self,
+        version: String,
+        report: &Reporter,
+    ) -> Result<Option<String>, Outcome> {
+        let clock = docker::daemon_time(&self.docker);
+        let list = docker::list(&self.docker, &self.project);
+        tokio::pin!(clock, list);
+        let mut time = None;
+        let listed = loop {
+            tokio::select! {
+                t = &mut clock, if time.is_none() => time = Some(t),
+                l = &mut list => break l,
+            }
+        };
+        let listed = listed.map_err(Outcome::Lost)?;
+        let first: Vec<ContainerInfo> = listed
+            .iter()
+            .map(|c| docker::listed_info(c, &self.project))
+            .collect();
+        if !report
+            .send(BackendEvent::Connected {
+                docker_version: version,
+            })
+            .await
+            || !report.send(BackendEvent::Snapshot(first)).await
+        {
+            return Err(Outcome::Shutdown);
+        }
+        let time = match time {
+            Some(t) => t,
+            None => clock.await,
+        };
+        let (t, root) = time.map_err(Outcome::Lost)?;
+        self.listed = listed;
+        self.events = Some(Box::pin(docker::events(
+            &self.docker,
+            &self.project,
+            t - CLOCK_MARGIN_SECS,
+        )));
+        Ok(root)
+    }
+
+    pub async fn settle(
+        &mut self,
+        report: &Reporter,
+        followers: &mut Followers,
+    ) -> Result<(), Outcome> {
+        let listed = std::mem::take(&mut self.listed);
+        let containers = docker::inspect_all(&self.docker, &listed, &self.project)
+            .await
+            .map_err(Outcome::Lost)?;
+        if !report
+            .send(BackendEvent::Snapshot(containers.clone()))
+            .await
+        {
+            return Err(Outcome::Shutdown);
+        }
+        let streams =
+            stats::StatsStreams::new(self.docker.clone(), self.every, self.usage_tx.clone());
+        self.watched = Some(Watched::new(streams, &containers, &self.docker, followers));
+        Ok(())
+    }
+
+    pub async fn next_change(&mut self) -> Result<Raw, String> {
+        let Some(events) = self.events.as_mut() else {
+            return Err("the engine's events were never subscribed".into());
+        };
+        tokio::select! {
+            Some((id, usage)) = self.usage_rx.recv() => Ok(Raw::Usage(id, usage)),
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => Ok(Raw::Event(Box::new(ev))),
+                Some(Err(e)) => Err(format!("docker events: {e}")),
+                None => Err("docker events stream ended".into()),
+            },
+        }
+    }
+
+    pub async fn on_change(
+        &mut self,
+        raw: Raw,
+        followers: &mut Followers,
+    ) -> Result<Option<BackendEvent>, Outcome> {
+        match raw {
+            Raw::Usage(id, usage) => {
+                match self.pending.iter_mut().find(|(p, _)| *p == id) {
+                    Some(p) => p.1 = usage,
+                    None => self.pending.push((id, usage)),
+                }
+                Ok(None)
+            }
+            Raw::Event(ev) => match self.watched.as_mut() {
+                Some(w) => {
+                    w.on_event(&ev, &self.docker, &self.project, followers)
+                        .await
+                }
+                None => Ok(None),
+            },
+        }
+    }
+
+    pub fn follow_requested(&self, followers: &mut Followers) {
+        if let Some(w) = &self.watched {
+            for f in w.known.values() {
+                followers.ensure(&self.docker, f);
+            }
+        }
+    }
+
+    pub fn take_usage(&mut self) -> Vec<(String, Usage)> {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+/// What one connection's watch knows of the project's containers.
+struct Watched {
+    streams: stats::StatsStreams,
+    known: HashMap<String, Followable>,
+    /// Containers created since the connection and not started yet: their first start
+    /// is a new container, even when their log stream (followed from the create) has
+    /// already delivered lines by the time the start event is handled.
+    never_started: HashSet<String>,
+}
+
+impl Watched {
+    /// Watches `containers`: their stats while they run, their logs as requested.
+    fn new(
+        streams: stats::StatsStreams,
+        containers: &[ContainerInfo],
+        docker: &bollard::Docker,
+        followers: &mut Followers,
+    ) -> Self {
+        let mut w = Watched {
+            streams,
+            known: HashMap::new(),
+            never_started: HashSet::new(),
+        };
+        for c in containers {
+            w.streams
+                .set_running(&c.id, c.run_state == RunState::Running);
+            let f = followable(c);
+            followers.ensure(docker, &f);
+            w.known.insert(c.id.clone(), f);
+        }
+        w
+    }
+
+    /// One engine event: what to tell the console (None: nothing), or the connection's
+    /// end.
+    async fn on_event(
+        &mut self,
+        ev: &EventMessage,
+        docker: &bollard::Docker,
+        project: &str,
+        followers: &mut Followers,
+    ) -> Result<Option<BackendEvent>, Outcome> {
+        let ts = ev.time_nano.unwrap_or(0);
+        let action = ev.action.clone().unwrap_or_default();
+        let Some((id, gone)) = docker::event_target(ev) else {
+            return Ok(None);
+        };
+        let info = if gone {
+            None
+        } else {
+            // None: gone before it could be inspected (rm -f sends die and destroy at
+            // once): the destroy event will find it forgotten, so the separator is
+            // written here.
+            docker::inspect(docker, &id, project)
+                .await
+                .map_err(Outcome::Lost)?
+        };
+        let Some(info) = info else {
+            self.streams.set_running(&id, false);
+            self.never_started.remove(&id);
+            if let Some(f) = self.known.remove(&id) {
+                let note = format!("container {} removed", short(&id));
+                followers.note(&id, &f.service, ts, note).await;
+            }
+            return Ok(Some(BackendEvent::Removed { id }));
+        };
+        self.streams
+            .set_running(&id, info.run_state == RunState::Running);
+        let first_start = match action.as_str() {
+            "create" => {
+                self.never_started.insert(id.clone());
+                false
+            }
+            "start" => self.never_started.remove(&id),
+            _ => false,
+        };
+        log_notes(followers, &self.known, &info, &action, first_start, ts).await;
+        let f = followable(&info);
+        if action == "start" {
+            followers.restarted(docker, &f);
+        } else {
+            followers.ensure(docker, &f);
+        }
+        self.known.insert(id, f);
+        Ok(Some(BackendEvent::Container(Box::new(info))))
+    }
+}
+
+fn followable(c: &ContainerInfo) -> Followable {
+    Followable {
+        id: c.id.clone(),
+        service: c.service.clone(),
+        running: c.run_state == RunState::Running,
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+/// Separator lines in the log pane when a followed service's container restarts, is
+/// replaced by a new one (a deploy) or stops. `first_start`: the container was created
+/// while connected and this is its first start.
+async fn log_notes(
+    followers: &Followers,
+    known: &HashMap<String, Followable>,
+    info: &ContainerInfo,
+    action: &str,
+    first_start: bool,
+    ts: i64,
+) {
+    let text = match action {
+        "start" if !first_start && followers.knows(&info.id) => {
+            format!("container {} restarted", short(&info.id))
+        }
+        "start"
+            if known
+                .values()
+                .any(|k| k.service == info.service && k.id != info.id) =>
+        {
+            format!("new container {} ({}) started", short(&info.id), info.image)
+        }
+        "die" => format!(
+            "container {} stopped: {}",
+            short(&info.id),
+            info.run_state.label()
+        ),
+        _ => return,
+    };
+    followers.note(&info.id, &info.service, ts, text).await;
+}

@@ -1,0 +1,115 @@
+//! The engine boundary: what an environment's containers (or, later, services and
+//! tasks) are watched and followed through. The actor in `backend/mod.rs` only talks to
+//! an [`Engine`]: it connects it, lets it paint the first listing, hands it the engine's
+//! raw changes one at a time, asks it for a heartbeat and for the usage batch, and tells
+//! it when the log request changed. What an engine is made of stays inside its file.
+//!
+//! Today there is one engine, a compose project ([`compose`]) reached over SSH or
+//! locally (`backend/link.rs` decides how; the engine does not care). A second engine
+//! (Docker Swarm) is a new file here and a new variant of [`Engine`]: the actor, the
+//! runner and the screen stay as they are. The plans an engine's actions run are built
+//! in `ops/` (pure data, shown before they run), next to the compose planner.
+
+pub mod compose;
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::logs::Followers;
+use super::{Outcome, Reporter};
+use crate::model::container::Usage;
+use crate::model::event::BackendEvent;
+
+/// Something from the engine that the actor must pass back to [`Engine::on_change`].
+pub enum Change {
+    Compose(compose::Raw),
+}
+
+/// A connected engine.
+pub enum Engine {
+    Compose(compose::Compose),
+}
+
+impl Engine {
+    /// Connects to the engine behind `socket` (a forwarded or local unix socket) for
+    /// `project`; also returns the engine's version text.
+    pub async fn connect(
+        socket: &Path,
+        project: &str,
+        every: Duration,
+    ) -> Result<(Engine, String), String> {
+        let (c, version) = compose::Compose::connect(socket, project, every).await?;
+        Ok((Engine::Compose(c), version))
+    }
+
+    /// The engine client the runner's health gate and the snapshot use.
+    pub fn docker(&self) -> &bollard::Docker {
+        match self {
+            Engine::Compose(c) => c.docker(),
+        }
+    }
+
+    /// Paints the first listing (`Connected`, then a first `Snapshot`) and subscribes to
+    /// changes; returns the engine's data root (for the disk check).
+    pub async fn begin(
+        &mut self,
+        version: String,
+        report: &Reporter,
+    ) -> Result<Option<String>, Outcome> {
+        match self {
+            Engine::Compose(c) => c.begin(version, report).await,
+        }
+    }
+
+    /// Completes the first listing (every container inspected) and starts following
+    /// what runs: usage while it runs, logs as requested.
+    pub async fn settle(
+        &mut self,
+        report: &Reporter,
+        followers: &mut Followers,
+    ) -> Result<(), Outcome> {
+        match self {
+            Engine::Compose(c) => c.settle(report, followers).await,
+        }
+    }
+
+    /// The next raw change (an engine event or a usage sample); the connection's end
+    /// as an error.
+    pub async fn next_change(&mut self) -> Result<Change, String> {
+        match self {
+            Engine::Compose(c) => c.next_change().await.map(Change::Compose),
+        }
+    }
+
+    /// What a change means for the console (None: nothing to tell), or the
+    /// connection's end.
+    pub async fn on_change(
+        &mut self,
+        change: Change,
+        followers: &mut Followers,
+    ) -> Result<Option<BackendEvent>, Outcome> {
+        match (self, change) {
+            (Engine::Compose(c), Change::Compose(raw)) => c.on_change(raw, followers).await,
+        }
+    }
+
+    /// The log request changed: follow every known container as it now asks.
+    pub fn follow_requested(&self, followers: &mut Followers) {
+        match self {
+            Engine::Compose(c) => c.follow_requested(followers),
+        }
+    }
+
+    /// The usage gathered since the last call (empty: nothing new).
+    pub fn take_usage(&mut self) -> Vec<(String, Usage)> {
+        match self {
+            Engine::Compose(c) => c.take_usage(),
+        }
+    }
+
+    /// A round trip to the engine, failing after `limit`. (`&mut`: an engine holds a
+    /// stream that is `Send` but not `Sync`.)
+    pub async fn ping(&mut self, limit: Duration) -> Result<Duration, String> {
+        super::docker::ping(self.docker(), limit).await
+    }
+}

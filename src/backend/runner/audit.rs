@@ -1,0 +1,155 @@
+//! The audit trail: a JSON line per item, locally and on the host (kept for later when
+//! the host cannot be reached), and the webhook that announces it.
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::backend::remote::{Remote, quote};
+use crate::ops::audit_file;
+
+/// The audit record of one item, a JSON line locally and on the host.
+#[derive(Debug, Serialize)]
+pub struct AuditRecord<'a> {
+    pub time: i64,
+    pub operator: &'a str,
+    pub environment: &'a str,
+    pub action: &'a str,
+    pub targets: &'a [String],
+    pub commands: Vec<&'a str>,
+    pub exit_codes: &'a [Option<i32>],
+    pub result: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
+    pub duration_ms: u128,
+    /// The console was stopped (a signal, or quit confirmed) while the item ran.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
+}
+
+/// Audit lines the host has not got yet (its connection was gone when the item
+/// ended), written as soon as it answers again.
+#[derive(Default)]
+pub(super) struct HostAuditBacklog(pub(super) Vec<(String, String)>);
+
+impl HostAuditBacklog {
+    pub(super) async fn write(&mut self, remote: &Remote, project_dir: &str, line: String) {
+        self.0.push((project_dir.to_string(), line));
+        self.flush(remote).await;
+    }
+
+    pub(super) async fn flush(&mut self, remote: &Remote) {
+        while let Some((dir, line)) = self.0.first().cloned() {
+            match append_host_audit(remote, &dir, &line).await {
+                Ok(()) => {
+                    self.0.remove(0);
+                }
+                Err(e) => {
+                    log::warn!(
+                        "the host's audit file was not written (kept for the next connection): {e}"
+                    );
+                    return;
+                }
+            }
+        }
+    }
+}
+
+pub(super) async fn append_host_audit(
+    remote: &Remote,
+    project_dir: &str,
+    line: &str,
+) -> Result<(), String> {
+    let script = format!(
+        "mkdir -p {dir} && printf '%s\\n' {line} >> {file}",
+        dir = quote(&format!(
+            "{}/.pilothouse",
+            project_dir.trim_end_matches('/')
+        )),
+        line = quote(line),
+        file = quote(&audit_file(project_dir)),
+    );
+    match remote.sh(&script, std::time::Duration::from_secs(10)).await {
+        Ok(out) if out.status == Some(0) => Ok(()),
+        Ok(out) => Err(format!("exit {:?}", out.status)),
+        Err(e) => Err(e),
+    }
+}
+
+pub(super) async fn notify_webhook(
+    url: &crate::config::HttpUrl,
+    record: &AuditRecord<'_>,
+    job: &Job,
+    events: &mpsc::Sender<JobEvent>,
+) {
+    let mut body = serde_json::to_value(record).unwrap_or_default();
+    body["changes"] = job
+        .plan
+        .changes
+        .iter()
+        .map(|(s, from, to)| serde_json::json!({"service": s, "from": from, "to": to}))
+        .collect();
+    let line = match crate::backend::webhook::notify(url, &body).await {
+        Ok(status) => format!("webhook told (HTTP {status})"),
+        Err(e) => {
+            log::warn!("the deploy webhook was not told: {e}");
+            format!("webhook NOT told: {e}")
+        }
+    };
+    let _ = events.send(JobEvent::Output { id: job.id, line }).await;
+}
+
+/// Appends to `$XDG_STATE_HOME/pilothouse/audit.jsonl` (0600).
+pub(super) fn append_local_audit(line: &str) {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = crate::config::state_dir();
+    let _ = std::fs::create_dir_all(&dir);
+    match std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(dir.join("audit.jsonl"))
+    {
+        Ok(mut f) => {
+            let _ = writeln!(f, "{line}");
+        }
+        Err(e) => log::warn!("the local audit file was not written: {e}"),
+    }
+}
+
+/// Reads the newest records of the host's audit file.
+pub async fn read_audit(remote: &Remote, project_dir: &str) -> Result<Vec<AuditEntry>, String> {
+    let script = format!(
+        "f={}; if [ -f \"$f\" ]; then tail -n 500 \"$f\"; fi",
+        quote(&audit_file(project_dir))
+    );
+    let out = remote
+        .sh(&script, std::time::Duration::from_secs(15))
+        .await?;
+    if out.status != Some(0) {
+        return Err(format!(
+            "reading the audit file failed: {}",
+            crate::logs::sanitize::clean_str(&out.stderr)
+        ));
+    }
+    Ok(parse_audit(&String::from_utf8_lossy(&out.stdout)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_lines_parse_newest_first_and_junk_is_skipped() {
+        let text = "{\"time\":1,\"operator\":\"a@b\",\"environment\":\"staging\",\"action\":\"restart\",\"targets\":[\"web\"],\"exit_codes\":[0],\"result\":\"succeeded\",\"duration_ms\":12}\nnot json\n{\"time\":2,\"operator\":\"c@d\\u001b]0;x\",\"action\":\"stop\",\"targets\":[],\"exit_codes\":[null],\"result\":\"unknown\"}\n";
+        let a = parse_audit(text);
+        assert_eq!(a.len(), 2);
+        assert_eq!((a[0].time, a[0].exit_codes.as_str()), (2, "?"));
+        assert!(!a[0].operator.contains('\u{1b}'));
+        assert_eq!(
+            (a[1].targets.as_str(), a[1].exit_codes.as_str()),
+            ("web", "0")
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! The runner of one environment: confirmed items, one at a time, in order. For each:
+//! take the host lock (state-changing plans), run the steps with their output streamed
+//! back, release the lock, and append the audit record locally and on the host.
+//!
+//! A step whose SSH transport fails (the connection went, or ssh's own exit code 255)
+//! ends the item as unknown, never as succeeded; the lock then stays, with its owner.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::backend::remote::Remote;
+use crate::time::unix_now;
+
+pub use crate::model::job::{AuditEntry, JobEvent, Outcome, Owner, STEP_GRACE, parse_audit};
+pub use crate::ops::Job;
+
+mod audit;
+mod lock;
+mod steps;
+
+pub use audit::read_audit;
+use audit::{AuditRecord, HostAuditBacklog, append_local_audit, notify_webhook};
+pub use lock::read_lock;
+use lock::{heartbeat, lock_or_refuse, release_lock};
+use steps::{Phase, StepContext};
+
+/// How often a console that holds the host lock says it is still there.
+pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The runner's handle: jobs in, cancellations.
+#[derive(Clone)]
+pub struct RunnerHandle {
+    pub jobs: mpsc::UnboundedSender<Job>,
+    pub cancelled: Arc<Mutex<HashSet<u64>>>,
+    /// The console is stopping: nothing more starts, the running item stops at its
+    /// next step boundary, and its current step gets [`STEP_GRACE`].
+    pub interrupted: watch::Sender<bool>,
+}
+
+/// Where database steps go: the pool monitor of the current connection, if any.
+pub type DbLink = watch::Receiver<Option<mpsc::Sender<crate::backend::db::DbRequest>>>;
+
+/// What the runner reaches the environment through; each link is None while there is
+/// no connection.
+pub struct Links {
+    pub remote: watch::Receiver<Option<Remote>>,
+    pub db: DbLink,
+    pub docker: watch::Receiver<Option<bollard::Docker>>,
+    /// The environment's health endpoints, for the deploy's smoke check.
+    pub endpoints: Vec<crate::config::Endpoint>,
+    /// Told how each deploy and rollback ended.
+    pub webhook: Option<crate::config::HttpUrl>,
+}
+
+/// Starts the runner of an environment; `events` gets what happens.
+pub fn spawn(
+    links: Links,
+    events: mpsc::Sender<JobEvent>,
+) -> (RunnerHandle, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let cancelled = Arc::new(Mutex::new(HashSet::new()));
+    let (interrupted, stop) = watch::channel(false);
+    let handle = RunnerHandle {
+        jobs: tx,
+        cancelled: cancelled.clone(),
+        interrupted,
+    };
+    let task = tokio::spawn(run(rx, links, events, cancelled, stop));
+    (handle, task)
+}
+
+impl RunnerHandle {
+    pub fn submit(&self, job: Job) {
+        let _ = self.jobs.send(job);
+    }
+
+    pub fn cancel(&self, id: u64) {
+        if let Ok(mut s) = self.cancelled.lock() {
+            s.insert(id);
+        }
+    }
+
+    /// The console is stopping (see [`RunnerHandle::interrupted`]).
+    pub fn interrupt(&self) {
+        self.interrupted.send_replace(true);
+    }
+}
+
+/// Resolves [`STEP_GRACE`] after the console began to stop; never before.
+async fn grace_over(mut stop: watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    tokio::time::sleep(STEP_GRACE).await;
+}
+
+fn is_cancelled(set: &Mutex<HashSet<u64>>, id: u64) -> bool {
+    set.lock().map(|s| s.contains(&id)).unwrap_or(false)
+}
+
+async fn run(
+    mut jobs: mpsc::UnboundedReceiver<Job>,
+    links: Links,
+    events: mpsc::Sender<JobEvent>,
+    cancelled: Arc<Mutex<HashSet<u64>>>,
+    stop: watch::Receiver<bool>,
+) {
+    let mut backlog = HostAuditBacklog::default();
+    let mut remote_watch = links.remote.clone();
+    loop {
+        let next = tokio::select! {
+            j = jobs.recv() => j.map(Some),
+            // A new connection: the audit lines the host missed go first.
+            Ok(()) = remote_watch.changed() => Some(None),
+        };
+        let job = match next {
+            Some(Some(j)) => j,
+            Some(None) => {
+                let current = remote_watch.borrow_and_update().clone();
+                if let Some(r) = current {
+                    backlog.flush(&r).await;
+                }
+                continue;
+            }
+            None => return,
+        };
+        let stopping = *stop.borrow();
+        if is_cancelled(&cancelled, job.id) || stopping {
+            if stopping {
+                let _ = events
+                    .send(JobEvent::Finished {
+                        id: job.id,
+                        outcome: Outcome::Cancelled,
+                        error: Some("not run: the console was stopped before it started".into()),
+                    })
+                    .await;
+            }
+            continue;
+        }
+        let current = links.remote.borrow().clone();
+        let (outcome, error) = match current {
+            None => (
+                Outcome::Failed,
+                Some("not connected to the host: nothing ran".to_string()),
+            ),
+            Some(r) => {
+                let ctx = StepContext {
+                    job: &job,
+                    remote: &r,
+                    links: &links,
+                    events: &events,
+                    cancelled: &cancelled,
+                    stop: &stop,
+                };
+                run_one(&ctx, &mut backlog).await
+            }
+        };
+        if events
+            .send(JobEvent::Finished {
+                id: job.id,
+                outcome,
+                error,
+            })
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// Runs one job; its outcome and, when it did not succeed, why.
+async fn run_one(
+    ctx: &StepContext<'_>,
+    backlog: &mut HostAuditBacklog,
+) -> (Outcome, Option<String>) {
+    let (job, remote, events) = (ctx.job, ctx.remote, ctx.events);
+    let started = Instant::now();
+    let id = job.id;
+    let _ = events.send(JobEvent::Started { id }).await;
+    // Breaking the lock is the one change made without taking it.
+    let locks = job.plan.changes_state() && job.plan.kind != crate::ops::OpKind::BreakLock;
+    if locks && let Err(refused) = lock_or_refuse(job, remote, events).await {
+        return refused;
+    }
+    // While it holds the lock, the console says it is alive (the owner file's time).
+    let _heartbeat = locks.then(|| heartbeat(job, remote));
+    let mut codes: Vec<Option<i32>> = Vec::new();
+    let (mut outcome, failed_at, mut error) = ctx
+        .run_steps(&job.plan.steps, Phase::Plan, &mut codes)
+        .await;
+    if let Some(undo) = &job.plan.undo
+        && began_changing(outcome, failed_at, undo)
+    {
+        (outcome, error) = ctx.roll_back(undo, error, &mut codes).await;
+    }
+    let interrupted = *ctx.stop.borrow();
+    // An unknown outcome keeps the lock: whoever looks next sees who held it.
+    if locks && outcome != Outcome::Unknown {
+        let _ = release_lock(job, remote).await;
+    }
+    let record = AuditRecord {
+        time: unix_now(),
+        operator: &job.owner.operator,
+        environment: &job.env_name,
+        action: job.plan.kind.label(),
+        targets: &job.plan.targets,
+        commands: job.plan.steps.iter().map(|s| s.command.as_str()).collect(),
+        exit_codes: &codes,
+        result: outcome,
+        error: error.as_deref(),
+        duration_ms: started.elapsed().as_millis(),
+        interrupted,
+    };
+    let line = serde_json::to_string(&record).unwrap_or_default();
+    append_local_audit(&line);
+    // Written now when the host answers; else as soon as it does again. An unknown
+    // outcome from a lost connection waits for the next one (this one is gone).
+    let lost = outcome == Outcome::Unknown && !interrupted;
+    if lost {
+        backlog.0.push((job.project_dir.clone(), line));
+    } else {
+        backlog.write(remote, &job.project_dir, line).await;
+    }
+    if let Some(url) = &ctx.links.webhook
+        && matches!(
+            job.plan.kind,
+            crate::ops::OpKind::Deploy { .. } | crate::ops::OpKind::Rollback { .. }
+        )
+    {
+        notify_webhook(url, &record, job, events).await;
+    }
+    (outcome, error)
+}
+
+/// Whether the automatic rollback runs: a step failed after the plan began to change
+/// things, or the operator cancelled it after that (a deploy stopped halfway would
+/// leave the env file and some containers on the new tag with no health gate passed).
+fn began_changing(outcome: Outcome, failed_at: Option<usize>, undo: &crate::ops::Undo) -> bool {
+    match (outcome, failed_at) {
+        (Outcome::Failed, Some(at)) => at >= undo.from_step,
+        (Outcome::Cancelled, Some(first_not_run)) => first_not_run > undo.from_step,
+        _ => false,
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,333 @@
+//! The steps of one item: shell steps streamed, database steps on the pool monitor,
+//! the health gate and smoke check, and the automatic rollback.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use tokio::sync::{mpsc, watch};
+
+use super::*;
+use crate::backend::remote::Remote;
+use crate::time::unix_now;
+
+/// Which steps of an item run: the plan's own, or its automatic rollback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Phase {
+    Plan,
+    Rollback,
+}
+
+/// How one step ended.
+pub(super) enum StepResult {
+    Done,
+    Failed {
+        code: i32,
+        why: String,
+    },
+    /// The transport failed: it may or may not have happened.
+    Unknown(String),
+}
+
+/// What the steps of one item run with.
+pub(super) struct StepContext<'a> {
+    pub(super) job: &'a Job,
+    pub(super) remote: &'a Remote,
+    pub(super) links: &'a Links,
+    pub(super) events: &'a mpsc::Sender<JobEvent>,
+    pub(super) cancelled: &'a Mutex<HashSet<u64>>,
+    /// True once the console is stopping.
+    pub(super) stop: &'a watch::Receiver<bool>,
+}
+
+impl StepContext<'_> {
+    /// Runs the plan's undo steps after `why`; the item's end.
+    pub(super) async fn roll_back(
+        &self,
+        undo: &crate::ops::Undo,
+        why: Option<String>,
+        codes: &mut Vec<Option<i32>>,
+    ) -> (Outcome, Option<String>) {
+        let why = why.unwrap_or_default();
+        self.output(format!("── rolling back: {why}")).await;
+        let (undone, _, undo_error) = self.run_steps(&undo.steps, Phase::Rollback, codes).await;
+        match undone {
+            Outcome::Succeeded => (Outcome::RolledBack, Some(format!("ROLLED BACK: {why}"))),
+            Outcome::Unknown => (
+                Outcome::Unknown,
+                Some(format!(
+                    "{why}; then the rollback's outcome is unknown: {}",
+                    undo_error.unwrap_or_default()
+                )),
+            ),
+            _ => (
+                Outcome::Failed,
+                Some(format!(
+                    "{why}; the rollback failed too: {}",
+                    undo_error.unwrap_or_default()
+                )),
+            ),
+        }
+    }
+
+    /// Runs `steps` (the plan's, or its rollback's, numbered after the plan's),
+    /// stopping at the first that does not succeed: the outcome, the index of the step
+    /// that failed (or, when cancelled, of the first step not run), and why. Only the
+    /// plan's own steps can be cancelled or stopped, never its rollback.
+    pub(super) async fn run_steps(
+        &self,
+        steps: &[crate::ops::Step],
+        phase: Phase,
+        codes: &mut Vec<Option<i32>>,
+    ) -> (Outcome, Option<usize>, Option<String>) {
+        let id = self.job.id;
+        let offset = match phase {
+            Phase::Plan => 0,
+            Phase::Rollback => self.job.plan.steps.len(),
+        };
+        let total =
+            self.job.plan.steps.len() + self.job.plan.undo.as_ref().map_or(0, |u| u.steps.len());
+        for (i, step) in steps.iter().enumerate() {
+            let index = offset + i;
+            if phase == Phase::Plan && (is_cancelled(self.cancelled, id) || *self.stop.borrow()) {
+                let who = if *self.stop.borrow() {
+                    "interrupted: the console was stopped"
+                } else {
+                    "cancelled by the operator"
+                };
+                return (
+                    Outcome::Cancelled,
+                    Some(index),
+                    Some(format!(
+                        "{who} before step {} of {}",
+                        index + 1,
+                        steps.len()
+                    )),
+                );
+            }
+            let _ = self.events.send(JobEvent::Step { id, index }).await;
+            // A console stopping gives the step running a bounded time to finish.
+            let result = tokio::select! {
+                r = self.exec(step) => r,
+                () = grace_over(self.stop.clone()) => StepResult::Unknown(format!(
+                    "the console was stopped and the step did not finish within {} s; it may still be running on the host",
+                    STEP_GRACE.as_secs()
+                )),
+            };
+            let code = match &result {
+                StepResult::Done => Some(0),
+                StepResult::Failed { code, .. } => Some(*code),
+                StepResult::Unknown(_) => None,
+            };
+            codes.push(code);
+            let _ = self
+                .events
+                .send(JobEvent::StepDone { id, index, code })
+                .await;
+            let n = match phase {
+                Phase::Plan => steps.len(),
+                Phase::Rollback => total,
+            };
+            match result {
+                StepResult::Done => {}
+                StepResult::Failed { why, .. } => {
+                    return (
+                        Outcome::Failed,
+                        Some(index),
+                        Some(format!("step {} of {n} ({}) {why}", index + 1, step.label)),
+                    );
+                }
+                StepResult::Unknown(why) => {
+                    return (
+                        Outcome::Unknown,
+                        Some(index),
+                        Some(format!(
+                            "step {} of {n} ({}): outcome unknown: {why}",
+                            index + 1,
+                            step.label
+                        )),
+                    );
+                }
+            }
+        }
+        (Outcome::Succeeded, None, None)
+    }
+
+    pub(super) async fn output(&self, line: String) {
+        let _ = self
+            .events
+            .send(JobEvent::Output {
+                id: self.job.id,
+                line,
+            })
+            .await;
+    }
+
+    /// The deploy's health gate: every target running and healthy within the limit.
+    pub(super) async fn wait_healthy(
+        &self,
+        services: &[(String, String)],
+        timeout_secs: u64,
+    ) -> StepResult {
+        let Some(docker) = self.links.docker.borrow().clone() else {
+            return StepResult::Unknown("not connected to the engine".into());
+        };
+        let (tx, mut rx) = mpsc::channel::<String>(64);
+        let forward = async {
+            while let Some(line) = rx.recv().await {
+                self.output(line).await;
+            }
+        };
+        let wait = async {
+            let gate = crate::backend::gate::wait_healthy(
+                &docker,
+                &self.job.project,
+                services,
+                std::time::Duration::from_secs(timeout_secs),
+                &tx,
+            )
+            .await;
+            drop(tx);
+            gate
+        };
+        let (gate, ()) = tokio::join!(wait, forward);
+        match gate {
+            crate::backend::gate::Gate::Healthy => StepResult::Done,
+            crate::backend::gate::Gate::Failed(why) => {
+                self.output(format!("health gate failed: {why}")).await;
+                StepResult::Failed {
+                    code: 1,
+                    why: format!("failed the health gate: {why}"),
+                }
+            }
+            crate::backend::gate::Gate::Lost(why) => StepResult::Unknown(why),
+        }
+    }
+
+    /// The deploy's smoke check: the targets' configured health endpoints answer.
+    pub(super) async fn smoke(&self, services: &[String]) -> StepResult {
+        let endpoints: Vec<crate::config::Endpoint> = self
+            .links
+            .endpoints
+            .iter()
+            .filter(|e| services.iter().any(|s| s == e.service_name()))
+            .cloned()
+            .collect();
+        let answers = crate::backend::health::check_all(self.remote, &endpoints, unix_now()).await;
+        let mut down = Vec::new();
+        for a in &answers {
+            let line = match (&a.error, a.http_status) {
+                (None, Some(code)) => format!("{}: up (HTTP {code})", a.name),
+                (Some(e), _) => format!("{}: DOWN: {e}", a.name),
+                (None, None) => format!("{}: DOWN", a.name),
+            };
+            self.output(line.clone()).await;
+            if !a.up {
+                down.push(line);
+            }
+        }
+        if down.is_empty() {
+            StepResult::Done
+        } else {
+            StepResult::Failed {
+                code: 1,
+                why: format!("failed the smoke check: {}", down.join("; ")),
+            }
+        }
+    }
+
+    pub(super) async fn exec(&self, step: &crate::ops::Step) -> StepResult {
+        use crate::ops::Exec;
+        match &step.exec {
+            Exec::Shell => {
+                match shell_step(self.job.id, &step.command, self.remote, self.events).await {
+                    Ok(Some(0)) => StepResult::Done,
+                    Ok(Some(255)) | Ok(None) => {
+                        StepResult::Unknown("the SSH connection failed (exit 255)".into())
+                    }
+                    Err(e) => StepResult::Unknown(e),
+                    Ok(Some(code)) => StepResult::Failed {
+                        code,
+                        why: format!("exited with {code}"),
+                    },
+                }
+            }
+            Exec::Terminate { pid, backend_start } => {
+                match terminate_step(*pid, *backend_start, &self.links.db).await {
+                    Ok(line) => {
+                        self.output(line).await;
+                        StepResult::Done
+                    }
+                    Err(f) if f.maybe_ran => StepResult::Unknown(f.message),
+                    Err(f) => {
+                        self.output(f.message.clone()).await;
+                        StepResult::Failed {
+                            code: 1,
+                            why: f.message,
+                        }
+                    }
+                }
+            }
+            Exec::WaitHealthy {
+                services,
+                timeout_secs,
+            } => self.wait_healthy(services, *timeout_secs).await,
+            Exec::Smoke { services } => self.smoke(services).await,
+        }
+    }
+}
+
+/// Runs a shell step with its output streamed into the item: the exit code, None or
+/// 255 when the transport failed.
+pub(super) async fn shell_step(
+    id: u64,
+    command: &str,
+    remote: &Remote,
+    events: &mpsc::Sender<JobEvent>,
+) -> Result<Option<i32>, String> {
+    let (tx, mut rx) = mpsc::channel::<String>(256);
+    let forward = async {
+        while let Some(line) = rx.recv().await {
+            let _ = events.send(JobEvent::Output { id, line }).await;
+        }
+    };
+    // Braced, so the output of every command in it is caught, not only the last's.
+    let script = format!("{{ {command}\n}} 2>&1");
+    let (result, ()) = tokio::join!(remote.sh_streaming(&script, tx), forward);
+    result
+}
+
+/// Has the pool monitor terminate a session on its connection.
+pub(super) async fn terminate_step(
+    pid: i32,
+    backend_start: i64,
+    db: &DbLink,
+) -> Result<String, crate::backend::db::DbFailure> {
+    use crate::backend::db::DbFailure;
+    let not_sent = |message: &str| DbFailure {
+        maybe_ran: false,
+        message: message.to_string(),
+    };
+    let Some(monitor) = db.borrow().clone() else {
+        return Err(not_sent(
+            "no database monitor on this connection (is [database] configured?): nothing ran",
+        ));
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let request = crate::backend::db::DbRequest {
+        pid,
+        backend_start,
+        reply,
+    };
+    if monitor.send(request).await.is_err() {
+        return Err(not_sent(
+            "the database monitor stopped (connection lost): nothing ran",
+        ));
+    }
+    match tokio::time::timeout(std::time::Duration::from_secs(30), answer).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) | Err(_) => Err(DbFailure {
+            maybe_ran: true,
+            message: "the database monitor went away before it answered".into(),
+        }),
+    }
+}
