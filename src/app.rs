@@ -203,6 +203,7 @@ pub async fn run(
         handles: &handles,
         done: done_tx,
     };
+    tell_on_screen(&handles, state.selected);
     if let Ok(size) = terminal.size() {
         let (rows, cols) = (size.height, size.width);
         apply(&mut state, Msg::Resize { rows, cols }, &io);
@@ -438,12 +439,27 @@ fn apply(state: &mut State, msg: Msg, io: &Io<'_>) -> bool {
             let effects = update(state, msg);
             (env == state.selected && shown(state) != before, effects)
         }
-        _ => (true, update(state, msg)),
+        _ => {
+            let selected = state.selected;
+            let effects = update(state, msg);
+            if state.selected != selected {
+                tell_on_screen(io.handles, state.selected);
+            }
+            (true, effects)
+        }
     };
     for effect in effects {
         perform(effect, io);
     }
     redraw
+}
+
+/// Tells each environment's actor whether it is on screen (off screen, its usage is read
+/// at the slower background interval).
+fn tell_on_screen(handles: &[EnvHandle], selected: usize) {
+    for (i, h) in handles.iter().enumerate() {
+        let _ = h.commands.send(EnvCommand::OnScreen(i == selected));
+    }
 }
 
 /// What a key press means: its binding in the current mode, else, in a text box, the

@@ -240,6 +240,7 @@ fn usage_is_kept_only_for_running_containers() {
         cpu_centipercent: 250,
         mem_used: 1 << 20,
         mem_limit: 1 << 30,
+        source: pilothouse::model::container::UsageSource::Cgroup,
     };
     let mut s = staging_live();
     send(
@@ -364,6 +365,7 @@ fn sorted_by_cpu_new_samples_reorder_the_rows_and_keep_the_selection() {
         cpu_centipercent: cpu,
         mem_used: 0,
         mem_limit: 0,
+        source: pilothouse::model::container::UsageSource::Cgroup,
     };
     let mut s = staging_live();
     update(&mut s, Msg::Action(Action::Down)); // slicer

@@ -151,6 +151,7 @@ fn cpu_and_memory_show_while_live_and_vanish_when_stale() {
         cpu_centipercent: 1234,
         mem_used: 45 << 20,
         mem_limit: 2 << 30,
+        source: pilothouse::model::container::UsageSource::Cgroup,
     };
     let mut state = staging_live();
     send(

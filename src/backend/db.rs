@@ -43,7 +43,7 @@ pub async fn read_url(
         "grep -E '^[[:space:]]*(export[[:space:]]+)?{var}=' {} | tail -n 1",
         quote(env_file)
     );
-    let out = match remote.sh(&script, QUERY_LIMIT).await {
+    let out = match remote.poll(&script, QUERY_LIMIT).await {
         Ok(o) => o,
         Err(e) => return Err(url_error(&label, &e)),
     };

@@ -401,6 +401,12 @@ fn details(
     labels.sort();
     ContainerDetails {
         image_id: clean(r.image.as_deref().unwrap_or_default(), 100),
+        pid: r
+            .state
+            .as_ref()
+            .and_then(|s| s.pid)
+            .and_then(|p| u32::try_from(p).ok())
+            .filter(|p| *p > 0),
         created: r.created.as_deref().and_then(parse_docker_time),
         command: clean(&command.join(" "), MAX_FIELD),
         health_log: log

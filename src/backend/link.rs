@@ -9,7 +9,8 @@ use crate::config::{Engine, Environment};
 /// An open way to the engine.
 pub enum Link {
     Ssh(ssh::Tunnel),
-    Local(PathBuf),
+    /// The engine's socket, and the host (this machine) with its poll shell.
+    Local(PathBuf, super::remote::Remote),
 }
 
 impl Link {
@@ -23,7 +24,7 @@ impl Link {
             (Engine::Local, _) => {
                 let socket = PathBuf::from(env.docker_socket.as_str());
                 if socket.exists() {
-                    Ok(Link::Local(socket))
+                    Ok(Link::Local(socket, super::remote::Remote::local()))
                 } else {
                     Err(format!("no Docker socket at {}", socket.display()))
                 }
@@ -35,7 +36,7 @@ impl Link {
     pub fn docker_socket(&self) -> &Path {
         match self {
             Link::Ssh(t) => &t.docker_socket,
-            Link::Local(p) => p,
+            Link::Local(p, _) => p,
         }
     }
 
@@ -43,14 +44,15 @@ impl Link {
     pub fn remote(&self) -> super::remote::Remote {
         match self {
             Link::Ssh(t) => super::remote::Remote::from_tunnel(t),
-            Link::Local(_) => super::remote::Remote::Local,
+            Link::Local(_, remote) => remote.clone(),
         }
     }
 
     /// Closes an SSH session cleanly (removing the forwarded socket).
     pub async fn close(self) {
-        if let Link::Ssh(t) = self {
-            t.close().await;
+        match self {
+            Link::Ssh(t) => t.close().await,
+            Link::Local(_, remote) => remote.stop_polls().await,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! bollard client, and speaks to the UI only in [`BackendEvent`]s. Nothing here knows
 //! about ratatui or crossterm.
 
+pub mod counters;
 pub mod db;
 mod db_tls;
 pub mod docker;
@@ -12,6 +13,7 @@ pub mod http;
 pub mod link;
 pub mod logs;
 pub use crate::model::container as model;
+pub mod poll_shell;
 pub mod remote;
 pub mod runner;
 pub mod snapshot;
@@ -53,6 +55,9 @@ pub enum EnvCommand {
     /// The console is stopping: start nothing more, stop the running item at its next
     /// step boundary (its current step gets a bounded time), audit it, release the lock.
     Interrupt,
+    /// Whether the environment is on screen: usage is read at `stats_interval` when it
+    /// is, at `background_stats_interval` when not.
+    OnScreen(bool),
     /// Read the host's audit records.
     ReadAudit,
     /// Read the tags these repositories have on the host and in the registry.
@@ -181,7 +186,7 @@ async fn actor(
                 match dispatch(cmd, &here, &mut followers) {
                     Next::Reconnect => backoff = BACKOFF_FIRST,
                     Next::Shutdown => return,
-                    Next::Continue | Next::LogsChanged => {}
+                    Next::Continue | Next::LogsChanged | Next::OnScreen(_) => {}
                 }
             }
         }
@@ -215,7 +220,7 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
                 match dispatch(cmd, &here, io.followers) {
                     Next::Reconnect => return Outcome::Lost("reconnecting (requested)".into()),
                     Next::Shutdown => return Outcome::Shutdown,
-                    Next::Continue | Next::LogsChanged => {}
+                    Next::Continue | Next::LogsChanged | Next::OnScreen(_) => {}
                 }
             }
         }
@@ -237,11 +242,16 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
 async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut Io<'_>) -> Outcome {
     let every = env.stats_interval.0;
     let report = io.report;
-    let (mut engine, version) =
-        match engine::Engine::connect(tunnel.docker_socket(), project, every).await {
-            Ok(e) => e,
-            Err(e) => return Outcome::Lost(e),
-        };
+    let cadence = counters::Cadence {
+        every,
+        background: env.background_stats_interval.0.max(every),
+    };
+    let connected =
+        engine::Engine::connect(tunnel.docker_socket(), tunnel.remote(), project, cadence).await;
+    let (mut engine, version) = match connected {
+        Ok(e) => e,
+        Err(e) => return Outcome::Lost(e),
+    };
     io.docker.send_replace(Some(engine.docker().clone()));
     let docker_root = match engine.begin(version, report).await {
         Ok(root) => root,
@@ -299,6 +309,7 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
                     Next::Continue => {}
                     // A new request: every known container is followed as it asks.
                     Next::LogsChanged => engine.follow_requested(io.followers),
+                    Next::OnScreen(on) => engine.set_on_screen(on),
                     Next::Reconnect => return Outcome::Lost("reconnecting (requested)".into()),
                     Next::Shutdown => return Outcome::Shutdown,
                 }
@@ -326,6 +337,8 @@ enum Next {
     Continue,
     /// The log request changed (the caller follows what it now asks for).
     LogsChanged,
+    /// The environment came on screen or left it.
+    OnScreen(bool),
     Reconnect,
     Shutdown,
 }
@@ -334,6 +347,7 @@ enum Next {
 fn dispatch(cmd: Option<EnvCommand>, here: &Here<'_>, followers: &mut logs::Followers) -> Next {
     match cmd {
         Some(EnvCommand::ReconnectNow) => return Next::Reconnect,
+        Some(EnvCommand::OnScreen(on)) => return Next::OnScreen(on),
         Some(EnvCommand::Logs(req)) => {
             followers.set_request(req);
             return Next::LogsChanged;
@@ -364,7 +378,7 @@ impl Drop for AbortOnDrop {
 /// Runs `config --services`; the service names it printed (at most 500, each a valid
 /// service name; anything else is dropped).
 pub async fn declared_services(remote: &remote::Remote, cmd: &str) -> Result<Vec<String>, String> {
-    let out = remote.sh(cmd, Duration::from_secs(20)).await?;
+    let out = remote.poll(cmd, Duration::from_secs(20)).await?;
     if out.status != Some(0) {
         return Err(format!(
             "exit {:?}: {}",

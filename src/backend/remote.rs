@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::poll_shell::PollShell;
 use super::ssh;
 
 /// A cheap, clonable handle on the host of one connection.
@@ -26,8 +27,12 @@ pub enum Remote {
         /// The connection's private 0700 directory; forwarded sockets go here.
         dir: PathBuf,
         counter: Arc<AtomicU32>,
+        /// The connection's long-lived shell for polls.
+        polls: PollShell,
     },
-    Local,
+    Local {
+        polls: PollShell,
+    },
 }
 
 /// What a script printed and how it ended.
@@ -135,6 +140,29 @@ impl Remote {
             session: t.session.clone(),
             dir: t.dir().to_path_buf(),
             counter: t.forwards.clone(),
+            polls: t.polls.clone(),
+        }
+    }
+
+    /// The host is this machine (`engine = "local"`).
+    pub fn local() -> Remote {
+        Remote::Local {
+            polls: PollShell::local(),
+        }
+    }
+
+    /// Ends the poll shell (the connection is closing).
+    pub async fn stop_polls(&self) {
+        match self {
+            Remote::Ssh { polls, .. } | Remote::Local { polls } => polls.stop().await,
+        }
+    }
+
+    /// Runs a read-only poll (host resources, the lock, counters) in the connection's
+    /// long-lived shell: no new channel, no login shell. Actions use [`Remote::sh`].
+    pub async fn poll(&self, script: &str, limit: Duration) -> Result<ScriptOutput, String> {
+        match self {
+            Remote::Ssh { polls, .. } | Remote::Local { polls } => polls.run(script, limit).await,
         }
     }
 
@@ -150,7 +178,7 @@ impl Remote {
                     .await
                     .map(ScriptOutput::from)
                     .map_err(|e| format!("ssh: {e}")),
-                Remote::Local => tokio::process::Command::new("sh")
+                Remote::Local { .. } => tokio::process::Command::new("sh")
                     .arg("-c")
                     .arg(script)
                     .stdin(std::process::Stdio::null())
@@ -211,7 +239,7 @@ impl Remote {
                 let status = child.wait().await.map_err(|e| format!("ssh: {e}"))?;
                 Ok(status.code())
             }
-            Remote::Local => {
+            Remote::Local { .. } => {
                 let mut child = tokio::process::Command::new("sh")
                     .arg("-c")
                     .arg(script)
@@ -237,13 +265,14 @@ impl Remote {
                 session,
                 dir,
                 counter,
+                ..
             } => {
                 let n = counter.fetch_add(1, Ordering::Relaxed);
                 let local = dir.join(format!("fwd-{n}.sock"));
                 ssh::forward_tcp(session, &local, host, port).await?;
                 Ok(Endpoint::Forwarded(local))
             }
-            Remote::Local => Ok(Endpoint::Tcp {
+            Remote::Local { .. } => Ok(Endpoint::Tcp {
                 host: host.to_string(),
                 port,
             }),
@@ -271,7 +300,7 @@ mod tests {
             "'",
             "",
         ] {
-            let out = Remote::Local
+            let out = Remote::local()
                 .sh(
                     &format!("printf %s {}", quote(word)),
                     Duration::from_secs(5),

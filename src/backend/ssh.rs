@@ -19,6 +19,8 @@ pub struct Tunnel {
     /// Numbers the forwards' local sockets: shared by every [`super::remote::Remote`]
     /// of this connection, so that no two forwards claim the same path.
     pub forwards: Arc<std::sync::atomic::AtomicU32>,
+    /// The connection's long-lived shell for polls.
+    pub polls: super::poll_shell::PollShell,
     /// Holds the private directory (control socket, forwarded socket); removed on drop.
     _dir: PrivateDir,
 }
@@ -47,8 +49,9 @@ impl Drop for PrivateDir {
 impl Tunnel {
     /// Closes the SSH session cleanly; the private directory goes with `self`.
     pub async fn close(self) {
-        // Monitors may still hold the session for a moment; the private directory's
-        // drop stops the master either way.
+        // The poll shell holds the session: it goes first. Monitors may still hold the
+        // session for a moment; the private directory's drop stops the master either way.
+        self.polls.stop().await;
         if let Ok(session) = Arc::try_unwrap(self.session) {
             let _ = session.close().await;
         }
@@ -151,8 +154,10 @@ pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tu
                 flat(&e)
             )
         })?;
+    let session = Arc::new(session);
     Ok(Tunnel {
-        session: Arc::new(session),
+        polls: super::poll_shell::PollShell::over_ssh(session.clone()),
+        session,
         docker_socket: local,
         forwards: Arc::new(std::sync::atomic::AtomicU32::new(0)),
         _dir: dir,

@@ -1,15 +1,8 @@
-//! CPU and memory of running containers, from Docker's stats stream (the same shared
-//! once-a-second collector `docker stats` uses), thinned to the configured cadence.
+//! CPU and memory from one of the engine's stats samples, counted as `docker stats`
+//! counts them: the fallback when a container's cgroup counters cannot be read
+//! (`counters.rs`).
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
-
-use bollard::Docker;
 use bollard::models::ContainerStatsResponse;
-use bollard::query_parameters::StatsOptions;
-use futures::StreamExt;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 use super::model::Usage;
 
@@ -56,82 +49,15 @@ pub fn usage(r: &ContainerStatsResponse) -> Option<Usage> {
         cpu_centipercent: (percent * 100.0).round().clamp(0.0, f64::from(u32::MAX)) as u32,
         mem_used: raw.saturating_sub(cache),
         mem_limit: mem.and_then(|m| m.limit).unwrap_or(0),
+        source: super::model::UsageSource::Engine,
     })
-}
-
-/// Follows one container's stats, sending a sample at most every `every`.
-async fn follow(docker: Docker, id: String, every: Duration, tx: mpsc::Sender<(String, Usage)>) {
-    let mut stream = docker.stats(
-        &id,
-        Some(StatsOptions {
-            stream: true,
-            one_shot: false,
-        }),
-    );
-    let mut last: Option<Instant> = None;
-    while let Some(Ok(sample)) = stream.next().await {
-        if last.is_some_and(|t| t.elapsed() + Duration::from_millis(200) < every) {
-            continue;
-        }
-        if let Some(u) = usage(&sample) {
-            last = Some(Instant::now());
-            if tx.send((id.clone(), u)).await.is_err() {
-                return;
-            }
-        }
-    }
-}
-
-/// The stats streams of one connection: one per running container, stopped when the
-/// container stops or the connection ends (on drop).
-pub struct StatsStreams {
-    docker: Docker,
-    every: Duration,
-    tx: mpsc::Sender<(String, Usage)>,
-    tasks: HashMap<String, JoinHandle<()>>,
-}
-
-impl StatsStreams {
-    pub fn new(docker: Docker, every: Duration, tx: mpsc::Sender<(String, Usage)>) -> Self {
-        StatsStreams {
-            docker,
-            every,
-            tx,
-            tasks: HashMap::new(),
-        }
-    }
-
-    /// Starts or stops the stream of a container as it runs or not.
-    pub fn set_running(&mut self, id: &str, running: bool) {
-        if running {
-            self.tasks.retain(|_, t| !t.is_finished());
-            if !self.tasks.contains_key(id) {
-                let task = tokio::spawn(follow(
-                    self.docker.clone(),
-                    id.to_string(),
-                    self.every,
-                    self.tx.clone(),
-                ));
-                self.tasks.insert(id.to_string(), task);
-            }
-        } else if let Some(t) = self.tasks.remove(id) {
-            t.abort();
-        }
-    }
-}
-
-impl Drop for StatsStreams {
-    fn drop(&mut self) {
-        for t in self.tasks.values() {
-            t.abort();
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use bollard::models::{ContainerCpuStats, ContainerCpuUsage, ContainerMemoryStats};
+    use std::collections::HashMap;
 
     #[test]
     fn cpu_and_memory_like_docker_stats() {

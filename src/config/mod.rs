@@ -180,9 +180,12 @@ pub struct Environment {
     /// The Docker socket on the host.
     #[serde(default = "default_docker_socket")]
     pub docker_socket: RemotePath,
-    /// How often CPU and memory are refreshed.
+    /// How often CPU and memory are refreshed while the environment is on screen.
     #[serde(default = "default_stats_interval")]
     pub stats_interval: ConfigDuration,
+    /// How often while it is not (another environment's tab is shown).
+    #[serde(default = "default_background_stats_interval")]
+    pub background_stats_interval: ConfigDuration,
     /// `ssh` (the default): the host is reached over SSH. `local`: the Docker engine on
     /// this machine, for running the console on the host itself.
     #[serde(default)]
@@ -208,6 +211,10 @@ pub struct Environment {
 
 fn default_stats_interval() -> ConfigDuration {
     ConfigDuration(std::time::Duration::from_secs(2))
+}
+
+fn default_background_stats_interval() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_secs(10))
 }
 
 fn default_docker_socket() -> RemotePath {

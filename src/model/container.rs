@@ -34,6 +34,8 @@ pub struct ContainerInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContainerDetails {
     pub image_id: String,
+    /// The main process's PID on the host while it runs (where its cgroup is found).
+    pub pid: Option<u32>,
     /// Unix seconds.
     pub created: Option<i64>,
     pub command: String,
@@ -92,7 +94,17 @@ impl RunState {
     }
 }
 
-/// CPU and memory of a running container, from Docker's stats.
+/// Where a container's CPU and memory figures came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UsageSource {
+    /// Its cgroup's counters, read on the host in one batch with the others'.
+    #[default]
+    Cgroup,
+    /// The engine's own stats (the cgroup counters could not be read).
+    Engine,
+}
+
+/// CPU and memory of a running container, counted as `docker stats` counts them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Usage {
     /// CPU in hundredths of a percent of one core (250 = 2.5 %).
@@ -101,6 +113,7 @@ pub struct Usage {
     pub mem_used: u64,
     /// Bytes; the host's memory when the container has no limit.
     pub mem_limit: u64,
+    pub source: UsageSource,
 }
 
 /// The container's health check result.

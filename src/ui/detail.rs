@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::text::{age, stamp};
-use crate::model::container::ContainerInfo;
+use crate::model::container::{ContainerInfo, Usage, UsageSource};
 use crate::state::EnvState;
 use crate::theme::Theme;
 
@@ -29,7 +29,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         body = body.add_modifier(Modifier::DIM);
     }
     frame.render_widget(
-        Paragraph::new(lines(k, now, theme))
+        Paragraph::new(lines(k, env.usage.get(&k.id), now, theme))
             .style(body)
             .block(block)
             .wrap(Wrap { trim: false }),
@@ -37,7 +37,12 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
     );
 }
 
-fn lines<'a>(k: &'a ContainerInfo, now: i64, theme: &Theme) -> Vec<Line<'a>> {
+fn lines<'a>(
+    k: &'a ContainerInfo,
+    usage: Option<&Usage>,
+    now: i64,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let c = &theme.colors;
     let d = &k.details;
     let label = |s: &'static str| Span::styled(format!("{s:<8} "), Style::new().fg(c.muted.0));
@@ -61,6 +66,15 @@ fn lines<'a>(k: &'a ContainerInfo, now: i64, theme: &Theme) -> Vec<Line<'a>> {
         label("command"),
         Span::raw(d.command.as_str()),
     ]));
+    if usage.is_some_and(|u| u.source == UsageSource::Engine) {
+        out.push(Line::from(vec![
+            label("usage"),
+            Span::styled(
+                "from the engine's stats: this container's cgroup counters cannot be read",
+                Style::new().fg(c.warning.0),
+            ),
+        ]));
+    }
     if d.health_log.is_empty() {
         out.push(Line::from(vec![
             label("health"),

@@ -46,6 +46,7 @@ pub fn container(service: &str, run_state: RunState, health: Health) -> Containe
         ports: Vec::new(),
         details: ContainerDetails {
             image_id: "sha256:0123456789abcdef0123456789abcdef".into(),
+            pid: None,
             created: Some(NOW - 86_400),
             command: format!("/usr/local/bin/{service}"),
             health_log: (0..5)

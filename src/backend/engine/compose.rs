@@ -1,18 +1,20 @@
 //! A compose project as an engine: its containers carry the compose labels; one listing
-//! at (re)connect, then the engine's events stream drives every change; each running
-//! container's usage comes from a stats stream.
+//! at (re)connect, then the engine's events stream drives every change; the running
+//! containers' usage comes from their cgroup counters, read in one batch per interval
+//! (`backend/counters.rs`).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::pin::Pin;
-use std::time::Duration;
 
 use bollard::models::{ContainerSummary, EventMessage};
 use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
+use crate::backend::counters::{Cadence, Counters};
 use crate::backend::logs::{Followable, Followers};
-use crate::backend::{Outcome, Reporter, docker, stats};
+use crate::backend::remote::Remote;
+use crate::backend::{Outcome, Reporter, docker};
 use crate::model::container::{ContainerInfo, RunState, Usage};
 use crate::model::event::BackendEvent;
 
@@ -21,22 +23,26 @@ const CLOCK_MARGIN_SECS: i64 = 5;
 
 type Events = Pin<Box<dyn Stream<Item = Result<EventMessage, bollard::errors::Error>> + Send>>;
 
-/// A raw change: an engine event, or one container's usage sample.
+/// A raw change: an engine event, or a batch of usage readings.
 pub enum Raw {
     Event(Box<EventMessage>),
-    Usage(String, Usage),
+    Usage(Vec<(String, Usage)>),
 }
 
 /// One connection's view of a compose project.
 pub struct Compose {
     docker: bollard::Docker,
     project: String,
-    every: Duration,
+    /// The host, for the counters' poll shell.
+    remote: Remote,
+    cadence: Cadence,
+    /// Whether the environment is on screen (its usage is then read at `every`).
+    on_screen: bool,
     /// The containers as first listed, until [`Compose::settle`] inspects them.
     listed: Vec<ContainerSummary>,
     events: Option<Events>,
-    usage_tx: mpsc::Sender<(String, Usage)>,
-    usage_rx: mpsc::Receiver<(String, Usage)>,
+    usage_tx: mpsc::Sender<Vec<(String, Usage)>>,
+    usage_rx: mpsc::Receiver<Vec<(String, Usage)>>,
     /// Usage samples not yet handed to the console, the newest per container.
     pending: Vec<(String, Usage)>,
     watched: Option<Watched>,
@@ -45,15 +51,18 @@ pub struct Compose {
 impl Compose {
     pub async fn connect(
         socket: &Path,
+        remote: Remote,
         project: &str,
-        every: Duration,
+        cadence: Cadence,
     ) -> Result<(Compose, String), String> {
         let (docker, version) = docker::connect(socket).await?;
-        let (usage_tx, usage_rx) = mpsc::channel(64);
+        let (usage_tx, usage_rx) = mpsc::channel(4);
         let c = Compose {
             docker,
             project: project.to_string(),
-            every,
+            remote,
+            cadence,
+            on_screen: true,
             listed: Vec::new(),
             events: None,
             usage_tx,
@@ -132,9 +141,14 @@ impl Compose {
         {
             return Err(Outcome::Shutdown);
         }
-        let streams =
-            stats::StatsStreams::new(self.docker.clone(), self.every, self.usage_tx.clone());
-        self.watched = Some(Watched::new(streams, &containers, &self.docker, followers));
+        let counters = Counters::start(
+            self.remote.clone(),
+            self.docker.clone(),
+            self.cadence,
+            self.usage_tx.clone(),
+        );
+        counters.set_on_screen(self.on_screen);
+        self.watched = Some(Watched::new(counters, &containers, &self.docker, followers));
         Ok(())
     }
 
@@ -143,7 +157,7 @@ impl Compose {
             return Err("the engine's events were never subscribed".into());
         };
         tokio::select! {
-            Some((id, usage)) = self.usage_rx.recv() => Ok(Raw::Usage(id, usage)),
+            Some(batch) = self.usage_rx.recv() => Ok(Raw::Usage(batch)),
             ev = events.next() => match ev {
                 Some(Ok(ev)) => Ok(Raw::Event(Box::new(ev))),
                 Some(Err(e)) => Err(format!("docker events: {e}")),
@@ -158,10 +172,12 @@ impl Compose {
         followers: &mut Followers,
     ) -> Result<Option<BackendEvent>, Outcome> {
         match raw {
-            Raw::Usage(id, usage) => {
-                match self.pending.iter_mut().find(|(p, _)| *p == id) {
-                    Some(p) => p.1 = usage,
-                    None => self.pending.push((id, usage)),
+            Raw::Usage(batch) => {
+                for (id, usage) in batch {
+                    match self.pending.iter_mut().find(|(p, _)| *p == id) {
+                        Some(p) => p.1 = usage,
+                        None => self.pending.push((id, usage)),
+                    }
                 }
                 Ok(None)
             }
@@ -186,11 +202,20 @@ impl Compose {
     pub fn take_usage(&mut self) -> Vec<(String, Usage)> {
         std::mem::take(&mut self.pending)
     }
+
+    /// On screen, usage is read at the configured interval; off screen, at the slower
+    /// background one.
+    pub fn set_on_screen(&mut self, on: bool) {
+        self.on_screen = on;
+        if let Some(w) = &self.watched {
+            w.counters.set_on_screen(on);
+        }
+    }
 }
 
 /// What one connection's watch knows of the project's containers.
 struct Watched {
-    streams: stats::StatsStreams,
+    counters: Counters,
     known: HashMap<String, Followable>,
     /// Containers created since the connection and not started yet: their first start
     /// is a new container, even when their log stream (followed from the create) has
@@ -199,21 +224,20 @@ struct Watched {
 }
 
 impl Watched {
-    /// Watches `containers`: their stats while they run, their logs as requested.
+    /// Watches `containers`: their usage while they run, their logs as requested.
     fn new(
-        streams: stats::StatsStreams,
+        counters: Counters,
         containers: &[ContainerInfo],
         docker: &bollard::Docker,
         followers: &mut Followers,
     ) -> Self {
         let mut w = Watched {
-            streams,
+            counters,
             known: HashMap::new(),
             never_started: HashSet::new(),
         };
         for c in containers {
-            w.streams
-                .set_running(&c.id, c.run_state == RunState::Running);
+            w.counters.set_running(&c.id, running_pid(c));
             let f = followable(c);
             followers.ensure(docker, &f);
             w.known.insert(c.id.clone(), f);
@@ -246,7 +270,7 @@ impl Watched {
                 .map_err(Outcome::Lost)?
         };
         let Some(info) = info else {
-            self.streams.set_running(&id, false);
+            self.counters.set_running(&id, None);
             self.never_started.remove(&id);
             if let Some(f) = self.known.remove(&id) {
                 let note = format!("container {} removed", short(&id));
@@ -254,8 +278,7 @@ impl Watched {
             }
             return Ok(Some(BackendEvent::Removed { id }));
         };
-        self.streams
-            .set_running(&id, info.run_state == RunState::Running);
+        self.counters.set_running(&id, running_pid(&info));
         let first_start = match action.as_str() {
             "create" => {
                 self.never_started.insert(id.clone());
@@ -282,6 +305,13 @@ fn followable(c: &ContainerInfo) -> Followable {
         service: c.service.clone(),
         running: c.run_state == RunState::Running,
     }
+}
+
+/// The PID of a running container's main process.
+fn running_pid(c: &ContainerInfo) -> Option<u32> {
+    (c.run_state == RunState::Running)
+        .then_some(c.details.pid)
+        .flatten()
 }
 
 fn short(id: &str) -> &str {

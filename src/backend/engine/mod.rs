@@ -15,7 +15,9 @@ pub mod compose;
 use std::path::Path;
 use std::time::Duration;
 
+use super::counters::Cadence;
 use super::logs::Followers;
+use super::remote::Remote;
 use super::{Outcome, Reporter};
 use crate::model::container::Usage;
 use crate::model::event::BackendEvent;
@@ -35,10 +37,11 @@ impl Engine {
     /// `project`; also returns the engine's version text.
     pub async fn connect(
         socket: &Path,
+        remote: Remote,
         project: &str,
-        every: Duration,
+        cadence: Cadence,
     ) -> Result<(Engine, String), String> {
-        let (c, version) = compose::Compose::connect(socket, project, every).await?;
+        let (c, version) = compose::Compose::connect(socket, remote, project, cadence).await?;
         Ok((Engine::Compose(c), version))
     }
 
@@ -104,6 +107,13 @@ impl Engine {
     pub fn take_usage(&mut self) -> Vec<(String, Usage)> {
         match self {
             Engine::Compose(c) => c.take_usage(),
+        }
+    }
+
+    /// Whether the environment is on screen (usage is read less often when not).
+    pub fn set_on_screen(&mut self, on: bool) {
+        match self {
+            Engine::Compose(c) => c.set_on_screen(on),
         }
     }
 

@@ -47,7 +47,10 @@ pub(super) fn heartbeat(job: &Job, remote: &Remote) -> AbortOnDrop {
         let script = format!("touch -c {}", quote(&file));
         loop {
             tokio::time::sleep(HEARTBEAT_EVERY).await;
-            if let Err(e) = remote.sh(&script, std::time::Duration::from_secs(10)).await {
+            if let Err(e) = remote
+                .poll(&script, std::time::Duration::from_secs(10))
+                .await
+            {
                 log::debug!("lock heartbeat: {e}");
             }
         }
@@ -118,7 +121,7 @@ pub async fn read_lock(remote: &Remote, project_dir: &str) -> Result<Option<Stri
         dir = quote(&dir),
     );
     let out = remote
-        .sh(&script, std::time::Duration::from_secs(15))
+        .poll(&script, std::time::Duration::from_secs(15))
         .await?;
     let text = String::from_utf8_lossy(&out.stdout);
     let quiet = text
