@@ -1609,10 +1609,13 @@ fn cpu_and_memory_from_cgroup_counters_agree_with_docker_stats_for_a_busy_contai
     let project = format!("acme-burn-{}", std::process::id());
     let name = format!("{project}_burn_1");
     let _ = run(Command::new("docker").args(["rm", "-f", &name]));
-    // One core kept busy, and 64 MiB held in a shell variable.
+    // A busy loop held to half a core (a steady figure even on a loaded machine), and
+    // 64 MiB held in a shell variable.
     ok_stdout(Command::new("docker").args([
         "run",
         "-d",
+        "--cpus",
+        "0.5",
         "--name",
         &name,
         "--network",
@@ -1653,7 +1656,7 @@ fn cpu_and_memory_from_cgroup_counters_agree_with_docker_stats_for_a_busy_contai
         },
     );
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    for _ in 0..5 {
+    for _ in 0..7 {
         let d = docker_stats(&name).expect("docker stats answers");
         let s = t.screen();
         ours.push(
@@ -1671,8 +1674,16 @@ fn cpu_and_memory_from_cgroup_counters_agree_with_docker_stats_for_a_busy_contai
         median(ours.iter().map(|u| u.1).collect()),
         median(theirs.iter().map(|u| u.1).collect()),
     );
+    // The container is held to half a core, so over seconds it uses at most 50 %: the
+    // console never says more (on a loaded machine it may get less). `docker stats`
+    // divides by the CPU time /proc/stat counts without steal, which on a VM with steal
+    // time reads a few points high; the console is within 5 points of it.
     assert!(
-        (cpu - dcpu).abs() <= 0.05 * dcpu,
+        (20.0..=52.5).contains(&cpu),
+        "CPU: the console {cpu}% for a busy container held to 50 % ({ours:?})"
+    );
+    assert!(
+        (cpu - dcpu).abs() <= 5.0,
         "CPU: the console {cpu}% vs docker stats {dcpu}% ({ours:?} / {theirs:?})"
     );
     assert!(

@@ -305,14 +305,23 @@ async fn read_loop(
         resolve(&remote, &now_running, &mut known).await;
         let mut batch = read_counters(&remote, &mut known).await;
         batch.extend(engine_stats(&docker, &known).await);
+        // A container read for the first time gets its first rate a second later, not
+        // a whole interval later.
+        let first_reading = known
+            .last
+            .keys()
+            .any(|id| !batch.iter().any(|(b, _)| b == id));
         if !batch.is_empty() && out.send(batch).await.is_err() {
             return;
         }
-        let wait = if *on_screen.borrow() {
+        let mut wait = if *on_screen.borrow() {
             cadence.every
         } else {
             cadence.background
         };
+        if first_reading {
+            wait = wait.min(Duration::from_secs(1));
+        }
         // Coming back on screen reads at once.
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}

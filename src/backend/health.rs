@@ -115,7 +115,12 @@ pub async fn read_host(
     now: i64,
 ) -> HostReport {
     let script = host_script(docker_root, docker_socket, with_df);
-    let out = match remote.poll(&script, Duration::from_secs(20)).await {
+    let out = if with_df {
+        remote.poll_slow(&script, Duration::from_secs(20)).await
+    } else {
+        remote.poll(&script, Duration::from_secs(20)).await
+    };
+    let out = match out {
         Ok(o) => o,
         Err(e) => {
             return HostReport {

@@ -378,7 +378,7 @@ impl Drop for AbortOnDrop {
 /// Runs `config --services`; the service names it printed (at most 500, each a valid
 /// service name; anything else is dropped).
 pub async fn declared_services(remote: &remote::Remote, cmd: &str) -> Result<Vec<String>, String> {
-    let out = remote.poll(cmd, Duration::from_secs(20)).await?;
+    let out = remote.poll_slow(cmd, Duration::from_secs(20)).await?;
     if out.status != Some(0) {
         return Err(format!(
             "exit {:?}: {}",

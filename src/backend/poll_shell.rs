@@ -29,8 +29,6 @@ enum Request {
         limit: Duration,
         reply: oneshot::Sender<Result<ScriptOutput, String>>,
     },
-    /// End the shell and the task (the connection is closing); answered when done.
-    Stop(oneshot::Sender<()>),
 }
 
 /// A handle on a connection's poll shell; clones share it. The shell ends when the last
@@ -38,21 +36,22 @@ enum Request {
 #[derive(Clone)]
 pub struct PollShell {
     requests: mpsc::Sender<Request>,
+    task: tokio::task::AbortHandle,
 }
 
 impl PollShell {
     /// A poll shell on `session`, started by the first poll.
     pub fn over_ssh(session: Arc<Session>) -> PollShell {
         let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(serve(Starter::Ssh(session), rx));
-        PollShell { requests: tx }
+        let task = tokio::spawn(serve(Starter::Ssh(session), rx)).abort_handle();
+        PollShell { requests: tx, task }
     }
 
     /// A poll shell on this machine (`engine = "local"`).
     pub fn local() -> PollShell {
         let (tx, rx) = mpsc::channel(16);
-        tokio::spawn(serve(Starter::Local, rx));
-        PollShell { requests: tx }
+        let task = tokio::spawn(serve(Starter::Local, rx)).abort_handle();
+        PollShell { requests: tx, task }
     }
 
     /// Runs `script` in the shell, giving up (and killing the shell) after `limit`.
@@ -71,12 +70,15 @@ impl PollShell {
             .unwrap_or_else(|_| Err("the poll shell has stopped".into()))
     }
 
-    /// Ends the shell and lets go of the session, so that the connection can close
-    /// cleanly; later polls get an error.
+    /// Ends the shell and lets go of the session at once (a poll in progress is
+    /// abandoned), so that the connection can close cleanly; later polls get an error.
     pub async fn stop(&self) {
-        let (done, finished) = oneshot::channel();
-        if self.requests.send(Request::Stop(done)).await.is_ok() {
-            let _ = finished.await;
+        self.task.abort();
+        for _ in 0..200 {
+            if self.task.is_finished() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 }
@@ -101,19 +103,11 @@ struct Running {
 async fn serve(starter: Starter, mut requests: mpsc::Receiver<Request>) {
     let mut shell: Option<Running> = None;
     while let Some(req) = requests.recv().await {
-        let (script, limit, reply) = match req {
-            Request::Run {
-                script,
-                limit,
-                reply,
-            } => (script, limit, reply),
-            Request::Stop(done) => {
-                drop(shell);
-                drop(starter);
-                let _ = done.send(());
-                return;
-            }
-        };
+        let Request::Run {
+            script,
+            limit,
+            reply,
+        } = req;
         if shell.is_none() {
             match tokio::time::timeout(limit, start(&starter)).await {
                 Ok(Ok(s)) => shell = Some(s),

@@ -27,11 +27,15 @@ pub enum Remote {
         /// The connection's private 0700 directory; forwarded sockets go here.
         dir: PathBuf,
         counter: Arc<AtomicU32>,
-        /// The connection's long-lived shell for polls.
+        /// The connection's long-lived shells for polls: quick ones, and slow ones
+        /// (`docker system df`, `config --services`) that must not hold the quick
+        /// ones up.
         polls: PollShell,
+        slow_polls: PollShell,
     },
     Local {
         polls: PollShell,
+        slow_polls: PollShell,
     },
 }
 
@@ -141,6 +145,7 @@ impl Remote {
             dir: t.dir().to_path_buf(),
             counter: t.forwards.clone(),
             polls: t.polls.clone(),
+            slow_polls: t.slow_polls.clone(),
         }
     }
 
@@ -148,13 +153,20 @@ impl Remote {
     pub fn local() -> Remote {
         Remote::Local {
             polls: PollShell::local(),
+            slow_polls: PollShell::local(),
         }
     }
 
     /// Ends the poll shell (the connection is closing).
     pub async fn stop_polls(&self) {
         match self {
-            Remote::Ssh { polls, .. } | Remote::Local { polls } => polls.stop().await,
+            Remote::Ssh {
+                polls, slow_polls, ..
+            }
+            | Remote::Local { polls, slow_polls } => {
+                polls.stop().await;
+                slow_polls.stop().await;
+            }
         }
     }
 
@@ -162,7 +174,19 @@ impl Remote {
     /// long-lived shell: no new channel, no login shell. Actions use [`Remote::sh`].
     pub async fn poll(&self, script: &str, limit: Duration) -> Result<ScriptOutput, String> {
         match self {
-            Remote::Ssh { polls, .. } | Remote::Local { polls } => polls.run(script, limit).await,
+            Remote::Ssh { polls, .. } | Remote::Local { polls, .. } => {
+                polls.run(script, limit).await
+            }
+        }
+    }
+
+    /// A poll that may take seconds (`docker system df`, `config --services`), in the
+    /// connection's second long-lived shell so that it never holds up the quick ones.
+    pub async fn poll_slow(&self, script: &str, limit: Duration) -> Result<ScriptOutput, String> {
+        match self {
+            Remote::Ssh { slow_polls, .. } | Remote::Local { slow_polls, .. } => {
+                slow_polls.run(script, limit).await
+            }
         }
     }
 

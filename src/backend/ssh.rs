@@ -19,8 +19,10 @@ pub struct Tunnel {
     /// Numbers the forwards' local sockets: shared by every [`super::remote::Remote`]
     /// of this connection, so that no two forwards claim the same path.
     pub forwards: Arc<std::sync::atomic::AtomicU32>,
-    /// The connection's long-lived shell for polls.
+    /// The connection's long-lived shells for quick and for slow polls (each started
+    /// by its first poll).
     pub polls: super::poll_shell::PollShell,
+    pub slow_polls: super::poll_shell::PollShell,
     /// Holds the private directory (control socket, forwarded socket); removed on drop.
     _dir: PrivateDir,
 }
@@ -52,6 +54,7 @@ impl Tunnel {
         // The poll shell holds the session: it goes first. Monitors may still hold the
         // session for a moment; the private directory's drop stops the master either way.
         self.polls.stop().await;
+        self.slow_polls.stop().await;
         if let Ok(session) = Arc::try_unwrap(self.session) {
             let _ = session.close().await;
         }
@@ -157,6 +160,7 @@ pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tu
     let session = Arc::new(session);
     Ok(Tunnel {
         polls: super::poll_shell::PollShell::over_ssh(session.clone()),
+        slow_polls: super::poll_shell::PollShell::over_ssh(session.clone()),
         session,
         docker_socket: local,
         forwards: Arc::new(std::sync::atomic::AtomicU32::new(0)),

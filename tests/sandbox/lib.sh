@@ -54,7 +54,7 @@ pid_alive() {
   pid=$(cat "$f")
   kill -0 "$pid" 2>/dev/null || return 1
   case $1 in
-    dockerd) exe=dockerd ;;
+    dockerd | swarm-*) exe=dockerd ;;
     registry) exe=docker-registry ;;
     sshd) exe=sshd ;;
     postgres-*) exe=postgres ;;

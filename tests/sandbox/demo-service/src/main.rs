@@ -120,7 +120,7 @@ async fn main() {
         ),
     );
 
-    let listener = match TcpListener::bind(("127.0.0.1", s.port)).await {
+    let listener = match listen(s.port) {
         Ok(l) => l,
         Err(e) => {
             log_plain(
@@ -131,6 +131,7 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    log_secrets();
     if shared.settings.database_url.is_some() && shared.settings.pool_size > 0 {
         tokio::spawn(keep_pool(shared.clone()));
     }
@@ -609,4 +610,44 @@ async fn watch_controls(shared: Arc<Shared>) {
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+}
+
+/// Listens on 127.0.0.1:PORT. With `DEMO_REUSE_PORT=1` (the swarm stack, whose
+/// `order: start-first` updates start a task's successor on the same node and port
+/// before stopping it) the port can be shared, as many real servers allow.
+fn listen(port: u16) -> std::io::Result<TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    if std::env::var("DEMO_REUSE_PORT").as_deref() == Ok("1") {
+        socket.set_reuseport(true)?;
+    }
+    socket.bind(std::net::SocketAddr::from(([127, 0, 0, 1], port)))?;
+    socket.listen(1024)
+}
+
+/// Reads the secrets a swarm gives the service (`SECRETS_DIR`, e.g. /run/secrets) and
+/// logs their names, never their values.
+fn log_secrets() {
+    let Ok(dir) = std::env::var("SECRETS_DIR") else {
+        return;
+    };
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| std::fs::read(e.path()).is_ok_and(|v| !v.is_empty()))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    log_plain(
+        "INFO",
+        "Bootstrap",
+        &format!(
+            "read {} secrets from {dir}: {}",
+            names.len(),
+            names.join(", ")
+        ),
+    );
 }
