@@ -134,3 +134,91 @@ fn the_app_reads_its_secrets_and_no_value_is_ever_logged() {
         );
     }
 }
+
+/// The console's read of the manager (on the manager's socket) agrees with what
+/// `docker service ls`, `docker service ps` and `docker node ls` say over sshd.
+#[test]
+fn the_swarm_read_agrees_with_the_docker_cli() {
+    let sb = sandbox();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sock = sb.state.join("swarm/manager.sock");
+    let state = rt.block_on(async {
+        let docker = bollard::Docker::connect_with_unix(
+            &sock.display().to_string(),
+            30,
+            bollard::API_DEFAULT_VERSION,
+        )
+        .unwrap()
+        .negotiate_version()
+        .await
+        .unwrap();
+        pilothouse::backend::read_swarm(&docker, &["acme".to_string()])
+            .await
+            .unwrap()
+    });
+    let cli = on_manager(
+        &sb,
+        "service ls --filter label=com.docker.stack.namespace=acme --format '{{.Name}} {{.Mode}} {{.Replicas}} {{.Image}}'",
+    );
+    let mut cli: Vec<String> = cli.lines().map(str::to_string).collect();
+    cli.sort();
+    let ours: Vec<String> = state
+        .services
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} {}/{} {}",
+                s.name, s.mode, s.running, s.desired, s.image
+            )
+        })
+        .collect();
+    assert_eq!(ours, cli);
+    assert!(
+        state
+            .services
+            .iter()
+            .all(|s| s.stack == "acme" && !s.alert())
+    );
+    let nodes = on_manager(
+        &sb,
+        "node ls --format '{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'",
+    );
+    let mut nodes: Vec<String> = nodes
+        .lines()
+        .map(|l| l.to_lowercase().trim().to_string())
+        .collect();
+    nodes.sort();
+    let ours: Vec<String> = state
+        .nodes
+        .iter()
+        .map(|n| {
+            format!(
+                "{} {} {} {}",
+                n.hostname, n.status, n.availability, n.manager_status
+            )
+            .trim()
+            .to_string()
+        })
+        .collect();
+    assert_eq!(ours, nodes);
+    // Every running task, as `docker service ps` counts them, on the node it names.
+    let ps = on_manager(
+        &sb,
+        "service ps acme_app acme_worker acme_redis --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'",
+    );
+    let running_cli = ps.lines().filter(|l| l.contains("Running")).count();
+    let running_ours = state
+        .tasks
+        .iter()
+        .filter(|t| t.desired_state == "running" && t.state == "running")
+        .count();
+    assert_eq!(running_ours, running_cli, "{ps}");
+    let hosts: std::collections::HashSet<&str> = state
+        .tasks
+        .iter()
+        .filter(|t| t.state == "running")
+        .filter_map(|t| state.nodes.iter().find(|n| n.id == t.node_id))
+        .map(|n| n.hostname.as_str())
+        .collect();
+    assert_eq!(hosts.len(), 2, "tasks run on both nodes");
+}

@@ -7,6 +7,8 @@ pub mod db;
 mod db_tls;
 pub mod docker;
 mod engine;
+/// A swarm manager's services, tasks and nodes, read once (the swarm views' read side).
+pub use engine::swarm::read as read_swarm;
 pub mod gate;
 pub mod health;
 pub mod http;

@@ -8,3 +8,4 @@ pub mod health;
 pub mod job;
 pub mod pool;
 pub mod requests;
+pub mod swarm;

@@ -11,6 +11,7 @@
 //! in `ops/` (pure data, shown before they run), next to the compose planner.
 
 pub mod compose;
+pub mod swarm;
 
 use std::path::Path;
 use std::time::Duration;
