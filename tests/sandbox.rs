@@ -1187,13 +1187,9 @@ fn log_project(sb: &Sandbox, tag: &str, port: u16) -> LogProject {
     std::fs::write(
         &config,
         format!(
-            "[logs]\nbuffer_lines = 2000\nsave_dir = \"{saved}\"\n\
-             [environments.t]\n[environments.t.ssh]\ndestination = \"127.0.0.1\"\nuser = \"root\"\nport = 2222\n\
-             identity_file = \"{key}\"\nknown_hosts_file = \"{known}\"\n\
-             [environments.t.compose]\nproject_dir = \"/opt/{project}\"\nproject_name = \"{project}\"\n",
+            "[logs]\nbuffer_lines = 2000\nsave_dir = \"{saved}\"\n{env}",
             saved = saved.display(),
-            key = sb.state.join("ssh/id_ed25519").display(),
-            known = sb.state.join("ssh/known_hosts").display(),
+            env = env_t_over_ssh(sb, &project),
         ),
     )
     .unwrap_or_else(|e| panic!("{e}"));

@@ -423,17 +423,14 @@ fn an_unhealthy_service_shows_down_with_its_http_status_and_builds_show_per_serv
     std::fs::write(
         &config,
         format!(
-            "[environments.t]\n[environments.t.ssh]\ndestination = \"127.0.0.1\"\nuser = \"root\"\nport = 2222\n\
-             identity_file = \"{key}\"\nknown_hosts_file = \"{known}\"\n\
-             [environments.t.compose]\nproject_dir = \"/opt/{project}\"\nproject_name = \"{project}\"\n\
+            "{env}\
              [environments.t.health]\ninterval = \"1s\"\n\
              [[environments.t.health.endpoints]]\nname = \"noisy\"\nurl = \"http://127.0.0.1:{port}/health\"\n\
              [[environments.t.health.endpoints]]\nname = \"noisy-direct\"\nurl = \"http://127.0.0.1:{port}/health\"\n\
              via = \"local\"\nrequire = \"5d6e7f8\"\n\
              [[environments.t.health.endpoints]]\nname = \"noisy-v1\"\nurl = \"http://127.0.0.1:{port}/health\"\n\
              require = '\"version\":\"v1\"'\n",
-            key = sb.state.join("ssh/id_ed25519").display(),
-            known = sb.state.join("ssh/known_hosts").display(),
+            env = env_t_over_ssh(&sb, &project),
         ),
     )
     .unwrap_or_else(|e| panic!("{e}"));

@@ -87,17 +87,7 @@ fn cpu_and_memory_from_cgroup_counters_agree_with_docker_stats_for_a_busy_contai
     let _gone = Container(name.clone());
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("burn.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[environments.t]\n[environments.t.ssh]\ndestination = \"127.0.0.1\"\nuser = \"root\"\nport = 2222\n\
-             identity_file = \"{key}\"\nknown_hosts_file = \"{known}\"\n\
-             [environments.t.compose]\nproject_dir = \"/opt/{project}\"\nproject_name = \"{project}\"\n",
-            key = sb.state.join("ssh/id_ed25519").display(),
-            known = sb.state.join("ssh/known_hosts").display(),
-        ),
-    )
-    .unwrap();
+    std::fs::write(&config, env_t_over_ssh(&sb, &project)).unwrap();
     let t = Tmux::start("burn", &console_with(&config, dir.path()));
     // The first reading needs the container's memory in place and two counter reads.
     t.wait_until(

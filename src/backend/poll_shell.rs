@@ -23,12 +23,10 @@ use super::remote::ScriptOutput;
 /// Most bytes kept from one poll's standard output (more is a fault of the script).
 const MAX_OUTPUT: usize = 4 << 20;
 
-enum Request {
-    Run {
-        script: String,
-        limit: Duration,
-        reply: oneshot::Sender<Result<ScriptOutput, String>>,
-    },
+struct Request {
+    script: String,
+    limit: Duration,
+    reply: oneshot::Sender<Result<ScriptOutput, String>>,
 }
 
 /// A handle on a connection's poll shell; clones share it. The shell ends when the last
@@ -57,7 +55,7 @@ impl PollShell {
     /// Runs `script` in the shell, giving up (and killing the shell) after `limit`.
     pub async fn run(&self, script: &str, limit: Duration) -> Result<ScriptOutput, String> {
         let (reply, answer) = oneshot::channel();
-        let request = Request::Run {
+        let request = Request {
             script: script.to_string(),
             limit,
             reply,
@@ -100,10 +98,36 @@ struct Running {
     _child: Box<dyn Send>,
 }
 
+impl Running {
+    /// A running shell from its three pipes (an error when one is missing) and what
+    /// keeps it alive.
+    fn new<I, O, E>(
+        pipes: (Option<I>, Option<O>, Option<E>),
+        delimiter: String,
+        child: Box<dyn Send>,
+    ) -> Result<Running, String>
+    where
+        I: AsyncWrite + Unpin + Send + 'static,
+        O: tokio::io::AsyncRead + Unpin + Send + 'static,
+        E: tokio::io::AsyncRead + Unpin + Send + 'static,
+    {
+        let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
+            return Err("the poll shell's pipes are missing".into());
+        };
+        Ok(Running {
+            stdin: Box::new(stdin),
+            stdout: Box::new(BufReader::new(stdout)),
+            stderr: Box::new(BufReader::new(stderr)),
+            delimiter,
+            _child: child,
+        })
+    }
+}
+
 async fn serve(starter: Starter, mut requests: mpsc::Receiver<Request>) {
     let mut shell: Option<Running> = None;
     while let Some(req) = requests.recv().await {
-        let Request::Run {
+        let Request {
             script,
             limit,
             reply,
@@ -162,20 +186,12 @@ async fn start(starter: &Starter) -> Result<Running, String> {
                 .spawn()
                 .await
                 .map_err(|e| format!("ssh: {e}"))?;
-            let (Some(stdin), Some(stdout), Some(stderr)) = (
+            let pipes = (
                 child.stdin().take(),
                 child.stdout().take(),
                 child.stderr().take(),
-            ) else {
-                return Err("ssh: the poll shell's pipes are missing".into());
-            };
-            Ok(Running {
-                stdin: Box::new(stdin),
-                stdout: Box::new(BufReader::new(stdout)),
-                stderr: Box::new(BufReader::new(stderr)),
-                delimiter,
-                _child: Box::new(child),
-            })
+            );
+            Running::new(pipes, delimiter, Box::new(child))
         }
         Starter::Local => {
             let mut child = tokio::process::Command::new("sh")
@@ -185,18 +201,8 @@ async fn start(starter: &Starter) -> Result<Running, String> {
                 .kill_on_drop(true)
                 .spawn()
                 .map_err(|e| format!("sh: {e}"))?;
-            let (Some(stdin), Some(stdout), Some(stderr)) =
-                (child.stdin.take(), child.stdout.take(), child.stderr.take())
-            else {
-                return Err("sh: the poll shell's pipes are missing".into());
-            };
-            Ok(Running {
-                stdin: Box::new(stdin),
-                stdout: Box::new(BufReader::new(stdout)),
-                stderr: Box::new(BufReader::new(stderr)),
-                delimiter,
-                _child: Box::new(child),
-            })
+            let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+            Running::new(pipes, delimiter, Box::new(child))
         }
     }
 }

@@ -601,3 +601,16 @@ impl Drop for Unleak {
             .output();
     }
 }
+
+/// An environment `t` watching compose project `project` (containers labelled with it,
+/// its directory `/opt/PROJECT`) on the sandbox host over SSH: TOML for a test's config,
+/// more tables of `t` may follow.
+pub fn env_t_over_ssh(sb: &Sandbox, project: &str) -> String {
+    format!(
+        "[environments.t]\n[environments.t.ssh]\ndestination = \"127.0.0.1\"\nuser = \"root\"\nport = 2222\n\
+         identity_file = \"{key}\"\nknown_hosts_file = \"{known}\"\n\
+         [environments.t.compose]\nproject_dir = \"/opt/{project}\"\nproject_name = \"{project}\"\n",
+        key = sb.state.join("ssh/id_ed25519").display(),
+        known = sb.state.join("ssh/known_hosts").display(),
+    )
+}
