@@ -117,8 +117,8 @@ impl Frames {
     }
 
     fn handled(&mut self, h: &Handled) {
-        if h.key {
-            self.key_at = Some(Instant::now());
+        if let Some(read_at) = h.key_at {
+            self.key_at = Some(self.key_at.map_or(read_at, |k| k.min(read_at)));
         }
         self.dirty |= h.dirty;
         self.hung_up |= h.lost;
@@ -147,7 +147,7 @@ impl Signals {
 
 /// The terminal's input: its reader and the escape-time joiner.
 struct Input {
-    events: mpsc::UnboundedReceiver<std::io::Result<Event>>,
+    events: mpsc::UnboundedReceiver<Read>,
     alt_keys: AltKeys,
 }
 
@@ -156,7 +156,7 @@ impl Input {
     /// frame is drawn: a burst of keys is one redraw, and nothing sits unread.
     fn burst(
         &mut self,
-        first: Option<std::io::Result<Event>>,
+        first: Option<Read>,
         state: &mut State,
         ui: (&Keymap, &Theme),
         io: &Io<'_>,
@@ -296,7 +296,7 @@ fn drain_backend(
 /// default (edge-triggered) reader can leave the rest of a big paste unread in the
 /// tty until the next key arrives; the level-triggered `/dev/tty` reader (the
 /// `use-dev-tty` feature) read from one blocking loop drains a burst at once.
-fn spawn_input_reader() -> mpsc::UnboundedReceiver<std::io::Result<Event>> {
+fn spawn_input_reader() -> mpsc::UnboundedReceiver<Read> {
     let (tx, rx) = mpsc::unbounded_channel();
     let spawned = std::thread::Builder::new()
         .name("terminal-input".into())
@@ -304,7 +304,7 @@ fn spawn_input_reader() -> mpsc::UnboundedReceiver<std::io::Result<Event>> {
             loop {
                 let ev = crossterm::event::read();
                 let failed = ev.is_err();
-                if tx.send(ev).is_err() || failed {
+                if tx.send((Instant::now(), ev)).is_err() || failed {
                     return;
                 }
             }
@@ -324,12 +324,16 @@ fn test_panic() -> ! {
 /// Terminal events handled before a frame is drawn, at most.
 const MAX_EVENTS_PER_FRAME: usize = 4096;
 
+/// A terminal event and when the input thread read it.
+type Read = (Instant, std::io::Result<Event>);
+
 /// What handling terminal events did.
 #[derive(Default)]
 struct Handled {
     dirty: bool,
-    /// A key was acted on (for the key-to-frame measurement).
-    key: bool,
+    /// A key was acted on: when the earliest of them was read from the terminal (the
+    /// key-to-frame measurement starts there, so time spent queued is counted).
+    key_at: Option<Instant>,
     /// The terminal went while the console is stopping: nothing is read any more.
     lost: bool,
     /// The loop ends: the terminal closed or failed.
@@ -339,7 +343,10 @@ struct Handled {
 impl Handled {
     fn merge(&mut self, other: Handled) {
         self.dirty |= other.dirty;
-        self.key |= other.key;
+        self.key_at = match (self.key_at, other.key_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         self.lost |= other.lost;
         if self.end.is_none() {
             self.end = other.end;
@@ -350,7 +357,7 @@ impl Handled {
 /// One terminal event: keys through the escape timer and the keymap, a paste into the
 /// text field that has the keyboard (never as keys), a resize, the mouse.
 fn on_event(
-    ev: Option<std::io::Result<Event>>,
+    read: Option<Read>,
     state: &mut State,
     alt_keys: &mut AltKeys,
     keymap: &Keymap,
@@ -358,21 +365,25 @@ fn on_event(
     io: &Io<'_>,
 ) -> Handled {
     let mut h = Handled::default();
+    let (read_at, ev) = match read {
+        Some((at, ev)) => (Some(at), Some(ev)),
+        None => (None, None),
+    };
     let keys = match &ev {
-        Some(Ok(Event::Key(key))) => alt_keys.key(*key, Instant::now()),
+        Some(Ok(Event::Key(key))) => alt_keys.key(*key, read_at.unwrap_or_else(Instant::now)),
         // Anything else lets a held escape through first.
         _ => alt_keys.flush().into_iter().collect(),
     };
     if !keys.is_empty() {
         h.dirty = true;
-        h.key = true;
+        h.key_at = read_at;
         press(state, keymap, io, keys);
     }
     match ev {
         Some(Ok(Event::Key(_) | Event::FocusGained | Event::FocusLost)) => {}
         Some(Ok(Event::Paste(text))) => {
             h.dirty = true;
-            h.key = true;
+            h.key_at = read_at;
             apply(state, Msg::Paste(text), io);
         }
         Some(Ok(Event::Resize(cols, rows))) => {
