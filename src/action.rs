@@ -50,6 +50,8 @@ const NORMAL_ACTIONS: &[Action] = {
         HealthView,
         PoolView,
         DeployedView,
+        NodesView,
+        SecretsView,
         QueueView,
         AuditView,
         Diagnostics,
@@ -296,6 +298,10 @@ pub enum Action {
     PoolView,
     /// Show what is deployed, environments side by side (or go back to the table).
     DeployedView,
+    /// A swarm's nodes (or back to the table).
+    NodesView,
+    /// A swarm's secrets and configs, by name (or back to the table).
+    SecretsView,
     /// Back to the container table.
     ContainersView,
     /// Actions: each opens a preview in the queue; nothing runs unconfirmed.
@@ -402,6 +408,8 @@ impl Action {
             Action::HealthView => "health",
             Action::PoolView => "db pool",
             Action::DeployedView => "deployed",
+            Action::NodesView => "nodes",
+            Action::SecretsView => "secrets",
             Action::ContainersView => "containers",
             Action::Quit => "quit",
             Action::NextEnv => "next env",

@@ -48,14 +48,7 @@ pub fn spawn_backends(
         .environments
         .values()
         .enumerate()
-        .map(|(i, env)| {
-            let project = env
-                .compose
-                .effective_project_name()
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            backend::spawn(i, env.clone(), project, events.clone())
-        })
+        .map(|(i, env)| backend::spawn(i, env.clone(), env.watched(), events.clone()))
         .collect()
 }
 

@@ -11,7 +11,7 @@ pub const EXIT_UNREACHABLE: u8 = 3;
 /// Reads the records of `env`'s host; the text to print, or why not (exit code 3).
 pub async fn run(env: &Environment, json: bool) -> Result<String, String> {
     let link = Link::open(env).await?;
-    let records = read_audit(&link.remote(), env.compose.project_dir.as_str()).await;
+    let records = read_audit(&link.remote(), env.host_dir().as_str()).await;
     link.close().await;
     let records = records?;
     Ok(if json {

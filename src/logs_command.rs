@@ -107,11 +107,15 @@ async fn stream(
     args: &LogsArgs,
     grep: Option<&Query>,
 ) -> u8 {
-    let project = env
-        .compose
-        .effective_project_name()
-        .map(|p| p.to_string())
-        .unwrap_or_default();
+    let project = match env.watched() {
+        crate::config::Watched::Compose(p) => p,
+        crate::config::Watched::Swarm(_) => {
+            eprintln!(
+                "pilothouse logs: following a swarm service's logs is not built yet; on the manager: docker service logs -f STACK_SERVICE"
+            );
+            return 2;
+        }
+    };
     let (client, _) = match docker::connect(link.docker_socket()).await {
         Ok(c) => c,
         Err(e) => {

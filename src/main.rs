@@ -188,6 +188,41 @@ next: set each environment's ssh destination and compose project, then run
     }
 }
 
+/// What `check-config` says an environment watches: its compose project, or its swarm
+/// stacks.
+fn watched_line(
+    env: &pilothouse::config::Environment,
+    state: &pilothouse::state::EnvState,
+) -> String {
+    if let Some(swarm) = env.swarm() {
+        let stacks: Vec<&str> = swarm.stacks.iter().map(|s| s.as_str()).collect();
+        return format!(
+            "    swarm     {} (stack file {}; lock and audit in {})\n",
+            if stacks.is_empty() {
+                "every stack".to_string()
+            } else {
+                format!("stacks {}", stacks.join(", "))
+            },
+            swarm
+                .stack_file
+                .as_ref()
+                .map_or_else(|| "not set".to_string(), |f| f.to_string()),
+            env.host_dir()
+        );
+    }
+    let files: Vec<&str> = env
+        .compose()
+        .map(|c| c.files.iter().map(|f| f.as_str()).collect())
+        .unwrap_or_default();
+    format!(
+        "    project   {} in {} ({} -f {})\n",
+        state.project_name,
+        state.project_dir,
+        state.compose_command,
+        files.join(" -f "),
+    )
+}
+
 /// The runtime of a one-shot subcommand (status, logs): one thread is plenty.
 fn one_shot_runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
     tokio::runtime::Builder::new_current_thread()
@@ -236,9 +271,8 @@ fn summary(loaded: &Loaded) -> String {
         if env.read_only {
             flags.push("read-only");
         }
-        let files: Vec<&str> = env.compose.files.iter().map(|f| f.as_str()).collect();
         out.push_str(&format!(
-            "  {name}{}\n    {:<9} {}{}\n    docker    {}\n    project   {} in {} ({} -f {})\n",
+            "  {name}{}\n    {:<9} {}{}\n    docker    {}\n{}",
             if flags.is_empty() {
                 String::new()
             } else {
@@ -254,10 +288,7 @@ fn summary(loaded: &Loaded) -> String {
                 ))
                 .unwrap_or_default(),
             env.docker_socket,
-            state.project_name,
-            state.project_dir,
-            state.compose_command,
-            files.join(" -f "),
+            watched_line(env, &state),
         ));
         let h = &env.health;
         if !h.endpoints.is_empty() {

@@ -544,3 +544,183 @@ fn an_environment_s_accent_colours_its_tab_and_borders() {
     let (x, y) = find(pbuf, "┌ staging").unwrap_or_else(|| panic!("no table"));
     assert_ne!(pbuf[(x, y)].fg, Color::Rgb(1, 2, 3));
 }
+
+/// A swarm environment from the shipped swarm example, with one reading of its manager:
+/// the app short of a replica after a rolled-back update, a rejected task in its
+/// history, the worker node down.
+fn swarm_live() -> pilothouse::state::State {
+    use pilothouse::backend::BackendEvent;
+    use pilothouse::model::swarm::{SwarmNode, SwarmSecret, SwarmService, SwarmState, SwarmTask};
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_configs/swarm.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let config = pilothouse::config::parse(&text, &path).unwrap();
+    let mut s = pilothouse::state::State::from_config(&config, false);
+    send(&mut s, 0, BackendEvent::Connecting { attempt: 1 });
+    send(
+        &mut s,
+        0,
+        BackendEvent::Connected {
+            docker_version: "20.10.24 (API 1.41)".into(),
+        },
+    );
+    let task =
+        |id: &str, slot: i64, node: &str, desired: &str, state: &str, image: &str, error: &str| {
+            SwarmTask {
+                id: id.into(),
+                service_id: "s1".into(),
+                slot: Some(slot),
+                node_id: node.into(),
+                desired_state: desired.into(),
+                state: state.into(),
+                since: Some(NOW - 30),
+                error: error.into(),
+                message: String::new(),
+                image: image.into(),
+            }
+        };
+    let reading = SwarmState {
+        services: vec![SwarmService {
+            id: "s1".into(),
+            name: "acme_app".into(),
+            stack: "acme".into(),
+            mode: "replicated".into(),
+            running: 1,
+            desired: 2,
+            image: "ghcr.io/acme/app:v1".into(),
+            update_state: "rollback_completed".into(),
+            update_message: "rollback completed".into(),
+            created: Some(NOW - 3600),
+            ports: Vec::new(),
+            secrets: vec!["db_password".into()],
+            configs: Vec::new(),
+        }],
+        tasks: vec![
+            task(
+                "t1",
+                1,
+                "n1",
+                "running",
+                "running",
+                "ghcr.io/acme/app:v1",
+                "",
+            ),
+            task(
+                "t2",
+                2,
+                "n2",
+                "running",
+                "pending",
+                "ghcr.io/acme/app:v1",
+                "",
+            ),
+            task(
+                "t3",
+                2,
+                "n2",
+                "shutdown",
+                "rejected",
+                "ghcr.io/acme/app:v9",
+                "No such image: ghcr.io/acme/app:v9",
+            ),
+        ],
+        nodes: vec![
+            SwarmNode {
+                id: "n1".into(),
+                hostname: "swarm-manager-1".into(),
+                role: "manager".into(),
+                availability: "active".into(),
+                status: "ready".into(),
+                manager_status: "leader".into(),
+                engine_version: "20.10.24".into(),
+            },
+            SwarmNode {
+                id: "n2".into(),
+                hostname: "swarm-worker-1".into(),
+                role: "worker".into(),
+                availability: "active".into(),
+                status: "down".into(),
+                manager_status: String::new(),
+                engine_version: "20.10.24".into(),
+            },
+        ],
+        secrets: vec![SwarmSecret {
+            name: "db_password".into(),
+            kind: "secret".into(),
+            created: Some(NOW - 7200),
+            services: vec!["acme_app".into()],
+        }],
+    };
+    send(&mut s, 0, BackendEvent::Swarm(Box::new(reading)));
+    s
+}
+
+#[test]
+fn a_swarm_shows_services_tasks_with_their_history_nodes_and_secret_names() {
+    let s = swarm_live();
+    let t = render(&s, 120, 30);
+    let text = screen_text(&t);
+    // The short service in the alert colour, its update state, the tab in alert.
+    assert_eq!(
+        fg_in_row(t.backend().buffer(), "acme_app", "1/2"),
+        Color::Red,
+        "{text}"
+    );
+    assert!(
+        text.contains("rollback_completed: rollback completed"),
+        "{text}"
+    );
+    assert!(text.contains("0/1 services converged"), "{text}");
+    assert!(text.contains("1/2 nodes ready"), "{text}");
+    // The tasks like `docker service ps`: the rejected one folded under its slot.
+    let rejected = text
+        .lines()
+        .find(|l| l.contains("rejected"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        rejected.contains("\\_") && rejected.contains("No such image: ghcr.io/acme/app:v9"),
+        "{rejected}"
+    );
+    assert_eq!(
+        s.envs[0].alert(NOW),
+        pilothouse::state::Alert::Bad,
+        "a short service and a node down are alerts"
+    );
+    let mut s = s;
+    update(&mut s, Msg::Action(Action::NodesView));
+    let text = screen_text(&render(&s, 120, 30));
+    let worker = text.lines().find(|l| l.contains("swarm-worker-1")).unwrap();
+    assert!(
+        worker.contains("down") && worker.contains("worker"),
+        "{worker}"
+    );
+    update(&mut s, Msg::Action(Action::SecretsView));
+    let text = screen_text(&render(&s, 120, 30));
+    let row = text.lines().find(|l| l.contains("db_password")).unwrap();
+    assert!(row.contains("secret") && row.contains("acme_app"), "{row}");
+}
+
+#[test]
+fn a_swarm_from_a_lost_connection_is_stale_never_converged() {
+    use pilothouse::backend::BackendEvent;
+    let mut s = swarm_live();
+    send(
+        &mut s,
+        0,
+        BackendEvent::Disconnected {
+            error: "docker events stream ended".into(),
+            retry_in: std::time::Duration::from_secs(4),
+        },
+    );
+    let t = render(&s, 120, 30);
+    let text = screen_text(&t);
+    assert!(text.contains("STALE: not connected"), "{text}");
+    assert!(
+        text.contains("1/2?"),
+        "replicas from a lost connection are marked: {text}"
+    );
+    assert!(text.contains("(stale)"), "{text}");
+    assert_ne!(
+        fg_in_row(t.backend().buffer(), "acme_app", "1/2?"),
+        Color::Green
+    );
+}

@@ -14,9 +14,20 @@
 mod support;
 
 use std::process::Command;
-use std::time::Duration;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use support::*;
+
+/// Tests that change the swarm (scale, update) and tests that compare readings with the
+/// CLI take turns: one at a time in this binary.
+static SWARM: Mutex<()> = Mutex::new(());
+
+fn turn() -> MutexGuard<'static, ()> {
+    SWARM
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// `docker …` against the manager, run on the host through the sandbox's sshd.
 fn on_manager(sb: &Sandbox, args: &str) -> String {
@@ -40,8 +51,22 @@ fn on_manager(sb: &Sandbox, args: &str) -> String {
     ]))
 }
 
+/// The logs of the app's running tasks, task by task: `docker service logs SERVICE`
+/// waits forever once the service has a task that never got a container (a rejected
+/// one, as another test here makes), so the service as a whole is never asked.
+fn running_task_logs(sb: &Sandbox, flags: &str) -> String {
+    let ids = on_manager(
+        sb,
+        "service ps -q --no-trunc --filter desired-state=running acme_app",
+    );
+    ids.lines()
+        .map(|id| on_manager(sb, &format!("service logs {flags} {} 2>&1", id.trim())))
+        .collect()
+}
+
 #[test]
 fn the_swarm_has_a_leader_and_a_worker_each_with_its_own_hostname() {
+    let _turn = turn();
     let sb = sandbox();
     let nodes = on_manager(
         &sb,
@@ -61,6 +86,7 @@ fn the_swarm_has_a_leader_and_a_worker_each_with_its_own_hostname() {
 
 #[test]
 fn the_stack_runs_every_service_at_its_replicas_with_the_app_on_both_nodes() {
+    let _turn = turn();
     let sb = sandbox();
     // First reading: the sandbox may have just deployed it.
     eventually(Duration::from_secs(60), "the stack converged", || {
@@ -104,6 +130,7 @@ fn the_stack_runs_every_service_at_its_replicas_with_the_app_on_both_nodes() {
 
 #[test]
 fn the_app_reads_its_secrets_and_no_value_is_ever_logged() {
+    let _turn = turn();
     let sb = sandbox();
     let names = on_manager(&sb, "secret ls --format '{{.Name}}'");
     let mut names: Vec<&str> = names.lines().collect();
@@ -113,7 +140,7 @@ fn the_app_reads_its_secrets_and_no_value_is_ever_logged() {
         Duration::from_secs(30),
         "both tasks read the secrets",
         || {
-            let logs = on_manager(&sb, "service logs --raw acme_app 2>&1");
+            let logs = running_task_logs(&sb, "--raw");
             let read = logs
                 .lines()
                 .filter(|l| l.contains("read 2 secrets from /run/secrets: api_token, db_password"))
@@ -123,7 +150,7 @@ fn the_app_reads_its_secrets_and_no_value_is_ever_logged() {
                 .ok_or(format!("{read} tasks so far"))
         },
     );
-    let logs = on_manager(&sb, "service logs acme_app 2>&1");
+    let logs = running_task_logs(&sb, "");
     for name in ["db_password", "api_token"] {
         let value =
             std::fs::read_to_string(sb.state.join(format!("secrets/swarm-{name}"))).unwrap();
@@ -139,6 +166,7 @@ fn the_app_reads_its_secrets_and_no_value_is_ever_logged() {
 /// `docker service ls`, `docker service ps` and `docker node ls` say over sshd.
 #[test]
 fn the_swarm_read_agrees_with_the_docker_cli() {
+    let _turn = turn();
     let sb = sandbox();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sock = sb.state.join("swarm/manager.sock");
@@ -177,7 +205,7 @@ fn the_swarm_read_agrees_with_the_docker_cli() {
         state
             .services
             .iter()
-            .all(|s| s.stack == "acme" && !s.alert())
+            .all(|s| s.stack == "acme" && s.running == s.desired)
     );
     let nodes = on_manager(
         &sb,
@@ -221,4 +249,310 @@ fn the_swarm_read_agrees_with_the_docker_cli() {
         .map(|n| n.hostname.as_str())
         .collect();
     assert_eq!(hosts.len(), 2, "tasks run on both nodes");
+}
+
+/// The console on the generated config's `swarm` environment, in tmux.
+fn swarm_console(sb: &Sandbox, name: &str, dir: &std::path::Path) -> Tmux {
+    let t = Tmux::start(
+        name,
+        &format!("{} --env swarm", console_with(&sb.config, dir)),
+    );
+    // First reading: connecting and reading the manager.
+    t.wait_until(Duration::from_secs(30), "the services", |s| {
+        s.contains("acme_app") && s.contains("tasks of acme_app")
+    });
+    t
+}
+
+/// The stack as `docker service ls` lists it: `name running/desired` per service.
+fn replicas_cli(sb: &Sandbox) -> Vec<String> {
+    let ls = on_manager(
+        sb,
+        "service ls --filter label=com.docker.stack.namespace=acme --format '{{.Name}} {{.Replicas}}'",
+    );
+    let mut got: Vec<String> = ls.lines().map(str::to_string).collect();
+    got.sort();
+    got
+}
+
+/// Every service at its replicas and no update under way (one rolled back before is
+/// over: the engine keeps saying `rollback_completed` until the next update).
+fn converged(sb: &Sandbox) {
+    eventually(Duration::from_secs(120), "the stack converged", || {
+        let got = replicas_cli(sb);
+        let updates = on_manager(
+            sb,
+            "service inspect acme_app acme_worker acme_redis --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}'",
+        );
+        let settled = updates
+            .lines()
+            .all(|l| matches!(l.trim(), "" | "completed" | "rollback_completed"));
+        (got == ["acme_app 2/2", "acme_redis 1/1", "acme_worker 1/1"] && settled)
+            .then_some(())
+            .ok_or(format!("{got:?} {updates}"))
+    });
+}
+
+/// The replicas cell of `service`'s row on screen (`2/2`), if the row is there.
+fn replicas_on_screen(screen: &str, service: &str) -> Option<String> {
+    let row = row_of(screen, service)?;
+    row.split_whitespace()
+        .find(|w| w.contains('/') && w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .map(str::to_string)
+}
+
+#[test]
+fn the_console_shows_services_tasks_nodes_and_secret_names_as_the_manager_does() {
+    let _turn = turn();
+    let sb = sandbox();
+    converged(&sb);
+    let dir = tempfile::tempdir().unwrap();
+    let t = swarm_console(&sb, "swarm-views", dir.path());
+    // Services: every one with its replicas as `docker service ls` says.
+    let screen = t.wait_until(
+        Duration::from_secs(10),
+        "every service at 2/2 1/1 1/1",
+        |s| {
+            replicas_on_screen(s, "acme_app").as_deref() == Some("2/2")
+                && replicas_on_screen(s, "acme_worker").as_deref() == Some("1/1")
+                && replicas_on_screen(s, "acme_redis").as_deref() == Some("1/1")
+        },
+    );
+    // A service whose last update rolled back is an alert until the next update.
+    let rolled_back = on_manager(
+        &sb,
+        "service inspect acme_app acme_worker acme_redis --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}'",
+    )
+    .lines()
+    .filter(|l| l.trim() == "rollback_completed")
+    .count();
+    assert!(
+        screen.contains(&format!("{}/3 services converged", 3 - rolled_back)),
+        "{screen}"
+    );
+    assert!(screen.contains("2/2 nodes ready"), "{screen}");
+    assert!(screen.contains("127.0.0.1:5000/acme/app:v1"), "{screen}");
+    // The selected service's tasks: one per slot, on the nodes `service ps` names.
+    let ps = on_manager(
+        &sb,
+        "service ps acme_app --filter desired-state=running --format '{{.Name}} {{.Node}}'",
+    );
+    for line in ps.lines() {
+        let (name, node) = line.split_once(' ').unwrap();
+        let slot = name.rsplit('.').next().unwrap();
+        assert!(
+            screen.lines().any(|l| l.contains(node)
+                && l.contains("running")
+                && l.trim_start_matches('│').starts_with(slot)),
+            "task {slot} on {node} not shown:\n{screen}"
+        );
+    }
+    // Nodes.
+    t.keys(&["n"]);
+    let nodes = t.wait_for("swarm-worker-1");
+    for (host, role, manager) in [
+        ("swarm-manager-1", "manager", "leader"),
+        ("swarm-worker-1", "worker", ""),
+    ] {
+        let row = nodes
+            .lines()
+            .find(|l| l.contains(host))
+            .unwrap_or_else(|| panic!("{host} not shown:\n{nodes}"));
+        for word in [role, "active", "ready", manager] {
+            assert!(row.contains(word), "{host}: {word} missing in {row}");
+        }
+    }
+    // Secrets by name, with the service that uses them; never a value.
+    t.keys(&["c"]);
+    let secrets = t.wait_for("db_password");
+    assert!(secrets.contains("api_token"), "{secrets}");
+    let row = secrets.lines().find(|l| l.contains("db_password")).unwrap();
+    assert!(row.contains("acme_app"), "{row}");
+    let (code, json) = status(&sb.config, &["--env", "swarm", "--json"]);
+    // Exit 1 only for an update that rolled back (another test's), else 0.
+    assert_eq!(code, Some(i32::from(rolled_back > 0)), "{json}");
+    for name in ["db_password", "api_token"] {
+        let value =
+            std::fs::read_to_string(sb.state.join(format!("secrets/swarm-{name}"))).unwrap();
+        for (what, text) in [
+            ("screen", &nodes),
+            ("secrets", &secrets),
+            ("status", &json),
+            ("services", &screen),
+        ] {
+            assert!(!text.contains(value.trim()), "{name}'s value on the {what}");
+        }
+    }
+    // status --json: the same services, replicas, nodes as the CLI.
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let report = &v[0];
+    assert_eq!(report["engine"], "swarm", "{json}");
+    let mut ours: Vec<String> = report["swarm"]["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}/{}",
+                s["name"].as_str().unwrap(),
+                s["running"],
+                s["desired"]
+            )
+        })
+        .collect();
+    ours.sort();
+    assert_eq!(ours, replicas_cli(&sb));
+    let nodes: Vec<&str> = report["swarm"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["hostname"].as_str().unwrap())
+        .collect();
+    assert_eq!(nodes, ["swarm-manager-1", "swarm-worker-1"]);
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+}
+
+/// Puts a service back as the stack file has it, whatever a test did to it: a shell
+/// command run on the host, `$D` standing for `docker -H` the manager.
+struct Restore<'a> {
+    sb: &'a Sandbox,
+    command: &'static str,
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        let sock = self.sb.state.join("swarm/manager.sock");
+        let script = format!("D='docker -H unix://{}'; {}", sock.display(), self.command);
+        let _ = on_host(self.sb, &script);
+    }
+}
+
+fn on_host(sb: &Sandbox, script: &str) -> bool {
+    run(Command::new("ssh").args([
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        &format!(
+            "UserKnownHostsFile={}",
+            sb.state.join("ssh/known_hosts").display()
+        ),
+        "-i",
+        &sb.state.join("ssh/id_ed25519").display().to_string(),
+        "-p",
+        "2222",
+        "root@127.0.0.1",
+        script,
+    ]))
+    .status
+    .success()
+}
+
+#[test]
+fn scaling_from_outside_shows_within_two_seconds_of_the_engine_converging() {
+    let _turn = turn();
+    let sb = sandbox();
+    converged(&sb);
+    let _restore = Restore {
+        sb: &sb,
+        command: "$D service scale --detach acme_worker=1",
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let t = swarm_console(&sb, "swarm-scale", dir.path());
+    t.wait_until(Duration::from_secs(10), "acme_worker at 1/1", |s| {
+        replicas_on_screen(s, "acme_worker").as_deref() == Some("1/1")
+    });
+    on_manager(&sb, "service scale --detach acme_worker=2");
+    // The moment the engine says it converged, then at most 2 s to the screen.
+    eventually(
+        Duration::from_secs(60),
+        "acme_worker 2/2 by the CLI",
+        || {
+            replicas_cli(&sb)
+                .contains(&"acme_worker 2/2".to_string())
+                .then_some(())
+                .ok_or(format!("{:?}", replicas_cli(&sb)))
+        },
+    );
+    let seen = Instant::now();
+    t.wait_until(Duration::from_secs(2), "acme_worker at 2/2", |s| {
+        replicas_on_screen(s, "acme_worker").as_deref() == Some("2/2")
+    });
+    eprintln!(
+        "scale shown {} ms after the CLI saw it",
+        seen.elapsed().as_millis()
+    );
+    on_manager(&sb, "service scale --detach acme_worker=1");
+    t.wait_until(Duration::from_secs(30), "acme_worker back at 1/1", |s| {
+        replicas_on_screen(s, "acme_worker").as_deref() == Some("1/1")
+    });
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+}
+
+#[test]
+fn an_update_to_an_image_that_does_not_exist_shows_the_rejected_tasks_and_the_error() {
+    let _turn = turn();
+    let sb = sandbox();
+    converged(&sb);
+    let _restore = Restore {
+        sb: &sb,
+        command: "$D service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' acme_app | grep -q nosuchtag && $D service update --detach --image 127.0.0.1:5000/acme/app:v1 acme_app",
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let t = swarm_console(&sb, "swarm-rejected", dir.path());
+    on_manager(
+        &sb,
+        "service update --detach --image 127.0.0.1:5000/acme/app:nosuchtag acme_app",
+    );
+    eventually(
+        Duration::from_secs(60),
+        "a rejected task by the CLI",
+        || {
+            let ps = on_manager(
+                &sb,
+                "service ps acme_app --no-trunc --format '{{.CurrentState}} {{.Error}}'",
+            );
+            ps.lines()
+                .any(|l| l.starts_with("Rejected") && l.contains("nosuchtag"))
+                .then_some(())
+                .ok_or(ps)
+        },
+    );
+    let seen = Instant::now();
+    let screen = t.wait_until(
+        Duration::from_secs(5),
+        "the rejected task and its error",
+        |s| {
+            s.lines()
+                .any(|l| l.contains("rejected") && l.contains("nosuchtag"))
+        },
+    );
+    eprintln!(
+        "rejected shown {} ms after the CLI saw it",
+        seen.elapsed().as_millis()
+    );
+    assert!(screen.contains("acme_app"), "{screen}");
+    // The update rolls back (failure_action: rollback) or pauses: either is an alert.
+    t.wait_until(
+        Duration::from_secs(60),
+        "the update's end as an alert",
+        |s| row_of(s, "acme_app").is_some_and(|r| r.contains("rollback") || r.contains("paused")),
+    );
+    // The old tasks kept running on their nodes the whole time (start-first).
+    let ps = on_manager(
+        &sb,
+        "service ps acme_app --filter desired-state=running --format '{{.Image}} {{.CurrentState}}'",
+    );
+    assert_eq!(
+        ps.lines()
+            .filter(|l| l.contains(":v1") && l.contains("Running"))
+            .count(),
+        2,
+        "{ps}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    drop(_restore);
+    converged(&sb);
 }

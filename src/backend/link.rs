@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::ssh;
-use crate::config::{Engine, Environment};
+use crate::config::Environment;
 
 /// An open way to the engine.
 pub enum Link {
@@ -16,12 +16,12 @@ pub enum Link {
 impl Link {
     /// Opens the way to the environment's engine.
     pub async fn open(env: &Environment) -> Result<Link, String> {
-        match (env.engine, &env.ssh) {
-            (Engine::Ssh, Some(settings)) => ssh::connect(settings, env.docker_socket.as_str())
+        match (env.over_ssh(), &env.ssh) {
+            (true, Some(settings)) => ssh::connect(settings, env.docker_socket.as_str())
                 .await
                 .map(Link::Ssh),
-            (Engine::Ssh, None) => Err("no ssh settings for this environment".into()),
-            (Engine::Local, _) => {
+            (true, None) => Err("no ssh settings for this environment".into()),
+            (false, _) => {
                 let socket = PathBuf::from(env.docker_socket.as_str());
                 if socket.exists() {
                     Ok(Link::Local(socket, super::remote::Remote::local()))

@@ -9,6 +9,8 @@ pub mod docker;
 mod engine;
 /// A swarm manager's services, tasks and nodes, read once (the swarm views' read side).
 pub use engine::swarm::read as read_swarm;
+/// The same with the swarm's secrets and configs (names only).
+pub use engine::swarm::read_with_secrets as read_swarm_with_secrets;
 pub mod gate;
 pub mod health;
 pub mod http;
@@ -30,7 +32,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::config::Environment;
+use crate::config::{Environment, Watched};
 
 /// How often the engine is pinged over SSH: the latency shown, and how a silently dead
 /// connection is noticed (a ping that gets no answer in [`PING_LIMIT`] drops it).
@@ -83,11 +85,11 @@ pub struct EnvHandle {
 pub fn spawn(
     index: usize,
     env: Environment,
-    project: String,
+    watched: Watched,
     events: mpsc::Sender<(usize, BackendEvent)>,
 ) -> EnvHandle {
     let (tx, rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(actor(index, env, project, events, rx));
+    let task = tokio::spawn(actor(index, env, watched, events, rx));
     EnvHandle { commands: tx, task }
 }
 
@@ -113,7 +115,7 @@ impl Reporter {
 async fn actor(
     index: usize,
     env: Environment,
-    project: String,
+    watched: Watched,
     events: mpsc::Sender<(usize, BackendEvent)>,
     mut commands: mpsc::UnboundedReceiver<EnvCommand>,
 ) {
@@ -163,7 +165,7 @@ async fn actor(
             db: &db_tx,
             docker: &docker_tx,
         };
-        let error = match connection(&env, &project, &mut io).await {
+        let error = match connection(&env, &watched, &mut io).await {
             Outcome::Shutdown => return,
             Outcome::Lost(e) => e,
         };
@@ -210,7 +212,7 @@ struct Io<'a> {
 }
 
 /// One connection, from connect to loss (or shutdown).
-async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcome {
+async fn connection(env: &Environment, watched: &Watched, io: &mut Io<'_>) -> Outcome {
     // Connecting can take up to the connect timeout; commands still get an answer.
     let open = link::Link::open(env);
     tokio::pin!(open);
@@ -232,7 +234,7 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
         Err(e) => return Outcome::Lost(e),
     };
     io.remote.send_replace(Some(tunnel.remote()));
-    let outcome = watch(&tunnel, env, project, io).await;
+    let outcome = watch(&tunnel, env, watched, io).await;
     io.remote.send_replace(None);
     io.db.send_replace(None);
     io.docker.send_replace(None);
@@ -241,7 +243,12 @@ async fn connection(env: &Environment, project: &str, io: &mut Io<'_>) -> Outcom
     outcome
 }
 
-async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut Io<'_>) -> Outcome {
+async fn watch(
+    tunnel: &link::Link,
+    env: &Environment,
+    watched: &Watched,
+    io: &mut Io<'_>,
+) -> Outcome {
     let every = env.stats_interval.0;
     let report = io.report;
     let cadence = counters::Cadence {
@@ -249,7 +256,7 @@ async fn watch(tunnel: &link::Link, env: &Environment, project: &str, io: &mut I
         background: env.background_stats_interval.0.max(every),
     };
     let connected =
-        engine::Engine::connect(tunnel.docker_socket(), tunnel.remote(), project, cadence).await;
+        engine::Engine::connect(tunnel.docker_socket(), tunnel.remote(), watched, cadence).await;
     let (mut engine, version) = match connected {
         Ok(e) => e,
         Err(e) => return Outcome::Lost(e),
@@ -406,7 +413,10 @@ fn start_monitors(
     let remote = tunnel.remote();
     let mut db_requests = None;
     let mut tasks = Vec::new();
-    if let Some(cmd) = crate::ops::declared_services_command(&env.compose) {
+    if let Some(cmd) = env
+        .compose()
+        .and_then(crate::ops::declared_services_command)
+    {
         let (remote, forward) = (remote.clone(), report.clone());
         tasks.push(AbortOnDrop(tokio::spawn(async move {
             match declared_services(&remote, &cmd).await {
@@ -436,7 +446,7 @@ fn start_monitors(
     // The host lock is read on connect and then with the host's resources, so another
     // console's lock shows before an action runs into it.
     let lock_remote = remote.clone();
-    let dir = env.compose.project_dir.to_string();
+    let dir = env.host_dir().to_string();
     let every = env.health.host_interval.0;
     let forward = report.clone();
     tasks.push(AbortOnDrop(tokio::spawn(async move {
@@ -457,7 +467,11 @@ fn start_monitors(
     })));
     if let Some(db) = &env.database {
         let (pool_tx, mut pool_rx) = mpsc::channel(8);
-        let env_file = env.compose.project_dir.join(&env.compose.env_file);
+        // A swarm environment has no env file (its URL comes from this machine).
+        let env_file = env
+            .compose()
+            .map(|c| c.project_dir.join(&c.env_file))
+            .unwrap_or_default();
         let (request_tx, request_rx) = mpsc::channel(4);
         db_requests = Some(request_tx);
         tasks.push(AbortOnDrop(tokio::spawn(db::watch(
@@ -510,7 +524,7 @@ fn write_snapshot(
 /// Reads the host's audit records in a task of its own; the answer comes as an event.
 fn read_audit(remote: Option<remote::Remote>, env: &Environment, report: &Reporter) {
     let report = report.clone();
-    let dir = env.compose.project_dir.to_string();
+    let dir = env.host_dir().to_string();
     tokio::spawn(async move {
         let result = match remote {
             Some(r) => runner::read_audit(&r, &dir).await,

@@ -34,14 +34,14 @@ pub use monitoring::{
 };
 pub use values::{
     ComposeCommand, ConfigDuration, EnvName, LocalPath, ProjectName, RelativeFile, RemotePath,
-    ServiceName, SshDestination, SshFile, UserName,
+    ServiceName, SshDestination, SshFile, StackName, UserName,
 };
 
 impl Environment {
     /// Where an environment is, for people: `user@host:port`, or `local (socket)`.
     pub fn describe(&self) -> String {
         match &self.ssh {
-            Some(ssh) if self.engine == Engine::Ssh => {
+            Some(ssh) if self.over_ssh() => {
                 let mut target = String::new();
                 if let Some(u) = &ssh.user {
                     target.push_str(u.as_str());
@@ -186,13 +186,19 @@ pub struct Environment {
     /// How often while it is not (another environment's tab is shown).
     #[serde(default = "default_background_stats_interval")]
     pub background_stats_interval: ConfigDuration,
-    /// `ssh` (the default): the host is reached over SSH. `local`: the Docker engine on
-    /// this machine, for running the console on the host itself.
+    /// `ssh` (the default): a compose project on a host reached over SSH. `local`: a
+    /// compose project on this machine's Docker engine. `swarm`: the stacks of a Docker
+    /// Swarm, read from a manager: over SSH when there is an `ssh` table, else through
+    /// the local socket.
     #[serde(default)]
     pub engine: Engine,
-    /// Required for `engine = "ssh"`, refused for `engine = "local"`.
+    /// Required for `engine = "ssh"`, refused for `engine = "local"`, optional for
+    /// `engine = "swarm"`.
     pub ssh: Option<SshSettings>,
-    pub compose: ComposeSettings,
+    /// Required for a compose environment, refused for a swarm one.
+    pub compose: Option<ComposeSettings>,
+    /// Required for a swarm environment (may be empty), refused for a compose one.
+    pub swarm: Option<SwarmSettings>,
     #[serde(default)]
     pub deploy: DeploySettings,
     /// HTTP health endpoints and host checks.
@@ -221,13 +227,92 @@ fn default_docker_socket() -> RemotePath {
     RemotePath::parse("/var/run/docker.sock").unwrap_or_else(|e| unreachable!("{e}"))
 }
 
-/// How the environment's Docker engine is reached.
+/// What the environment is and how its Docker engine is reached.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Engine {
     #[default]
     Ssh,
     Local,
+    Swarm,
+}
+
+/// A Docker Swarm environment: which stacks are watched, and where its stack file is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwarmSettings {
+    /// The stacks watched (`docker stack ls` names); empty: every stack.
+    #[serde(default)]
+    pub stacks: Vec<StackName>,
+    /// The stack file on the manager (for the stack's actions); its directory holds
+    /// the host lock and the audit trail.
+    pub stack_file: Option<RemotePath>,
+}
+
+/// Where a swarm environment keeps its lock and audit trail when no stack file is set.
+pub const SWARM_HOST_DIR: &str = "/var/lib/pilothouse";
+
+impl Environment {
+    /// Whether the host is reached over SSH (else the local socket).
+    pub fn over_ssh(&self) -> bool {
+        match self.engine {
+            Engine::Ssh => true,
+            Engine::Local => false,
+            Engine::Swarm => self.ssh.is_some(),
+        }
+    }
+
+    /// The swarm settings of a swarm environment.
+    pub fn swarm(&self) -> Option<&SwarmSettings> {
+        match self.engine {
+            Engine::Swarm => self.swarm.as_ref(),
+            Engine::Ssh | Engine::Local => None,
+        }
+    }
+
+    /// The compose project of a compose environment.
+    pub fn compose(&self) -> Option<&ComposeSettings> {
+        match self.engine {
+            Engine::Swarm => None,
+            Engine::Ssh | Engine::Local => self.compose.as_ref(),
+        }
+    }
+
+    /// The directory on the host that holds the lock and the audit trail: the compose
+    /// project's, or the swarm stack file's (else [`SWARM_HOST_DIR`]).
+    pub fn host_dir(&self) -> RemotePath {
+        if let Some(c) = self.compose() {
+            return c.project_dir.clone();
+        }
+        match self.swarm().and_then(|s| s.stack_file.as_ref()) {
+            Some(f) => f.parent(),
+            None => RemotePath::parse(SWARM_HOST_DIR).unwrap_or_else(|e| unreachable!("{e}")),
+        }
+    }
+
+    /// What the engine watches: the compose project name, or the stacks (empty: all).
+    pub fn watched(&self) -> Watched {
+        match (self.compose(), self.swarm()) {
+            (Some(c), _) => Watched::Compose(
+                c.effective_project_name()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+            ),
+            (None, s) => Watched::Swarm(
+                s.map(|s| s.stacks.iter().map(|n| n.to_string()).collect())
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+}
+
+/// What an environment's engine watches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Watched {
+    /// A compose project by name (empty: every project).
+    Compose(String),
+    /// The stacks of a swarm (empty: every stack).
+    Swarm(Vec<String>),
 }
 
 /// How to reach the host. Anything not set here comes from `~/.ssh/config`.
@@ -297,6 +382,18 @@ fn default_env_file() -> RelativeFile {
 }
 
 impl ComposeSettings {
+    /// What a swarm environment's compose-shaped fields are built from: no project.
+    pub fn none() -> ComposeSettings {
+        ComposeSettings {
+            project_dir: RemotePath::parse("/").unwrap_or_else(|e| unreachable!("{e}")),
+            project_name: None,
+            files: Vec::new(),
+            pgadmin_file: None,
+            command: ComposeCommand::default(),
+            env_file: default_env_file(),
+        }
+    }
+
     /// The project name Compose will use.
     pub fn effective_project_name(&self) -> Option<ProjectName> {
         self.project_name
@@ -480,39 +577,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 .or_else(|| text.find(&format!("[environments.{name}")))
                 .unwrap_or(0)
         };
-        let key = |k: &str| format!("environments.{name}.{k}");
-        match (env.engine, &env.ssh) {
-            (Engine::Ssh, None) => {
-                return Err(invalid_at(
-                    path,
-                    text,
-                    at(""),
-                    &key("ssh"),
-                    "required table [environments.NAME.ssh] is missing (or set engine = \"local\")"
-                        .into(),
-                ));
-            }
-            (Engine::Local, Some(_)) => {
-                return Err(invalid_at(
-                    path,
-                    text,
-                    at(".ssh"),
-                    &key("ssh"),
-                    "an environment with engine = \"local\" has no ssh settings".into(),
-                ));
-            }
-            _ => {}
-        }
-        if env.compose.effective_project_name().is_none() {
+        if let Some((table, key, message)) = check_env(env) {
             return Err(invalid_at(
                 path,
                 text,
-                at(".compose"),
-                &key("compose.project_name"),
-                format!(
-                    "no compose project name can be derived from {}; set project_name",
-                    env.compose.project_dir
-                ),
+                at(table),
+                &format!("environments.{name}.{key}"),
+                message,
             ));
         }
     }
@@ -526,6 +597,76 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         ));
     }
     Ok(config)
+}
+
+/// What is wrong with one environment's tables taken together, if anything: the table
+/// to point at, the key, the message.
+fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> {
+    let swarm = env.engine == Engine::Swarm;
+    let problem = match (env.engine, &env.ssh) {
+        (Engine::Ssh, None) => Some((
+            "",
+            "ssh",
+            "required table [environments.NAME.ssh] is missing (or set engine = \"local\")",
+        )),
+        (Engine::Local, Some(_)) => Some((
+            ".ssh",
+            "ssh",
+            "an environment with engine = \"local\" has no ssh settings",
+        )),
+        _ if swarm && env.compose.is_some() => Some((
+            ".compose",
+            "compose",
+            "a swarm environment has no compose table: its stacks are in [environments.NAME.swarm]",
+        )),
+        _ if swarm && env.swarm.is_none() => Some((
+            "",
+            "swarm",
+            "required table [environments.NAME.swarm] is missing (it may be empty: every stack is watched)",
+        )),
+        _ if !swarm && env.swarm.is_some() => Some((
+            ".swarm",
+            "swarm",
+            "a [swarm] table needs engine = \"swarm\"",
+        )),
+        _ if !swarm && env.compose.is_none() => Some((
+            "",
+            "compose",
+            "required table [environments.NAME.compose] is missing (or set engine = \"swarm\")",
+        )),
+        _ if swarm && env.migrate.is_some() => Some((
+            ".migrate",
+            "migrate",
+            "migrations run through compose; a swarm environment has none yet",
+        )),
+        _ => None,
+    };
+    if let Some((table, key, message)) = problem {
+        return Some((table, key, message.to_string()));
+    }
+    if swarm
+        && let Some(db) = &env.database
+        && db.url.reads_env_file()
+    {
+        return Some((
+            ".database",
+            "database.url",
+            "a swarm environment has no compose env file to read the URL from; use local_env"
+                .into(),
+        ));
+    }
+    let compose = env.compose.as_ref()?;
+    if compose.effective_project_name().is_none() {
+        return Some((
+            ".compose",
+            "compose.project_name",
+            format!(
+                "no compose project name can be derived from {}; set project_name",
+                compose.project_dir
+            ),
+        ));
+    }
+    None
 }
 
 /// Deserializes any TOML document into `T`, turning errors into [`Invalid`].
@@ -719,10 +860,11 @@ files = ["docker-compose.yml", "docker-compose.prod.yml"]
         let ssh = s.ssh.as_ref().unwrap_or_else(|| panic!("no ssh"));
         assert_eq!(ssh.host_key_policy, HostKeyPolicy::Strict);
         assert_eq!(ssh.connect_timeout.to_string(), "10s");
-        assert_eq!(s.compose.command.to_string(), "docker compose");
-        assert_eq!(s.compose.env_file.as_str(), ".env");
+        let compose = s.compose().unwrap_or_else(|| panic!("no compose"));
+        assert_eq!(compose.command.to_string(), "docker compose");
+        assert_eq!(compose.env_file.as_str(), ".env");
         assert_eq!(
-            s.compose.effective_project_name().map(|n| n.to_string()),
+            compose.effective_project_name().map(|n| n.to_string()),
             Some("acme".into())
         );
         let p = &c.environments[1];
@@ -731,7 +873,7 @@ files = ["docker-compose.yml", "docker-compose.prod.yml"]
             p.ssh.as_ref().map(|s| s.host_key_policy),
             Some(HostKeyPolicy::AcceptNew)
         );
-        assert_eq!(p.compose.files.len(), 2);
+        assert_eq!(p.compose().map(|c| c.files.len()), Some(2));
     }
 
     #[test]

@@ -255,6 +255,13 @@ pub enum UrlSource {
     LocalEnv(EnvVarName),
 }
 
+impl UrlSource {
+    /// Whether the URL is read from the compose project's env file.
+    pub fn reads_env_file(&self) -> bool {
+        matches!(self, UrlSource::EnvFile(_))
+    }
+}
+
 impl Default for UrlSource {
     fn default() -> Self {
         UrlSource::EnvFile(EnvVarName("DATABASE_URL".into()))

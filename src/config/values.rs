@@ -158,6 +158,26 @@ impl ProjectName {
 }
 string_newtype!(ProjectName, ProjectName::parse);
 
+/// A Docker stack name (`docker stack deploy … NAME`): letters, digits, `_`, `.`, `-`,
+/// starting with a letter or digit, at most 63 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackName(String);
+
+impl StackName {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let first = |c: char| c.is_ascii_alphanumeric();
+        let rest = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-');
+        if name_shaped(s, 63, first, rest) {
+            Ok(StackName(s.to_string()))
+        } else {
+            Err(format!(
+                "invalid stack name {s:?}: letters, digits, '_', '.' and '-', starting with a letter or digit, at most 63"
+            ))
+        }
+    }
+}
+string_newtype!(StackName, StackName::parse);
+
 /// Characters allowed in paths and file names that reach a remote shell.
 fn path_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | '@' | ':' | '~')
@@ -183,6 +203,15 @@ impl RemotePath {
     /// `self/name`.
     pub fn join(&self, name: &RelativeFile) -> String {
         format!("{}/{}", self.0.trim_end_matches('/'), name.0)
+    }
+
+    /// The directory this path is in (`/` for a file at the root).
+    pub fn parent(&self) -> RemotePath {
+        let trimmed = self.0.trim_end_matches('/');
+        match trimmed.rsplit_once('/') {
+            Some(("", _)) | None => RemotePath("/".to_string()),
+            Some((dir, _)) => RemotePath(dir.to_string()),
+        }
     }
 }
 string_newtype!(RemotePath, RemotePath::parse);

@@ -17,6 +17,8 @@ pub enum BackendEvent {
     Container(Box<ContainerInfo>),
     /// A container is gone.
     Removed { id: String },
+    /// A swarm's services, tasks, nodes and secrets as just read (whenever they changed).
+    Swarm(Box<crate::model::swarm::SwarmState>),
     /// Round trip of the last heartbeat.
     Latency(Duration),
     /// The newest CPU and memory samples since the last batch, by container id; at most

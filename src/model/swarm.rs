@@ -21,6 +21,11 @@ pub struct SwarmService {
     pub update_message: String,
     /// Unix seconds.
     pub created: Option<i64>,
+    /// Published ports, `8080:80/tcp` each.
+    pub ports: Vec<String>,
+    /// The secrets and configs the service's tasks get (names only).
+    pub secrets: Vec<String>,
+    pub configs: Vec<String>,
 }
 
 impl SwarmService {
@@ -48,6 +53,24 @@ pub struct SwarmTask {
     pub since: Option<i64>,
     /// The engine's error text (`No such image: …`); empty when none.
     pub error: String,
+    /// The engine's message for the state (`started`, `preparing`, …).
+    pub message: String,
+    /// The image the task runs (`repo:tag`, digest dropped).
+    pub image: String,
+}
+
+impl SwarmTask {
+    /// Whether this is the slot's current task (one the engine wants running), as
+    /// opposed to history (replaced, rejected, shut down).
+    pub fn is_current(&self) -> bool {
+        self.desired_state == "running" || self.desired_state == "ready"
+    }
+
+    /// A task the engine wants running that does not run: pending, preparing, starting,
+    /// or failed and not yet replaced.
+    pub fn is_settling(&self) -> bool {
+        self.is_current() && self.state != "running"
+    }
 }
 
 /// One node of the swarm.
@@ -66,10 +89,85 @@ pub struct SwarmNode {
     pub engine_version: String,
 }
 
+impl SwarmNode {
+    /// Down, or a manager that is not reachable.
+    pub fn alert(&self) -> bool {
+        self.status != "ready" || self.manager_status == "unreachable"
+    }
+}
+
+/// A secret or a config of the swarm: its name and who uses it, never its value.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SwarmSecret {
+    pub name: String,
+    /// `secret` or `config`.
+    pub kind: String,
+    /// Unix seconds.
+    pub created: Option<i64>,
+    /// The watched services that use it.
+    pub services: Vec<String>,
+}
+
 /// Everything read from a manager at one time.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SwarmState {
     pub services: Vec<SwarmService>,
     pub tasks: Vec<SwarmTask>,
     pub nodes: Vec<SwarmNode>,
+    /// Secrets and configs, by name (read when they change, not with every read).
+    pub secrets: Vec<SwarmSecret>,
+}
+
+impl SwarmState {
+    /// Nothing is on its way: every service has its desired replicas running, no
+    /// update is in progress and no current task is still starting.
+    pub fn converged(&self) -> bool {
+        self.services.iter().all(|s| {
+            s.running == s.desired
+                && !matches!(s.update_state.as_str(), "updating" | "rollback_started")
+        }) && !self.tasks.iter().any(SwarmTask::is_settling)
+    }
+
+    /// The service's tasks, current ones first by slot, then history newest first.
+    pub fn tasks_of(&self, service_id: &str) -> Vec<&SwarmTask> {
+        let mut tasks: Vec<&SwarmTask> = self
+            .tasks
+            .iter()
+            .filter(|t| t.service_id == service_id)
+            .collect();
+        // A replicated service's history is per slot; a global one's per node.
+        let group = |t: &SwarmTask| match t.slot {
+            Some(slot) => (slot, String::new()),
+            None => (0, t.node_id.clone()),
+        };
+        tasks.sort_by(|a, b| {
+            group(a)
+                .cmp(&group(b))
+                .then(b.is_current().cmp(&a.is_current()))
+                .then(b.since.cmp(&a.since))
+        });
+        tasks
+    }
+
+    /// A node's hostname (its id when unknown).
+    pub fn hostname<'a>(&'a self, node_id: &'a str) -> &'a str {
+        self.nodes
+            .iter()
+            .find(|n| n.id == node_id)
+            .map_or(node_id, |n| n.hostname.as_str())
+    }
+
+    /// Tasks running on a node.
+    pub fn running_on(&self, node_id: &str) -> usize {
+        self.tasks
+            .iter()
+            .filter(|t| t.node_id == node_id && t.state == "running" && t.is_current())
+            .count()
+    }
+
+    /// What needs attention: services and nodes in alert.
+    pub fn alerts(&self) -> usize {
+        self.services.iter().filter(|s| s.alert()).count()
+            + self.nodes.iter().filter(|n| n.alert()).count()
+    }
 }

@@ -6,6 +6,7 @@ pub mod logs;
 pub mod picker;
 pub mod pool;
 pub mod queue;
+pub mod swarm;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -77,6 +78,10 @@ pub enum View {
     Deployed,
     /// The host's audit records, everyone's, newest first.
     Audit,
+    /// A swarm's nodes.
+    Nodes,
+    /// A swarm's secrets and configs (names only).
+    Secrets,
 }
 
 /// One environment as the console sees it.
@@ -90,6 +95,8 @@ pub struct EnvState {
     pub project_name: String,
     pub project_dir: String,
     pub compose_command: String,
+    /// A swarm environment's services, tasks and nodes (None: a compose environment).
+    pub swarm: Option<swarm::SwarmView>,
     pub link: Link,
     /// The project's containers, in display order. Only as fresh as `link` says.
     pub containers: Vec<ContainerInfo>,
@@ -346,18 +353,35 @@ impl State {
 impl EnvState {
     pub fn from_config(name: &str, env: &Environment, buffer_lines: usize) -> Self {
         let target = env.describe();
+        let default_compose;
+        let compose = match env.compose() {
+            Some(c) => c,
+            None => {
+                default_compose = crate::config::ComposeSettings::none();
+                &default_compose
+            }
+        };
         EnvState {
             name: name.to_string(),
             protected: env.protected,
             read_only: env.read_only,
             target,
-            project_name: env
-                .compose
-                .effective_project_name()
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| ALL_PROJECTS.to_string()),
-            project_dir: env.compose.project_dir.to_string(),
-            compose_command: env.compose.command.to_string(),
+            project_name: match env.swarm() {
+                Some(sw) if sw.stacks.is_empty() => "every stack".to_string(),
+                Some(sw) => sw
+                    .stacks
+                    .iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                None => compose
+                    .effective_project_name()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| ALL_PROJECTS.to_string()),
+            },
+            project_dir: env.host_dir().to_string(),
+            compose_command: compose.command.to_string(),
+            swarm: env.swarm().map(swarm::SwarmView::new),
             link: Link::default(),
             containers: Vec::new(),
             selected_row: 0,
@@ -388,9 +412,9 @@ impl EnvState {
             picker: None,
             audit: None,
             notice: None,
-            compose_words: env.compose.command.words().to_vec(),
-            compose_files: env.compose.files.iter().map(|f| f.to_string()).collect(),
-            pgadmin_file: env.compose.pgadmin_file.as_ref().map(|f| f.to_string()),
+            compose_words: compose.command.words().to_vec(),
+            compose_files: compose.files.iter().map(|f| f.to_string()).collect(),
+            pgadmin_file: compose.pgadmin_file.as_ref().map(|f| f.to_string()),
             pgadmin_auto_stop: env.pgadmin.auto_stop.map(|d| d.0.as_secs() as i64),
             migrate: env.migrate.clone(),
             groups: env
@@ -399,7 +423,7 @@ impl EnvState {
                 .map(|(g, s)| (g.clone(), s.iter().map(|x| x.to_string()).collect()))
                 .collect(),
             deploy: env.deploy.clone(),
-            env_file: env.compose.env_file.to_string(),
+            env_file: compose.env_file.to_string(),
             endpoint_services: env
                 .health
                 .endpoints
@@ -465,6 +489,12 @@ impl EnvState {
             .map(container_alert)
             .max()
             .unwrap_or(Alert::Ok);
+        // A service short of its replicas, an update stopped or rolled back, a node down.
+        let swarm = match self.swarm.as_ref().and_then(|v| v.state.as_ref()) {
+            Some(s) if s.alerts() > 0 => Alert::Bad,
+            _ => Alert::Ok,
+        };
+        let containers = containers.max(swarm);
         containers
             .max(self.health.alert(now))
             .max(self.pool_alert(now))
@@ -507,6 +537,20 @@ impl EnvState {
 
     pub fn selected_container(&self) -> Option<&ContainerInfo> {
         self.visible().get(self.selected_row).copied()
+    }
+
+    /// How many rows the table has: containers, or a swarm's services.
+    pub fn row_count(&self) -> usize {
+        match &self.swarm {
+            Some(v) => v.visible(&self.filter).len(),
+            None => self.visible().len(),
+        }
+    }
+
+    /// A swarm environment's selected service.
+    pub fn selected_service(&self) -> Option<&crate::model::swarm::SwarmService> {
+        let v = self.swarm.as_ref()?;
+        v.visible(&self.filter).get(self.selected_row).copied()
     }
 }
 

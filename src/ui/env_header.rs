@@ -118,6 +118,10 @@ fn count_spans(spans: &mut Vec<Span<'static>>, env: &EnvState, theme: &Theme) {
     let bad = Style::new().fg(c.error.0).add_modifier(Modifier::BOLD);
     let warn = Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD);
     let sep = || Span::styled(" · ", muted);
+    if let Some(view) = &env.swarm {
+        swarm_counts(spans, view, env.is_live(), theme);
+        return;
+    }
     if env.is_live() || !env.containers.is_empty() {
         let n = env.counts();
         spans.push(sep());
@@ -143,6 +147,45 @@ fn count_spans(spans: &mut Vec<Span<'static>>, env: &EnvState, theme: &Theme) {
             ));
         }
     }
+}
+
+/// A swarm: services at their replicas, tasks running of desired, nodes ready; what is
+/// short in the alert colour.
+fn swarm_counts(
+    spans: &mut Vec<Span<'static>>,
+    view: &crate::state::swarm::SwarmView,
+    live: bool,
+    theme: &Theme,
+) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let bad = Style::new().fg(c.error.0).add_modifier(Modifier::BOLD);
+    let Some(n) = view.counts() else {
+        return;
+    };
+    let stale = if live { "" } else { " (stale)" };
+    let style = |ok: bool| {
+        if ok || !live {
+            Style::new().fg(c.text.0)
+        } else {
+            bad
+        }
+    };
+    spans.push(Span::styled(" · ", muted));
+    spans.push(Span::styled(
+        format!("{}/{} services converged{stale}", n.converged, n.services),
+        style(n.converged == n.services),
+    ));
+    spans.push(Span::styled(" · ", muted));
+    spans.push(Span::styled(
+        format!("{}/{} tasks running", n.running, n.desired),
+        style(n.running >= n.desired),
+    ));
+    spans.push(Span::styled(" · ", muted));
+    spans.push(Span::styled(
+        format!("{}/{} nodes ready", n.nodes_ready, n.nodes),
+        style(n.nodes_ready == n.nodes),
+    ));
 }
 
 /// Endpoints, the pool and the disks, each one short item, only when it has something

@@ -14,6 +14,7 @@ mod picker;
 mod pool;
 mod queue;
 mod status_bar;
+mod swarm;
 mod text;
 
 use ratatui::Frame;
@@ -45,7 +46,12 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         match state.view {
             // A zoomed queue pane covers the whole body.
             _ if view_area.height == 0 => {}
+            View::Containers if env.swarm.is_some() => {
+                swarm::draw_services_and_tasks(frame, view_area, env, state.now, theme)
+            }
             View::Containers => draw_containers(frame, body, state, env, theme),
+            View::Nodes => swarm::draw_nodes(frame, view_area, env, theme),
+            View::Secrets => swarm::draw_secrets(frame, view_area, env, state.now, theme),
             View::Health => health::draw(frame, view_area, env, state.now, theme),
             View::Pool => pool::draw(frame, view_area, env, state.now, theme),
             View::Audit => audit::draw(frame, view_area, env, state.now, theme),

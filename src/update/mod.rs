@@ -46,7 +46,7 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             if state.mode() == Mode::Normal
                 && !pool_view
                 && let Some(e) = state.envs.get_mut(state.selected)
-                && i < e.visible().len()
+                && i < e.row_count()
             {
                 e.selected_row = i;
             }
@@ -272,8 +272,7 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
                         e.selected_row = e.selected_row.saturating_sub(1);
                     }
                     _ => {
-                        e.selected_row =
-                            (e.selected_row + 1).min(e.visible().len().saturating_sub(1));
+                        e.selected_row = (e.selected_row + 1).min(e.row_count().saturating_sub(1));
                     }
                 }
             }
@@ -312,12 +311,16 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         Action::HealthView
         | Action::PoolView
         | Action::DeployedView
+        | Action::NodesView
+        | Action::SecretsView
         | Action::AuditView
         | Action::ContainersView => {
             let view = match action {
                 Action::HealthView => View::Health,
                 Action::PoolView => View::Pool,
                 Action::DeployedView => View::Deployed,
+                Action::NodesView => View::Nodes,
+                Action::SecretsView => View::Secrets,
                 Action::AuditView => View::Audit,
                 _ => View::Containers,
             };
@@ -429,6 +432,7 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             prune_usage(e);
             reselect(e, keep);
         }
+        BackendEvent::Swarm(reading) => swarm_read(e, *reading, now),
         BackendEvent::Latency(d) => e.latency = Some(d),
         BackendEvent::Logs(batch) => {
             logs::lines(e, batch);
@@ -507,6 +511,24 @@ fn sort(e: &mut EnvState) {
 
 /// Keeps the same container selected when rows move or the filter changes; clamps
 /// otherwise.
+/// A new reading of a swarm: the selected service stays selected.
+fn swarm_read(e: &mut EnvState, reading: crate::model::swarm::SwarmState, now: i64) {
+    let keep = e.selected_service().map(|s| s.id.clone());
+    if let Some(v) = &mut e.swarm {
+        v.state = Some(reading);
+        v.read_at = Some(now);
+    }
+    e.listed = true;
+    if let Some(id) = keep {
+        let rows = e.swarm.as_ref().map(|v| v.visible(&e.filter));
+        if let Some(i) = rows.and_then(|r| r.iter().position(|s| s.id == id)) {
+            e.selected_row = i;
+        }
+    }
+    let n = e.row_count();
+    e.selected_row = e.selected_row.min(n.saturating_sub(1));
+}
+
 fn reselect(e: &mut EnvState, keep: Option<String>) {
     let visible: Vec<String> = e.visible().iter().map(|c| c.id.clone()).collect();
     if let Some(i) = keep.and_then(|id| visible.iter().position(|v| *v == id)) {

@@ -105,8 +105,16 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     Some(Vec::new())
 }
 
-/// True (with the message set) when the environment or the console is read-only.
+/// True (with the message set) when the environment or the console is read-only, or
+/// when the action is a compose project's and the environment is a swarm.
 pub fn refuse_read_only(e: &mut EnvState, global_read_only: bool, kind: &OpKind) -> bool {
+    if e.swarm.is_some() && !matches!(kind, OpKind::Terminate { .. } | OpKind::BreakLock) {
+        e.queue.message = Some(format!(
+            "swarm environment: {} is a compose project's action, not built for a swarm yet; nothing queued",
+            kind.label()
+        ));
+        return true;
+    }
     if !(global_read_only || e.read_only) {
         return false;
     }

@@ -4,10 +4,9 @@
 //! raw changes one at a time, asks it for a heartbeat and for the usage batch, and tells
 //! it when the log request changed. What an engine is made of stays inside its file.
 //!
-//! Today there is one engine, a compose project ([`compose`]) reached over SSH or
-//! locally (`backend/link.rs` decides how; the engine does not care). A second engine
-//! (Docker Swarm) is a new file here and a new variant of [`Engine`]: the actor, the
-//! runner and the screen stay as they are. The plans an engine's actions run are built
+//! There are two engines: a compose project ([`compose`]) and the stacks of a Docker
+//! Swarm read from a manager ([`swarm`]), each reached over SSH or locally
+//! (`backend/link.rs` decides how; the engine does not care). The plans an engine's actions run are built
 //! in `ops/` (pure data, shown before they run), next to the compose planner.
 
 pub mod compose;
@@ -20,17 +19,20 @@ use super::counters::Cadence;
 use super::logs::Followers;
 use super::remote::Remote;
 use super::{Outcome, Reporter};
+use crate::config::Watched;
 use crate::model::container::Usage;
 use crate::model::event::BackendEvent;
 
 /// Something from the engine that the actor must pass back to [`Engine::on_change`].
 pub enum Change {
     Compose(compose::Raw),
+    Swarm(swarm::Raw),
 }
 
 /// A connected engine.
 pub enum Engine {
     Compose(compose::Compose),
+    Swarm(swarm::Swarm),
 }
 
 impl Engine {
@@ -39,17 +41,27 @@ impl Engine {
     pub async fn connect(
         socket: &Path,
         remote: Remote,
-        project: &str,
+        watched: &Watched,
         cadence: Cadence,
     ) -> Result<(Engine, String), String> {
-        let (c, version) = compose::Compose::connect(socket, remote, project, cadence).await?;
-        Ok((Engine::Compose(c), version))
+        match watched {
+            Watched::Compose(project) => {
+                let (c, version) =
+                    compose::Compose::connect(socket, remote, project, cadence).await?;
+                Ok((Engine::Compose(c), version))
+            }
+            Watched::Swarm(stacks) => {
+                let (s, version) = swarm::Swarm::connect(socket, stacks).await?;
+                Ok((Engine::Swarm(s), version))
+            }
+        }
     }
 
     /// The engine client the runner's health gate and the snapshot use.
     pub fn docker(&self) -> &bollard::Docker {
         match self {
             Engine::Compose(c) => c.docker(),
+            Engine::Swarm(s) => s.docker(),
         }
     }
 
@@ -62,6 +74,7 @@ impl Engine {
     ) -> Result<Option<String>, Outcome> {
         match self {
             Engine::Compose(c) => c.begin(version, report).await,
+            Engine::Swarm(s) => s.begin(version, report).await,
         }
     }
 
@@ -74,6 +87,8 @@ impl Engine {
     ) -> Result<(), Outcome> {
         match self {
             Engine::Compose(c) => c.settle(report, followers).await,
+            // Everything was read at the start; logs follow when asked for.
+            Engine::Swarm(_) => Ok(()),
         }
     }
 
@@ -82,6 +97,7 @@ impl Engine {
     pub async fn next_change(&mut self) -> Result<Change, String> {
         match self {
             Engine::Compose(c) => c.next_change().await.map(Change::Compose),
+            Engine::Swarm(s) => s.next_change().await.map(Change::Swarm),
         }
     }
 
@@ -94,6 +110,9 @@ impl Engine {
     ) -> Result<Option<BackendEvent>, Outcome> {
         match (self, change) {
             (Engine::Compose(c), Change::Compose(raw)) => c.on_change(raw, followers).await,
+            (Engine::Swarm(s), Change::Swarm(raw)) => s.on_change(raw).await,
+            // A change is handed back to the engine that made it.
+            _ => Ok(None),
         }
     }
 
@@ -101,6 +120,7 @@ impl Engine {
     pub fn follow_requested(&self, followers: &mut Followers) {
         match self {
             Engine::Compose(c) => c.follow_requested(followers),
+            Engine::Swarm(_) => {}
         }
     }
 
@@ -108,6 +128,7 @@ impl Engine {
     pub fn take_usage(&mut self) -> Vec<(String, Usage)> {
         match self {
             Engine::Compose(c) => c.take_usage(),
+            Engine::Swarm(_) => Vec::new(),
         }
     }
 
@@ -115,6 +136,7 @@ impl Engine {
     pub fn set_on_screen(&mut self, on: bool) {
         match self {
             Engine::Compose(c) => c.set_on_screen(on),
+            Engine::Swarm(s) => s.set_on_screen(on),
         }
     }
 

@@ -1,15 +1,274 @@
 //! A Docker Swarm as an engine, read from its manager: services (with their running and
-//! desired task counts), tasks and nodes, for the stacks watched. This is the read side
-//! the swarm views are built on; the watch (events, re-reads) comes with them.
+//! desired task counts), tasks, nodes, secrets and configs, for the stacks watched.
+//!
+//! Driven by the manager's events (service, node, secret, config): an event schedules a
+//! re-read a moment later, and while anything is on its way (an update rolling, a task
+//! starting, replicas short) the state is re-read every second for a while after the
+//! last event, so a convergence shows when it happens. Without events it is re-read
+//! every few seconds (a task that dies on a worker sends the manager no event), more
+//! slowly when the environment is not on screen. Secrets and configs are read only
+//! at the start and when one of their events arrives.
 
 use std::collections::HashMap;
+use std::pin::Pin;
+use std::time::Duration;
 
 use bollard::Docker;
-use bollard::models::{Node, Service, Task};
-use bollard::query_parameters::{ListNodesOptions, ListServicesOptions, ListTasksOptions};
+use bollard::models::{EventMessage, Node, Service, Task};
+use bollard::query_parameters::{
+    EventsOptions, ListConfigsOptions, ListNodesOptions, ListSecretsOptions, ListServicesOptions,
+    ListTasksOptions,
+};
+use futures::{Stream, StreamExt};
+use tokio::time::Instant;
 
+use super::super::docker;
+use super::super::{Outcome, Reporter};
 use crate::model::container::{clean, parse_docker_time};
-use crate::model::swarm::{SwarmNode, SwarmService, SwarmState, SwarmTask};
+use crate::model::event::BackendEvent;
+use crate::model::swarm::{SwarmNode, SwarmSecret, SwarmService, SwarmState, SwarmTask};
+
+/// How long after an event the state is read (events come in bursts).
+const AFTER_EVENT: Duration = Duration::from_millis(150);
+/// While something is on its way, how often the state is read…
+const SETTLING_EVERY: Duration = Duration::from_secs(1);
+/// …and for how long after the last event.
+const SETTLING_FOR: Duration = Duration::from_secs(60);
+/// With nothing happening: every this often on screen, and off screen.
+const SWEEP_ON_SCREEN: Duration = Duration::from_secs(5);
+const SWEEP_OFF_SCREEN: Duration = Duration::from_secs(30);
+
+type Events = Pin<Box<dyn Stream<Item = Result<EventMessage, bollard::errors::Error>> + Send>>;
+
+/// A raw change: an event of the manager, or a read that is due.
+pub enum Raw {
+    Event(Box<EventMessage>),
+    ReadDue,
+}
+
+/// One connection's view of a swarm.
+pub struct Swarm {
+    docker: Docker,
+    stacks: Vec<String>,
+    events: Option<Events>,
+    /// What the console was last told.
+    last: Option<SwarmState>,
+    last_read: Instant,
+    /// A read asked for by an event.
+    due: Option<Instant>,
+    /// Reads stay frequent until then, while something is on its way.
+    settling_until: Option<Instant>,
+    secrets_due: bool,
+    on_screen: bool,
+}
+
+impl Swarm {
+    pub async fn connect(
+        socket: &std::path::Path,
+        stacks: &[String],
+    ) -> Result<(Swarm, String), String> {
+        let (docker, version) = docker::connect(socket).await?;
+        let s = Swarm {
+            docker,
+            stacks: stacks.to_vec(),
+            events: None,
+            last: None,
+            last_read: Instant::now(),
+            due: None,
+            settling_until: None,
+            secrets_due: true,
+            on_screen: true,
+        };
+        Ok((s, version))
+    }
+
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// The first reading (after `Connected`), and the events subscribed from a few
+    /// seconds before the manager's clock, so nothing between them is missed.
+    pub async fn begin(
+        &mut self,
+        version: String,
+        report: &Reporter,
+    ) -> Result<Option<String>, Outcome> {
+        let (t, root) = docker::daemon_time(&self.docker)
+            .await
+            .map_err(Outcome::Lost)?;
+        self.events = Some(Box::pin(events(&self.docker, t - 5)));
+        let state = self.read_all().await.map_err(Outcome::Lost)?;
+        if !report
+            .send(BackendEvent::Connected {
+                docker_version: version,
+            })
+            .await
+            || !report
+                .send(BackendEvent::Swarm(Box::new(state.clone())))
+                .await
+        {
+            return Err(Outcome::Shutdown);
+        }
+        if !state.converged() {
+            self.settling_until = Some(Instant::now() + SETTLING_FOR);
+        }
+        self.last = Some(state);
+        Ok(root)
+    }
+
+    /// When the next read is due.
+    fn next_read(&self) -> Instant {
+        if let Some(due) = self.due {
+            return due;
+        }
+        let settling = self.settling_until.is_some_and(|u| Instant::now() < u);
+        let every = if settling {
+            SETTLING_EVERY
+        } else if self.on_screen {
+            SWEEP_ON_SCREEN
+        } else {
+            SWEEP_OFF_SCREEN
+        };
+        self.last_read + every
+    }
+
+    pub async fn next_change(&mut self) -> Result<Raw, String> {
+        let at = self.next_read();
+        let Some(events) = self.events.as_mut() else {
+            return Err("the manager's events were never subscribed".into());
+        };
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => Ok(Raw::Event(Box::new(ev))),
+                Some(Err(e)) => Err(format!("docker events: {e}")),
+                None => Err("docker events stream ended".into()),
+            },
+            _ = tokio::time::sleep_until(at) => Ok(Raw::ReadDue),
+        }
+    }
+
+    pub async fn on_change(&mut self, raw: Raw) -> Result<Option<BackendEvent>, Outcome> {
+        match raw {
+            Raw::Event(ev) => {
+                let kind = ev.typ.map(|t| t.to_string()).unwrap_or_default();
+                if kind == "secret" || kind == "config" {
+                    self.secrets_due = true;
+                }
+                let now = Instant::now();
+                self.due.get_or_insert(now + AFTER_EVENT);
+                self.settling_until = Some(now + SETTLING_FOR);
+                Ok(None)
+            }
+            Raw::ReadDue => {
+                let state = self.read_all().await.map_err(Outcome::Lost)?;
+                if state.converged() && self.due.is_none() {
+                    // Settled: back to the sweep until the next event.
+                    self.settling_until = None;
+                }
+                self.due = None;
+                if self.last.as_ref() == Some(&state) {
+                    return Ok(None);
+                }
+                self.last = Some(state.clone());
+                Ok(Some(BackendEvent::Swarm(Box::new(state))))
+            }
+        }
+    }
+
+    pub fn set_on_screen(&mut self, on: bool) {
+        self.on_screen = on;
+    }
+
+    /// Services, tasks and nodes; secrets and configs when they may have changed (else
+    /// the last ones).
+    async fn read_all(&mut self) -> Result<SwarmState, String> {
+        self.last_read = Instant::now();
+        let mut state = read(&self.docker, &self.stacks).await?;
+        if self.secrets_due {
+            state.secrets = read_secrets(&self.docker, &state.services).await?;
+            self.secrets_due = false;
+        } else if let Some(last) = &self.last {
+            state.secrets = with_users(last.secrets.clone(), &state.services);
+        }
+        Ok(state)
+    }
+}
+
+/// Services, tasks, nodes, secrets and configs, read once (`pilothouse status`).
+pub async fn read_with_secrets(docker: &Docker, stacks: &[String]) -> Result<SwarmState, String> {
+    let mut state = read(docker, stacks).await?;
+    state.secrets = read_secrets(docker, &state.services).await?;
+    Ok(state)
+}
+
+/// The manager's service, node, secret and config events from `since`.
+fn events(
+    docker: &Docker,
+    since: i64,
+) -> impl Stream<Item = Result<EventMessage, bollard::errors::Error>> + use<> {
+    let mut filters = HashMap::new();
+    filters.insert(
+        "type".to_string(),
+        ["service", "node", "secret", "config"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    );
+    docker.events(Some(EventsOptions {
+        since: Some(since.to_string()),
+        until: None,
+        filters: Some(filters),
+    }))
+}
+
+/// The swarm's secrets and configs (names and dates only: the engine never gives a
+/// value), with the watched services that use each.
+async fn read_secrets(
+    docker: &Docker,
+    services: &[SwarmService],
+) -> Result<Vec<SwarmSecret>, String> {
+    let secrets = docker
+        .list_secrets(None::<ListSecretsOptions>)
+        .await
+        .map_err(|e| format!("docker secret ls: {e}"))?;
+    let configs = docker
+        .list_configs(None::<ListConfigsOptions>)
+        .await
+        .map_err(|e| format!("docker config ls: {e}"))?;
+    let mut out: Vec<SwarmSecret> = secrets
+        .iter()
+        .map(|s| SwarmSecret {
+            name: text(s.spec.as_ref().and_then(|x| x.name.as_deref())),
+            kind: "secret".into(),
+            created: s.created_at.as_deref().and_then(parse_docker_time),
+            services: Vec::new(),
+        })
+        .chain(configs.iter().map(|c| SwarmSecret {
+            name: text(c.spec.as_ref().and_then(|x| x.name.as_deref())),
+            kind: "config".into(),
+            created: c.created_at.as_deref().and_then(parse_docker_time),
+            services: Vec::new(),
+        }))
+        .collect();
+    out.sort_by(|a, b| a.kind.cmp(&b.kind).reverse().then(a.name.cmp(&b.name)));
+    Ok(with_users(out, services))
+}
+
+/// `secrets` with the services that use each filled in again.
+fn with_users(mut secrets: Vec<SwarmSecret>, services: &[SwarmService]) -> Vec<SwarmSecret> {
+    for s in &mut secrets {
+        let uses = |svc: &&SwarmService| match s.kind.as_str() {
+            "secret" => svc.secrets.contains(&s.name),
+            _ => svc.configs.contains(&s.name),
+        };
+        s.services = services
+            .iter()
+            .filter(uses)
+            .map(|svc| svc.name.clone())
+            .collect();
+    }
+    secrets
+}
 
 /// Longest text kept from any one field the manager sends.
 const MAX_FIELD: usize = 400;
@@ -58,6 +317,7 @@ pub async fn read(docker: &Docker, stacks: &[String]) -> Result<SwarmState, Stri
         services: services.iter().map(service).collect(),
         tasks: tasks.iter().map(task).collect(),
         nodes: nodes.iter().map(node).collect(),
+        secrets: Vec::new(),
     };
     state.services.sort_by(|a, b| a.name.cmp(&b.name));
     state.nodes.sort_by(|a, b| a.hostname.cmp(&b.hostname));
@@ -76,10 +336,48 @@ fn service(s: &Service) -> SwarmService {
         Some(m) if m.global.is_some() => "global",
         _ => "replicated",
     };
-    let image = spec
+    let container = spec
         .task_template
+        .clone()
         .and_then(|t| t.container_spec)
-        .and_then(|c| c.image)
+        .unwrap_or_default();
+    let image = container.image.clone().unwrap_or_default();
+    let names = |v: Vec<Option<String>>| -> Vec<String> {
+        v.into_iter().map(|n| text(n.as_deref())).collect()
+    };
+    let secrets = names(
+        container
+            .secrets
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| s.secret_name)
+            .collect(),
+    );
+    let configs = names(
+        container
+            .configs
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.config_name)
+            .collect(),
+    );
+    let ports = s
+        .endpoint
+        .as_ref()
+        .and_then(|e| e.ports.as_ref())
+        .map(|ports| {
+            ports
+                .iter()
+                .map(|p| {
+                    let proto = p.protocol.map(|x| x.to_string()).unwrap_or_default();
+                    format!(
+                        "{}:{}/{proto}",
+                        p.published_port.unwrap_or(0),
+                        p.target_port.unwrap_or(0)
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default();
     // The engine pins the digest it resolved: `repo:tag@sha256:…` shows as `repo:tag`.
     let image = image.split('@').next().unwrap_or_default();
@@ -99,6 +397,9 @@ fn service(s: &Service) -> SwarmService {
         update_state: update.state.map(|s| s.to_string()).unwrap_or_default(),
         update_message: text(update.message.as_deref()),
         created: s.created_at.as_deref().and_then(parse_docker_time),
+        ports,
+        secrets,
+        configs,
     }
 }
 
@@ -113,6 +414,14 @@ fn task(t: &Task) -> SwarmTask {
         state: status.state.map(|s| s.to_string()).unwrap_or_default(),
         since: status.timestamp.as_deref().and_then(parse_docker_time),
         error: text(status.err.as_deref()),
+        message: text(status.message.as_deref()),
+        image: text(
+            t.spec
+                .as_ref()
+                .and_then(|s| s.container_spec.as_ref())
+                .and_then(|c| c.image.as_deref())
+                .and_then(|i| i.split('@').next()),
+        ),
     }
 }
 

@@ -3,6 +3,8 @@
 //! Exit codes: 0 every container is running and every health check healthy; 1 any is
 //! not; 2 a config error; 3 a host could not be reached.
 
+pub mod swarm;
+
 use serde::Serialize;
 
 use crate::backend::health::EndpointStatus;
@@ -21,6 +23,9 @@ pub const EXIT_UNREACHABLE: u8 = 3;
 pub struct EnvReport {
     pub environment: String,
     pub host: String,
+    /// `compose` or `swarm`.
+    pub engine: &'static str,
+    /// The compose project, or the swarm stacks watched.
     pub project: String,
     pub reachable: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -35,6 +40,9 @@ pub struct EnvReport {
     pub pool: Option<PoolReport>,
     /// Services the project declares (compose files, deploy order) with no container.
     pub missing: Vec<MissingReport>,
+    /// A swarm environment's services, tasks, nodes and secrets (absent for compose).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<swarm::SwarmReport>,
 }
 
 #[derive(Debug, Serialize)]
@@ -160,6 +168,11 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
     let mut out = EnvReport {
         environment: name.to_string(),
         host: view.target,
+        engine: if env.swarm().is_some() {
+            "swarm"
+        } else {
+            "compose"
+        },
         project: view.project_name.clone(),
         reachable: false,
         error: None,
@@ -168,6 +181,7 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         health: Vec::new(),
         pool: None,
         missing: Vec::new(),
+        swarm: None,
     };
     let tunnel = match Link::open(env).await {
         Ok(t) => t,
@@ -183,7 +197,10 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
     let health = health::check_all(&remote, &env.health.endpoints, now);
     let pool = async {
         let db = env.database.as_ref()?;
-        let env_file = env.compose.project_dir.join(&env.compose.env_file);
+        let env_file = env
+            .compose()
+            .map(|c| c.project_dir.join(&c.env_file))
+            .unwrap_or_default();
         let sample = async {
             let url = db::read_url(&db.url, &remote, &env_file).await?;
             db::connect(&url, db, &remote, &mut None)
@@ -193,39 +210,28 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         };
         Some((db, sample.await))
     };
-    let containers = async {
-        let (client, version) = docker::connect(tunnel.docker_socket()).await?;
-        let project = env
-            .compose
-            .effective_project_name()
-            .map(|p| p.to_string())
-            .unwrap_or_default();
-        let mut list = docker::snapshot(&client, &project).await?;
-        // The console's default order: deployment order, then by service.
-        crate::state::sort_containers(
-            &mut list,
-            crate::state::SortKey::Service,
-            &env.deploy.flat_order(),
-            &Default::default(),
-        );
-        Ok::<_, String>((version, list))
-    };
+    let containers = read_engine(env, tunnel.docker_socket());
     let declared = async {
-        let cmd = crate::ops::declared_services_command(&env.compose)?;
+        let cmd = crate::ops::declared_services_command(env.compose()?)?;
         crate::backend::declared_services(&remote, &cmd).await.ok()
     };
     let (result, health, pool, declared) = tokio::join!(containers, health, pool, declared);
     tunnel.close().await;
     let mut pgadmin_running = false;
     match result {
-        Ok((version, list)) => {
+        Ok((version, list, swarm)) => {
             out.reachable = true;
             out.docker_version = Some(version);
+            out.swarm = swarm;
             pgadmin_running = list
                 .iter()
                 .any(|c| c.service == "pgadmin" && c.run_state == RunState::Running);
             out.containers = list.iter().map(report).collect();
-            if crate::ops::declared_services_command(&env.compose).is_some() {
+            if env
+                .compose()
+                .and_then(crate::ops::declared_services_command)
+                .is_some()
+            {
                 out.missing = crate::state::missing_services(
                     &env.deploy.flat_order(),
                     declared.as_deref(),
@@ -244,6 +250,35 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
     out.health = health.iter().map(endpoint_report).collect();
     out.pool = pool.map(|(db, sample)| pool_report(db, sample, pgadmin_running));
     out
+}
+
+/// The engine's version and what it runs: the compose project's containers (in the
+/// console's default order), or the swarm's services, tasks, nodes and secrets.
+async fn read_engine(
+    env: &Environment,
+    socket: &std::path::Path,
+) -> Result<(String, Vec<ContainerInfo>, Option<swarm::SwarmReport>), String> {
+    let (client, version) = docker::connect(socket).await?;
+    let project = match env.watched() {
+        crate::config::Watched::Compose(p) => p,
+        crate::config::Watched::Swarm(stacks) => {
+            let read = crate::backend::read_swarm_with_secrets(&client, &stacks).await?;
+            return Ok((
+                version,
+                Vec::new(),
+                Some(swarm::SwarmReport::new(stacks, &read)),
+            ));
+        }
+    };
+    let mut list = docker::snapshot(&client, &project).await?;
+    // The console's default order: deployment order, then by service.
+    crate::state::sort_containers(
+        &mut list,
+        crate::state::SortKey::Service,
+        &env.deploy.flat_order(),
+        &Default::default(),
+    );
+    Ok((version, list, None))
 }
 
 fn endpoint_report(e: &EndpointStatus) -> EndpointReport {
@@ -342,6 +377,7 @@ pub fn exit_code(reports: &[EnvReport]) -> u8 {
             || r.missing.iter().any(|m| m.in_compose_files)
             || r.health.iter().any(|h| !h.up)
             || r.pool.as_ref().is_some_and(|p| !p.ok)
+            || r.swarm.as_ref().is_some_and(|s| s.problem())
     }) {
         EXIT_PROBLEM
     } else {
@@ -359,10 +395,22 @@ pub fn render_text(reports: &[EnvReport]) -> String {
             (None, None) => String::new(),
         };
         out.push_str(&format!(
-            "{} ({}, project {}): {head}\n",
-            r.environment, r.host, r.project
+            "{} ({}, {} {}): {head}\n",
+            r.environment,
+            r.host,
+            if r.engine == "swarm" {
+                "swarm"
+            } else {
+                "project"
+            },
+            r.project
         ));
         if !r.reachable {
+            continue;
+        }
+        if let Some(s) = &r.swarm {
+            s.render(&mut out);
+            render_health(&mut out, r);
             continue;
         }
         if r.containers.is_empty() {
@@ -483,8 +531,10 @@ mod tests {
         EnvReport {
             environment: "e".into(),
             host: "h".into(),
+            engine: "compose",
             project: "p".into(),
             reachable,
+            swarm: None,
             error: None,
             docker_version: None,
             health: Vec::new(),
