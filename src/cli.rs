@@ -88,10 +88,10 @@ pub enum Command {
         /// The environment (default: the first in the config)
         #[arg(long, value_name = "NAME")]
         env: Option<String>,
-        /// Services to show (default: all of the project's)
+        /// Services to show (default: all of the project's; on a swarm, by full or short name, every running task of each)
         #[arg(value_name = "SERVICE")]
         services: Vec<String>,
-        /// Lines per container to start with (default: all; with --follow, the
+        /// Lines per container (or swarm task) to start with (default: all; with --follow, the
         /// config's logs.tail)
         #[arg(long, value_name = "N")]
         tail: Option<u32>,

@@ -81,7 +81,7 @@ pub fn containers_split(
     // the body for logs or the queue (all of it zoomed), the details when there is room for both.
     let queue_open = env.queue.open;
     let logs_open = env.logs.open && !queue_open;
-    let table_rows = (env.visible().len() as u16)
+    let table_rows = (env.row_count() as u16)
         .saturating_add(3)
         .min(body.height / 2);
     let (lower_h, kind) = if queue_open && env.queue.zoomed {
@@ -93,7 +93,9 @@ pub fn containers_split(
     } else if logs_open {
         // The table keeps its rows (borders and header included) up to half the body.
         (body.height - table_rows, Lower::Logs)
-    } else if body.height >= 20 && env.selected_container().is_some() {
+    } else if body.height >= 20
+        && (env.selected_container().is_some() || env.selected_service().is_some())
+    {
         ((body.height / 2).min(16), Lower::Details)
     } else {
         (0, Lower::Details)

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::backend::docker;
 use crate::backend::link::Link;
-use crate::backend::logs::{LogStart, follow};
+use crate::backend::logs::{LogStart, Source, follow};
 use crate::config::Environment;
 use crate::logs::{Level, LineKind, LogBatch, LogLine, Query};
 use crate::model::container::{ContainerInfo, RunState};
@@ -100,6 +100,82 @@ fn chosen<'a>(
         .collect())
 }
 
+/// One log stream to print: a container's or a swarm task's, and its label.
+struct Stream {
+    source: Source,
+    label: String,
+    running: bool,
+}
+
+/// The streams of the services asked for: the compose project's containers, or the
+/// swarm services' running tasks (labelled `service.slot@node`).
+async fn streams(
+    env: &Environment,
+    client: &bollard::Docker,
+    args: &LogsArgs,
+) -> Result<Vec<Stream>, u8> {
+    let unreachable = |e: String| {
+        eprintln!("pilothouse logs: {e}");
+        EXIT_UNREACHABLE
+    };
+    let project = match env.watched() {
+        crate::config::Watched::Compose(p) => p,
+        crate::config::Watched::Swarm(stacks) => {
+            let state = crate::backend::read_swarm(client, &stacks)
+                .await
+                .map_err(unreachable)?;
+            return swarm_streams(&state, &args.services);
+        }
+    };
+    let containers = docker::snapshot(client, &project)
+        .await
+        .map_err(unreachable)?;
+    Ok(chosen(&containers, &args.services, &project)?
+        .into_iter()
+        .map(|c| Stream {
+            source: Source::Container(c.id.clone()),
+            label: c.service.clone(),
+            running: c.run_state == RunState::Running,
+        })
+        .collect())
+}
+
+/// A swarm's running tasks of the services named (by full or short name; all when none
+/// is); an unknown service is an error naming the ones there are.
+fn swarm_streams(
+    state: &crate::model::swarm::SwarmState,
+    services: &[String],
+) -> Result<Vec<Stream>, u8> {
+    let short = crate::model::swarm::short_name;
+    let named =
+        |svc: &crate::model::swarm::SwarmService, s: &String| &svc.name == s || short(svc) == s;
+    for s in services {
+        if !state.services.iter().any(|svc| named(svc, s)) {
+            let known: Vec<&str> = state.services.iter().map(|svc| svc.name.as_str()).collect();
+            eprintln!(
+                "pilothouse logs: no service {s:?} in the swarm; it has: {}",
+                known.join(", ")
+            );
+            return Err(EXIT_BAD_ARGS);
+        }
+    }
+    Ok(crate::backend::swarm_task_streams(state)
+        .into_iter()
+        .filter(|f| {
+            services.is_empty()
+                || state
+                    .services
+                    .iter()
+                    .any(|svc| svc.name == f.service && services.iter().any(|s| named(svc, s)))
+        })
+        .map(|f| Stream {
+            source: Source::Task(f.id),
+            label: f.label,
+            running: f.running,
+        })
+        .collect())
+}
+
 async fn stream(
     env: &Environment,
     link: &Link,
@@ -107,15 +183,6 @@ async fn stream(
     args: &LogsArgs,
     grep: Option<&Query>,
 ) -> u8 {
-    let project = match env.watched() {
-        crate::config::Watched::Compose(p) => p,
-        crate::config::Watched::Swarm(_) => {
-            eprintln!(
-                "pilothouse logs: following a swarm service's logs is not built yet; on the manager: docker service logs -f STACK_SERVICE"
-            );
-            return 2;
-        }
-    };
     let (client, _) = match docker::connect(link.docker_socket()).await {
         Ok(c) => c,
         Err(e) => {
@@ -123,14 +190,7 @@ async fn stream(
             return EXIT_UNREACHABLE;
         }
     };
-    let containers = match docker::snapshot(&client, &project).await {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("pilothouse logs: {e}");
-            return EXIT_UNREACHABLE;
-        }
-    };
-    let chosen = match chosen(&containers, &args.services, &project) {
+    let chosen = match streams(env, &client, args).await {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -146,14 +206,14 @@ async fn stream(
     for c in &chosen {
         tasks.spawn(follow(
             client.clone(),
-            c.id.clone(),
-            c.service.clone(),
+            c.source.clone(),
+            c.label.clone(),
             0,
             start,
             None,
             args.keep_colours,
             // A stopped container has nothing new to say: its last lines, then done.
-            args.follow && c.run_state == RunState::Running,
+            args.follow && c.running,
             std::sync::Arc::clone(&seen),
             crate::backend::logs::LogSink::Plain(tx.clone()),
         ));
@@ -161,13 +221,13 @@ async fn stream(
     drop(tx);
     let width = chosen
         .iter()
-        .map(|c| c.service.chars().count())
+        .map(|c| c.label.chars().count())
         .max()
         .unwrap_or(0)
-        .min(24);
+        .min(28);
     let colours: HashMap<&str, u8> = chosen
         .iter()
-        .map(|c| (c.service.as_str(), colour_of(&c.service)))
+        .map(|c| (c.label.as_str(), colour_of(&c.label)))
         .collect();
     let mut printer = Printer {
         out: std::io::BufWriter::new(std::io::stdout()),

@@ -556,3 +556,164 @@ fn an_update_to_an_image_that_does_not_exist_shows_the_rejected_tasks_and_the_er
     drop(_restore);
     converged(&sb);
 }
+
+/// The app's tasks run on both nodes again (a forced update reschedules them; the
+/// scheduler spreads, but ties can land both on one node).
+fn spread_app(sb: &Sandbox) {
+    for _ in 0..5 {
+        let nodes = on_manager(
+            sb,
+            "service ps acme_app --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'",
+        );
+        let mut on: Vec<&str> = nodes
+            .lines()
+            .filter(|l| l.contains("Running"))
+            .filter_map(|l| l.split_whitespace().next())
+            .collect();
+        on.sort_unstable();
+        on.dedup();
+        if on.len() == 2 {
+            return;
+        }
+        on_manager(sb, "service update --quiet --force acme_app");
+    }
+    panic!("the app's tasks do not spread over both nodes");
+}
+
+#[test]
+fn the_app_logs_show_lines_from_tasks_on_both_nodes_tagged_with_node_and_slot() {
+    let _turn = turn();
+    let sb = sandbox();
+    converged(&sb);
+    spread_app(&sb);
+    let dir = tempfile::tempdir().unwrap();
+    let t = swarm_console(&sb, "swarm-logs", dir.path());
+    select(&t, "acme_app");
+    t.keys(&["l"]);
+    let screen = t.wait_until(Duration::from_secs(15), "lines from both nodes", |s| {
+        s.contains("logs · acme_app")
+            && s.lines()
+                .any(|l| l.starts_with("│app.") && l.contains("@swarm-manager-1 "))
+            && s.lines()
+                .any(|l| l.starts_with("│app.") && l.contains("@swarm-worker-1 "))
+    });
+    for line in screen.lines().filter(|l| l.contains("@swarm-")) {
+        let label = line
+            .trim_start_matches('│')
+            .split_whitespace()
+            .next()
+            .unwrap();
+        assert!(
+            label.starts_with("app.1@") || label.starts_with("app.2@"),
+            "{label} in {line}"
+        );
+    }
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    // The same from the command line, merged in time order.
+    let out = ok_stdout(
+        pilothouse()
+            .args(["logs", "--env", "swarm", "--tail", "20", "app", "--config"])
+            .arg(&sb.config),
+    );
+    for node in ["@swarm-manager-1", "@swarm-worker-1"] {
+        assert!(out.lines().any(|l| l.contains(node)), "{node}:\n{out}");
+    }
+}
+
+#[test]
+fn the_worker_engine_stopping_shows_the_node_down_its_tasks_moved_and_back() {
+    let _turn = turn();
+    let sb = sandbox();
+    converged(&sb);
+    spread_app(&sb);
+    let engine = |action: &str| {
+        ok_stdout(
+            Command::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/sandbox/swarm-engine"
+            ))
+            .args([action, "worker"]),
+        )
+    };
+    struct Restart<'a>(&'a dyn Fn(&str) -> String);
+    impl Drop for Restart<'_> {
+        fn drop(&mut self) {
+            (self.0)("start");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = swarm_console(&sb, "swarm-node-down", dir.path());
+    t.keys(&["n"]);
+    t.wait_until(Duration::from_secs(10), "both nodes ready", |s| {
+        s.lines()
+            .filter(|l| l.contains("swarm-") && l.contains(" ready "))
+            .count()
+            == 2
+    });
+    let _restart = Restart(&engine);
+    engine("stop");
+    eventually(
+        Duration::from_secs(60),
+        "the worker down by the CLI",
+        || {
+            let ls = on_manager(&sb, "node ls --format '{{.Hostname}} {{.Status}}'");
+            ls.contains("swarm-worker-1 Down").then_some(()).ok_or(ls)
+        },
+    );
+    let screen = t.wait_until(Duration::from_secs(5), "the worker down, in alert", |s| {
+        s.lines()
+            .any(|l| l.contains("swarm-worker-1") && l.contains(" down "))
+            && s.contains("1/2 nodes ready")
+    });
+    assert!(
+        screen.contains("swarm !"),
+        "the tab says it needs attention:\n{screen}"
+    );
+    // Its tasks move to the manager: the app runs 2/2 there.
+    t.keys(&["Escape"]);
+    eventually(
+        Duration::from_secs(90),
+        "the app running on the manager only",
+        || {
+            let ps = on_manager(
+                &sb,
+                "service ps acme_app --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'",
+            );
+            (ps.lines()
+                .filter(|l| l.starts_with("swarm-manager-1 Running"))
+                .count()
+                == 2)
+                .then_some(())
+                .ok_or(ps)
+        },
+    );
+    t.wait_until(
+        Duration::from_secs(5),
+        "the app back at 2/2, on the manager",
+        |s| {
+            replicas_on_screen(s, "acme_app").as_deref() == Some("2/2")
+                && s.lines()
+                    .filter(|l| l.contains("swarm-manager-1") && l.contains("running"))
+                    .count()
+                    >= 2
+        },
+    );
+    drop(_restart);
+    eventually(
+        Duration::from_secs(60),
+        "the worker ready by the CLI",
+        || {
+            let ls = on_manager(&sb, "node ls --format '{{.Hostname}} {{.Status}}'");
+            ls.contains("swarm-worker-1 Ready").then_some(()).ok_or(ls)
+        },
+    );
+    t.keys(&["n"]);
+    t.wait_until(Duration::from_secs(5), "both nodes ready again", |s| {
+        s.contains("2/2 nodes ready")
+    });
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    converged(&sb);
+    spread_app(&sb);
+}

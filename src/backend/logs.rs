@@ -127,12 +127,29 @@ fn set_seen(seen: &Seen, id: &str, ts: i64) {
     }
 }
 
-/// Follows one container's logs until its stream ends (the container stopped), sending
-/// batches. Lines at or before `after` (nanoseconds) were delivered already.
+/// Whose logs a stream reads: a container's, or a swarm task's (through the manager,
+/// from whichever node runs it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Container(String),
+    Task(String),
+}
+
+impl Source {
+    pub fn id(&self) -> &str {
+        match self {
+            Source::Container(id) | Source::Task(id) => id,
+        }
+    }
+}
+
+/// Follows one container's (or task's) logs until its stream ends (it stopped), sending
+/// batches labelled `service`. Lines at or before `after` (nanoseconds) were delivered
+/// already.
 #[allow(clippy::too_many_arguments)]
 pub async fn follow(
     docker: Docker,
-    id: String,
+    source: Source,
     service: String,
     generation: u64,
     start: LogStart,
@@ -149,18 +166,20 @@ pub async fn follow(
         (None, LogStart::Since(t)) => (t, "all".to_string()),
         (None, LogStart::All) => (0, "all".to_string()),
     };
-    let mut stream = docker.logs(
-        &id,
-        Some(LogsOptions {
-            follow,
-            stdout: true,
-            stderr: true,
-            since: i32::try_from(since).unwrap_or(0),
-            until: 0,
-            timestamps: true,
-            tail,
-        }),
-    );
+    let options = LogsOptions {
+        follow,
+        stdout: true,
+        stderr: true,
+        since: i32::try_from(since).unwrap_or(0),
+        until: 0,
+        timestamps: true,
+        tail,
+    };
+    let mut stream: std::pin::Pin<Box<dyn futures::Stream<Item = _> + Send>> = match &source {
+        Source::Container(id) => Box::pin(docker.logs(id, Some(options))),
+        Source::Task(id) => Box::pin(docker.task_logs(id, Some(options))),
+    };
+    let id = source.id().to_string();
     let mut out = Assembler::new(false, keep_colours);
     let mut err = Assembler::new(true, keep_colours);
     let mut pending: Vec<LogLine> = Vec::new();
@@ -241,8 +260,14 @@ pub async fn follow(
 #[derive(Debug, Clone)]
 pub struct Followable {
     pub id: String,
+    /// What a log request names (the compose service, the swarm service).
     pub service: String,
+    /// What its lines are labelled with in the pane (the service; for a swarm task,
+    /// `service.slot@node`).
+    pub label: String,
     pub running: bool,
+    /// A swarm task (read through the manager), not a container.
+    pub task: bool,
 }
 
 /// An environment's log followers: the current request and one task per followed
@@ -302,10 +327,15 @@ impl Followers {
         if after.is_some() && !c.running {
             return;
         }
+        let source = if c.task {
+            Source::Task(c.id.clone())
+        } else {
+            Source::Container(c.id.clone())
+        };
         let task = self.set.spawn(follow(
             docker.clone(),
-            c.id.clone(),
-            c.service.clone(),
+            source,
+            c.label.clone(),
             req.generation,
             req.start,
             after,

@@ -7,6 +7,8 @@ pub mod db;
 mod db_tls;
 pub mod docker;
 mod engine;
+/// A swarm's running tasks as log streams (`service.slot@node`).
+pub use engine::swarm::followable_tasks as swarm_task_streams;
 /// A swarm manager's services, tasks and nodes, read once (the swarm views' read side).
 pub use engine::swarm::read as read_swarm;
 /// The same with the swarm's secrets and configs (names only).

@@ -97,7 +97,7 @@ async fn last_lines(docker: &Docker, containers: &[(String, String)]) -> String 
         let (tx, mut rx) = mpsc::channel::<LogBatch>(64);
         let task = tokio::spawn(follow(
             docker.clone(),
-            id.clone(),
+            super::logs::Source::Container(id.clone()),
             service.clone(),
             0,
             LogStart::Tail(LOG_LINES),

@@ -39,6 +39,19 @@ impl SwarmService {
     }
 }
 
+/// The service name without its stack prefix (`acme_app` → `app`): what pool budgets
+/// and health endpoints name, and what log lines are labelled with.
+pub fn short_name(service: &SwarmService) -> &str {
+    if service.stack.is_empty() {
+        return &service.name;
+    }
+    service
+        .name
+        .strip_prefix(&service.stack)
+        .and_then(|rest| rest.strip_prefix('_'))
+        .unwrap_or(&service.name)
+}
+
 /// One task (a slot's container, or a replaced one in its history).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SwarmTask {

@@ -547,6 +547,14 @@ impl EnvState {
         }
     }
 
+    /// The service of the selected row: a compose service, or a swarm service.
+    pub fn selected_service_name(&self) -> Option<String> {
+        match &self.swarm {
+            Some(_) => self.selected_service().map(|s| s.name.clone()),
+            None => self.selected_container().map(|c| c.service.clone()),
+        }
+    }
+
     /// A swarm environment's selected service.
     pub fn selected_service(&self) -> Option<&crate::model::swarm::SwarmService> {
         let v = self.swarm.as_ref()?;

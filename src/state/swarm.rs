@@ -44,19 +44,6 @@ impl SwarmView {
             .collect()
     }
 
-    /// The service name without its stack prefix (`acme_app` → `app`): what pool
-    /// budgets and health endpoints name.
-    pub fn short_name(service: &SwarmService) -> &str {
-        if service.stack.is_empty() {
-            return &service.name;
-        }
-        service
-            .name
-            .strip_prefix(&service.stack)
-            .and_then(|rest| rest.strip_prefix('_'))
-            .unwrap_or(&service.name)
-    }
-
     /// Counts for the header: services at their desired replicas, tasks running of
     /// desired, nodes ready, and the alerts among them.
     pub fn counts(&self) -> Option<SwarmCounts> {

@@ -193,7 +193,8 @@ fn rows<'a>(env: &'a EnvState, width: u16, height: usize, theme: &Theme) -> Vec<
             .map(|s| s.service.chars().count())
             .max()
             .unwrap_or(0)
-            .min(18)
+            // A swarm task's label (`app.1@swarm-worker-1`) names its node too.
+            .min(if many_nodes(store) { 28 } else { 18 })
     } else {
         0
     };
@@ -443,4 +444,9 @@ fn slice<'a>(text: &std::borrow::Cow<'a, str>, a: usize, b: usize) -> std::borro
             std::borrow::Cow::Owned(crate::text::between(s, a, b).to_string())
         }
     }
+}
+
+/// Whether the lines come from swarm tasks (labelled `service.slot@node`).
+fn many_nodes(store: &crate::logs::LogStore) -> bool {
+    store.sources().iter().any(|s| s.service.contains('@'))
 }

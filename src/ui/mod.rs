@@ -46,9 +46,6 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         match state.view {
             // A zoomed queue pane covers the whole body.
             _ if view_area.height == 0 => {}
-            View::Containers if env.swarm.is_some() => {
-                swarm::draw_services_and_tasks(frame, view_area, env, state.now, theme)
-            }
             View::Containers => draw_containers(frame, body, state, env, theme),
             View::Nodes => swarm::draw_nodes(frame, view_area, env, theme),
             View::Secrets => swarm::draw_secrets(frame, view_area, env, state.now, theme),
@@ -106,7 +103,10 @@ fn draw_containers(
 ) {
     use crate::layout::Lower;
     let (table, lower) = crate::layout::containers_split(state, env, body);
-    if table.height > 0 {
+    let swarm = env.swarm.is_some();
+    if table.height > 0 && swarm {
+        swarm::draw_services_table(frame, table, env, state.now, theme);
+    } else if table.height > 0 {
         containers::draw(frame, table, env, state.now, theme);
     }
     match lower {
@@ -114,6 +114,9 @@ fn draw_containers(
         Some((r, Lower::Logs)) => {
             let focused = state.mode() == Mode::Logs || state.mode() == Mode::Search;
             logs::draw(frame, r, env, state.log_tail, focused, theme);
+        }
+        Some((r, Lower::Details)) if swarm => {
+            swarm::draw_tasks_pane(frame, r, env, state.now, theme)
         }
         Some((r, Lower::Details)) => detail::draw(frame, r, env, state.now, theme),
         None => {}

@@ -3,7 +3,7 @@
 //! their own). Stale data is drawn dimmed with STALE in the title, never as healthy.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
@@ -14,26 +14,20 @@ use crate::state::swarm::SwarmView;
 use crate::state::{EnvState, LinkStatus};
 use crate::theme::Theme;
 
-/// The services table over the selected service's tasks.
-pub fn draw_services_and_tasks(
-    frame: &mut Frame,
-    area: Rect,
-    env: &EnvState,
-    now: i64,
-    theme: &Theme,
-) {
-    let Some((view, s)) = reading(frame, area, env, " services ", theme) else {
+/// The services table (the container table's place on a swarm).
+pub fn draw_services_table(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
+    if let Some((view, _)) = reading(frame, area, env, " services ", theme) {
+        draw_services(frame, area, env, view, now, theme);
+    }
+}
+
+/// The selected service's tasks (the detail pane's place on a swarm).
+pub fn draw_tasks_pane(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
+    let Some(s) = env.swarm.as_ref().and_then(|v| v.state.as_ref()) else {
         return;
     };
-    let rows = view.visible(&env.filter).len() as u16;
-    let [top, bottom] = Layout::vertical([
-        Constraint::Length((rows + 3).min(area.height / 2 + 2)),
-        Constraint::Fill(1),
-    ])
-    .areas(area);
-    draw_services(frame, top, env, view, now, theme);
     if let Some(service) = env.selected_service() {
-        draw_tasks(frame, bottom, env, s, service, now, theme);
+        draw_tasks(frame, area, env, s, service, now, theme);
     }
 }
 
@@ -87,7 +81,12 @@ fn title(env: &EnvState, what: &str, view: &SwarmView) -> String {
     let mut t = format!(" {} · {what} · {stacks}", env.name);
     if !env.filter.is_empty() || env.filter_editing {
         let cursor = if env.filter_editing { "▏" } else { "" };
-        t.push_str(&format!(" · filter: {}{cursor}", env.filter));
+        let total = view.state.as_ref().map_or(0, |s| s.services.len());
+        t.push_str(&format!(
+            " · filter: {}{cursor} ({} of {total})",
+            env.filter,
+            view.visible(&env.filter).len()
+        ));
     }
     if !env.is_live() {
         t.push_str(" · STALE: not connected");

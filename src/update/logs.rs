@@ -39,7 +39,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             pane.zoomed = false;
         }
         Action::Mark => {
-            if let Some(service) = e.selected_container().map(|c| c.service.clone())
+            if let Some(service) = e.selected_service_name()
                 && !e.marked.remove(&service)
             {
                 e.marked.insert(service);
@@ -273,7 +273,7 @@ fn wanted(state: &State, index: usize) -> Option<Requested> {
         return None;
     }
     let services = match e.logs.target {
-        LogTarget::Selected => vec![e.selected_container()?.service.clone()],
+        LogTarget::Selected => vec![e.selected_service_name()?],
         LogTarget::Marked => e.marked.iter().cloned().collect(),
         LogTarget::All => Vec::new(),
     };

@@ -303,7 +303,9 @@ fn followable(c: &ContainerInfo) -> Followable {
     Followable {
         id: c.id.clone(),
         service: c.service.clone(),
+        label: c.service.clone(),
         running: c.run_state == RunState::Running,
+        task: false,
     }
 }
 

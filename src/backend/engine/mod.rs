@@ -87,8 +87,11 @@ impl Engine {
     ) -> Result<(), Outcome> {
         match self {
             Engine::Compose(c) => c.settle(report, followers).await,
-            // Everything was read at the start; logs follow when asked for.
-            Engine::Swarm(_) => Ok(()),
+            // Everything was read at the start; logs follow as asked for.
+            Engine::Swarm(s) => {
+                s.follow_requested(followers);
+                Ok(())
+            }
         }
     }
 
@@ -110,7 +113,7 @@ impl Engine {
     ) -> Result<Option<BackendEvent>, Outcome> {
         match (self, change) {
             (Engine::Compose(c), Change::Compose(raw)) => c.on_change(raw, followers).await,
-            (Engine::Swarm(s), Change::Swarm(raw)) => s.on_change(raw).await,
+            (Engine::Swarm(s), Change::Swarm(raw)) => s.on_change(raw, followers).await,
             // A change is handed back to the engine that made it.
             _ => Ok(None),
         }
@@ -120,7 +123,7 @@ impl Engine {
     pub fn follow_requested(&self, followers: &mut Followers) {
         match self {
             Engine::Compose(c) => c.follow_requested(followers),
-            Engine::Swarm(_) => {}
+            Engine::Swarm(s) => s.follow_requested(followers),
         }
     }
 

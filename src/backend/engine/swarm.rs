@@ -23,6 +23,7 @@ use futures::{Stream, StreamExt};
 use tokio::time::Instant;
 
 use super::super::docker;
+use super::super::logs::{Followable, Followers};
 use super::super::{Outcome, Reporter};
 use crate::model::container::{clean, parse_docker_time};
 use crate::model::event::BackendEvent;
@@ -147,7 +148,11 @@ impl Swarm {
         }
     }
 
-    pub async fn on_change(&mut self, raw: Raw) -> Result<Option<BackendEvent>, Outcome> {
+    pub async fn on_change(
+        &mut self,
+        raw: Raw,
+        followers: &mut Followers,
+    ) -> Result<Option<BackendEvent>, Outcome> {
         match raw {
             Raw::Event(ev) => {
                 let kind = ev.typ.map(|t| t.to_string()).unwrap_or_default();
@@ -170,6 +175,8 @@ impl Swarm {
                     return Ok(None);
                 }
                 self.last = Some(state.clone());
+                // A task that started since is followed as the log request asks.
+                self.follow_requested(followers);
                 Ok(Some(BackendEvent::Swarm(Box::new(state))))
             }
         }
@@ -177,6 +184,18 @@ impl Swarm {
 
     pub fn set_on_screen(&mut self, on: bool) {
         self.on_screen = on;
+    }
+
+    /// Follows the logs of every running task the request wants, through the manager
+    /// (`/tasks/{id}/logs`: never the service's own endpoint, which waits forever once
+    /// the service has a task that never got a container, such as a rejected one).
+    pub fn follow_requested(&self, followers: &mut Followers) {
+        let Some(state) = &self.last else {
+            return;
+        };
+        for f in followable_tasks(state) {
+            followers.ensure(&self.docker, &f);
+        }
     }
 
     /// Services, tasks and nodes; secrets and configs when they may have changed (else
@@ -199,6 +218,34 @@ pub async fn read_with_secrets(docker: &Docker, stacks: &[String]) -> Result<Swa
     let mut state = read(docker, stacks).await?;
     state.secrets = read_secrets(docker, &state.services).await?;
     Ok(state)
+}
+
+/// The running tasks as log streams: asked for by service name, labelled
+/// `service.slot@node` (`service@node` for a global service's task) without the stack
+/// prefix.
+pub fn followable_tasks(state: &SwarmState) -> Vec<Followable> {
+    let mut out = Vec::new();
+    for svc in &state.services {
+        let short = crate::model::swarm::short_name(svc);
+        for t in state.tasks_of(&svc.id) {
+            if !(t.is_current() && t.state == "running") {
+                continue;
+            }
+            let node = state.hostname(&t.node_id);
+            let label = match t.slot {
+                Some(slot) => format!("{short}.{slot}@{node}"),
+                None => format!("{short}@{node}"),
+            };
+            out.push(Followable {
+                id: t.id.clone(),
+                service: svc.name.clone(),
+                label,
+                running: true,
+                task: true,
+            });
+        }
+    }
+    out
 }
 
 /// The manager's service, node, secret and config events from `since`.
@@ -319,6 +366,26 @@ pub async fn read(docker: &Docker, stacks: &[String]) -> Result<SwarmState, Stri
         nodes: nodes.iter().map(node).collect(),
         secrets: Vec::new(),
     };
+    // Running is what runs on a node that is up: the engine's own count keeps a task on
+    // a node that went down as running (`docker service ls` then says 3/2).
+    let down: Vec<&str> = state
+        .nodes
+        .iter()
+        .filter(|n| n.status != "ready")
+        .map(|n| n.id.as_str())
+        .collect();
+    for svc in &mut state.services {
+        svc.running = state
+            .tasks
+            .iter()
+            .filter(|t| {
+                t.service_id == svc.id
+                    && t.is_current()
+                    && t.state == "running"
+                    && !down.contains(&t.node_id.as_str())
+            })
+            .count() as u64;
+    }
     state.services.sort_by(|a, b| a.name.cmp(&b.name));
     state.nodes.sort_by(|a, b| a.hostname.cmp(&b.hostname));
     Ok(state)
