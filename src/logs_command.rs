@@ -159,6 +159,14 @@ fn swarm_streams(
             return Err(EXIT_BAD_ARGS);
         }
     }
+    for svc in &state.services {
+        if !svc.logs_readable() && (services.is_empty() || services.iter().any(|s| named(svc, s))) {
+            eprintln!(
+                "pilothouse logs: {} logs with the {} driver, which the engine cannot read back",
+                svc.name, svc.log_driver
+            );
+        }
+    }
     Ok(crate::backend::swarm_task_streams(state)
         .into_iter()
         .filter(|f| {

@@ -593,6 +593,7 @@ fn swarm_live() -> pilothouse::state::State {
             ports: Vec::new(),
             secrets: vec!["db_password".into()],
             configs: Vec::new(),
+            log_driver: String::new(),
         }],
         tasks: vec![
             task(

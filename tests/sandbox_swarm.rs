@@ -717,3 +717,33 @@ fn the_worker_engine_stopping_shows_the_node_down_its_tasks_moved_and_back() {
     converged(&sb);
     spread_app(&sb);
 }
+
+#[test]
+fn a_service_whose_logs_cannot_be_read_back_says_so_in_the_pane() {
+    let _turn = turn();
+    let sb = sandbox();
+    converged(&sb);
+    let _restore = Restore {
+        sb: &sb,
+        command: "$D service rm acme_silent >/dev/null 2>&1; true",
+    };
+    // A service of the stack whose log driver keeps nothing to read back.
+    on_manager(
+        &sb,
+        "service create --quiet --name acme_silent --label com.docker.stack.namespace=acme --log-driver none --network host --entrypoint sleep 127.0.0.1:5000/acme/redis:7 3600",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let t = swarm_console(&sb, "swarm-silent", dir.path());
+    t.wait_until(Duration::from_secs(30), "acme_silent running", |s| {
+        replicas_on_screen(s, "acme_silent").as_deref() == Some("1/1")
+    });
+    select(&t, "acme_silent");
+    t.keys(&["l"]);
+    let screen = t.wait_until(Duration::from_secs(15), "the note that says why", |s| {
+        s.contains("logs · acme_silent")
+            && s.contains("no logs: acme_silent logs with the none driver")
+    });
+    assert!(screen.contains("none driver"), "{screen}");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+}

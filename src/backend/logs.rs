@@ -3,6 +3,7 @@
 //! a recreate or a reconnect.
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -175,10 +176,7 @@ pub async fn follow(
         timestamps: true,
         tail,
     };
-    let mut stream: std::pin::Pin<Box<dyn futures::Stream<Item = _> + Send>> = match &source {
-        Source::Container(id) => Box::pin(docker.logs(id, Some(options))),
-        Source::Task(id) => Box::pin(docker.task_logs(id, Some(options))),
-    };
+    let mut stream = stream_of(&docker, &source, options);
     let id = source.id().to_string();
     let mut out = Assembler::new(false, keep_colours);
     let mut err = Assembler::new(true, keep_colours);
@@ -231,7 +229,14 @@ pub async fn follow(
                 }
             },
         };
-        let Some(Ok(item)) = next else { break };
+        let item = match next {
+            Some(Ok(item)) => item,
+            Some(Err(e)) => {
+                pending.extend(refused(&e));
+                break;
+            }
+            None => break,
+        };
         let before = pending.len();
         match item {
             LogOutput::StdOut { message } => out.frame(&message, true, &mut pending),
@@ -254,6 +259,26 @@ pub async fn follow(
     err.finish(&mut pending);
     pending.sort_by_key(|l| l.ts);
     let _ = send(pending).await;
+}
+
+type LogStream =
+    Pin<Box<dyn futures::Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
+
+fn stream_of(docker: &Docker, source: &Source, options: LogsOptions) -> LogStream {
+    match source {
+        Source::Container(id) => Box::pin(docker.logs(id, Some(options))),
+        Source::Task(id) => Box::pin(docker.task_logs(id, Some(options))),
+    }
+}
+
+/// When the engine refuses a stream (a log driver that cannot be read back, such as
+/// `none`, or journald on a host without it), a note that says so, so the pane is not
+/// just empty. A stream cut by a lost connection is the connection's to report: None.
+fn refused(e: &bollard::errors::Error) -> Option<LogLine> {
+    matches!(e, bollard::errors::Error::DockerResponseServerError { .. }).then(|| {
+        let text = crate::text::clean(&format!("no logs: the engine says: {e}"), 300);
+        LogLine::note(crate::time::unix_now() * 1_000_000_000, text)
+    })
 }
 
 /// What one container is, for deciding what to follow.
@@ -354,6 +379,26 @@ impl Followers {
             t.abort();
         }
         self.ensure(docker, c);
+    }
+
+    /// Once per request, a note in the pane for `service` (`key` tells notes apart): why
+    /// there are no lines to follow.
+    pub fn explain(&mut self, key: &str, service: &str, text: String) {
+        let Some(req) = &self.request else { return };
+        if !req.wants(service) || self.tasks.contains_key(key) {
+            return;
+        }
+        let batch = LogBatch {
+            generation: req.generation,
+            container: key.to_string(),
+            service: service.to_string(),
+            lines: vec![LogLine::note(crate::time::unix_now() * 1_000_000_000, text)],
+        };
+        let tx = self.tx.clone();
+        let task = self.set.spawn(async move {
+            tx.send(batch).await;
+        });
+        self.tasks.insert(key.to_string(), task);
     }
 
     /// A note in the pane, as if the container had written it.

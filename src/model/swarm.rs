@@ -26,6 +26,19 @@ pub struct SwarmService {
     /// The secrets and configs the service's tasks get (names only).
     pub secrets: Vec<String>,
     pub configs: Vec<String>,
+    /// The log driver its tasks use (empty: each node's default).
+    pub log_driver: String,
+}
+
+impl SwarmService {
+    /// Whether the engine can give its tasks' logs back (`json-file`, `local`,
+    /// `journald`, or the node's default); `none`, `syslog`, `gelf`… cannot.
+    pub fn logs_readable(&self) -> bool {
+        matches!(
+            self.log_driver.as_str(),
+            "" | "json-file" | "local" | "journald"
+        )
+    }
 }
 
 impl SwarmService {

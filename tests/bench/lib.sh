@@ -65,3 +65,22 @@ bench_startup() {
   echo "console, launch to $n/$n rows: ${console_ms} ms (runs: ${console_times[*]})"
   awk -v c="$console_ms" -v s="$ssh_ms" 'BEGIN { printf "ratio: %.2fx\n", c / s }'
 }
+
+# The CPU accounting cgroup root ($cgroot) and cg_ns CGROUP: its CPU time in ns (cgroup
+# v1 cpuacct or v2).
+bench_cgroups() {
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    cgroot=/sys/fs/cgroup
+    cg_ns() { awk '/^usage_usec/ {print $2 * 1000}' "$1/cpu.stat"; }
+  else
+    for cgroot in /sys/fs/cgroup/cpuacct /sys/fs/cgroup/cpu,cpuacct; do [ -d "$cgroot" ] && break; done
+    cg_ns() { cat "$1/cpuacct.usage"; }
+  fi
+}
+
+# Moves every process of CGROUP back to the root and removes it.
+bench_cgroup_rm() {
+  local p
+  while read -r p; do echo "$p" >"$cgroot/cgroup.procs" 2>/dev/null || true; done <"$1/cgroup.procs"
+  rmdir "$1" 2>/dev/null || true
+}

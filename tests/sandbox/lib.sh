@@ -61,7 +61,7 @@ pid_alive() {
     tls-health) exe=s_server ;;
     *) return 0 ;;
   esac
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$exe"
+  case "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" in *"$exe"*) return 0 ;; *) return 1 ;; esac
 }
 
 # wait_for SECONDS LOG DESCRIPTION COMMAND...: retry COMMAND until it succeeds.

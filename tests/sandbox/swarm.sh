@@ -36,7 +36,11 @@ swarm_network() {
     ns=$(swarm_netns "$node")
     eval "addr=\$SWARM_NET_$node"
     local dev=phsw-${node:0:1}
-    ip -n "$ns" addr show dev "$dev" | grep -q "$addr/" || ip -n "$ns" addr add "$addr/24" dev "$dev"
+    # Not `ip … | grep -q`: under pipefail, grep leaving early makes ip's SIGPIPE a failure.
+    case "$(ip -n "$ns" addr show dev "$dev")" in
+      *" $addr/"*) ;;
+      *) ip -n "$ns" addr add "$addr/24" dev "$dev" ;;
+    esac
     ip -n "$ns" link set "$dev" up
   done
 }

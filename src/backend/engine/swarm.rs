@@ -196,6 +196,13 @@ impl Swarm {
         for f in followable_tasks(state) {
             followers.ensure(&self.docker, &f);
         }
+        for svc in state.services.iter().filter(|s| !s.logs_readable()) {
+            let text = format!(
+                "no logs: {} logs with the {} driver, which the engine cannot read back (json-file, local and journald can)",
+                svc.name, svc.log_driver
+            );
+            followers.explain(&format!("driver:{}", svc.id), &svc.name, text);
+        }
     }
 
     /// Services, tasks and nodes; secrets and configs when they may have changed (else
@@ -227,6 +234,9 @@ pub fn followable_tasks(state: &SwarmState) -> Vec<Followable> {
     let mut out = Vec::new();
     for svc in &state.services {
         let short = crate::model::swarm::short_name(svc);
+        if !svc.logs_readable() {
+            continue;
+        }
         for t in state.tasks_of(&svc.id) {
             if !(t.is_current() && t.state == "running") {
                 continue;
@@ -403,6 +413,12 @@ fn service(s: &Service) -> SwarmService {
         Some(m) if m.global.is_some() => "global",
         _ => "replicated",
     };
+    let log_driver = text(
+        spec.task_template
+            .as_ref()
+            .and_then(|t| t.log_driver.as_ref())
+            .and_then(|d| d.name.as_deref()),
+    );
     let container = spec
         .task_template
         .clone()
@@ -467,6 +483,7 @@ fn service(s: &Service) -> SwarmService {
         ports,
         secrets,
         configs,
+        log_driver,
     }
 }
 
