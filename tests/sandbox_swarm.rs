@@ -747,3 +747,50 @@ fn a_service_whose_logs_cannot_be_read_back_says_so_in_the_pane() {
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
 }
+
+#[test]
+fn health_endpoints_and_the_database_pool_work_on_a_swarm_environment() {
+    let _turn = turn();
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    // The swarm environment with an https endpoint on the host and the staging
+    // database, its URL from this machine's environment (a swarm has no env file).
+    let config = edited_config(&sb, dir.path(), |t| {
+        format!(
+            "{t}\n[[environments.swarm.health.endpoints]]\nname = \"edge\"\nurl = \"https://127.0.0.1:18443/health\"\nca_file = \"{}\"\n\n[environments.swarm.database]\nurl = {{ local_env = \"PILOTHOUSE_SWARM_DB\" }}\ntunnel = true\ninterval = \"2s\"\n\n[environments.swarm.database.pools]\napp = {{ size = 3 }}\n",
+            sb.state.join("tls/ca.crt").display()
+        )
+    });
+    let url_file = dir.path().join("db-url");
+    std::fs::write(
+        &url_file,
+        format!(
+            "postgresql://acme:{}@127.0.0.1:5433/acme",
+            sb.pg_password("staging").trim()
+        ),
+    )
+    .unwrap();
+    let t = Tmux::start(
+        "swarm-health-pool",
+        &format!(
+            "PILOTHOUSE_SWARM_DB=$(cat {}) {} --env swarm",
+            url_file.display(),
+            console_with(&config, dir.path())
+        ),
+    );
+    t.wait_until(Duration::from_secs(30), "the services", |s| {
+        s.contains("acme_app")
+    });
+    t.keys(&["h"]);
+    t.wait_until(Duration::from_secs(15), "the endpoint up", |s| {
+        s.lines().any(|l| l.contains("edge") && l.contains("200"))
+    });
+    t.keys(&["p"]);
+    let screen = t.wait_until(Duration::from_secs(15), "the pool read", |s| {
+        s.contains("swarm · database pool") && s.lines().any(|l| l.contains("app"))
+    });
+    let pw = sb.pg_password("staging");
+    assert!(!screen.contains(pw.trim()), "the password on screen");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+}
