@@ -9,21 +9,15 @@ use crate::model::swarm::{SwarmService, SwarmState};
 pub struct SwarmView {
     /// The stacks watched (empty: every stack).
     pub stacks: Vec<String>,
-    /// The stack file on the manager, when configured.
-    pub stack_file: Option<String>,
     /// The last reading (None: none yet). Only as fresh as the environment's link.
     pub state: Option<SwarmState>,
-    /// Unix seconds of the last reading that changed something.
-    pub read_at: Option<i64>,
 }
 
 impl SwarmView {
     pub fn new(settings: &SwarmSettings) -> SwarmView {
         SwarmView {
             stacks: settings.stacks.iter().map(|s| s.to_string()).collect(),
-            stack_file: settings.stack_file.as_ref().map(|f| f.to_string()),
             state: None,
-            read_at: None,
         }
     }
 

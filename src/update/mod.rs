@@ -432,7 +432,7 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             prune_usage(e);
             reselect(e, keep);
         }
-        BackendEvent::Swarm(reading) => swarm_read(e, *reading, now),
+        BackendEvent::Swarm(reading) => swarm_read(e, *reading),
         BackendEvent::Latency(d) => e.latency = Some(d),
         BackendEvent::Logs(batch) => {
             logs::lines(e, batch);
@@ -512,11 +512,10 @@ fn sort(e: &mut EnvState) {
 /// Keeps the same container selected when rows move or the filter changes; clamps
 /// otherwise.
 /// A new reading of a swarm: the selected service stays selected.
-fn swarm_read(e: &mut EnvState, reading: crate::model::swarm::SwarmState, now: i64) {
+fn swarm_read(e: &mut EnvState, reading: crate::model::swarm::SwarmState) {
     let keep = e.selected_service().map(|s| s.id.clone());
     if let Some(v) = &mut e.swarm {
         v.state = Some(reading);
-        v.read_at = Some(now);
     }
     e.listed = true;
     if let Some(id) = keep {
