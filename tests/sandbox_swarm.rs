@@ -32,23 +32,11 @@ fn turn() -> MutexGuard<'static, ()> {
 /// `docker …` against the manager, run on the host through the sandbox's sshd.
 fn on_manager(sb: &Sandbox, args: &str) -> String {
     let sock = sb.state.join("swarm/manager.sock");
-    ok_stdout(Command::new("ssh").args([
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "StrictHostKeyChecking=yes",
-        "-o",
-        &format!(
-            "UserKnownHostsFile={}",
-            sb.state.join("ssh/known_hosts").display()
-        ),
-        "-i",
-        &sb.state.join("ssh/id_ed25519").display().to_string(),
-        "-p",
-        "2222",
-        "root@127.0.0.1",
-        &format!("docker -H unix://{} {args}", sock.display()),
-    ]))
+    ok_stdout(
+        Command::new("ssh")
+            .args(sb.ssh_args(&sb.known_hosts()))
+            .arg(format!("docker -H unix://{} {args}", sock.display())),
+    )
 }
 
 /// The logs of the app's running tasks, task by task: `docker service logs SERVICE`
@@ -429,21 +417,9 @@ impl Drop for Restore<'_> {
 }
 
 fn on_host(sb: &Sandbox, script: &str) -> bool {
-    run(Command::new("ssh").args([
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        &format!(
-            "UserKnownHostsFile={}",
-            sb.state.join("ssh/known_hosts").display()
-        ),
-        "-i",
-        &sb.state.join("ssh/id_ed25519").display().to_string(),
-        "-p",
-        "2222",
-        "root@127.0.0.1",
-        script,
-    ]))
+    run(Command::new("ssh")
+        .args(sb.ssh_args(&sb.known_hosts()))
+        .arg(script))
     .status
     .success()
 }
