@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use openssh::{ForwardType, KnownHosts, Session, SessionBuilder, Socket};
+use openssh::{KnownHosts, Session, SessionBuilder};
 use tempfile::TempDir;
 
 use crate::config::{HostKeyPolicy, SshSettings};
@@ -75,23 +75,50 @@ pub async fn forward_tcp(
     host: &str,
     port: u16,
 ) -> Result<(), String> {
-    let request = session.request_port_forward(
-        ForwardType::Local,
-        Socket::UnixSocket {
-            path: local.to_path_buf().into(),
-        },
-        Socket::TcpSocket {
-            host: host.to_string().into(),
-            port,
-        },
-    );
-    match tokio::time::timeout(FORWARD_LIMIT, request).await {
-        Err(_) => Err(format!(
-            "ssh: forwarding to {host}:{port} got no answer within {} s",
-            FORWARD_LIMIT.as_secs()
-        )),
-        Ok(r) => r.map_err(|e| format!("ssh: cannot forward to {host}:{port}: {}", flat(&e))),
+    // `-L` takes an IPv6 address in brackets.
+    let target = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    mux_forward(session, local, &target).await
+}
+
+/// Asks the master for a local forward from the unix socket `local` to `target` (a
+/// remote unix socket path or `host:port`) with `ssh -O forward`: the master binds the
+/// socket at once and the request ends. (The openssh crate's own request runs
+/// `ssh -fNT -L`, a mux client that stays about 200 ms before it backgrounds itself:
+/// measured on the sandbox, 200 ms against 8 to 16 ms, most of the gap between the
+/// master's login and the first table.)
+async fn mux_forward(session: &Session, local: &Path, target: &str) -> Result<(), String> {
+    let mut spec = local.as_os_str().to_owned();
+    spec.push(":");
+    spec.push(target);
+    let mut cmd = tokio::process::Command::new("ssh");
+    cmd.arg("-S")
+        .arg(session.control_socket())
+        .args(["-o", "BatchMode=yes", "-O", "forward", "-L"])
+        .arg(spec)
+        .arg("none")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let out = match tokio::time::timeout(FORWARD_LIMIT, cmd.output()).await {
+        Err(_) => {
+            return Err(format!(
+                "ssh: forwarding to {target} got no answer within {} s",
+                FORWARD_LIMIT.as_secs()
+            ));
+        }
+        Ok(Err(e)) => return Err(format!("ssh: cannot run ssh -O forward: {e}")),
+        Ok(Ok(out)) => out,
+    };
+    if out.status.success() {
+        return Ok(());
     }
+    let why = crate::text::clean(&String::from_utf8_lossy(&out.stderr), 300);
+    Err(format!("ssh: cannot forward to {target}: {}", why.trim()))
 }
 
 /// How long a port-forward request may take.
@@ -140,23 +167,9 @@ pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tu
         Ok(Ok(s)) => s,
     };
     let local = dir.0.path().join("docker.sock");
-    session
-        .request_port_forward(
-            ForwardType::Local,
-            Socket::UnixSocket {
-                path: local.clone().into(),
-            },
-            Socket::UnixSocket {
-                path: PathBuf::from(remote_docker_socket).into(),
-            },
-        )
+    mux_forward(&session, &local, remote_docker_socket)
         .await
-        .map_err(|e| {
-            format!(
-                "ssh {destination}: cannot forward {remote_docker_socket}: {}",
-                flat(&e)
-            )
-        })?;
+        .map_err(|e| format!("ssh {destination}: {e}"))?;
     let session = Arc::new(session);
     Ok(Tunnel {
         polls: super::poll_shell::PollShell::over_ssh(session.clone()),
