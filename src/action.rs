@@ -68,6 +68,10 @@ const NORMAL_ACTIONS: &[Action] = {
         TerminateSession,
         Deploy,
         Rollback,
+        Scale,
+        DrainNode,
+        PauseNode,
+        ActivateNode,
         CancelItem,
         BreakLock,
     ]
@@ -322,6 +326,12 @@ pub enum Action {
     Deploy,
     /// Roll the marked or selected services back (opens the picker).
     Rollback,
+    /// A swarm: the selected service to a number of replicas (typed in the picker).
+    Scale,
+    /// A swarm, in the nodes view: the selected node to drain, pause or active.
+    DrainNode,
+    PauseNode,
+    ActivateNode,
     /// In the picker: use the highlighted (or typed) tag.
     TagDone,
     TagCancel,
@@ -368,6 +378,10 @@ impl Action {
                 | Action::TerminateSession
                 | Action::Deploy
                 | Action::Rollback
+                | Action::Scale
+                | Action::DrainNode
+                | Action::PauseNode
+                | Action::ActivateNode
                 | Action::CancelItem
                 | Action::Confirm
                 | Action::ConfirmTyped
@@ -393,6 +407,10 @@ impl Action {
             Action::TerminateSession => "terminate session",
             Action::Deploy => "deploy",
             Action::Rollback => "rollback",
+            Action::Scale => "scale (swarm)",
+            Action::DrainNode => "drain node (swarm)",
+            Action::PauseNode => "pause node (swarm)",
+            Action::ActivateNode => "activate node (swarm)",
             Action::TagDone => "use tag",
             Action::TagCancel => "cancel",
             Action::TagBackspace => "delete",

@@ -42,7 +42,10 @@ pub fn summary(env: &EnvState, now: i64) -> String {
             "- **STALE**: not connected; everything below is the last reading, not the present"
         );
     }
-    containers(&mut out, env, now);
+    match &env.swarm {
+        Some(view) => swarm(&mut out, view, now),
+        None => containers(&mut out, env, now),
+    }
     health(&mut out, env, now);
     pool(&mut out, env, now);
     queue(&mut out, env, now);
@@ -77,6 +80,72 @@ fn containers(out: &mut String, env: &EnvState, now: i64) {
             c.health.label(),
             c.restart_count,
             since.map_or("?".into(), |t| format!("{} ({}s ago)", utc(t), now - t))
+        );
+    }
+}
+
+/// A swarm's services, each with its tasks (like `docker service ps`), and its nodes.
+fn swarm(out: &mut String, view: &crate::state::swarm::SwarmView, now: i64) {
+    let Some(s) = &view.state else {
+        let _ = writeln!(out, "\n## Services\n\nnone read");
+        return;
+    };
+    let _ = writeln!(out, "\n## Services\n");
+    let _ = writeln!(out, "| service | mode | replicas | image | update |");
+    let _ = writeln!(out, "|---|---|---|---|---|");
+    for svc in &s.services {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {}/{} | {} | {} {} |",
+            cell(&svc.name),
+            svc.mode,
+            svc.running,
+            svc.desired,
+            cell(&svc.image),
+            cell(&svc.update_state),
+            cell(&svc.update_message)
+        );
+    }
+    let _ = writeln!(out, "\n## Tasks\n");
+    let _ = writeln!(
+        out,
+        "| task | node | desired | state | since | image | error |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    for svc in &s.services {
+        for t in s.tasks_of(&svc.id) {
+            let _ = writeln!(
+                out,
+                "| {}.{} | {} | {} | {} | {} | {} | {} |",
+                cell(crate::model::swarm::short_name(svc)),
+                t.slot.map_or_else(|| "-".to_string(), |n| n.to_string()),
+                cell(s.hostname(&t.node_id)),
+                t.desired_state,
+                t.state,
+                t.since
+                    .map_or("?".into(), |x| format!("{} ({}s ago)", utc(x), now - x)),
+                cell(&t.image),
+                cell(&t.error)
+            );
+        }
+    }
+    let _ = writeln!(out, "\n## Nodes\n");
+    let _ = writeln!(
+        out,
+        "| node | role | availability | status | manager | engine | tasks |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+    for n in &s.nodes {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            cell(&n.hostname),
+            n.role,
+            n.availability,
+            n.status,
+            n.manager_status,
+            cell(&n.engine_version),
+            s.running_on(&n.id)
         );
     }
 }

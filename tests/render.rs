@@ -576,6 +576,7 @@ fn swarm_live() -> pilothouse::state::State {
                 error: error.into(),
                 message: String::new(),
                 image: image.into(),
+                force_update: 0,
             }
         };
     let reading = SwarmState {
@@ -594,6 +595,7 @@ fn swarm_live() -> pilothouse::state::State {
             secrets: vec!["db_password".into()],
             configs: Vec::new(),
             log_driver: String::new(),
+            ..SwarmService::default()
         }],
         tasks: vec![
             task(

@@ -17,6 +17,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use support::swarm::*;
 use support::*;
 
 /// Tests that change the swarm (scale, update) and tests that compare readings with the
@@ -27,16 +28,6 @@ fn turn() -> MutexGuard<'static, ()> {
     SWARM
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// `docker …` against the manager, run on the host through the sandbox's sshd.
-fn on_manager(sb: &Sandbox, args: &str) -> String {
-    let sock = sb.state.join("swarm/manager.sock");
-    ok_stdout(
-        Command::new("ssh")
-            .args(sb.ssh_args(&sb.known_hosts()))
-            .arg(format!("docker -H unix://{} {args}", sock.display())),
-    )
 }
 
 /// The logs of the app's running tasks, task by task: `docker service logs SERVICE`
@@ -239,48 +230,6 @@ fn the_swarm_read_agrees_with_the_docker_cli() {
     assert_eq!(hosts.len(), 2, "tasks run on both nodes");
 }
 
-/// The console on the generated config's `swarm` environment, in tmux.
-fn swarm_console(sb: &Sandbox, name: &str, dir: &std::path::Path) -> Tmux {
-    let t = Tmux::start(
-        name,
-        &format!("{} --env swarm", console_with(&sb.config, dir)),
-    );
-    // First reading: connecting and reading the manager.
-    t.wait_until(Duration::from_secs(30), "the services", |s| {
-        s.contains("acme_app") && s.contains("tasks of acme_app")
-    });
-    t
-}
-
-/// The stack as `docker service ls` lists it: `name running/desired` per service.
-fn replicas_cli(sb: &Sandbox) -> Vec<String> {
-    let ls = on_manager(
-        sb,
-        "service ls --filter label=com.docker.stack.namespace=acme --format '{{.Name}} {{.Replicas}}'",
-    );
-    let mut got: Vec<String> = ls.lines().map(str::to_string).collect();
-    got.sort();
-    got
-}
-
-/// Every service at its replicas and no update under way (one rolled back before is
-/// over: the engine keeps saying `rollback_completed` until the next update).
-fn converged(sb: &Sandbox) {
-    eventually(Duration::from_secs(120), "the stack converged", || {
-        let got = replicas_cli(sb);
-        let updates = on_manager(
-            sb,
-            "service inspect acme_app acme_worker acme_redis --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}'",
-        );
-        let settled = updates
-            .lines()
-            .all(|l| matches!(l.trim(), "" | "completed" | "rollback_completed"));
-        (got == ["acme_app 2/2", "acme_redis 1/1", "acme_worker 1/1"] && settled)
-            .then_some(())
-            .ok_or(format!("{got:?} {updates}"))
-    });
-}
-
 /// The replicas cell of `service`'s row on screen (`2/2`), if the row is there.
 fn replicas_on_screen(screen: &str, service: &str) -> Option<String> {
     let row = row_of(screen, service)?;
@@ -399,29 +348,6 @@ fn the_console_shows_services_tasks_nodes_and_secret_names_as_the_manager_does()
     assert_eq!(nodes, ["swarm-manager-1", "swarm-worker-1"]);
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
-}
-
-/// Puts a service back as the stack file has it, whatever a test did to it: a shell
-/// command run on the host, `$D` standing for `docker -H` the manager.
-struct Restore<'a> {
-    sb: &'a Sandbox,
-    command: &'static str,
-}
-
-impl Drop for Restore<'_> {
-    fn drop(&mut self) {
-        let sock = self.sb.state.join("swarm/manager.sock");
-        let script = format!("D='docker -H unix://{}'; {}", sock.display(), self.command);
-        let _ = on_host(self.sb, &script);
-    }
-}
-
-fn on_host(sb: &Sandbox, script: &str) -> bool {
-    run(Command::new("ssh")
-        .args(sb.ssh_args(&sb.known_hosts()))
-        .arg(script))
-    .status
-    .success()
 }
 
 #[test]

@@ -25,6 +25,7 @@ pub mod runner;
 pub mod snapshot;
 pub mod ssh;
 pub mod stats;
+pub mod swarm_gate;
 pub mod tags;
 pub mod tls;
 pub mod webhook;

@@ -247,6 +247,29 @@ pub struct SwarmSettings {
     /// The stack file on the manager (for the stack's actions); its directory holds
     /// the host lock and the audit trail.
     pub stack_file: Option<RemotePath>,
+    /// `--resolve-image` for service updates: `always` (ask the registry for the
+    /// tag's digest and pin it), `changed`, or `never` (nodes use what they have or
+    /// pull the tag). Unset: Docker's default.
+    pub resolve_image: Option<ResolveImage>,
+}
+
+/// How a service update resolves its image's digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResolveImage {
+    Always,
+    Changed,
+    Never,
+}
+
+impl ResolveImage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResolveImage::Always => "always",
+            ResolveImage::Changed => "changed",
+            ResolveImage::Never => "never",
+        }
+    }
 }
 
 /// Where a swarm environment keeps its lock and audit trail when no stack file is set.

@@ -19,6 +19,8 @@ pub struct SwarmService {
     /// service was never updated.
     pub update_state: String,
     pub update_message: String,
+    /// When the engine began the last update (its own text; empty when never).
+    pub update_started: String,
     /// Unix seconds.
     pub created: Option<i64>,
     /// Published ports, `8080:80/tcp` each.
@@ -28,6 +30,11 @@ pub struct SwarmService {
     pub configs: Vec<String>,
     /// The log driver its tasks use (empty: each node's default).
     pub log_driver: String,
+    /// The image its tasks ran before the current one, from the task history (what
+    /// `docker service rollback` most likely goes back to); empty when none is known.
+    pub previous_image: String,
+    /// The spec's force-update counter (`docker service update --force` raises it).
+    pub force_update: u64,
 }
 
 impl SwarmService {
@@ -83,6 +90,8 @@ pub struct SwarmTask {
     pub message: String,
     /// The image the task runs (`repo:tag`, digest dropped).
     pub image: String,
+    /// The force-update counter of the spec the task was made from.
+    pub force_update: u64,
 }
 
 impl SwarmTask {
@@ -191,9 +200,293 @@ impl SwarmState {
             .count()
     }
 
+    /// Where a change to `service` stands: converged when no update is on its way,
+    /// every desired task runs (on a node that is up, healthy: a swarm task with a
+    /// health check is `starting` until it passes) from the service's current spec,
+    /// and, with `image`, that spec runs `image`. With `old_update` (a change that
+    /// starts an update), the update status that started then is the one before this
+    /// change (the engine has not begun it yet), and a paused update fails at once;
+    /// with `image`, so does an update the engine rolled back.
+    pub fn convergence(
+        &self,
+        service: &str,
+        image: Option<&str>,
+        old_update: Option<&str>,
+    ) -> Convergence {
+        let Some(svc) = self.services.iter().find(|s| s.name == service) else {
+            return Convergence::Failed(format!("{service} is gone from the swarm"));
+        };
+        let why = if svc.update_message.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", svc.update_message)
+        };
+        let state = svc.update_state.as_str();
+        if let Some(want) = image
+            && svc.image != want
+        {
+            return Convergence::Failed(if state.starts_with("rollback") {
+                format!("the engine rolled the update back to {}{why}", svc.image)
+            } else {
+                format!("its spec now runs {}, not {want}", svc.image)
+            });
+        }
+        if old_update.is_some_and(|old| old == svc.update_started) {
+            return Convergence::Waiting("the engine has not begun the update yet".into());
+        }
+        if old_update.is_some() && matches!(state, "paused" | "rollback_paused") {
+            return Convergence::Failed(format!("the engine paused the update{why}"));
+        }
+        let up = |node: &str| {
+            self.nodes
+                .iter()
+                .any(|n| n.id == node && n.status == "ready")
+        };
+        let current = |t: &&&SwarmTask| t.image == svc.image && t.force_update == svc.force_update;
+        let tasks: Vec<&SwarmTask> = self
+            .tasks
+            .iter()
+            .filter(|t| t.service_id == svc.id && t.is_current())
+            .collect();
+        let fresh = tasks
+            .iter()
+            .filter(current)
+            .filter(|t| t.state == "running" && up(&t.node_id))
+            .count() as u64;
+        let old = tasks.len() - tasks.iter().filter(current).count();
+        // Restoring after the engine's own rollback, which it paused (a start-first
+        // rollback can count a task it replaced itself as a failure): what matters is
+        // that every task runs the image again, even with a surplus not yet removed.
+        if state == "rollback_paused" && old_update.is_none() && image.is_some() {
+            return if old == 0 && fresh >= svc.desired {
+                Convergence::Done(format!(
+                    "{fresh} tasks running on {} (the engine paused its rollback{why})",
+                    svc.image
+                ))
+            } else {
+                Convergence::Failed(format!("the engine paused its rollback{why}"))
+            };
+        }
+        if matches!(state, "updating" | "rollback_started") {
+            return Convergence::Waiting(format!(
+                "update {state}: {fresh}/{} tasks running on the new spec",
+                svc.desired
+            ));
+        }
+        // Tasks told to stop (scaled away, replaced) that still run on a node that is up.
+        let stopping = self
+            .tasks
+            .iter()
+            .filter(|t| {
+                t.service_id == svc.id && !t.is_current() && t.state == "running" && up(&t.node_id)
+            })
+            .count();
+        if fresh == svc.desired && old == 0 && stopping == 0 {
+            return Convergence::Done(format!(
+                "{fresh}/{} tasks running on {}",
+                svc.desired, svc.image
+            ));
+        }
+        let mut waiting = format!("{fresh}/{} tasks running on the current spec", svc.desired);
+        if old > 0 {
+            waiting.push_str(&format!(", {old} still on the old one"));
+        }
+        if stopping > 0 {
+            waiting.push_str(&format!(", {stopping} still stopping"));
+        }
+        Convergence::Waiting(waiting)
+    }
+
+    /// Where a node's availability change stands: the node has it and, when drained,
+    /// none of the watched tasks runs on it and every service has its replicas.
+    pub fn node_settled(&self, node_id: &str, availability: &str) -> Convergence {
+        let Some(node) = self.nodes.iter().find(|n| n.id == node_id) else {
+            return Convergence::Failed("the node left the swarm".into());
+        };
+        if node.availability != availability {
+            return Convergence::Waiting(format!(
+                "{} is still {}",
+                node.hostname, node.availability
+            ));
+        }
+        let left = self.running_on(node_id);
+        if availability == "drain" && left > 0 {
+            return Convergence::Waiting(format!("{left} tasks still on {}", node.hostname));
+        }
+        let short: Vec<&str> = self
+            .services
+            .iter()
+            .filter(|s| s.running < s.desired)
+            .map(|s| s.name.as_str())
+            .collect();
+        if availability == "drain" && !short.is_empty() {
+            return Convergence::Waiting(format!("short of replicas: {}", short.join(", ")));
+        }
+        Convergence::Done(format!("{} is {availability}", node.hostname))
+    }
+
     /// What needs attention: services and nodes in alert.
     pub fn alerts(&self) -> usize {
         self.services.iter().filter(|s| s.alert()).count()
             + self.nodes.iter().filter(|n| n.alert()).count()
+    }
+}
+
+/// Where a swarm change stands (see [`SwarmState::convergence`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Convergence {
+    Done(String),
+    Waiting(String),
+    Failed(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V1: &str = "reg/acme/app:v1";
+    const V2: &str = "reg/acme/app:v2";
+
+    fn task(id: &str, image: &str, state: &str, node: &str) -> SwarmTask {
+        SwarmTask {
+            id: id.into(),
+            service_id: "s1".into(),
+            slot: Some(1),
+            node_id: node.into(),
+            desired_state: "running".into(),
+            state: state.into(),
+            image: image.into(),
+            ..SwarmTask::default()
+        }
+    }
+
+    fn swarm(update: &str, image: &str, tasks: Vec<SwarmTask>) -> SwarmState {
+        SwarmState {
+            services: vec![SwarmService {
+                id: "s1".into(),
+                name: "acme_app".into(),
+                mode: "replicated".into(),
+                desired: 2,
+                image: image.into(),
+                update_state: update.into(),
+                update_started: "T2".into(),
+                update_message: "update rolled back due to failure".into(),
+                ..SwarmService::default()
+            }],
+            tasks,
+            nodes: ["n1", "n2"]
+                .map(|id| SwarmNode {
+                    id: id.into(),
+                    status: "ready".into(),
+                    availability: "active".into(),
+                    ..SwarmNode::default()
+                })
+                .to_vec(),
+            secrets: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_update_converges_only_with_every_task_on_the_new_spec_and_the_update_completed() {
+        let on =
+            |a: &str, b: &str| vec![task("a", a, "running", "n1"), task("b", b, "running", "n2")];
+        let done = |s: &SwarmState| s.convergence("acme_app", Some(V2), Some("T1"));
+        assert!(matches!(
+            done(&swarm("updating", V2, on(V2, V1))),
+            Convergence::Waiting(_)
+        ));
+        assert!(matches!(
+            done(&swarm("completed", V2, on(V2, V1))),
+            Convergence::Waiting(_)
+        ));
+        assert!(matches!(
+            done(&swarm("completed", V2, on(V2, V2))),
+            Convergence::Done(_)
+        ));
+        // A task starting (its health check not passed yet) is not running.
+        let starting = vec![
+            task("a", V2, "running", "n1"),
+            task("b", V2, "starting", "n2"),
+        ];
+        assert!(matches!(
+            done(&swarm("completed", V2, starting)),
+            Convergence::Waiting(_)
+        ));
+        // The status read before the engine began this update says nothing about it.
+        let stale = swarm("paused", V2, on(V1, V1));
+        assert!(matches!(
+            stale.convergence("acme_app", Some(V2), Some("T2")),
+            Convergence::Waiting(_)
+        ));
+    }
+
+    #[test]
+    fn a_paused_or_rolled_back_update_fails_at_once_with_the_engine_s_reason() {
+        let tasks = vec![
+            task("a", V1, "running", "n1"),
+            task("b", V1, "running", "n2"),
+        ];
+        match swarm("rollback_started", V1, tasks.clone()).convergence(
+            "acme_app",
+            Some(V2),
+            Some("T1"),
+        ) {
+            Convergence::Failed(why) => {
+                assert!(
+                    why.contains("rolled the update back") && why.contains("due to failure"),
+                    "{why}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            swarm("paused", V2, tasks.clone()).convergence("acme_app", Some(V2), Some("T1")),
+            Convergence::Failed(_)
+        ));
+        // Restoring v1 after the engine rolled back: done once both run v1 again,
+        // even when the engine paused its rollback with a surplus task.
+        assert!(matches!(
+            swarm("rollback_completed", V1, tasks.clone()).convergence("acme_app", Some(V1), None),
+            Convergence::Done(_)
+        ));
+        let mut surplus = tasks.clone();
+        surplus.push(task("c", V1, "running", "n1"));
+        assert!(matches!(
+            swarm("rollback_paused", V1, surplus).convergence("acme_app", Some(V1), None),
+            Convergence::Done(_)
+        ));
+        let mut short = tasks;
+        short[1].state = "failed".into();
+        assert!(matches!(
+            swarm("rollback_paused", V1, short).convergence("acme_app", Some(V1), None),
+            Convergence::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn a_drained_node_is_settled_when_its_tasks_run_elsewhere() {
+        let mut s = swarm(
+            "",
+            V1,
+            vec![
+                task("a", V1, "running", "n1"),
+                task("b", V1, "running", "n2"),
+            ],
+        );
+        s.services[0].running = 2;
+        s.nodes[1].availability = "drain".into();
+        assert!(matches!(
+            s.node_settled("n2", "drain"),
+            Convergence::Waiting(_)
+        ));
+        s.tasks[1].node_id = "n1".into();
+        assert!(matches!(
+            s.node_settled("n2", "drain"),
+            Convergence::Done(_)
+        ));
+        assert!(matches!(
+            s.node_settled("n2", "active"),
+            Convergence::Waiting(_)
+        ));
     }
 }

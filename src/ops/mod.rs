@@ -7,11 +7,13 @@
 
 mod compose;
 mod image;
+mod swarm;
 
 use std::fmt;
 
 pub use compose::{Project, declared_services_command};
 pub use image::{ImageRef, image_ref};
+pub use swarm::{AVAILABILITIES, Swarm};
 
 /// The tag that means "the images the last deploy replaced": every deploy tags the
 /// running images with it before pulling; a rollback to it starts them again.
@@ -50,6 +52,14 @@ pub enum OpKind {
         /// (`v1`), which the env file then gets; None writes `rollback` itself.
         known_as: Option<String>,
     },
+    /// A swarm service to this many replicas.
+    Scale {
+        replicas: u64,
+    },
+    /// A swarm node to `active`, `pause` or `drain`.
+    NodeAvailability {
+        to: String,
+    },
     /// End one database session (its transaction is rolled back, its slot freed).
     Terminate {
         pid: i32,
@@ -83,6 +93,12 @@ impl OpKind {
                 ..
             } => "deploy with breaking migrations",
             OpKind::Rollback { .. } => "roll back",
+            OpKind::Scale { .. } => "scale",
+            OpKind::NodeAvailability { to } => match to.as_str() {
+                "drain" => "drain node",
+                "pause" => "pause node",
+                _ => "activate node",
+            },
         }
     }
 
@@ -92,6 +108,11 @@ impl OpKind {
             OpKind::MigrationStatus => Risk::ReadOnly,
             OpKind::PgAdminStart | OpKind::PgAdminStop | OpKind::Start => Risk::Low,
             OpKind::Restart | OpKind::Terminate { .. } => Risk::Medium,
+            OpKind::Scale { replicas: 0 } => Risk::High,
+            OpKind::Scale { .. } => Risk::Medium,
+            OpKind::NodeAvailability { to } if to == "drain" => Risk::High,
+            OpKind::NodeAvailability { to } if to == "pause" => Risk::Medium,
+            OpKind::NodeAvailability { .. } => Risk::Low,
             OpKind::Stop | OpKind::BreakLock | OpKind::Deploy { .. } | OpKind::Rollback { .. } => {
                 Risk::High
             }
@@ -143,6 +164,33 @@ pub enum Exec {
     },
     /// Asks the configured health endpoints of these services; any not up fails it.
     Smoke { services: Vec<String> },
+    /// Reads the swarm until the service has converged (see
+    /// [`crate::model::swarm::SwarmState::convergence`]); fails at once when the engine
+    /// pauses or rolls back the update, and at the timeout.
+    SwarmConverge {
+        service: String,
+        /// The image its spec and tasks must run (None: whatever the spec says).
+        image: Option<String>,
+        /// For a change that starts an update: the update status's start as read when
+        /// the plan was made (a status that started then is the one before it).
+        old_update: Option<String>,
+        timeout_secs: u64,
+    },
+    /// After a failed update: when the engine rolled back by itself, waits for that;
+    /// else runs `command` (`docker service rollback`); either way until `image` runs
+    /// again on every task.
+    SwarmRestore {
+        service: String,
+        image: String,
+        timeout_secs: u64,
+    },
+    /// Reads the swarm until the node has `availability` and, drained, its tasks run
+    /// elsewhere.
+    SwarmNode {
+        node_id: String,
+        availability: String,
+        timeout_secs: u64,
+    },
 }
 
 /// The steps that undo a plan when one of its steps from `from_step` on fails, or it

@@ -381,7 +381,9 @@ impl EnvState {
             },
             project_dir: env.host_dir().to_string(),
             compose_command: compose.command.to_string(),
-            swarm: env.swarm().map(swarm::SwarmView::new),
+            swarm: env
+                .swarm()
+                .map(|sw| swarm::SwarmView::new(sw, env.docker_socket.as_str())),
             link: Link::default(),
             containers: Vec::new(),
             selected_row: 0,

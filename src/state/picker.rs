@@ -9,6 +9,8 @@ pub use crate::ops::ROLLBACK_TAG;
 pub enum PickerKind {
     Deploy,
     Rollback,
+    /// A swarm service's replicas: a number is typed.
+    Scale,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +31,8 @@ pub struct TagPicker {
     pub cursor: usize,
     /// Why the last enter did nothing.
     pub message: Option<String>,
+    /// A swarm environment: the rollback row is the service's previous spec.
+    pub swarm: bool,
 }
 
 impl TagPicker {
@@ -52,11 +56,15 @@ impl TagPicker {
     /// a rollback offers the `:rollback` images first.
     pub fn rows(&self) -> Vec<(String, String, String)> {
         let mut rows = Vec::new();
+        if self.kind == PickerKind::Scale {
+            return rows;
+        }
         if self.kind == PickerKind::Rollback {
             rows.push((
                 ROLLBACK_TAG.to_string(),
                 String::new(),
                 match self.rollback_is() {
+                    _ if self.swarm => "the previous spec (docker service rollback)".to_string(),
                     Some(t) => format!("the images the last deploy replaced ({t})"),
                     None => "the images the last deploy replaced".to_string(),
                 },

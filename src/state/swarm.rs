@@ -11,14 +11,28 @@ pub struct SwarmView {
     pub stacks: Vec<String>,
     /// The last reading (None: none yet). Only as fresh as the environment's link.
     pub state: Option<SwarmState>,
+    /// The manager's Docker socket (for the commands of actions).
+    pub socket: String,
+    /// `--resolve-image` for service updates (None: Docker's default).
+    pub resolve_image: Option<String>,
+    /// The selected row of the nodes view.
+    pub node_row: usize,
 }
 
 impl SwarmView {
-    pub fn new(settings: &SwarmSettings) -> SwarmView {
+    pub fn new(settings: &SwarmSettings, socket: &str) -> SwarmView {
         SwarmView {
             stacks: settings.stacks.iter().map(|s| s.to_string()).collect(),
             state: None,
+            socket: socket.to_string(),
+            resolve_image: settings.resolve_image.map(|r| r.as_str().to_string()),
+            node_row: 0,
         }
+    }
+
+    /// The node selected in the nodes view.
+    pub fn selected_node(&self) -> Option<&crate::model::swarm::SwarmNode> {
+        self.state.as_ref()?.nodes.get(self.node_row)
     }
 
     /// The services as the table lists them, filtered by `filter` (case-insensitive,

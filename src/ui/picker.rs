@@ -22,6 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, p: &TagPicker, theme:
     let verb = match p.kind {
         PickerKind::Deploy => "deploy to",
         PickerKind::Rollback => "roll back on",
+        PickerKind::Scale => return draw_scale(frame, area, env, p, theme, border),
     };
     let mut lines = vec![
         Line::from(vec![
@@ -78,6 +79,63 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, p: &TagPicker, theme:
     }
     let room = usize::from(area.height.saturating_sub(lines.len() as u16 + 4)).max(1);
     lines.extend(tag_rows(p, room, theme));
+    let title = format!(" {verb} {}: pick a tag ", env.name);
+    popup(frame, area, lines, &title, border);
+}
+
+/// The scale picker: the service, its replicas now, the number typed.
+fn draw_scale(
+    frame: &mut Frame,
+    area: Rect,
+    env: &EnvState,
+    p: &TagPicker,
+    theme: &Theme,
+    border: ratatui::style::Color,
+) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let bold = Style::new().fg(c.text.0).add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line> = p
+        .current
+        .iter()
+        .map(|(s, n)| {
+            Line::from(vec![
+                Span::styled("service      ", muted),
+                Span::raw(format!("{s} (now {n} replicas)")),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(vec![
+        Span::styled("replicas     ", muted),
+        Span::styled(format!("{}▏", p.text), bold),
+    ]));
+    if let Some(m) = &p.message {
+        lines.push(Line::styled(
+            m.clone(),
+            Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
+        ));
+    }
+    lines.push(Line::styled(
+        "type a number, enter for the preview, esc to cancel",
+        muted,
+    ));
+    popup(
+        frame,
+        area,
+        lines,
+        &format!(" scale on {} ", env.name),
+        border,
+    );
+}
+
+/// A bordered box in the middle of `area`.
+fn popup(
+    frame: &mut Frame,
+    area: Rect,
+    lines: Vec<Line>,
+    title: &str,
+    border: ratatui::style::Color,
+) {
     let w = area.width.saturating_sub(8).min(110);
     let h = (lines.len() as u16 + 2).min(area.height);
     let rect = Rect {
@@ -90,7 +148,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, p: &TagPicker, theme:
         .borders(Borders::ALL)
         .border_style(Style::new().fg(border).add_modifier(Modifier::BOLD))
         .title(Span::styled(
-            format!(" {verb} {}: pick a tag ", env.name),
+            title.to_string(),
             Style::new().fg(border).add_modifier(Modifier::BOLD),
         ));
     frame.render_widget(Clear, rect);

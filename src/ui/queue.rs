@@ -151,7 +151,10 @@ fn step_lines(env: &EnvState, item: &QueueItem, theme: &Theme) -> Vec<Line<'stat
         let prompt = match s.exec {
             crate::ops::Exec::Shell => "$",
             crate::ops::Exec::Terminate { .. } => "sql>",
-            crate::ops::Exec::WaitHealthy { .. } => "docker>",
+            crate::ops::Exec::WaitHealthy { .. }
+            | crate::ops::Exec::SwarmConverge { .. }
+            | crate::ops::Exec::SwarmNode { .. } => "docker>",
+            crate::ops::Exec::SwarmRestore { .. } => "$",
             crate::ops::Exec::Smoke { .. } => "http>",
         };
         lines.push(Line::styled(

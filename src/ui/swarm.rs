@@ -371,13 +371,13 @@ pub fn draw_nodes(frame: &mut Frame, area: Rect, env: &EnvState, theme: &Theme) 
         Constraint::Length(5),
     ];
     let block = super::env_block(env, &title(env, "nodes", view), theme, !live);
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(block)
-            .column_spacing(1),
-        area,
-    );
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let mut ts = TableState::default().with_selected(Some(view.node_row));
+    frame.render_stateful_widget(table, area, &mut ts);
 }
 
 /// Secrets and configs by name, when they were created and who uses them; their values

@@ -18,41 +18,10 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         let kind = match action {
             Action::Deploy => PickerKind::Deploy,
             Action::Rollback => PickerKind::Rollback,
+            Action::Scale => PickerKind::Scale,
             _ => return None,
         };
-        let op = match kind {
-            PickerKind::Deploy => OpKind::Deploy {
-                tag: String::new(),
-                migrate: false,
-                breaking: false,
-            },
-            PickerKind::Rollback => OpKind::Rollback {
-                to: String::new(),
-                known_as: None,
-            },
-        };
-        if super::queue::refuse_read_only(e, read_only, &op) || e.queue.pending().is_some() {
-            return Some(Vec::new());
-        }
-        let (scope, targets) = first_scope(e);
-        if targets.is_empty() {
-            e.queue.message = Some("select or mark the services to deploy first".into());
-            return Some(Vec::new());
-        }
-        e.queue.message = None;
-        e.picker = Some(TagPicker {
-            kind,
-            scope,
-            current: current_tags(e, &targets),
-            targets,
-            text: String::new(),
-            migrate: false,
-            breaking: false,
-            tags: None,
-            cursor: 0,
-            message: None,
-        });
-        return Some(read_tags(e, env));
+        return Some(open(e, env, kind, read_only));
     }
     let picker = e.picker.as_mut()?;
     match action {
@@ -80,6 +49,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                 );
             }
         }
+        Action::CycleTargets if picker.kind == PickerKind::Scale => {}
         Action::CycleTargets => {
             let scopes = scopes(e);
             let Some(picker) = e.picker.as_ref() else {
@@ -106,11 +76,61 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     Some(Vec::new())
 }
 
+/// Opens the picker of `kind` on the selected (or marked) services.
+fn open(e: &mut EnvState, env: usize, kind: PickerKind, read_only: bool) -> Vec<Effect> {
+    let op = match kind {
+        PickerKind::Deploy => OpKind::Deploy {
+            tag: String::new(),
+            migrate: false,
+            breaking: false,
+        },
+        PickerKind::Rollback => OpKind::Rollback {
+            to: String::new(),
+            known_as: None,
+        },
+        PickerKind::Scale => OpKind::Scale { replicas: 0 },
+    };
+    if super::queue::refuse_read_only(e, read_only, &op) || e.queue.pending().is_some() {
+        return Vec::new();
+    }
+    let (scope, targets) = first_scope(e);
+    if targets.is_empty() {
+        e.queue.message = Some("select or mark the services to deploy first".into());
+        return Vec::new();
+    }
+    e.queue.message = None;
+    let current = if kind == PickerKind::Scale {
+        replicas_now(e, &targets)
+    } else {
+        current_tags(e, &targets)
+    };
+    e.picker = Some(TagPicker {
+        kind,
+        scope,
+        swarm: e.swarm.is_some(),
+        current,
+        targets,
+        text: String::new(),
+        migrate: false,
+        breaking: false,
+        tags: None,
+        cursor: 0,
+        message: None,
+    });
+    if kind == PickerKind::Scale {
+        return Vec::new();
+    }
+    read_tags(e, env)
+}
+
 /// A character typed into the picker: only what a tag may hold.
 pub fn input(e: &mut EnvState, c: char) {
     if let Some(p) = &mut e.picker
-        && (c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        && p.text.len() < 128
+        && (if p.kind == PickerKind::Scale {
+            c.is_ascii_digit() && p.text.len() < 4
+        } else {
+            (c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) && p.text.len() < 128
+        })
     {
         p.text.push(c);
         p.cursor = 0;
@@ -121,6 +141,9 @@ pub fn input(e: &mut EnvState, c: char) {
 /// Enter: the highlighted or typed tag, validated, becomes the pending item.
 fn done(e: &mut EnvState, now: i64) {
     let Some(p) = e.picker.clone() else { return };
+    if p.kind == PickerKind::Scale {
+        return done_scale(e, &p, now);
+    }
     let Some(tag) = p.chosen() else {
         set_message(e, "type a tag or pick one from the list".into());
         return;
@@ -129,7 +152,7 @@ fn done(e: &mut EnvState, now: i64) {
         set_message(e, format!("refused: {refused}"));
         return;
     }
-    if p.kind == PickerKind::Rollback && tag == ROLLBACK_TAG && p.tags.is_none() {
+    if p.kind == PickerKind::Rollback && tag == ROLLBACK_TAG && p.tags.is_none() && !p.swarm {
         set_message(
             e,
             "still reading which tag names the :rollback images: enter again in a moment".into(),
@@ -149,6 +172,7 @@ fn done(e: &mut EnvState, now: i64) {
                 .map(str::to_string),
             to: tag.clone(),
         },
+        PickerKind::Scale => return,
     };
     match super::queue::propose(e, kind, p.targets.clone(), now) {
         Err(why) => set_message(e, why),
@@ -161,6 +185,33 @@ fn done(e: &mut EnvState, now: i64) {
     }
 }
 
+/// Enter in the scale picker: the typed number of replicas becomes the pending item.
+fn done_scale(e: &mut EnvState, p: &TagPicker, now: i64) {
+    let Ok(replicas) = p.text.parse::<u64>() else {
+        set_message(e, "type the number of replicas".into());
+        return;
+    };
+    match super::queue::propose(e, OpKind::Scale { replicas }, p.targets.clone(), now) {
+        Err(why) => set_message(e, why),
+        Ok(()) => e.picker = None,
+    }
+}
+
+/// (service, "N replicas") for the scale picker.
+fn replicas_now(e: &EnvState, targets: &[String]) -> Vec<(String, String)> {
+    let services = e.swarm.as_ref().map(|v| v.visible("")).unwrap_or_default();
+    targets
+        .iter()
+        .map(|t| {
+            let now = services
+                .iter()
+                .find(|s| s.name == *t)
+                .map_or_else(|| "?".to_string(), |s| s.desired.to_string());
+            (t.clone(), now)
+        })
+        .collect()
+}
+
 fn set_message(e: &mut EnvState, m: String) {
     if let Some(p) = &mut e.picker {
         p.message = Some(m);
@@ -170,6 +221,13 @@ fn set_message(e: &mut EnvState, m: String) {
 /// Whether the tag exists where the deploy will look for it.
 fn tag_check(p: &TagPicker, tag: &str) -> Check {
     let what = "tag".to_string();
+    if tag == ROLLBACK_TAG && p.kind == PickerKind::Rollback && p.swarm {
+        return Check {
+            what,
+            ok: None,
+            detail: "the service's previous spec, as the engine keeps it".into(),
+        };
+    }
     if tag == ROLLBACK_TAG && p.kind == PickerKind::Rollback {
         return Check {
             what,
@@ -223,6 +281,10 @@ fn tag_check(p: &TagPicker, tag: &str) -> Check {
 
 /// The marked services, else the selected one.
 fn first_scope(e: &EnvState) -> (String, Vec<String>) {
+    if e.swarm.is_some() {
+        let selected = e.selected_service().map(|s| vec![s.name.clone()]);
+        return ("selected".into(), selected.unwrap_or_default());
+    }
     if !e.marked.is_empty() {
         return ("marked".into(), e.marked.iter().cloned().collect());
     }
@@ -239,9 +301,9 @@ fn scopes(e: &EnvState) -> Vec<(String, Vec<String>)> {
         v.push((format!("group {name}"), services.clone()));
     }
     let mut all: Vec<String> = Vec::new();
-    for c in &e.containers {
-        if !all.contains(&c.service) {
-            all.push(c.service.clone());
+    for service in super::queue::known_services(e) {
+        if !all.contains(&service) {
+            all.push(service);
         }
     }
     v.push(("all".into(), all));

@@ -264,8 +264,18 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         // In the pool view the arrows select a session; elsewhere a container.
         Action::Up | Action::Down => {
             let pool_view = state.view == View::Pool;
+            let nodes_view = state.view == View::Nodes;
             if let Some(e) = state.envs.get_mut(state.selected) {
                 let by = if action == Action::Up { -1 } else { 1 };
+                if nodes_view && let Some(v) = &mut e.swarm {
+                    let by: isize = if action == Action::Up { -1 } else { 1 };
+                    let n = v.state.as_ref().map_or(0, |s| s.nodes.len());
+                    v.node_row = v
+                        .node_row
+                        .saturating_add_signed(by)
+                        .min(n.saturating_sub(1));
+                    return Vec::new();
+                }
                 match &mut e.pool {
                     Some(p) if pool_view => p.move_cursor(by),
                     _ if action == Action::Up => {

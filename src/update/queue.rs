@@ -16,6 +16,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     let global_read_only = state.read_only;
     let owner = state.owner.clone();
     let pool_view = state.view == crate::state::View::Pool;
+    let nodes_view = state.view == crate::state::View::Nodes;
     let e = state.envs.get_mut(env_index)?;
     let kind = match action {
         Action::Restart | Action::RestartGroup => OpKind::Restart,
@@ -27,6 +28,11 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::PgAdmin if e.pgadmin_running() => OpKind::PgAdminStop,
         Action::PgAdmin => OpKind::PgAdminStart,
         Action::BreakLock => OpKind::BreakLock,
+        Action::DrainNode => OpKind::NodeAvailability { to: "drain".into() },
+        Action::PauseNode => OpKind::NodeAvailability { to: "pause".into() },
+        Action::ActivateNode => OpKind::NodeAvailability {
+            to: "active".into(),
+        },
         Action::TerminateSession => {
             let (pid, backend_start) = e
                 .pool
@@ -96,7 +102,11 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         return Some(Vec::new());
     }
     let known = known_services(e);
-    match targets(e, action, &kind, pool_view, &known) {
+    let chosen = match swarm_targets(e, &kind, nodes_view) {
+        Some(t) => t,
+        None => targets(e, action, &kind, pool_view, &known),
+    };
+    match chosen {
         Ok(t) => {
             let _ = propose(e, kind, t, now);
         }
@@ -108,11 +118,8 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 /// True (with the message set) when the environment or the console is read-only, or
 /// when the action is a compose project's and the environment is a swarm.
 pub fn refuse_read_only(e: &mut EnvState, global_read_only: bool, kind: &OpKind) -> bool {
-    if e.swarm.is_some() && !matches!(kind, OpKind::Terminate { .. } | OpKind::BreakLock) {
-        e.queue.message = Some(format!(
-            "swarm environment: {} is a compose project's action, not built for a swarm yet; nothing queued",
-            kind.label()
-        ));
+    if let Some(why) = engine_refusal(e.swarm.is_some(), kind) {
+        e.queue.message = Some(format!("{why}; nothing queued"));
         return true;
     }
     if !(global_read_only || e.read_only) {
@@ -130,6 +137,32 @@ pub fn refuse_read_only(e: &mut EnvState, global_read_only: bool, kind: &OpKind)
     true
 }
 
+/// Why an action does not exist on this kind of environment, if it does not.
+fn engine_refusal(swarm: bool, kind: &OpKind) -> Option<String> {
+    match kind {
+        OpKind::Scale { .. } | OpKind::NodeAvailability { .. } if !swarm => Some(format!(
+            "{} is a swarm action; this environment is a compose project",
+            kind.label()
+        )),
+        OpKind::Stop | OpKind::Start if swarm => Some(format!(
+            "swarm environment: {} is a compose action; scale the service instead (S)",
+            kind.label()
+        )),
+        OpKind::Migrate { .. }
+        | OpKind::MigrationStatus
+        | OpKind::PgAdminStart
+        | OpKind::PgAdminStop
+            if swarm =>
+        {
+            Some(format!(
+                "swarm environment: {} runs through a compose file and is not built for a swarm (see the README)",
+                kind.label()
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// Plans `kind` on `targets` and adds it as the pending item (the preview), with its
 /// preflight checks; Err with the reason (also in the queue's message) when refused.
 pub fn propose(
@@ -140,7 +173,19 @@ pub fn propose(
 ) -> Result<(), String> {
     let known = known_services(e);
     let images = images(e);
-    match project(e, &known, &images).plan(kind, targets) {
+    let on_swarm = !matches!(kind, OpKind::BreakLock | OpKind::Terminate { .. });
+    let empty = crate::model::swarm::SwarmState::default();
+    let planned = match &e.swarm {
+        Some(view) if on_swarm => crate::ops::Swarm {
+            state: view.state.as_ref().unwrap_or(&empty),
+            socket: &view.socket,
+            resolve_image: view.resolve_image.as_deref(),
+            timeout_secs: e.deploy.health_timeout.0.as_secs(),
+        }
+        .plan(kind, targets),
+        _ => project(e, &known, &images).plan(kind, targets),
+    };
+    match planned {
         Err(refused) => {
             let why = format!("refused: {refused}; nothing queued");
             e.queue.message = Some(why.clone());
@@ -165,12 +210,22 @@ pub fn propose(
 
 /// The services of the project as the console sees them: what targets may name.
 pub fn known_services(e: &EnvState) -> Vec<String> {
+    if let Some(v) = &e.swarm {
+        return v.visible("").iter().map(|s| s.name.clone()).collect();
+    }
     e.containers.iter().map(|c| c.service.clone()).collect()
 }
 
 /// (service, image reference) of the project's containers, the running one first
 /// when a service has several.
 pub fn images(e: &EnvState) -> Vec<(String, String)> {
+    if let Some(v) = &e.swarm {
+        return v
+            .visible("")
+            .iter()
+            .map(|s| (s.name.clone(), s.image.clone()))
+            .collect();
+    }
     let mut v: Vec<&crate::model::container::ContainerInfo> = e.containers.iter().collect();
     v.sort_by_key(|c| c.run_state != crate::model::container::RunState::Running);
     let mut out: Vec<(String, String)> = Vec::new();
@@ -288,6 +343,32 @@ fn targets(
     })
 }
 
+/// A swarm action's target: the selected service, or the node selected in the nodes
+/// view; None for actions whose targets are found as on a compose project.
+fn swarm_targets(
+    e: &EnvState,
+    kind: &OpKind,
+    nodes_view: bool,
+) -> Option<Result<Vec<String>, String>> {
+    e.swarm.as_ref()?;
+    match kind {
+        OpKind::Restart | OpKind::Scale { .. } => Some(
+            e.selected_service()
+                .map(|s| vec![s.name.clone()])
+                .ok_or_else(|| "select a service first".to_string()),
+        ),
+        OpKind::NodeAvailability { .. } => Some(
+            e.swarm
+                .as_ref()
+                .and_then(|v| v.selected_node())
+                .filter(|_| nodes_view)
+                .map(|n| vec![n.hostname.clone()])
+                .ok_or_else(|| "open the nodes view (n) and select a node first".to_string()),
+        ),
+        _ => None,
+    }
+}
+
 /// Restart-to-reclaim from the pool view: the service that owns the selected session,
 /// or with none selected, every service over its budget.
 fn reclaim_targets(e: &EnvState, known: &[String]) -> Result<Vec<String>, String> {
@@ -367,7 +448,11 @@ fn preflight(e: &EnvState, kind: &OpKind, now: i64) -> Vec<Check> {
     checks.push(Check {
         what: "targets exist".into(),
         ok: Some(true),
-        detail: "every target is a service of the project".into(),
+        detail: if e.swarm.is_some() {
+            "every target is a service (or node) of the swarm as last read".into()
+        } else {
+            "every target is a service of the project".into()
+        },
     });
     if let Some(r) = &e.health.host
         && let Some(root) = r.disks.first()

@@ -4,6 +4,8 @@
 //! Each test binary uses only some of these.
 #![allow(dead_code)]
 
+pub mod swarm;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -385,6 +385,15 @@ pub async fn read(docker: &Docker, stacks: &[String]) -> Result<SwarmState, Stri
         .map(|n| n.id.as_str())
         .collect();
     for svc in &mut state.services {
+        // The API's PreviousSpec is not in the client's model: the image the service's
+        // tasks ran before, from their history, stands for it (shown, never gated on).
+        svc.previous_image = state
+            .tasks
+            .iter()
+            .filter(|t| t.service_id == svc.id && !t.is_current() && t.image != svc.image)
+            .max_by_key(|t| t.since)
+            .map(|t| t.image.clone())
+            .unwrap_or_default();
         svc.running = state
             .tasks
             .iter()
@@ -479,11 +488,18 @@ fn service(s: &Service) -> SwarmService {
         image: text(Some(image)),
         update_state: update.state.map(|s| s.to_string()).unwrap_or_default(),
         update_message: text(update.message.as_deref()),
+        update_started: text(update.started_at.as_deref()),
         created: s.created_at.as_deref().and_then(parse_docker_time),
         ports,
         secrets,
         configs,
         log_driver,
+        previous_image: String::new(),
+        force_update: spec
+            .task_template
+            .as_ref()
+            .and_then(|t| t.force_update)
+            .unwrap_or(0),
     }
 }
 
@@ -506,6 +522,7 @@ fn task(t: &Task) -> SwarmTask {
                 .and_then(|c| c.image.as_deref())
                 .and_then(|i| i.split('@').next()),
         ),
+        force_update: t.spec.as_ref().and_then(|s| s.force_update).unwrap_or(0),
     }
 }
 

@@ -238,19 +238,7 @@ impl StepContext<'_> {
     pub(super) async fn exec(&self, step: &crate::ops::Step) -> StepResult {
         use crate::ops::Exec;
         match &step.exec {
-            Exec::Shell => {
-                match shell_step(self.job.id, &step.command, self.remote, self.events).await {
-                    Ok(Some(0)) => StepResult::Done,
-                    Ok(Some(255)) | Ok(None) => {
-                        StepResult::Unknown("the SSH connection failed (exit 255)".into())
-                    }
-                    Err(e) => StepResult::Unknown(e),
-                    Ok(Some(code)) => StepResult::Failed {
-                        code,
-                        why: format!("exited with {code}"),
-                    },
-                }
-            }
+            Exec::Shell => self.shell(&step.command).await,
             Exec::Terminate { pid, backend_start } => {
                 match terminate_step(*pid, *backend_start, &self.links.db).await {
                     Ok(line) => {
@@ -272,7 +260,136 @@ impl StepContext<'_> {
                 timeout_secs,
             } => self.wait_healthy(services, *timeout_secs).await,
             Exec::Smoke { services } => self.smoke(services).await,
+            Exec::SwarmConverge {
+                service,
+                image,
+                old_update,
+                timeout_secs,
+            } => {
+                let want = crate::backend::swarm_gate::Want::Service {
+                    name: service,
+                    image: image.as_deref(),
+                    old_update: old_update.as_deref(),
+                };
+                self.swarm_wait(&want, *timeout_secs).await
+            }
+            Exec::SwarmRestore {
+                service,
+                image,
+                timeout_secs,
+            } => {
+                self.swarm_restore(step, service, image, *timeout_secs)
+                    .await
+            }
+            Exec::SwarmNode {
+                node_id,
+                availability,
+                timeout_secs,
+            } => {
+                let want = crate::backend::swarm_gate::Want::Node {
+                    id: node_id,
+                    availability,
+                };
+                self.swarm_wait(&want, *timeout_secs).await
+            }
         }
+    }
+
+    /// A shell step on the host, its output streamed into the item.
+    async fn shell(&self, command: &str) -> StepResult {
+        match shell_step(self.job.id, command, self.remote, self.events).await {
+            Ok(Some(0)) => StepResult::Done,
+            Ok(Some(255)) | Ok(None) => {
+                StepResult::Unknown("the SSH connection failed (exit 255)".into())
+            }
+            Err(e) => StepResult::Unknown(e),
+            Ok(Some(code)) => StepResult::Failed {
+                code,
+                why: format!("exited with {code}"),
+            },
+        }
+    }
+
+    /// A swarm gate, its standings streamed into the item.
+    async fn swarm_wait(
+        &self,
+        want: &crate::backend::swarm_gate::Want<'_>,
+        timeout_secs: u64,
+    ) -> StepResult {
+        use crate::backend::gate::Gate;
+        let Some(docker) = self.links.docker.borrow().clone() else {
+            return StepResult::Unknown("not connected to the engine".into());
+        };
+        let (tx, mut rx) = mpsc::channel::<String>(64);
+        let forward = async {
+            while let Some(line) = rx.recv().await {
+                self.output(line).await;
+            }
+        };
+        let wait = async {
+            let limit = std::time::Duration::from_secs(timeout_secs);
+            let gate = crate::backend::swarm_gate::wait(&docker, want, limit, &tx).await;
+            drop(tx);
+            gate
+        };
+        let (gate, ()) = tokio::join!(wait, forward);
+        match gate {
+            Gate::Healthy => StepResult::Done,
+            Gate::Failed(why) => StepResult::Failed {
+                code: 1,
+                why: format!("failed the gate: {why}"),
+            },
+            Gate::Lost(why) => StepResult::Unknown(why),
+        }
+    }
+
+    /// After a failed update: the engine's own rollback when it began one, else the
+    /// step's `docker service rollback`; then the gate on the previous image.
+    async fn swarm_restore(
+        &self,
+        step: &crate::ops::Step,
+        service: &str,
+        image: &str,
+        timeout_secs: u64,
+    ) -> StepResult {
+        use crate::backend::swarm_gate::Want;
+        let Some(docker) = self.links.docker.borrow().clone() else {
+            return StepResult::Unknown("not connected to the engine".into());
+        };
+        let state = match crate::backend::swarm_gate::read(&docker).await {
+            Ok(s) => s,
+            Err(e) => return StepResult::Unknown(e),
+        };
+        let Some(svc) = state.services.iter().find(|s| s.name == service) else {
+            return StepResult::Failed {
+                code: 1,
+                why: format!("{service} is gone from the swarm"),
+            };
+        };
+        let old_update = if svc.update_state.starts_with("rollback") {
+            self.output(format!(
+                "the engine is rolling {service} back by itself ({}): not running the command",
+                svc.update_state
+            ))
+            .await;
+            None
+        } else if svc.image == image {
+            self.output(format!("{service}'s spec still runs {image}"))
+                .await;
+            None
+        } else {
+            match self.shell(&step.command).await {
+                StepResult::Done => {}
+                other => return other,
+            }
+            Some(svc.update_started.clone())
+        };
+        let want = Want::Service {
+            name: service,
+            image: Some(image),
+            old_update: old_update.as_deref(),
+        };
+        self.swarm_wait(&want, timeout_secs).await
     }
 }
 

@@ -161,6 +161,12 @@ impl Project<'_> {
             OpKind::Rollback { to, .. } => {
                 return self.deploy_plan(kind.clone(), targets, to, None);
             }
+            OpKind::Scale { .. } | OpKind::NodeAvailability { .. } => {
+                return Err(Refused(format!(
+                    "{} is a swarm action; this environment is a compose project",
+                    kind.label()
+                )));
+            }
             OpKind::Terminate { pid, backend_start } => {
                 if *pid <= 0 || *backend_start <= 0 {
                     return Err(Refused("no session selected".into()));

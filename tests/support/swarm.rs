@@ -1,0 +1,84 @@
+//! The sandbox swarm seen from the manager with the docker CLI, over the sandbox's sshd.
+
+use std::process::Command;
+use std::time::Duration;
+
+use super::*;
+
+/// `docker …` against the manager, run on the host through the sandbox's sshd.
+pub fn on_manager(sb: &Sandbox, args: &str) -> String {
+    let sock = sb.state.join("swarm/manager.sock");
+    ok_stdout(
+        Command::new("ssh")
+            .args(sb.ssh_args(&sb.known_hosts()))
+            .arg(format!("docker -H unix://{} {args}", sock.display())),
+    )
+}
+
+/// The stack as `docker service ls` lists it: `name running/desired` per service.
+pub fn replicas_cli(sb: &Sandbox) -> Vec<String> {
+    let ls = on_manager(
+        sb,
+        "service ls --filter label=com.docker.stack.namespace=acme --format '{{.Name}} {{.Replicas}}'",
+    );
+    let mut got: Vec<String> = ls.lines().map(str::to_string).collect();
+    got.sort();
+    got
+}
+
+/// Every service at its replicas and no update under way (one rolled back before is
+/// over: the engine keeps saying `rollback_completed` until the next update).
+pub fn converged(sb: &Sandbox) {
+    eventually(Duration::from_secs(120), "the stack converged", || {
+        let got = replicas_cli(sb);
+        let updates = on_manager(
+            sb,
+            "service inspect acme_app acme_worker acme_redis --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}'",
+        );
+        let settled = updates
+            .lines()
+            .all(|l| matches!(l.trim(), "" | "completed" | "rollback_completed"));
+        (got == ["acme_app 2/2", "acme_redis 1/1", "acme_worker 1/1"] && settled)
+            .then_some(())
+            .ok_or(format!("{got:?} {updates}"))
+    });
+}
+
+/// Puts a service back as the stack file has it, whatever a test did to it: a shell
+/// command run on the host, `$D` standing for `docker -H` the manager.
+pub struct Restore<'a> {
+    pub sb: &'a Sandbox,
+    pub command: &'static str,
+}
+
+impl Drop for Restore<'_> {
+    fn drop(&mut self) {
+        let sock = self.sb.state.join("swarm/manager.sock");
+        let script = format!("D='docker -H unix://{}'; {}", sock.display(), self.command);
+        let _ = on_host(self.sb, &script);
+    }
+}
+
+/// A shell script run on the host through the sandbox's sshd; whether it succeeded.
+pub fn on_host(sb: &Sandbox, script: &str) -> bool {
+    run(Command::new("ssh")
+        .args(sb.ssh_args(&sb.known_hosts()))
+        .arg(script))
+    .status
+    .success()
+}
+
+/// The console on the sandbox config's swarm environment, once it shows the services.
+pub fn swarm_console(sb: &Sandbox, name: &str, dir: &Path) -> Tmux {
+    swarm_console_on(&sb.config, name, dir)
+}
+
+/// The same on another config (an edited copy).
+pub fn swarm_console_on(config: &Path, name: &str, dir: &Path) -> Tmux {
+    let t = Tmux::start(name, &format!("{} --env swarm", console_with(config, dir)));
+    // First reading: connecting and reading the manager.
+    t.wait_until(Duration::from_secs(30), "the services", |s| {
+        s.contains("acme_app") && s.contains("tasks of acme_app")
+    });
+    t
+}
