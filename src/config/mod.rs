@@ -247,29 +247,15 @@ pub struct SwarmSettings {
     /// The stack file on the manager (for the stack's actions); its directory holds
     /// the host lock and the audit trail.
     pub stack_file: Option<RemotePath>,
-    /// `--resolve-image` for service updates: `always` (ask the registry for the
-    /// tag's digest and pin it), `changed`, or `never` (nodes use what they have or
-    /// pull the tag). Unset: Docker's default.
-    pub resolve_image: Option<ResolveImage>,
+    /// Whether a service update asks the registry for the tag's digest and pins it
+    /// (Docker's default); false passes `--no-resolve-image`, so nodes use the image
+    /// they have or pull the tag themselves.
+    #[serde(default = "yes")]
+    pub resolve_image: bool,
 }
 
-/// How a service update resolves its image's digest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ResolveImage {
-    Always,
-    Changed,
-    Never,
-}
-
-impl ResolveImage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResolveImage::Always => "always",
-            ResolveImage::Changed => "changed",
-            ResolveImage::Never => "never",
-        }
-    }
+fn yes() -> bool {
+    true
 }
 
 /// Where a swarm environment keeps its lock and audit trail when no stack file is set.

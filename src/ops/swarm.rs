@@ -20,8 +20,8 @@ pub struct Swarm<'a> {
     pub state: &'a SwarmState,
     /// The manager's Docker socket, as the environment names it.
     pub socket: &'a str,
-    /// `--resolve-image` for updates (None: Docker's default).
-    pub resolve_image: Option<&'a str>,
+    /// Whether updates resolve the image's digest (else `--no-resolve-image`).
+    pub resolve_image: bool,
     /// How long a gate waits for the swarm to converge.
     pub timeout_secs: u64,
 }
@@ -228,10 +228,11 @@ impl Swarm<'_> {
                 )));
             }
             changes.push((s.name.clone(), s.image.clone(), new.clone()));
-            let resolve = self
-                .resolve_image
-                .map(|r| format!(" --resolve-image {}", quote(r)))
-                .unwrap_or_default();
+            let resolve = if self.resolve_image {
+                ""
+            } else {
+                " --no-resolve-image"
+            };
             steps.push(shell(
                 format!("update {} to {new}", s.name),
                 format!(
@@ -260,10 +261,12 @@ impl Swarm<'_> {
             });
         }
         steps.extend(gates);
+        // A failed first command changed nothing (the engine refused it): nothing to
+        // undo; from the second on, an earlier target may have changed.
         Ok((
             steps,
             Undo {
-                from_step: 0,
+                from_step: 1,
                 steps: restore,
             },
         ))
@@ -431,7 +434,7 @@ mod tests {
         Swarm {
             state: s,
             socket: "/run/m.sock",
-            resolve_image: Some("never"),
+            resolve_image: false,
             timeout_secs: 90,
         }
     }
@@ -447,13 +450,13 @@ mod tests {
         let plan = planner(&s).plan(kind, vec!["acme_app".into()]).unwrap();
         assert_eq!(
             plan.steps[0].command,
-            "docker -H 'unix:///run/m.sock' service update --detach --with-registry-auth --resolve-image 'never' --image '127.0.0.1:5000/acme/app:v2' 'acme_app'"
+            "docker -H 'unix:///run/m.sock' service update --detach --with-registry-auth --no-resolve-image --image '127.0.0.1:5000/acme/app:v2' 'acme_app'"
         );
         assert!(
             matches!(&plan.steps[1].exec, Exec::SwarmConverge { image: Some(i), .. } if i.ends_with(":v2"))
         );
         let undo = plan.undo.unwrap();
-        assert_eq!(undo.from_step, 0);
+        assert_eq!(undo.from_step, 1);
         assert!(
             matches!(&undo.steps[0].exec, Exec::SwarmRestore { image, .. } if image.ends_with(":v1"))
         );

@@ -13,8 +13,8 @@ pub struct SwarmView {
     pub state: Option<SwarmState>,
     /// The manager's Docker socket (for the commands of actions).
     pub socket: String,
-    /// `--resolve-image` for service updates (None: Docker's default).
-    pub resolve_image: Option<String>,
+    /// Whether service updates resolve the image's digest (else `--no-resolve-image`).
+    pub resolve_image: bool,
     /// The selected row of the nodes view.
     pub node_row: usize,
 }
@@ -25,7 +25,7 @@ impl SwarmView {
             stacks: settings.stacks.iter().map(|s| s.to_string()).collect(),
             state: None,
             socket: socket.to_string(),
-            resolve_image: settings.resolve_image.map(|r| r.as_str().to_string()),
+            resolve_image: settings.resolve_image,
             node_row: 0,
         }
     }

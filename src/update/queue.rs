@@ -179,7 +179,7 @@ pub fn propose(
         Some(view) if on_swarm => crate::ops::Swarm {
             state: view.state.as_ref().unwrap_or(&empty),
             socket: &view.socket,
-            resolve_image: view.resolve_image.as_deref(),
+            resolve_image: view.resolve_image,
             timeout_secs: e.deploy.health_timeout.0.as_secs(),
         }
         .plan(kind, targets),
