@@ -69,6 +69,7 @@ const NORMAL_ACTIONS: &[Action] = {
         Deploy,
         Rollback,
         Scale,
+        StackDeploy,
         DrainNode,
         PauseNode,
         ActivateNode,
@@ -328,6 +329,8 @@ pub enum Action {
     Rollback,
     /// A swarm: the selected service to a number of replicas (typed in the picker).
     Scale,
+    /// A swarm: `docker stack deploy` of the configured stack file (its diff previewed).
+    StackDeploy,
     /// A swarm, in the nodes view: the selected node to drain, pause or active.
     DrainNode,
     PauseNode,
@@ -379,6 +382,7 @@ impl Action {
                 | Action::Deploy
                 | Action::Rollback
                 | Action::Scale
+                | Action::StackDeploy
                 | Action::DrainNode
                 | Action::PauseNode
                 | Action::ActivateNode
@@ -408,6 +412,7 @@ impl Action {
             Action::Deploy => "deploy",
             Action::Rollback => "rollback",
             Action::Scale => "scale (swarm)",
+            Action::StackDeploy => "stack deploy (swarm)",
             Action::DrainNode => "drain node (swarm)",
             Action::PauseNode => "pause node (swarm)",
             Action::ActivateNode => "activate node (swarm)",
@@ -538,6 +543,13 @@ pub enum Effect {
     ReadAudit { env: usize },
     /// Read the tags these repositories have on environment `env`'s host and registry.
     ReadTags { env: usize, repos: Vec<String> },
+    /// Read the stack file `path` of environment `env`'s swarm (deployed as `stack`)
+    /// for a stack deploy's preview.
+    ReadStackFile {
+        env: usize,
+        path: String,
+        stack: String,
+    },
     /// Follow these logs in environment `env` (None: stop following).
     FollowLogs {
         env: usize,

@@ -615,6 +615,11 @@ fn perform(effect: Effect, io: &Io<'_>) {
                 let _ = h.commands.send(EnvCommand::ReadTags(repos));
             }
         }
+        Effect::ReadStackFile { env, path, stack } => {
+            if let Some(h) = io.handles.get(env) {
+                let _ = h.commands.send(EnvCommand::ReadStackFile { path, stack });
+            }
+        }
         Effect::Snapshot { env, request } => {
             if let Some(h) = io.handles.get(env) {
                 let _ = h.commands.send(EnvCommand::Snapshot(request));

@@ -446,3 +446,87 @@ fn protected_swarm_needs_its_name_a_held_lock_refuses_and_a_lost_connection_ends
     drop(Unlock(lock));
     converged(&sb);
 }
+
+/// Puts the stack file back as the sandbox wrote it and deploys it again, however the
+/// test ended.
+struct PutBack<'a> {
+    sb: &'a Sandbox,
+    path: std::path::PathBuf,
+    text: String,
+}
+
+impl Drop for PutBack<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.path, &self.text);
+        let sock = self.sb.state.join("swarm/manager.sock");
+        let dir = self.path.parent().unwrap_or(&self.path);
+        let _ = on_host(
+            self.sb,
+            &format!(
+                "cd {} && docker -H unix://{} stack deploy --resolve-image never -c docker-stack.yml acme >/dev/null",
+                dir.display(),
+                sock.display()
+            ),
+        );
+    }
+}
+
+#[test]
+fn a_stack_deploy_previews_the_file_s_changes_and_ends_with_them_running() {
+    let _turn = turn();
+    let sb = sandbox();
+    let _ = std::fs::remove_dir_all(lock_of(&sb));
+    let _unlock = Unlock(lock_of(&sb));
+    converged(&sb);
+    let path = sb.state.join("swarm/opt/acme/docker-stack.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _put_back = PutBack {
+        sb: &sb,
+        path: path.clone(),
+        text: text.clone(),
+    };
+    // The team edits the file: the worker's default tag to v2, the app to 3 replicas.
+    let edited = text
+        .replace(
+            "acme/worker:${WORKER_TAG:-v1}",
+            "acme/worker:${WORKER_TAG:-v2}",
+        )
+        .replace("      replicas: 2\n", "      replicas: 3\n");
+    assert_ne!(edited, text);
+    std::fs::write(&path, edited).unwrap();
+    let audited = swarm_audit(&sb).len();
+    let dir = tempfile::tempdir().unwrap();
+    let t = swarm_console(&sb, "swarm-stack", dir.path());
+    t.keys(&["M-s"]);
+    preview(
+        &t,
+        "confirm: stack deploy acme on swarm",
+        &[
+            "acme_app 2 replicas → 3 replicas",
+            "stack deploy -c",
+            "--resolve-image never 'acme'",
+        ],
+    );
+    // Nothing changed before the confirmation.
+    assert!(replicas_cli(&sb).contains(&"acme_app 2/2".to_string()));
+    t.keys(&["y"]);
+    let line = ended(&t, 1, Duration::from_secs(120));
+    assert!(line.contains("done       stack deploy acme"), "{line}");
+    let got = replicas_cli(&sb);
+    assert_eq!(got, ["acme_app 3/3", "acme_redis 1/1", "acme_worker 1/1"]);
+    let ps = on_manager(
+        &sb,
+        "service ps acme_worker --filter desired-state=running --format '{{.Image}} {{.CurrentState}}'",
+    );
+    assert!(
+        ps.lines().count() == 1 && ps.starts_with("127.0.0.1:5000/acme/worker:v2 Running"),
+        "{ps}"
+    );
+    let audit = swarm_audit(&sb);
+    let last = audit.last().unwrap();
+    assert_eq!(audit.len(), audited + 1);
+    assert_eq!(last["action"], "stack deploy", "{last}");
+    assert_eq!(last["result"], "succeeded", "{last}");
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+}

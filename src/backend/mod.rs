@@ -24,6 +24,7 @@ pub mod remote;
 pub mod runner;
 pub mod snapshot;
 pub mod ssh;
+pub mod stack_file;
 pub mod stats;
 pub mod swarm_gate;
 pub mod tags;
@@ -69,6 +70,8 @@ pub enum EnvCommand {
     ReadAudit,
     /// Read the tags these repositories have on the host and in the registry.
     ReadTags(Vec<String>),
+    /// Read a swarm's stack file (its path, the stack it is deployed as).
+    ReadStackFile { path: String, stack: String },
     /// Write an incident snapshot (with the host's logs and audit when connected).
     Snapshot(Box<snapshot::SnapshotRequest>),
     /// Close the connection (removing the forwarded socket) and stop.
@@ -369,6 +372,9 @@ fn dispatch(cmd: Option<EnvCommand>, here: &Here<'_>, followers: &mut logs::Foll
         Some(EnvCommand::Interrupt) => here.runner.interrupt(),
         Some(EnvCommand::ReadAudit) => read_audit(here.remote.clone(), here.env, here.report),
         Some(EnvCommand::ReadTags(repos)) => read_tags(here.remote.clone(), repos, here.report),
+        Some(EnvCommand::ReadStackFile { path, stack }) => {
+            read_stack_file(here.remote.clone(), path, stack, here.report);
+        }
         Some(EnvCommand::Snapshot(req)) => {
             write_snapshot(*req, here.remote.clone(), here.docker.cloned(), here.report)
         }
@@ -505,6 +511,33 @@ fn read_tags(remote: Option<remote::Remote>, repos: Vec<String>, report: &Report
             None => Err("not connected to the host".into()),
         };
         let _ = report.send(BackendEvent::Tags(result)).await;
+    });
+}
+
+/// Reads a stack file on the host in a task of its own; it comes back as an event.
+fn read_stack_file(remote: Option<remote::Remote>, path: String, stack: String, report: &Reporter) {
+    let report = report.clone();
+    tokio::spawn(async move {
+        let result = match remote {
+            None => Err("not connected to the host".to_string()),
+            Some(r) => {
+                let script = format!("cat -- {}", crate::shell::quote(&path));
+                match r.sh(&script, Duration::from_secs(15)).await {
+                    Ok(out) if out.status == Some(0) => {
+                        stack_file::parse(&String::from_utf8_lossy(&out.stdout), &stack, &path)
+                    }
+                    Ok(out) => Err(crate::text::clean(
+                        &format!(
+                            "cannot read {path}: {}",
+                            String::from_utf8_lossy(&out.stderr).trim()
+                        ),
+                        300,
+                    )),
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        let _ = report.send(BackendEvent::StackFile(result)).await;
     });
 }
 

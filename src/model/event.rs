@@ -43,6 +43,8 @@ pub enum BackendEvent {
     /// The tags a deploy can pick, and a note when the registry was not read; or why
     /// none could be read.
     Tags(Result<crate::model::requests::Tags, String>),
+    /// A swarm's stack file as read for a stack deploy's preview, or why not.
+    StackFile(Result<crate::model::swarm::StackFile, String>),
     /// An incident snapshot was written (its path), or why not.
     SnapshotWritten(Result<String, String>),
 }

@@ -490,3 +490,30 @@ mod tests {
         ));
     }
 }
+
+/// A stack file as `docker stack deploy` would read it, for the preview of what a
+/// deploy of it changes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StackFile {
+    /// The stack it is deployed as.
+    pub stack: String,
+    /// Its path on the manager's host.
+    pub path: String,
+    pub services: Vec<StackFileService>,
+}
+
+/// One service of a stack file.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StackFileService {
+    /// The full name it runs under (`STACK_service`).
+    pub name: String,
+    /// The image, variables replaced by their defaults.
+    pub image: String,
+    /// `deploy.replicas` (None: a global service, or 1 by default).
+    pub replicas: Option<u64>,
+    /// `deploy.mode: global`.
+    pub global: bool,
+    /// Variables without a default in the image: the shell that runs the deploy
+    /// decides them, so the preview cannot.
+    pub unknown: Vec<String>,
+}

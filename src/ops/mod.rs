@@ -52,6 +52,9 @@ pub enum OpKind {
         /// (`v1`), which the env file then gets; None writes `rollback` itself.
         known_as: Option<String>,
     },
+    /// A swarm's whole stack file deployed (`docker stack deploy`), as read for the
+    /// preview.
+    StackDeploy(Box<crate::model::swarm::StackFile>),
     /// A swarm service to this many replicas.
     Scale {
         replicas: u64,
@@ -94,6 +97,7 @@ impl OpKind {
             } => "deploy with breaking migrations",
             OpKind::Rollback { .. } => "roll back",
             OpKind::Scale { .. } => "scale",
+            OpKind::StackDeploy(_) => "stack deploy",
             OpKind::NodeAvailability { to } => match to.as_str() {
                 "drain" => "drain node",
                 "pause" => "pause node",
@@ -113,9 +117,11 @@ impl OpKind {
             OpKind::NodeAvailability { to } if to == "drain" => Risk::High,
             OpKind::NodeAvailability { to } if to == "pause" => Risk::Medium,
             OpKind::NodeAvailability { .. } => Risk::Low,
-            OpKind::Stop | OpKind::BreakLock | OpKind::Deploy { .. } | OpKind::Rollback { .. } => {
-                Risk::High
-            }
+            OpKind::Stop
+            | OpKind::BreakLock
+            | OpKind::Deploy { .. }
+            | OpKind::Rollback { .. }
+            | OpKind::StackDeploy(_) => Risk::High,
             OpKind::Migrate { breaking } => {
                 if *breaking {
                     Risk::High

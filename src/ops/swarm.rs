@@ -7,7 +7,7 @@
 //! shape Docker allows, then quoted.
 
 use super::{Exec, OpKind, Plan, ROLLBACK_TAG, Refused, Step, Undo, image_ref, valid_tag};
-use crate::model::swarm::{SwarmService, SwarmState};
+use crate::model::swarm::{StackFile, SwarmService, SwarmState};
 use crate::shell::quote;
 use crate::text::clean;
 
@@ -24,6 +24,8 @@ pub struct Swarm<'a> {
     pub resolve_image: bool,
     /// How long a gate waits for the swarm to converge.
     pub timeout_secs: u64,
+    /// The stack file on the manager's host, when configured.
+    pub stack_file: Option<&'a str>,
 }
 
 /// Node availabilities, as `docker node update --availability` takes them.
@@ -122,6 +124,7 @@ impl Swarm<'_> {
                 steps
             }
             OpKind::NodeAvailability { to } => self.node(&targets, to, &mut changes)?,
+            OpKind::StackDeploy(file) => self.stack_deploy(file, &mut changes)?,
             OpKind::BreakLock => return Err(Refused("break-lock is planned by its own".into())),
             other => {
                 return Err(Refused(format!(
@@ -302,6 +305,103 @@ impl Swarm<'_> {
         Ok(steps)
     }
 
+    /// `docker stack deploy` of the configured stack file, gated on every service whose
+    /// image or replicas it changes; the changes are the diff between the file (its
+    /// variables at their defaults) and what runs.
+    fn stack_deploy(
+        &self,
+        file: &StackFile,
+        changes: &mut Vec<(String, String, String)>,
+    ) -> Result<Vec<Step>, Refused> {
+        let configured = self
+            .stack_file
+            .ok_or_else(|| Refused("no stack_file in the [swarm] table".into()))?;
+        if file.path != configured {
+            return Err(Refused(
+                "the file read is not the configured stack file".into(),
+            ));
+        }
+        crate::config::StackName::parse(&file.stack).map_err(|e| Refused(clean(&e, 120)))?;
+        let dir = configured.rsplit_once('/').map_or(".", |(d, _)| d);
+        let dir = if dir.is_empty() { "/" } else { dir };
+        let resolve = if self.resolve_image {
+            ""
+        } else {
+            " --resolve-image never"
+        };
+        let mut steps = vec![shell(
+            format!("deploy the stack file {configured} as {}", file.stack),
+            format!(
+                "cd {} && {} stack deploy -c {} --with-registry-auth{resolve} {}",
+                quote(dir),
+                self.docker(),
+                quote(configured),
+                quote(&file.stack)
+            ),
+        )];
+        for f in &file.services {
+            let unknown = if f.unknown.is_empty() {
+                String::new()
+            } else {
+                format!(" (${{{}}} from the host's shell)", f.unknown.join("}, ${"))
+            };
+            let Some(now) = self.state.services.iter().find(|s| s.name == f.name) else {
+                changes.push((
+                    f.name.clone(),
+                    "not running".into(),
+                    format!("new: {}{unknown}", f.image),
+                ));
+                steps.push(self.converge(
+                    &SwarmService {
+                        name: f.name.clone(),
+                        ..SwarmService::default()
+                    },
+                    None,
+                    false,
+                ));
+                continue;
+            };
+            let image = f.unknown.is_empty() && f.image != now.image;
+            let replicas = !f.global && f.replicas.is_some_and(|r| r != now.desired);
+            if image {
+                changes.push((f.name.clone(), now.image.clone(), f.image.clone()));
+            } else if !f.unknown.is_empty() {
+                changes.push((
+                    f.name.clone(),
+                    now.image.clone(),
+                    format!("{}{unknown}", f.image),
+                ));
+            }
+            if replicas {
+                changes.push((
+                    f.name.clone(),
+                    format!("{} replicas", now.desired),
+                    format!("{} replicas", f.replicas.unwrap_or(1)),
+                ));
+            }
+            if image || replicas || !f.unknown.is_empty() {
+                steps.push(self.converge(now, image.then_some(f.image.as_str()), image));
+            }
+        }
+        for s in &self.state.services {
+            if s.stack == file.stack && !file.services.iter().any(|f| f.name == s.name) {
+                changes.push((
+                    s.name.clone(),
+                    "running".into(),
+                    "not in the file: left running (no --prune)".into(),
+                ));
+            }
+        }
+        if changes.is_empty() {
+            changes.push((
+                file.stack.clone(),
+                "no image or replica changes".into(),
+                "the file's other settings apply as written".into(),
+            ));
+        }
+        Ok(steps)
+    }
+
     /// `docker node update --availability`, gated on the node's tasks having moved.
     fn node(
         &self,
@@ -436,6 +536,7 @@ mod tests {
             socket: "/run/m.sock",
             resolve_image: false,
             timeout_secs: 90,
+            stack_file: Some("/opt/acme/docker-stack.yml"),
         }
     }
 
@@ -527,6 +628,43 @@ mod tests {
                 .ends_with("node update --availability drain 'n2'")
         );
         assert!(drain.steps[1].command.contains("(1 to move)"));
+    }
+
+    #[test]
+    fn a_stack_deploy_previews_what_the_file_changes_and_gates_on_those_services() {
+        let s = state();
+        let file = StackFile {
+            stack: "acme".into(),
+            path: "/opt/acme/docker-stack.yml".into(),
+            services: vec![crate::model::swarm::StackFileService {
+                name: "acme_app".into(),
+                image: "127.0.0.1:5000/acme/app:v2".into(),
+                replicas: Some(3),
+                ..Default::default()
+            }],
+        };
+        let plan = planner(&s)
+            .plan(
+                OpKind::StackDeploy(Box::new(file.clone())),
+                vec!["acme".into()],
+            )
+            .unwrap();
+        assert_eq!(
+            plan.steps[0].command,
+            "cd '/opt/acme' && docker -H 'unix:///run/m.sock' stack deploy -c '/opt/acme/docker-stack.yml' --with-registry-auth --resolve-image never 'acme'"
+        );
+        assert_eq!(plan.changes.len(), 2, "{:?}", plan.changes);
+        assert!(plan.changes[1].2 == "3 replicas");
+        assert!(
+            matches!(&plan.steps[1].exec, Exec::SwarmConverge { image: Some(i), .. } if i.ends_with(":v2"))
+        );
+        let mut other = file;
+        other.path = "/etc/passwd".into();
+        assert!(
+            planner(&s)
+                .plan(OpKind::StackDeploy(Box::new(other)), vec![])
+                .is_err()
+        );
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct SwarmView {
     pub resolve_image: bool,
     /// The selected row of the nodes view.
     pub node_row: usize,
+    /// The stack file on the manager's host, when configured.
+    pub stack_file: Option<String>,
 }
 
 impl SwarmView {
@@ -27,6 +29,7 @@ impl SwarmView {
             socket: socket.to_string(),
             resolve_image: settings.resolve_image,
             node_row: 0,
+            stack_file: settings.stack_file.as_ref().map(|f| f.to_string()),
         }
     }
 

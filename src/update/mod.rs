@@ -84,6 +84,7 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                 match event {
                     BackendEvent::Lock(owner) => queue::lock_seen(e, owner, own),
                     BackendEvent::Tags(result) => deploy::tags_read(e, result),
+                    BackendEvent::StackFile(result) => queue::stack_file_read(e, result, now),
                     event => apply(e, event, now),
                 }
             }
@@ -469,7 +470,7 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             });
         }
         // Handled in apply_msg.
-        BackendEvent::Lock(_) | BackendEvent::Tags(_) => {}
+        BackendEvent::Lock(_) | BackendEvent::Tags(_) | BackendEvent::StackFile(_) => {}
         BackendEvent::Health(HealthEvent::Host(report)) => {
             if let Some(d) = &report.docker {
                 e.health.docker_disk = Some(d.clone());

@@ -96,6 +96,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             return Some(Vec::new());
         }
         Action::CancelItem => return Some(cancel_newest(e, env_index, now)),
+        Action::StackDeploy => return Some(ask_stack_file(e, env_index, global_read_only)),
         _ => return None,
     };
     if refuse_read_only(e, global_read_only, &kind) || e.queue.pending().is_some() {
@@ -137,13 +138,59 @@ pub fn refuse_read_only(e: &mut EnvState, global_read_only: bool, kind: &OpKind)
     true
 }
 
+/// A stack deploy begins with reading the stack file (for the preview's diff).
+fn ask_stack_file(e: &mut EnvState, env: usize, global_read_only: bool) -> Vec<Effect> {
+    let kind = OpKind::StackDeploy(Box::default());
+    if refuse_read_only(e, global_read_only, &kind) || e.queue.pending().is_some() {
+        return Vec::new();
+    }
+    let Some(view) = &e.swarm else {
+        return Vec::new();
+    };
+    let (Some(path), [stack]) = (view.stack_file.clone(), view.stacks.as_slice()) else {
+        e.queue.message = Some(
+            "a stack deploy needs [swarm] stack_file and exactly one stack in stacks; nothing queued"
+                .into(),
+        );
+        return Vec::new();
+    };
+    e.queue.message = Some(format!("reading {path} for the preview…"));
+    vec![Effect::ReadStackFile {
+        env,
+        path,
+        stack: stack.clone(),
+    }]
+}
+
+/// The stack file arrived: its deploy becomes the pending item (the preview).
+pub fn stack_file_read(
+    e: &mut EnvState,
+    result: Result<crate::model::swarm::StackFile, String>,
+    now: i64,
+) {
+    if e.queue.pending().is_some() {
+        return;
+    }
+    match result {
+        Ok(file) => {
+            let stack = file.stack.clone();
+            let _ = propose(e, OpKind::StackDeploy(Box::new(file)), vec![stack], now);
+        }
+        Err(why) => e.queue.message = Some(format!("refused: {why}; nothing queued")),
+    }
+}
+
 /// Why an action does not exist on this kind of environment, if it does not.
 fn engine_refusal(swarm: bool, kind: &OpKind) -> Option<String> {
     match kind {
-        OpKind::Scale { .. } | OpKind::NodeAvailability { .. } if !swarm => Some(format!(
-            "{} is a swarm action; this environment is a compose project",
-            kind.label()
-        )),
+        OpKind::Scale { .. } | OpKind::NodeAvailability { .. } | OpKind::StackDeploy(_)
+            if !swarm =>
+        {
+            Some(format!(
+                "{} is a swarm action; this environment is a compose project",
+                kind.label()
+            ))
+        }
         OpKind::Stop | OpKind::Start if swarm => Some(format!(
             "swarm environment: {} is a compose action; scale the service instead (S)",
             kind.label()
@@ -180,6 +227,7 @@ pub fn propose(
             state: view.state.as_ref().unwrap_or(&empty),
             socket: &view.socket,
             resolve_image: view.resolve_image,
+            stack_file: view.stack_file.as_deref(),
             timeout_secs: e.deploy.health_timeout.0.as_secs(),
         }
         .plan(kind, targets),

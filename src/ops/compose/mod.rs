@@ -161,7 +161,7 @@ impl Project<'_> {
             OpKind::Rollback { to, .. } => {
                 return self.deploy_plan(kind.clone(), targets, to, None);
             }
-            OpKind::Scale { .. } | OpKind::NodeAvailability { .. } => {
+            OpKind::Scale { .. } | OpKind::NodeAvailability { .. } | OpKind::StackDeploy(_) => {
                 return Err(Refused(format!(
                     "{} is a swarm action; this environment is a compose project",
                     kind.label()
