@@ -245,6 +245,12 @@ fn deploying_broken_rolls_back_v2_lands_on_every_task_and_rollback_returns_to_v1
         [format!("{APP}:v1 Running"), format!("{APP}:v1 Running")]
     );
     task_images_are(&sb, "v1").unwrap();
+    // status --json: the newest action from the manager's audit trail, no lock held.
+    let (_, json) = status(&sb.config, &["--env", "swarm", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["last_action"]["action"], "roll back", "{json}");
+    assert_eq!(v[0]["last_action"]["result"], "succeeded", "{json}");
+    assert!(v[0].get("lock").is_none(), "{json}");
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
 }

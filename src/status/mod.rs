@@ -43,6 +43,36 @@ pub struct EnvReport {
     /// A swarm environment's services, tasks, nodes and secrets (absent for compose).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swarm: Option<swarm::SwarmReport>,
+    /// Who holds the host lock, and for what (an action running now, or one whose
+    /// outcome was unknown); absent when nobody does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<LockReport>,
+    /// The newest action in the host's audit trail (compose or swarm).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_action: Option<ActionReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LockReport {
+    pub operator: String,
+    pub action: String,
+    /// Unix seconds.
+    pub since: Option<i64>,
+    /// Seconds since its console last said it is alive.
+    pub quiet_secs: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActionReport {
+    /// Unix seconds.
+    pub time: i64,
+    pub operator: String,
+    pub action: String,
+    pub targets: String,
+    /// `succeeded`, `failed`, `rolled_back`, `unknown`, `cancelled`.
+    pub result: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub error: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -182,6 +212,8 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         pool: None,
         missing: Vec::new(),
         swarm: None,
+        lock: None,
+        last_action: None,
     };
     let tunnel = match Link::open(env).await {
         Ok(t) => t,
@@ -215,7 +247,10 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         let cmd = crate::ops::declared_services_command(env.compose()?)?;
         crate::backend::declared_services(&remote, &cmd).await.ok()
     };
-    let (result, health, pool, declared) = tokio::join!(containers, health, pool, declared);
+    let (result, health, pool, declared, (lock, last)) =
+        tokio::join!(containers, health, pool, declared, actions(&remote, env));
+    out.lock = lock;
+    out.last_action = last;
     tunnel.close().await;
     let mut pgadmin_running = false;
     match result {
@@ -250,6 +285,39 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
     out.health = health.iter().map(endpoint_report).collect();
     out.pool = pool.map(|(db, sample)| pool_report(db, sample, pgadmin_running));
     out
+}
+
+/// The host lock's holder and the newest record of the host's audit trail.
+async fn actions(
+    remote: &crate::backend::remote::Remote,
+    env: &Environment,
+) -> (Option<LockReport>, Option<ActionReport>) {
+    let dir = env.host_dir();
+    let (lock, audit) = tokio::join!(
+        crate::backend::runner::read_lock(remote, dir.as_str()),
+        crate::backend::runner::read_audit(remote, dir.as_str())
+    );
+    let lock = lock.ok().flatten().map(|o| {
+        let o = crate::model::job::LockOwner::from_json(&o);
+        LockReport {
+            operator: o.operator,
+            action: o.action,
+            since: o.since,
+            quiet_secs: o.quiet_secs,
+        }
+    });
+    let last = audit
+        .ok()
+        .and_then(|a| a.into_iter().next())
+        .map(|a| ActionReport {
+            time: a.time,
+            operator: a.operator,
+            action: a.action,
+            targets: a.targets,
+            result: a.result,
+            error: crate::text::mask_credentials(&a.error),
+        });
+    (lock, last)
 }
 
 /// The engine's version and what it runs: the compose project's containers (in the
@@ -535,6 +603,8 @@ mod tests {
             project: "p".into(),
             reachable,
             swarm: None,
+            lock: None,
+            last_action: None,
             error: None,
             docker_version: None,
             health: Vec::new(),
