@@ -200,10 +200,14 @@ pub enum Exec {
 }
 
 /// The steps that undo a plan when one of its steps from `from_step` on fails, or it
-/// is cancelled after that step ran (a deploy's automatic rollback).
+/// is cancelled after step `first_change` ran (a deploy's automatic rollback).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Undo {
     pub from_step: usize,
+    /// The first step that changes something when it succeeds. Usually `from_step`; a
+    /// swarm deploy's first `service update` changes nothing when it fails (the engine
+    /// refused it) but the service once it succeeds.
+    pub first_change: usize,
     pub steps: Vec<Step>,
 }
 

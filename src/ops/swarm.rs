@@ -265,11 +265,13 @@ impl Swarm<'_> {
         }
         steps.extend(gates);
         // A failed first command changed nothing (the engine refused it): nothing to
-        // undo; from the second on, an earlier target may have changed.
+        // undo; from the second on, an earlier target may have changed; a cancel once
+        // the first ran leaves an update going with no gate: undone.
         Ok((
             steps,
             Undo {
                 from_step: 1,
+                first_change: 0,
                 steps: restore,
             },
         ))

@@ -242,7 +242,7 @@ async fn run_one(
 fn began_changing(outcome: Outcome, failed_at: Option<usize>, undo: &crate::ops::Undo) -> bool {
     match (outcome, failed_at) {
         (Outcome::Failed, Some(at)) => at >= undo.from_step,
-        (Outcome::Cancelled, Some(first_not_run)) => first_not_run > undo.from_step,
+        (Outcome::Cancelled, Some(first_not_run)) => first_not_run > undo.first_change,
         _ => false,
     }
 }
@@ -251,5 +251,33 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_first_update_is_not_undone_but_a_cancel_after_it_is() {
+        // A swarm deploy: [update, gate]; the update changes the service once it ran.
+        let swarm = crate::ops::Undo {
+            from_step: 1,
+            first_change: 0,
+            steps: Vec::new(),
+        };
+        assert!(!began_changing(Outcome::Failed, Some(0), &swarm));
+        assert!(began_changing(Outcome::Failed, Some(1), &swarm));
+        assert!(began_changing(Outcome::Cancelled, Some(1), &swarm));
+        assert!(!began_changing(Outcome::Cancelled, Some(0), &swarm));
+        // A compose deploy: the env file's write (step 2) is the first change.
+        let compose = crate::ops::Undo {
+            from_step: 2,
+            first_change: 2,
+            steps: Vec::new(),
+        };
+        assert!(!began_changing(Outcome::Cancelled, Some(2), &compose));
+        assert!(began_changing(Outcome::Cancelled, Some(3), &compose));
+        assert!(!began_changing(Outcome::Unknown, Some(3), &compose));
     }
 }

@@ -137,6 +137,7 @@ impl Project<'_> {
         steps.extend(self.after_gate_steps(&targets));
         let undo = (!to_rollback_images).then(|| Undo {
             from_step: env_step,
+            first_change: env_step,
             steps: self.undo_steps(&current, &groups, timeout),
         });
         let changes = current
