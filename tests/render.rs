@@ -727,3 +727,30 @@ fn a_swarm_from_a_lost_connection_is_stale_never_converged() {
         Color::Green
     );
 }
+
+#[test]
+fn a_swarm_s_incident_snapshot_lists_its_services_tasks_and_nodes() {
+    let s = swarm_live();
+    let text = pilothouse::snapshot::summary(&s.envs[0], NOW);
+    // Services with replicas and update state, not a compose container table.
+    assert!(text.contains("## Services"), "{text}");
+    assert!(!text.contains("## Containers"), "{text}");
+    assert!(
+        text.contains("| acme_app | replicated | 1/2 | ghcr.io/acme/app:v1 | rollback_completed rollback completed |"),
+        "{text}"
+    );
+    // Tasks like `docker service ps`, history included, with the engine's error.
+    assert!(
+        text.contains("| app.2 | swarm-worker-1 | shutdown | rejected |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("No such image: ghcr.io/acme/app:v9"),
+        "{text}"
+    );
+    // Nodes, the worker down.
+    assert!(
+        text.contains("| swarm-worker-1 | worker | active | down |"),
+        "{text}"
+    );
+}

@@ -351,6 +351,38 @@ fn scale_restart_drain_and_activate_each_end_as_the_preview_said() {
     assert!(screen.contains("done       activate node"), "{screen}");
     let nodes = on_manager(&sb, "node ls --format '{{.Hostname}} {{.Availability}}'");
     assert!(nodes.contains("swarm-worker-1 Active"), "{nodes}");
+    // Pause: nothing new is scheduled there, nothing moves; then active again.
+    let before = on_manager(
+        &sb,
+        "node ps swarm-worker-1 --filter desired-state=running -q",
+    );
+    t.keys(&["M-p"]);
+    preview(
+        &t,
+        "confirm: pause node swarm-worker-1 on swarm",
+        &["node update --availability pause"],
+    );
+    t.keys(&["y"]);
+    let screen = ended(&t, 6, Duration::from_secs(60));
+    assert!(screen.contains("done       pause node"), "{screen}");
+    let nodes = on_manager(&sb, "node ls --format '{{.Hostname}} {{.Availability}}'");
+    assert!(nodes.contains("swarm-worker-1 Pause"), "{nodes}");
+    let after = on_manager(
+        &sb,
+        "node ps swarm-worker-1 --filter desired-state=running -q",
+    );
+    assert_eq!(before, after, "a pause moved tasks");
+    t.keys(&["M-u"]);
+    preview(
+        &t,
+        "confirm: activate node swarm-worker-1 on swarm",
+        &["node update --availability active"],
+    );
+    t.keys(&["y"]);
+    let screen = ended(&t, 7, Duration::from_secs(60));
+    assert!(screen.contains("done       activate node"), "{screen}");
+    let nodes = on_manager(&sb, "node ls --format '{{.Hostname}} {{.Availability}}'");
+    assert!(nodes.contains("swarm-worker-1 Active"), "{nodes}");
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
 }
