@@ -14,21 +14,10 @@
 mod support;
 
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use support::swarm::*;
 use support::*;
-
-/// Tests that change the swarm (scale, update) and tests that compare readings with the
-/// CLI take turns: one at a time in this binary.
-static SWARM: Mutex<()> = Mutex::new(());
-
-fn turn() -> MutexGuard<'static, ()> {
-    SWARM
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// The logs of the app's running tasks, task by task: `docker service logs SERVICE`
 /// waits forever once the service has a task that never got a container (a rejected

@@ -16,20 +16,11 @@
 mod support;
 
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::MutexGuard;
 use std::time::Duration;
 
 use support::swarm::*;
 use support::*;
-
-/// These tests change the one swarm: one at a time.
-static SWARM: Mutex<()> = Mutex::new(());
-
-fn turn() -> MutexGuard<'static, ()> {
-    SWARM
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 const APP: &str = "127.0.0.1:5000/acme/app";
 
@@ -120,6 +111,33 @@ fn lock_of(sb: &Sandbox) -> std::path::PathBuf {
     sb.state.join("swarm/opt/acme/.pilothouse/lock")
 }
 
+/// A test's hold on the swarm: its turn, the stack put back and no lock left when it
+/// ends, however it ends; the stack converged when it begins.
+struct Scene<'a> {
+    _unlock: Unlock,
+    _restore: Restore<'a>,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl<'a> Scene<'a> {
+    fn set(sb: &'a Sandbox) -> Scene<'a> {
+        let turn = turn();
+        let restore = Restore {
+            sb,
+            command: BACK_TO_THE_STACK,
+        };
+        // A lock an interrupted run left behind is not this test's business.
+        let _ = std::fs::remove_dir_all(lock_of(sb));
+        let unlock = Unlock(lock_of(sb));
+        converged(sb);
+        Scene {
+            _unlock: unlock,
+            _restore: restore,
+            _turn: turn,
+        }
+    }
+}
+
 fn swarm_audit(sb: &Sandbox) -> Vec<serde_json::Value> {
     std::fs::read_to_string(sb.state.join("swarm/opt/acme/.pilothouse/audit.jsonl"))
         .unwrap_or_default()
@@ -161,16 +179,8 @@ fn ended(t: &Tmux, n: u32, limit: Duration) -> String {
 
 #[test]
 fn deploying_broken_rolls_back_v2_lands_on_every_task_and_rollback_returns_to_v1() {
-    let _turn = turn();
     let sb = sandbox();
-    let _restore = Restore {
-        sb: &sb,
-        command: BACK_TO_THE_STACK,
-    };
-    // A lock an interrupted run left behind is not this test's business.
-    let _ = std::fs::remove_dir_all(lock_of(&sb));
-    let _unlock = Unlock(lock_of(&sb));
-    converged(&sb);
+    let _scene = Scene::set(&sb);
     assert_eq!(running_images(&sb).len(), 2);
     task_images_are(&sb, "v1").unwrap();
     let audited = swarm_audit(&sb).len();
@@ -257,16 +267,8 @@ fn deploying_broken_rolls_back_v2_lands_on_every_task_and_rollback_returns_to_v1
 
 #[test]
 fn scale_restart_drain_and_activate_each_end_as_the_preview_said() {
-    let _turn = turn();
     let sb = sandbox();
-    let _restore = Restore {
-        sb: &sb,
-        command: BACK_TO_THE_STACK,
-    };
-    // A lock an interrupted run left behind is not this test's business.
-    let _ = std::fs::remove_dir_all(lock_of(&sb));
-    let _unlock = Unlock(lock_of(&sb));
-    converged(&sb);
+    let _scene = Scene::set(&sb);
     let dir = tempfile::tempdir().unwrap();
     let t = swarm_console(&sb, "swarm-scale-act", dir.path());
     pick(
@@ -389,16 +391,8 @@ fn scale_restart_drain_and_activate_each_end_as_the_preview_said() {
 
 #[test]
 fn protected_swarm_needs_its_name_a_held_lock_refuses_and_a_lost_connection_ends_unknown() {
-    let _turn = turn();
     let sb = sandbox();
-    let _restore = Restore {
-        sb: &sb,
-        command: BACK_TO_THE_STACK,
-    };
-    // A lock an interrupted run left behind is not this test's business.
-    let _ = std::fs::remove_dir_all(lock_of(&sb));
-    let _unlock = Unlock(lock_of(&sb));
-    converged(&sb);
+    let _scene = Scene::set(&sb);
     let dir = tempfile::tempdir().unwrap();
     let config = edited_config(&sb, dir.path(), |c| {
         c.replace(
@@ -511,11 +505,8 @@ impl Drop for PutBack<'_> {
 
 #[test]
 fn a_stack_deploy_previews_the_file_s_changes_and_ends_with_them_running() {
-    let _turn = turn();
     let sb = sandbox();
-    let _ = std::fs::remove_dir_all(lock_of(&sb));
-    let _unlock = Unlock(lock_of(&sb));
-    converged(&sb);
+    let _scene = Scene::set(&sb);
     let path = sb.state.join("swarm/opt/acme/docker-stack.yml");
     let text = std::fs::read_to_string(&path).unwrap();
     let _put_back = PutBack {

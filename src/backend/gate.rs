@@ -75,16 +75,27 @@ async fn newest(
 
 /// The last lines of a container's log, made safe to show.
 async fn tail(docker: &Docker, id: &str, lines: usize) -> Vec<String> {
-    let mut stream = docker.logs(
-        id,
-        Some(LogsOptions {
-            follow: false,
-            stdout: true,
-            stderr: true,
-            tail: lines.to_string(),
-            ..Default::default()
-        }),
-    );
+    last_lines(docker.logs(id, Some(tail_options(lines))), lines).await
+}
+
+/// A log request for the last `lines` of stdout and stderr, not followed.
+pub(super) fn tail_options(lines: usize) -> LogsOptions {
+    LogsOptions {
+        follow: false,
+        stdout: true,
+        stderr: true,
+        tail: lines.to_string(),
+        ..Default::default()
+    }
+}
+
+/// The last `lines` of a finished log stream (a container's or a swarm task's),
+/// sanitized, credentials masked.
+pub(super) async fn last_lines(
+    stream: impl futures::Stream<Item = Result<bollard::container::LogOutput, bollard::errors::Error>>,
+    lines: usize,
+) -> Vec<String> {
+    let mut stream = std::pin::pin!(stream);
     let mut out = Vec::new();
     while let Some(Ok(chunk)) = stream.next().await {
         let bytes = chunk.into_bytes();

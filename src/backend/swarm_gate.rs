@@ -7,8 +7,6 @@
 use std::time::Duration;
 
 use bollard::Docker;
-use bollard::query_parameters::LogsOptions;
-use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -152,31 +150,11 @@ async fn explain(docker: &Docker, state: &SwarmState, service: &str, out: &mpsc:
 
 /// The last `lines` of a task's logs (sanitized, credentials masked), within 3 s.
 async fn task_tail(docker: &Docker, id: &str, lines: usize) -> Vec<String> {
-    let read = async {
-        let mut stream = docker.task_logs(
-            id,
-            Some(LogsOptions {
-                follow: false,
-                stdout: true,
-                stderr: true,
-                tail: lines.to_string(),
-                ..Default::default()
-            }),
-        );
-        let mut out = Vec::new();
-        while let Some(Ok(chunk)) = stream.next().await {
-            let bytes = chunk.into_bytes();
-            for l in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                out.push(crate::text::mask_credentials(
-                    &crate::logs::sanitize::clean_str(l),
-                ));
-            }
-        }
-        out
-    };
-    let mut out = tokio::time::timeout(Duration::from_secs(3), read)
-        .await
-        .unwrap_or_default();
-    let skip = out.len().saturating_sub(lines);
-    out.split_off(skip)
+    let stream = docker.task_logs(id, Some(super::gate::tail_options(lines)));
+    tokio::time::timeout(
+        Duration::from_secs(3),
+        super::gate::last_lines(stream, lines),
+    )
+    .await
+    .unwrap_or_default()
 }

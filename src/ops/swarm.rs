@@ -426,7 +426,7 @@ impl Swarm<'_> {
             .iter()
             .find(|n| n.hostname == *name)
             .ok_or_else(|| Refused(format!("{:?} is not a node of this swarm", clean(name, 60))))?;
-        if !crate::config::ServiceName::parse(&node.id).is_ok_and(|_| !node.id.is_empty()) {
+        if crate::config::ServiceName::parse(&node.id).is_err() {
             return Err(Refused("the node's id is not an id".into()));
         }
         changes.push((

@@ -1,9 +1,20 @@
 //! The sandbox swarm seen from the manager with the docker CLI, over the sandbox's sshd.
 
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use super::*;
+
+/// Tests that change the swarm (scale, update, drain) and tests that compare readings
+/// with the CLI take turns: one at a time in a test binary.
+static SWARM: Mutex<()> = Mutex::new(());
+
+pub fn turn() -> MutexGuard<'static, ()> {
+    SWARM
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// `docker …` against the manager, run on the host through the sandbox's sshd.
 pub fn on_manager(sb: &Sandbox, args: &str) -> String {

@@ -162,6 +162,23 @@ impl StepContext<'_> {
             .await;
     }
 
+    /// Runs `work` with a channel whose lines become the item's output as they come.
+    async fn streamed<F, Fut, T>(&self, work: F) -> T
+    where
+        F: FnOnce(mpsc::Sender<String>) -> Fut,
+        Fut: std::future::Future<Output = T>,
+    {
+        let (tx, mut rx) = mpsc::channel::<String>(64);
+        let forward = async {
+            while let Some(line) = rx.recv().await {
+                self.output(line).await;
+            }
+        };
+        // The sender moves into `work` and is dropped when it ends, ending `forward`.
+        let (out, ()) = tokio::join!(work(tx), forward);
+        out
+    }
+
     /// The deploy's health gate: every target running and healthy within the limit.
     pub(super) async fn wait_healthy(
         &self,
@@ -171,25 +188,18 @@ impl StepContext<'_> {
         let Some(docker) = self.links.docker.borrow().clone() else {
             return StepResult::Unknown("not connected to the engine".into());
         };
-        let (tx, mut rx) = mpsc::channel::<String>(64);
-        let forward = async {
-            while let Some(line) = rx.recv().await {
-                self.output(line).await;
-            }
-        };
-        let wait = async {
-            let gate = crate::backend::gate::wait_healthy(
-                &docker,
-                &self.job.project,
-                services,
-                std::time::Duration::from_secs(timeout_secs),
-                &tx,
-            )
+        let gate = self
+            .streamed(|tx| async move {
+                crate::backend::gate::wait_healthy(
+                    &docker,
+                    &self.job.project,
+                    services,
+                    std::time::Duration::from_secs(timeout_secs),
+                    &tx,
+                )
+                .await
+            })
             .await;
-            drop(tx);
-            gate
-        };
-        let (gate, ()) = tokio::join!(wait, forward);
         match gate {
             crate::backend::gate::Gate::Healthy => StepResult::Done,
             crate::backend::gate::Gate::Failed(why) => {
@@ -320,19 +330,12 @@ impl StepContext<'_> {
         let Some(docker) = self.links.docker.borrow().clone() else {
             return StepResult::Unknown("not connected to the engine".into());
         };
-        let (tx, mut rx) = mpsc::channel::<String>(64);
-        let forward = async {
-            while let Some(line) = rx.recv().await {
-                self.output(line).await;
-            }
-        };
-        let wait = async {
-            let limit = std::time::Duration::from_secs(timeout_secs);
-            let gate = crate::backend::swarm_gate::wait(&docker, want, limit, &tx).await;
-            drop(tx);
-            gate
-        };
-        let (gate, ()) = tokio::join!(wait, forward);
+        let limit = std::time::Duration::from_secs(timeout_secs);
+        let gate = self
+            .streamed(|tx| async move {
+                crate::backend::swarm_gate::wait(&docker, want, limit, &tx).await
+            })
+            .await;
         match gate {
             Gate::Healthy => StepResult::Done,
             Gate::Failed(why) => StepResult::Failed {
