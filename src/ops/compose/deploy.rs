@@ -113,17 +113,24 @@ impl Project<'_> {
             .iter()
             .map(|t| (t.clone(), tag.to_string()))
             .collect();
+        // Pulled before anything changes (the new tags given to compose for this command
+        // only): a registry that is down or a tag that is missing fails the deploy with the
+        // env file and the containers as they were.
+        if !to_rollback_images {
+            steps.push(shell(
+                "pull the new images".into(),
+                format!(
+                    "{cd} && {} {compose} pull {}",
+                    self.tag_assignments(&new_tags),
+                    Self::quoted(&targets)
+                ),
+            ));
+        }
         let env_step = steps.len();
         steps.push(shell(
             format!("write the new tags into {}", self.env_file),
             self.env_write(&new_tags),
         ));
-        if !to_rollback_images {
-            steps.push(shell(
-                "pull the new images".into(),
-                format!("{cd} && {compose} pull {}", Self::quoted(&targets)),
-            ));
-        }
         // Before the new containers start; a breaking one with the API stopped.
         if let Some(breaking) = migrations {
             steps.extend(self.migration_steps(breaking, &targets)?);
@@ -295,6 +302,15 @@ impl Project<'_> {
     /// renamed over it, its mode kept), after a timestamped backup; refuses, changing
     /// nothing, when a variable is missing. Other lines are untouched and nothing of
     /// the file is printed.
+    /// `WEB_IMAGE_TAG='v2' …`: the new tags as variables for one compose command (they
+    /// override the env file's).
+    fn tag_assignments(&self, tags: &[(String, String)]) -> String {
+        tags.iter()
+            .map(|(s, t)| format!("{}={}", self.deploy.tag_var(s), quote(t)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     fn env_write(&self, tags: &[(String, String)]) -> String {
         let vars: Vec<(String, &str)> = tags
             .iter()
@@ -370,9 +386,10 @@ mod tests {
         };
         let both = labels(&["gateway", "order-service"]);
         assert_eq!(
-            both[2..6].to_vec(),
+            both[1..6].to_vec(),
             vec![
                 "pull the new images",
+                "write the new tags into .env",
                 "stop order-service for the breaking migration",
                 "run the migrations in gateway",
                 "start gateway, order-service",
@@ -434,8 +451,8 @@ mod tests {
             labels,
             vec![
                 "record the running image IDs and tag them :rollback",
-                "write the new tags into .env",
                 "pull the new images",
+                "write the new tags into .env",
                 "start gateway",
                 "start web",
                 "wait until web, gateway are healthy (at most 120 s)",
@@ -449,7 +466,14 @@ mod tests {
                 .contains("docker tag \"$id\" 'reg:5000/acme/gateway:rollback'")
         );
         assert!(
-            plan.steps[1]
+            plan.steps[1].command.contains(
+                "WEB_IMAGE_TAG='v2' GATEWAY_IMAGE_TAG='v2' 'docker-compose' -p 'acme' -f 'docker-compose.yml' pull 'web' 'gateway'"
+            ),
+            "{}",
+            plan.steps[1].command
+        );
+        assert!(
+            plan.steps[2]
                 .command
                 .contains("-e 's/^GATEWAY_IMAGE_TAG=.*/GATEWAY_IMAGE_TAG=v2/'")
         );
@@ -458,7 +482,10 @@ mod tests {
             ("gateway".to_string(), "v1".to_string(), "v2".to_string())
         );
         let undo = plan.undo.clone().expect("undo");
-        assert_eq!(undo.from_step, 1, "from the env file on");
+        assert_eq!(
+            undo.from_step, 2,
+            "from the env file on (the pull changes nothing)"
+        );
         assert!(
             undo.steps[0]
                 .command
