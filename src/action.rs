@@ -75,6 +75,7 @@ const NORMAL_ACTIONS: &[Action] = {
         ActivateNode,
         CancelItem,
         BreakLock,
+        RevealSecrets,
     ]
 };
 
@@ -321,6 +322,9 @@ pub enum Action {
     #[serde(rename = "pgadmin")]
     PgAdmin,
     BreakLock,
+    /// Show secrets unmasked in this console until it quits (previewed, confirmed,
+    /// audited).
+    RevealSecrets,
     /// In the pool view: end the selected database session.
     TerminateSession,
     /// Deploy a tag to the marked services, else the selected one (opens the picker).
@@ -378,6 +382,7 @@ impl Action {
                 | Action::MigrateBreaking
                 | Action::PgAdmin
                 | Action::BreakLock
+                | Action::RevealSecrets
                 | Action::TerminateSession
                 | Action::Deploy
                 | Action::Rollback
@@ -408,6 +413,7 @@ impl Action {
             Action::MigrationStatus => "migration status",
             Action::PgAdmin => "pgAdmin",
             Action::BreakLock => "break lock",
+            Action::RevealSecrets => "show secrets unmasked",
             Action::TerminateSession => "terminate session",
             Action::Deploy => "deploy",
             Action::Rollback => "rollback",

@@ -11,6 +11,10 @@ pub const EXIT_UNREACHABLE: u8 = 3;
 /// Reads the records of `env`'s host; the text to print, or why not (exit code 3).
 pub async fn run(env: &Environment, json: bool) -> Result<String, String> {
     let link = Link::open(env).await?;
+    // Another tool's record can hold a secret: the env file's are masked.
+    if let Err(e) = crate::backend::snapshot::learn_secrets(&link.remote(), env).await {
+        eprintln!("pilothouse audit: {e}: only URL passwords are masked");
+    }
     let records = read_audit(&link.remote(), env.host_dir().as_str()).await;
     link.close().await;
     let records = records?;

@@ -109,5 +109,9 @@ pub enum Command {
         /// message, raw
         #[arg(long)]
         json: bool,
+        /// Show secrets as the services wrote them (masked by default); recorded in the
+        /// audit trail, locally and on the host
+        #[arg(long)]
+        no_mask: bool,
     },
 }

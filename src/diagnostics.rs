@@ -34,9 +34,12 @@ impl Log for ConsoleLogger {
 
     fn log(&self, record: &Record) {
         if self.enabled(record.metadata()) {
-            let text = mask_credentials(&crate::logs::sanitize::clean_str(
-                record.args().to_string().as_bytes(),
-            ));
+            // Masked even while the console shows secrets: this is written to a file.
+            let text = crate::mask::known()
+                .mask(&crate::logs::sanitize::clean_str(
+                    record.args().to_string().as_bytes(),
+                ))
+                .into_owned();
             tui_logger::Drain::new().log(
                 &Record::builder()
                     .args(format_args!("{text}"))
@@ -64,8 +67,6 @@ impl Log for ConsoleLogger {
 
     fn flush(&self) {}
 }
-
-use crate::text::mask_credentials;
 
 /// Installs the logger; records at `level` and above are kept. The file is
 /// `pilothouse.log` in `dir` (the state dir); without it, records only go to the pane.

@@ -15,6 +15,7 @@ pub mod keymap;
 pub mod layout;
 pub mod logs;
 pub mod logs_command;
+pub mod mask;
 pub mod model;
 pub mod ops;
 pub mod shell;

@@ -24,6 +24,10 @@ pub const EXIT_UNREACHABLE: u8 = 3;
 /// What to print.
 #[derive(Debug, Clone)]
 pub struct LogsArgs {
+    /// The environment's name (for the audit record of `--no-mask`).
+    pub environment: String,
+    /// Secrets shown unmasked (`--no-mask`), recorded in the audit trail.
+    pub no_mask: bool,
     pub services: Vec<String>,
     pub tail: Option<u32>,
     /// Seconds back from now.
@@ -70,9 +74,38 @@ pub async fn run(env: &Environment, default_tail: u32, args: LogsArgs) -> u8 {
             return EXIT_UNREACHABLE;
         }
     };
+    mask_or_reveal(env, &link, &args).await;
     let code = stream(env, &link, default_tail, &args, grep.as_ref()).await;
     link.close().await;
     code
+}
+
+/// Learns the env file's secrets for masking; with `--no-mask`, shows them instead and
+/// records that in the audit trail first.
+async fn mask_or_reveal(env: &Environment, link: &Link, args: &LogsArgs) {
+    let remote = link.remote();
+    if args.no_mask {
+        let dir = env.host_dir();
+        let how = "pilothouse logs --no-mask";
+        if let Err(e) =
+            crate::backend::runner::record_reveal(&remote, dir.as_str(), &args.environment, how)
+                .await
+        {
+            eprintln!(
+                "pilothouse logs: the host's audit trail was not written ({e}); the local one was"
+            );
+        }
+        eprintln!(
+            "pilothouse logs: --no-mask: secrets are shown as written (recorded in the audit trail)"
+        );
+        crate::mask::reveal(true);
+        return;
+    }
+    if let Err(e) = crate::backend::snapshot::learn_secrets(&remote, env).await {
+        eprintln!(
+            "pilothouse logs: {e}: only URL passwords and the containers' secret variables are masked"
+        );
+    }
 }
 
 /// The containers of the services asked for (all when none is named); an unknown

@@ -62,8 +62,11 @@ fn main() -> ExitCode {
             follow,
             ref grep,
             json,
+            no_mask,
         }) => {
             let args = pilothouse::logs_command::LogsArgs {
+                environment: String::new(),
+                no_mask,
                 services: services.clone(),
                 tail,
                 since,
@@ -96,7 +99,11 @@ fn status(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
     };
     let reports = runtime.block_on(pilothouse::status::look_all(&loaded.config, only));
     if json {
-        match serde_json::to_string_pretty(&reports) {
+        let masked = serde_json::to_value(&reports).and_then(|mut v| {
+            pilothouse::mask::json(&mut v);
+            serde_json::to_string_pretty(&v)
+        });
+        match masked {
             Ok(text) => println!("{text}"),
             Err(e) => {
                 eprintln!("pilothouse: {e}");
@@ -104,7 +111,10 @@ fn status(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
             }
         }
     } else {
-        print!("{}", pilothouse::status::render_text(&reports));
+        print!(
+            "{}",
+            pilothouse::mask::text(&pilothouse::status::render_text(&reports))
+        );
     }
     ExitCode::from(pilothouse::status::exit_code(&reports))
 }
@@ -115,7 +125,7 @@ fn logs(loaded: &Loaded, only: Option<&str>, args: pilothouse::logs_command::Log
         Some(name) => envs.iter().find(|(k, _)| k.as_str() == name),
         None => envs.iter().next(),
     };
-    let Some((_, env)) = chosen else {
+    let Some((name, env)) = chosen else {
         return unknown_env(loaded, only.unwrap_or_default());
     };
     let runtime = match one_shot_runtime() {
@@ -123,6 +133,10 @@ fn logs(loaded: &Loaded, only: Option<&str>, args: pilothouse::logs_command::Log
         Err(code) => return code,
     };
     let tail = loaded.config.logs.tail;
+    let args = pilothouse::logs_command::LogsArgs {
+        environment: name.to_string(),
+        ..args
+    };
     ExitCode::from(runtime.block_on(pilothouse::logs_command::run(env, tail, args)))
 }
 

@@ -73,7 +73,8 @@ fn mask_word(word: &str) -> String {
 }
 
 /// Makes text from the host safe to draw: control characters (escape sequences, C1
-/// controls, bell, ...) become U+FFFD so nothing reaches the terminal, line breaks and
+/// controls, bell, ...) and bidi overrides become U+FFFD so nothing reaches the
+/// terminal or reorders it, line breaks and
 /// tabs become spaces, and it is cut to `max` characters.
 pub fn clean(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max));
@@ -85,6 +86,8 @@ pub fn clean(s: &str, max: usize) -> String {
         out.push(match c {
             '\n' | '\r' | '\t' => ' ',
             c if c.is_control() => '\u{fffd}',
+            // Bidi overrides and isolates would reorder what is drawn after them.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
             c => c,
         });
     }

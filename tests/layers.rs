@@ -4,7 +4,7 @@
 //! naming file and line, on an import that points up.
 //!
 //! Bottom to top:
-//!   0 leaves   time, text, shell, config, model, logs, diagnostics
+//!   0 leaves   time, text, mask, shell, config, model, logs, diagnostics
 //!   1 ops      plans: typed steps, no I/O
 //!   2 backend  the actors: ssh, engine, database, runner
 //!   3 state    state, action, keymap, alt_keys, layout, snapshot, theme
@@ -35,7 +35,7 @@ const KNOWN: &[(&str, &str)] = &[];
 
 fn layer(module: &str) -> Option<u8> {
     Some(match module {
-        "time" | "text" | "shell" | "config" | "model" | "logs" | "diagnostics" => 0,
+        "time" | "text" | "mask" | "shell" | "config" | "model" | "logs" | "diagnostics" => 0,
         "ops" => 1,
         "backend" => 2,
         "state" | "action" | "keymap" | "alt_keys" | "layout" | "snapshot" | "theme" => 3,

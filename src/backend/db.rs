@@ -114,6 +114,7 @@ pub async fn connect(
     let password = config
         .get_password()
         .map(|p| String::from_utf8_lossy(p).into_owned());
+    crate::mask::learn(password.clone());
     let masked = |e: String| mask(&e, password.as_deref());
     let host = match config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(h)) => h.clone(),

@@ -356,7 +356,11 @@ fn details(
     let config = r.config.clone().unwrap_or_default();
     let mut command: Vec<String> = r.path.iter().cloned().collect();
     command.extend(r.args.clone().unwrap_or_default());
-    // Names only. The value is dropped here and never stored anywhere.
+    // Names only. A secret's value is learnt for masking (crate::mask) and otherwise
+    // dropped here, never stored anywhere.
+    if let Some(env) = &config.env {
+        crate::mask::learn(crate::mask::secrets_of_env(env.iter().map(String::as_str)));
+    }
     let mut env_names: Vec<String> = config
         .env
         .unwrap_or_default()
@@ -408,13 +412,16 @@ fn details(
             .and_then(|p| u32::try_from(p).ok())
             .filter(|p| *p > 0),
         created: r.created.as_deref().and_then(parse_docker_time),
-        command: clean(&command.join(" "), MAX_FIELD),
+        command: clean(&crate::mask::string(&command.join(" ")), MAX_FIELD),
         health_log: log
             .into_iter()
             .map(|h| HealthCheckRun {
                 ended: h.end.as_deref().and_then(parse_docker_time),
                 exit_code: h.exit_code.unwrap_or(-1),
-                output: clean(h.output.as_deref().unwrap_or_default().trim(), MAX_FIELD),
+                output: clean(
+                    &crate::mask::string(h.output.as_deref().unwrap_or_default().trim()),
+                    MAX_FIELD,
+                ),
             })
             .collect(),
         env_names,

@@ -188,10 +188,7 @@ pub async fn follow(
         let id = id.clone();
         let service = service.clone();
         async move {
-            let lines: Vec<LogLine> = match after {
-                Some(a) => lines.into_iter().filter(|l| l.ts > a).collect(),
-                None => lines,
-            };
+            let lines = fresh_and_masked(lines, after);
             if let Some(last) = lines.iter().map(|l| l.ts).max() {
                 set_seen(&seen, &id, last);
             }
@@ -261,6 +258,20 @@ pub async fn follow(
     let _ = send(pending).await;
 }
 
+/// The lines after `after` (delivered already), with secrets masked before they go
+/// anywhere: the pane, search, saved files and `pilothouse logs` see masked lines only.
+fn fresh_and_masked(lines: Vec<LogLine>, after: Option<i64>) -> Vec<LogLine> {
+    let secrets = (!crate::mask::revealed()).then(crate::mask::known);
+    lines
+        .into_iter()
+        .filter(|l| after.is_none_or(|a| l.ts > a))
+        .map(|l| match &secrets {
+            Some(s) => l.masked(s),
+            None => l,
+        })
+        .collect()
+}
+
 type LogStream =
     Pin<Box<dyn futures::Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>;
 
@@ -276,7 +287,10 @@ fn stream_of(docker: &Docker, source: &Source, options: LogsOptions) -> LogStrea
 /// just empty. A stream cut by a lost connection is the connection's to report: None.
 fn refused(e: &bollard::errors::Error) -> Option<LogLine> {
     matches!(e, bollard::errors::Error::DockerResponseServerError { .. }).then(|| {
-        let text = crate::text::clean(&format!("no logs: the engine says: {e}"), 300);
+        let text = crate::text::clean(
+            &crate::mask::string(&format!("no logs: the engine says: {e}")),
+            300,
+        );
         LogLine::note(crate::time::unix_now() * 1_000_000_000, text)
     })
 }
@@ -392,7 +406,10 @@ impl Followers {
             generation: req.generation,
             container: key.to_string(),
             service: service.to_string(),
-            lines: vec![LogLine::note(crate::time::unix_now() * 1_000_000_000, text)],
+            lines: vec![LogLine::note(
+                crate::time::unix_now() * 1_000_000_000,
+                crate::mask::string(&text),
+            )],
         };
         let tx = self.tx.clone();
         let task = self.set.spawn(async move {
@@ -412,7 +429,7 @@ impl Followers {
                 generation: req.generation,
                 container: id.to_string(),
                 service: service.to_string(),
-                lines: vec![LogLine::note(ts, text)],
+                lines: vec![LogLine::note(ts, crate::mask::string(&text))],
             })
             .await;
     }

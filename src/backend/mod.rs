@@ -104,6 +104,23 @@ enum Outcome {
     Lost(String),
 }
 
+/// A runner's event with the secrets in its text masked (step output, the error).
+fn masked_job_event(ev: crate::model::job::JobEvent) -> crate::model::job::JobEvent {
+    use crate::model::job::JobEvent;
+    match ev {
+        JobEvent::Output { id, line } => JobEvent::Output {
+            id,
+            line: crate::mask::string(&line),
+        },
+        JobEvent::Finished { id, outcome, error } => JobEvent::Finished {
+            id,
+            outcome,
+            error: error.map(|e| crate::mask::string(&e)),
+        },
+        other => other,
+    }
+}
+
 /// Sends an environment's events to the UI, tagged with its index.
 #[derive(Clone)]
 struct Reporter {
@@ -149,7 +166,7 @@ async fn actor(
     let forward = report.clone();
     let _job_events = AbortOnDrop(tokio::spawn(async move {
         while let Some(ev) = job_rx.recv().await {
-            if !forward.send(BackendEvent::Job(ev)).await {
+            if !forward.send(BackendEvent::Job(masked_job_event(ev))).await {
                 return;
             }
         }
@@ -472,6 +489,15 @@ fn start_monitors(
                 }
                 Err(e) => log::debug!("the host lock could not be read: {e}"),
             }
+        }
+    })));
+    // The env file's secrets, learnt once per connection for masking (crate::mask).
+    let (secrets_remote, secrets_env) = (remote.clone(), env.clone());
+    tasks.push(AbortOnDrop(tokio::spawn(async move {
+        if let Err(e) = snapshot::learn_secrets(&secrets_remote, &secrets_env).await {
+            log::warn!(
+                "the env file's secrets are not known ({e}): only URL passwords and the containers' secret variables are masked"
+            );
         }
     })));
     if let Some(db) = &env.database {

@@ -3,11 +3,9 @@
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use bollard::Docker;
-use regex::Regex;
 use tokio::sync::mpsc;
 
 use super::logs::{LogSink, LogStart, follow};
@@ -51,12 +49,11 @@ pub async fn write(
     remote: Option<Remote>,
     docker: Option<Docker>,
 ) -> Result<PathBuf, String> {
-    let mut secrets = Vec::new();
     let mut text = req.summary.clone();
     match (&remote, &docker) {
         (Some(remote), Some(docker)) => {
             match read_secrets(remote, &req.project_dir, &req.env_file).await {
-                Ok(s) => secrets = s,
+                Ok(s) => crate::mask::learn(s),
                 // Said first, so whoever attaches the file checks it.
                 Err(e) => {
                     text = format!(
@@ -80,7 +77,8 @@ pub async fn write(
             );
         }
     }
-    let mut text = mask(&text, &secrets);
+    // Masked even when this console shows secrets (`--no-mask`): a snapshot is shared.
+    let mut text = crate::mask::known().mask(&text).into_owned();
     // `save` ends every line it is given with a newline.
     text.truncate(text.trim_end_matches('\n').len());
     let dir = req.dir.clone();
@@ -150,7 +148,7 @@ async fn audit(out: &mut String, remote: &Remote, project_dir: &str) {
 
 /// The values in the env file that are secrets: those of variables named like one
 /// (PASSWORD, SECRET, TOKEN, KEY...), and the password of any URL.
-async fn read_secrets(
+pub async fn read_secrets(
     remote: &Remote,
     project_dir: &str,
     env_file: &str,
@@ -165,65 +163,24 @@ async fn read_secrets(
     if out.status != Some(0) {
         return Err(format!("{env_file} in {project_dir} could not be read"));
     }
-    Ok(secrets_in(&String::from_utf8_lossy(&out.stdout)))
+    Ok(crate::mask::secrets_in(&String::from_utf8_lossy(
+        &out.stdout,
+    )))
 }
 
-/// See [`read_secrets`].
-pub fn secrets_in(env_text: &str) -> Vec<String> {
-    const NAMES: [&str; 11] = [
-        "PASSWORD",
-        "PASSWD",
-        "PASS",
-        "SECRET",
-        "TOKEN",
-        "KEY",
-        "PRIVATE",
-        "CREDENTIAL",
-        "AUTH",
-        "SALT",
-        "DSN",
-    ];
-    let mut out = Vec::new();
-    for line in env_text.lines() {
-        let line = line.trim();
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((name, _)) = line.split_once('=') else {
-            continue;
-        };
-        let Some(value) = super::db::env_value(line, name.trim()) else {
-            continue;
-        };
-        let upper = name.to_ascii_uppercase();
-        if NAMES.iter().any(|n| upper.contains(n)) && value.len() >= 4 {
-            out.push(value.clone());
-        }
-        if let Some(c) = URL_PASSWORD.as_ref().and_then(|r| r.captures(&value))
-            && let Some(pw) = c.get(2)
-            && pw.as_str().len() >= 3
-        {
-            out.push(pw.as_str().to_string());
-        }
-    }
-    out
-}
-
-/// `scheme://user:password@`.
-static URL_PASSWORD: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):([^@\s]+)@").ok());
-
-/// `text` with every secret value, and every URL password, replaced by `****`.
-pub fn mask(text: &str, secrets: &[String]) -> String {
-    let mut out = match URL_PASSWORD.as_ref() {
-        Some(r) => r.replace_all(text, "$1:****@").into_owned(),
-        None => text.to_string(),
+/// Learns a compose environment's env-file secrets for masking ([`crate::mask`]); Err
+/// says why they could not be read (a swarm environment has no env file: Ok).
+pub async fn learn_secrets(
+    remote: &Remote,
+    env: &crate::config::Environment,
+) -> Result<(), String> {
+    let Some(c) = env.compose() else {
+        return Ok(());
     };
-    let mut secrets: Vec<&String> = secrets.iter().collect();
-    // Longest first, so that a secret containing another is masked whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for s in secrets {
-        out = out.replace(s.as_str(), "****");
-    }
-    out
+    let file = c.project_dir.join(&c.env_file);
+    read_secrets(remote, ".", &file)
+        .await
+        .map(crate::mask::learn)
 }
 
 #[cfg(test)]
@@ -241,21 +198,5 @@ mod tests {
         assert!(text.ends_with("\n\n## Containers\n"), "{text}");
         let stale = "- connection: DISCONNECTED\n";
         assert_eq!(connection_lost(stale), stale);
-    }
-
-    #[test]
-    fn secrets_of_the_env_file_and_url_passwords_are_masked() {
-        let env = "# comment\nCOMPOSE_PROJECT_NAME=acme-staging\nDATABASE_URL=postgresql://acme:s3cr3t-pw@db:5432/acme\nexport JWT_SECRET=\"abcdef123456\"\nAPI_KEY='k-999'\nWEB_TAG=v1\n";
-        let secrets = secrets_in(env);
-        let text = "connecting to postgresql://acme:s3cr3t-pw@db:5432/acme\njwt abcdef123456 key k-999 project acme-staging tag v1\nredis://:other-pw@cache:6379";
-        let masked = mask(text, &secrets);
-        for s in ["s3cr3t-pw", "abcdef123456", "k-999", "other-pw"] {
-            assert!(!masked.contains(s), "{s} left in: {masked}");
-        }
-        assert!(
-            masked.contains("postgresql://acme:****@db:5432/acme"),
-            "{masked}"
-        );
-        assert!(masked.contains("project acme-staging tag v1"), "{masked}");
     }
 }

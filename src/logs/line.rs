@@ -57,6 +57,36 @@ impl LogLine {
         }
     }
 
+    /// The line with its secrets masked ([`crate::mask`]). A line that changed loses
+    /// its colours (their offsets no longer fit); one that did not is kept as it is.
+    pub fn masked(self, secrets: &crate::mask::Secrets) -> Self {
+        use std::borrow::Cow;
+        let text = match secrets.mask(&self.text) {
+            Cow::Borrowed(_) => None,
+            Cow::Owned(t) => Some(t),
+        };
+        let structured = self
+            .structured
+            .as_deref()
+            .and_then(|s| match secrets.mask(s) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(t) => Some(t),
+            });
+        if text.is_none() && structured.is_none() {
+            return self;
+        }
+        LogLine {
+            spans: if text.is_some() {
+                Box::new([])
+            } else {
+                self.spans
+            },
+            text: text.map_or(self.text, String::into_boxed_str),
+            structured: structured.map(String::into_boxed_str).or(self.structured),
+            ..self
+        }
+    }
+
     /// What is shown: the rendering of a JSON line unless `raw`, else the text.
     pub fn shown(&self, raw: bool) -> &str {
         match &self.structured {
@@ -129,5 +159,30 @@ mod tests {
         assert_eq!(l.level, Level::Error);
         assert_eq!(l.shown(false), "boom code=7");
         assert_eq!(l.shown(true), r#"{"level":"error","msg":"boom","code":7}"#);
+    }
+
+    #[test]
+    fn masked_lines_hide_secrets_in_text_and_rendering_and_drop_stale_colours() {
+        let secrets = crate::mask::Secrets::new(["hunter2-pw".to_string()]);
+        let json = LogLine::from_clean(
+            1,
+            false,
+            CleanText {
+                text: r#"{"level":"info","msg":"login","pw":"hunter2-pw"}"#.into(),
+                spans: vec![],
+            },
+        )
+        .masked(&secrets);
+        assert_eq!(
+            json.text.as_ref(),
+            r#"{"level":"info","msg":"login","pw":"****"}"#
+        );
+        assert_eq!(json.shown(false), "login pw=****");
+        let plain = CleanText {
+            text: "ok".into(),
+            spans: vec![(0, Sgr::default())],
+        };
+        let kept = LogLine::from_clean(2, false, plain).masked(&secrets);
+        assert_eq!(kept.spans.len(), 1, "an unchanged line keeps its colours");
     }
 }

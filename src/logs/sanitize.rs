@@ -162,9 +162,11 @@ impl Sanitizer {
                     self.text(&s);
                 }
                 Err(e) if e.error_len().is_some() => {
-                    // Not a character after all: one replacement, then the bytes after the
-                    // bad lead are read again as ground text.
-                    let again = self.utf8.split_off(1);
+                    // Not a character after all: one replacement for the bad sequence (as
+                    // if the line had come in one piece), then the bytes after it are read
+                    // again as ground text.
+                    let bad = e.error_len().unwrap_or(1).min(self.utf8.len());
+                    let again = self.utf8.split_off(bad);
                     self.utf8.clear();
                     self.text("\u{FFFD}");
                     self.feed_bytes(&again);

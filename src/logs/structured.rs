@@ -154,6 +154,16 @@ pub fn parse(text: &str) -> Option<Structured> {
             field(k, v);
         }
     }
+    // JSON escapes (`\u001b[31m`, `\u202e`) decode to what the raw line could not
+    // carry: the rendering goes through the sanitizer too.
+    if display
+        .chars()
+        .any(|c| c.is_control() || ('\u{202a}'..='\u{2069}').contains(&c))
+    {
+        let mut clean = super::sanitize::Sanitizer::new(false);
+        clean.feed(display.as_bytes());
+        display = clean.finish_line().text;
+    }
     Some(Structured { level, display })
 }
 

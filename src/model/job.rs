@@ -168,10 +168,12 @@ pub struct AuditEntry {
 
 /// Parses audit JSON lines, newest first; lines that are not records are skipped.
 pub fn parse_audit(text: &str) -> Vec<AuditEntry> {
+    // Masked before it is cut, so no part of a secret is left at the cut.
+    let secrets = crate::mask::known();
     let clean = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => crate::text::clean(s, 200),
+        serde_json::Value::String(s) => crate::text::clean(&secrets.mask(s), 200),
         serde_json::Value::Null => String::new(),
-        other => crate::text::clean(&other.to_string(), 200),
+        other => crate::text::clean(&secrets.mask(&other.to_string()), 200),
     };
     let mut out: Vec<AuditEntry> = text
         .lines()

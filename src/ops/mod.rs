@@ -63,6 +63,9 @@ pub enum OpKind {
     NodeAvailability {
         to: String,
     },
+    /// Show secrets unmasked in this console until it quits (an audited choice; the
+    /// host is not touched).
+    RevealSecrets,
     /// End one database session (its transaction is rolled back, its slot freed).
     Terminate {
         pid: i32,
@@ -83,6 +86,7 @@ impl OpKind {
             OpKind::PgAdminStart => "pgAdmin start",
             OpKind::PgAdminStop => "pgAdmin stop",
             OpKind::BreakLock => "break the host lock",
+            OpKind::RevealSecrets => "show secrets unmasked",
             OpKind::Terminate { .. } => "terminate a database session",
             OpKind::Deploy { migrate: false, .. } => "deploy",
             OpKind::Deploy {
@@ -111,6 +115,7 @@ impl OpKind {
         match self {
             OpKind::MigrationStatus => Risk::ReadOnly,
             OpKind::PgAdminStart | OpKind::PgAdminStop | OpKind::Start => Risk::Low,
+            OpKind::RevealSecrets => Risk::Low,
             OpKind::Restart | OpKind::Terminate { .. } => Risk::Medium,
             OpKind::Scale { replicas: 0 } => Risk::High,
             OpKind::Scale { .. } => Risk::Medium,
@@ -190,6 +195,8 @@ pub enum Exec {
         image: String,
         timeout_secs: u64,
     },
+    /// In the console itself: secrets are shown unmasked from now until it quits.
+    Reveal,
     /// Reads the swarm until the node has `availability` and, drained, its tasks run
     /// elsewhere.
     SwarmNode {
@@ -255,6 +262,22 @@ impl Plan {
                 .as_ref()
                 .and_then(|u| u.steps.get(index - self.steps.len()))
         })
+    }
+}
+
+/// The plan that shows secrets unmasked in this console (the same on every kind of
+/// environment): one step, in the console, nothing on the host.
+pub fn reveal_plan() -> Plan {
+    Plan {
+        kind: OpKind::RevealSecrets,
+        targets: Vec::new(),
+        steps: vec![Step {
+            label: "show secrets unmasked in this console until it quits (lines read from now on: log pane, saved logs, step output)".into(),
+            command: "(in this console; nothing runs on the host)".into(),
+            exec: Exec::Reveal,
+        }],
+        changes: Vec::new(),
+        undo: None,
     }
 }
 

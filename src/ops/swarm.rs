@@ -126,6 +126,7 @@ impl Swarm<'_> {
             OpKind::NodeAvailability { to } => self.node(&targets, to, &mut changes)?,
             OpKind::StackDeploy(file) => self.stack_deploy(file, &mut changes)?,
             OpKind::BreakLock => return Err(Refused("break-lock is planned by its own".into())),
+            OpKind::RevealSecrets => return Ok(super::reveal_plan()),
             other => {
                 return Err(Refused(format!(
                     "{} is a compose project's action; a swarm environment does not have it",

@@ -241,6 +241,17 @@ pub struct Missing {
 }
 
 impl State {
+    /// Secrets are shown unmasked (the confirmed item that does so ran in some
+    /// environment); until the console quits.
+    pub fn secrets_shown(&self) -> bool {
+        self.envs.iter().any(|e| {
+            e.queue.items.iter().any(|i| {
+                i.plan.kind == crate::ops::OpKind::RevealSecrets
+                    && i.status == crate::state::queue::ItemStatus::Succeeded
+            })
+        })
+    }
+
     /// An item is queued or running in some environment.
     pub fn in_flight(&self) -> bool {
         self.envs.iter().any(|e| {

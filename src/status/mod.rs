@@ -247,8 +247,14 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         let cmd = crate::ops::declared_services_command(env.compose()?)?;
         crate::backend::declared_services(&remote, &cmd).await.ok()
     };
-    let (result, health, pool, declared, (lock, last)) =
-        tokio::join!(containers, health, pool, declared, actions(&remote, env));
+    let (result, health, pool, declared, (lock, last), _) = tokio::join!(
+        containers,
+        health,
+        pool,
+        declared,
+        actions(&remote, env),
+        crate::backend::snapshot::learn_secrets(&remote, env)
+    );
     out.lock = lock;
     out.last_action = last;
     tunnel.close().await;

@@ -42,6 +42,16 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::raw(" "));
         spans.push(Span::styled(text, style));
     }
+    if state.secrets_shown() {
+        spans.push(Span::raw("  "));
+        spans.push(Span::styled(
+            " SECRETS SHOWN ",
+            Style::new()
+                .fg(c.protected_text.0)
+                .bg(c.error.0)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

@@ -156,6 +156,7 @@ fn step_lines(env: &EnvState, item: &QueueItem, theme: &Theme) -> Vec<Line<'stat
             | crate::ops::Exec::SwarmNode { .. } => "docker>",
             crate::ops::Exec::SwarmRestore { .. } => "$",
             crate::ops::Exec::Smoke { .. } => "http>",
+            crate::ops::Exec::Reveal => "console>",
         };
         lines.push(Line::styled(
             format!("    {prompt} {}", s.command),

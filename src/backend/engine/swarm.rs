@@ -433,6 +433,10 @@ fn service(s: &Service) -> SwarmService {
         .clone()
         .and_then(|t| t.container_spec)
         .unwrap_or_default();
+    // The environment's secret values are only learnt for masking, never kept here.
+    if let Some(env) = &container.env {
+        crate::mask::learn(crate::mask::secrets_of_env(env.iter().map(String::as_str)));
+    }
     let image = container.image.clone().unwrap_or_default();
     let names = |v: Vec<Option<String>>| -> Vec<String> {
         v.into_iter().map(|n| text(n.as_deref())).collect()

@@ -55,6 +55,34 @@ impl HostAuditBacklog {
     }
 }
 
+/// Records that secrets were shown unmasked (`pilothouse logs --no-mask`): a record
+/// in the local trail and the host's, like an action's.
+/// Err when the host's trail was not written (the local one was).
+pub async fn record_reveal(
+    remote: &Remote,
+    project_dir: &str,
+    environment: &str,
+    how: &str,
+) -> Result<(), String> {
+    let owner = crate::model::job::Owner::of_this_console();
+    let record = AuditRecord {
+        time: crate::time::unix_now(),
+        operator: &owner.operator,
+        environment,
+        action: crate::ops::OpKind::RevealSecrets.label(),
+        targets: &[],
+        commands: vec![how],
+        exit_codes: &[Some(0)],
+        result: Outcome::Succeeded,
+        error: None,
+        duration_ms: 0,
+        interrupted: false,
+    };
+    let line = serde_json::to_string(&record).unwrap_or_default();
+    append_local_audit(&line);
+    append_host_audit(remote, project_dir, &line).await
+}
+
 pub(super) async fn append_host_audit(
     remote: &Remote,
     project_dir: &str,

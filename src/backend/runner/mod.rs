@@ -21,8 +21,8 @@ mod audit;
 mod lock;
 mod steps;
 
-pub use audit::read_audit;
 use audit::{AuditRecord, HostAuditBacklog, append_local_audit, notify_webhook};
+pub use audit::{read_audit, record_reveal};
 pub use lock::read_lock;
 use lock::{heartbeat, lock_or_refuse, release_lock};
 use steps::{Phase, StepContext};
@@ -182,7 +182,12 @@ async fn run_one(
     let id = job.id;
     let _ = events.send(JobEvent::Started { id }).await;
     // Breaking the lock is the one change made without taking it.
-    let locks = job.plan.changes_state() && job.plan.kind != crate::ops::OpKind::BreakLock;
+    // Showing secrets changes nothing on the host either.
+    let locks = job.plan.changes_state()
+        && !matches!(
+            job.plan.kind,
+            crate::ops::OpKind::BreakLock | crate::ops::OpKind::RevealSecrets
+        );
     if locks && let Err(refused) = lock_or_refuse(job, remote, events).await {
         return refused;
     }
@@ -215,7 +220,14 @@ async fn run_one(
         duration_ms: started.elapsed().as_millis(),
         interrupted,
     };
-    let line = serde_json::to_string(&record).unwrap_or_default();
+    // The trail is masked even while this console shows secrets.
+    let line = match serde_json::to_value(&record) {
+        Ok(mut v) => {
+            crate::mask::json_with(&mut v, &crate::mask::known());
+            v.to_string()
+        }
+        Err(_) => String::new(),
+    };
     append_local_audit(&line);
     // Written now when the host answers; else as soon as it does again. An unknown
     // outcome from a lost connection waits for the next one (this one is gone).

@@ -249,6 +249,14 @@ impl StepContext<'_> {
         use crate::ops::Exec;
         match &step.exec {
             Exec::Shell => self.shell(&step.command).await,
+            Exec::Reveal => {
+                crate::mask::reveal(true);
+                self.output(
+                    "secrets are shown unmasked in this console from now until it quits; lines already read stay masked".into(),
+                )
+                .await;
+                StepResult::Done
+            }
             Exec::Terminate { pid, backend_start } => {
                 match terminate_step(*pid, *backend_start, &self.links.db).await {
                     Ok(line) => {

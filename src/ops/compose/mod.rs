@@ -146,6 +146,7 @@ impl Project<'_> {
                     )]
                 }
             }
+            OpKind::RevealSecrets => return Ok(super::reveal_plan()),
             OpKind::BreakLock => vec![step(
                 "remove the host lock".into(),
                 format!("rm -rf {}", quote(&lock_dir(self.dir))),
