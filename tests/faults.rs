@@ -84,86 +84,6 @@ fn attempt(sb: &Sandbox, name: &'static str, case: impl FnOnce(&Sandbox)) -> Out
 
 // ---- the faults' tools ----------------------------------------------------------------
 
-/// A second sshd of the sandbox host on a port of its own, which a case may stop.
-struct SecondSshd {
-    port: u16,
-    pid_file: PathBuf,
-    args: Vec<String>,
-}
-
-impl SecondSshd {
-    fn start(sb: &Sandbox, dir: &Path, port: u16) -> SecondSshd {
-        let pid_file = dir.join(format!("sshd-{port}.pid"));
-        let args = vec![
-            "-f".to_string(),
-            sb.state.join("ssh/sshd_config").display().to_string(),
-            "-o".into(),
-            format!("Port={port}"),
-            "-o".into(),
-            format!("PidFile={}", pid_file.display()),
-            "-E".into(),
-            dir.join(format!("sshd-{port}.log")).display().to_string(),
-        ];
-        let s = SecondSshd {
-            port,
-            pid_file,
-            args,
-        };
-        s.resume();
-        s
-    }
-
-    fn resume(&self) {
-        ok_stdout(Command::new("/usr/sbin/sshd").args(&self.args));
-        let port = self.port;
-        eventually(Duration::from_secs(5), "the second sshd", || {
-            std::net::TcpStream::connect(("127.0.0.1", port))
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        });
-    }
-
-    /// Kills the listener and every session it serves.
-    fn kill(&self) {
-        if let Ok(pid) = std::fs::read_to_string(&self.pid_file) {
-            let pid = pid.trim().to_string();
-            let _ = Command::new("pkill").args(["-KILL", "-P", &pid]).output();
-            let _ = Command::new("kill").args(["-KILL", &pid]).output();
-        }
-        let port = self.port;
-        eventually(Duration::from_secs(5), "the second sshd gone", || {
-            match std::net::TcpStream::connect(("127.0.0.1", port)) {
-                Ok(_) => Err("still answering".into()),
-                Err(_) => Ok(()),
-            }
-        });
-    }
-
-    /// A config that reaches the host through this sshd.
-    fn config(&self, sb: &Sandbox, dir: &Path) -> PathBuf {
-        let known_hosts = dir.join("known_hosts");
-        let key = std::fs::read_to_string(sb.known_hosts()).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(
-            &known_hosts,
-            key.replace("[127.0.0.1]:2222", &format!("[127.0.0.1]:{}", self.port)),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let port = self.port;
-        edited_config(sb, dir, |t| {
-            t.replace("port = 2222", &format!("port = {port}")).replace(
-                &sb.known_hosts().display().to_string(),
-                &known_hosts.display().to_string(),
-            )
-        })
-    }
-}
-
-impl Drop for SecondSshd {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 fn connected(t: &Tmux, what: &str) {
     t.wait_until(Duration::from_secs(20), what, |s| {
         s.contains("· connected")
@@ -546,6 +466,68 @@ fn registry_down_during_a_deploy(sb: &Sandbox) {
     assert_eq!(record["result"], "failed", "{record}");
 }
 
+/// `chattr +i` on a file for a case, taken off however it ends.
+struct Immutable(PathBuf);
+
+impl Immutable {
+    fn set(path: PathBuf) -> Immutable {
+        ok_stdout(Command::new("chattr").arg("+i").arg(&path));
+        Immutable(path)
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).output();
+    }
+}
+
+fn unwritable_host_audit_file(sb: &Sandbox) {
+    let file = sb.state.join("opt/staging/.pilothouse/audit.jsonl");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+        .unwrap();
+    std::io::Write::flush(&mut f).unwrap();
+    let records = || host_audit(sb, "staging").len();
+    let before = records();
+    let dir = tempfile::tempdir().unwrap();
+    let t = action_console(sb, "fault-audit", dir.path(), "");
+    let locked = Immutable::set(file);
+    select(&t, "uptime-kuma");
+    t.keys(&["R"]);
+    preview(&t, "confirm: restart uptime-kuma on staging", &["restart"]);
+    t.keys(&["y"]);
+    // The restart itself happens; the operator is told the host's trail missed it.
+    t.wait_until(
+        Duration::from_secs(60),
+        "done, the missing record said",
+        |s| {
+            s.contains("done       restart uptime-kuma") && s.contains("audit file was not written")
+        },
+    );
+    assert_eq!(records(), before, "written through chattr +i?");
+    let local = local_audit(dir.path());
+    assert!(
+        local.last().is_some_and(|r| r["action"] == "restart"),
+        "the local trail has no record"
+    );
+    // Writable again: the next connection writes the kept record.
+    drop(locked);
+    t.keys(&["r"]);
+    eventually(
+        Duration::from_secs(20),
+        "the kept record on the host",
+        || {
+            (records() == before + 1)
+                .then_some(())
+                .ok_or(format!("{} records", records()))
+        },
+    );
+}
+
 #[test]
 fn faults_the_console_survives_and_loses_nothing() {
     let sb = sandbox();
@@ -575,6 +557,7 @@ fn faults_the_console_survives_and_loses_nothing() {
             "PostgreSQL stopped and started",
             postgres_stopped_and_started,
         ),
+        ("an unwritable host audit file", unwritable_host_audit_file),
         (
             "the console sent SIGTERM while watching",
             console_terminated_mid_watch,

@@ -817,84 +817,17 @@ fn killing_the_ssh_session_shows_disconnected_within_5s_then_reconnects() {
     assert!(left.is_empty(), "left behind after quit: {left:?}");
 }
 
-/// A second sshd of the sandbox host on 127.0.0.1:2223, which this test may stop.
-struct SecondSshd {
-    pid_file: PathBuf,
-    args: Vec<String>,
-}
-
-impl SecondSshd {
-    fn start(sb: &Sandbox, dir: &Path) -> SecondSshd {
-        let pid_file = dir.join("sshd-2223.pid");
-        let args = vec![
-            "-f".to_string(),
-            sb.state.join("ssh/sshd_config").display().to_string(),
-            "-o".into(),
-            "Port=2223".into(),
-            "-o".into(),
-            format!("PidFile={}", pid_file.display()),
-            "-E".into(),
-            dir.join("sshd-2223.log").display().to_string(),
-        ];
-        let s = SecondSshd { pid_file, args };
-        s.resume();
-        s
-    }
-
-    fn resume(&self) {
-        ok_stdout(Command::new("/usr/sbin/sshd").args(&self.args));
-        eventually(Duration::from_secs(5), "sshd on 2223", || {
-            std::net::TcpStream::connect(("127.0.0.1", 2223))
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        });
-    }
-
-    /// Stops the listener and every session it serves.
-    fn stop(&self) {
-        if let Ok(pid) = std::fs::read_to_string(&self.pid_file) {
-            let pid = pid.trim().to_string();
-            let _ = Command::new("pkill").args(["-TERM", "-P", &pid]).output();
-            let _ = Command::new("kill").arg(&pid).output();
-        }
-        eventually(Duration::from_secs(5), "sshd on 2223 stopped", || {
-            match std::net::TcpStream::connect(("127.0.0.1", 2223)) {
-                Ok(_) => Err("still answering".into()),
-                Err(_) => Ok(()),
-            }
-        });
-    }
-}
-
-impl Drop for SecondSshd {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[test]
 fn sshd_going_away_shows_disconnected_and_the_console_recovers_when_it_returns() {
     let sb = sandbox();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let sshd = SecondSshd::start(&sb, dir.path());
-    let known_hosts = dir.path().join("known_hosts");
-    let key = std::fs::read_to_string(sb.known_hosts()).unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(
-        &known_hosts,
-        key.replace("[127.0.0.1]:2222", "[127.0.0.1]:2223"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let config = edited_config(&sb, dir.path(), |t| {
-        t.replace("port = 2222", "port = 2223").replace(
-            &sb.known_hosts().display().to_string(),
-            &known_hosts.display().to_string(),
-        )
-    });
+    let sshd = SecondSshd::start(&sb, dir.path(), 2223);
+    let config = sshd.config(&sb, dir.path());
     let t = Tmux::start("sshd-down", &console_with(&config, dir.path()));
     t.wait_until(Duration::from_secs(15), "connected", |s| {
         s.contains("127.0.0.1:2223 · connected") && row_of(s, "gateway").is_some()
     });
-    sshd.stop();
+    sshd.kill();
     let stopped = Instant::now();
     t.wait_until(Duration::from_secs(5), "DISCONNECTED within 5 s", |s| {
         s.contains("DISCONNECTED")

@@ -26,21 +26,6 @@ use support::*;
 
 const GATEWAY: &str = "acme-staging_gateway_1";
 
-/// The staging env file's secrets: the database password, JWT_SECRET and pgAdmin's.
-fn secrets(sb: &Sandbox) -> Vec<String> {
-    let s: Vec<String> = ["pg-staging", "jwt-staging", "pgadmin-staging"]
-        .iter()
-        .map(|f| {
-            std::fs::read_to_string(sb.state.join("secrets").join(f))
-                .unwrap_or_else(|e| panic!("{f}: {e}"))
-                .trim()
-                .to_string()
-        })
-        .collect();
-    assert!(s.iter().all(|x| x.len() >= 8), "short secrets prove little");
-    s
-}
-
 /// The gateway writes a line with every secret in it, as services do at boot.
 fn leak(secrets: &[String], marker: &str) {
     let line = format!(
@@ -94,7 +79,7 @@ fn logs_cmd(config: &Path, args: &[&str]) -> String {
 #[test]
 fn a_secret_a_service_logs_is_masked_everywhere_and_shown_only_when_asked_and_audited() {
     let sb = sandbox();
-    let secrets = secrets(&sb);
+    let secrets = sb.env_secrets("staging");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let saved = dir.path().join("saved");
     // Migration status as `env` in the gateway's container: step output with every

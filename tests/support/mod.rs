@@ -96,6 +96,23 @@ impl Sandbox {
         self.state.join("ssh/known_hosts")
     }
 
+    /// `env`'s env-file secrets as the sandbox generated them: the database password,
+    /// JWT_SECRET and pgAdmin's password (each long enough to prove something).
+    pub fn env_secrets(&self, env: &str) -> Vec<String> {
+        let s: Vec<String> = ["pg", "jwt", "pgadmin"]
+            .iter()
+            .map(|f| {
+                let file = self.state.join("secrets").join(format!("{f}-{env}"));
+                std::fs::read_to_string(&file)
+                    .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+                    .trim()
+                    .to_string()
+            })
+            .collect();
+        assert!(s.iter().all(|x| x.len() >= 8), "short secrets prove little");
+        s
+    }
+
     pub fn pg_password(&self, env: &str) -> String {
         std::fs::read_to_string(self.state.join(format!("secrets/pg-{env}")))
             .unwrap_or_else(|e| panic!("password for {env}: {e}"))
@@ -615,4 +632,85 @@ pub fn env_t_over_ssh(sb: &Sandbox, project: &str) -> String {
         key = sb.state.join("ssh/id_ed25519").display(),
         known = sb.state.join("ssh/known_hosts").display(),
     )
+}
+
+/// A second sshd of the sandbox host on a port of its own, which a test may kill (the
+/// listener and every session it serves) and start again.
+pub struct SecondSshd {
+    port: u16,
+    pid_file: PathBuf,
+    args: Vec<String>,
+}
+
+impl SecondSshd {
+    pub fn start(sb: &Sandbox, dir: &Path, port: u16) -> SecondSshd {
+        let pid_file = dir.join(format!("sshd-{port}.pid"));
+        let args = vec![
+            "-f".to_string(),
+            sb.state.join("ssh/sshd_config").display().to_string(),
+            "-o".into(),
+            format!("Port={port}"),
+            "-o".into(),
+            format!("PidFile={}", pid_file.display()),
+            "-E".into(),
+            dir.join(format!("sshd-{port}.log")).display().to_string(),
+        ];
+        let s = SecondSshd {
+            port,
+            pid_file,
+            args,
+        };
+        s.resume();
+        s
+    }
+
+    pub fn resume(&self) {
+        ok_stdout(Command::new("/usr/sbin/sshd").args(&self.args));
+        let port = self.port;
+        eventually(Duration::from_secs(5), "the second sshd", || {
+            std::net::TcpStream::connect(("127.0.0.1", port))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        });
+    }
+
+    pub fn kill(&self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.pid_file) {
+            let pid = pid.trim().to_string();
+            let _ = Command::new("pkill").args(["-KILL", "-P", &pid]).output();
+            let _ = Command::new("kill").args(["-KILL", &pid]).output();
+        }
+        let port = self.port;
+        eventually(Duration::from_secs(5), "the second sshd gone", || {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(_) => Err("still answering".into()),
+                Err(_) => Ok(()),
+            }
+        });
+    }
+
+    /// A config like the generated one that reaches the host through this sshd (and a
+    /// known_hosts with the host's key under this port).
+    pub fn config(&self, sb: &Sandbox, dir: &Path) -> PathBuf {
+        let known_hosts = dir.join("known_hosts");
+        let key = std::fs::read_to_string(sb.known_hosts()).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(
+            &known_hosts,
+            key.replace("[127.0.0.1]:2222", &format!("[127.0.0.1]:{}", self.port)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let port = self.port;
+        edited_config(sb, dir, |t| {
+            t.replace("port = 2222", &format!("port = {port}")).replace(
+                &sb.known_hosts().display().to_string(),
+                &known_hosts.display().to_string(),
+            )
+        })
+    }
+}
+
+impl Drop for SecondSshd {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

@@ -259,6 +259,11 @@ impl Watched {
         let Some((id, gone)) = docker::event_target(ev) else {
             return Ok(None);
         };
+        // Counted by tests/bench/soak against the engine's own `docker events`.
+        log::debug!(
+            "engine event {project} {action} {}",
+            crate::text::before(&id, 12)
+        );
         let info = if gone {
             None
         } else {

@@ -33,12 +33,18 @@ pub struct AuditRecord<'a> {
 pub(super) struct HostAuditBacklog(pub(super) Vec<(String, String)>);
 
 impl HostAuditBacklog {
-    pub(super) async fn write(&mut self, remote: &Remote, project_dir: &str, line: String) {
+    /// Err (the line kept for later) when the host's file was not written.
+    pub(super) async fn write(
+        &mut self,
+        remote: &Remote,
+        project_dir: &str,
+        line: String,
+    ) -> Result<(), String> {
         self.0.push((project_dir.to_string(), line));
-        self.flush(remote).await;
+        self.flush(remote).await
     }
 
-    pub(super) async fn flush(&mut self, remote: &Remote) {
+    pub(super) async fn flush(&mut self, remote: &Remote) -> Result<(), String> {
         while let Some((dir, line)) = self.0.first().cloned() {
             match append_host_audit(remote, &dir, &line).await {
                 Ok(()) => {
@@ -48,10 +54,11 @@ impl HostAuditBacklog {
                     log::warn!(
                         "the host's audit file was not written (kept for the next connection): {e}"
                     );
-                    return;
+                    return Err(e);
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -79,8 +86,9 @@ pub async fn record_reveal(
         interrupted: false,
     };
     let line = serde_json::to_string(&record).unwrap_or_default();
-    append_local_audit(&line);
-    append_host_audit(remote, project_dir, &line).await
+    let local = append_local_audit(&line);
+    append_host_audit(remote, project_dir, &line).await?;
+    local.map_err(|e| format!("the local audit file was not written: {e}"))
 }
 
 pub(super) async fn append_host_audit(
@@ -99,7 +107,11 @@ pub(super) async fn append_host_audit(
     );
     match remote.sh(&script, std::time::Duration::from_secs(10)).await {
         Ok(out) if out.status == Some(0) => Ok(()),
-        Ok(out) => Err(format!("exit {:?}", out.status)),
+        Ok(out) => Err(format!(
+            "exit {:?}: {}",
+            out.status,
+            crate::logs::sanitize::clean_str(&out.stderr).trim()
+        )),
         Err(e) => Err(e),
     }
 }
@@ -128,7 +140,7 @@ pub(super) async fn notify_webhook(
 }
 
 /// Appends to `$XDG_STATE_HOME/pilothouse/audit.jsonl` (0600).
-pub(super) fn append_local_audit(line: &str) {
+pub(super) fn append_local_audit(line: &str) -> Result<(), String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let dir = crate::config::state_dir();
@@ -139,11 +151,10 @@ pub(super) fn append_local_audit(line: &str) {
         .mode(0o600)
         .open(dir.join("audit.jsonl"))
     {
-        Ok(mut f) => {
-            let _ = writeln!(f, "{line}");
-        }
-        Err(e) => log::warn!("the local audit file was not written: {e}"),
+        Ok(mut f) => writeln!(f, "{line}").map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
     }
+    .inspect_err(|e| log::warn!("the local audit file was not written: {e}"))
 }
 
 /// Reads the newest records of the host's audit file.

@@ -121,7 +121,7 @@ async fn run(
             Some(None) => {
                 let current = remote_watch.borrow_and_update().clone();
                 if let Some(r) = current {
-                    backlog.flush(&r).await;
+                    let _ = backlog.flush(&r).await;
                 }
                 continue;
             }
@@ -228,14 +228,21 @@ async fn run_one(
         }
         Err(_) => String::new(),
     };
-    append_local_audit(&line);
+    // The operator is told in the item when a trail was not written.
+    let tell = |line: String| events.send(JobEvent::Output { id, line });
+    if let Err(e) = append_local_audit(&line) {
+        let _ = tell(format!("the local audit file was not written: {e}")).await;
+    }
     // Written now when the host answers; else as soon as it does again. An unknown
     // outcome from a lost connection waits for the next one (this one is gone).
     let lost = outcome == Outcome::Unknown && !interrupted;
     if lost {
         backlog.0.push((job.project_dir.clone(), line));
-    } else {
-        backlog.write(remote, &job.project_dir, line).await;
+    } else if let Err(e) = backlog.write(remote, &job.project_dir, line).await {
+        let _ = tell(format!(
+            "the host's audit file was not written ({e}); the record is kept and written on the next connection or item"
+        ))
+        .await;
     }
     if let Some(url) = &ctx.links.webhook
         && matches!(
