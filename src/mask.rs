@@ -140,7 +140,11 @@ pub fn secrets_of_env<'a>(entries: impl IntoIterator<Item = &'a str>) -> Vec<Str
 /// `NAME=value` of one env-file line, its quotes taken off; None for comments and junk.
 pub fn env_line(line: &str) -> Option<(&str, String)> {
     let line = line.trim();
-    let line = line.strip_prefix("export ").map_or(line, str::trim_start);
+    // `export NAME=…` (any whitespace after it); `exporter=1` is a variable of its own.
+    let line = match line.strip_prefix("export") {
+        Some(rest) if rest.starts_with(char::is_whitespace) => rest.trim_start(),
+        _ => line,
+    };
     if line.starts_with('#') {
         return None;
     }
@@ -309,7 +313,7 @@ mod tests {
 
     #[test]
     fn env_file_secrets_follow_the_rule() {
-        let env = "# comment\nCOMPOSE_PROJECT_NAME=acme-staging\nDATABASE_URL=postgresql://acme:s3cr3t-pw@db:5432/acme\nexport JWT_SECRET=\"abcdef123456\"\nAPI_KEY='k-999'\nWEB_TAG=v1\nPOSTGRES_PASSWORD=postgres\nTOKEN_TTL=3600000\nREDIS_URL=redis://:other-pw@cache:6379/0\n";
+        let env = "# comment\nCOMPOSE_PROJECT_NAME=acme-staging\nDATABASE_URL=postgresql://acme:s3cr3t-pw@db:5432/acme\nexport\tJWT_SECRET=\"abcdef123456\"\nAPI_KEY='k-999'\nWEB_TAG=v1\nPOSTGRES_PASSWORD=postgres\nTOKEN_TTL=3600000\nREDIS_URL=redis://:other-pw@cache:6379/0\n";
         let mut got = secrets_in(env);
         got.sort();
         // k-999 is under 6 characters, postgres a common word, 3600000 a number.

@@ -57,21 +57,12 @@ pub async fn read_url(
     }
 }
 
-/// The value of `VAR=value` (optionally `export`ed, optionally quoted) in an env line.
+/// The value of `VAR=value` (optionally `export`ed, optionally quoted) in an env line,
+/// read as [`crate::mask::env_line`] reads every env file line.
 pub fn env_value(line: &str, var: &str) -> Option<String> {
-    let line = line.trim();
-    let line = line.strip_prefix("export").map_or(line, |l| l.trim_start());
-    let value = line.strip_prefix(var)?.strip_prefix('=')?.trim();
-    let value = if value.len() >= 2
-        && ((value.starts_with('"') && value.ends_with('"'))
-            || (value.starts_with('\'') && value.ends_with('\'')))
-    {
-        crate::text::between(value, 1, value.len() - 1)
-    } else {
-        // An unquoted value ends at a comment.
-        value.split(" #").next().unwrap_or(value).trim()
-    };
-    (!value.is_empty()).then(|| value.to_string())
+    crate::mask::env_line(line)
+        .filter(|(name, _)| *name == var)
+        .map(|(_, value)| value)
 }
 
 /// Replaces every occurrence of the password in `text`.
@@ -453,6 +444,8 @@ mod tests {
         assert_eq!(v("DATABASE_URL=u # comment").as_deref(), Some("u"));
         assert_eq!(v("DATABASE_URL="), None);
         assert_eq!(v("DATABASE_URL_OLD=x"), None);
+        assert_eq!(v("export\tDATABASE_URL=t").as_deref(), Some("t"));
+        assert_eq!(v("exportDATABASE_URL=x"), None);
         assert_eq!(v(""), None);
     }
 
