@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::swarm::swarm_console;
 use support::*;
 
 /// What must never be lost, read before and after a case.
@@ -559,15 +560,57 @@ fn faults_the_console_survives_and_loses_nothing() {
         ),
         ("an unwritable host audit file", unwritable_host_audit_file),
         (
+            "sshd killed in the middle of a restart",
+            sshd_killed_mid_restart,
+        ),
+        (
+            "sshd killed in a deploy, before the env-file write",
+            sshd_killed_mid_deploy_before_the_env_write,
+        ),
+        (
+            "sshd killed in a deploy, after the env-file write",
+            sshd_killed_mid_deploy_after_the_env_write,
+        ),
+        (
+            "the project's filesystem full during a deploy",
+            filesystem_full_during_a_deploy,
+        ),
+        (
+            "all database connection slots taken",
+            all_database_slots_taken,
+        ),
+        ("the database password changed", database_password_changed),
+        (
+            "dockerd restarted while watching",
+            dockerd_restarted_while_watching,
+        ),
+        (
+            "dockerd restarted while a deploy waits on its gate",
+            dockerd_restarted_while_a_deploy_waits_on_its_gate,
+        ),
+        ("the swarm manager unreachable", swarm_manager_unreachable),
+        (
+            "the swarm worker's engine stopped mid-update",
+            swarm_worker_engine_stopped_mid_update,
+        ),
+        ("the console's terminal lost", console_lost_its_terminal),
+        (
             "the console sent SIGTERM while watching",
             console_terminated_mid_watch,
         ),
     ];
+    // While working on one case: FAULTS_ONLY=text runs the cases whose name has it,
+    // and the table says so.
+    let only = std::env::var("FAULTS_ONLY").unwrap_or_default();
     let outcomes: Vec<Outcome> = cases
         .iter()
+        .filter(|(name, _)| name.contains(only.as_str()))
         .map(|(name, f)| attempt(&sb, name, f))
         .collect();
     let mut table = String::from("\nfaults:\n");
+    if !only.is_empty() {
+        table.push_str(&format!("  (only the cases with {only:?} in their name)\n"));
+    }
     for o in &outcomes {
         let verdict = match (&o.survived, &o.lost) {
             (Ok(()), None) => "survived".to_string(),
@@ -590,4 +633,702 @@ fn faults_the_console_survives_and_loses_nothing() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let _ = std::fs::write(dir.join("faults.txt"), &table);
     assert!(survived == outcomes.len() && lost == 0, "{table}");
+}
+
+// ---- faults in the middle of actions --------------------------------------------------
+
+/// The config file at `path` with `edit` applied to its text.
+fn reedit(path: &Path, edit: impl Fn(String) -> String) {
+    let text = std::fs::read_to_string(path).unwrap();
+    std::fs::write(path, edit(text)).unwrap();
+}
+
+/// A compose command whose `pull` takes 8 s longer: a window in which a fault can
+/// strike a deploy before it writes the env file. Staging's command only.
+fn slow_pull(config: &Path, dir: &Path) {
+    let script = dir.join("slow-compose");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nfor a in \"$@\"; do [ \"$a\" = pull ] && sleep 8; done\nexec docker-compose \"$@\"\n",
+    )
+    .unwrap();
+    ok_stdout(Command::new("chmod").arg("+x").arg(&script));
+    reedit(config, |t| {
+        t.replacen(
+            "command = \"docker-compose\"",
+            &format!("command = \"{}\"", script.display()),
+            1,
+        )
+    });
+}
+
+/// After an unknown outcome: once connected again, the console shows the lock it kept
+/// as its own leftover, and the operator releases it with one confirmation.
+fn leftover_lock_released(t: &Tmux) {
+    t.wait_until(
+        Duration::from_secs(40),
+        "reconnected, the kept lock shown",
+        |s| s.contains("· connected") && s.contains("LOCKED by this console"),
+    );
+    t.keys(&["M-l"]);
+    preview(
+        t,
+        "confirm: break the host lock on staging",
+        &["✓ host lock"],
+    );
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(20), "the lock released", |s| {
+        s.contains("done       break the host lock")
+    });
+}
+
+fn image_of(container: &str) -> String {
+    ok_stdout(Command::new("docker").args(["inspect", "-f", "{{.Image}}", container]))
+        .trim()
+        .to_string()
+}
+
+fn services_healthy(t: &Tmux, services: &[&str]) {
+    t.wait_until(Duration::from_secs(60), "the services healthy", |s| {
+        services
+            .iter()
+            .all(|svc| row_of(s, svc).is_some_and(|r| r.contains(" healthy ")))
+    });
+}
+
+fn sshd_killed_mid_restart(sb: &Sandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    let _unlock = Unlock(lock_dir(sb, "staging"));
+    let sshd = SecondSshd::start(sb, dir.path(), 2233);
+    let config = sshd.config(sb, dir.path());
+    let t = action_console_on(&config, "fault-mid-restart", dir.path(), "");
+    t.keys(&["B"]);
+    t.wait_for("confirm: restart gateway, order-service, print-service on staging");
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(15), "the restart running", |s| {
+        s.contains("step 1/1") && s.contains("Restarting acme-staging_")
+    });
+    sshd.kill();
+    let screen = t.wait_until(Duration::from_secs(20), "unknown, disconnected", |s| {
+        s.contains("UNKNOWN") && s.contains("DISCONNECTED")
+    });
+    assert!(screen.contains("outcome unknown"), "{screen}");
+    sshd.resume();
+    leftover_lock_released(&t);
+    services_healthy(&t, &["gateway", "order-service", "print-service"]);
+}
+
+/// Puts staging's web back on v1 as the env file had it, whatever a case did.
+struct WebBack<'a> {
+    sb: &'a Sandbox,
+    env_file: String,
+}
+
+impl Drop for WebBack<'_> {
+    fn drop(&mut self) {
+        // Never a panic here: this runs while a failed case unwinds.
+        let path = self.sb.state.join("opt/staging/.env");
+        if std::fs::read_to_string(&path).ok().as_deref() != Some(self.env_file.as_str()) {
+            let _ = std::fs::write(&path, &self.env_file);
+        }
+        let up = run(Command::new("docker-compose")
+            .current_dir(self.sb.state.join("opt/staging"))
+            .args([
+                "-p",
+                "acme-staging",
+                "-f",
+                "docker-compose.yml",
+                "up",
+                "-d",
+                "web",
+            ]));
+        if !up.status.success() {
+            eprintln!(
+                "faults: putting web back failed: {}",
+                String::from_utf8_lossy(&up.stderr)
+            );
+        }
+    }
+}
+
+fn sshd_killed_mid_deploy_before_the_env_write(sb: &Sandbox) {
+    let env_file = std::fs::read_to_string(sb.state.join("opt/staging/.env")).unwrap();
+    let _back = WebBack {
+        sb,
+        env_file: env_file.clone(),
+    };
+    let before = image_of("acme-staging_web_1");
+    let dir = tempfile::tempdir().unwrap();
+    let _unlock = Unlock(lock_dir(sb, "staging"));
+    let sshd = SecondSshd::start(sb, dir.path(), 2234);
+    let config = sshd.config(sb, dir.path());
+    slow_pull(&config, dir.path());
+    let t = action_console_on(&config, "fault-deploy-pull", dir.path(), "");
+    select(&t, "web");
+    t.keys(&["M-d"]);
+    t.wait_for(": pick a tag");
+    t.keys(&["v", "2", "Enter"]);
+    preview(&t, "confirm: deploy web on staging", &["changes"]);
+    t.keys(&["y"]);
+    t.wait_for(": pull the new images");
+    sshd.kill();
+    let screen = t.wait_until(Duration::from_secs(20), "unknown, disconnected", |s| {
+        s.contains("UNKNOWN") && s.contains("DISCONNECTED")
+    });
+    assert!(!screen.contains("ROLLED BACK"), "{screen}");
+    sshd.resume();
+    leftover_lock_released(&t);
+    let now = std::fs::read_to_string(sb.state.join("opt/staging/.env")).unwrap();
+    assert_eq!(now, env_file, "the env file changed");
+    assert_eq!(image_of("acme-staging_web_1"), before, "web changed");
+}
+
+fn sshd_killed_mid_deploy_after_the_env_write(sb: &Sandbox) {
+    let path = sb.state.join("opt/staging/.env");
+    let env_file = std::fs::read_to_string(&path).unwrap();
+    assert!(env_file.contains("\nWEB_IMAGE_TAG=v1\n"), "{env_file}");
+    let _back = WebBack {
+        sb,
+        env_file: env_file.clone(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let _unlock = Unlock(lock_dir(sb, "staging"));
+    let sshd = SecondSshd::start(sb, dir.path(), 2235);
+    let config = sshd.config(sb, dir.path());
+    let t = action_console_on(&config, "fault-deploy-gate", dir.path(), "");
+    select(&t, "web");
+    t.keys(&["M-d"]);
+    t.wait_for(": pick a tag");
+    // `broken` never turns healthy: the gate waits, and the fault strikes there.
+    t.keys(&["b", "r", "o", "k", "e", "n", "Enter"]);
+    preview(&t, "confirm: deploy web on staging", &["changes"]);
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(60), "the health gate waiting", |s| {
+        s.contains(": wait until web are healthy")
+    });
+    sshd.kill();
+    let screen = t.wait_until(Duration::from_secs(20), "unknown, disconnected", |s| {
+        s.contains("UNKNOWN") && s.contains("DISCONNECTED")
+    });
+    assert!(!screen.contains("ROLLED BACK"), "{screen}");
+    // Written whole: the new tag, every other line as it was.
+    let now = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        now,
+        env_file.replace("\nWEB_IMAGE_TAG=v1\n", "\nWEB_IMAGE_TAG=broken\n"),
+        "the env file is not the old one with the new tag"
+    );
+    sshd.resume();
+    leftover_lock_released(&t);
+    // What is running is shown as it is: web on the broken image, not healthy.
+    t.wait_until(Duration::from_secs(30), "web shown unhealthy", |s| {
+        row_of(s, "web").is_some_and(|r| r.contains("broken") && !r.contains(" healthy "))
+    });
+}
+
+/// A small tmpfs for a case, unmounted however it ends.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(path: PathBuf, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(&path).unwrap();
+        ok_stdout(
+            Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(&path),
+        );
+        Tmpfs(path)
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).output();
+    }
+}
+
+fn filesystem_full_during_a_deploy(sb: &Sandbox) {
+    let before = image_of("acme-staging_web_1");
+    let dir = tempfile::tempdir().unwrap();
+    // The project directory on a filesystem of its own, filled during the pull.
+    let project = Tmpfs::mount(dir.path().join("project"), "1m");
+    for f in [".env", "docker-compose.yml", "docker-compose.pgadmin.yml"] {
+        std::fs::copy(sb.state.join("opt/staging").join(f), project.0.join(f)).unwrap();
+    }
+    let env_file = std::fs::read_to_string(project.0.join(".env")).unwrap();
+    let config = edited_config(sb, dir.path(), |t| {
+        t.replacen(
+            &sb.state.join("opt/staging").display().to_string(),
+            &project.0.display().to_string(),
+            1,
+        )
+    });
+    slow_pull(&config, dir.path());
+    let t = action_console_on(&config, "fault-full", dir.path(), "");
+    select(&t, "web");
+    t.keys(&["M-d"]);
+    t.wait_for(": pick a tag");
+    t.keys(&["v", "2", "Enter"]);
+    preview(&t, "confirm: deploy web on staging", &["changes"]);
+    t.keys(&["y"]);
+    t.wait_for(": pull the new images");
+    // Full: write until the filesystem says no.
+    let mut fill = std::fs::File::create(project.0.join("fill")).unwrap();
+    let block = vec![0u8; 64 * 1024];
+    while std::io::Write::write_all(&mut fill, &block).is_ok() {}
+    let _ = std::io::Write::flush(&mut fill);
+    let screen = t.wait_until(Duration::from_secs(40), "the deploy ended", |s| {
+        ["FAILED", "ROLLED BACK", "done       deploy web", "UNKNOWN"]
+            .iter()
+            .any(|x| s.contains(x))
+    });
+    assert!(
+        screen.contains("FAILED") && !screen.contains("ROLLED BACK"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("No space left on device"),
+        "the operator not told why:\n{screen}"
+    );
+    // The host's record: written (the released lock freed room for it), or said missed.
+    let host =
+        std::fs::read_to_string(project.0.join(".pilothouse/audit.jsonl")).unwrap_or_default();
+    let written = host
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .is_some_and(|r| r["result"] == "failed");
+    assert!(
+        written || screen.contains("audit file was not written"),
+        "the host record neither written nor said missed:\n{screen}\n{host}"
+    );
+    // Nothing half-written: the env file as it was, no backup or temporary file left.
+    assert_eq!(
+        std::fs::read_to_string(project.0.join(".env")).unwrap(),
+        env_file
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&project.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".env",
+            ".pilothouse",
+            "docker-compose.pgadmin.yml",
+            "docker-compose.yml",
+            "fill"
+        ],
+        "files left in the project directory"
+    );
+    assert!(
+        !project.0.join(".pilothouse/lock").exists(),
+        "the lock was not released"
+    );
+    assert_eq!(image_of("acme-staging_web_1"), before, "web changed");
+    let record = local_audit(dir.path()).last().cloned().unwrap_or_default();
+    assert_eq!(record["result"], "failed", "{record}");
+}
+
+// ---- the database ---------------------------------------------------------------------
+
+fn pool_read(t: &Tmux) {
+    t.keys(&["p"]);
+    t.wait_until(Duration::from_secs(15), "a pool reading", |s| {
+        s.contains(" usable · ")
+    });
+}
+
+fn all_database_slots_taken(sb: &Sandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start("fault-slots", &console_with(&sb.config, dir.path()));
+    connected(&t, "first connection");
+    pool_read(&t);
+    // More sessions than the server has slots: the ones beyond are refused. Each ends
+    // after 30 s (a killed psql does not end its server session while it sleeps).
+    let fillers: Vec<KillOnDrop> = (0..30)
+        .map(|_| {
+            KillOnDrop(
+                Command::new("psql")
+                    .env("PGPASSWORD", sb.pg_password("staging"))
+                    .args([
+                        "-X",
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        "5433",
+                        "-U",
+                        "acme",
+                        "-d",
+                        "acme",
+                    ])
+                    .args(["-c", "select pg_sleep(30)"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    // The console keeps its session: it shows the pool full.
+    t.wait_until(Duration::from_secs(20), "the pool full", |s| {
+        s.contains("0 free")
+    });
+    // A console started now gets no slot, and says why.
+    let dir2 = tempfile::tempdir().unwrap();
+    let late = Tmux::start("fault-slots-late", &console_with(&sb.config, dir2.path()));
+    connected(&late, "the late console's first connection");
+    late.keys(&["p"]);
+    late.wait_until(Duration::from_secs(20), "refused for want of slots", |s| {
+        s.contains("cannot read the pool")
+            && (s.contains("too many clients") || s.contains("reserved"))
+    });
+    drop(fillers);
+    late.wait_until(Duration::from_secs(75), "read once slots are free", |s| {
+        s.contains(" usable · ") && !s.contains("cannot read the pool")
+    });
+    t.wait_until(Duration::from_secs(20), "no longer full", |s| {
+        s.contains(" usable · ") && !s.contains("0 free")
+    });
+}
+
+/// `sql` as the `acme` role with `password`, on staging's database.
+fn psql_with(password: &str, sql: &str) -> String {
+    ok_stdout(
+        Command::new("psql")
+            .env("PGPASSWORD", password)
+            .args([
+                "-X",
+                "-At",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                "5433",
+                "-U",
+                "acme",
+                "-d",
+                "acme",
+            ])
+            .args(["-c", sql]),
+    )
+}
+
+/// Staging's `acme` role given its password back however a case ends.
+struct PasswordBack {
+    current: String,
+    original: String,
+}
+
+impl Drop for PasswordBack {
+    fn drop(&mut self) {
+        let sql = format!(
+            "alter role acme password '{}'",
+            self.original.replace('\'', "''")
+        );
+        let _ = psql_with(&self.current, &sql);
+    }
+}
+
+fn database_password_changed(sb: &Sandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start("fault-pgpass", &console_with(&sb.config, dir.path()));
+    connected(&t, "first connection");
+    pool_read(&t);
+    let original = sb.pg_password("staging").trim().to_string();
+    let rotated = format!("rotated-{}", std::process::id());
+    psql_with(&original, &format!("alter role acme password '{rotated}'"));
+    let back = PasswordBack {
+        current: rotated.clone(),
+        original,
+    };
+    // The console's session ends (as a rotation's restart would end it).
+    psql_with(
+        &rotated,
+        "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'pilothouse'",
+    );
+    t.wait_until(
+        Duration::from_secs(30),
+        "the refused password shown, stale",
+        |s| {
+            s.contains("cannot read the pool")
+                && s.contains("password authentication failed")
+                && s.contains("STALE")
+        },
+    );
+    drop(back);
+    t.wait_until(Duration::from_secs(60), "read again", |s| {
+        s.contains(" usable · ") && !s.contains("cannot read the pool") && !s.contains("STALE")
+    });
+}
+
+// ---- the engines ----------------------------------------------------------------------
+
+/// Whether process `pid` runs (a zombie does not).
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')))
+        .unwrap_or(false)
+}
+
+/// The sandbox's dockerd, stopped for a case and started again however it ends.
+struct EngineDown<'a> {
+    sb: &'a Sandbox,
+    argv: Vec<String>,
+}
+
+impl<'a> EngineDown<'a> {
+    fn stop(sb: &'a Sandbox) -> EngineDown<'a> {
+        let pid = std::fs::read_to_string(sb.state.join("run/dockerd.pid")).unwrap();
+        let pid = pid.trim().to_string();
+        let argv: Vec<String> = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .unwrap()
+            .split(|b| *b == 0)
+            .filter(|a| !a.is_empty())
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        ok_stdout(Command::new("kill").args(["-TERM", &pid]));
+        eventually(Duration::from_secs(60), "dockerd stopped", || {
+            (!alive(&pid)).then_some(()).ok_or("still running".into())
+        });
+        EngineDown { sb, argv }
+    }
+}
+
+impl Drop for EngineDown<'_> {
+    fn drop(&mut self) {
+        // Never a panic here: this runs while a failed case unwinds.
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(self.sb.state.join("logs/dockerd.log"));
+        let (out, err) = match log.as_ref().map(|l| (l.try_clone(), l.try_clone())) {
+            Ok((Ok(a), Ok(b))) => (std::process::Stdio::from(a), std::process::Stdio::from(b)),
+            _ => (std::process::Stdio::null(), std::process::Stdio::null()),
+        };
+        // `setsid -f`: the engine is nobody's child here, as tests/sandbox/up leaves it.
+        if let Err(e) = Command::new("setsid")
+            .arg("-f")
+            .args(&self.argv)
+            .stdin(std::process::Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .status()
+        {
+            eprintln!("faults: dockerd not started again: {e}");
+            return;
+        }
+        let started = Instant::now();
+        while !run(Command::new("docker").arg("version")).status.success() {
+            if started.elapsed() > Duration::from_secs(60) {
+                eprintln!("faults: dockerd did not answer within 60 s of its start");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+fn dockerd_restarted_while_watching(sb: &Sandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start("fault-dockerd", &console_with(&sb.config, dir.path()));
+    connected(&t, "first connection");
+    let down = EngineDown::stop(sb);
+    stale_shown(&t);
+    drop(down);
+    // The containers come back by their restart policy; the console reads them again.
+    t.wait_until(
+        Duration::from_secs(90),
+        "watching again, all healthy",
+        |s| {
+            s.contains("· connected")
+                && !s.contains("STALE")
+                && ["gateway", "web", "order-service", "slicer"]
+                    .iter()
+                    .all(|svc| row_of(s, svc).is_some_and(|r| r.contains(" healthy ")))
+        },
+    );
+}
+
+/// One swarm node's dockerd frozen (SIGSTOP): it holds its socket and answers nothing.
+struct Frozen(String);
+
+impl Frozen {
+    fn freeze(sb: &Sandbox, node: &str) -> Frozen {
+        let pid = std::fs::read_to_string(sb.state.join(format!("run/swarm-{node}.pid")))
+            .unwrap()
+            .trim()
+            .to_string();
+        ok_stdout(Command::new("kill").args(["-STOP", &pid]));
+        Frozen(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-CONT", &self.0]).output();
+    }
+}
+
+fn swarm_manager_unreachable(sb: &Sandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    let t = swarm_console(sb, "fault-manager", dir.path());
+    let frozen = Frozen::freeze(sb, "manager");
+    // The last readings stay, marked: replicas with a `?`, the roll-up `(stale)`.
+    t.wait_until(
+        Duration::from_secs(30),
+        "the manager's silence shown, stale",
+        |s| {
+            s.contains("DISCONNECTED")
+                && s.contains("STALE")
+                && s.contains("converged (stale)")
+                && s.lines()
+                    .any(|l| l.contains("acme_app") && l.contains("2/2?"))
+        },
+    );
+    drop(frozen);
+    t.wait_until(Duration::from_secs(40), "read again", |s| {
+        s.contains("· connected") && !s.contains("STALE") && s.contains("acme_app")
+    });
+}
+
+fn console_lost_its_terminal(sb: &Sandbox) {
+    let dir = tempfile::tempdir().unwrap();
+    let t = Tmux::start("fault-tty", &console_with(&sb.config, dir.path()));
+    connected(&t, "first connection");
+    let pid = console_pid(&t);
+    // The terminal goes away: the window closed, the SSH session to the operator's
+    // laptop dropped.
+    drop(t);
+    eventually(Duration::from_secs(10), "the console gone", || {
+        (!alive(&pid)).then_some(()).ok_or("still running".into())
+    });
+    eventually(Duration::from_secs(5), "its ssh processes gone", || {
+        left_behind(dir.path())
+    });
+}
+
+fn dockerd_restarted_while_a_deploy_waits_on_its_gate(sb: &Sandbox) {
+    let path = sb.state.join("opt/staging/.env");
+    let env_file = std::fs::read_to_string(&path).unwrap();
+    let _back = WebBack {
+        sb,
+        env_file: env_file.clone(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let _unlock = Unlock(lock_dir(sb, "staging"));
+    let t = action_console(sb, "fault-dockerd-gate", dir.path(), "");
+    select(&t, "web");
+    t.keys(&["M-d"]);
+    t.wait_for(": pick a tag");
+    t.keys(&["b", "r", "o", "k", "e", "n", "Enter"]);
+    preview(&t, "confirm: deploy web on staging", &["changes"]);
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(60), "the health gate waiting", |s| {
+        s.contains(": wait until web are healthy")
+    });
+    let down = EngineDown::stop(sb);
+    // The gate lost the engine: it cannot tell how the deploy ended, and says so.
+    let screen = t.wait_until(Duration::from_secs(20), "the item unknown", |s| {
+        s.contains("UNKNOWN")
+    });
+    assert!(screen.contains("outcome unknown"), "{screen}");
+    assert!(!screen.contains("ROLLED BACK"), "{screen}");
+    drop(down);
+    leftover_lock_released(&t);
+    let records = local_audit(dir.path());
+    assert!(
+        records
+            .iter()
+            .any(|r| r["action"] == "deploy" && r["result"] == "unknown"),
+        "{records:?}"
+    );
+}
+
+/// A swarm node's engine stopped for a case (`tests/sandbox/swarm-engine`), started
+/// again however it ends.
+struct NodeEngineDown(&'static str);
+
+fn swarm_engine(action: &str, node: &str) -> std::process::Output {
+    run(Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/sandbox/swarm-engine"
+    ))
+    .args([action, node]))
+}
+
+impl NodeEngineDown {
+    fn stop(node: &'static str) -> NodeEngineDown {
+        let out = swarm_engine("stop", node);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        NodeEngineDown(node)
+    }
+}
+
+impl Drop for NodeEngineDown {
+    fn drop(&mut self) {
+        let out = swarm_engine("start", self.0);
+        if !out.status.success() {
+            eprintln!(
+                "faults: the swarm {} engine not started again: {}",
+                self.0,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+fn swarm_worker_engine_stopped_mid_update(sb: &Sandbox) {
+    let swarm_lock = sb.state.join("swarm/opt/acme/.pilothouse/lock");
+    let swarm_audit = sb.state.join("swarm/opt/acme/.pilothouse/audit.jsonl");
+    let audit_before = std::fs::read_to_string(&swarm_audit).unwrap_or_default();
+    support::swarm::converged(sb);
+    let dir = tempfile::tempdir().unwrap();
+    let t = swarm_console(sb, "fault-worker", dir.path());
+    // Restart the app: every task replaced, one at a time, the gate watching.
+    t.keys(&["R"]);
+    preview(
+        &t,
+        "confirm: restart acme_app on swarm",
+        &["service update --detach --force 'acme_app'"],
+    );
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(30), "the update under way", |s| {
+        s.contains("step 2/2")
+    });
+    let down = NodeEngineDown::stop("worker");
+    // The item ends by what the manager says; the worker shows down meanwhile.
+    t.keys(&["n"]);
+    let screen = t.wait_until(
+        Duration::from_secs(150),
+        "the worker down and the item ended",
+        |s| {
+            s.lines()
+                .any(|l| l.contains("swarm-worker-1") && l.contains(" down "))
+                && ["done       restart", "ROLLED BACK", "FAILED", "UNKNOWN"]
+                    .iter()
+                    .any(|x| s.contains(x))
+        },
+    );
+    assert!(
+        !screen.contains("UNKNOWN"),
+        "the manager answered throughout: {screen}"
+    );
+    drop(down);
+    t.wait_until(Duration::from_secs(90), "both nodes ready again", |s| {
+        s.contains("2/2 nodes ready")
+    });
+    support::swarm::converged(sb);
+    assert!(!swarm_lock.exists(), "a swarm lock left behind");
+    let audit_after = std::fs::read_to_string(&swarm_audit).unwrap_or_default();
+    assert!(
+        audit_after.starts_with(&audit_before) && audit_after.len() > audit_before.len(),
+        "the swarm's audit trail did not grow by the restart"
+    );
 }

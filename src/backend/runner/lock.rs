@@ -70,7 +70,7 @@ pub(super) async fn take_lock(job: &Job, remote: &Remote) -> Result<Option<Strin
     let dir = lock_dir(&job.project_dir);
     // mkdir is atomic: exactly one console creates the directory.
     let script = format!(
-        "mkdir -p {parent} && if mkdir {dir} 2>/dev/null; then printf '%s' {owner} > {dir}/owner.json && echo TAKEN; else echo HELD; cat {dir}/owner.json 2>/dev/null; fi",
+        "mkdir -p {parent} && if mkdir {dir} 2>/dev/null; then if printf '%s' {owner} > {dir}/owner.json; then echo TAKEN; else rm -rf {dir}; exit 1; fi; else echo HELD; cat {dir}/owner.json 2>/dev/null; fi",
         parent = quote(&format!(
             "{}/.pilothouse",
             job.project_dir.trim_end_matches('/')

@@ -142,8 +142,10 @@ impl Project<'_> {
             .collect();
         steps.push(wait_step(&want, timeout));
         steps.extend(self.after_gate_steps(&targets));
+        // The env file's write either happens whole or changes nothing: undone when a
+        // later step fails, or when the operator cancels after it.
         let undo = (!to_rollback_images).then(|| Undo {
-            from_step: env_step,
+            from_step: env_step + 1,
             first_change: env_step,
             steps: self.undo_steps(&current, &groups, timeout),
         });
@@ -298,10 +300,6 @@ impl Project<'_> {
         u
     }
 
-    /// Sets each service's tag variable in the env file, atomically (a temporary file
-    /// renamed over it, its mode kept), after a timestamped backup; refuses, changing
-    /// nothing, when a variable is missing. Other lines are untouched and nothing of
-    /// the file is printed.
     /// `WEB_IMAGE_TAG='v2' …`: the new tags as variables for one compose command (they
     /// override the env file's).
     fn tag_assignments(&self, tags: &[(String, String)]) -> String {
@@ -311,6 +309,11 @@ impl Project<'_> {
             .join(" ")
     }
 
+    /// Sets each service's tag variable in the env file, atomically (a temporary file
+    /// renamed over it, its mode kept), after a timestamped backup; refuses, changing
+    /// nothing, when a variable is missing. Other lines are untouched and nothing of
+    /// the file is printed. When any part fails (a full filesystem), the backup and the
+    /// temporary file are removed: a failure leaves the directory as it was.
     fn env_write(&self, tags: &[(String, String)]) -> String {
         let vars: Vec<(String, &str)> = tags
             .iter()
@@ -322,7 +325,7 @@ impl Project<'_> {
             .map(|(v, t)| format!("-e {}", quote(&format!("s/^{v}=.*/{v}={t}/"))))
             .collect();
         format!(
-            "cd {dir} && f={file} && for v in {names}; do grep -q \"^$v=\" \"$f\" || {{ echo \"$f has no $v= line: nothing changed\"; exit 1; }}; done && cp -p \"$f\" \"$f.pilothouse-$(date -u +%Y%m%dT%H%M%SZ)\" && cp -p \"$f\" \"$f.pilothouse-new\" && sed {seds} \"$f\" > \"$f.pilothouse-new\" && mv -f \"$f.pilothouse-new\" \"$f\"",
+            "cd {dir} && f={file} && for v in {names}; do grep -q \"^$v=\" \"$f\" || {{ echo \"$f has no $v= line: nothing changed\"; exit 1; }}; done && b=\"$f.pilothouse-$(date -u +%Y%m%dT%H%M%SZ)\" && n=\"$f.pilothouse-new\" && {{ cp -p \"$f\" \"$b\" && cp -p \"$f\" \"$n\" && sed {seds} \"$f\" > \"$n\" && mv -f \"$n\" \"$f\" || {{ rm -f \"$b\" \"$n\"; echo \"$f was not written: it is unchanged\"; exit 1; }}; }}",
             dir = quote(self.dir),
             file = quote(self.env_file),
             names = names.join(" "),
@@ -483,8 +486,9 @@ mod tests {
         );
         let undo = plan.undo.clone().expect("undo");
         assert_eq!(
-            undo.from_step, 2,
-            "from the env file on (the pull changes nothing)"
+            (undo.from_step, undo.first_change),
+            (3, 2),
+            "after the env file's write (a failed write changes nothing), or a cancel after it"
         );
         assert!(
             undo.steps[0]
