@@ -144,6 +144,31 @@ fn pg_ctl(sb: &Sandbox, env: &str, args: &[&str]) {
     ok_stdout(&mut cmd);
 }
 
+/// Picks `tag` for the selected web in the deploy picker; waits for the preview.
+fn deploy_web(t: &Tmux, tag: &str) {
+    t.keys(&["M-d"]);
+    t.wait_for(": pick a tag");
+    let mut keys: Vec<&str> = tag.split("").filter(|k| !k.is_empty()).collect();
+    keys.push("Enter");
+    t.keys(&keys);
+    preview(t, "confirm: deploy web on staging", &["changes"]);
+}
+
+/// Waits for the deploy's item to end; the screen then. It must have FAILED, changing
+/// nothing (no rollback ran).
+fn deploy_failed(t: &Tmux, limit: Duration) -> String {
+    let screen = t.wait_until(limit, "the deploy ended", |s| {
+        ["FAILED", "ROLLED BACK", "done       deploy web", "UNKNOWN"]
+            .iter()
+            .any(|x| s.contains(x))
+    });
+    assert!(
+        screen.contains("FAILED") && !screen.contains("ROLLED BACK"),
+        "{screen}"
+    );
+    screen
+}
+
 // ---- the cases ------------------------------------------------------------------------
 
 fn ssh_master_killed(sb: &Sandbox) {
@@ -442,21 +467,10 @@ fn registry_down_during_a_deploy(sb: &Sandbox) {
     let t = action_console(sb, "fault-registry", dir.path(), "");
     select(&t, "web");
     // The picker lists the registry's tags: it is read while the registry is up.
-    t.keys(&["M-d"]);
-    t.wait_for(": pick a tag");
-    t.keys(&["v", "2", "Enter"]);
-    preview(&t, "confirm: deploy web on staging", &["changes"]);
+    deploy_web(&t, "v2");
     let down = RegistryDown::stop(sb);
     t.keys(&["y"]);
-    let screen = t.wait_until(Duration::from_secs(90), "the deploy ended", |s| {
-        ["FAILED", "ROLLED BACK", "done       deploy web", "UNKNOWN"]
-            .iter()
-            .any(|x| s.contains(x))
-    });
-    assert!(
-        screen.contains("FAILED") && !screen.contains("ROLLED BACK"),
-        "{screen}"
-    );
+    let screen = deploy_failed(&t, Duration::from_secs(90));
     assert!(
         screen.contains("pull the new images"),
         "the failed step not named:\n{screen}"
@@ -765,10 +779,7 @@ fn sshd_killed_mid_deploy_before_the_env_write(sb: &Sandbox) {
     slow_pull(&config, dir.path());
     let t = action_console_on(&config, "fault-deploy-pull", dir.path(), "");
     select(&t, "web");
-    t.keys(&["M-d"]);
-    t.wait_for(": pick a tag");
-    t.keys(&["v", "2", "Enter"]);
-    preview(&t, "confirm: deploy web on staging", &["changes"]);
+    deploy_web(&t, "v2");
     t.keys(&["y"]);
     t.wait_for(": pull the new images");
     sshd.kill();
@@ -797,11 +808,8 @@ fn sshd_killed_mid_deploy_after_the_env_write(sb: &Sandbox) {
     let config = sshd.config(sb, dir.path());
     let t = action_console_on(&config, "fault-deploy-gate", dir.path(), "");
     select(&t, "web");
-    t.keys(&["M-d"]);
-    t.wait_for(": pick a tag");
     // `broken` never turns healthy: the gate waits, and the fault strikes there.
-    t.keys(&["b", "r", "o", "k", "e", "n", "Enter"]);
-    preview(&t, "confirm: deploy web on staging", &["changes"]);
+    deploy_web(&t, "broken");
     t.keys(&["y"]);
     t.wait_until(Duration::from_secs(60), "the health gate waiting", |s| {
         s.contains(": wait until web are healthy")
@@ -866,10 +874,7 @@ fn filesystem_full_during_a_deploy(sb: &Sandbox) {
     slow_pull(&config, dir.path());
     let t = action_console_on(&config, "fault-full", dir.path(), "");
     select(&t, "web");
-    t.keys(&["M-d"]);
-    t.wait_for(": pick a tag");
-    t.keys(&["v", "2", "Enter"]);
-    preview(&t, "confirm: deploy web on staging", &["changes"]);
+    deploy_web(&t, "v2");
     t.keys(&["y"]);
     t.wait_for(": pull the new images");
     // Full: write until the filesystem says no.
@@ -877,15 +882,7 @@ fn filesystem_full_during_a_deploy(sb: &Sandbox) {
     let block = vec![0u8; 64 * 1024];
     while std::io::Write::write_all(&mut fill, &block).is_ok() {}
     let _ = std::io::Write::flush(&mut fill);
-    let screen = t.wait_until(Duration::from_secs(40), "the deploy ended", |s| {
-        ["FAILED", "ROLLED BACK", "done       deploy web", "UNKNOWN"]
-            .iter()
-            .any(|x| s.contains(x))
-    });
-    assert!(
-        screen.contains("FAILED") && !screen.contains("ROLLED BACK"),
-        "{screen}"
-    );
+    let screen = deploy_failed(&t, Duration::from_secs(40));
     assert!(
         screen.contains("No space left on device"),
         "the operator not told why:\n{screen}"
@@ -951,19 +948,7 @@ fn all_database_slots_taken(sb: &Sandbox) {
     let fillers: Vec<KillOnDrop> = (0..30)
         .map(|_| {
             KillOnDrop(
-                Command::new("psql")
-                    .env("PGPASSWORD", sb.pg_password("staging"))
-                    .args([
-                        "-X",
-                        "-h",
-                        "127.0.0.1",
-                        "-p",
-                        "5433",
-                        "-U",
-                        "acme",
-                        "-d",
-                        "acme",
-                    ])
+                sb.psql_command("staging", &sb.pg_password("staging"))
                     .args(["-c", "select pg_sleep(30)"])
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())
@@ -995,39 +980,31 @@ fn all_database_slots_taken(sb: &Sandbox) {
 }
 
 /// `sql` as the `acme` role with `password`, on staging's database.
-fn psql_with(password: &str, sql: &str) -> String {
+fn psql_with(sb: &Sandbox, password: &str, sql: &str) -> String {
     ok_stdout(
-        Command::new("psql")
-            .env("PGPASSWORD", password)
-            .args([
-                "-X",
-                "-At",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                "5433",
-                "-U",
-                "acme",
-                "-d",
-                "acme",
-            ])
-            .args(["-c", sql]),
+        sb.psql_command("staging", password)
+            .args(["-At", "-c", sql]),
     )
 }
 
 /// Staging's `acme` role given its password back however a case ends.
-struct PasswordBack {
+struct PasswordBack<'a> {
+    sb: &'a Sandbox,
     current: String,
     original: String,
 }
 
-impl Drop for PasswordBack {
+impl Drop for PasswordBack<'_> {
     fn drop(&mut self) {
         let sql = format!(
             "alter role acme password '{}'",
             self.original.replace('\'', "''")
         );
-        let _ = psql_with(&self.current, &sql);
+        // Never a panic here: this runs while a failed case unwinds.
+        let _ = run(self
+            .sb
+            .psql_command("staging", &self.current)
+            .args(["-At", "-c", &sql]));
     }
 }
 
@@ -1038,13 +1015,19 @@ fn database_password_changed(sb: &Sandbox) {
     pool_read(&t);
     let original = sb.pg_password("staging").trim().to_string();
     let rotated = format!("rotated-{}", std::process::id());
-    psql_with(&original, &format!("alter role acme password '{rotated}'"));
+    psql_with(
+        sb,
+        &original,
+        &format!("alter role acme password '{rotated}'"),
+    );
     let back = PasswordBack {
+        sb,
         current: rotated.clone(),
         original,
     };
     // The console's session ends (as a rotation's restart would end it).
     psql_with(
+        sb,
         &rotated,
         "select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'pilothouse'",
     );
@@ -1221,10 +1204,7 @@ fn dockerd_restarted_while_a_deploy_waits_on_its_gate(sb: &Sandbox) {
     let _unlock = Unlock(lock_dir(sb, "staging"));
     let t = action_console(sb, "fault-dockerd-gate", dir.path(), "");
     select(&t, "web");
-    t.keys(&["M-d"]);
-    t.wait_for(": pick a tag");
-    t.keys(&["b", "r", "o", "k", "e", "n", "Enter"]);
-    preview(&t, "confirm: deploy web on staging", &["changes"]);
+    deploy_web(&t, "broken");
     t.keys(&["y"]);
     t.wait_until(Duration::from_secs(60), "the health gate waiting", |s| {
         s.contains(": wait until web are healthy")

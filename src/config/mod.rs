@@ -79,6 +79,10 @@ pub struct LogSettings {
     /// Lines kept per container; older ones are dropped (and counted).
     #[serde(default = "default_buffer_lines", deserialize_with = "buffer_lines")]
     pub buffer_lines: u32,
+    /// Lines kept in all, across every followed container: what bounds the memory of
+    /// a pane following a hundred of them. The longest rings give up lines first.
+    #[serde(default = "default_buffer_total", deserialize_with = "buffer_total")]
+    pub buffer_total: u32,
     /// "keep": colours in log lines are drawn as styles; "strip": dropped.
     #[serde(default)]
     pub colours: ColourPolicy,
@@ -92,6 +96,7 @@ impl Default for LogSettings {
         LogSettings {
             tail: default_tail(),
             buffer_lines: default_buffer_lines(),
+            buffer_total: default_buffer_total(),
             colours: ColourPolicy::default(),
             save_dir: None,
         }
@@ -135,6 +140,20 @@ fn buffer_lines<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error>
         )));
     }
     Ok(n)
+}
+
+fn buffer_total<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = u32::deserialize(d)?;
+    if !(1_000..=10_000_000).contains(&n) {
+        return Err(serde::de::Error::custom(format!(
+            "buffer_total = {n} is outside 1000..=10000000"
+        )));
+    }
+    Ok(n)
+}
+
+fn default_buffer_total() -> u32 {
+    100_000
 }
 
 fn default_tail() -> u32 {

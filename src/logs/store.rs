@@ -34,6 +34,8 @@ pub struct Source {
 pub struct LogStore {
     /// Lines kept per container.
     cap: usize,
+    /// Lines kept in all, across containers.
+    total_cap: usize,
     sources: Vec<Source>,
     /// Arrival counter: the tie-breaker for lines with one timestamp.
     seq: u64,
@@ -54,6 +56,7 @@ impl LogStore {
     pub fn new(cap: usize) -> Self {
         LogStore {
             cap: cap.max(1),
+            total_cap: usize::MAX,
             sources: Vec::new(),
             seq: 0,
             view: Vec::new(),
@@ -62,6 +65,31 @@ impl LogStore {
             stale_refs: 0,
             after_left: 0,
             before: VecDeque::new(),
+        }
+    }
+
+    /// Keeps at most `total` lines across every container (the per-container limit
+    /// still holds); see [`LogStore::push`].
+    pub fn set_total(&mut self, total: usize) {
+        self.total_cap = total.max(1);
+        self.trim_total();
+    }
+
+    /// Over the total: the longest rings give up their oldest lines first, so a chatty
+    /// container never pushes a quiet one's last lines out.
+    fn trim_total(&mut self) {
+        let mut kept = self.kept();
+        while kept > self.total_cap {
+            let Some(s) = self.sources.iter_mut().max_by_key(|s| s.lines.len()) else {
+                return;
+            };
+            if s.lines.pop_front().is_none() {
+                return;
+            }
+            s.first_no += 1;
+            s.dropped += 1;
+            self.stale_refs += 1;
+            kept -= 1;
         }
     }
 
@@ -166,6 +194,7 @@ impl LogStore {
                 }
             }
         }
+        self.trim_total();
         let before = self.view.len();
         let mut late: Vec<LineRef> = Vec::new();
         for r in added {
@@ -420,6 +449,27 @@ mod tests {
         assert_eq!(s.dropped(), 7);
         assert_eq!(s.kept(), 3);
         assert_eq!(s.kept() as u64 + s.dropped(), 10);
+    }
+
+    #[test]
+    fn the_total_keeps_a_quiet_container_s_lines_against_a_chatty_one() {
+        let mut s = LogStore::new(1000);
+        s.set_total(10);
+        s.push(batch("quiet", &[(0, "q0"), (1, "q1")]));
+        let lines: Vec<(i64, String)> = (2..50).map(|i| (i, format!("c{i}"))).collect();
+        let refs: Vec<(i64, &str)> = lines.iter().map(|(t, s)| (*t, s.as_str())).collect();
+        s.push(batch("chatty", &refs));
+        assert_eq!(s.kept(), 10);
+        assert_eq!(s.kept() as u64 + s.dropped(), 50);
+        let shown = shown(&s);
+        assert_eq!(&shown[..2], ["quiet | q0", "quiet | q1"], "{shown:?}");
+        assert_eq!(shown.last().map(String::as_str), Some("chatty | c49"));
+        // Both long: the longer one gives up lines until they are even.
+        let more: Vec<(i64, String)> = (50..60).map(|i| (i, format!("q{i}"))).collect();
+        let refs: Vec<(i64, &str)> = more.iter().map(|(t, s)| (*t, s.as_str())).collect();
+        s.push(batch("quiet", &refs));
+        let per: Vec<usize> = s.sources().iter().map(|x| x.lines.len()).collect();
+        assert_eq!(per, [5, 5]);
     }
 
     #[test]

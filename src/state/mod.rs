@@ -279,7 +279,10 @@ impl State {
             .environments
             .iter()
             .map(|(name, env)| {
-                EnvState::from_config(name.as_str(), env, config.logs.buffer_lines as usize)
+                let mut e =
+                    EnvState::from_config(name.as_str(), env, config.logs.buffer_lines as usize);
+                e.logs.store.set_total(config.logs.buffer_total as usize);
+                e
             })
             .collect();
         State {

@@ -118,31 +118,34 @@ impl Sandbox {
             .unwrap_or_else(|e| panic!("password for {env}: {e}"))
     }
 
-    /// `sql` through psql as the `acme` role on `env`'s database; its output, trimmed.
-    /// The password goes in the environment, never on a command line.
-    pub fn psql(&self, env: &str, sql: &str) -> String {
+    /// psql connected as the `acme` role to `env`'s database with `password` (in the
+    /// environment, never on a command line); add the statement.
+    pub fn psql_command(&self, env: &str, password: &str) -> Command {
         let port = match env {
             "staging" => "5433",
             "production" => "5434",
             other => panic!("no database for {other}"),
         };
+        let mut c = Command::new("psql");
+        c.env("PGPASSWORD", password).args([
+            "-X",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            port,
+            "-U",
+            "acme",
+            "-d",
+            "acme",
+        ]);
+        c
+    }
+
+    /// `sql` through psql as the `acme` role on `env`'s database; its output, trimmed.
+    pub fn psql(&self, env: &str, sql: &str) -> String {
         ok_stdout(
-            Command::new("psql")
-                .env("PGPASSWORD", self.pg_password(env))
-                .args([
-                    "-X",
-                    "-At",
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    port,
-                    "-U",
-                    "acme",
-                    "-d",
-                    "acme",
-                    "-c",
-                ])
-                .arg(sql),
+            self.psql_command(env, &self.pg_password(env))
+                .args(["-At", "-c", sql]),
         )
         .trim()
         .to_string()
