@@ -275,7 +275,10 @@ fn the_console_shows_services_tasks_nodes_and_secret_names_as_the_manager_does()
     }
     // Nodes.
     t.keys(&["n"]);
-    let nodes = t.wait_for("swarm-worker-1");
+    // The nodes view itself: the task list before it names the nodes too.
+    let nodes = t.wait_until(Duration::from_secs(10), "the nodes view", |s| {
+        s.contains("AVAILABILITY") && s.contains("swarm-worker-1") && s.contains("swarm-manager-1")
+    });
     for (host, role, manager) in [
         ("swarm-manager-1", "manager", "leader"),
         ("swarm-worker-1", "worker", ""),
