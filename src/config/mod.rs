@@ -132,24 +132,29 @@ fn tail_lines<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     Ok(n)
 }
 
-fn buffer_lines<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+/// A line count `key` read only within `range`.
+fn line_count<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    key: &str,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, D::Error> {
     let n = u32::deserialize(d)?;
-    if !(100..=1_000_000).contains(&n) {
+    if !range.contains(&n) {
         return Err(serde::de::Error::custom(format!(
-            "buffer_lines = {n} is outside 100..=1000000"
+            "{key} = {n} is outside {}..={}",
+            range.start(),
+            range.end()
         )));
     }
     Ok(n)
 }
 
+fn buffer_lines<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    line_count(d, "buffer_lines", 100..=1_000_000)
+}
+
 fn buffer_total<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-    let n = u32::deserialize(d)?;
-    if !(1_000..=10_000_000).contains(&n) {
-        return Err(serde::de::Error::custom(format!(
-            "buffer_total = {n} is outside 1000..=10000000"
-        )));
-    }
-    Ok(n)
+    line_count(d, "buffer_total", 1_000..=10_000_000)
 }
 
 fn default_buffer_total() -> u32 {

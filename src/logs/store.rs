@@ -29,6 +29,18 @@ pub struct Source {
     pub dropped: u64,
 }
 
+impl Source {
+    /// Drops the oldest line (counted); false when there is none.
+    fn drop_oldest(&mut self) -> bool {
+        if self.lines.pop_front().is_none() {
+            return false;
+        }
+        self.first_no += 1;
+        self.dropped += 1;
+        true
+    }
+}
+
 /// Everything the pane shows, bounded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogStore {
@@ -83,11 +95,9 @@ impl LogStore {
             let Some(s) = self.sources.iter_mut().max_by_key(|s| s.lines.len()) else {
                 return;
             };
-            if s.lines.pop_front().is_none() {
+            if !s.drop_oldest() {
                 return;
             }
-            s.first_no += 1;
-            s.dropped += 1;
             self.stale_refs += 1;
             kept -= 1;
         }
@@ -186,10 +196,7 @@ impl LogStore {
                 let no = s.first_no + s.lines.len() as u64;
                 s.lines.push_back((self.seq, line));
                 added.push(LineRef { source, no });
-                if s.lines.len() > self.cap {
-                    s.lines.pop_front();
-                    s.first_no += 1;
-                    s.dropped += 1;
+                if s.lines.len() > self.cap && s.drop_oldest() {
                     self.stale_refs += 1;
                 }
             }
