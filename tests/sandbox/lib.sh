@@ -21,13 +21,15 @@ PG_PRODUCTION_PORT=5434
 TLS_HEALTH_PORT=18443
 
 # What each environment runs. Ports are loopback-only, one per service.
-STAGING_SERVICES="redis gateway order-service print-service shipping-service gridflock-service slicer web uptime-kuma dozzle"
-PRODUCTION_SERVICES="redis gateway order-service print-service web"
+STAGING_SERVICES="redis gateway order-service print-service shipping-service gridflock-service slicer web uptime-kuma dozzle scheduler worker"
+PRODUCTION_SERVICES="redis gateway order-service print-service web scheduler worker"
+# The BullMQ queues the scheduler feeds and the worker consumes (tests/sandbox/bullmq).
+QUEUES="order-sync,prints,labels"
 # Services that hold a database pool (DATABASE_POOL_SIZE connections each).
 POOL_SERVICES="gateway order-service print-service shipping-service gridflock-service"
 # Images built from the demo service and pushed under every tag.
 APP_IMAGES="gateway order-service print-service shipping-service gridflock-service slicer web"
-STANDIN_IMAGES="redis uptime-kuma dozzle pgadmin"
+STANDIN_IMAGES="uptime-kuma dozzle pgadmin"
 TAGS="v1 v2 broken"
 
 say() { printf '%s sandbox: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

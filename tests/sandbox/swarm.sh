@@ -88,19 +88,22 @@ swarm_two_ready() {
   [ "$(swarm_ manager node ls --format '{{.Status}}' | grep -c Ready)" -ge 2 ]
 }
 
-# Redis from Debian's package on the demo base image (busybox for its health check).
+# Redis from Debian's package (the server and redis-cli, which the console's `exec` way
+# in uses) on the demo base image (busybox for its health check).
 build_redis_image() {
-  docker_ image inspect pilothouse-redis:7 >/dev/null 2>&1 && return 0
-  local ctx=$STATE/redis-build
+  docker_ image inspect pilothouse-redis:7.0 >/dev/null 2>&1 && return 0
+  local ctx=$STATE/redis-build bin
   rm -rf "$ctx"
   mkdir -p "$ctx/rootfs/usr/bin"
-  cp /usr/bin/redis-server "$ctx/rootfs/usr/bin/redis-server"
-  ldd /usr/bin/redis-server | grep -o '/[^ ]*' | while read -r lib; do
-    mkdir -p "$ctx/rootfs$(dirname "$lib")"
-    cp -L "$lib" "$ctx/rootfs$lib"
+  for bin in redis-server redis-cli; do
+    cp "/usr/bin/$bin" "$ctx/rootfs/usr/bin/$bin"
+    ldd "/usr/bin/$bin" | grep -o '/[^ ]*' | while read -r lib; do
+      mkdir -p "$ctx/rootfs$(dirname "$lib")"
+      cp -L "$lib" "$ctx/rootfs$lib"
+    done
   done
   printf 'FROM pilothouse-demo-base\nCOPY rootfs/ /\nENTRYPOINT ["/usr/bin/redis-server"]\n' >"$ctx/Dockerfile"
-  docker_ build --network host -q -t pilothouse-redis:7 "$ctx" >>"$LOGS/image-build.log" 2>&1 ||
+  docker_ build --network host -q -t pilothouse-redis:7.0 "$ctx" >>"$LOGS/image-build.log" 2>&1 ||
     die "docker build of the redis image failed" "$LOGS/image-build.log"
 }
 
@@ -112,7 +115,7 @@ swarm_images() {
     docker_ tag "pilothouse-demo:$tag" "$REGISTRY_ADDR/acme/worker:$tag"
     refs+=("$REGISTRY_ADDR/acme/app:$tag" "$REGISTRY_ADDR/acme/worker:$tag")
   done
-  docker_ tag pilothouse-redis:7 "$REGISTRY_ADDR/acme/redis:7"
+  docker_ tag pilothouse-redis:7.0 "$REGISTRY_ADDR/acme/redis:7"
   refs+=("$REGISTRY_ADDR/acme/redis:7")
   local node
   for node in $SWARM_NODES; do

@@ -23,8 +23,18 @@ pub const STAGING: &[&str] = &[
     "web",
     "uptime-kuma",
     "dozzle",
+    "scheduler",
+    "worker",
 ];
-pub const PRODUCTION: &[&str] = &["redis", "gateway", "order-service", "print-service", "web"];
+pub const PRODUCTION: &[&str] = &[
+    "redis",
+    "gateway",
+    "order-service",
+    "print-service",
+    "web",
+    "scheduler",
+    "worker",
+];
 pub const STAGING_POOLS: &[&str] = &[
     "gateway",
     "order-service",

@@ -3,15 +3,19 @@
 //
 //   ROLE=producer  QUEUES=order-sync,prints,labels   adds jobs to every queue, steadily
 //   ROLE=worker    QUEUES=prints                      consumes the queues it is given
+//   ROLE=counts    QUEUES=prints                      prints Queue.getJobCounts() as JSON
 //
-// REDIS_PORT (127.0.0.1), PREFIX (default bull), RATE (jobs per second per queue, 2).
+// REDIS_PORT (127.0.0.1), PREFIX (default bull), RATE (jobs per second per queue, 2),
+// PORT (an HTTP /health/ready that answers 200 while the Redis connection is ready).
 // Workers complete most jobs, fail about one in ten with a reason, and can be told from
-// outside (files under /tmp/control, as the demo services are):
+// outside (files under /tmp/control, cleared when the process starts):
 //   stop-<queue>   stop consuming <queue> (the worker's connections close)
 //   fail-all       every job fails
 //   slow           every job takes 3 s, one at a time: the queue falls behind
+//   stop-producing the producer adds nothing (so that counts can settle)
 'use strict';
 const fs = require('fs');
+const http = require('http');
 const { Queue, Worker } = require('bullmq');
 
 const role = process.env.ROLE || 'worker';
@@ -33,10 +37,31 @@ const REASONS = [
   'order 4471 not found in the shop',
 ];
 
+// Ready while a small read through the queue's connection succeeded in the last 5 s.
+let lastOk = 0;
+const ready = () => Date.now() - lastOk < 5000;
+function probe(q) {
+  setInterval(() => {
+    q.getJobCounts('active').then(() => (lastOk = Date.now()), () => {});
+  }, 1000);
+}
+function serveHealth() {
+  if (!process.env.PORT) return;
+  http
+    .createServer((req, res) => {
+      const ok = ready();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
+      res.end(ok ? 'ok\n' : 'redis not ready\n');
+    })
+    .listen(Number(process.env.PORT), '127.0.0.1');
+}
+
 async function producer() {
   const qs = queues.map((name) => new Queue(name, { connection, prefix }));
+  probe(qs[0]);
   let n = 0;
   setInterval(() => {
+    if (control('stop-producing')) return;
     for (const q of qs) {
       n += 1;
       const opts = {
@@ -76,6 +101,7 @@ function startWorker(name) {
 
 async function worker() {
   const running = new Map();
+  probe(new Queue(queues[0], { connection, prefix }));
   for (;;) {
     for (const name of queues) {
       const stop = control(`stop-${name}`);
@@ -92,8 +118,26 @@ async function worker() {
   }
 }
 
+async function counts() {
+  const out = {};
+  for (const name of queues) {
+    const q = new Queue(name, { connection, prefix });
+    out[name] = await q.getJobCounts();
+    out[name].paused = await q.isPaused();
+    await q.close();
+  }
+  console.log(JSON.stringify(out));
+  process.exit(0);
+}
+
 process.on('SIGTERM', () => process.exit(0));
-(role === 'producer' ? producer() : worker()).catch((e) => {
+if (role !== 'counts') {
+  fs.rmSync('/tmp/control', { recursive: true, force: true });
+  fs.mkdirSync('/tmp/control', { recursive: true });
+  serveHealth();
+}
+const roles = { producer, worker, counts };
+(roles[role] || worker)().catch((e) => {
   say('fatal:', e.message);
   process.exit(1);
 });
