@@ -49,6 +49,7 @@ const NORMAL_ACTIONS: &[Action] = {
         ContainersView,
         HealthView,
         PoolView,
+        JobsView,
         DeployedView,
         NodesView,
         SecretsView,
@@ -73,6 +74,9 @@ const NORMAL_ACTIONS: &[Action] = {
         DrainNode,
         PauseNode,
         ActivateNode,
+        PauseQueue,
+        RetryFailed,
+        CleanQueue,
         CancelItem,
         BreakLock,
         RevealSecrets,
@@ -302,6 +306,8 @@ pub enum Action {
     HealthView,
     /// Show the database connection pool (or go back to the table).
     PoolView,
+    /// Show BullMQ's job queues and their Redis (or go back to the table).
+    JobsView,
     /// Show what is deployed, environments side by side (or go back to the table).
     DeployedView,
     /// A swarm's nodes (or back to the table).
@@ -327,6 +333,12 @@ pub enum Action {
     RevealSecrets,
     /// In the pool view: end the selected database session.
     TerminateSession,
+    /// In the jobs view: pause the selected queue, or resume it when paused.
+    PauseQueue,
+    /// In the jobs view: put the selected queue's failed jobs back to waiting.
+    RetryFailed,
+    /// In the jobs view: remove the selected queue's old completed and failed jobs.
+    CleanQueue,
     /// Deploy a tag to the marked services, else the selected one (opens the picker).
     Deploy,
     /// Roll the marked or selected services back (opens the picker).
@@ -384,6 +396,9 @@ impl Action {
                 | Action::BreakLock
                 | Action::RevealSecrets
                 | Action::TerminateSession
+                | Action::PauseQueue
+                | Action::RetryFailed
+                | Action::CleanQueue
                 | Action::Deploy
                 | Action::Rollback
                 | Action::Scale
@@ -415,6 +430,9 @@ impl Action {
             Action::BreakLock => "break lock",
             Action::RevealSecrets => "show secrets unmasked",
             Action::TerminateSession => "terminate session",
+            Action::PauseQueue => "pause/resume queue",
+            Action::RetryFailed => "retry failed jobs",
+            Action::CleanQueue => "clean old jobs",
             Action::Deploy => "deploy",
             Action::Rollback => "rollback",
             Action::Scale => "scale (swarm)",
@@ -436,6 +454,7 @@ impl Action {
             Action::AuditView => "audit",
             Action::HealthView => "health",
             Action::PoolView => "db pool",
+            Action::JobsView => "job queues",
             Action::DeployedView => "deployed",
             Action::NodesView => "nodes",
             Action::SecretsView => "secrets",

@@ -445,9 +445,14 @@ fn apply(state: &mut State, msg: Msg, io: &Io<'_>) -> bool {
         }
         _ => {
             let selected = state.selected;
+            let focus = state.queue_focus();
             let effects = update(state, msg);
             if state.selected != selected {
                 tell_on_screen(io.handles, state.selected);
+            }
+            let now_focus = state.queue_focus();
+            if now_focus != focus {
+                tell_queue_focus(io.handles, focus, now_focus);
             }
             (true, effects)
         }
@@ -463,6 +468,26 @@ fn apply(state: &mut State, msg: Msg, io: &Io<'_>) -> bool {
 fn tell_on_screen(handles: &[EnvHandle], selected: usize) {
     for (i, h) in handles.iter().enumerate() {
         let _ = h.commands.send(EnvCommand::OnScreen(i == selected));
+    }
+}
+
+/// Tells the actors which queue's failed jobs the jobs view lists (the one that showed
+/// them before hears None).
+fn tell_queue_focus(
+    handles: &[EnvHandle],
+    before: Option<(usize, String)>,
+    now: Option<(usize, String)>,
+) {
+    if let Some((i, _)) = &before
+        && now.as_ref().is_none_or(|(j, _)| j != i)
+        && let Some(h) = handles.get(*i)
+    {
+        let _ = h.commands.send(EnvCommand::QueueFocus(None));
+    }
+    if let Some((i, q)) = now
+        && let Some(h) = handles.get(i)
+    {
+        let _ = h.commands.send(EnvCommand::QueueFocus(Some(q)));
     }
 }
 

@@ -20,6 +20,8 @@ pub mod link;
 pub mod logs;
 pub use crate::model::container as model;
 pub mod poll_shell;
+pub mod queues;
+pub mod redis;
 pub mod remote;
 pub mod runner;
 pub mod snapshot;
@@ -74,6 +76,8 @@ pub enum EnvCommand {
     ReadStackFile { path: String, stack: String },
     /// Write an incident snapshot (with the host's logs and audit when connected).
     Snapshot(Box<snapshot::SnapshotRequest>),
+    /// The queue whose failed jobs the queues view lists (None: the view is closed).
+    QueueFocus(Option<String>),
     /// Close the connection (removing the forwarded socket) and stop.
     Shutdown,
 }
@@ -154,6 +158,7 @@ async fn actor(
     let (job_tx, mut job_rx) = mpsc::channel(256);
     let (db_tx, db_rx) = tokio::sync::watch::channel(None);
     let (docker_tx, docker_rx) = tokio::sync::watch::channel(None);
+    let (focus_tx, _) = tokio::sync::watch::channel(None);
     let links = runner::Links {
         remote: remote_rx,
         db: db_rx,
@@ -187,6 +192,7 @@ async fn actor(
             remote: &remote_tx,
             db: &db_tx,
             docker: &docker_tx,
+            queue_focus: &focus_tx,
         };
         let error = match connection(&env, &watched, &mut io).await {
             Outcome::Shutdown => return,
@@ -213,6 +219,9 @@ async fn actor(
                 match dispatch(cmd, &here, &mut followers) {
                     Next::Reconnect => backoff = BACKOFF_FIRST,
                     Next::Shutdown => return,
+                    Next::QueueFocus(q) => {
+                        focus_tx.send_replace(q);
+                    }
                     Next::Continue | Next::LogsChanged | Next::OnScreen(_) => {}
                 }
             }
@@ -232,6 +241,8 @@ struct Io<'a> {
     db: &'a tokio::sync::watch::Sender<Option<mpsc::Sender<db::DbRequest>>>,
     /// Tells the runner which engine client to use (the deploy's health gate).
     docker: &'a tokio::sync::watch::Sender<Option<bollard::Docker>>,
+    /// The queue whose failed jobs the queue monitor lists.
+    queue_focus: &'a tokio::sync::watch::Sender<Option<String>>,
 }
 
 /// One connection, from connect to loss (or shutdown).
@@ -247,6 +258,9 @@ async fn connection(env: &Environment, watched: &Watched, io: &mut Io<'_>) -> Ou
                 match dispatch(cmd, &here, io.followers) {
                     Next::Reconnect => return Outcome::Lost("reconnecting (requested)".into()),
                     Next::Shutdown => return Outcome::Shutdown,
+                    Next::QueueFocus(q) => {
+                        io.queue_focus.send_replace(q);
+                    }
                     Next::Continue | Next::LogsChanged | Next::OnScreen(_) => {}
                 }
             }
@@ -291,7 +305,10 @@ async fn watch(
     };
     // Health and the database pool run beside the container watch, on their own
     // cadence; their failures are theirs and never end the connection.
-    let (_monitors, db_requests) = start_monitors(tunnel, env, docker_root, report);
+    let focus = io.queue_focus.subscribe();
+    let docker = engine.docker().clone();
+    let (_monitors, db_requests) =
+        start_monitors(tunnel, env, (docker_root, docker, focus), report);
     io.db.send_replace(db_requests);
     if let Err(end) = engine.settle(report, io.followers).await {
         return end;
@@ -339,6 +356,9 @@ async fn watch(
                 let here = Here { env, report, runner: io.runner, remote: Some(tunnel.remote()), docker: Some(engine.docker()) };
                 match dispatch(cmd, &here, io.followers) {
                     Next::Continue => {}
+                    Next::QueueFocus(q) => {
+                        io.queue_focus.send_replace(q);
+                    }
                     // A new request: every known container is followed as it asks.
                     Next::LogsChanged => engine.follow_requested(io.followers),
                     Next::OnScreen(on) => engine.set_on_screen(on),
@@ -371,6 +391,8 @@ enum Next {
     LogsChanged,
     /// The environment came on screen or left it.
     OnScreen(bool),
+    /// The queue whose failed jobs are listed changed.
+    QueueFocus(Option<String>),
     Reconnect,
     Shutdown,
 }
@@ -380,6 +402,7 @@ fn dispatch(cmd: Option<EnvCommand>, here: &Here<'_>, followers: &mut logs::Foll
     match cmd {
         Some(EnvCommand::ReconnectNow) => return Next::Reconnect,
         Some(EnvCommand::OnScreen(on)) => return Next::OnScreen(on),
+        Some(EnvCommand::QueueFocus(q)) => return Next::QueueFocus(q),
         Some(EnvCommand::Logs(req)) => {
             followers.set_request(req);
             return Next::LogsChanged;
@@ -433,25 +456,24 @@ pub async fn declared_services(remote: &remote::Remote, cmd: &str) -> Result<Vec
 fn start_monitors(
     tunnel: &link::Link,
     env: &Environment,
-    docker_root: Option<String>,
+    (docker_root, docker, queue_focus): (
+        Option<String>,
+        bollard::Docker,
+        tokio::sync::watch::Receiver<Option<String>>,
+    ),
     report: &Reporter,
 ) -> (Vec<AbortOnDrop>, Option<mpsc::Sender<db::DbRequest>>) {
     let remote = tunnel.remote();
     let mut db_requests = None;
     let mut tasks = Vec::new();
-    if let Some(cmd) = env
-        .compose()
-        .and_then(crate::ops::declared_services_command)
-    {
-        let (remote, forward) = (remote.clone(), report.clone());
-        tasks.push(AbortOnDrop(tokio::spawn(async move {
-            match declared_services(&remote, &cmd).await {
-                Ok(list) => {
-                    let _ = forward.send(BackendEvent::Declared(list)).await;
-                }
-                Err(e) => log::warn!("the compose files' services could not be read: {e}"),
-            }
-        })));
+    if let Some(settings) = &env.queues {
+        tasks.extend(start_queue_monitor(
+            settings,
+            env,
+            (&remote, docker),
+            queue_focus,
+            report,
+        ));
     }
     let (health_tx, mut health_rx) = mpsc::channel(8);
     tasks.push(AbortOnDrop(tokio::spawn(health::watch(
@@ -526,6 +548,40 @@ fn start_monitors(
         })));
     }
     (tasks, db_requests)
+}
+
+/// The queue monitor and its forwarder.
+fn start_queue_monitor(
+    settings: &crate::config::queues::QueueSettings,
+    env: &Environment,
+    (remote, docker): (&remote::Remote, bollard::Docker),
+    queue_focus: tokio::sync::watch::Receiver<Option<String>>,
+    report: &Reporter,
+) -> Vec<AbortOnDrop> {
+    let target = queues::Target {
+        docker: Some(docker),
+        remote: remote.clone(),
+        project: env
+            .compose()
+            .and_then(|c| c.effective_project_name())
+            .map(|p| p.to_string()),
+    };
+    let (tx, mut rx) = mpsc::channel(4);
+    let monitor = AbortOnDrop(tokio::spawn(queues::watch(
+        settings.clone(),
+        target,
+        tx,
+        queue_focus,
+    )));
+    let forward = report.clone();
+    let forwarder = AbortOnDrop(tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            if !forward.send(BackendEvent::Queues(ev)).await {
+                return;
+            }
+        }
+    }));
+    vec![monitor, forwarder]
 }
 
 /// Reads the tags of `repos` in a task of its own; the answer comes as an event.

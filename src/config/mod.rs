@@ -18,6 +18,7 @@ pub mod actions;
 pub mod colour;
 pub mod deploy;
 pub mod monitoring;
+pub mod queues;
 pub mod values;
 
 use std::fmt;
@@ -237,6 +238,8 @@ pub struct Environment {
     pub migrate: Option<MigrateSettings>,
     #[serde(default)]
     pub pgadmin: PgAdminSettings,
+    /// BullMQ queues on Redis; none: no queues view.
+    pub queues: Option<queues::QueueSettings>,
 }
 
 fn default_stats_interval() -> ConfigDuration {
@@ -676,6 +679,19 @@ fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> 
     };
     if let Some((table, key, message)) = problem {
         return Some((table, key, message.to_string()));
+    }
+    if let Some(q) = &env.queues {
+        if let Some((key, message)) = q.check() {
+            return Some((".queues", key, message));
+        }
+        if swarm && q.via == queues::RedisVia::Exec {
+            return Some((
+                ".queues",
+                "queues.via",
+                "a swarm's Redis runs on a node the manager cannot exec into; use via = \"tcp\""
+                    .into(),
+            ));
+        }
     }
     if swarm
         && let Some(db) = &env.database

@@ -45,6 +45,8 @@ pub enum BackendEvent {
     Tags(Result<crate::model::requests::Tags, String>),
     /// A swarm's stack file as read for a stack deploy's preview, or why not.
     StackFile(Result<crate::model::swarm::StackFile, String>),
+    /// BullMQ queues and their Redis, or why they cannot be read.
+    Queues(crate::model::queues::QueuesEvent),
     /// An incident snapshot was written (its path), or why not.
     SnapshotWritten(Result<String, String>),
 }

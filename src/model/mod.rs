@@ -7,5 +7,6 @@ pub mod event;
 pub mod health;
 pub mod job;
 pub mod pool;
+pub mod queues;
 pub mod requests;
 pub mod swarm;

@@ -66,6 +66,17 @@ pub enum OpKind {
     /// Show secrets unmasked in this console until it quits (an audited choice; the
     /// host is not touched).
     RevealSecrets,
+    /// A BullMQ queue operation, run through the real `bullmq` library in a service's
+    /// container ([`queue_runner`]); the target is the queue.
+    Queue {
+        op: QueueOp,
+        /// BullMQ's key prefix.
+        prefix: String,
+        /// The service whose container has node and `bullmq`.
+        runner: String,
+        /// The variable in that container that holds the Redis URL.
+        url_variable: String,
+    },
     /// End one database session (its transaction is rolled back, its slot freed).
     Terminate {
         pid: i32,
@@ -107,6 +118,7 @@ impl OpKind {
                 "pause" => "pause node",
                 _ => "activate node",
             },
+            OpKind::Queue { op, .. } => op.label(),
         }
     }
 
@@ -116,6 +128,11 @@ impl OpKind {
             OpKind::MigrationStatus => Risk::ReadOnly,
             OpKind::PgAdminStart | OpKind::PgAdminStop | OpKind::Start => Risk::Low,
             OpKind::RevealSecrets => Risk::Low,
+            OpKind::Queue { op, .. } => match op {
+                QueueOp::Resume => Risk::Low,
+                QueueOp::Pause | QueueOp::RetryFailed => Risk::Medium,
+                QueueOp::Clean { .. } => Risk::High,
+            },
             OpKind::Restart | OpKind::Terminate { .. } => Risk::Medium,
             OpKind::Scale { replicas: 0 } => Risk::High,
             OpKind::Scale { .. } => Risk::Medium,
@@ -136,6 +153,111 @@ impl OpKind {
             }
         }
     }
+}
+
+/// What a queue action does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueOp {
+    Pause,
+    Resume,
+    /// Every failed job back to waiting (BullMQ's `retryJobs`).
+    RetryFailed,
+    /// Completed and failed jobs older than this many seconds removed (`clean`).
+    Clean {
+        older_than_secs: u64,
+    },
+}
+
+impl QueueOp {
+    pub fn label(&self) -> &'static str {
+        match self {
+            QueueOp::Pause => "pause queue",
+            QueueOp::Resume => "resume queue",
+            QueueOp::RetryFailed => "retry the failed jobs of queue",
+            QueueOp::Clean { .. } => "remove old completed and failed jobs of queue",
+        }
+    }
+
+    /// The runner's first argument.
+    fn word(&self) -> &'static str {
+        match self {
+            QueueOp::Pause => "pause",
+            QueueOp::Resume => "resume",
+            QueueOp::RetryFailed => "retry",
+            QueueOp::Clean { .. } => "clean",
+        }
+    }
+}
+
+/// The BullMQ runner: a short script node runs in the runner service's container with
+/// the real `bullmq` package the service already has. It is shown whole in the
+/// preview. Arguments: the operation, the key prefix, the queue, the variable with the
+/// Redis URL, the age in ms (clean). It prints the queue's counts after the operation.
+pub const QUEUE_RUNNER: &str = r#"const [op, prefix, name, urlVar, age] = process.argv.slice(-5);
+const { Queue } = require("bullmq");
+const u = new URL(process.env[urlVar] || "redis://127.0.0.1:6379");
+const connection = { host: u.hostname, port: Number(u.port || 6379),
+  username: decodeURIComponent(u.username) || undefined,
+  password: decodeURIComponent(u.password) || undefined,
+  db: Number(u.pathname.slice(1) || 0), maxRetriesPerRequest: 1 };
+const q = new Queue(name, { prefix, connection });
+(async () => {
+  if (op === "pause") await q.pause();
+  else if (op === "resume") await q.resume();
+  else if (op === "retry") await q.retryJobs({ state: "failed", count: 1000 });
+  else if (op === "clean") {
+    const c = await q.clean(Number(age), 100000, "completed");
+    const f = await q.clean(Number(age), 100000, "failed");
+    console.log(`removed ${c.length} completed and ${f.length} failed jobs`);
+  } else throw new Error(`unknown operation ${op}`);
+  console.log(`${op} ${name}: done; now ${JSON.stringify(await q.getJobCounts())}`);
+  await q.close();
+})().catch((e) => { console.error(e.message); process.exit(1); });"#;
+
+/// The step that runs `op` on `queue` through [`QUEUE_RUNNER`]: `compose` is the
+/// project's `cd DIR && COMPOSE -p … -f …`. Every value is validated by the caller and
+/// quoted here.
+pub fn queue_step(compose: &str, kind: &OpKind, queue: &str) -> Result<Step, Refused> {
+    let OpKind::Queue {
+        op,
+        prefix,
+        runner,
+        url_variable,
+    } = kind
+    else {
+        return Err(Refused("not a queue action".into()));
+    };
+    let ok = crate::config::queues::queue_name_ok;
+    if !ok(queue) || !ok(prefix) {
+        return Err(Refused(format!(
+            "{:?} is not a queue name this console acts on",
+            crate::text::clean(queue, 40)
+        )));
+    }
+    crate::config::ServiceName::parse(runner).map_err(|e| Refused(crate::text::clean(&e, 120)))?;
+    crate::config::EnvVarName::parse(url_variable)
+        .map_err(|e| Refused(crate::text::clean(&e, 120)))?;
+    let age_ms = match op {
+        QueueOp::Clean { older_than_secs } => older_than_secs.saturating_mul(1000),
+        _ => 0,
+    };
+    let args = [
+        op.word().to_string(),
+        prefix.clone(),
+        queue.to_string(),
+        url_variable.clone(),
+        age_ms.to_string(),
+    ];
+    Ok(Step {
+        label: format!("{} {queue} (bullmq in {runner})", op.label()),
+        command: format!(
+            "{compose} exec -T {} node -e {} -- {}",
+            crate::shell::quote(runner),
+            crate::shell::quote(QUEUE_RUNNER),
+            crate::shell::quote_all(&args)
+        ),
+        exec: Exec::Shell,
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -6,6 +6,7 @@ pub mod logs;
 pub mod picker;
 pub mod pool;
 pub mod queue;
+pub mod queues;
 pub mod swarm;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -74,6 +75,8 @@ pub enum View {
     Health,
     /// The database connection pool.
     Pool,
+    /// BullMQ's job queues and their Redis.
+    Jobs,
     /// What is deployed: each service's build, environments side by side.
     Deployed,
     /// The host's audit records, everyone's, newest first.
@@ -125,6 +128,8 @@ pub struct EnvState {
     pub health: HealthState,
     /// None when no database is configured.
     pub pool: Option<PoolState>,
+    /// BullMQ's queues and their Redis; None when not configured.
+    pub jobs: Option<queues::QueuesState>,
     pub queue: Queue,
     /// The deploy or rollback tag picker, while open.
     pub picker: Option<picker::TagPicker>,
@@ -352,6 +357,15 @@ impl State {
         self.envs.get(self.selected)
     }
 
+    /// The environment and queue whose failed jobs the jobs view lists, while it is open.
+    pub fn queue_focus(&self) -> Option<(usize, String)> {
+        if self.view != View::Jobs {
+            return None;
+        }
+        let q = self.current()?.jobs.as_ref()?.selected_name()?;
+        Some((self.selected, q.to_string()))
+    }
+
     /// Selects an environment by name; false if there is none by that name.
     pub fn select_env(&mut self, name: &str) -> bool {
         match self.envs.iter().position(|e| e.name == name) {
@@ -424,6 +438,7 @@ impl EnvState {
                 ..HealthState::default()
             },
             pool: env.database.as_ref().map(PoolState::from_config),
+            jobs: env.queues.as_ref().map(queues::QueuesState::from_config),
             queue: Queue::default(),
             picker: None,
             audit: None,
@@ -514,6 +529,7 @@ impl EnvState {
         containers
             .max(self.health.alert(now))
             .max(self.pool_alert(now))
+            .max(self.jobs.as_ref().map_or(Alert::Ok, |j| j.alert(now)))
     }
 
     /// The pool: critical with no free slot, a warning at 3 or fewer or when it cannot

@@ -38,6 +38,9 @@ pub struct EnvReport {
     /// The database's connections; absent when no database is configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pool: Option<PoolReport>,
+    /// BullMQ's queues and their Redis; absent when no queues are configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queues: Option<QueuesReport>,
     /// Services the project declares (compose files, deploy order) with no container.
     pub missing: Vec<MissingReport>,
     /// A swarm environment's services, tasks, nodes and secrets (absent for compose).
@@ -50,6 +53,34 @@ pub struct EnvReport {
     /// The newest action in the host's audit trail (compose or swarm).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_action: Option<ActionReport>,
+}
+
+impl EnvReport {
+    /// The report before anything is read: unreachable, empty.
+    fn unread(name: &str, env: &Environment) -> Self {
+        let view = EnvState::from_config(name, env, 100);
+        EnvReport {
+            environment: name.to_string(),
+            host: view.target,
+            engine: if env.swarm().is_some() {
+                "swarm"
+            } else {
+                "compose"
+            },
+            project: view.project_name.clone(),
+            reachable: false,
+            error: None,
+            docker_version: None,
+            containers: Vec::new(),
+            health: Vec::new(),
+            pool: None,
+            queues: None,
+            missing: Vec::new(),
+            swarm: None,
+            lock: None,
+            last_action: None,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -138,6 +169,52 @@ pub struct PoolReport {
     pub over_budget: bool,
 }
 
+/// The queues in one reading. Failures per minute need two readings a minute apart,
+/// so the console shows them and this report does not.
+#[derive(Debug, Default, Serialize)]
+pub struct QueuesReport {
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Each problem, as the console's header says it.
+    pub alerts: Vec<String>,
+    pub queues: Vec<QueueReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<RedisReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct QueueReport {
+    pub name: String,
+    /// As BullMQ's `Queue.getJobCounts()` names them.
+    pub waiting: u64,
+    pub active: u64,
+    pub delayed: u64,
+    pub prioritized: u64,
+    pub failed: u64,
+    pub completed: u64,
+    #[serde(rename = "waiting-children")]
+    pub waiting_children: u64,
+    pub paused: bool,
+    pub workers: u32,
+    pub oldest_waiting_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consumer: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RedisReport {
+    pub version: String,
+    pub used_memory: u64,
+    pub maxmemory: u64,
+    pub maxmemory_policy: String,
+    pub evicted_keys: u64,
+    pub connected_clients: u64,
+    pub ops_per_sec: u64,
+    pub role: String,
+    pub replication: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct ServicePoolReport {
     pub service: String,
@@ -194,27 +271,7 @@ fn report(c: &ContainerInfo) -> ContainerReport {
 
 /// Connects to one environment, lists its project and disconnects.
 pub async fn look(name: &str, env: &Environment) -> EnvReport {
-    let view = EnvState::from_config(name, env, 100);
-    let mut out = EnvReport {
-        environment: name.to_string(),
-        host: view.target,
-        engine: if env.swarm().is_some() {
-            "swarm"
-        } else {
-            "compose"
-        },
-        project: view.project_name.clone(),
-        reachable: false,
-        error: None,
-        docker_version: None,
-        containers: Vec::new(),
-        health: Vec::new(),
-        pool: None,
-        missing: Vec::new(),
-        swarm: None,
-        lock: None,
-        last_action: None,
-    };
+    let mut out = EnvReport::unread(name, env);
     let tunnel = match Link::open(env).await {
         Ok(t) => t,
         Err(e) => {
@@ -242,19 +299,22 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         };
         Some((db, sample.await))
     };
+    let queues = read_queues(env, &remote, tunnel.docker_socket(), now);
     let containers = read_engine(env, tunnel.docker_socket());
     let declared = async {
         let cmd = crate::ops::declared_services_command(env.compose()?)?;
         crate::backend::declared_services(&remote, &cmd).await.ok()
     };
-    let (result, health, pool, declared, (lock, last), _) = tokio::join!(
+    let (result, health, pool, queues, declared, (lock, last), _) = tokio::join!(
         containers,
         health,
         pool,
+        queues,
         declared,
         actions(&remote, env),
         crate::backend::snapshot::learn_secrets(&remote, env)
     );
+    out.queues = queues;
     out.lock = lock;
     out.last_action = last;
     tunnel.close().await;
@@ -291,6 +351,84 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
     out.health = health.iter().map(endpoint_report).collect();
     out.pool = pool.map(|(db, sample)| pool_report(db, sample, pgadmin_running));
     out
+}
+
+/// One reading of the queues, when configured.
+async fn read_queues(
+    env: &Environment,
+    remote: &crate::backend::remote::Remote,
+    socket: &std::path::Path,
+    now: i64,
+) -> Option<QueuesReport> {
+    let settings = env.queues.as_ref()?;
+    let docker = docker::connect(socket).await.ok().map(|(d, _)| d);
+    let target = crate::backend::queues::Target {
+        docker,
+        remote: remote.clone(),
+        project: env
+            .compose()
+            .and_then(|c| c.effective_project_name())
+            .map(|p| p.to_string()),
+    };
+    let read = crate::backend::queues::read_once(settings, &target).await;
+    Some(queues_report(settings, read, now))
+}
+
+/// The queues as the console would show them after one reading.
+fn queues_report(
+    settings: &crate::config::queues::QueueSettings,
+    read: Result<crate::model::queues::QueuesReading, String>,
+    now: i64,
+) -> QueuesReport {
+    let mut state = crate::state::queues::QueuesState::from_config(settings);
+    match read {
+        Err(e) => QueuesReport {
+            ok: false,
+            error: Some(crate::mask::string(&e)),
+            ..QueuesReport::default()
+        },
+        Ok(r) => {
+            state.record(r, now);
+            let alerts: Vec<String> = state.problems(now).iter().map(|p| p.text()).collect();
+            QueuesReport {
+                ok: alerts.is_empty(),
+                error: None,
+                alerts,
+                queues: state
+                    .queues
+                    .iter()
+                    .map(|row| {
+                        let q = &row.reading;
+                        QueueReport {
+                            name: q.name.clone(),
+                            waiting: q.counts.waiting,
+                            active: q.counts.active,
+                            delayed: q.counts.delayed,
+                            prioritized: q.counts.prioritized,
+                            failed: q.counts.failed,
+                            completed: q.counts.completed,
+                            waiting_children: q.counts.waiting_children,
+                            paused: q.paused,
+                            workers: q.workers,
+                            oldest_waiting_ms: q.oldest_waiting_ms,
+                            consumer: state.consumer_of(&q.name).map(str::to_string),
+                        }
+                    })
+                    .collect(),
+                redis: state.redis.as_ref().map(|r| RedisReport {
+                    version: r.version.clone(),
+                    used_memory: r.used_memory,
+                    maxmemory: r.maxmemory,
+                    maxmemory_policy: r.policy.clone(),
+                    evicted_keys: r.evicted_keys,
+                    connected_clients: r.connected_clients,
+                    ops_per_sec: r.ops_per_sec,
+                    role: r.role.clone(),
+                    replication: r.replication.clone(),
+                }),
+            }
+        }
+    }
 }
 
 /// The host lock's holder and the newest record of the host's audit trail.
@@ -451,6 +589,7 @@ pub fn exit_code(reports: &[EnvReport]) -> u8 {
             || r.missing.iter().any(|m| m.in_compose_files)
             || r.health.iter().any(|h| !h.up)
             || r.pool.as_ref().is_some_and(|p| !p.ok)
+            || r.queues.as_ref().is_some_and(|q| !q.ok)
             || r.swarm.as_ref().is_some_and(|s| s.problem())
     }) {
         EXIT_PROBLEM
@@ -571,6 +710,31 @@ fn render_health(out: &mut String, r: &EnvReport) {
             ));
         }
     }
+    if let Some(q) = &r.queues {
+        match &q.error {
+            Some(e) => out.push_str(&format!("  queues: ERROR: {e}\n")),
+            None => {
+                let counts: Vec<String> = q
+                    .queues
+                    .iter()
+                    .map(|x| {
+                        format!(
+                            "{} {} waiting {} failed {} worker{}",
+                            x.name,
+                            x.waiting,
+                            x.failed,
+                            x.workers,
+                            if x.workers == 1 { "" } else { "s" }
+                        )
+                    })
+                    .collect();
+                out.push_str(&format!("  queues: {}\n", counts.join(", ")));
+                for a in &q.alerts {
+                    out.push_str(&format!("  queues: <- {a}\n"));
+                }
+            }
+        }
+    }
     if let Some(p) = &r.pool {
         match (&p.error, p.used, p.headroom) {
             (Some(e), _, _) => out.push_str(&format!("  database pool: ERROR: {e}\n")),
@@ -615,6 +779,7 @@ mod tests {
             docker_version: None,
             health: Vec::new(),
             pool: None,
+            queues: None,
             missing: Vec::new(),
             containers: ok
                 .iter()

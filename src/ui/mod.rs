@@ -9,6 +9,7 @@ mod env_header;
 mod header;
 mod health;
 mod help;
+mod jobs;
 mod logs;
 mod picker;
 mod pool;
@@ -51,6 +52,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             View::Secrets => swarm::draw_secrets(frame, view_area, env, state.now, theme),
             View::Health => health::draw(frame, view_area, env, state.now, theme),
             View::Pool => pool::draw(frame, view_area, env, state.now, theme),
+            View::Jobs => jobs::draw(frame, view_area, env, state.now, theme),
             View::Audit => audit::draw(frame, view_area, env, state.now, theme),
             View::Deployed => deployed::draw(frame, view_area, state, theme),
         }

@@ -25,6 +25,16 @@ fn hinted(mode: Mode, view: View) -> &'static [Action] {
             Action::Help,
             Action::Quit,
         ],
+        Mode::Normal if view == View::Jobs => &[
+            Action::Down,
+            Action::Restart,
+            Action::PauseQueue,
+            Action::RetryFailed,
+            Action::CleanQueue,
+            Action::JobsView,
+            Action::Help,
+            Action::Quit,
+        ],
         Mode::Normal => &[
             Action::NextEnv,
             Action::Filter,

@@ -9,6 +9,7 @@ use crate::model::container::RunState;
 use crate::model::event::BackendEvent;
 use crate::model::health::HealthEvent;
 use crate::model::pool::PoolEvent;
+use crate::model::queues::QueuesEvent;
 use crate::state::{EnvState, LinkStatus, SortKey, State, View, sort_containers};
 
 /// Applies one message to the state. Returns the I/O to perform.
@@ -263,31 +264,7 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         Action::NextEnv if n > 0 => state.selected = (state.selected + 1) % n,
         Action::PrevEnv if n > 0 => state.selected = (state.selected + n - 1) % n,
         // In the pool view the arrows select a session; elsewhere a container.
-        Action::Up | Action::Down => {
-            let pool_view = state.view == View::Pool;
-            let nodes_view = state.view == View::Nodes;
-            if let Some(e) = state.envs.get_mut(state.selected) {
-                let by = if action == Action::Up { -1 } else { 1 };
-                if nodes_view && let Some(v) = &mut e.swarm {
-                    let by: isize = if action == Action::Up { -1 } else { 1 };
-                    let n = v.state.as_ref().map_or(0, |s| s.nodes.len());
-                    v.node_row = v
-                        .node_row
-                        .saturating_add_signed(by)
-                        .min(n.saturating_sub(1));
-                    return Vec::new();
-                }
-                match &mut e.pool {
-                    Some(p) if pool_view => p.move_cursor(by),
-                    _ if action == Action::Up => {
-                        e.selected_row = e.selected_row.saturating_sub(1);
-                    }
-                    _ => {
-                        e.selected_row = (e.selected_row + 1).min(e.row_count().saturating_sub(1));
-                    }
-                }
-            }
-        }
+        Action::Up | Action::Down => move_selection(state, action),
         Action::CycleSort => {
             if let Some(e) = state.envs.get_mut(state.selected) {
                 let keep = e.selected_container().map(|c| c.id.clone());
@@ -321,6 +298,7 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         Action::Diagnostics => state.diagnostics = !state.diagnostics,
         Action::HealthView
         | Action::PoolView
+        | Action::JobsView
         | Action::DeployedView
         | Action::NodesView
         | Action::SecretsView
@@ -329,6 +307,7 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
             let view = match action {
                 Action::HealthView => View::Health,
                 Action::PoolView => View::Pool,
+                Action::JobsView => View::Jobs,
                 Action::DeployedView => View::Deployed,
                 Action::NodesView => View::Nodes,
                 Action::SecretsView => View::Secrets,
@@ -398,6 +377,52 @@ fn snapshot(state: &mut State) -> Vec<Effect> {
     }]
 }
 
+/// The arrows: a queue in the jobs view, a node in the nodes view, a session in the
+/// pool view, else a container.
+fn move_selection(state: &mut State, action: Action) {
+    let pool_view = state.view == View::Pool;
+    let nodes_view = state.view == View::Nodes;
+    let jobs_view = state.view == View::Jobs;
+    if let Some(e) = state.envs.get_mut(state.selected) {
+        let by = if action == Action::Up { -1 } else { 1 };
+        if jobs_view && let Some(j) = &mut e.jobs {
+            j.move_cursor(by);
+            return;
+        }
+        if nodes_view && let Some(v) = &mut e.swarm {
+            let by: isize = if action == Action::Up { -1 } else { 1 };
+            let n = v.state.as_ref().map_or(0, |s| s.nodes.len());
+            v.node_row = v
+                .node_row
+                .saturating_add_signed(by)
+                .min(n.saturating_sub(1));
+            return;
+        }
+        match &mut e.pool {
+            Some(p) if pool_view => p.move_cursor(by),
+            _ if action == Action::Up => {
+                e.selected_row = e.selected_row.saturating_sub(1);
+            }
+            _ => {
+                e.selected_row = (e.selected_row + 1).min(e.row_count().saturating_sub(1));
+            }
+        }
+    }
+}
+
+fn pool_event(e: &mut EnvState, ev: PoolEvent, now: i64) {
+    if let Some(p) = &mut e.pool {
+        match ev {
+            PoolEvent::Sample(mut sample) => {
+                // Ages are measured on the console's clock, not the server's.
+                sample.at = now;
+                p.record(*sample);
+            }
+            PoolEvent::Failed(err) => p.error = Some((err, now)),
+        }
+    }
+}
+
 fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
     let link = &mut e.link;
     match event {
@@ -448,15 +473,12 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
         BackendEvent::Logs(batch) => {
             logs::lines(e, batch);
         }
-        BackendEvent::Pool(ev) => {
-            if let Some(p) = &mut e.pool {
+        BackendEvent::Pool(ev) => pool_event(e, ev, now),
+        BackendEvent::Queues(ev) => {
+            if let Some(j) = &mut e.jobs {
                 match ev {
-                    PoolEvent::Sample(mut sample) => {
-                        // Ages are measured on the console's clock, not the server's.
-                        sample.at = now;
-                        p.record(*sample);
-                    }
-                    PoolEvent::Failed(err) => p.error = Some((err, now)),
+                    QueuesEvent::Reading(r) => j.record(*r, now),
+                    QueuesEvent::Failed(err) => j.failed_to_read(err, now),
                 }
             }
         }

@@ -5,7 +5,7 @@
 use crate::action::{Action, Effect};
 use crate::model::job::{JobEvent, LockOwner, Outcome};
 use crate::ops::Job;
-use crate::ops::{OpKind, Project};
+use crate::ops::{OpKind, Project, QueueOp};
 use crate::state::queue::{Check, ItemStatus, LockHolder, QueueItem};
 use crate::state::{EnvState, State};
 
@@ -17,8 +17,14 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     let owner = state.owner.clone();
     let pool_view = state.view == crate::state::View::Pool;
     let nodes_view = state.view == crate::state::View::Nodes;
+    let jobs_view = state.view == crate::state::View::Jobs;
     let e = state.envs.get_mut(env_index)?;
     let kind = match action {
+        Action::PauseQueue | Action::RetryFailed | Action::CleanQueue | Action::Restart
+            if jobs_view =>
+        {
+            return Some(queue_action(e, action, global_read_only, now));
+        }
         Action::Restart | Action::RestartGroup => OpKind::Restart,
         Action::Stop => OpKind::Stop,
         Action::Start => OpKind::Start,
@@ -46,15 +52,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         // keymap binds.
         Action::Confirm if e.protected => return Some(Vec::new()),
         Action::Confirm => return Some(confirm(e, env_index, owner)),
-        Action::ConfirmTyped => {
-            if e.queue.typed == e.name {
-                return Some(confirm(e, env_index, owner));
-            }
-            e.queue.typed.clear();
-            e.queue.message =
-                Some("the name typed does not match: nothing runs. Type it again, or esc".into());
-            return Some(Vec::new());
-        }
+        Action::ConfirmTyped => return Some(confirm_typed(e, env_index, owner)),
         Action::ConfirmBackspace => {
             e.queue.typed.pop();
             return Some(Vec::new());
@@ -115,6 +113,64 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Err(why) => e.queue.message = Some(format!("refused: {why}; nothing queued")),
     }
     Some(Vec::new())
+}
+
+/// The typed confirmation of a protected environment: its name, or nothing runs.
+fn confirm_typed(e: &mut EnvState, env: usize, owner: crate::model::job::Owner) -> Vec<Effect> {
+    if e.queue.typed == e.name {
+        return confirm(e, env, owner);
+    }
+    e.queue.typed.clear();
+    e.queue.message =
+        Some("the name typed does not match: nothing runs. Type it again, or esc".into());
+    Vec::new()
+}
+
+/// An action on the selected BullMQ queue (the jobs view): restart its consumer, pause
+/// or resume it, retry its failed jobs, remove its old ones.
+fn queue_action(e: &mut EnvState, action: Action, global_read_only: bool, now: i64) -> Vec<Effect> {
+    let chosen = (|| {
+        let jobs = e.jobs.as_ref().ok_or("no [queues] for this environment")?;
+        let row = jobs
+            .queues
+            .get(jobs.selected)
+            .ok_or("select a queue first (up/down in the jobs view)")?;
+        let queue = row.reading.name.clone();
+        if action == Action::Restart {
+            let service = jobs.consumer_of(&queue).ok_or_else(|| {
+                format!("no consumer is configured for queue {queue} ([queues] consumers)")
+            })?;
+            return Ok((OpKind::Restart, vec![service.to_string()]));
+        }
+        let op = match action {
+            Action::PauseQueue if row.reading.paused => QueueOp::Resume,
+            Action::PauseQueue => QueueOp::Pause,
+            Action::RetryFailed => QueueOp::RetryFailed,
+            _ => QueueOp::Clean {
+                older_than_secs: jobs.clean_older_than,
+            },
+        };
+        let runner = jobs.runner_for(&queue).ok_or_else(|| {
+            format!("no runner_service and no consumer configured for queue {queue}: nothing runs bullmq")
+        })?;
+        let kind = OpKind::Queue {
+            op,
+            prefix: jobs.prefix.clone(),
+            runner: runner.to_string(),
+            url_variable: jobs.url_variable.clone(),
+        };
+        Ok::<_, String>((kind, vec![queue]))
+    })();
+    match chosen {
+        Ok((kind, targets)) => {
+            if refuse_read_only(e, global_read_only, &kind) || e.queue.pending().is_some() {
+                return Vec::new();
+            }
+            let _ = propose(e, kind, targets, now);
+        }
+        Err(why) => e.queue.message = Some(format!("refused: {why}; nothing queued")),
+    }
+    Vec::new()
 }
 
 /// True (with the message set) when the environment or the console is read-only, or

@@ -168,6 +168,13 @@ impl Project<'_> {
                     kind.label()
                 )));
             }
+            OpKind::Queue { runner, .. } => {
+                let queue = targets
+                    .first()
+                    .ok_or_else(|| Refused("no queue selected".into()))?;
+                self.check_services(std::slice::from_ref(runner))?;
+                vec![super::queue_step(&self.compose(None), &kind, queue)?]
+            }
             OpKind::Terminate { pid, backend_start } => {
                 if *pid <= 0 || *backend_start <= 0 {
                     return Err(Refused("no session selected".into()));
