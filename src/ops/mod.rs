@@ -122,6 +122,21 @@ impl OpKind {
         }
     }
 
+    /// The risk as the preview says it: what this kind of action puts at stake.
+    pub fn risk_text(&self) -> &'static str {
+        match self {
+            OpKind::Queue { op, .. } => match op {
+                QueueOp::Resume => "low: the queue's workers take jobs again",
+                QueueOp::Pause => {
+                    "medium: no worker takes a job from the queue until it is resumed"
+                }
+                QueueOp::RetryFailed => "medium: every failed job runs again",
+                QueueOp::Clean { .. } => "high: the removed jobs and their results are gone",
+            },
+            other => other.risk().describe(),
+        }
+    }
+
     /// How bad it is if this goes wrong, for the preview.
     pub fn risk(&self) -> Risk {
         match self {

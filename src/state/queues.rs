@@ -96,6 +96,20 @@ impl Problem {
         }
     }
 
+    /// A few words for the header line.
+    pub fn short(&self) -> String {
+        match self {
+            Problem::NoWorker { queue, .. } => format!("{queue} no worker"),
+            Problem::OldWaiting { queue, age_ms } => format!(
+                "{queue} waiting {}",
+                crate::time::age(i64::try_from(age_ms / 1000).unwrap_or(i64::MAX))
+            ),
+            Problem::Failing { queue, per_minute } => format!("{queue} {per_minute} failed/min"),
+            Problem::EvictingPolicy { policy, .. } => format!("Redis evicts ({policy})"),
+            Problem::NearMaxMemory { percent } => format!("Redis memory {percent}%"),
+        }
+    }
+
     /// The queue it is about, if any.
     pub fn queue(&self) -> Option<&str> {
         match self {

@@ -236,8 +236,8 @@ fn health_summary(spans: &mut Vec<Span<'static>>, env: &EnvState, now: i64, them
         let text = match problems.first() {
             _ if j.error.is_some() => "queues: cannot read Redis".to_string(),
             _ if j.is_stale(now) => "queues: no reading".to_string(),
-            Some(p) if problems.len() == 1 => format!("queues: {}", p.text()),
-            Some(p) => format!("queues: {} (+{} more)", p.text(), problems.len() - 1),
+            Some(p) if problems.len() == 1 => format!("queues: {}", p.short()),
+            Some(p) => format!("queues: {} (+{} more)", p.short(), problems.len() - 1),
             None => format!("{} queues ok", j.queues.len()),
         };
         spans.push(Span::styled(text, style));

@@ -116,6 +116,9 @@ fn sparkline(row: &QueueRow, width: usize) -> String {
         .take(width)
         .map(|(_, done, _)| *done)
         .collect();
+    if values.is_empty() {
+        return "-".into();
+    }
     let max = values.iter().copied().max().unwrap_or(0).max(1);
     values
         .iter()

@@ -209,7 +209,7 @@ fn check_lines(item: &QueueItem, theme: &Theme) -> Vec<Line<'static>> {
     };
     lines.push(Line::from(vec![
         Span::styled("risk         ", muted),
-        Span::styled(risk.describe(), risk_style),
+        Span::styled(item.plan.kind.risk_text(), risk_style),
     ]));
     lines
 }

@@ -1,0 +1,339 @@
+//! Job queues against the sandbox's real Redis and real BullMQ traffic (tests/sandbox/
+//! bullmq: a scheduler feeding order-sync, prints and labels; a worker consuming them),
+//! with the real binary: counts as BullMQ itself reports them, a stopped worker, failed
+//! jobs and their retry, Redis's eviction policy.
+
+mod support;
+
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+/// The queues' traffic is shared: one test at a time steers it.
+static TRAFFIC: Mutex<()> = Mutex::new(());
+
+const QUEUES: [&str; 3] = ["labels", "order-sync", "prints"];
+/// What the sandbox's worker fails jobs with (tests/sandbox/bullmq/traffic.js).
+const REASONS: [&str; 3] = [
+    "printer offline: no answer from 10.0.4.21",
+    "carrier API 503 Service Unavailable",
+    "order 4471 not found in the shop",
+];
+
+fn hold() -> std::sync::MutexGuard<'static, ()> {
+    TRAFFIC.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Sets (or clears) a control file of a traffic container.
+fn control(env: &str, service: &str, file: &str, on: bool) {
+    let script = if on {
+        format!("touch /tmp/control/{file}")
+    } else {
+        format!("rm -f /tmp/control/{file}")
+    };
+    ok_stdout(Command::new("docker").args([
+        "exec",
+        &format!("acme-{env}_{service}_1"),
+        "sh",
+        "-c",
+        &script,
+    ]));
+}
+
+/// Clears every control file of an environment's traffic when dropped.
+struct Traffic(&'static str);
+impl Drop for Traffic {
+    fn drop(&mut self) {
+        for service in ["scheduler", "worker"] {
+            let _ = run(Command::new("docker").args([
+                "exec",
+                &format!("acme-{}_{service}_1", self.0),
+                "sh",
+                "-c",
+                "rm -f /tmp/control/*",
+            ]));
+        }
+    }
+}
+
+/// BullMQ's own `Queue.getJobCounts()` (and `isPaused()`) for `queue`.
+fn bullmq_counts(env: &str, queue: &str) -> serde_json::Value {
+    let out = ok_stdout(Command::new("docker").args([
+        "exec",
+        "-e",
+        "ROLE=counts",
+        "-e",
+        &format!("QUEUES={queue}"),
+        &format!("acme-{env}_worker_1"),
+        "node",
+        "/app/traffic.js",
+    ]));
+    let all: serde_json::Value =
+        serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    all[queue].clone()
+}
+
+/// `pilothouse status --json`'s counts for `queue`, named as BullMQ names them.
+fn console_counts(sb: &Sandbox, env: &str, queue: &str) -> serde_json::Value {
+    let (_, out) = status(&sb.config, &["--env", env, "--json"]);
+    let reports: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let q = reports[0]["queues"]["queues"]
+        .as_array()
+        .and_then(|qs| qs.iter().find(|q| q["name"] == queue))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {queue} in status --json: {out}"));
+    let mut counts = serde_json::Map::new();
+    for key in [
+        "active",
+        "completed",
+        "delayed",
+        "failed",
+        "prioritized",
+        "waiting",
+        "waiting-children",
+        "paused",
+    ] {
+        counts.insert(key.into(), q[key].clone());
+    }
+    serde_json::Value::Object(counts)
+}
+
+/// Asks BullMQ, then the console, then BullMQ again until both BullMQ readings agree
+/// (nothing moved in between), and then the console's must be the same.
+fn counts_agree(sb: &Sandbox, env: &str, queue: &str) -> serde_json::Value {
+    let start = Instant::now();
+    loop {
+        let before = bullmq_counts(env, queue);
+        let console = console_counts(sb, env, queue);
+        let after = bullmq_counts(env, queue);
+        if before == after {
+            assert_eq!(
+                console, before,
+                "the console's counts of {queue} against BullMQ's"
+            );
+            return before;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{queue}'s counts never held still: {before} then {after}"
+        );
+    }
+}
+
+fn n(v: &serde_json::Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or_else(|| panic!("no {key} in {v}"))
+}
+
+/// A queue's row in the jobs view, split in its columns.
+fn queue_cells(screen: &str, queue: &str) -> Option<Vec<String>> {
+    row_of(screen, queue).map(|r| {
+        r.trim_matches('│')
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    })
+}
+
+/// The console with the jobs view open and every queue read.
+fn jobs_console(sb: &Sandbox, name: &str, dir: &std::path::Path, env_tab: bool) -> Tmux {
+    let t = action_console(sb, name, dir, "");
+    if env_tab {
+        t.keys(&["Tab"]);
+        t.wait_for("PRODUCTION · PROTECTED ENVIRONMENT");
+    }
+    t.keys(&["b"]);
+    // The first reading: the view's first read (its limit is a first reading's).
+    t.wait_until(Duration::from_secs(30), "the three queues read", |s| {
+        s.contains("job queues") && QUEUES.iter().all(|q| queue_cells(s, q).is_some())
+    });
+    t
+}
+
+#[test]
+fn a_stopped_worker_shows_waiting_no_worker_within_10s_and_restarting_its_service_clears_it() {
+    let _traffic = hold();
+    let _restore = Traffic("staging");
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = jobs_console(&sb, "jobs-worker", dir.path(), false);
+    t.wait_until(Duration::from_secs(15), "labels consumed", |s| {
+        queue_cells(s, "labels").is_some_and(|c| c.last().is_some_and(|x| x == "ok"))
+    });
+    control("staging", "worker", "stop-labels", true);
+    let stopped = Instant::now();
+    let screen = t.wait_until(
+        Duration::from_secs(10),
+        "labels: waiting, no worker, pointing at its consumer",
+        |s| {
+            row_of(s, "labels").is_some_and(|r| r.contains("waiting, no worker → worker"))
+                && s.contains("queues: labels no worker")
+                && s.contains("labels:")
+                && s.contains("waiting, no worker (consumer: worker)")
+        },
+    );
+    eprintln!(
+        "no worker shown {:?} after the worker stopped",
+        stopped.elapsed()
+    );
+    let cells = queue_cells(&screen, "labels").unwrap_or_default();
+    assert_eq!(
+        cells.get(11).map(String::as_str),
+        Some("0"),
+        "workers: {screen}"
+    );
+    // `status --json` says so too, and exits 1.
+    let (code, out) = status(&sb.config, &["--env", "staging", "--json"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("waiting, no worker (consumer: worker)"),
+        "{out}"
+    );
+    // The usual fix, from the view: restart the queue's consumer (labels is the first
+    // row, selected).
+    t.keys(&["R"]);
+    preview(
+        &t,
+        "confirm: restart worker on staging",
+        &["restart -t 10 'worker'"],
+    );
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(45), "labels consumed again", |s| {
+        s.contains("done       restart worker")
+            && queue_cells(s, "labels").is_some_and(|c| {
+                c.last().is_some_and(|x| x == "ok") && c.get(11).is_some_and(|w| w != "0")
+            })
+            && !s.contains("no worker")
+    });
+}
+
+#[test]
+fn counts_agree_with_bullmq_failed_jobs_show_their_reasons_and_retry_puts_them_back() {
+    let _traffic = hold();
+    let _restore = Traffic("staging");
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = jobs_console(&sb, "jobs-retry", dir.path(), false);
+    // prints is the third row.
+    t.keys(&["Down", "Down"]);
+    let screen = t.wait_until(
+        Duration::from_secs(20),
+        "prints' failed jobs with a reason",
+        |s| {
+            s.contains("failed jobs · prints")
+                && s.lines()
+                    .any(|l| l.contains("prints-job") && REASONS.iter().any(|r| l.contains(r)))
+        },
+    );
+    assert!(!screen.contains('\u{1b}'), "{screen}");
+    // Nothing added, prints not consumed: its counts hold still.
+    control("staging", "scheduler", "stop-producing", true);
+    control("staging", "worker", "stop-prints", true);
+    t.wait_until(Duration::from_secs(15), "prints without a worker", |s| {
+        queue_cells(s, "prints").is_some_and(|c| c.get(11).is_some_and(|w| w == "0"))
+    });
+    let before = counts_agree(&sb, "staging", "prints");
+    let failed = n(&before, "failed");
+    assert!(failed > 0, "no failed prints jobs to retry: {before}");
+    t.keys(&["M-t"]);
+    preview(
+        &t,
+        "confirm: retry the failed jobs of queue prints on staging",
+        &[
+            "retry the failed jobs of queue prints (bullmq in worker)",
+            "-T 'worker' node -e",
+            "medium: every failed job runs again",
+            "retryJobs",
+        ],
+    );
+    assert_eq!(
+        bullmq_counts("staging", "prints"),
+        before,
+        "it ran before confirmation"
+    );
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(45), "the retry done", |s| {
+        s.contains("done       retry the failed jobs of queue prints")
+    });
+    let after = counts_agree(&sb, "staging", "prints");
+    assert_eq!(n(&after, "failed"), 0, "{after}");
+    assert_eq!(
+        n(&after, "waiting") + n(&after, "prioritized"),
+        n(&before, "waiting") + n(&before, "prioritized") + failed,
+        "every failed job back to waiting: {before} -> {after}"
+    );
+    // The view follows: no failed job left, the waiting count BullMQ gives.
+    let waiting = n(&after, "waiting").to_string();
+    t.wait_until(
+        Duration::from_secs(15),
+        "prints' row and list after the retry",
+        |s| {
+            queue_cells(s, "prints")
+                .is_some_and(|c| c.get(1) == Some(&waiting) && c.get(5).is_some_and(|f| f == "0"))
+                && s.contains("no failed jobs")
+        },
+    );
+    // Audited on the host like every action.
+    let audit = host_audit(&sb, "staging");
+    let last = audit.last().cloned().unwrap_or_default();
+    assert_eq!(last["action"], "retry the failed jobs of queue", "{last}");
+    assert_eq!(last["result"], "succeeded", "{last}");
+}
+
+#[test]
+fn an_evicting_policy_shows_the_redis_alert_and_noeviction_clears_it() {
+    struct Policy;
+    impl Drop for Policy {
+        fn drop(&mut self) {
+            let _ = run(Command::new("docker").args([
+                "exec",
+                "acme-production_redis_1",
+                "redis-cli",
+                "-p",
+                "28379",
+                "config",
+                "set",
+                "maxmemory-policy",
+                "noeviction",
+            ]));
+        }
+    }
+    let _restore = Policy;
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = jobs_console(&sb, "jobs-evict", dir.path(), true);
+    t.wait_until(Duration::from_secs(15), "Redis read, noeviction", |s| {
+        s.contains("policy noeviction") && s.contains("queues ok")
+    });
+    ok_stdout(Command::new("docker").args([
+        "exec",
+        "acme-production_redis_1",
+        "redis-cli",
+        "-p",
+        "28379",
+        "config",
+        "set",
+        "maxmemory-policy",
+        "allkeys-lru",
+    ]));
+    t.wait_until(Duration::from_secs(15), "the eviction alert", |s| {
+        s.contains("queues: Redis evicts (allkeys-lru)")
+            && s.contains("policy allkeys-lru")
+            && s.contains("Redis maxmemory-policy is allkeys-lru, not noeviction")
+    });
+    let (code, out) = status(&sb.config, &["--env", "production", "--json"]);
+    assert_eq!(code, Some(1), "{out}");
+    let reports: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(
+        reports[0]["queues"]["redis"]["maxmemory_policy"], "allkeys-lru",
+        "{out}"
+    );
+    assert_eq!(reports[0]["queues"]["ok"], false, "{out}");
+    drop(_restore);
+    t.wait_until(Duration::from_secs(15), "the alert gone", |s| {
+        s.contains("policy noeviction") && s.contains("queues ok") && !s.contains("evicts")
+    });
+}
