@@ -397,3 +397,44 @@ fn a_known_secret_never_survives_masking() {
         Ok(())
     });
 }
+
+#[test]
+fn redis_answers_parse_to_safe_text_or_an_error() {
+    use pilothouse::backend::redis::{cli_line, parse_cli, unquote};
+    use pilothouse::model::queues::{parse_info, parse_script_reply, reading, workers_by_queue};
+    check("redis answers", 3000, hostile_text(), |text| {
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let _ = parse_cli(&lines);
+        let _ = unquote(&text);
+        let info = parse_info(&text);
+        for field in [&info.version, &info.policy, &info.role, &info.replication] {
+            prop_assert!(!field.chars().any(unsafe_char), "{field:?}");
+        }
+        let _ = workers_by_queue(&text, "bull", &["a".into(), text.clone()]);
+        if let Ok(reply) = parse_script_reply(&text) {
+            let r = reading(&reply, &text, "bull", &["a".into()], Some("a"));
+            for job in r.failed.iter().flat_map(|(_, jobs)| jobs) {
+                prop_assert!(!job.reason.chars().any(unsafe_char), "{:?}", job.reason);
+            }
+        }
+        // A line for redis-cli is one line whatever the argument holds.
+        prop_assert!(!cli_line(&[&text]).contains('\n'));
+        let line = cli_line(&[&text]);
+        let inner = line.strip_prefix('"').and_then(|l| l.strip_suffix('"'));
+        prop_assert_eq!(inner.map(unquote), Some(text.clone()));
+        Ok(())
+    });
+}
+
+#[test]
+fn the_read_script_s_json_parses_or_is_refused() {
+    use pilothouse::model::queues::{parse_script_reply, reading};
+    check("queue readings", 2000, json_value(), |value| {
+        let text = serde_json::json!({ "info": "", "queues": { "q": value.clone() }, "failed": { "1": value } }).to_string();
+        if let Ok(reply) = parse_script_reply(&text) {
+            let r = reading(&reply, "", "bull", &["q".into()], Some("q"));
+            prop_assert!(r.queues.len() <= 1);
+        }
+        Ok(())
+    });
+}

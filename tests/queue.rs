@@ -816,3 +816,63 @@ fn a_signal_stops_at_once_when_nothing_runs_and_waits_a_bounded_time_when_someth
     update(&mut s, Msg::Stop);
     assert!(s.quit);
 }
+
+#[test]
+fn the_jobs_view_restarts_a_queue_s_consumer_and_previews_bullmq_actions_run_in_it() {
+    let mut s = staging_live();
+    send(&mut s, 0, jobs_reading());
+    press(&mut s, Action::JobsView);
+    // order-sync is the first row; its consumer (example config) is order-service.
+    press(&mut s, Action::Restart);
+    let item = s.envs[0].queue.pending().expect("a pending restart");
+    assert_eq!(item.plan.title(), "restart order-service");
+    press(&mut s, Action::CancelAction);
+    // Pause: the real bullmq in the consumer's container, every value quoted.
+    press(&mut s, Action::PauseQueue);
+    let item = s.envs[0].queue.pending().expect("a pending pause");
+    assert_eq!(item.plan.title(), "pause queue order-sync");
+    let cmd = &item.plan.steps[0].command;
+    assert!(cmd.contains("exec -T 'order-service' node -e '"), "{cmd}");
+    assert!(
+        cmd.ends_with("-- 'pause' 'bull' 'order-sync' 'REDIS_URL' '0'"),
+        "{cmd}"
+    );
+    assert!(s.envs[0].queue.pending().is_some());
+    let effects = press(&mut s, Action::Confirm);
+    assert!(
+        matches!(effects.first(), Some(Effect::Run { env: 0, .. })),
+        "{effects:?}"
+    );
+    // Clean: the configured age (24 h), in ms.
+    press(&mut s, Action::CleanQueue);
+    let cmd = &s.envs[0]
+        .queue
+        .pending()
+        .expect("a pending clean")
+        .plan
+        .steps[0]
+        .command;
+    assert!(
+        cmd.ends_with("-- 'clean' 'bull' 'order-sync' 'REDIS_URL' '86400000'"),
+        "{cmd}"
+    );
+    press(&mut s, Action::CancelAction);
+    // prints' consumer is not a service this project runs: refused, nothing pending.
+    press(&mut s, Action::Down);
+    press(&mut s, Action::RetryFailed);
+    assert!(s.envs[0].queue.pending().is_none());
+    let msg = s.envs[0].queue.message.clone().unwrap_or_default();
+    assert!(
+        msg.contains("print-service") && msg.contains("nothing queued"),
+        "{msg}"
+    );
+    // Outside the jobs view R is the table's restart again.
+    press(&mut s, Action::JobsView);
+    press(&mut s, Action::Restart);
+    let title = s.envs[0]
+        .queue
+        .pending()
+        .map(|i| i.plan.title())
+        .unwrap_or_default();
+    assert_ne!(title, "restart order-service", "R outside the jobs view");
+}

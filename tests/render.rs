@@ -446,6 +446,7 @@ fn every_view_overlay_and_pane_size_renders_from_40x10_to_80x24() {
     let views = [
         Action::HealthView,
         Action::PoolView,
+        Action::JobsView,
         Action::DeployedView,
         Action::AuditView,
         Action::QueueView,
@@ -753,4 +754,54 @@ fn a_swarm_s_incident_snapshot_lists_its_services_tasks_and_nodes() {
         text.contains("| swarm-worker-1 | worker | active | down |"),
         "{text}"
     );
+}
+
+#[test]
+fn the_jobs_view_shows_counts_a_queue_without_worker_its_consumer_and_redis_alerts() {
+    let mut s = staging_live();
+    send(&mut s, 0, jobs_reading());
+    let _ = update(&mut s, Msg::Action(Action::JobsView));
+    let t = render(&s, 120, 30);
+    let screen = screen_text(&t);
+    insta::assert_snapshot!(screen);
+    // The queue nobody consumes: red, pointing at the configured consumer.
+    assert!(screen.contains("no worker → print-service"), "{screen}");
+    assert!(
+        screen.contains("prints: 14 waiting, no worker (consumer: print-service)"),
+        "{screen}"
+    );
+    let theme = Theme::default_theme().unwrap();
+    assert_eq!(
+        fg_at(t.backend().buffer(), "no worker →"),
+        theme.colors.error.0
+    );
+    assert_eq!(
+        fg_at(t.backend().buffer(), "allkeys-lru"),
+        theme.colors.error.0
+    );
+    let wide = screen_text(&render(&s, 160, 30));
+    assert!(
+        wide.contains("queues: prints no worker (+1 more)"),
+        "{wide}"
+    );
+    assert!(
+        screen.contains("carrier API 503 Service Unavailable"),
+        "{screen}"
+    );
+    // Lost: stale, and no alarm raised from old numbers.
+    send(
+        &mut s,
+        0,
+        pilothouse::model::event::BackendEvent::Queues(
+            pilothouse::model::queues::QueuesEvent::Failed("no answer from Redis".into()),
+        ),
+    );
+    let screen = screen_text(&render(&s, 120, 30));
+    assert!(screen.contains("STALE"), "{screen}");
+    assert!(screen.contains("(stale)"), "{screen}");
+    assert!(
+        screen.contains("cannot read the queues: no answer from Redis"),
+        "{screen}"
+    );
+    assert!(!screen.contains("prints no worker"), "{screen}");
 }

@@ -138,7 +138,7 @@ fn status(jobs: &QueuesState, row: &QueueRow) -> (String, Alert) {
             .consumer_of(&q.name)
             .map(|s| format!(" → {s}"))
             .unwrap_or_default();
-        return (format!("waiting, no worker{to}"), Alert::Bad);
+        return (format!("no worker{to}"), Alert::Bad);
     }
     match q.oldest_waiting_ms {
         Some(ms) if ms > jobs.thresholds.oldest_waiting_ms => {
@@ -158,8 +158,8 @@ fn draw_table(
 ) {
     let c = &theme.colors;
     let header = Row::new([
-        "QUEUE", "WAITING", "ACTIVE", "DELAYED", "PRIOR", "FAILED", "DONE", "OK/MIN", "FAIL/MIN",
-        "TREND", "OLDEST", "WORKERS", "STATUS",
+        "QUEUE", "WAITING", "ACTIVE", "DELAYED", "PRIOR", "FAILED", "DONE", "OK/M", "FAIL/M",
+        "TREND", "OLDEST", "WKRS", "STATUS",
     ])
     .style(Style::new().fg(c.muted.0).add_modifier(Modifier::BOLD));
     let rows = jobs.queues.iter().enumerate().map(|(i, row)| {
@@ -182,7 +182,7 @@ fn draw_table(
             n(q.counts.completed),
             n(ok),
             n(failed),
-            Cell::from(sparkline(row, 12)),
+            Cell::from(sparkline(row, 8)),
             Cell::from(
                 q.oldest_waiting_ms
                     .map(|ms| age(i64::try_from(ms / 1000).unwrap_or(i64::MAX)))
@@ -220,12 +220,12 @@ fn draw_table(
         Constraint::Length(7),
         Constraint::Length(5),
         Constraint::Length(6),
-        Constraint::Length(6),
+        Constraint::Length(7),
+        Constraint::Length(5),
         Constraint::Length(6),
         Constraint::Length(8),
-        Constraint::Length(12),
         Constraint::Length(6),
-        Constraint::Length(7),
+        Constraint::Length(4),
         Constraint::Fill(1),
     ];
     let table = Table::new(rows, widths).header(header).column_spacing(1);

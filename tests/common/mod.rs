@@ -313,3 +313,49 @@ pub fn screen_text(t: &Terminal<TestBackend>) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A queues reading: order-sync consumed, prints waiting with no worker, Redis evicting.
+pub fn jobs_reading() -> pilothouse::model::event::BackendEvent {
+    use pilothouse::model::queues::*;
+    let queue = |name: &str, waiting: u64, workers: u32| QueueReading {
+        name: name.into(),
+        counts: Counts {
+            waiting,
+            active: u64::from(workers),
+            delayed: 3,
+            prioritized: 0,
+            failed: 7,
+            completed: 980,
+            waiting_children: 0,
+        },
+        paused: false,
+        oldest_waiting_ms: (waiting > 0).then_some(95_000),
+        workers,
+        completed_since: Some(5),
+        failed_since: Some(1),
+    };
+    pilothouse::model::event::BackendEvent::Queues(QueuesEvent::Reading(Box::new(QueuesReading {
+        redis: RedisInfo {
+            version: "7.0.15".into(),
+            used_memory: 8 << 20,
+            maxmemory: 64 << 20,
+            policy: "allkeys-lru".into(),
+            evicted_keys: 12,
+            connected_clients: 9,
+            ops_per_sec: 40,
+            role: "master".into(),
+            replication: "0 replicas".into(),
+        },
+        queues: vec![queue("order-sync", 0, 1), queue("prints", 14, 0)],
+        failed: Some((
+            "order-sync".into(),
+            vec![FailedJob {
+                id: "608".into(),
+                name: "order-sync-job".into(),
+                attempts: 2,
+                reason: "carrier API 503 Service Unavailable".into(),
+                at_ms: Some(NOW * 1000 - 30_000),
+            }],
+        )),
+    })))
+}
