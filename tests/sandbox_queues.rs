@@ -293,6 +293,7 @@ fn counts_agree_with_bullmq_failed_jobs_show_their_reasons_and_retry_puts_them_b
 
 #[test]
 fn an_evicting_policy_shows_the_redis_alert_and_noeviction_clears_it() {
+    let _production = PRODUCTION.lock().unwrap_or_else(|p| p.into_inner());
     struct Policy;
     impl Drop for Policy {
         fn drop(&mut self) {
@@ -344,5 +345,117 @@ fn an_evicting_policy_shows_the_redis_alert_and_noeviction_clears_it() {
     drop(_restore);
     t.wait_until(Duration::from_secs(15), "the alert gone", |s| {
         s.contains("policy noeviction") && s.contains("queues ok") && !s.contains("evicts")
+    });
+}
+
+/// Production's Redis and its queues: one test at a time.
+static PRODUCTION: Mutex<()> = Mutex::new(());
+
+#[test]
+fn pausing_a_protected_environment_s_queue_needs_its_name_and_reaches_bullmq() {
+    let _production = PRODUCTION.lock().unwrap_or_else(|p| p.into_inner());
+    struct Resume;
+    impl Drop for Resume {
+        fn drop(&mut self) {
+            // Resume through BullMQ itself whatever happened.
+            let script = "const {Queue}=require('bullmq');const q=new Queue('labels',{connection:{host:'127.0.0.1',port:28379}});q.resume().then(()=>process.exit(0))";
+            let _ = run(Command::new("docker").args([
+                "exec",
+                "acme-production_worker_1",
+                "node",
+                "-e",
+                script,
+            ]));
+        }
+    }
+    let _resume = Resume;
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = jobs_console(&sb, "jobs-pause", dir.path(), true);
+    // labels is the first row.
+    t.keys(&["M-q"]);
+    preview(
+        &t,
+        "confirm: pause queue labels on production",
+        &[
+            "pause queue labels (bullmq in worker)",
+            "type production and press enter",
+        ],
+    );
+    // y is only a letter typed here.
+    t.keys(&["y", "BSpace"]);
+    assert_eq!(bullmq_counts("production", "labels")["paused"], false);
+    for c in "production".chars() {
+        t.keys(&[&c.to_string()]);
+    }
+    t.keys(&["Enter"]);
+    t.wait_until(Duration::from_secs(45), "labels paused", |s| {
+        s.contains("done       pause queue labels")
+            && queue_cells(s, "labels").is_some_and(|c| c.last().is_some_and(|x| x == "paused"))
+    });
+    assert_eq!(bullmq_counts("production", "labels")["paused"], true);
+    // The same key resumes a paused queue.
+    t.keys(&["M-q"]);
+    preview(
+        &t,
+        "confirm: resume queue labels on production",
+        &["type production"],
+    );
+    for c in "production".chars() {
+        t.keys(&[&c.to_string()]);
+    }
+    t.keys(&["Enter"]);
+    t.wait_until(Duration::from_secs(45), "labels resumed", |s| {
+        s.contains("done       resume queue labels")
+            && queue_cells(s, "labels").is_some_and(|c| c.last().is_some_and(|x| x == "ok"))
+    });
+    assert_eq!(bullmq_counts("production", "labels")["paused"], false);
+}
+
+#[test]
+fn redis_through_an_ssh_forward_reads_the_same_and_redis_stopped_is_stale_then_read_again() {
+    let _production = PRODUCTION.lock().unwrap_or_else(|p| p.into_inner());
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // via = "tcp": the production Redis's loopback port, forwarded over SSH.
+    let config = edited_config(&sb, dir.path(), |text| {
+        text.replace(
+            "[environments.production.queues]\nservice = \"redis\"\nport = 28379",
+            "[environments.production.queues]\nvia = \"tcp\"\naddress = \"127.0.0.1:28379\"",
+        )
+    });
+    let text = std::fs::read_to_string(&config).unwrap_or_default();
+    assert!(
+        text.contains("address = \"127.0.0.1:28379\""),
+        "the edit did not apply"
+    );
+    let (_, out) = status(&config, &["--env", "production", "--json"]);
+    let reports: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let names: Vec<&str> = reports[0]["queues"]["queues"]
+        .as_array()
+        .map(|qs| qs.iter().filter_map(|q| q["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, QUEUES, "{out}");
+    assert_eq!(reports[0]["queues"]["redis"]["role"], "master", "{out}");
+    // The console on the exec way in: Redis stopped is an error and stale, never ok.
+    struct Start;
+    impl Drop for Start {
+        fn drop(&mut self) {
+            let _ = run(Command::new("docker").args(["start", "acme-production_redis_1"]));
+        }
+    }
+    let t = jobs_console(&sb, "jobs-redis-down", dir.path(), true);
+    let _start = Start;
+    ok_stdout(Command::new("docker").args(["stop", "-t", "1", "acme-production_redis_1"]));
+    t.wait_until(Duration::from_secs(20), "the queues stale", |s| {
+        s.contains("cannot read the queues") && s.contains("STALE") && !s.contains("queues ok")
+    });
+    ok_stdout(Command::new("docker").args(["start", "acme-production_redis_1"]));
+    // The monitor's back-off reaches 15 s at most.
+    t.wait_until(Duration::from_secs(60), "the queues read again", |s| {
+        !s.contains("cannot read the queues")
+            && !s.contains("STALE")
+            && QUEUES.iter().all(|q| queue_cells(s, q).is_some())
     });
 }

@@ -126,7 +126,7 @@ pub async fn watch(
                     return;
                 }
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
+                backoff = (backoff * 2).min(Duration::from_secs(15));
                 continue;
             }
         };
