@@ -475,6 +475,20 @@ fn start_monitors(
             report,
         ));
     }
+    if let Some(cmd) = env
+        .compose()
+        .and_then(crate::ops::declared_services_command)
+    {
+        let (remote, forward) = (remote.clone(), report.clone());
+        tasks.push(AbortOnDrop(tokio::spawn(async move {
+            match declared_services(&remote, &cmd).await {
+                Ok(list) => {
+                    let _ = forward.send(BackendEvent::Declared(list)).await;
+                }
+                Err(e) => log::warn!("the compose files' services could not be read: {e}"),
+            }
+        })));
+    }
     let (health_tx, mut health_rx) = mpsc::channel(8);
     tasks.push(AbortOnDrop(tokio::spawn(health::watch(
         env.health.clone(),

@@ -49,9 +49,17 @@ function serveHealth() {
   if (!process.env.PORT) return;
   http
     .createServer((req, res) => {
+      // The same shape as the demo services' health (tests/sandbox/demo-service).
       const ok = ready();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' });
-      res.end(ok ? 'ok\n' : 'redis not ready\n');
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          status: ok ? 'ok' : 'redis not ready',
+          version: 'bullmq-6.7.0',
+          build: { number: '1', commit: '6a7b8c9', date: '2026-11-30T10:00:00Z' },
+          uptime: Math.round(process.uptime()),
+        }) + '\n',
+      );
     })
     .listen(Number(process.env.PORT), '127.0.0.1');
 }
