@@ -79,6 +79,7 @@ const NORMAL_ACTIONS: &[Action] = {
         CleanQueue,
         CancelItem,
         BreakLock,
+        Maintenance,
         RevealSecrets,
     ]
 };
@@ -328,6 +329,8 @@ pub enum Action {
     #[serde(rename = "pgadmin")]
     PgAdmin,
     BreakLock,
+    /// Take the host lock for maintenance with a message, or release it when held.
+    Maintenance,
     /// Show secrets unmasked in this console until it quits (previewed, confirmed,
     /// audited).
     RevealSecrets,
@@ -394,6 +397,7 @@ impl Action {
                 | Action::MigrateBreaking
                 | Action::PgAdmin
                 | Action::BreakLock
+                | Action::Maintenance
                 | Action::RevealSecrets
                 | Action::TerminateSession
                 | Action::PauseQueue
@@ -428,6 +432,7 @@ impl Action {
             Action::MigrationStatus => "migration status",
             Action::PgAdmin => "pgAdmin",
             Action::BreakLock => "break lock",
+            Action::Maintenance => "maintenance lock",
             Action::RevealSecrets => "show secrets unmasked",
             Action::TerminateSession => "terminate session",
             Action::PauseQueue => "pause/resume queue",

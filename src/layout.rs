@@ -15,7 +15,38 @@ pub struct Areas {
     /// What the view draws in (the diagnostics pane excluded).
     pub body: Rect,
     pub diagnostics: Rect,
+    /// A line per message (why an action queued nothing, where a snapshot went) above
+    /// the status bar, so the key hints keep their line.
+    pub messages: Rect,
     pub status: Rect,
+}
+
+/// The lines a message takes at `width` columns (it wraps, up to 3).
+pub fn message_height(text: &str, width: u16) -> u16 {
+    ((text.chars().count() + 1).div_ceil(usize::from(width.max(1)))).clamp(1, 3) as u16
+}
+
+/// The messages shown above the status bar: why the last action key queued nothing
+/// (until the next one), and a notice such as a snapshot's path.
+pub fn messages(state: &State) -> Vec<(String, bool)> {
+    let mode = state.mode();
+    let Some(e) = state.current() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if mode == crate::action::Mode::Normal
+        && let Some(m) = &e.queue.message
+    {
+        out.push((m.clone(), true));
+    }
+    if matches!(
+        mode,
+        crate::action::Mode::Normal | crate::action::Mode::Logs
+    ) && let Some(n) = &e.notice
+    {
+        out.push((n.clone(), false));
+    }
+    out
 }
 
 /// Splits the terminal for the environment on screen.
@@ -29,11 +60,16 @@ pub fn areas(state: &State, area: Rect) -> Areas {
             .div_ceil(usize::from(area.width.max(1)))
             .min(4)
     });
-    let [tabs, banner, env_line, body, status] = Layout::vertical([
+    let message_lines: u16 = messages(state)
+        .iter()
+        .map(|(text, _)| message_height(text, area.width))
+        .sum();
+    let [tabs, banner, env_line, body, messages, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(u16::from(protected)),
         Constraint::Length(1 + error_lines as u16),
         Constraint::Min(0),
+        Constraint::Length(message_lines),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -50,6 +86,7 @@ pub fn areas(state: &State, area: Rect) -> Areas {
         env_line,
         body,
         diagnostics,
+        messages,
         status,
     }
 }

@@ -77,7 +77,8 @@ fn the_deploy_key_opens_the_picker_and_asks_the_host_for_tags() {
     let screen = screen_text(&render(&s, 140, 40));
     assert!(screen.contains("deploy to staging: pick a tag"), "{screen}");
     assert!(screen.contains("reading the tags"), "{screen}");
-    // The list arrives; up and down move in it, typing filters it.
+    // The list arrives, nothing highlighted; down picks the first row, typing filters
+    // and highlights the first match.
     common::send(
         &mut s,
         0,
@@ -87,6 +88,7 @@ fn the_deploy_key_opens_the_picker_and_asks_the_host_for_tags() {
             ("v1", None, false, true),
         ]),
     );
+    press(&mut s, Action::Down);
     press(&mut s, Action::Down);
     assert_eq!(
         s.envs[0]
@@ -119,6 +121,7 @@ fn enter_makes_the_preview_with_current_to_new_tags_the_steps_and_the_rollback()
     let mut s = staging_on_web();
     press(&mut s, Action::Deploy);
     common::send(&mut s, 0, tags(&[("v3", Some("2026-11-20"), true, true)]));
+    press(&mut s, Action::Down);
     press(&mut s, Action::TagDone);
     assert_eq!(s.mode(), Mode::Confirm);
     let item = s.envs[0].queue.pending().expect("pending").clone();
@@ -391,6 +394,7 @@ fn the_picker_and_the_deploy_preview_fit_small_terminals_without_panicking() {
         0,
         tags(&[("v3", Some("2026-11-20 10:00:00 +0000 UTC"), true, true)]),
     );
+    press(&mut s, Action::Down);
     for (w, h) in [(80, 24), (40, 10), (12, 5)] {
         let screen = screen_text(&render(&s, w, h));
         if w >= 80 {
@@ -456,4 +460,35 @@ fn while_a_preview_is_open_the_mode_decides_and_no_other_handler_gets_a_key() {
         "the picker opened behind the preview"
     );
     assert_eq!(s.mode(), Mode::Confirm);
+}
+
+#[test]
+fn the_deploy_picker_lists_newest_first_and_highlights_nothing_until_asked() {
+    let mut s = staging_on_web();
+    press(&mut s, Action::Deploy);
+    common::send(
+        &mut s,
+        0,
+        tags(&[
+            ("broken", Some("2026-11-20 17:45"), true, true),
+            ("v2", Some("2026-11-15 14:30"), true, true),
+            ("v1", Some("2026-11-01 09:00"), true, true),
+        ]),
+    );
+    let p = s.envs[0].picker.clone().expect("picker");
+    assert_eq!(p.rows()[0].0, "broken", "newest build first");
+    assert_eq!(p.cursor, None);
+    assert_eq!(p.chosen(), None, "nothing pre-selected");
+    // A stray enter deploys nothing.
+    press(&mut s, Action::TagDone);
+    assert!(s.envs[0].queue.pending().is_none());
+    assert!(s.envs[0].picker.is_some());
+    // The arrows pick a row on purpose.
+    press(&mut s, Action::Down);
+    press(&mut s, Action::Down);
+    let p = s.envs[0].picker.clone().expect("picker");
+    assert_eq!(p.chosen().as_deref(), Some("v2"));
+    let screen = screen_text(&render(&s, 100, 30));
+    assert!(screen.contains("▶ v2"), "{screen}");
+    assert!(!screen.contains("▶ broken"), "{screen}");
 }

@@ -286,3 +286,28 @@ fn monitoring_views_do_not_panic_at_any_size() {
         press(&mut s, Action::ContainersView);
     }
 }
+
+#[test]
+fn the_pool_gauge_s_figure_stands_beside_the_bar_not_across_it() {
+    let mut s = with_pool("psql", 0);
+    press(&mut s, Action::PoolView);
+    for width in [80u16, 100, 200] {
+        let screen = text(&render(&s, width, 40));
+        let row = screen
+            .lines()
+            .find(|l| {
+                let t = l.trim_end().trim_end_matches('│').trim_end();
+                t.ends_with("/22") && !t.contains("in use")
+            })
+            .unwrap_or_else(|| panic!("{width}: no gauge figure at the bar's end:\n{screen}"));
+        // Only the bar's cells before the figure.
+        let before = row.trim_start_matches('│');
+        let figure_at = before.rfind(' ').unwrap_or(0);
+        assert!(
+            before[..figure_at]
+                .chars()
+                .all(|c| matches!(c, '█' | '░' | ' ')),
+            "{width}: {row}"
+        );
+    }
+}

@@ -876,3 +876,69 @@ fn the_jobs_view_restarts_a_queue_s_consumer_and_previews_bullmq_actions_run_in_
         .unwrap_or_default();
     assert_ne!(title, "restart order-service", "R outside the jobs view");
 }
+
+#[test]
+fn a_maintenance_lock_is_taken_with_a_message_shown_everywhere_and_released_with_the_same_key() {
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Maintenance);
+    assert_eq!(s.mode(), Mode::TagInput, "the message box is open");
+    // Empty: refused in the box, nothing planned.
+    press(&mut s, Action::TagDone);
+    assert!(s.envs[0].queue.pending().is_none());
+    typed(&mut s, "DB maintenance until 14:00 — Sam's 'fix'");
+    press(&mut s, Action::TagDone);
+    let item = s.envs[0].queue.pending().expect("pending").clone();
+    assert_eq!(item.plan.title(), "maintenance lock");
+    let cmd = &item.plan.steps[0].command;
+    // The message goes into the owner file as JSON, quoted for the shell.
+    assert!(cmd.contains("mkdir "), "{cmd}");
+    assert!(
+        cmd.contains(r#""maintenance":"DB maintenance until 14:00 — Sam'\''s '\''fix'\''""#),
+        "{cmd}"
+    );
+    let screen = text(&render(&s, 160, 40));
+    assert!(
+        screen.contains("no action runs on this host, from any console"),
+        "{screen}"
+    );
+    let effects = press(&mut s, Action::Confirm);
+    assert!(
+        matches!(effects.first(), Some(Effect::Run { env: 0, .. })),
+        "{effects:?}"
+    );
+    // The lock as every console then reads it.
+    let owner = r#"{"operator":"sam@laptop","action":"maintenance","maintenance":"DB maintenance until 14:00","console":"maintenance","since":1795312700}"#;
+    send(
+        &mut s,
+        0,
+        BackendEvent::Lock(Some(LockOwner::from_json(owner))),
+    );
+    let screen = text(&render(&s, 200, 40));
+    assert!(
+        screen.contains("MAINTENANCE: DB maintenance until 14:00 (sam@laptop) · for 1m"),
+        "{screen}"
+    );
+    assert!(!screen.contains("LOCKED by MAINTENANCE"), "{screen}");
+    // Every action's preview shows it in its lock check.
+    press(&mut s, Action::Restart);
+    let item = s.envs[0].queue.pending().expect("pending").clone();
+    let lock = item
+        .checks
+        .iter()
+        .find(|c| c.what.contains("lock"))
+        .expect("lock check");
+    assert!(
+        lock.detail.contains("DB maintenance until 14:00"),
+        "{lock:?}"
+    );
+    press(&mut s, Action::CancelAction);
+    // The same key releases it.
+    press(&mut s, Action::Maintenance);
+    let item = s.envs[0].queue.pending().expect("pending").clone();
+    assert_eq!(item.plan.title(), "end the maintenance lock");
+    assert!(
+        item.plan.steps[0].command.contains("rm -rf"),
+        "{:?}",
+        item.plan.steps
+    );
+}

@@ -805,3 +805,123 @@ fn the_jobs_view_shows_counts_a_queue_without_worker_its_consumer_and_redis_aler
     );
     assert!(!screen.contains("prints no worker"), "{screen}");
 }
+
+/// Staging live with a service whose name and image are long, and usage figures: one
+/// container with a memory limit, one without.
+fn staging_wide_names() -> pilothouse::state::State {
+    use pilothouse::backend::BackendEvent;
+    use pilothouse::backend::model::Usage;
+    let mut s = staging_live();
+    let mut long = container(
+        "gridflock-service",
+        pilothouse::backend::model::RunState::Running,
+        pilothouse::backend::model::Health::Healthy,
+    );
+    long.name = "acme-staging_gridflock-service_1".into();
+    long.image = "127.0.0.1:5000/acme/gridflock-service:v2".into();
+    send(&mut s, 0, BackendEvent::Container(Box::new(long)));
+    let usage = |limit: u64| Usage {
+        cpu_centipercent: 150,
+        mem_used: 45 << 20,
+        mem_limit: limit,
+        source: pilothouse::model::container::UsageSource::Cgroup,
+    };
+    send(
+        &mut s,
+        0,
+        BackendEvent::Stats(vec![
+            ("id-gateway".into(), usage(0)),
+            ("id-web".into(), usage(512 << 20)),
+        ]),
+    );
+    s
+}
+
+#[test]
+fn the_table_keeps_image_and_tag_whole_and_the_container_name_gives_way_first() {
+    let s = staging_wide_names();
+    for width in [80u16, 100, 200] {
+        let t = render(&s, width, 24);
+        let screen = screen_text(&t);
+        // The image without its registry host, namespace and tag whole, at every width.
+        assert!(
+            screen.contains("acme/gridflock-service:v2"),
+            "{width}:\n{screen}"
+        );
+        // The table's rows (the detail pane below shows the image whole).
+        let rows: Vec<&str> = screen
+            .lines()
+            .filter(|l| l.starts_with('│') && l.contains("acme/"))
+            .filter(|l| !l.contains("image "))
+            .collect();
+        assert!(
+            rows.iter().all(|r| !r.contains("registry.example.com")),
+            "{width}:\n{screen}"
+        );
+        assert!(!screen.contains("│PO"), "{width}: a cut header\n{screen}");
+        // Memory: the limit only where there is one (at 80 columns the figures give way
+        // to names, image and state; the detail pane has them).
+        let row = |service: &str| {
+            screen
+                .lines()
+                .find(|l| l.starts_with(&format!("│{service} ")))
+                .unwrap_or_default()
+                .to_string()
+        };
+        if width >= 100 {
+            let (gateway, web) = (row("gateway"), row("web"));
+            assert!(
+                gateway.contains(" 45M ") && !gateway.contains("45M/"),
+                "{width}: {gateway}"
+            );
+            assert!(web.contains("45M/512M"), "{width}: {web}");
+        }
+        // The header is the table's second row; CONTAINER never wider than its longest name.
+        let header = screen
+            .lines()
+            .find(|l| l.contains("SERVICE"))
+            .unwrap_or_default();
+        let at = |h: &str| header.find(h).map(|b| header[..b].chars().count());
+        if let (Some(c), Some(i)) = (at("CONTAINER"), at("IMAGE")) {
+            assert!(
+                i - c <= "acme-staging_gridflock-service_1".len() + 1,
+                "{width}: {header}"
+            );
+        }
+    }
+    // 200 columns: every name whole, and the spare room is not given to them.
+    let wide = screen_text(&render(&s, 200, 24));
+    assert!(wide.contains("acme-staging_gridflock-service_1"), "{wide}");
+    // 100 columns: the container names give way before anything else is cut.
+    let narrow = screen_text(&render(&s, 100, 24));
+    for word in ["healthy", "running", "gridflock-service "] {
+        assert!(narrow.contains(word), "{word}:\n{narrow}");
+    }
+    insta::assert_snapshot!("table_at_100_columns", narrow);
+}
+
+#[test]
+fn a_message_gets_its_own_line_and_the_key_hints_keep_theirs() {
+    let mut s = staging_live();
+    s.envs[0].notice = Some(
+        "incident snapshot written to /home/ops/.local/state/pilothouse/snapshots/staging-20261203-013000.txt"
+            .into(),
+    );
+    for width in [80u16, 100, 200] {
+        let t = render(&s, width, 24);
+        let bar = row_text(&t, 23);
+        assert!(bar.contains("q quit"), "{width}: {bar}");
+        assert!(!bar.contains("snapshot written"), "{width}: {bar}");
+        let screen = screen_text(&t);
+        assert!(
+            screen.contains("incident snapshot written to"),
+            "{width}:\n{screen}"
+        );
+        // Whole, wrapped if it must be.
+        let flat: String = screen.lines().map(str::trim).collect();
+        assert!(
+            flat.contains("staging-20261203-013000.txt"),
+            "{width}:\n{screen}"
+        );
+    }
+}

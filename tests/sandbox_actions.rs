@@ -793,3 +793,90 @@ fn sigterm_mid_restart_lets_the_step_finish_audits_it_on_the_host_and_frees_the_
     assert!(!lock.exists(), "the lock was left behind");
     left_clean(&t, dir.path());
 }
+
+/// Types `text` into the console, a key at a time (a space is `Space`).
+fn type_text(t: &Tmux, text: &str) {
+    for c in text.chars() {
+        let key = if c == ' ' {
+            "Space".to_string()
+        } else {
+            c.to_string()
+        };
+        t.keys(&[&key]);
+    }
+}
+
+#[test]
+fn a_maintenance_lock_taken_in_one_console_shows_in_another_and_stops_its_actions() {
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    let lock = lock_dir(&sb, "staging");
+    let _unlock = Unlock(lock.clone());
+    let (dir_a, dir_b) = (
+        tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")),
+        tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")),
+    );
+    let a = action_console(&sb, "maint-a", dir_a.path(), "");
+    let b = action_console(&sb, "maint-b", dir_b.path(), "");
+    let message = "DB maintenance until 14:00, Sam";
+    a.keys(&["L"]);
+    a.wait_for("maintenance lock on staging");
+    type_text(&a, message);
+    a.keys(&["Enter"]);
+    preview(
+        &a,
+        "confirm: maintenance lock on staging",
+        &[
+            "take the host lock for maintenance",
+            "no action runs on this host",
+        ],
+    );
+    a.keys(&["y"]);
+    a.wait_until(Duration::from_secs(30), "the lock taken", |s| {
+        s.contains("done       maintenance lock")
+    });
+    let owner = std::fs::read_to_string(lock.join("owner.json")).unwrap_or_default();
+    assert!(owner.contains(message), "{owner}");
+    // The other console shows it with its message (the lock is read every 5 s).
+    b.wait_until(
+        Duration::from_secs(15),
+        "the maintenance in B's header",
+        |s| s.contains(&format!("MAINTENANCE: {message}")),
+    );
+    // ... and the taking console too: it is nobody's action.
+    a.wait_for(&format!("MAINTENANCE: {message}"));
+    // B's actions see it in their preview, and nothing runs.
+    let before = started_at("acme-staging_web_1");
+    select(&b, "web");
+    b.keys(&["R"]);
+    preview(&b, "confirm: restart web on staging", &[message]);
+    b.keys(&["y"]);
+    b.wait_for("confirm once more");
+    b.keys(&["y"]);
+    b.wait_until(Duration::from_secs(15), "refused", |s| s.contains("FAILED"));
+    assert_eq!(
+        started_at("acme-staging_web_1"),
+        before,
+        "it ran despite maintenance"
+    );
+    // The same key releases it, confirmed like any action.
+    a.keys(&["L"]);
+    preview(
+        &a,
+        "confirm: end the maintenance lock on staging",
+        &["rm -rf"],
+    );
+    a.keys(&["y"]);
+    a.wait_until(Duration::from_secs(30), "released", |s| {
+        s.contains("done       end the maintenance lock")
+    });
+    assert!(!lock.exists(), "the lock is still there");
+    b.wait_until(Duration::from_secs(15), "B sees it gone", |s| {
+        !s.contains("MAINTENANCE:")
+    });
+    let audit = host_audit(&sb, "staging");
+    assert!(
+        audit.iter().any(|r| r["action"] == "maintenance lock"),
+        "{audit:?}"
+    );
+}

@@ -24,8 +24,9 @@ fn cpu_and_mem(row: &str) -> Option<(f64, f64)> {
     let cpu = words
         .iter()
         .find_map(|w| w.strip_suffix('%')?.parse::<f64>().ok())?;
+    // `64M/512M` with a limit, `64M` without.
     let mem = words.iter().find_map(|w| {
-        let (used, _) = w.split_once('/')?;
+        let used = w.split_once('/').map_or(*w, |(used, _)| used);
         used.strip_suffix('M')?.parse::<f64>().ok()
     })?;
     Some((cpu, mem))

@@ -211,8 +211,9 @@ fn usage(before: (u64, Reading), now: (u64, Reading), host_mem: u64) -> Usage {
     let centi = (cpu / wall * 10_000.0)
         .round()
         .clamp(0.0, f64::from(u32::MAX)) as u32;
-    // Like the engine: no limit (or one above the host's memory) is the host's memory.
-    let limit = now.1.mem_limit.map_or(host_mem, |l| l.min(host_mem));
+    // No limit, or one at or above the host's memory (cgroup v1 writes a huge number):
+    // 0, and the table shows no denominator (docker stats would show the host's memory).
+    let limit = now.1.mem_limit.filter(|l| *l < host_mem).unwrap_or(0);
     Usage {
         cpu_centipercent: centi,
         mem_used: now.1.mem_used,
@@ -496,7 +497,7 @@ mod tests {
         // 0.5 s of CPU in 2 s of wall time: 25 % of one core.
         assert_eq!(u.cpu_centipercent, 2500);
         assert_eq!(u.mem_used, 200 * 1024);
-        assert_eq!(u.mem_limit, 2048 * 1024, "no limit: the host's memory");
+        assert_eq!(u.mem_limit, 0, "no limit of its own: none shown");
         let v1 = Files::V1 {
             cpuacct: "/a".into(),
             memory: "/m".into(),

@@ -111,7 +111,7 @@ pub struct Usage {
     pub cpu_centipercent: u32,
     /// Bytes, page cache excluded (as `docker stats` counts).
     pub mem_used: u64,
-    /// Bytes; the host's memory when the container has no limit.
+    /// Bytes; 0 when the container has no memory limit of its own.
     pub mem_limit: u64,
     pub source: UsageSource,
 }

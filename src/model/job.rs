@@ -72,6 +72,8 @@ pub struct LockOwner {
     pub since: Option<i64>,
     /// Seconds since its console last touched it, by the host's clock.
     pub quiet_secs: Option<i64>,
+    /// A maintenance lock's message (it has no console to answer for it).
+    pub maintenance: Option<String>,
 }
 
 impl LockOwner {
@@ -91,6 +93,7 @@ impl LockOwner {
             console: text("console"),
             since: v.get("since").and_then(|x| x.as_i64()),
             quiet_secs: v.get("quiet_secs").and_then(|x| x.as_i64()),
+            maintenance: text("maintenance").map(|m| crate::text::clean(&m, 200)),
         }
     }
 }

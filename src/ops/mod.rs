@@ -35,6 +35,16 @@ pub enum OpKind {
     PgAdminStop,
     /// Remove a lock nobody holds any more.
     BreakLock,
+    /// Take the host lock with a message ("DB maintenance until 14:00 — Sam"): every
+    /// console shows it and no action runs until it is released.
+    Maintenance {
+        message: String,
+        operator: String,
+        /// Unix seconds, when planned.
+        since: i64,
+    },
+    /// Release a maintenance lock.
+    MaintenanceEnd,
     /// New images for the targets, behind the health gate, rolled back automatically
     /// when the gate fails.
     Deploy {
@@ -97,6 +107,8 @@ impl OpKind {
             OpKind::PgAdminStart => "pgAdmin start",
             OpKind::PgAdminStop => "pgAdmin stop",
             OpKind::BreakLock => "break the host lock",
+            OpKind::Maintenance { .. } => "maintenance lock",
+            OpKind::MaintenanceEnd => "end the maintenance lock",
             OpKind::RevealSecrets => "show secrets unmasked",
             OpKind::Terminate { .. } => "terminate a database session",
             OpKind::Deploy { migrate: false, .. } => "deploy",
@@ -133,6 +145,9 @@ impl OpKind {
                 QueueOp::RetryFailed => "medium: every failed job runs again",
                 QueueOp::Clean { .. } => "high: the removed jobs and their results are gone",
             },
+            OpKind::Maintenance { .. } => {
+                "medium: no action runs on this host, from any console, until it is released"
+            }
             other => other.risk().describe(),
         }
     }
@@ -142,7 +157,8 @@ impl OpKind {
         match self {
             OpKind::MigrationStatus => Risk::ReadOnly,
             OpKind::PgAdminStart | OpKind::PgAdminStop | OpKind::Start => Risk::Low,
-            OpKind::RevealSecrets => Risk::Low,
+            OpKind::RevealSecrets | OpKind::MaintenanceEnd => Risk::Low,
+            OpKind::Maintenance { .. } => Risk::Medium,
             OpKind::Queue { op, .. } => match op {
                 QueueOp::Resume => Risk::Low,
                 QueueOp::Pause | QueueOp::RetryFailed => Risk::Medium,
@@ -168,6 +184,71 @@ impl OpKind {
             }
         }
     }
+}
+
+/// The longest maintenance message.
+pub const MAINTENANCE_MESSAGE_MAX: usize = 120;
+
+/// A maintenance message as it may be written: printable, one line, not empty.
+pub fn valid_maintenance_message(m: &str) -> Result<(), Refused> {
+    if m.trim().is_empty() {
+        return Err(Refused(
+            "type what the maintenance is (and until when, and who)".into(),
+        ));
+    }
+    if m.chars().count() > MAINTENANCE_MESSAGE_MAX || m.chars().any(char::is_control) {
+        return Err(Refused(format!(
+            "a maintenance message is one line of at most {MAINTENANCE_MESSAGE_MAX} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// The steps that take or release a maintenance lock in `dir`'s `.pilothouse/lock`:
+/// the lock directory is made atomically (refused when anyone holds it) with an owner
+/// file that says maintenance; the release removes it only when it is one.
+pub fn maintenance_steps(dir: &str, kind: &OpKind) -> Result<Vec<Step>, Refused> {
+    let lock = lock_dir(dir);
+    let parent = format!("{}/.pilothouse", dir.trim_end_matches('/'));
+    let (label, command) = match kind {
+        OpKind::Maintenance {
+            message,
+            operator,
+            since,
+        } => {
+            valid_maintenance_message(message)?;
+            let owner = serde_json::json!({
+                "operator": operator,
+                "action": "maintenance",
+                "maintenance": message,
+                "console": "maintenance",
+                "since": since,
+            })
+            .to_string();
+            (
+                "take the host lock for maintenance".to_string(),
+                format!(
+                    "mkdir -p {p} && if mkdir {d} 2>/dev/null; then printf '%s' {o} > {d}/owner.json || {{ rm -rf {d}; exit 1; }}; else echo \"the host lock is held: $(head -c 300 {d}/owner.json 2>/dev/null)\" >&2; exit 1; fi",
+                    p = crate::shell::quote(&parent),
+                    d = crate::shell::quote(&lock),
+                    o = crate::shell::quote(&owner),
+                ),
+            )
+        }
+        OpKind::MaintenanceEnd => (
+            "release the maintenance lock".to_string(),
+            format!(
+                "if grep -qF '\"maintenance\":' {d}/owner.json 2>/dev/null; then rm -rf {d}; else echo 'the host lock is not a maintenance lock (or is free): nothing removed' >&2; exit 1; fi",
+                d = crate::shell::quote(&lock),
+            ),
+        ),
+        _ => return Err(Refused("not a maintenance action".into())),
+    };
+    Ok(vec![Step {
+        label,
+        command,
+        exec: Exec::Shell,
+    }])
 }
 
 /// What a queue action does.

@@ -11,6 +11,8 @@ pub enum PickerKind {
     Rollback,
     /// A swarm service's replicas: a number is typed.
     Scale,
+    /// A maintenance lock's message is typed.
+    Maintenance,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +29,10 @@ pub struct TagPicker {
     pub breaking: bool,
     /// What the host and registry said: None while they are being asked.
     pub tags: Option<Result<Tags, String>>,
-    /// The highlighted row of the list (filtered by `text`).
-    pub cursor: usize,
+    /// The highlighted row of the list (filtered by `text`); None: nothing is, and
+    /// enter takes what is typed. A deploy starts with nothing highlighted (its newest
+    /// tag may be the one that is broken); a rollback with its first row.
+    pub cursor: Option<usize>,
     /// Why the last enter did nothing.
     pub message: Option<String>,
     /// A swarm environment: the rollback row is the service's previous spec.
@@ -56,7 +60,7 @@ impl TagPicker {
     /// a rollback offers the `:rollback` images first.
     pub fn rows(&self) -> Vec<(String, String, String)> {
         let mut rows = Vec::new();
-        if self.kind == PickerKind::Scale {
+        if matches!(self.kind, PickerKind::Scale | PickerKind::Maintenance) {
             return rows;
         }
         if self.kind == PickerKind::Rollback {
@@ -92,7 +96,7 @@ impl TagPicker {
     /// The tag enter would use: the highlighted row, else what is typed.
     pub fn chosen(&self) -> Option<String> {
         let rows = self.rows();
-        match rows.get(self.cursor) {
+        match self.cursor.and_then(|c| rows.get(c)) {
             Some((t, _, _)) => Some(t.clone()),
             None if !self.text.is_empty() => Some(self.text.clone()),
             None => None,

@@ -118,6 +118,8 @@ pub struct LockHolder {
     /// Seconds since its console last said it was alive (the owner file's age on the
     /// host); None when not known.
     pub quiet_secs: Option<i64>,
+    /// A maintenance lock's message.
+    pub maintenance: Option<String>,
 }
 
 /// A lock whose console has not touched it for this long has stopped answering.
@@ -127,6 +129,9 @@ impl LockHolder {
     /// Who holds it, as the header and the preview say: the owner, its action, and
     /// whether its console stopped answering.
     pub fn describe(&self) -> String {
+        if let Some(m) = &self.maintenance {
+            return format!("MAINTENANCE: {m} ({})", self.owner);
+        }
         let mut s = if self.ours {
             format!("this console ({}) after an unknown outcome", self.action)
         } else {

@@ -91,6 +91,9 @@ pub struct LockReport {
     pub since: Option<i64>,
     /// Seconds since its console last said it is alive.
     pub quiet_secs: Option<i64>,
+    /// A maintenance lock's message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -448,6 +451,7 @@ async fn actions(
             action: o.action,
             since: o.since,
             quiet_secs: o.quiet_secs,
+            maintenance: o.maintenance,
         }
     });
     let last = audit

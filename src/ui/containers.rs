@@ -60,7 +60,12 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         "RST",
         "CPU",
         "MEM",
-        "PORTS",
+        // Under host networking nothing is published: no empty column is announced.
+        if env.containers.iter().any(|k| !k.ports.is_empty()) {
+            "PORTS"
+        } else {
+            ""
+        },
     ])
     .style(Style::new().fg(c.muted.0).add_modifier(Modifier::BOLD));
     let needle = env.filter.to_lowercase();
@@ -73,37 +78,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         .iter()
         .map(|k| row(k, env.usage.get(&k.id).filter(|_| live), live, now, theme))
         .chain(missing.iter().map(|m| missing_row(m, theme)));
-    // Service and image are sized to their content so a tag is never cut off; the
-    // container name, derived from the two, takes what is left.
-    let fit = |len: usize, header: usize| Constraint::Length(len.max(header).min(40) as u16);
-    let service_w = visible
-        .iter()
-        .map(|k| k.service.chars().count())
-        .chain(missing.iter().map(|m| m.service.chars().count()))
-        .max()
-        .unwrap_or(0);
-    let image_w = visible
-        .iter()
-        .map(|k| short_image(&k.image).chars().count())
-        .max()
-        .unwrap_or(0);
-    let widths = [
-        fit(service_w, 7),
-        Constraint::Fill(1),
-        fit(image_w, 5),
-        Constraint::Length(12),
-        Constraint::Length(14),
-        Constraint::Length(5),
-        Constraint::Length(3),
-        Constraint::Length(6),
-        Constraint::Length(11),
-        // Under host networking nothing is published: no room is spent on an empty column.
-        if env.containers.iter().any(|k| !k.ports.is_empty()) {
-            Constraint::Min(5)
-        } else {
-            Constraint::Length(0)
-        },
-    ];
+    let widths = column_widths(env, &visible, &missing, live, area.width.saturating_sub(2));
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)
@@ -111,6 +86,90 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
     let mut ts = TableState::default().with_selected(Some(env.selected_row));
     frame.render_stateful_widget(table, area, &mut ts);
+}
+
+/// Every column sized to its content, the image reference (tag included) kept whole;
+/// the container name (derived from project and service, so the column an operator
+/// needs least) takes what is left, up to its own length, and gives way first; spare
+/// room goes to the last column (ports), not to the names.
+fn column_widths(
+    env: &EnvState,
+    visible: &[&ContainerInfo],
+    missing: &[crate::state::Missing],
+    live: bool,
+    inner: u16,
+) -> [Constraint; 10] {
+    let longest = |it: &mut dyn Iterator<Item = usize>, header: usize| {
+        it.max().unwrap_or(0).max(header).min(60) as u16
+    };
+    let service = longest(
+        &mut visible
+            .iter()
+            .map(|k| k.service.chars().count())
+            .chain(missing.iter().map(|m| m.service.chars().count())),
+        7,
+    );
+    let image = longest(
+        &mut visible
+            .iter()
+            .map(|k| display_image(&k.image).chars().count()),
+        5,
+    );
+    let state = longest(
+        &mut visible
+            .iter()
+            .map(|k| k.run_state.label().chars().count())
+            .chain(missing.iter().map(|_| "missing".len())),
+        5,
+    );
+    let health = longest(
+        &mut visible.iter().map(|k| health_text(k, live).chars().count()),
+        6,
+    );
+    // `512M/1.0G` with a limit, `512M` without.
+    let limited = env.usage.values().any(|u| u.mem_limit > 0);
+    let mem = if limited { 9 } else { 5 };
+    // UP, RST, CPU, MEM: on a terminal too narrow for everything they give way (the
+    // detail pane still has them), restarts first, after the container name.
+    // [UP, RST, CPU, MEM], dropped in the order RST, UP, CPU, MEM.
+    let mut small = [5u16, 3, 6, mem];
+    let spacing = 9;
+    let used =
+        |small: &[u16; 4]| service + image + state + health + small.iter().sum::<u16>() + spacing;
+    for i in [1, 0, 2, 3] {
+        if used(&small) <= inner {
+            break;
+        }
+        small[i] = 0;
+    }
+    let [up, rst, cpu, mem] = small;
+    let name = longest(&mut visible.iter().map(|k| k.name.chars().count()), 9);
+    let room = inner.saturating_sub(used(&small));
+    // A name cut to a few letters says nothing: under 6 columns it is left out.
+    let container = if room >= 6 { name.min(room) } else { 0 };
+    [
+        Constraint::Length(service),
+        Constraint::Length(container),
+        Constraint::Length(image),
+        Constraint::Length(state),
+        Constraint::Length(health),
+        Constraint::Length(up),
+        Constraint::Length(rst),
+        Constraint::Length(cpu),
+        Constraint::Length(mem),
+        Constraint::Fill(1),
+    ]
+}
+
+/// The health cell: stale rows never claim one (the host is not being watched).
+fn health_text(k: &ContainerInfo, live: bool) -> String {
+    if !live {
+        "unknown".to_string()
+    } else if k.health == Health::Unhealthy && k.failing_streak > 0 {
+        format!("unhealthy ({})", k.failing_streak)
+    } else {
+        k.health.label().to_string()
+    }
 }
 
 /// A declared service with no container: no container, no state but `missing`.
@@ -156,14 +215,7 @@ fn row<'a>(
         let stale = Style::new().fg(c.muted.0).add_modifier(Modifier::DIM);
         (stale, stale)
     };
-    // Stale rows never claim a health: the host is not being watched.
-    let health = if !live {
-        "unknown".to_string()
-    } else if k.health == Health::Unhealthy && k.failing_streak > 0 {
-        format!("unhealthy ({})", k.failing_streak)
-    } else {
-        k.health.label().to_string()
-    };
+    let health = health_text(k, live);
     let up = if k.inspected {
         match k.run_state {
             RunState::Running | RunState::Paused => k.started_at.map(|t| age(now - t)),
@@ -181,7 +233,7 @@ fn row<'a>(
     Row::new(vec![
         Cell::from(k.service.as_str()),
         Cell::from(k.name.as_str()),
-        Cell::from(short_image(&k.image)),
+        Cell::from(display_image(&k.image)),
         Cell::from(Span::styled(k.run_state.label(), state_style)),
         Cell::from(Span::styled(health, health_style)),
         Cell::from(up),
@@ -197,7 +249,15 @@ fn row<'a>(
         ),
         Cell::from(
             usage
-                .map(|u| format!("{}/{}", bytes(u.mem_used), bytes(u.mem_limit)))
+                .map(|u| {
+                    // The limit only when there is one: without, the host's memory is
+                    // no limit worth a denominator.
+                    if u.mem_limit > 0 {
+                        format!("{}/{}", bytes(u.mem_used), bytes(u.mem_limit))
+                    } else {
+                        bytes(u.mem_used)
+                    }
+                })
                 .unwrap_or_default(),
         ),
         Cell::from(k.ports.join(",")),
@@ -228,21 +288,30 @@ pub(super) fn bytes(n: u64) -> String {
     }
 }
 
-/// The image's last path segment and tag (`127.0.0.1:5000/acme/web:v2` -> `web:v2`):
-/// the tag is what an operator scans this column for, so it must never be cut off.
-/// The detail pane shows the image whole.
-fn short_image(image: &str) -> &str {
-    image.rsplit('/').next().unwrap_or(image)
+/// The image reference without its registry host (`127.0.0.1:5000/acme/web:v2` ->
+/// `acme/web:v2`): the namespace and the tag are what an operator reads, so they are
+/// never cut off. The first path part is a registry host when it has a `.` or a `:` or
+/// is `localhost`, as Docker decides. The detail pane shows the image whole.
+pub(super) fn display_image(image: &str) -> &str {
+    match image.split_once('/') {
+        Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => {
+            rest
+        }
+        _ => image,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn short_image() {
-        assert_eq!(super::short_image("127.0.0.1:5000/acme/web:v2"), "web:v2");
-        assert_eq!(super::short_image("ghcr.io/acme/web:v2"), "web:v2");
-        assert_eq!(super::short_image("web"), "web");
-        assert_eq!(super::short_image("redis:7"), "redis:7");
+    fn display_image_drops_only_the_registry_host() {
+        use super::display_image;
+        assert_eq!(display_image("127.0.0.1:5000/acme/web:v2"), "acme/web:v2");
+        assert_eq!(display_image("ghcr.io/acme/web:v2"), "acme/web:v2");
+        assert_eq!(display_image("localhost/web:v2"), "web:v2");
+        assert_eq!(display_image("acme/web:v2"), "acme/web:v2");
+        assert_eq!(display_image("web"), "web");
+        assert_eq!(display_image("redis:7"), "redis:7");
         assert_eq!(super::bytes(512 * 1024), "512K");
         assert_eq!(super::bytes(45 * 1024 * 1024), "45M");
         assert_eq!(super::bytes(2040 * 1024 * 1024), "2.0G");

@@ -29,7 +29,12 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         spans.push(sep());
         spans.push(Span::styled(
             format!(
-                "LOCKED by {}{}",
+                "{}{}{}",
+                if h.maintenance.is_some() {
+                    ""
+                } else {
+                    "LOCKED by "
+                },
                 h.describe(),
                 h.since
                     .map(|s| format!(" · for {}", age(now - s)))
@@ -224,24 +229,6 @@ fn health_summary(spans: &mut Vec<Span<'static>>, env: &EnvState, now: i64, them
         };
         spans.push(Span::styled(text, style));
     }
-    if let Some(j) = &env.jobs {
-        spans.push(sep());
-        let a = j.alert(now);
-        let style = match a {
-            crate::state::Alert::Ok => muted,
-            crate::state::Alert::Warn => Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
-            crate::state::Alert::Bad => Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
-        };
-        let problems = j.problems(now);
-        let text = match problems.first() {
-            _ if j.error.is_some() => "queues: cannot read Redis".to_string(),
-            _ if j.is_stale(now) => "queues: no reading".to_string(),
-            Some(p) if problems.len() == 1 => format!("queues: {}", p.short()),
-            Some(p) => format!("queues: {} (+{} more)", p.short(), problems.len() - 1),
-            None => format!("{} queues ok", j.queues.len()),
-        };
-        spans.push(Span::styled(text, style));
-    }
     if let Some(r) = &h.host
         && !h.host_stale(now)
     {
@@ -261,5 +248,28 @@ fn health_summary(spans: &mut Vec<Span<'static>>, env: &EnvState, now: i64, them
                 ));
             }
         }
+    }
+    // After the disks: an item only once Redis was read or failed.
+    if let Some(j) = env
+        .jobs
+        .as_ref()
+        .filter(|j| j.at.is_some() || j.error.is_some())
+    {
+        spans.push(sep());
+        let a = j.alert(now);
+        let style = match a {
+            crate::state::Alert::Ok => muted,
+            crate::state::Alert::Warn => Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
+            crate::state::Alert::Bad => Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
+        };
+        let problems = j.problems(now);
+        let text = match problems.first() {
+            _ if j.error.is_some() => "queues: cannot read Redis".to_string(),
+            _ if j.is_stale(now) => "queues: no reading".to_string(),
+            Some(p) if problems.len() == 1 => format!("queues: {}", p.short()),
+            Some(p) => format!("queues: {} (+{} more)", p.short(), problems.len() - 1),
+            None => format!("{} queues ok", j.queues.len()),
+        };
+        spans.push(Span::styled(text, style));
     }
 }

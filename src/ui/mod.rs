@@ -66,6 +66,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             picker::draw(frame, body, env, p, theme);
         }
     }
+    status_bar::draw_messages(frame, a.messages, state, theme);
     status_bar::draw(frame, a.status, state, theme, keymap);
     if let Some(mode) = state.help {
         help::draw(frame, area, mode, state.help_scroll, keymap, theme);

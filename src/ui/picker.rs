@@ -22,7 +22,9 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, p: &TagPicker, theme:
     let verb = match p.kind {
         PickerKind::Deploy => "deploy to",
         PickerKind::Rollback => "roll back on",
-        PickerKind::Scale => return draw_scale(frame, area, env, p, theme, border),
+        PickerKind::Scale | PickerKind::Maintenance => {
+            return draw_scale(frame, area, env, p, theme, border);
+        }
     };
     let mut lines = vec![
         Line::from(vec![
@@ -105,8 +107,22 @@ fn draw_scale(
             ])
         })
         .collect();
+    let maintenance = p.kind == PickerKind::Maintenance;
+    if maintenance {
+        lines.push(Line::styled(
+            "The host lock, taken with a message: every console shows it, and no action runs on this host until it is released (L again).",
+            muted,
+        ));
+    }
     lines.push(Line::from(vec![
-        Span::styled("replicas     ", muted),
+        Span::styled(
+            if maintenance {
+                "message      "
+            } else {
+                "replicas     "
+            },
+            muted,
+        ),
         Span::styled(format!("{}▏", p.text), bold),
     ]));
     if let Some(m) = &p.message {
@@ -116,14 +132,22 @@ fn draw_scale(
         ));
     }
     lines.push(Line::styled(
-        "type a number, enter for the preview, esc to cancel",
+        if maintenance {
+            "e.g. \"DB maintenance until 14:00 — Sam\"; enter for the preview, esc to cancel"
+        } else {
+            "type a number, enter for the preview, esc to cancel"
+        },
         muted,
     ));
     popup(
         frame,
         area,
         lines,
-        &format!(" scale on {} ", env.name),
+        &if maintenance {
+            format!(" maintenance lock on {} ", env.name)
+        } else {
+            format!(" scale on {} ", env.name)
+        },
         border,
     );
 }
@@ -162,9 +186,9 @@ fn tag_rows(p: &TagPicker, room: usize, theme: &Theme) -> Vec<Line<'static>> {
     let bold = Style::new().fg(c.text.0).add_modifier(Modifier::BOLD);
     let mut lines = Vec::new();
     let rows = p.rows();
-    let first = p.cursor.saturating_sub(room.saturating_sub(1));
+    let first = p.cursor.unwrap_or(0).saturating_sub(room.saturating_sub(1));
     for (i, (tag, created, place)) in rows.iter().enumerate().skip(first).take(room) {
-        let selected = i == p.cursor;
+        let selected = Some(i) == p.cursor;
         let style = if selected {
             bold.add_modifier(Modifier::REVERSED)
         } else {

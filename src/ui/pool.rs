@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Gauge, Paragraph, Row, Sparkline, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, Wrap};
 
 use super::containers::alert_style;
 use super::text::{age, clock};
@@ -188,13 +188,23 @@ fn draw_summary(
     } else {
         alert_style(free_alert, theme)
     };
+    // The figure beside the bar, not printed across it (where half of it took the bar's
+    // colour and half the background's).
+    let label = format!(" {used}/{slots}");
+    let label_w = (label.chars().count() as u16).min(gauge.width / 2);
+    let [bar, figure] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(label_w)]).areas(gauge);
+    let filled = ((ratio.clamp(0.0, 1.0) * f64::from(bar.width)).round() as usize)
+        .min(usize::from(bar.width));
+    let empty = usize::from(bar.width) - filled;
     frame.render_widget(
-        Gauge::default()
-            .gauge_style(gauge_style)
-            .ratio(ratio)
-            .label(format!("{used}/{slots}")),
-        gauge,
+        Paragraph::new(Line::from(vec![
+            Span::styled("█".repeat(filled), gauge_style),
+            Span::styled("░".repeat(empty), Style::new().fg(theme.colors.muted.0)),
+        ])),
+        bar,
     );
+    frame.render_widget(Paragraph::new(label).style(value_style), figure);
 }
 
 /// The budgets beside (or above) the breakdown, the sessions below.

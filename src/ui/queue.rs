@@ -344,7 +344,12 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme:
     let mut title = format!(" {} · action queue ", env.name);
     if let Some(h) = &env.queue.lock_holder {
         title.push_str(&format!(
-            "· host LOCKED by {}{} ",
+            "· host {}{}{} ",
+            if h.maintenance.is_some() {
+                ""
+            } else {
+                "LOCKED by "
+            },
             h.describe(),
             h.since
                 .map(|s| format!(" · for {}", age(now - s)))

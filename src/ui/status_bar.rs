@@ -87,6 +87,34 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap:
     frame.render_widget(Paragraph::new(Line::from(spans)).style(base), area);
 }
 
+/// The messages, a line each above the status bar (layout::messages): a warning for why
+/// an action queued nothing, the accent for a notice.
+pub fn draw_messages(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let c = &theme.colors;
+    let mut y = area.y;
+    for (text, warning) in crate::layout::messages(state) {
+        let h =
+            crate::layout::message_height(&text, area.width).min(area.bottom().saturating_sub(y));
+        if h == 0 {
+            break;
+        }
+        let style = if warning {
+            Style::new().fg(c.protected_text.0).bg(c.warning.0)
+        } else {
+            Style::new().fg(c.status_bar_bg.0).bg(c.accent.0)
+        }
+        .add_modifier(Modifier::BOLD);
+        let rect = Rect::new(area.x, y, area.width, h);
+        frame.render_widget(
+            Paragraph::new(format!(" {text}"))
+                .style(style)
+                .wrap(ratatui::widgets::Wrap { trim: false }),
+            rect,
+        );
+        y += h;
+    }
+}
+
 /// The hint under column `col` of the status bar: a click on it is its key.
 pub fn hint_at(state: &State, theme: &Theme, keymap: &Keymap, col: u16) -> Option<Action> {
     let mut x = 0usize;
@@ -115,29 +143,6 @@ fn items(state: &State, theme: &Theme, keymap: &Keymap) -> Vec<(Span<'static>, O
         ));
     }
     let mode = state.mode();
-    // Why the last action key queued nothing, until the next one.
-    if mode == Mode::Normal
-        && let Some(m) = state.current().and_then(|e| e.queue.message.as_ref())
-    {
-        spans.push(Span::styled(
-            format!(" {m} "),
-            Style::new()
-                .fg(c.protected_text.0)
-                .bg(c.warning.0)
-                .add_modifier(Modifier::BOLD),
-        ));
-    }
-    if matches!(mode, Mode::Normal | Mode::Logs)
-        && let Some(n) = state.current().and_then(|e| e.notice.as_ref())
-    {
-        spans.push(Span::styled(
-            format!(" {n} "),
-            Style::new()
-                .fg(c.status_bar_bg.0)
-                .bg(c.accent.0)
-                .add_modifier(Modifier::BOLD),
-        ));
-    }
     let mut out: Vec<(Span<'static>, Option<Action>)> =
         spans.into_iter().map(|s| (s, None)).collect();
     for &action in hinted(mode, state.view) {

@@ -13,9 +13,25 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     let now = state.now;
     let env = state.selected;
     let read_only = state.read_only;
+    let operator = state.owner.operator.clone();
     let e = state.envs.get_mut(env)?;
     if e.picker.is_none() {
         let kind = match action {
+            // A maintenance lock held: the same key releases it.
+            Action::Maintenance
+                if e.queue
+                    .lock_holder
+                    .as_ref()
+                    .is_some_and(|h| h.maintenance.is_some()) =>
+            {
+                let op = OpKind::MaintenanceEnd;
+                if !super::queue::refuse_read_only(e, read_only, &op) && e.queue.pending().is_none()
+                {
+                    let _ = super::queue::propose(e, op, Vec::new(), now);
+                }
+                return Some(Vec::new());
+            }
+            Action::Maintenance => PickerKind::Maintenance,
             Action::Deploy => PickerKind::Deploy,
             Action::Rollback => PickerKind::Rollback,
             Action::Scale => PickerKind::Scale,
@@ -28,11 +44,16 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::TagCancel => e.picker = None,
         Action::TagBackspace => {
             picker.text.pop();
-            picker.cursor = 0;
+            picker.cursor = typed_row(picker);
         }
-        Action::Up => picker.cursor = picker.cursor.saturating_sub(1),
+        Action::Up => picker.cursor = picker.cursor.map(|c| c.saturating_sub(1)),
         Action::Down => {
-            picker.cursor = (picker.cursor + 1).min(picker.rows().len().saturating_sub(1));
+            let last = picker.rows().len().checked_sub(1);
+            picker.cursor = match (picker.cursor, last) {
+                (_, None) => None,
+                (None, Some(_)) => Some(0),
+                (Some(c), Some(last)) => Some((c + 1).min(last)),
+            };
         }
         Action::ToggleMigrations => {
             if picker.kind == PickerKind::Deploy && e.migrate.is_some() {
@@ -49,7 +70,8 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                 );
             }
         }
-        Action::CycleTargets if picker.kind == PickerKind::Scale => {}
+        Action::CycleTargets
+            if matches!(picker.kind, PickerKind::Scale | PickerKind::Maintenance) => {}
         Action::CycleTargets => {
             let scopes = scopes(e);
             let Some(picker) = e.picker.as_ref() else {
@@ -64,12 +86,12 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                     p.targets = targets;
                     p.current = current;
                     p.tags = None;
-                    p.cursor = 0;
+                    p.cursor = first_row(p.kind);
                 }
                 return Some(read_tags(e, env));
             }
         }
-        Action::TagDone => done(e, now),
+        Action::TagDone => done(e, now, &operator),
         // Every other key does nothing while the picker is open.
         _ => {}
     }
@@ -89,18 +111,25 @@ fn open(e: &mut EnvState, env: usize, kind: PickerKind, read_only: bool) -> Vec<
             known_as: None,
         },
         PickerKind::Scale => OpKind::Scale { replicas: 0 },
+        PickerKind::Maintenance => OpKind::MaintenanceEnd,
     };
     if super::queue::refuse_read_only(e, read_only, &op) || e.queue.pending().is_some() {
         return Vec::new();
     }
-    let (scope, targets) = first_scope(e);
-    if targets.is_empty() {
+    let (scope, targets) = if kind == PickerKind::Maintenance {
+        ("the host".to_string(), Vec::new())
+    } else {
+        first_scope(e)
+    };
+    if targets.is_empty() && kind != PickerKind::Maintenance {
         e.queue.message = Some("select or mark the services to deploy first".into());
         return Vec::new();
     }
     e.queue.message = None;
     let current = if kind == PickerKind::Scale {
         replicas_now(e, &targets)
+    } else if kind == PickerKind::Maintenance {
+        Vec::new()
     } else {
         current_tags(e, &targets)
     };
@@ -114,13 +143,25 @@ fn open(e: &mut EnvState, env: usize, kind: PickerKind, read_only: bool) -> Vec<
         migrate: false,
         breaking: false,
         tags: None,
-        cursor: 0,
+        cursor: first_row(kind),
         message: None,
     });
-    if kind == PickerKind::Scale {
+    if matches!(kind, PickerKind::Scale | PickerKind::Maintenance) {
         return Vec::new();
     }
     read_tags(e, env)
+}
+
+/// What the picker highlights first: a rollback's `rollback` row; nothing for a deploy
+/// (enter takes what is typed, so no tag is deployed by a stray enter).
+fn first_row(kind: PickerKind) -> Option<usize> {
+    (kind == PickerKind::Rollback).then_some(0)
+}
+
+/// What typing highlights: the first row that matches (typing is choosing); nothing
+/// once the text is empty again or matches no row.
+fn typed_row(p: &TagPicker) -> Option<usize> {
+    (!p.text.is_empty() && !p.rows().is_empty()).then_some(0)
 }
 
 /// A character typed into the picker: only what a tag may hold.
@@ -128,21 +169,35 @@ pub fn input(e: &mut EnvState, c: char) {
     if let Some(p) = &mut e.picker
         && (if p.kind == PickerKind::Scale {
             c.is_ascii_digit() && p.text.len() < 4
+        } else if p.kind == PickerKind::Maintenance {
+            !c.is_control() && p.text.chars().count() < crate::ops::MAINTENANCE_MESSAGE_MAX
         } else {
             (c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) && p.text.len() < 128
         })
     {
         p.text.push(c);
-        p.cursor = 0;
+        p.cursor = typed_row(p);
         p.message = None;
     }
 }
 
 /// Enter: the highlighted or typed tag, validated, becomes the pending item.
-fn done(e: &mut EnvState, now: i64) {
+fn done(e: &mut EnvState, now: i64, operator: &str) {
     let Some(p) = e.picker.clone() else { return };
     if p.kind == PickerKind::Scale {
         return done_scale(e, &p, now);
+    }
+    if p.kind == PickerKind::Maintenance {
+        let kind = OpKind::Maintenance {
+            message: p.text.trim().to_string(),
+            operator: operator.to_string(),
+            since: now,
+        };
+        match super::queue::propose(e, kind, Vec::new(), now) {
+            Err(why) => set_message(e, why),
+            Ok(()) => e.picker = None,
+        }
+        return;
     }
     let Some(tag) = p.chosen() else {
         set_message(e, "type a tag or pick one from the list".into());
@@ -172,7 +227,7 @@ fn done(e: &mut EnvState, now: i64) {
                 .map(str::to_string),
             to: tag.clone(),
         },
-        PickerKind::Scale => return,
+        PickerKind::Scale | PickerKind::Maintenance => return,
     };
     match super::queue::propose(e, kind, p.targets.clone(), now) {
         Err(why) => set_message(e, why),
@@ -350,6 +405,7 @@ fn read_tags(e: &EnvState, env: usize) -> Vec<Effect> {
 pub fn tags_read(e: &mut EnvState, result: Result<crate::model::requests::Tags, String>) {
     if let Some(p) = &mut e.picker {
         p.tags = Some(result);
-        p.cursor = p.cursor.min(p.rows().len().saturating_sub(1));
+        let last = p.rows().len().checked_sub(1);
+        p.cursor = p.cursor.and_then(|c| last.map(|l| c.min(l)));
     }
 }

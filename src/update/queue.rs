@@ -278,7 +278,13 @@ pub fn propose(
 ) -> Result<(), String> {
     let known = known_services(e);
     let images = images(e);
-    let on_swarm = !matches!(kind, OpKind::BreakLock | OpKind::Terminate { .. });
+    let on_swarm = !matches!(
+        kind,
+        OpKind::BreakLock
+            | OpKind::Terminate { .. }
+            | OpKind::Maintenance { .. }
+            | OpKind::MaintenanceEnd
+    );
     let empty = crate::model::swarm::SwarmState::default();
     let planned = match &e.swarm {
         Some(view) if on_swarm => crate::ops::Swarm {
@@ -531,6 +537,11 @@ fn preflight(e: &EnvState, kind: &OpKind, now: i64) -> Vec<Check> {
                 "held by this console since an item ended unknown ({}); check its targets, then release it",
                 h.action
             ),
+        },
+        Some(h) if h.maintenance.is_some() && *kind == OpKind::MaintenanceEnd => Check {
+            what: "host lock".into(),
+            ok: Some(true),
+            detail: format!("{}: this releases it", h.describe()),
         },
         Some(h) if h.ours => Check {
             what: "host lock".into(),
@@ -861,5 +872,6 @@ fn holder(o: LockOwner) -> LockHolder {
         owner: o.operator,
         action: o.action,
         since: o.since,
+        maintenance: o.maintenance,
     }
 }

@@ -186,7 +186,10 @@ async fn run_one(
     let locks = job.plan.changes_state()
         && !matches!(
             job.plan.kind,
-            crate::ops::OpKind::BreakLock | crate::ops::OpKind::RevealSecrets
+            crate::ops::OpKind::BreakLock
+                | crate::ops::OpKind::RevealSecrets
+                | crate::ops::OpKind::Maintenance { .. }
+                | crate::ops::OpKind::MaintenanceEnd
         );
     if locks && let Err(refused) = lock_or_refuse(job, remote, events).await {
         return refused;

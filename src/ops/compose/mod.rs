@@ -123,29 +123,7 @@ impl Project<'_> {
                     self.migrate_command(m, &m.status_command),
                 )]
             }
-            OpKind::PgAdminStart | OpKind::PgAdminStop => {
-                let file = self.pgadmin_file.ok_or_else(|| {
-                    Refused("no pgadmin_file in this environment's compose settings".into())
-                })?;
-                // Only pgAdmin's file: `down` or `rm` with the project's files as well
-                // would act on the whole stack.
-                let base = format!(
-                    "cd {} && {}",
-                    quote(self.dir),
-                    crate::shell::compose_words(self.compose, self.name, &[file])
-                );
-                if kind == OpKind::PgAdminStart {
-                    vec![step(
-                        "start pgAdmin".into(),
-                        format!("{base} up -d pgadmin"),
-                    )]
-                } else {
-                    vec![step(
-                        "stop and remove pgAdmin".into(),
-                        format!("{base} rm -s -f pgadmin"),
-                    )]
-                }
-            }
+            OpKind::PgAdminStart | OpKind::PgAdminStop => self.pgadmin_steps(&kind)?,
             OpKind::RevealSecrets => return Ok(super::reveal_plan()),
             OpKind::BreakLock => vec![step(
                 "remove the host lock".into(),
@@ -167,6 +145,9 @@ impl Project<'_> {
                     "{} is a swarm action; this environment is a compose project",
                     kind.label()
                 )));
+            }
+            OpKind::Maintenance { .. } | OpKind::MaintenanceEnd => {
+                super::maintenance_steps(self.dir, &kind)?
             }
             OpKind::Queue { runner, .. } => {
                 let queue = targets
@@ -196,6 +177,30 @@ impl Project<'_> {
             changes: Vec::new(),
             undo: None,
         })
+    }
+
+    /// pgAdmin started, or stopped and removed, through its own compose file only.
+    fn pgadmin_steps(&self, kind: &OpKind) -> Result<Vec<Step>, Refused> {
+        let file = self.pgadmin_file.ok_or_else(|| {
+            Refused("no pgadmin_file in this environment's compose settings".into())
+        })?;
+        // Only pgAdmin's file: `down` or `rm` with the project's files as well would act
+        // on the whole stack.
+        let base = format!(
+            "cd {} && {}",
+            quote(self.dir),
+            crate::shell::compose_words(self.compose, self.name, &[file])
+        );
+        let (label, verb) = if *kind == OpKind::PgAdminStart {
+            ("start pgAdmin", "up -d pgadmin")
+        } else {
+            ("stop and remove pgAdmin", "rm -s -f pgadmin")
+        };
+        Ok(vec![Step {
+            label: label.into(),
+            command: format!("{base} {verb}"),
+            exec: Exec::Shell,
+        }])
     }
 
     /// The migrations, breaking ones between stopping `stop_before_breaking` and
