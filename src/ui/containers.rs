@@ -143,7 +143,14 @@ fn column_widths(
         small[i] = 0;
     }
     let [up, rst, cpu, mem] = small;
-    let name = longest(&mut visible.iter().map(|k| k.name.chars().count()), 9);
+    // A missing service's row says why in this column.
+    let name = longest(
+        &mut visible
+            .iter()
+            .map(|k| k.name.chars().count())
+            .chain(missing.iter().map(|m| missing_why(m).chars().count())),
+        9,
+    );
     let room = inner.saturating_sub(used(&small));
     // A name cut to a few letters says nothing: under 6 columns it is left out.
     let container = if room >= 6 { name.min(room) } else { 0 };
@@ -172,17 +179,23 @@ fn health_text(k: &ContainerInfo, live: bool) -> String {
     }
 }
 
+/// Why a service has no row of its own, in its container column.
+fn missing_why(m: &crate::state::Missing) -> &'static str {
+    if m.in_compose_files {
+        "no container"
+    } else {
+        "deploy order names it; not in the compose files"
+    }
+}
+
 /// A declared service with no container: no container, no state but `missing`.
 fn missing_row<'a>(m: &crate::state::Missing, theme: &Theme) -> Row<'a> {
     let c = &theme.colors;
-    let (state, why, alert) = if m.in_compose_files {
-        ("missing", "no container", Alert::Bad)
+    let why = missing_why(m);
+    let (state, alert) = if m.in_compose_files {
+        ("missing", Alert::Bad)
     } else {
-        (
-            "unknown",
-            "deploy order names it; not in the compose files",
-            Alert::Warn,
-        )
+        ("unknown", Alert::Warn)
     };
     let style = alert_style(alert, theme);
     Row::new([
