@@ -294,20 +294,24 @@ fn counts_agree_with_bullmq_failed_jobs_show_their_reasons_and_retry_puts_them_b
 #[test]
 fn an_evicting_policy_shows_the_redis_alert_and_noeviction_clears_it() {
     let _production = PRODUCTION.lock().unwrap_or_else(|p| p.into_inner());
+    /// Production Redis's `maxmemory-policy` set to `policy`.
+    fn set_policy(policy: &str) -> std::process::Output {
+        run(Command::new("docker").args([
+            "exec",
+            "acme-production_redis_1",
+            "redis-cli",
+            "-p",
+            "28379",
+            "config",
+            "set",
+            "maxmemory-policy",
+            policy,
+        ]))
+    }
     struct Policy;
     impl Drop for Policy {
         fn drop(&mut self) {
-            let _ = run(Command::new("docker").args([
-                "exec",
-                "acme-production_redis_1",
-                "redis-cli",
-                "-p",
-                "28379",
-                "config",
-                "set",
-                "maxmemory-policy",
-                "noeviction",
-            ]));
+            let _ = set_policy("noeviction");
         }
     }
     let _restore = Policy;
@@ -317,17 +321,8 @@ fn an_evicting_policy_shows_the_redis_alert_and_noeviction_clears_it() {
     t.wait_until(Duration::from_secs(15), "Redis read, noeviction", |s| {
         s.contains("policy noeviction") && s.contains("queues ok")
     });
-    ok_stdout(Command::new("docker").args([
-        "exec",
-        "acme-production_redis_1",
-        "redis-cli",
-        "-p",
-        "28379",
-        "config",
-        "set",
-        "maxmemory-policy",
-        "allkeys-lru",
-    ]));
+    let set = set_policy("allkeys-lru");
+    assert!(set.status.success(), "{set:?}");
     t.wait_until(Duration::from_secs(15), "the eviction alert", |s| {
         s.contains("queues: Redis evicts (allkeys-lru)")
             && s.contains("policy allkeys-lru")
@@ -385,14 +380,7 @@ fn pausing_a_protected_environment_s_queue_needs_its_name_and_reaches_bullmq() {
     // y is only a letter typed here.
     t.keys(&["y", "BSpace"]);
     assert_eq!(bullmq_counts("production", "labels")["paused"], false);
-    for c in "production".chars() {
-        t.keys(&[&c.to_string()]);
-    }
-    t.keys(&["Enter"]);
-    t.wait_until(Duration::from_secs(45), "labels paused", |s| {
-        s.contains("done       pause queue labels")
-            && queue_cells(s, "labels").is_some_and(|c| c.last().is_some_and(|x| x == "paused"))
-    });
+    confirm_production(&t, "pause queue labels", "paused");
     assert_eq!(bullmq_counts("production", "labels")["paused"], true);
     // The same key resumes a paused queue.
     t.keys(&["M-q"]);
@@ -401,15 +389,21 @@ fn pausing_a_protected_environment_s_queue_needs_its_name_and_reaches_bullmq() {
         "confirm: resume queue labels on production",
         &["type production"],
     );
+    confirm_production(&t, "resume queue labels", "ok");
+    assert_eq!(bullmq_counts("production", "labels")["paused"], false);
+}
+
+/// Types production's name to confirm, then waits for the item `title` done and the
+/// labels row's status `status`.
+fn confirm_production(t: &Tmux, title: &str, status: &str) {
     for c in "production".chars() {
         t.keys(&[&c.to_string()]);
     }
     t.keys(&["Enter"]);
-    t.wait_until(Duration::from_secs(45), "labels resumed", |s| {
-        s.contains("done       resume queue labels")
-            && queue_cells(s, "labels").is_some_and(|c| c.last().is_some_and(|x| x == "ok"))
+    t.wait_until(Duration::from_secs(45), title, |s| {
+        s.contains(&format!("done       {title}"))
+            && queue_cells(s, "labels").is_some_and(|c| c.last().is_some_and(|x| x == status))
     });
-    assert_eq!(bullmq_counts("production", "labels")["paused"], false);
 }
 
 #[test]

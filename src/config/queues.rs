@@ -17,7 +17,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, de};
 
 use super::deploy::EnvVarName;
-use super::values::{ConfigDuration, ServiceName};
+use super::values::{ConfigDuration, ServiceName, string_newtype};
 
 /// BullMQ on Redis, watched and acted on.
 #[derive(Debug, Clone, Deserialize)]
@@ -229,27 +229,8 @@ impl KeyPrefix {
     }
 }
 
-macro_rules! text_newtype {
-    ($name:ident) => {
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                $name::parse(&String::deserialize(d)?).map_err(de::Error::custom)
-            }
-        }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-        impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-    };
-}
-text_newtype!(QueueName);
-text_newtype!(KeyPrefix);
+string_newtype!(QueueName, QueueName::parse);
+string_newtype!(KeyPrefix, KeyPrefix::parse);
 
 #[cfg(test)]
 mod tests {

@@ -33,6 +33,8 @@ macro_rules! string_newtype {
     };
 }
 
+pub(crate) use string_newtype;
+
 /// A name of at most `max` characters whose first character passes `first` and every
 /// character passes `rest`.
 fn name_shaped(s: &str, max: usize, first: fn(char) -> bool, rest: fn(char) -> bool) -> bool {
