@@ -352,6 +352,9 @@ fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
     };
     let mut state = State::from_config(&loaded.config, cli.read_only);
     state.owner = pilothouse::backend::runner::Owner::of_this_console();
+    for e in &mut state.envs {
+        e.operator.clone_from(&state.owner.operator);
+    }
     if let Some(name) = &cli.env
         && !state.select_env(name)
     {

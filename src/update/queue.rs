@@ -367,6 +367,8 @@ fn project<'a>(
         env_file: &e.env_file,
         images,
         endpoint_services: &e.endpoint_services,
+        env_name: &e.name,
+        operator: &e.operator,
     }
 }
 

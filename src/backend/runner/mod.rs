@@ -263,7 +263,7 @@ async fn run_one(
 /// leave the env file and some containers on the new tag with no health gate passed).
 fn began_changing(outcome: Outcome, failed_at: Option<usize>, undo: &crate::ops::Undo) -> bool {
     match (outcome, failed_at) {
-        (Outcome::Failed, Some(at)) => at >= undo.from_step,
+        (Outcome::Failed, Some(at)) => at >= undo.from_step && at < undo.until,
         (Outcome::Cancelled, Some(first_not_run)) => first_not_run > undo.first_change,
         _ => false,
     }
@@ -286,6 +286,7 @@ mod tests {
         let swarm = crate::ops::Undo {
             from_step: 1,
             first_change: 0,
+            until: usize::MAX,
             steps: Vec::new(),
         };
         assert!(!began_changing(Outcome::Failed, Some(0), &swarm));
@@ -296,8 +297,12 @@ mod tests {
         let compose = crate::ops::Undo {
             from_step: 2,
             first_change: 2,
+            until: 6,
             steps: Vec::new(),
         };
+        // A post-deploy hook (step 6 on) failing undoes nothing.
+        assert!(began_changing(Outcome::Failed, Some(5), &compose));
+        assert!(!began_changing(Outcome::Failed, Some(6), &compose));
         assert!(!began_changing(Outcome::Cancelled, Some(2), &compose));
         assert!(began_changing(Outcome::Cancelled, Some(3), &compose));
         assert!(!began_changing(Outcome::Unknown, Some(3), &compose));

@@ -101,6 +101,10 @@ impl Project<'_> {
         let cd = format!("cd {}", quote(self.dir));
         let compose = self.compose_words(None);
         let mut steps = Vec::new();
+        // The team's own check first: it fails before anything is looked at or changed.
+        if let Some(hook) = &self.deploy.pre_deploy {
+            steps.push(self.hook_step("pre_deploy", hook.as_str(), &kind, &current, tag));
+        }
         if let Some(t) = known_as {
             steps.push(still_names_rollback(&current, t));
         }
@@ -142,11 +146,17 @@ impl Project<'_> {
             .collect();
         steps.push(wait_step(&want, timeout));
         steps.extend(self.after_gate_steps(&targets));
+        let until = steps.len();
+        if let Some(hook) = &self.deploy.post_deploy {
+            steps.push(self.hook_step("post_deploy", hook.as_str(), &kind, &current, tag));
+        }
         // The env file's write either happens whole or changes nothing: undone when a
-        // later step fails, or when the operator cancels after it.
+        // later step fails (up to the post-deploy hook), or when the operator cancels
+        // after it.
         let undo = (!to_rollback_images).then(|| Undo {
             from_step: env_step + 1,
             first_change: env_step,
+            until,
             steps: self.undo_steps(&current, &groups, timeout),
         });
         let changes = current
@@ -160,6 +170,50 @@ impl Project<'_> {
             changes,
             undo,
         })
+    }
+
+    /// A deploy hook: `sh -c HOOK` in the project directory with the deploy's facts as
+    /// variables, every value quoted.
+    fn hook_step(
+        &self,
+        which: &str,
+        hook: &str,
+        kind: &OpKind,
+        current: &[(String, ImageRef)],
+        tag: &str,
+    ) -> Step {
+        let services: Vec<&str> = current.iter().map(|(s, _)| s.as_str()).collect();
+        let old: Vec<String> = current
+            .iter()
+            .map(|(s, r)| format!("{s}={}", r.tag))
+            .collect();
+        let action = if matches!(kind, OpKind::Rollback { .. }) {
+            "rollback"
+        } else {
+            "deploy"
+        };
+        let values = [
+            self.env_name.to_string(),
+            action.to_string(),
+            services.join(" "),
+            old.join(" "),
+            tag.to_string(),
+            self.operator.to_string(),
+        ];
+        let vars: Vec<String> = crate::config::deploy::HOOK_VARIABLES
+            .iter()
+            .zip(values)
+            .map(|(name, value)| format!("{name}={}", quote(&value)))
+            .collect();
+        shell(
+            format!("{which} hook"),
+            format!(
+                "cd {} && env {} sh -c {}",
+                quote(self.dir),
+                vars.join(" "),
+                quote(hook)
+            ),
+        )
     }
 
     /// Each target's running image, as a tagged reference.
@@ -373,6 +427,8 @@ mod tests {
             env_file: ".env",
             images: &images,
             endpoint_services: &[],
+            env_name: "staging",
+            operator: "sam@laptop",
         };
         let kind = OpKind::Deploy {
             tag: "v2".into(),
@@ -438,6 +494,8 @@ mod tests {
             env_file: ".env",
             images: &images,
             endpoint_services: &endpoints,
+            env_name: "staging",
+            operator: "sam@laptop",
         };
         let plan = p
             .plan(
@@ -579,5 +637,51 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn deploy_hooks_come_first_and_last_with_the_deploy_s_facts_and_the_last_undoes_nothing() {
+        let deploy: DeploySettings = toml::from_str(
+            "pre_deploy = \"test -n \\\"$(ls /backups)\\\"\"\npost_deploy = \"curl -fsS -X POST https://cdn.example/purge\"",
+        )
+        .expect("deploy");
+        let known = strings(&["web"]);
+        let compose = strings(&["docker-compose"]);
+        let files = strings(&["docker-compose.yml"]);
+        let images = vec![("web".to_string(), "reg:5000/acme/web:v1".to_string())];
+        let p = Project {
+            dir: "/opt/acme",
+            name: "acme",
+            compose: &compose,
+            files: &files,
+            pgadmin_file: None,
+            known_services: &known,
+            migrate: None,
+            deploy: &deploy,
+            env_file: ".env",
+            images: &images,
+            endpoint_services: &[],
+            env_name: "staging",
+            operator: "sam o'brien@laptop",
+        };
+        let kind = OpKind::Deploy {
+            tag: "v2".into(),
+            migrate: false,
+            breaking: false,
+        };
+        let plan = p.plan(kind, strings(&["web"])).expect("plan");
+        let first = &plan.steps[0];
+        assert_eq!(first.label, "pre_deploy hook");
+        assert_eq!(
+            first.command,
+            "cd '/opt/acme' && env PILOTHOUSE_ENV='staging' PILOTHOUSE_ACTION='deploy' PILOTHOUSE_SERVICES='web' PILOTHOUSE_OLD_TAGS='web=v1' PILOTHOUSE_NEW_TAG='v2' PILOTHOUSE_OPERATOR='sam o'\\''brien@laptop' sh -c 'test -n \"$(ls /backups)\"'"
+        );
+        let last = plan.steps.len() - 1;
+        assert_eq!(plan.steps[last].label, "post_deploy hook");
+        let undo = plan.undo.expect("undo");
+        // The pre hook fails before the env file (step 3) changes; the post hook's
+        // failure undoes nothing.
+        assert_eq!(undo.first_change, 3);
+        assert_eq!(undo.until, last);
     }
 }

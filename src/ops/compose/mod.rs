@@ -25,6 +25,9 @@ pub struct Project<'a> {
     pub images: &'a [(String, String)],
     /// Services with a configured health endpoint (the deploy's smoke check).
     pub endpoint_services: &'a [String],
+    /// The environment's name and the operator, for the deploy hooks' variables.
+    pub env_name: &'a str,
+    pub operator: &'a str,
 }
 
 /// The read-only command that lists the services the project's compose files declare
@@ -296,6 +299,8 @@ mod tests {
             env_file: ".env",
             images: &[],
             endpoint_services: &[],
+            env_name: "staging",
+            operator: "sam@laptop",
         }
     }
 
