@@ -311,3 +311,41 @@ fn the_pool_gauge_s_figure_stands_beside_the_bar_not_across_it() {
         );
     }
 }
+
+#[test]
+fn a_failing_check_is_red_in_the_health_view_and_named_in_the_header() {
+    use pilothouse::model::health::{CheckResult, HealthEvent as H};
+    let mut s = staging_live();
+    let result = |name: &str, ok: bool, detail: &str| {
+        BackendEvent::Health(H::Check(Box::new(CheckResult {
+            name: name.into(),
+            ok,
+            detail: detail.into(),
+            duration_ms: 12,
+            at: s_now(),
+        })))
+    };
+    send(
+        &mut s,
+        0,
+        result("nightly backup", false, "newest file 2d old (limit 26h)"),
+    );
+    send(&mut s, 0, result("certbot timer", true, "active"));
+    press(&mut s, Action::HealthView);
+    let t = render(&s, 160, 40);
+    let screen = text(&t);
+    assert!(screen.contains("1 check FAILING"), "{screen}");
+    assert!(
+        screen.contains("newest file 2d old (limit 26h)"),
+        "{screen}"
+    );
+    let theme = Theme::default_theme().unwrap();
+    assert_eq!(fg_at(t.backend().buffer(), "✗ FAIL"), theme.colors.error.0);
+    assert_eq!(fg_at(t.backend().buffer(), "✓ pass"), theme.colors.ok.0);
+    assert_eq!(s.envs[0].alert(s.now), Alert::Bad);
+}
+
+/// The fixtures' clock.
+fn s_now() -> i64 {
+    staging_live().now
+}

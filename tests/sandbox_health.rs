@@ -550,3 +550,89 @@ fn database_tls_require_and_verify_full_work_and_an_untrusted_certificate_is_exp
         "a certificate valid for 10 days warns: {edge}"
     );
 }
+
+#[test]
+fn the_team_s_checks_show_pass_and_fail_in_the_health_view_the_header_and_status() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let staging = sb.state.join("opt/staging");
+    // Checks are arrays of tables: appended after the rest of the file.
+    let config = edited_config(&sb, dir.path(), |text| {
+        format!(
+            "{text}
+[[environments.staging.checks]]
+name = \"project files fresh\"
+newest_file_in = \"{}\"
+max_age = \"26h\"
+interval = \"5s\"
+timeout = \"3s\"
+
+[[environments.staging.checks]]
+name = \"nightly backup\"
+command = \"ls /var/backups/acme/*.sql.gz\"
+interval = \"5s\"
+timeout = \"3s\"
+
+[[environments.staging.checks]]
+name = \"redis ping\"
+command = \"redis-cli -p 18379 ping\"
+service = \"redis\"
+output_matches = \"^PONG$\"
+interval = \"5s\"
+timeout = \"3s\"
+",
+            staging.display()
+        )
+    });
+    let t = Tmux::start("checks", &console_with(&config, dir.path()));
+    t.wait_until(Duration::from_secs(15), "connected", |s| {
+        s.contains("· connected")
+    });
+    t.keys(&["h"]);
+    let screen = t.wait_until(Duration::from_secs(20), "the three checks judged", |s| {
+        let row = |n: &str| {
+            s.lines()
+                .find(|l| l.contains(&format!("│{n} ")))
+                .unwrap_or("")
+        };
+        row("project files fresh").contains("✓ pass")
+            && row("nightly backup").contains("✗ FAIL")
+            && row("redis ping").contains("✓ pass")
+            && s.contains("1 check FAILING")
+    });
+    let failing = screen
+        .lines()
+        .find(|l| l.contains("│nightly backup "))
+        .unwrap_or_default();
+    assert!(
+        failing.contains("exit 2") || failing.contains("exit 1"),
+        "{failing}"
+    );
+    assert!(screen.contains("newest file"), "{screen}");
+    // status --json: the same judgement, and exit 1.
+    let (code, out) = status(&config, &["--env", "staging", "--json"]);
+    assert_eq!(code, Some(1), "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let oks: Vec<(String, bool)> = v[0]["checks"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    (
+                        c["name"].as_str().unwrap_or("").to_string(),
+                        c["ok"] == true,
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        oks,
+        [
+            ("project files fresh".to_string(), true),
+            ("nightly backup".to_string(), false),
+            ("redis ping".to_string(), true)
+        ],
+        "{out}"
+    );
+}

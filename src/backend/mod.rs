@@ -2,6 +2,7 @@
 //! bollard client, and speaks to the UI only in [`BackendEvent`]s. Nothing here knows
 //! about ratatui or crossterm.
 
+pub mod checks;
 pub mod counters;
 pub mod db;
 mod db_tls;
@@ -466,6 +467,9 @@ fn start_monitors(
     let remote = tunnel.remote();
     let mut db_requests = None;
     let mut tasks = Vec::new();
+    if !env.checks.is_empty() {
+        tasks.extend(start_checks(env, &remote, report));
+    }
     if let Some(settings) = &env.queues {
         tasks.extend(start_queue_monitor(
             settings,
@@ -562,6 +566,28 @@ fn start_monitors(
         })));
     }
     (tasks, db_requests)
+}
+
+/// The team's checks and their forwarder.
+fn start_checks(env: &Environment, remote: &remote::Remote, report: &Reporter) -> Vec<AbortOnDrop> {
+    let place = checks::Place::of(env);
+    let (tx, mut rx) = mpsc::channel(8);
+    let runner = AbortOnDrop(tokio::spawn(checks::watch(
+        env.checks.clone(),
+        remote.clone(),
+        place,
+        tx,
+    )));
+    let forward = report.clone();
+    let forwarder = AbortOnDrop(tokio::spawn(async move {
+        while let Some(r) = rx.recv().await {
+            let ev = crate::model::health::HealthEvent::Check(Box::new(r));
+            if !forward.send(BackendEvent::Health(ev)).await {
+                return;
+            }
+        }
+    }));
+    vec![runner, forwarder]
 }
 
 /// The queue monitor and its forwarder.

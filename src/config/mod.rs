@@ -15,6 +15,7 @@
 //! config stays valid.
 
 pub mod actions;
+pub mod checks;
 pub mod colour;
 pub mod deploy;
 pub mod monitoring;
@@ -240,6 +241,9 @@ pub struct Environment {
     pub pgadmin: PgAdminSettings,
     /// BullMQ queues on Redis; none: no queues view.
     pub queues: Option<queues::QueueSettings>,
+    /// The team's own read-only checks, shown in the health view.
+    #[serde(default)]
+    pub checks: Vec<checks::CheckSettings>,
 }
 
 fn default_stats_interval() -> ConfigDuration {
@@ -679,6 +683,11 @@ fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> 
     };
     if let Some((table, key, message)) = problem {
         return Some((table, key, message.to_string()));
+    }
+    for c in &env.checks {
+        if let Some((key, message)) = c.check() {
+            return Some((".checks", key, message));
+        }
     }
     if let Some(q) = &env.queues {
         if let Some((key, message)) = q.check() {

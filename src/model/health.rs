@@ -9,6 +9,20 @@ use crate::logs::sanitize::clean_str;
 pub enum HealthEvent {
     Endpoints(Vec<EndpointStatus>),
     Host(Box<HostReport>),
+    /// One of the team's own checks ran.
+    Check(Box<CheckResult>),
+}
+
+/// A check's latest run (`[[environments.X.checks]]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResult {
+    pub name: String,
+    pub ok: bool,
+    /// What it said or found, sanitized and masked, one line.
+    pub detail: String,
+    pub duration_ms: u64,
+    /// Unix seconds (the console's clock) when it ended.
+    pub at: i64,
 }
 
 /// One endpoint's latest answer.

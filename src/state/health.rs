@@ -23,6 +23,10 @@ pub struct HealthState {
     pub host_interval_secs: i64,
     /// The last Docker disk usage seen (it is read less often than the rest).
     pub docker_disk: Option<crate::model::health::DockerDisk>,
+    /// The team's checks, in config order: name and how long a result stays fresh (s).
+    pub check_names: Vec<(String, i64)>,
+    /// Their latest results.
+    pub checks: Vec<crate::model::health::CheckResult>,
 }
 
 impl HealthState {
@@ -41,8 +45,36 @@ impl HealthState {
 
     /// The worst of endpoints, certificates and disks. Stale readings say nothing
     /// (the connection's own state covers them).
+    /// A check's latest result, when it ran and is not stale.
+    pub fn check(&self, name: &str, now: i64) -> Option<&crate::model::health::CheckResult> {
+        let fresh = self.check_names.iter().find(|(n, _)| n == name)?.1;
+        self.checks
+            .iter()
+            .find(|c| c.name == name)
+            .filter(|c| now - c.at <= fresh)
+    }
+
+    /// Checks whose latest (fresh) result failed.
+    pub fn failing_checks(&self, now: i64) -> usize {
+        self.check_names
+            .iter()
+            .filter(|(n, _)| self.check(n, now).is_some_and(|c| !c.ok))
+            .count()
+    }
+
+    /// A check's result arrived.
+    pub fn record_check(&mut self, r: crate::model::health::CheckResult) {
+        match self.checks.iter_mut().find(|c| c.name == r.name) {
+            Some(c) => *c = r,
+            None => self.checks.push(r),
+        }
+    }
+
     pub fn alert(&self, now: i64) -> Alert {
         let mut a = Alert::Ok;
+        if self.failing_checks(now) > 0 {
+            a = Alert::Bad;
+        }
         if !self.endpoints_stale(now) {
             for e in &self.endpoints {
                 a = a.max(endpoint_alert(e, now));

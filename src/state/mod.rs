@@ -437,6 +437,15 @@ impl EnvState {
                     .collect(),
                 interval_secs: env.health.interval.0.as_secs().max(1) as i64,
                 host_interval_secs: env.health.host_interval.0.as_secs().max(1) as i64,
+                // A result stays fresh for three intervals and its timeout.
+                check_names: env
+                    .checks
+                    .iter()
+                    .map(|c| {
+                        let fresh = 3 * c.interval.0.as_secs() + c.timeout.0.as_secs() + 5;
+                        (c.name.as_str().to_string(), fresh as i64)
+                    })
+                    .collect(),
                 ..HealthState::default()
             },
             pool: env.database.as_ref().map(PoolState::from_config),

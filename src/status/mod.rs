@@ -38,6 +38,9 @@ pub struct EnvReport {
     /// The database's connections; absent when no database is configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pool: Option<PoolReport>,
+    /// The team's checks, each run once; empty when none are configured.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckReport>,
     /// BullMQ's queues and their Redis; absent when no queues are configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queues: Option<QueuesReport>,
@@ -74,6 +77,7 @@ impl EnvReport {
             containers: Vec::new(),
             health: Vec::new(),
             pool: None,
+            checks: Vec::new(),
             queues: None,
             missing: Vec::new(),
             swarm: None,
@@ -184,6 +188,15 @@ pub struct QueuesReport {
     pub queues: Vec<QueueReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redis: Option<RedisReport>,
+}
+
+/// One check's run.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    pub name: String,
+    pub ok: bool,
+    pub detail: String,
+    pub duration_ms: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -303,21 +316,24 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         Some((db, sample.await))
     };
     let queues = read_queues(env, &remote, tunnel.docker_socket(), now);
+    let checks = run_checks(env, &remote);
     let containers = read_engine(env, tunnel.docker_socket());
     let declared = async {
         let cmd = crate::ops::declared_services_command(env.compose()?)?;
         crate::backend::declared_services(&remote, &cmd).await.ok()
     };
-    let (result, health, pool, queues, declared, (lock, last), _) = tokio::join!(
+    let (result, health, pool, queues, checks, declared, (lock, last), _) = tokio::join!(
         containers,
         health,
         pool,
         queues,
+        checks,
         declared,
         actions(&remote, env),
         crate::backend::snapshot::learn_secrets(&remote, env)
     );
     out.queues = queues;
+    out.checks = checks;
     out.lock = lock;
     out.last_action = last;
     tunnel.close().await;
@@ -353,6 +369,25 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
     }
     out.health = health.iter().map(endpoint_report).collect();
     out.pool = pool.map(|(db, sample)| pool_report(db, sample, pgadmin_running));
+    out
+}
+
+/// Every configured check, once, one after the other (as the console runs them).
+async fn run_checks(
+    env: &Environment,
+    remote: &crate::backend::remote::Remote,
+) -> Vec<CheckReport> {
+    let place = crate::backend::checks::Place::of(env);
+    let mut out = Vec::new();
+    for c in &env.checks {
+        let r = crate::backend::checks::run(c, remote, &place).await;
+        out.push(CheckReport {
+            name: r.name,
+            ok: r.ok,
+            detail: r.detail,
+            duration_ms: r.duration_ms,
+        });
+    }
     out
 }
 
@@ -594,6 +629,7 @@ pub fn exit_code(reports: &[EnvReport]) -> u8 {
             || r.health.iter().any(|h| !h.up)
             || r.pool.as_ref().is_some_and(|p| !p.ok)
             || r.queues.as_ref().is_some_and(|q| !q.ok)
+            || r.checks.iter().any(|c| !c.ok)
             || r.swarm.as_ref().is_some_and(|s| s.problem())
     }) {
         EXIT_PROBLEM
@@ -714,6 +750,19 @@ fn render_health(out: &mut String, r: &EnvReport) {
             ));
         }
     }
+    for c in &r.checks {
+        out.push_str(&format!(
+            "  check {}: {} ({} ms){}\n",
+            c.name,
+            if c.ok { "pass" } else { "FAIL" },
+            c.duration_ms,
+            if c.detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", c.detail)
+            }
+        ));
+    }
     if let Some(q) = &r.queues {
         match &q.error {
             Some(e) => out.push_str(&format!("  queues: ERROR: {e}\n")),
@@ -783,6 +832,7 @@ mod tests {
             docker_version: None,
             health: Vec::new(),
             pool: None,
+            checks: Vec::new(),
             queues: None,
             missing: Vec::new(),
             containers: ok

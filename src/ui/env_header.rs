@@ -212,6 +212,17 @@ fn health_summary(spans: &mut Vec<Span<'static>>, env: &EnvState, now: i64, them
             Span::styled(format!("{} endpoints up", h.endpoints.len()), muted)
         });
     }
+    let failing = h.failing_checks(now);
+    if failing > 0 {
+        spans.push(sep());
+        spans.push(Span::styled(
+            format!(
+                "{failing} check{} FAILING",
+                if failing == 1 { "" } else { "s" }
+            ),
+            Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
+        ));
+    }
     if let Some(p) = &env.pool {
         spans.push(sep());
         let a = env.pool_alert(now);

@@ -16,10 +16,78 @@ use crate::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
     let host_h = 9.min(area.height / 2).max(3);
-    let [top, bottom] =
-        Layout::vertical([Constraint::Min(0), Constraint::Length(host_h)]).areas(area);
+    let checks = env.health.check_names.len() as u16;
+    let checks_h = if checks > 0 {
+        (checks + 3).min(area.height / 3)
+    } else {
+        0
+    };
+    let [top, middle, bottom] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(checks_h),
+        Constraint::Length(host_h),
+    ])
+    .areas(area);
     draw_endpoints(frame, top, env, now, theme);
+    if checks_h > 0 {
+        draw_checks(frame, middle, env, now, theme);
+    }
     draw_host(frame, bottom, env, now, theme);
+}
+
+/// The team's checks: each one's last result, what it said, how long it took, when.
+fn draw_checks(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let live = env.is_live();
+    let block = super::env_block(env, &format!(" {} · checks ", env.name), theme, !live);
+    let header = Row::new(["CHECK", "RESULT", "TOOK", "WHEN", "SAID"])
+        .style(muted.add_modifier(Modifier::BOLD));
+    let rows = env.health.check_names.iter().map(|(name, _)| {
+        let fresh = env.health.check(name, now).filter(|_| live);
+        let (result, alert) = match fresh {
+            Some(r) if r.ok => ("✓ pass", Alert::Ok),
+            Some(_) => ("✗ FAIL", Alert::Bad),
+            None if env.health.checks.iter().any(|r| &r.name == name) => ("stale", Alert::Warn),
+            None => ("…", Alert::Warn),
+        };
+        let last = env.health.checks.iter().find(|r| &r.name == name);
+        Row::new([
+            Cell::from(name.clone()),
+            Cell::from(Span::styled(result, alert_style(alert, theme))),
+            Cell::from(
+                last.map(|r| format!("{} ms", r.duration_ms))
+                    .unwrap_or_default(),
+            ),
+            Cell::from(
+                last.map(|r| format!("{} ago", age(now - r.at)))
+                    .unwrap_or_default(),
+            ),
+            Cell::from(last.map(|r| r.detail.clone()).unwrap_or_default()),
+        ])
+    });
+    let widths = [
+        Constraint::Length(
+            env.health
+                .check_names
+                .iter()
+                .map(|(n, _)| n.chars().count())
+                .max()
+                .unwrap_or(5)
+                .max(5) as u16,
+        ),
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(8),
+        Constraint::Fill(1),
+    ];
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(block)
+            .column_spacing(1),
+        area,
+    );
 }
 
 fn stale_label(env: &EnvState, stale: bool) -> &'static str {

@@ -483,6 +483,7 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             }
         }
         BackendEvent::Health(HealthEvent::Endpoints(list)) => e.health.endpoints = list,
+        BackendEvent::Health(HealthEvent::Check(r)) => e.health.record_check(*r),
         BackendEvent::Job(ev) => queue::apply(e, ev, now),
         BackendEvent::Audit(records) => e.audit = Some(records),
         BackendEvent::SnapshotWritten(result) => {
