@@ -69,21 +69,6 @@ pub struct QueueSettings {
 }
 
 impl QueueSettings {
-    /// The service that consumes `queue`, if configured.
-    pub fn consumer(&self, queue: &str) -> Option<&ServiceName> {
-        self.consumers
-            .iter()
-            .find(|(q, _)| q.as_str() == queue)
-            .map(|(_, s)| s)
-    }
-
-    /// The service whose container runs the BullMQ runner for `queue`.
-    pub fn runner_for(&self, queue: &str) -> Option<&ServiceName> {
-        self.runner_service
-            .as_ref()
-            .or_else(|| self.consumer(queue))
-    }
-
     /// What is wrong with the table taken as a whole, if anything: key and message.
     pub fn check(&self) -> Option<(&'static str, String)> {
         match (self.via, &self.address) {

@@ -397,7 +397,7 @@ mod tests {
             "delayed":2,"prioritized":0,"failed":5,"completed":7,"children":0,"paused":1,
             "oldest":1500,"last":"1-0","done":4,"fails":1}},"scan":{"cursor":"0","names":{}},
             "failed":{"9":{"name":"p\u001b[31mx","attempts":2,"reason":"printer offline","at":1700000000000}}}"#;
-        let reply = parse_script_reply(json).unwrap();
+        let reply = parse_script_reply(json).expect("the reply parses");
         let r = reading(&reply, "", "bull", &["prints".into()], Some("prints"));
         let q = &r.queues[0];
         assert_eq!((q.counts.waiting, q.counts.failed, q.paused), (3, 5, true));
@@ -405,11 +405,12 @@ mod tests {
             (q.oldest_waiting_ms, q.completed_since),
             (Some(1500), Some(4))
         );
-        let (_, jobs) = r.failed.unwrap();
+        let (_, jobs) = r.failed.expect("failed jobs asked for");
         assert_eq!(jobs[0].attempts, 2);
         assert!(!jobs[0].name.contains('\u{1b}'));
-        assert!(reply.scan.unwrap().names.is_empty());
-        let empty = parse_script_reply(r#"{"info":"","queues":{},"failed":{}}"#).unwrap();
+        assert!(reply.scan.expect("a scan step").names.is_empty());
+        let empty = parse_script_reply(r#"{"info":"","queues":{},"failed":{}}"#)
+            .expect("empty tables parse");
         assert!(empty.queues.is_empty());
         assert!(parse_script_reply("not json").is_err());
     }

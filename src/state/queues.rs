@@ -109,16 +109,6 @@ impl Problem {
             Problem::NearMaxMemory { percent } => format!("Redis memory {percent}%"),
         }
     }
-
-    /// The queue it is about, if any.
-    pub fn queue(&self) -> Option<&str> {
-        match self {
-            Problem::NoWorker { queue, .. }
-            | Problem::OldWaiting { queue, .. }
-            | Problem::Failing { queue, .. } => Some(queue),
-            _ => None,
-        }
-    }
 }
 
 /// The queues of one environment.
@@ -331,7 +321,7 @@ mod tests {
         let settings: QueueSettings = toml::from_str(
             "consumers = { prints = \"worker\" }\noldest_waiting = \"60s\"\nfailures_per_minute = 3",
         )
-        .unwrap();
+        .expect("queue settings");
         QueuesState::from_config(&settings)
     }
 
