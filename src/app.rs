@@ -258,6 +258,9 @@ pub async fn run(
         }
         frames.dirty_backend |= drain_backend(&mut backend_events, &mut state, &io);
     };
+    // Nothing reads the backends' events any more: an actor waiting to send one hears
+    // that at once and closes its connection, instead of waiting out the limit.
+    drop(backend_events);
     shutdown(handles).await;
     result
 }
@@ -688,5 +691,10 @@ pub async fn shutdown(handles: Vec<EnvHandle>) {
         let _ = h.commands.send(EnvCommand::Shutdown);
     }
     let all = futures::future::join_all(handles.into_iter().map(|h| h.task));
-    let _ = tokio::time::timeout(Duration::from_secs(2), all).await;
+    if tokio::time::timeout(Duration::from_secs(2), all)
+        .await
+        .is_err()
+    {
+        log::warn!("a connection did not close within 2 s; its ssh processes are stopped");
+    }
 }

@@ -53,11 +53,14 @@ impl Log for ConsoleLogger {
             if let Some(f) = &self.file
                 && let Ok(mut f) = f.lock()
             {
-                let now = crate::time::unix_now();
+                // To the millisecond: what happened within one second is in order.
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
                 let _ = writeln!(
                     f,
                     "{} {:<5} {}: {text}",
-                    crate::logs::line::clock(now.saturating_mul(1_000_000_000)),
+                    crate::logs::line::clock(now),
                     record.level(),
                     record.target()
                 );

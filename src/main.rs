@@ -98,6 +98,7 @@ fn status(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
         Err(code) => return code,
     };
     let reports = runtime.block_on(pilothouse::status::look_all(&loaded.config, only));
+    pilothouse::backend::ssh::sweep();
     if json {
         let masked = serde_json::to_value(&reports).and_then(|mut v| {
             pilothouse::mask::json(&mut v);
@@ -137,7 +138,9 @@ fn logs(loaded: &Loaded, only: Option<&str>, args: pilothouse::logs_command::Log
         environment: name.to_string(),
         ..args
     };
-    ExitCode::from(runtime.block_on(pilothouse::logs_command::run(env, tail, args)))
+    let code = runtime.block_on(pilothouse::logs_command::run(env, tail, args));
+    pilothouse::backend::ssh::sweep();
+    ExitCode::from(code)
 }
 
 fn audit(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
@@ -417,6 +420,9 @@ fn run_tui(
         theme,
         keymap,
     ));
+    // Whatever did not close in time, its ssh processes go now, before anything that
+    // touches a terminal that may be gone.
+    pilothouse::backend::ssh::sweep();
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }

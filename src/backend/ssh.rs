@@ -32,19 +32,56 @@ pub struct Tunnel {
 /// master that openssh has already started and that nothing else would ever stop.
 struct PrivateDir(TempDir);
 
+/// Every private directory alive in this process, so that [`sweep`] can stop their ssh
+/// processes when the console ends, whatever state their connections are in.
+static LIVE_DIRS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+impl PrivateDir {
+    fn new(dir: TempDir) -> PrivateDir {
+        if let Ok(mut live) = LIVE_DIRS.lock() {
+            live.push(dir.path().to_path_buf());
+        }
+        PrivateDir(dir)
+    }
+}
+
 impl Drop for PrivateDir {
     fn drop(&mut self) {
-        // Every master of this connection has `-S <dir>/.ssh-connection…` in its
-        // arguments, and the directory name is random: this matches nothing else.
-        let pattern = format!("{}/.ssh-connection", self.0.path().display());
-        let _ = std::process::Command::new("pkill")
-            .arg("-TERM")
-            .arg("-f")
-            .arg(pattern)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status();
+        stop_ssh_in(self.0.path());
+        if let Ok(mut live) = LIVE_DIRS.lock() {
+            live.retain(|d| d != self.0.path());
+        }
+    }
+}
+
+/// Stops every ssh process naming `dir`'s control sockets (its master and, with the
+/// master, the sessions multiplexed on it).
+fn stop_ssh_in(dir: &Path) {
+    // Every master of this connection has `-S <dir>/.ssh-connection…` in its
+    // arguments, and the directory name is random: this matches nothing else.
+    let pattern = format!("{}/.ssh-connection", dir.display());
+    let _ = std::process::Command::new("pkill")
+        .arg("-TERM")
+        .arg("-f")
+        .arg(pattern)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+/// Stops the ssh processes of every connection still alive in this process and removes
+/// their directories. Called once the console's event loop is over: a connection whose
+/// actor did not finish closing in time (stuck on a slow host, or on a loaded machine)
+/// must not outlive the console that opened it.
+pub fn sweep() {
+    let live = LIVE_DIRS
+        .lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .unwrap_or_default();
+    for dir in live {
+        stop_ssh_in(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
 
@@ -127,7 +164,7 @@ const FORWARD_LIMIT: Duration = Duration::from_secs(10);
 /// Connects and forwards `remote_docker_socket`. Errors are one line meant for the
 /// operator: what went wrong and, where it is known, what to do.
 pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tunnel, String> {
-    let dir = PrivateDir(
+    let dir = PrivateDir::new(
         tempfile::Builder::new()
             .prefix("pilothouse-")
             .tempdir()
