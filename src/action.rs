@@ -80,6 +80,7 @@ const NORMAL_ACTIONS: &[Action] = {
         CancelItem,
         BreakLock,
         Maintenance,
+        Actions,
         RevealSecrets,
     ]
 };
@@ -164,7 +165,7 @@ impl Mode {
             Mode::Search => "typing a log search",
             Mode::Confirm => "an action's preview",
             Mode::ConfirmTyped => "a protected environment's preview (type its name)",
-            Mode::TagInput => "the tag picker",
+            Mode::TagInput => "the tag picker or the actions menu",
             Mode::Help => "this help",
         }
     }
@@ -331,6 +332,8 @@ pub enum Action {
     BreakLock,
     /// Take the host lock for maintenance with a message, or release it when held.
     Maintenance,
+    /// The team's own actions (`[[environments.X.actions]]`): opens their menu.
+    Actions,
     /// Show secrets unmasked in this console until it quits (previewed, confirmed,
     /// audited).
     RevealSecrets,
@@ -398,6 +401,7 @@ impl Action {
                 | Action::PgAdmin
                 | Action::BreakLock
                 | Action::Maintenance
+                | Action::Actions
                 | Action::RevealSecrets
                 | Action::TerminateSession
                 | Action::PauseQueue
@@ -433,6 +437,7 @@ impl Action {
             Action::PgAdmin => "pgAdmin",
             Action::BreakLock => "break lock",
             Action::Maintenance => "maintenance lock",
+            Action::Actions => "team actions",
             Action::RevealSecrets => "show secrets unmasked",
             Action::TerminateSession => "terminate session",
             Action::PauseQueue => "pause/resume queue",

@@ -460,6 +460,10 @@ mod tests {
         );
         assert_eq!(
             k.resolve(Mode::Normal, &press(KeyCode::Char('x'), KeyModifiers::NONE)),
+            Some(Action::Actions)
+        );
+        assert_eq!(
+            k.resolve(Mode::Normal, &press(KeyCode::Char('y'), KeyModifiers::NONE)),
             None
         );
     }

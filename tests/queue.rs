@@ -942,3 +942,149 @@ fn a_maintenance_lock_is_taken_with_a_message_shown_everywhere_and_released_with
         item.plan.steps
     );
 }
+
+#[test]
+fn a_team_action_asks_for_its_parameters_refuses_hostile_values_and_previews_the_command() {
+    let mut s = staging_on_gateway();
+    // Help lists them with the keys that reach them.
+    press(&mut s, Action::Help);
+    let screen = text(&render(&s, 160, 60));
+    assert!(
+        screen.contains("x p") && screen.contains("purge cdn (team action)"),
+        "{screen}"
+    );
+    press(&mut s, Action::Help);
+    let effects = press(&mut s, Action::Actions);
+    assert!(effects.is_empty());
+    assert_eq!(s.mode(), Mode::TagInput);
+    let screen = text(&render(&s, 120, 40));
+    assert!(
+        screen.contains("actions on staging")
+            && screen.contains("purge cdn")
+            && screen.contains("recreate service")
+            && screen.contains("purge one path from the CDN's cache"),
+        "{screen}"
+    );
+    // Its key picks "purge cdn"; shell syntax is not a path and is refused, saying so.
+    typed(&mut s, "p");
+    let hostile = "/img'; rm -rf / #";
+    typed(&mut s, hostile);
+    let effects = press(&mut s, Action::TagDone);
+    assert!(effects.is_empty());
+    assert!(s.envs[0].queue.pending().is_none());
+    let screen = text(&render(&s, 140, 40));
+    assert!(
+        screen.contains("refused") && screen.contains("it must match"),
+        "{screen}"
+    );
+    for _ in hostile.chars() {
+        press(&mut s, Action::TagBackspace);
+    }
+    typed(&mut s, "/img/logo.png");
+    press(&mut s, Action::TagDone);
+    assert_eq!(s.mode(), Mode::Confirm, "{:?}", s.envs[0].menu);
+    let item = s.envs[0].queue.pending().expect("a pending item");
+    assert_eq!(item.plan.kind.name(), "purge cdn");
+    assert!(item.plan.targets.is_empty(), "{:?}", item.plan.targets);
+    let step = &item.plan.steps[0];
+    assert_eq!(
+        step.label,
+        "purge cdn: curl -fsS -X POST https://cdn.example/purge --data-urlencode path='/img/logo.png'"
+    );
+    assert!(
+        step.command.contains("PILOTHOUSE_ENV='staging'") && step.command.contains(" sh -c "),
+        "{}",
+        step.command
+    );
+    let screen = text(&render(&s, 140, 40));
+    assert!(
+        screen.contains("confirm: purge cdn on staging")
+            && screen.contains("low: purge one path from the CDN's cache"),
+        "{screen}"
+    );
+    // Confirmed, it runs like any other action, under its own name.
+    let effects = press(&mut s, Action::Confirm);
+    let Some(Effect::Run { job, .. }) = effects.first() else {
+        panic!("no run effect: {effects:?}");
+    };
+    assert_eq!(job.plan.kind.name(), "purge cdn");
+}
+
+#[test]
+fn a_service_parameter_offers_the_project_s_services_and_takes_only_one_of_them() {
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Actions);
+    // Down to the second action, enter picks it.
+    press(&mut s, Action::Down);
+    press(&mut s, Action::TagDone);
+    let screen = text(&render(&s, 120, 40));
+    assert!(
+        screen.contains("recreate service on staging") && screen.contains("order-service"),
+        "{screen}"
+    );
+    typed(&mut s, "nosuch");
+    press(&mut s, Action::TagDone);
+    assert!(s.envs[0].queue.pending().is_none());
+    let menu = s.envs[0].menu.as_ref().expect("still open");
+    assert!(
+        menu.message
+            .as_deref()
+            .is_some_and(|m| m.contains("not a service of this environment")),
+        "{menu:?}"
+    );
+    for _ in 0..6 {
+        press(&mut s, Action::TagBackspace);
+    }
+    // Typing highlights the first match; enter takes it.
+    typed(&mut s, "order");
+    press(&mut s, Action::TagDone);
+    let item = s.envs[0].queue.pending().expect("a pending item");
+    assert_eq!(item.plan.targets, vec!["order-service".to_string()]);
+    assert!(
+        item.plan.steps[0]
+            .label
+            .ends_with("--force-recreate 'order-service'"),
+        "{}",
+        item.plan.steps[0].label
+    );
+    // Esc in the preview cancels; the menu is closed and nothing is queued.
+    press(&mut s, Action::CancelAction);
+    assert_eq!(s.mode(), Mode::Normal);
+    assert!(
+        s.envs[0]
+            .queue
+            .items
+            .iter()
+            .all(|i| i.status == ItemStatus::Cancelled)
+    );
+}
+
+#[test]
+fn read_only_and_an_environment_without_actions_open_no_menu_and_say_why() {
+    let mut s = staging_on_gateway();
+    s.read_only = true;
+    press(&mut s, Action::Actions);
+    assert_eq!(s.mode(), Mode::Normal);
+    assert!(
+        s.envs[0]
+            .queue
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("read-only")),
+        "{:?}",
+        s.envs[0].queue.message
+    );
+    let mut s = staging_on_gateway();
+    s.envs[0].actions.clear();
+    press(&mut s, Action::Actions);
+    assert_eq!(s.mode(), Mode::Normal);
+    assert!(
+        s.envs[0]
+            .queue
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("has no actions of its own")),
+        "{:?}",
+        s.envs[0].queue.message
+    );
+}

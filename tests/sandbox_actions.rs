@@ -880,3 +880,79 @@ fn a_maintenance_lock_taken_in_one_console_shows_in_another_and_stops_its_action
         "{audit:?}"
     );
 }
+
+#[test]
+fn a_team_action_refuses_hostile_values_and_runs_a_valid_one_through_the_queue_with_audit() {
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let host_before = host_audit(&sb, "staging").len();
+    let before = container_id("acme-staging_web_1");
+    let t = action_console(&sb, "team-action", dir.path(), "");
+    t.keys(&["x"]);
+    t.wait_until(Duration::from_secs(5), "the menu", |s| {
+        s.contains("actions on staging") && s.contains("recreate service") && s.contains("ops note")
+    });
+    // The action's key picks it; a hostile service name is refused as it is given.
+    t.keys(&["r"]);
+    t.wait_for("recreate service on staging");
+    type_text(&t, "web;touch /tmp/pwned");
+    t.keys(&["Enter"]);
+    t.wait_for("is not a service name");
+    // Something that looks like a service but is not one of the project's.
+    for _ in 0.."web;touch /tmp/pwned".len() {
+        t.keys(&["BSpace"]);
+    }
+    type_text(&t, "webx");
+    t.keys(&["Enter"]);
+    t.wait_for("is not a service of this environment");
+    t.keys(&["BSpace"]);
+    t.keys(&["Enter"]);
+    preview(
+        &t,
+        "confirm: recreate service web on staging",
+        &[
+            "recreate service: docker-compose -p acme-staging -f docker-compose.yml up -d --no-deps --force-recreate 'web'",
+            "a fresh container for one service",
+        ],
+    );
+    assert_eq!(
+        container_id("acme-staging_web_1"),
+        before,
+        "it ran before confirmation"
+    );
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(60), "the action done", |s| {
+        s.contains("done       recreate service web")
+    });
+    assert_ne!(container_id("acme-staging_web_1"), before, "not recreated");
+    let host = host_audit(&sb, "staging");
+    assert_eq!(host.len(), host_before + 1, "one record more on the host");
+    let record = host.last().cloned().unwrap_or_default();
+    assert_eq!(record["action"], "recreate service", "{record}");
+    assert_eq!(record["targets"][0], "web", "{record}");
+    assert_eq!(record["result"], "succeeded", "{record}");
+    // A text parameter: shell syntax does not match its pattern and is refused.
+    t.keys(&["x", "n"]);
+    t.wait_for("ops note on staging");
+    type_text(&t, "$(touch /tmp/pwned)");
+    t.keys(&["Enter"]);
+    t.wait_for("it must match");
+    // esc goes back to the list, a second esc closes the menu.
+    t.keys(&["Escape"]);
+    t.wait_until(Duration::from_secs(5), "the list again", |s| {
+        s.contains("actions on staging") && !s.contains("ops note on staging")
+    });
+    t.keys(&["Escape"]);
+    t.wait_until(Duration::from_secs(5), "the menu closed", |s| {
+        !s.contains("actions on staging")
+    });
+    assert!(!Path::new("/tmp/pwned").exists(), "a hostile value ran");
+    assert_eq!(host_audit(&sb, "staging").len(), host_before + 1);
+}
+
+fn container_id(name: &str) -> String {
+    ok_stdout(Command::new("docker").args(["inspect", "-f", "{{.Id}}", name]))
+        .trim()
+        .to_string()
+}

@@ -17,6 +17,7 @@
 pub mod actions;
 pub mod checks;
 pub mod colour;
+pub mod custom;
 pub mod deploy;
 pub mod monitoring;
 pub mod queues;
@@ -244,6 +245,9 @@ pub struct Environment {
     /// The team's own read-only checks, shown in the health view.
     #[serde(default)]
     pub checks: Vec<checks::CheckSettings>,
+    /// The team's own actions, run through the queue (the actions menu).
+    #[serde(default)]
+    pub actions: Vec<custom::ActionSettings>,
 }
 
 fn default_stats_interval() -> ConfigDuration {
@@ -688,6 +692,9 @@ fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> 
         if let Some((key, message)) = c.check() {
             return Some((".checks", key, message));
         }
+    }
+    if let Some((key, message)) = custom::check_all(&env.actions) {
+        return Some((".actions", key, message));
     }
     if let Some(q) = &env.queues {
         if let Some((key, message)) = q.check() {

@@ -87,6 +87,8 @@ pub enum OpKind {
         /// The variable in that container that holds the Redis URL.
         url_variable: String,
     },
+    /// One of the team's own actions (`[[environments.X.actions]]`) with its values.
+    Custom(Box<CustomOp>),
     /// End one database session (its transaction is rolled back, its slot freed).
     Terminate {
         pid: i32,
@@ -131,12 +133,25 @@ impl OpKind {
                 _ => "activate node",
             },
             OpKind::Queue { op, .. } => op.label(),
+            OpKind::Custom(_) => "action",
+        }
+    }
+
+    /// What the queue, the preview and the audit call it: the label, or a team
+    /// action's own name.
+    pub fn name(&self) -> String {
+        match self {
+            OpKind::Custom(c) => c.name.clone(),
+            other => other.label().to_string(),
         }
     }
 
     /// The risk as the preview says it: what this kind of action puts at stake.
-    pub fn risk_text(&self) -> &'static str {
-        match self {
+    pub fn risk_text(&self) -> String {
+        let text = match self {
+            OpKind::Custom(c) if !c.description.is_empty() => {
+                return format!("{}: {}", c.risk.describe_level(), c.description);
+            }
             OpKind::Queue { op, .. } => match op {
                 QueueOp::Resume => "low: the queue's workers take jobs again",
                 QueueOp::Pause => {
@@ -149,7 +164,8 @@ impl OpKind {
                 "medium: no action runs on this host, from any console, until it is released"
             }
             other => other.risk().describe(),
-        }
+        };
+        text.to_string()
     }
 
     /// How bad it is if this goes wrong, for the preview.
@@ -159,6 +175,7 @@ impl OpKind {
             OpKind::PgAdminStart | OpKind::PgAdminStop | OpKind::Start => Risk::Low,
             OpKind::RevealSecrets | OpKind::MaintenanceEnd => Risk::Low,
             OpKind::Maintenance { .. } => Risk::Medium,
+            OpKind::Custom(c) => c.risk,
             OpKind::Queue { op, .. } => match op {
                 QueueOp::Resume => Risk::Low,
                 QueueOp::Pause | QueueOp::RetryFailed => Risk::Medium,
@@ -356,6 +373,108 @@ pub fn queue_step(compose: &str, kind: &OpKind, queue: &str) -> Result<Step, Ref
     })
 }
 
+/// A team action as confirmed: the template and every parameter with its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomOp {
+    pub name: String,
+    pub template: String,
+    pub description: String,
+    pub risk: Risk,
+    pub params: Vec<CustomParam>,
+}
+
+/// A parameter of a team action and the value given for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomParam {
+    pub name: String,
+    pub kind: crate::config::custom::ParamKind,
+    /// The pattern a value must match whole (required for text).
+    pub pattern: Option<String>,
+    pub value: String,
+}
+
+/// The longest value a text parameter takes.
+pub const PARAM_VALUE_MAX: usize = 200;
+
+/// Whether `value` may be given for `p` (services are checked against the project by
+/// the caller); Err says why not in words for the operator.
+pub fn valid_param(p: &CustomParam, value: &str) -> Result<(), Refused> {
+    use crate::config::custom::ParamKind;
+    let shown = crate::text::clean(value, 40);
+    if value.is_empty() {
+        return Err(Refused(format!("give a value for {}", p.name)));
+    }
+    if value.chars().count() > PARAM_VALUE_MAX || value.chars().any(char::is_control) {
+        return Err(Refused(format!(
+            "{}: one line of at most {PARAM_VALUE_MAX} characters",
+            p.name
+        )));
+    }
+    match p.kind {
+        ParamKind::Tag => valid_tag(value)?,
+        ParamKind::Service => {
+            crate::config::ServiceName::parse(value)
+                .map_err(|_| Refused(format!("{shown:?} is not a service name")))?;
+        }
+        ParamKind::Text => {}
+    }
+    if let Some(pattern) = &p.pattern {
+        let re = crate::config::custom::whole_match(pattern)
+            .map_err(|e| Refused(format!("{}: its pattern: {e}", p.name)))?;
+        if !re.is_match(value) {
+            return Err(Refused(format!(
+                "{shown:?} is not a value for {} (it must match {pattern})",
+                p.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The step of a team action, run by `sh -c` in `dir` (the home directory when
+/// empty): every parameter validated and substituted shell-quoted; `vars` are
+/// `PILOTHOUSE_*` facts given to it as environment variables.
+pub fn custom_step(dir: &str, op: &CustomOp, vars: &[(&str, &str)]) -> Result<Step, Refused> {
+    use crate::config::custom::{Piece, pieces};
+    for p in &op.params {
+        valid_param(p, &p.value)?;
+    }
+    let mut command = String::new();
+    for piece in pieces(&op.template) {
+        match piece {
+            Piece::Text(t) => command.push_str(t),
+            Piece::Param(n) => {
+                let p = op
+                    .params
+                    .iter()
+                    .find(|p| p.name == n)
+                    .ok_or_else(|| Refused(format!("{}: no parameter {n}", op.name)))?;
+                command.push_str(&crate::shell::quote(&p.value));
+            }
+        }
+    }
+    let env: Vec<String> = vars
+        .iter()
+        .map(|(k, v)| format!("{k}={}", crate::shell::quote(v)))
+        .collect();
+    let cd = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("cd {} && ", crate::shell::quote(dir))
+    };
+    Ok(Step {
+        // The command as the team wrote it with the values in, easier to read than the
+        // same quoted once more for `sh -c` below.
+        label: format!("{}: {command}", op.name),
+        command: format!(
+            "{cd}env {} sh -c {}",
+            env.join(" "),
+            crate::shell::quote(&command)
+        ),
+        exec: Exec::Shell,
+    })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Risk {
     ReadOnly,
@@ -365,6 +484,16 @@ pub enum Risk {
 }
 
 impl Risk {
+    /// The level alone, for a description given with it.
+    pub fn describe_level(self) -> &'static str {
+        match self {
+            Risk::ReadOnly => "read-only",
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Risk::ReadOnly => "read-only: changes nothing",
@@ -465,9 +594,9 @@ impl Plan {
     /// `restart gateway, order-service`
     pub fn title(&self) -> String {
         if self.targets.is_empty() {
-            self.kind.label().to_string()
+            self.kind.name()
         } else {
-            format!("{} {}", self.kind.label(), self.targets.join(", "))
+            format!("{} {}", self.kind.name(), self.targets.join(", "))
         }
     }
 
@@ -586,6 +715,55 @@ mod tests {
             &"x".repeat(129),
         ] {
             assert!(valid_tag(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    fn custom(
+        kind: crate::config::custom::ParamKind,
+        pattern: Option<&str>,
+        value: &str,
+    ) -> CustomOp {
+        CustomOp {
+            name: "note".into(),
+            template: "echo {{v}} >> notes".into(),
+            description: String::new(),
+            risk: Risk::Low,
+            params: vec![CustomParam {
+                name: "v".into(),
+                kind,
+                pattern: pattern.map(str::to_string),
+                value: value.into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_team_action_s_values_are_validated_by_type_and_quoted_as_one_word() {
+        use crate::config::custom::ParamKind;
+        let op = custom(ParamKind::Text, Some("[a-z' ]+"), "it's ok");
+        let ok =
+            custom_step("/srv/app", &op, &[("PILOTHOUSE_ENV", "staging")]).expect("a valid value");
+        let inner = "echo 'it'\\''s ok' >> notes";
+        assert_eq!(ok.label, format!("note: {inner}"));
+        assert_eq!(
+            ok.command,
+            format!(
+                "cd '/srv/app' && env PILOTHOUSE_ENV='staging' sh -c {}",
+                crate::shell::quote(inner)
+            )
+        );
+        for (kind, pattern, value) in [
+            (ParamKind::Text, Some("[a-z]+"), "abc; id"),
+            (ParamKind::Text, Some("[a-z]+"), ""),
+            (ParamKind::Text, Some(".*"), "a\nb"),
+            (ParamKind::Tag, None, "v1;id"),
+            (ParamKind::Service, None, "web$(id)"),
+            (ParamKind::Service, Some("web|api"), "worker"),
+        ] {
+            assert!(
+                custom_step("/srv/app", &custom(kind, pattern, value), &[]).is_err(),
+                "{kind:?} {value:?}"
+            );
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Everything the console knows. Mutated only by [`crate::update::update`].
 
+pub mod custom;
 pub mod health;
 mod link;
 pub mod logs;
@@ -133,6 +134,9 @@ pub struct EnvState {
     pub queue: Queue,
     /// The deploy or rollback tag picker, while open.
     pub picker: Option<picker::TagPicker>,
+    /// The team's actions, as configured, and their menu while it is open.
+    pub actions: Vec<crate::config::custom::ActionSettings>,
+    pub menu: Option<custom::ActionMenu>,
     /// What the last incident snapshot became (its path, or why it was not written).
     pub notice: Option<String>,
     /// The host's audit records as last read (None: not read yet).
@@ -326,7 +330,7 @@ impl State {
         match self.current() {
             Some(e) if e.queue.pending().is_some() && e.protected => Mode::ConfirmTyped,
             Some(e) if e.queue.pending().is_some() => Mode::Confirm,
-            Some(e) if e.picker.is_some() => Mode::TagInput,
+            Some(e) if e.picker.is_some() || e.menu.is_some() => Mode::TagInput,
             Some(e) if e.filter_editing => Mode::Filter,
             Some(e) if e.logs.open && e.logs.search_input.is_some() => Mode::Search,
             Some(e) if e.logs.open && e.logs.focused => Mode::Logs,
@@ -452,6 +456,8 @@ impl EnvState {
             jobs: env.queues.as_ref().map(queues::QueuesState::from_config),
             queue: Queue::default(),
             picker: None,
+            actions: env.actions.clone(),
+            menu: None,
             audit: None,
             notice: None,
             compose_words: compose.command.words().to_vec(),

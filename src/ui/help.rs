@@ -12,11 +12,18 @@ use crate::keymap::Keymap;
 use crate::theme::Theme;
 
 /// The overlay's lines: one per action, `keys  what it does`.
-pub fn lines(mode: Mode, keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
+/// In the table's mode, the environment's own actions come after the keymap's:
+/// `x p  purge cdn (team action)`.
+pub fn lines(
+    mode: Mode,
+    keymap: &Keymap,
+    theme: &Theme,
+    team: &[(Option<char>, String)],
+) -> Vec<Line<'static>> {
     let c = &theme.colors;
     let key_style = Style::new().fg(c.accent.0).add_modifier(Modifier::BOLD);
     let muted = Style::new().fg(c.muted.0);
-    let rows: Vec<(String, &str, bool)> = mode
+    let mut rows: Vec<(String, String, bool)> = mode
         .actions()
         .iter()
         .map(|a| {
@@ -31,9 +38,23 @@ pub fn lines(mode: Mode, keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
             } else {
                 "(none)".to_string()
             };
-            (keys, a.describe(), bound)
+            (keys, a.describe().to_string(), bound)
         })
         .collect();
+    if mode == Mode::Normal {
+        let menu: Vec<String> = keymap
+            .keys_for(mode, crate::action::Action::Actions)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if let Some(open) = menu.first() {
+            for (key, name) in team {
+                let keys = key.map_or(open.clone(), |k| format!("{open} {k}"));
+                let name = crate::text::clean(name, 40);
+                rows.push((keys, format!("{name} (team action)"), true));
+            }
+        }
+    }
     let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
     rows.into_iter()
         .map(|(keys, what, bound)| {
@@ -58,6 +79,7 @@ pub fn draw(
     scroll: u16,
     keymap: &Keymap,
     theme: &Theme,
+    team: &[(Option<char>, String)],
 ) {
     let c = &theme.colors;
     let w = area
@@ -78,7 +100,7 @@ pub fn draw(
         Constraint::Min(0),
     ])
     .areas(mid);
-    let all = lines(mode, keymap, theme);
+    let all = lines(mode, keymap, theme, team);
     let inner_h = rect.height.saturating_sub(2);
     // Two columns when the list does not fit in one and there is room.
     let columns = if all.len() > usize::from(inner_h) && rect.width >= 80 {

@@ -11,6 +11,7 @@ mod health;
 mod help;
 mod jobs;
 mod logs;
+mod menu;
 mod picker;
 mod pool;
 mod queue;
@@ -64,12 +65,23 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             queue::draw_preview(frame, body, env, item, theme);
         } else if let Some(p) = &env.picker {
             picker::draw(frame, body, env, p, theme);
+        } else if let Some(m) = &env.menu {
+            menu::draw(frame, body, env, m, theme);
         }
     }
     status_bar::draw_messages(frame, a.messages, state, theme);
     status_bar::draw(frame, a.status, state, theme, keymap);
     if let Some(mode) = state.help {
-        help::draw(frame, area, mode, state.help_scroll, keymap, theme);
+        let team: Vec<(Option<char>, String)> = state
+            .current()
+            .map(|e| {
+                e.actions
+                    .iter()
+                    .map(|a| (a.key.map(|k| k.0), a.name.as_str().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        help::draw(frame, area, mode, state.help_scroll, keymap, theme, &team);
     }
 }
 

@@ -153,7 +153,7 @@ fn draw_scale(
 }
 
 /// A bordered box in the middle of `area`.
-fn popup(
+pub(super) fn popup(
     frame: &mut Frame,
     area: Rect,
     lines: Vec<Line>,

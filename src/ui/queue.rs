@@ -92,7 +92,7 @@ fn what_lines(env: &EnvState, item: &QueueItem, theme: &Theme) -> Vec<Line<'stat
         ]),
         Line::from(vec![
             Span::styled("action       ", muted),
-            Span::styled(item.plan.kind.label().to_string(), bold),
+            Span::styled(item.plan.kind.name(), bold),
         ]),
         Line::from(vec![
             Span::styled("targets      ", muted),

@@ -1,5 +1,6 @@
 //! The only code that mutates [`State`]. No I/O, no awaits: it returns [`Effect`]s.
 
+mod custom;
 mod deploy;
 mod logs;
 mod queue;
@@ -99,6 +100,8 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
 enum Handler {
     /// The help overlay.
     Help,
+    /// The team's actions menu (and the key that opens it).
+    Menu,
     /// The deploy/rollback tag picker (and the keys that open it).
     Picker,
     /// The action queue: the keys that queue an action, the preview's keys.
@@ -116,11 +119,11 @@ fn handlers(mode: Mode) -> &'static [Handler] {
     use Handler::*;
     match mode {
         Mode::Help => &[Help],
-        Mode::TagInput => &[Picker, Table],
+        Mode::TagInput => &[Menu, Picker, Table],
         Mode::Confirm | Mode::ConfirmTyped => &[Queue, Table],
         Mode::Search => &[Logs, Table],
         Mode::Filter => &[Table],
-        Mode::Normal | Mode::Logs => &[Help, Picker, Queue, Logs, Table],
+        Mode::Normal | Mode::Logs => &[Help, Menu, Picker, Queue, Logs, Table],
     }
 }
 
@@ -129,6 +132,7 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
     for handler in handlers(state.mode()) {
         let taken = match handler {
             Handler::Help => help(state, action).then(Vec::new),
+            Handler::Menu => custom::act(state, action),
             Handler::Picker => deploy::act(state, action),
             Handler::Queue => queue::act(state, action),
             Handler::Logs => logs::act(state, action),
@@ -147,8 +151,13 @@ const MAX_FIELD: usize = 256;
 /// A character typed into the text box that has the keyboard.
 fn input(state: &mut State, c: char) {
     if state.mode() == crate::action::Mode::TagInput {
+        let now = state.now;
         if let Some(e) = state.envs.get_mut(state.selected) {
-            deploy::input(e, c);
+            if e.menu.is_some() {
+                custom::input(e, c, now);
+            } else {
+                deploy::input(e, c);
+            }
         }
     } else if state.mode() == crate::action::Mode::ConfirmTyped {
         if let Some(e) = state.envs.get_mut(state.selected)

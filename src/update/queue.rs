@@ -191,7 +191,7 @@ pub fn refuse_read_only(e: &mut EnvState, global_read_only: bool, kind: &OpKind)
         } else {
             ""
         },
-        kind.label()
+        kind.name()
     ));
     true
 }
@@ -284,6 +284,7 @@ pub fn propose(
             | OpKind::Terminate { .. }
             | OpKind::Maintenance { .. }
             | OpKind::MaintenanceEnd
+            | OpKind::Custom(_)
     );
     let empty = crate::model::swarm::SwarmState::default();
     let planned = match &e.swarm {
@@ -322,10 +323,7 @@ pub fn propose(
 
 /// The services of the project as the console sees them: what targets may name.
 pub fn known_services(e: &EnvState) -> Vec<String> {
-    if let Some(v) = &e.swarm {
-        return v.visible("").iter().map(|s| s.name.clone()).collect();
-    }
-    e.containers.iter().map(|c| c.service.clone()).collect()
+    e.known_services()
 }
 
 /// (service, image reference) of the project's containers, the running one first

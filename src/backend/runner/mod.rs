@@ -210,11 +210,12 @@ async fn run_one(
     if locks && outcome != Outcome::Unknown {
         let _ = release_lock(job, remote).await;
     }
+    let action = job.plan.kind.name();
     let record = AuditRecord {
         time: unix_now(),
         operator: &job.owner.operator,
         environment: &job.env_name,
-        action: job.plan.kind.label(),
+        action: &action,
         targets: &job.plan.targets,
         commands: job.plan.steps.iter().map(|s| s.command.as_str()).collect(),
         exit_codes: &codes,

@@ -152,6 +152,22 @@ impl Project<'_> {
             OpKind::Maintenance { .. } | OpKind::MaintenanceEnd => {
                 super::maintenance_steps(self.dir, &kind)?
             }
+            OpKind::Custom(op) => {
+                let services: Vec<String> = op
+                    .params
+                    .iter()
+                    .filter(|p| p.kind == crate::config::custom::ParamKind::Service)
+                    .map(|p| p.value.clone())
+                    .collect();
+                if !services.is_empty() {
+                    self.check_services(&services)?;
+                }
+                let vars = [
+                    ("PILOTHOUSE_ENV", self.env_name),
+                    ("PILOTHOUSE_OPERATOR", self.operator),
+                ];
+                vec![super::custom_step(self.dir, op, &vars)?]
+            }
             OpKind::Queue { runner, .. } => {
                 let queue = targets
                     .first()
