@@ -251,7 +251,9 @@ async fn run_one(
     if let Some(url) = &ctx.links.webhook
         && matches!(
             job.plan.kind,
-            crate::ops::OpKind::Deploy { .. } | crate::ops::OpKind::Rollback { .. }
+            crate::ops::OpKind::Deploy { .. }
+                | crate::ops::OpKind::Rollback { .. }
+                | crate::ops::OpKind::Custom(_)
         )
     {
         notify_webhook(url, &record, job, events).await;
