@@ -81,6 +81,7 @@ const NORMAL_ACTIONS: &[Action] = {
         BreakLock,
         Maintenance,
         Actions,
+        Forwards,
         RevealSecrets,
     ]
 };
@@ -334,6 +335,8 @@ pub enum Action {
     Maintenance,
     /// The team's own actions (`[[environments.X.actions]]`): opens their menu.
     Actions,
+    /// The port forwards (`[[environments.X.forwards]]`): opens their list.
+    Forwards,
     /// Show secrets unmasked in this console until it quits (previewed, confirmed,
     /// audited).
     RevealSecrets,
@@ -438,6 +441,7 @@ impl Action {
             Action::BreakLock => "break lock",
             Action::Maintenance => "maintenance lock",
             Action::Actions => "team actions",
+            Action::Forwards => "port forwards",
             Action::RevealSecrets => "show secrets unmasked",
             Action::TerminateSession => "terminate session",
             Action::PauseQueue => "pause/resume queue",
@@ -595,6 +599,14 @@ pub enum Effect {
         env: usize,
         request: Box<crate::model::requests::SnapshotRequest>,
     },
+    /// Open (`open`) or close environment `env`'s forward `name`.
+    Forward {
+        env: usize,
+        name: String,
+        open: bool,
+    },
+    /// Put `text` on the terminal's clipboard (OSC 52).
+    Copy { text: String },
     /// Write lines to a new file `name` in `dir`.
     SaveLogs {
         env: usize,

@@ -623,6 +623,13 @@ pub fn mouse_msgs(
 
 fn perform(effect: Effect, io: &Io<'_>) {
     match effect {
+        Effect::Forward { env, name, open } => {
+            if let Some(h) = io.handles.get(env) {
+                let cmd = crate::backend::forwards::ForwardCommand { name, open };
+                let _ = h.commands.send(EnvCommand::Forward(cmd));
+            }
+        }
+        Effect::Copy { text } => copy_to_clipboard(&text),
         Effect::Reconnect { env } => {
             if let Some(h) = io.handles.get(env) {
                 let _ = h.commands.send(EnvCommand::ReconnectNow);
@@ -682,6 +689,21 @@ fn perform(effect: Effect, io: &Io<'_>) {
             });
         }
     }
+}
+
+/// Puts `text` on the clipboard of the terminal (and of the machine it runs on) with
+/// OSC 52; a terminal that does not take it ignores it. The text is this console's own
+/// (a forward's local URL), never the host's.
+fn copy_to_clipboard(text: &str) {
+    use std::io::Write;
+    let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+    let mut out = std::io::stdout();
+    let _ = write!(
+        out,
+        "\x1b]52;c;{}\x07",
+        crate::model::queues::base64(clean.as_bytes())
+    );
+    let _ = out.flush();
 }
 
 /// Asks every actor to close its connection (removing the forwarded sockets), waiting at

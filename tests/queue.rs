@@ -1088,3 +1088,120 @@ fn read_only_and_an_environment_without_actions_open_no_menu_and_say_why() {
         s.envs[0].queue.message
     );
 }
+
+#[test]
+fn forwards_open_and_close_from_their_list_and_pgadmin_s_follows_pgadmin() {
+    use pilothouse::model::forwards::{ForwardEvent, ForwardState};
+    let mut s = staging_on_gateway();
+    press(&mut s, Action::Forwards);
+    assert_eq!(s.mode(), Mode::TagInput);
+    let screen = text(&render(&s, 140, 40));
+    assert!(
+        screen.contains("port forwards of staging")
+            && screen.contains("127.0.0.1:3000 → closed")
+            && screen.contains("(follows pgAdmin)"),
+        "{screen}"
+    );
+    press(&mut s, Action::Down);
+    let effects = press(&mut s, Action::TagDone);
+    assert_eq!(
+        effects,
+        vec![Effect::Forward {
+            env: 0,
+            name: "grafana".into(),
+            open: true
+        }]
+    );
+    let opened = |state| {
+        BackendEvent::Forward(ForwardEvent {
+            name: "grafana".into(),
+            state,
+        })
+    };
+    send(
+        &mut s,
+        0,
+        opened(ForwardState::Open {
+            local: "127.0.0.1:13000".into(),
+        }),
+    );
+    assert!(text(&render(&s, 140, 40)).contains("127.0.0.1:3000 → http://127.0.0.1:13000/"));
+    // c copies the highlighted forward's URL; enter on an open one closes it.
+    let effects = update(&mut s, Msg::Input('c'));
+    assert_eq!(
+        effects,
+        vec![Effect::Copy {
+            text: "http://127.0.0.1:13000/".into()
+        }]
+    );
+    let effects = press(&mut s, Action::TagDone);
+    assert_eq!(
+        effects,
+        vec![Effect::Forward {
+            env: 0,
+            name: "grafana".into(),
+            open: false
+        }]
+    );
+    press(&mut s, Action::TagCancel);
+    assert_eq!(s.mode(), Mode::Normal);
+    assert!(text(&render(&s, 220, 30)).contains("fwd grafana http://127.0.0.1:13000/"));
+    // A forward waiting for the connection is not shown as open.
+    send(&mut s, 0, opened(ForwardState::Waiting));
+    assert!(!text(&render(&s, 220, 30)).contains("fwd grafana"));
+    // pgAdmin started through the queue opens its forward; stopped, closes it.
+    for (action, open) in [(Action::PgAdmin, true), (Action::PgAdmin, false)] {
+        press(&mut s, action);
+        press(&mut s, Action::Confirm);
+        let id = s.envs[0].queue.items.last().expect("an item").id;
+        job(&mut s, 0, JobEvent::Started { id });
+        let effects = update(
+            &mut s,
+            Msg::Backend {
+                env: 0,
+                event: BackendEvent::Job(JobEvent::Finished {
+                    id,
+                    outcome: Outcome::Succeeded,
+                    error: None,
+                }),
+                now: NOW,
+            },
+        );
+        assert_eq!(
+            effects,
+            vec![Effect::Forward {
+                env: 0,
+                name: "pgadmin".into(),
+                open
+            }],
+            "open: {open}"
+        );
+        let state = if open {
+            ForwardState::Open {
+                local: "127.0.0.1:40000".into(),
+            }
+        } else {
+            ForwardState::Closed
+        };
+        send(
+            &mut s,
+            0,
+            BackendEvent::Forward(ForwardEvent {
+                name: "pgadmin".into(),
+                state,
+            }),
+        );
+        if open {
+            // pgAdmin is running now: the next P stops it.
+            send(
+                &mut s,
+                0,
+                BackendEvent::Container(Box::new(container(
+                    "pgadmin",
+                    pilothouse::backend::model::RunState::Running,
+                    pilothouse::backend::model::Health::Healthy,
+                ))),
+            );
+        }
+    }
+}

@@ -404,6 +404,27 @@ fn pgadmin_start_and_stop_really_start_and_stop_its_container() {
     t.wait_until(Duration::from_secs(15), "pgadmin on the table", |s| {
         row_of(s, "pgadmin").is_some_and(|r| r.contains("running"))
     });
+    // Its forward opened by itself: the header names it, the list (F) has its URL,
+    // and it answers here.
+    t.wait_until(Duration::from_secs(15), "pgAdmin's forward open", |s| {
+        s.contains("fwd pgadmin http://")
+    });
+    t.keys(&["F"]);
+    let screen = t.wait_until(Duration::from_secs(5), "the list", |s| {
+        s.lines()
+            .any(|l| l.contains("▶ pgadmin") && l.contains("http://127.0.0.1:"))
+    });
+    t.keys(&["Escape"]);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("▶ pgadmin"))
+        .unwrap_or_default();
+    let url = url_after(line, "→ ");
+    eventually(
+        Duration::from_secs(10),
+        "pgAdmin through its forward",
+        || answers(&format!("{url}health/ready")),
+    );
     t.keys(&["P"]);
     t.wait_for("confirm: pgAdmin stop on staging");
     t.keys(&["y"]);
@@ -411,6 +432,101 @@ fn pgadmin_start_and_stop_really_start_and_stop_its_container() {
         s.contains("done       pgAdmin stop")
     });
     assert!(running().is_empty(), "pgAdmin still runs");
+    // ... and closed with it: the port is not listening any more.
+    t.wait_until(
+        Duration::from_secs(10),
+        "the forward gone from the header",
+        |s| !s.contains("fwd pgadmin"),
+    );
+    eventually(Duration::from_secs(5), "the local port closed", || {
+        refused(&url)
+    });
+}
+
+/// The URL that follows `after` on the screen (up to the next space).
+fn url_after(screen: &str, after: &str) -> String {
+    screen
+        .lines()
+        .find_map(|l| l.split_once(after).map(|(_, rest)| rest))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no URL after {after:?}:\n{screen}"))
+        .to_string()
+}
+
+/// Ok when `url` answers 2xx here.
+fn answers(url: &str) -> Result<(), String> {
+    let out = run(Command::new("curl").args(["-fsS", "-m", "3", "-o", "/dev/null", url]));
+    out.status
+        .success()
+        .then_some(())
+        .ok_or_else(|| String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Ok when nothing listens at `url`'s port any more.
+fn refused(url: &str) -> Result<(), String> {
+    // curl's exit 7: it could not connect at all.
+    let out = run(Command::new("curl").args(["-sS", "-m", "3", "-o", "/dev/null", url]));
+    (out.status.code() == Some(7))
+        .then_some(())
+        .ok_or(format!("still answers: {:?}", out.status.code()))
+}
+
+#[test]
+fn a_forward_opens_on_a_local_port_answers_and_is_gone_after_it_is_closed() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let t = action_console(&sb, "forwards", dir.path(), "");
+    t.keys(&["F"]);
+    t.wait_until(Duration::from_secs(5), "the list", |s| {
+        s.contains("port forwards of staging") && s.contains("gateway") && s.contains("closed")
+    });
+    t.keys(&["Down", "Enter"]);
+    let screen = t.wait_until(Duration::from_secs(15), "gateway's forward open", |s| {
+        s.lines()
+            .any(|l| l.contains("▶ gateway") && l.contains("http://127.0.0.1:"))
+    });
+    let line = screen
+        .lines()
+        .find(|l| l.contains("▶ gateway"))
+        .unwrap_or_default();
+    let url = url_after(line, "→ ");
+    assert_ne!(
+        url, "http://127.0.0.1:18080/",
+        "a port of its own, not the service's"
+    );
+    // The gateway answers through it, its build included.
+    answers(&format!("{url}health")).unwrap_or_else(|e| panic!("{url}: {e}"));
+    // It stays open with the list closed (the header names it), and closes from it.
+    t.keys(&["Escape"]);
+    t.wait_for("fwd gateway http://");
+    // A reconnect (a new ssh master) opens it again on the same port.
+    t.keys(&["r"]);
+    let port = url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let log = dir.path().join("pilothouse/pilothouse.log");
+    eventually(
+        Duration::from_secs(20),
+        "opened again after the reconnect",
+        || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            text.contains(&format!("forward gateway open again on 127.0.0.1:{port}"))
+                .then_some(())
+                .ok_or(text)
+        },
+    );
+    answers(&format!("{url}health")).unwrap_or_else(|e| panic!("{url}: {e}"));
+    t.keys(&["F"]);
+    t.wait_for("port forwards of staging");
+    t.keys(&["Down", "Enter"]);
+    t.wait_until(Duration::from_secs(10), "closed", |s| {
+        s.lines()
+            .any(|l| l.contains("▶ gateway") && l.contains("closed"))
+    });
+    refused(&url).unwrap_or_else(|e| panic!("{url}: {e}"));
 }
 
 #[test]

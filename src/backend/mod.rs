@@ -8,6 +8,7 @@ pub mod db;
 mod db_tls;
 pub mod docker;
 mod engine;
+pub mod forwards;
 /// A swarm's running tasks as log streams (`service.slot@node`).
 pub use engine::swarm::followable_tasks as swarm_task_streams;
 /// A swarm manager's services, tasks and nodes, read once (the swarm views' read side).
@@ -79,6 +80,8 @@ pub enum EnvCommand {
     Snapshot(Box<snapshot::SnapshotRequest>),
     /// The queue whose failed jobs the queues view lists (None: the view is closed).
     QueueFocus(Option<String>),
+    /// Open or close a port forward.
+    Forward(forwards::ForwardCommand),
     /// Close the connection (removing the forwarded socket) and stop.
     Shutdown,
 }
@@ -169,6 +172,7 @@ async fn actor(
     };
     let (runner, runner_task) = runner::spawn(links, job_tx);
     let _runner_task = AbortOnDrop(runner_task);
+    let (forwards_tx, _forwards_task) = spawn_forwards(&env, remote_tx.subscribe(), &report);
     let forward = report.clone();
     let _job_events = AbortOnDrop(tokio::spawn(async move {
         while let Some(ev) = job_rx.recv().await {
@@ -187,6 +191,7 @@ async fn actor(
         let started = Instant::now();
         let mut io = Io {
             report: &report,
+            forwards: &forwards_tx,
             commands: &mut commands,
             followers: &mut followers,
             runner: &runner,
@@ -216,7 +221,7 @@ async fn actor(
         tokio::select! {
             _ = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(BACKOFF_MAX),
             cmd = commands.recv() => {
-                let here = Here { env: &env, report: &report, runner: &runner, remote: None, docker: None };
+                let here = Here { env: &env, report: &report, runner: &runner, forwards: &forwards_tx, remote: None, docker: None };
                 match dispatch(cmd, &here, &mut followers) {
                     Next::Reconnect => backoff = BACKOFF_FIRST,
                     Next::Shutdown => return,
@@ -233,6 +238,7 @@ async fn actor(
 /// What a connection talks through: the UI both ways, and the log followers.
 struct Io<'a> {
     report: &'a Reporter,
+    forwards: &'a mpsc::UnboundedSender<forwards::ForwardCommand>,
     commands: &'a mut mpsc::UnboundedReceiver<EnvCommand>,
     followers: &'a mut logs::Followers,
     runner: &'a runner::RunnerHandle,
@@ -255,7 +261,7 @@ async fn connection(env: &Environment, watched: &Watched, io: &mut Io<'_>) -> Ou
         tokio::select! {
             t = &mut open => break t,
             cmd = io.commands.recv() => {
-                let here = Here { env, report: io.report, runner: io.runner, remote: None, docker: None };
+                let here = Here { env, report: io.report, runner: io.runner, forwards: io.forwards, remote: None, docker: None };
                 match dispatch(cmd, &here, io.followers) {
                     Next::Reconnect => return Outcome::Lost("reconnecting (requested)".into()),
                     Next::Shutdown => return Outcome::Shutdown,
@@ -354,7 +360,7 @@ async fn watch(
                 Err(e) => return Outcome::Lost(e),
             },
             cmd = io.commands.recv() => {
-                let here = Here { env, report, runner: io.runner, remote: Some(tunnel.remote()), docker: Some(engine.docker()) };
+                let here = Here { env, report, runner: io.runner, forwards: io.forwards, remote: Some(tunnel.remote()), docker: Some(engine.docker()) };
                 match dispatch(cmd, &here, io.followers) {
                     Next::Continue => {}
                     Next::QueueFocus(q) => {
@@ -381,6 +387,7 @@ struct Here<'a> {
     env: &'a Environment,
     report: &'a Reporter,
     runner: &'a runner::RunnerHandle,
+    forwards: &'a mpsc::UnboundedSender<forwards::ForwardCommand>,
     remote: Option<remote::Remote>,
     docker: Option<&'a bollard::Docker>,
 }
@@ -404,6 +411,9 @@ fn dispatch(cmd: Option<EnvCommand>, here: &Here<'_>, followers: &mut logs::Foll
         Some(EnvCommand::ReconnectNow) => return Next::Reconnect,
         Some(EnvCommand::OnScreen(on)) => return Next::OnScreen(on),
         Some(EnvCommand::QueueFocus(q)) => return Next::QueueFocus(q),
+        Some(EnvCommand::Forward(cmd)) => {
+            let _ = here.forwards.send(cmd);
+        }
         Some(EnvCommand::Logs(req)) => {
             followers.set_request(req);
             return Next::LogsChanged;
@@ -422,6 +432,29 @@ fn dispatch(cmd: Option<EnvCommand>, here: &Here<'_>, followers: &mut logs::Foll
         Some(EnvCommand::Shutdown) | None => return Next::Shutdown,
     }
     Next::Continue
+}
+
+/// Starts the environment's forwards task; its events go to the console.
+fn spawn_forwards(
+    env: &Environment,
+    remote: tokio::sync::watch::Receiver<Option<remote::Remote>>,
+    report: &Reporter,
+) -> (
+    mpsc::UnboundedSender<forwards::ForwardCommand>,
+    (AbortOnDrop, AbortOnDrop),
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (ev_tx, mut ev_rx) = mpsc::channel(64);
+    let task = tokio::spawn(forwards::run(env.forwards.clone(), remote, rx, ev_tx));
+    let report = report.clone();
+    let relay = tokio::spawn(async move {
+        while let Some(ev) = ev_rx.recv().await {
+            if !report.send(BackendEvent::Forward(ev)).await {
+                return;
+            }
+        }
+    });
+    (tx, (AbortOnDrop(task), AbortOnDrop(relay)))
 }
 
 /// Aborts the task when dropped: the monitors end with their connection.

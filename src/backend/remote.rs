@@ -282,6 +282,31 @@ impl Remote {
         }
     }
 
+    /// Opens (or closes) this machine's `127.0.0.1:local_port` to `host:port` as the
+    /// host sees it; the address that reaches it. On this machine (`engine = "local"`)
+    /// nothing is forwarded: `host:port` is reached as it is.
+    pub async fn loopback_forward(
+        &self,
+        local_port: u16,
+        host: &str,
+        port: u16,
+        open: bool,
+    ) -> Result<String, String> {
+        match self {
+            Remote::Ssh { session, .. } => {
+                ssh::loopback_forward(session, local_port, host, port, open).await?;
+                Ok(format!("127.0.0.1:{local_port}"))
+            }
+            Remote::Local { .. } if host.contains(':') => Ok(format!("[{host}]:{port}")),
+            Remote::Local { .. } => Ok(format!("{host}:{port}")),
+        }
+    }
+
+    /// Whether forwards go through SSH (else the host's addresses are this machine's).
+    pub fn is_ssh(&self) -> bool {
+        matches!(self, Remote::Ssh { .. })
+    }
+
     /// The way to `host:port` as the host sees it.
     pub async fn reach(&self, host: &str, port: u16) -> Result<Endpoint, String> {
         match self {

@@ -19,6 +19,7 @@ pub mod checks;
 pub mod colour;
 pub mod custom;
 pub mod deploy;
+pub mod forwards;
 pub mod monitoring;
 pub mod queues;
 pub mod values;
@@ -248,6 +249,9 @@ pub struct Environment {
     /// The team's own actions, run through the queue (the actions menu).
     #[serde(default)]
     pub actions: Vec<custom::ActionSettings>,
+    /// Ports on the far side of SSH, brought to this machine's loopback on demand.
+    #[serde(default)]
+    pub forwards: Vec<forwards::ForwardSettings>,
 }
 
 fn default_stats_interval() -> ConfigDuration {
@@ -695,6 +699,9 @@ fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> 
     }
     if let Some((key, message)) = custom::check_all(&env.actions) {
         return Some((".actions", key, message));
+    }
+    if let Some((key, message)) = forwards::check_all(&env.forwards) {
+        return Some((".forwards", key, message));
     }
     if let Some(q) = &env.queues {
         if let Some((key, message)) = q.check() {

@@ -138,39 +138,8 @@ pub enum RedisVia {
     Tcp,
 }
 
-/// `host:port` on the far side of SSH.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RedisAddress {
-    pub host: String,
-    pub port: u16,
-}
-
-impl RedisAddress {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let bad = || format!("invalid Redis address {s:?}: expected host:port");
-        let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let port: u16 = port.parse().map_err(|_| bad())?;
-        let host_ok = !host.is_empty()
-            && host.len() <= 253
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
-        if !host_ok || port == 0 {
-            return Err(bad());
-        }
-        Ok(RedisAddress {
-            host: host.to_string(),
-            port,
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for RedisAddress {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        RedisAddress::parse(&String::deserialize(d)?).map_err(de::Error::custom)
-    }
-}
+/// Redis's `host:port` on the far side of SSH.
+pub use super::values::RemoteAddress as RedisAddress;
 
 /// A BullMQ key prefix: what comes before `:<queue>:` in every key.
 #[derive(Debug, Clone, PartialEq, Eq)]

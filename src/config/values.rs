@@ -478,3 +478,37 @@ mod tests {
         assert_eq!(name.map(|n| n.to_string()), Some("acmeshop".to_string()));
     }
 }
+
+/// `host:port` on the far side of SSH.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteAddress {
+    pub host: String,
+    pub port: u16,
+}
+
+impl RemoteAddress {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid address {s:?}: expected host:port");
+        let (host, port) = s.rsplit_once(':').ok_or_else(bad)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port: u16 = port.parse().map_err(|_| bad())?;
+        let host_ok = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+        if !host_ok || port == 0 {
+            return Err(bad());
+        }
+        Ok(RemoteAddress {
+            host: host.to_string(),
+            port,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RemoteAddress {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RemoteAddress::parse(&String::deserialize(d)?).map_err(de::Error::custom)
+    }
+}

@@ -34,6 +34,8 @@ pub enum BackendEvent {
     Health(crate::model::health::HealthEvent),
     /// An item of the action queue moved on.
     Job(crate::model::job::JobEvent),
+    /// A port forward opened, closed, or failed.
+    Forward(crate::model::forwards::ForwardEvent),
     /// The host's audit records, newest first, or why they could not be read.
     Audit(Result<Vec<crate::model::job::AuditEntry>, String>),
     /// The host lock as last read: its owner file (JSON, sanitized) or None when free.

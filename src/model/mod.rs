@@ -4,6 +4,7 @@
 
 pub mod container;
 pub mod event;
+pub mod forwards;
 pub mod health;
 pub mod job;
 pub mod pool;

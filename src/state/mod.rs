@@ -1,6 +1,7 @@
 //! Everything the console knows. Mutated only by [`crate::update::update`].
 
 pub mod custom;
+pub mod forwards;
 pub mod health;
 mod link;
 pub mod logs;
@@ -137,6 +138,12 @@ pub struct EnvState {
     /// The team's actions, as configured, and their menu while it is open.
     pub actions: Vec<crate::config::custom::ActionSettings>,
     pub menu: Option<custom::ActionMenu>,
+    /// The configured port forwards and where each stands.
+    pub forwards: Vec<forwards::ForwardView>,
+    /// The forwards' list while it is open: its highlighted row.
+    pub forward_menu: Option<usize>,
+    /// Forwards to open (true) or close, asked by update() and sent as effects.
+    pub forward_requests: Vec<(String, bool)>,
     /// What the last incident snapshot became (its path, or why it was not written).
     pub notice: Option<String>,
     /// The host's audit records as last read (None: not read yet).
@@ -330,7 +337,9 @@ impl State {
         match self.current() {
             Some(e) if e.queue.pending().is_some() && e.protected => Mode::ConfirmTyped,
             Some(e) if e.queue.pending().is_some() => Mode::Confirm,
-            Some(e) if e.picker.is_some() || e.menu.is_some() => Mode::TagInput,
+            Some(e) if e.picker.is_some() || e.menu.is_some() || e.forward_menu.is_some() => {
+                Mode::TagInput
+            }
             Some(e) if e.filter_editing => Mode::Filter,
             Some(e) if e.logs.open && e.logs.search_input.is_some() => Mode::Search,
             Some(e) if e.logs.open && e.logs.focused => Mode::Logs,
@@ -458,6 +467,13 @@ impl EnvState {
             picker: None,
             actions: env.actions.clone(),
             menu: None,
+            forwards: env
+                .forwards
+                .iter()
+                .map(forwards::ForwardView::from_config)
+                .collect(),
+            forward_menu: None,
+            forward_requests: Vec::new(),
             audit: None,
             notice: None,
             compose_words: compose.command.words().to_vec(),

@@ -54,6 +54,24 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
             warn,
         ));
     }
+    // Open forwards with their local URL (the first; the list (F) has them all).
+    let open: Vec<String> = env
+        .forwards
+        .iter()
+        .filter_map(|f| f.url().map(|u| format!("{} {u}", f.name)))
+        .collect();
+    if let Some(first) = open.first() {
+        spans.push(sep());
+        let more = if open.len() > 1 {
+            format!(" (+{} more)", open.len() - 1)
+        } else {
+            String::new()
+        };
+        spans.push(Span::styled(
+            format!("fwd {first}{more}"),
+            Style::new().fg(c.accent.0),
+        ));
+    }
     if let Some(v) = &env.docker_version {
         spans.push(sep());
         spans.push(Span::styled(format!("Docker {v}"), muted));

@@ -6,6 +6,7 @@ mod deployed;
 mod detail;
 mod diagnostics;
 mod env_header;
+mod forwards;
 mod header;
 mod health;
 mod help;
@@ -67,6 +68,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             picker::draw(frame, body, env, p, theme);
         } else if let Some(m) = &env.menu {
             menu::draw(frame, body, env, m, theme);
+        } else if let Some(cursor) = env.forward_menu {
+            forwards::draw(frame, body, env, cursor, theme);
         }
     }
     status_bar::draw_messages(frame, a.messages, state, theme);

@@ -2,6 +2,7 @@
 
 mod custom;
 mod deploy;
+mod forwards;
 mod logs;
 mod queue;
 
@@ -61,13 +62,13 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                 });
             }
         }
-        Msg::Input(c) => input(state, c),
+        Msg::Input(c) => return input(state, c),
         Msg::Paste(text) => {
             // Only into a text box; control characters (a pasted newline among them)
             // never act, and a huge paste is cut to what a field holds.
             if state.mode().takes_text() {
                 for c in text.chars().filter(|c| !c.is_control()).take(MAX_FIELD) {
-                    input(state, c);
+                    let _ = input(state, c);
                 }
             }
         }
@@ -87,8 +88,10 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                     BackendEvent::Lock(owner) => queue::lock_seen(e, owner, own),
                     BackendEvent::Tags(result) => deploy::tags_read(e, result),
                     BackendEvent::StackFile(result) => queue::stack_file_read(e, result, now),
+                    BackendEvent::Forward(ev) => forwards::seen(e, ev),
                     event => apply(e, event, now),
                 }
+                return forwards::take_requests(e, env);
             }
         }
     }
@@ -102,6 +105,8 @@ enum Handler {
     Help,
     /// The team's actions menu (and the key that opens it).
     Menu,
+    /// The port forwards' list (and the key that opens it).
+    Forwards,
     /// The deploy/rollback tag picker (and the keys that open it).
     Picker,
     /// The action queue: the keys that queue an action, the preview's keys.
@@ -119,11 +124,11 @@ fn handlers(mode: Mode) -> &'static [Handler] {
     use Handler::*;
     match mode {
         Mode::Help => &[Help],
-        Mode::TagInput => &[Menu, Picker, Table],
+        Mode::TagInput => &[Forwards, Menu, Picker, Table],
         Mode::Confirm | Mode::ConfirmTyped => &[Queue, Table],
         Mode::Search => &[Logs, Table],
         Mode::Filter => &[Table],
-        Mode::Normal | Mode::Logs => &[Help, Menu, Picker, Queue, Logs, Table],
+        Mode::Normal | Mode::Logs => &[Help, Forwards, Menu, Picker, Queue, Logs, Table],
     }
 }
 
@@ -132,6 +137,7 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
     for handler in handlers(state.mode()) {
         let taken = match handler {
             Handler::Help => help(state, action).then(Vec::new),
+            Handler::Forwards => forwards::act(state, action),
             Handler::Menu => custom::act(state, action),
             Handler::Picker => deploy::act(state, action),
             Handler::Queue => queue::act(state, action),
@@ -149,11 +155,13 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
 const MAX_FIELD: usize = 256;
 
 /// A character typed into the text box that has the keyboard.
-fn input(state: &mut State, c: char) {
+fn input(state: &mut State, c: char) -> Vec<Effect> {
     if state.mode() == crate::action::Mode::TagInput {
         let now = state.now;
         if let Some(e) = state.envs.get_mut(state.selected) {
-            if e.menu.is_some() {
+            if e.forward_menu.is_some() {
+                return forwards::input(e, c);
+            } else if e.menu.is_some() {
                 custom::input(e, c, now);
             } else {
                 deploy::input(e, c);
@@ -182,6 +190,7 @@ fn input(state: &mut State, c: char) {
         e.filter.push(c);
         reselect(e, keep);
     }
+    Vec::new()
 }
 
 /// The help overlay's keys; true when `action` was one of them.
@@ -502,7 +511,10 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             });
         }
         // Handled in apply_msg.
-        BackendEvent::Lock(_) | BackendEvent::Tags(_) | BackendEvent::StackFile(_) => {}
+        BackendEvent::Lock(_)
+        | BackendEvent::Tags(_)
+        | BackendEvent::StackFile(_)
+        | BackendEvent::Forward(_) => {}
         BackendEvent::Health(HealthEvent::Host(report)) => {
             if let Some(d) = &report.docker {
                 e.health.docker_disk = Some(d.clone());

@@ -814,29 +814,33 @@ pub fn apply(e: &mut EnvState, ev: JobEvent, now: i64) {
                 e.queue.lock_holder = None;
             }
             let auto_stop = e.pgadmin_auto_stop;
-            if let Some(i) = e.queue.get_mut(id) {
-                if outcome == Outcome::Succeeded {
-                    match i.plan.kind {
-                        OpKind::PgAdminStart => {
-                            e.queue.pgadmin_stop_at = auto_stop.map(|s| now + s);
-                        }
-                        OpKind::PgAdminStop => e.queue.pgadmin_stop_at = None,
-                        _ => {}
+            let kind = e.queue.get_mut(id).map(|i| i.plan.kind.clone());
+            if outcome == Outcome::Succeeded {
+                // pgAdmin's forwards follow it.
+                match kind {
+                    Some(OpKind::PgAdminStart) => {
+                        e.queue.pgadmin_stop_at = auto_stop.map(|s| now + s);
+                        super::forwards::pgadmin(e, true);
                     }
+                    Some(OpKind::PgAdminStop) => {
+                        e.queue.pgadmin_stop_at = None;
+                        super::forwards::pgadmin(e, false);
+                    }
+                    _ => {}
                 }
-                let Some(i) = e.queue.get_mut(id) else {
-                    return;
-                };
-                i.status = match outcome {
-                    Outcome::Succeeded => ItemStatus::Succeeded,
-                    Outcome::Failed => ItemStatus::Failed,
-                    Outcome::Cancelled => ItemStatus::Cancelled,
-                    Outcome::Unknown => ItemStatus::Unknown,
-                    Outcome::RolledBack => ItemStatus::RolledBack,
-                };
-                i.finished = Some(now);
-                i.error = error;
             }
+            let Some(i) = e.queue.get_mut(id) else {
+                return;
+            };
+            i.status = match outcome {
+                Outcome::Succeeded => ItemStatus::Succeeded,
+                Outcome::Failed => ItemStatus::Failed,
+                Outcome::Cancelled => ItemStatus::Cancelled,
+                Outcome::Unknown => ItemStatus::Unknown,
+                Outcome::RolledBack => ItemStatus::RolledBack,
+            };
+            i.finished = Some(now);
+            i.error = error;
         }
     }
 }
