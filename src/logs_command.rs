@@ -151,8 +151,8 @@ async fn streams(
         eprintln!("pilothouse logs: {e}");
         EXIT_UNREACHABLE
     };
-    let project = match env.watched() {
-        crate::config::Watched::Compose(p) => p,
+    let (project, extra) = match env.watched() {
+        crate::config::Watched::Compose { project, extra } => (project, extra),
         crate::config::Watched::Swarm(stacks) => {
             let state = crate::backend::read_swarm(client, &stacks)
                 .await
@@ -160,7 +160,7 @@ async fn streams(
             return swarm_streams(&state, &args.services);
         }
     };
-    let containers = docker::snapshot(client, &project)
+    let containers = docker::snapshot_with(client, &project, extra.as_ref())
         .await
         .map_err(unreachable)?;
     Ok(chosen(&containers, &args.services, &project)?

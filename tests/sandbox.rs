@@ -928,6 +928,19 @@ fn status_json_agrees_with_docker_ps() {
             "{{.Names}} {{.State}}",
         ]));
         let mut from_ps: Vec<String> = ps.lines().map(str::to_string).collect();
+        // Staging also watches the container outside compose ([containers]).
+        if project == "acme-staging" {
+            let outside = ok_stdout(Command::new("docker").args([
+                "ps",
+                "-a",
+                "--filter",
+                "name=^/acme-legacy$",
+                "--format",
+                "{{.Names}} {{.State}}",
+            ]));
+            assert_eq!(outside.lines().count(), 1, "{outside}");
+            from_ps.extend(outside.lines().map(str::to_string));
+        }
         from_status.sort();
         from_ps.sort();
         // A throwaway probe of another test may come or go between the two looks.

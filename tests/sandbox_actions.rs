@@ -1072,3 +1072,92 @@ fn container_id(name: &str) -> String {
         .trim()
         .to_string()
 }
+
+#[test]
+fn a_container_outside_compose_is_listed_its_logs_follow_and_it_restarts_and_deploys_through_the_queue()
+ {
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // Whatever a failed run left: the sandbox's container on v1 again.
+    let makefile_dir = sb.state.join("opt/staging/legacy");
+    struct BackToV1(std::path::PathBuf);
+    impl Drop for BackToV1 {
+        fn drop(&mut self) {
+            let _ = Command::new("make")
+                .args(["-s", "-C"])
+                .arg(&self.0)
+                .args(["run", "TAG=v1"])
+                .output();
+        }
+    }
+    let _v1 = BackToV1(makefile_dir);
+    let t = action_console(&sb, "outside", dir.path(), "");
+    t.wait_until(
+        Duration::from_secs(15),
+        "the outside container's row",
+        |s| {
+            row_of(s, "acme-legacy")
+                .is_some_and(|r| r.contains("running") && r.contains("acme/gateway:v1"))
+        },
+    );
+    // status --json lists it with the project's containers.
+    let (_, out) = status(&sb.config, &["--env", "staging", "--json"]);
+    assert!(out.contains("\"acme-legacy\""), "{out}");
+    // Its logs follow in the pane, like a service's.
+    select(&t, "acme-legacy");
+    t.keys(&["Enter"]);
+    // The table never shows request lines: these are the pane's.
+    t.wait_until(Duration::from_secs(15), "its log lines", |s| {
+        s.lines().filter(|l| l.contains("GET /")).count() >= 2
+    });
+    t.keys(&["Escape"]);
+    // Restart through the queue: docker itself, not compose.
+    let before = started_at("acme-legacy");
+    t.keys(&["R"]);
+    preview(
+        &t,
+        "confirm: restart acme-legacy on staging",
+        &["docker restart -t 10 'acme-legacy'", "(outside compose)"],
+    );
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(30), "the restart done", |s| {
+        s.contains("done       restart acme-legacy")
+    });
+    assert_ne!(started_at("acme-legacy"), before, "not restarted");
+    // A compose deploy refuses it; its deploy is the team's action with a tag.
+    t.keys(&["M-d"]);
+    t.wait_for("pick a tag");
+    type_text(&t, "v2");
+    t.keys(&["Enter"]);
+    t.wait_for("runs outside the compose project");
+    t.keys(&["Escape"]);
+    t.wait_until(Duration::from_secs(5), "the picker closed", |s| {
+        !s.contains("pick a tag")
+    });
+    t.keys(&["x", "d"]);
+    t.wait_for("deploy legacy on staging");
+    type_text(&t, "v2");
+    t.keys(&["Enter"]);
+    preview(
+        &t,
+        "confirm: deploy legacy on staging",
+        &["make -C legacy deploy TAG='v2'"],
+    );
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(60), "the legacy deploy done", |s| {
+        s.contains("done       deploy legacy")
+    });
+    // The recreated container (same name, new id) is followed on its new image.
+    t.wait_until(Duration::from_secs(15), "the row on v2", |s| {
+        row_of(s, "acme-legacy")
+            .is_some_and(|r| r.contains("acme/gateway:v2") && r.contains("running"))
+    });
+    let audit = host_audit(&sb, "staging");
+    assert!(
+        audit
+            .iter()
+            .any(|r| r["action"] == "deploy legacy" && r["result"] == "succeeded"),
+        "{audit:?}"
+    );
+}

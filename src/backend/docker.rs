@@ -32,6 +32,116 @@ fn project_filter(project: &str) -> String {
     }
 }
 
+/// Whether a container with `labels` is outside the compose project `project` (every
+/// project, when empty).
+fn is_outside(labels: &HashMap<String, String>, project: &str) -> bool {
+    match labels.get(PROJECT_LABEL) {
+        None => true,
+        Some(p) => !project.is_empty() && p != project,
+    }
+}
+
+/// The containers outside the project that `extra` names or labels, as listed: one
+/// request for the names (Docker's name filter, checked again here for an exact
+/// match), one for the label.
+pub async fn list_extra(
+    docker: &Docker,
+    extra: &crate::config::containers::ContainersSettings,
+) -> Result<Vec<ContainerSummary>, String> {
+    let mut out: Vec<ContainerSummary> = Vec::new();
+    let names: Vec<&str> = extra.names.iter().map(|n| n.as_str()).collect();
+    let mut asks = Vec::new();
+    if !names.is_empty() {
+        let exact = names
+            .iter()
+            .map(|n| format!("^/{}$", n.replace('.', "\\.")))
+            .collect::<Vec<_>>();
+        asks.push(("name", exact));
+    }
+    if let Some(label) = &extra.label {
+        asks.push(("label", vec![label.as_str().to_string()]));
+    }
+    for (key, values) in asks {
+        let filters = HashMap::from([(key.to_string(), values)]);
+        let listed = docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(filters),
+                ..Default::default()
+            }))
+            .await
+            .map_err(|e| format!("docker ps: {e}"))?;
+        for c in listed {
+            let name = c
+                .names
+                .as_ref()
+                .and_then(|n| n.first())
+                .map_or("", |n| n.trim_start_matches('/'));
+            let wanted = key == "label" || names.contains(&name);
+            if wanted && !out.iter().any(|o| o.id == c.id) {
+                out.push(c);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An engine events stream, boxed.
+pub type EventStream =
+    std::pin::Pin<Box<dyn Stream<Item = Result<EventMessage, bollard::errors::Error>> + Send>>;
+
+/// The events of the containers outside the project that `extra` matches: one stream
+/// for the names (the engine matches them exactly, so a container recreated under its
+/// name is followed), one for the label.
+pub fn events_extra(
+    docker: &Docker,
+    extra: &crate::config::containers::ContainersSettings,
+    since: i64,
+) -> Vec<EventStream> {
+    let mut asks = Vec::new();
+    if !extra.names.is_empty() {
+        let names = extra.names.iter().map(|n| n.as_str().to_string()).collect();
+        asks.push(("container", names));
+    }
+    if let Some(label) = &extra.label {
+        asks.push(("label", vec![label.as_str().to_string()]));
+    }
+    asks.into_iter()
+        .map(|(key, values)| {
+            let mut filters = HashMap::new();
+            filters.insert("type".to_string(), vec!["container".to_string()]);
+            filters.insert(key.to_string(), values);
+            filters.insert(
+                "event".to_string(),
+                WATCHED_EVENTS.iter().map(|s| s.to_string()).collect(),
+            );
+            let stream = docker.events(Some(EventsOptions {
+                since: Some(since.to_string()),
+                until: None,
+                filters: Some(filters),
+            }));
+            Box::pin(stream) as EventStream
+        })
+        .collect()
+}
+
+/// Every container of the project and those outside it that `extra` matches.
+pub async fn snapshot_with(
+    docker: &Docker,
+    project: &str,
+    extra: Option<&crate::config::containers::ContainersSettings>,
+) -> Result<Vec<ContainerInfo>, String> {
+    let mut listed = list(docker, project).await?;
+    if let Some(extra) = extra {
+        for c in list_extra(docker, extra).await? {
+            if !listed.iter().any(|l| l.id == c.id) {
+                listed.push(c);
+            }
+        }
+    }
+    inspect_all(docker, &listed, project).await
+}
+
 /// The container events that change what the table shows. Health checks' own
 /// `exec_*` events are deliberately not subscribed to: they fire every few seconds per
 /// container and change nothing (their result arrives as `health_status`).
@@ -170,6 +280,10 @@ pub fn listed_info(c: &ContainerSummary, project: &str) -> ContainerInfo {
     if let (true, Some(owner)) = (project.is_empty(), labels.get(PROJECT_LABEL)) {
         service = format!("{}/{service}", clean(owner, MAX_FIELD));
     }
+    let outside = is_outside(&labels, project);
+    if outside {
+        service.clone_from(&name);
+    }
     ContainerInfo {
         id: clean(c.id.as_deref().unwrap_or_default(), 80),
         name,
@@ -184,6 +298,7 @@ pub fn listed_info(c: &ContainerSummary, project: &str) -> ContainerInfo {
         ports: Vec::new(),
         details: ContainerDetails::default(),
         inspected: false,
+        outside,
     }
 }
 
@@ -235,8 +350,16 @@ pub async fn inspect(
                 .and_then(|c| c.labels.as_ref())
                 .and_then(|l| l.get(PROJECT_LABEL))
                 .map(|p| clean(p, MAX_FIELD));
+            let outside = r
+                .config
+                .as_ref()
+                .and_then(|c| c.labels.as_ref())
+                .is_none_or(|l| is_outside(l, project));
             let mut info = container_info(r);
-            if let (true, Some(owner)) = (project.is_empty(), owner) {
+            if outside {
+                info.outside = true;
+                info.service.clone_from(&info.name);
+            } else if let (true, Some(owner)) = (project.is_empty(), owner) {
                 info.service = format!("{owner}/{}", info.service);
             }
             Ok(Some(info))
@@ -345,6 +468,7 @@ fn container_info(r: ContainerInspectResponse) -> ContainerInfo {
         ports,
         details: details(&r, labels, health.log.unwrap_or_default()),
         inspected: true,
+        outside: false,
     }
 }
 

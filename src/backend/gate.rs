@@ -224,6 +224,7 @@ mod tests {
             ports: Vec::new(),
             details: Default::default(),
             inspected: true,
+            outside: false,
         }
     }
 

@@ -17,6 +17,7 @@
 pub mod actions;
 pub mod checks;
 pub mod colour;
+pub mod containers;
 pub mod custom;
 pub mod deploy;
 pub mod forwards;
@@ -252,6 +253,8 @@ pub struct Environment {
     /// Ports on the far side of SSH, brought to this machine's loopback on demand.
     #[serde(default)]
     pub forwards: Vec<forwards::ForwardSettings>,
+    /// Containers outside the compose project watched too (by name or label).
+    pub containers: Option<containers::ContainersSettings>,
 }
 
 fn default_stats_interval() -> ConfigDuration {
@@ -341,11 +344,13 @@ impl Environment {
     /// What the engine watches: the compose project name, or the stacks (empty: all).
     pub fn watched(&self) -> Watched {
         match (self.compose(), self.swarm()) {
-            (Some(c), _) => Watched::Compose(
-                c.effective_project_name()
+            (Some(c), _) => Watched::Compose {
+                project: c
+                    .effective_project_name()
                     .map(|p| p.to_string())
                     .unwrap_or_default(),
-            ),
+                extra: self.containers.clone(),
+            },
             (None, s) => Watched::Swarm(
                 s.map(|s| s.stacks.iter().map(|n| n.to_string()).collect())
                     .unwrap_or_default(),
@@ -357,8 +362,12 @@ impl Environment {
 /// What an environment's engine watches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Watched {
-    /// A compose project by name (empty: every project).
-    Compose(String),
+    /// A compose project by name (empty: every project), and the containers outside it
+    /// watched too.
+    Compose {
+        project: String,
+        extra: Option<containers::ContainersSettings>,
+    },
     /// The stacks of a swarm (empty: every stack).
     Swarm(Vec<String>),
 }
@@ -649,6 +658,26 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
 
 /// What is wrong with one environment's tables taken together, if anything: the table
 /// to point at, the key, the message.
+/// The team's own tables: actions, forwards, containers outside compose.
+fn check_runbook(env: &Environment, swarm: bool) -> Option<(&'static str, &'static str, String)> {
+    if let Some((key, message)) = custom::check_all(&env.actions) {
+        return Some((".actions", key, message));
+    }
+    if let Some((key, message)) = forwards::check_all(&env.forwards) {
+        return Some((".forwards", key, message));
+    }
+    let c = env.containers.as_ref()?;
+    if swarm {
+        return Some((
+            ".containers",
+            "containers",
+            "a swarm runs services, not containers of its own; [containers] is for a compose environment's host".into(),
+        ));
+    }
+    c.check()
+        .map(|(key, message)| (".containers", key, message))
+}
+
 fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> {
     let swarm = env.engine == Engine::Swarm;
     let problem = match (env.engine, &env.ssh) {
@@ -697,11 +726,8 @@ fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> 
             return Some((".checks", key, message));
         }
     }
-    if let Some((key, message)) = custom::check_all(&env.actions) {
-        return Some((".actions", key, message));
-    }
-    if let Some((key, message)) = forwards::check_all(&env.forwards) {
-        return Some((".forwards", key, message));
+    if let Some(problem) = check_runbook(env, swarm) {
+        return Some(problem);
     }
     if let Some(q) = &env.queues {
         if let Some((key, message)) = q.check() {

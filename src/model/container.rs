@@ -27,6 +27,9 @@ pub struct ContainerInfo {
     /// False while only the list entry is known (the first paint): uptime, restarts
     /// and details are not known yet and are shown as such.
     pub inspected: bool,
+    /// Not a container of the compose project: watched through `[containers]`, acted on
+    /// with `docker` itself (restart, stop, start), deployed by the team's own action.
+    pub outside: bool,
 }
 
 /// What the detail pane shows about the selected container. Every string in it was

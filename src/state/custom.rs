@@ -12,6 +12,15 @@ impl super::EnvState {
         self.containers.iter().map(|c| c.service.clone()).collect()
     }
 
+    /// The containers outside the compose project (`[containers]`), by name.
+    pub fn outside_names(&self) -> Vec<String> {
+        self.containers
+            .iter()
+            .filter(|c| c.outside)
+            .map(|c| c.service.clone())
+            .collect()
+    }
+
     /// The services a service parameter offers: each once, in order.
     pub fn param_services(&self) -> Vec<String> {
         let mut all = self.known_services();

@@ -510,8 +510,8 @@ async fn read_engine(
     socket: &std::path::Path,
 ) -> Result<(String, Vec<ContainerInfo>, Option<swarm::SwarmReport>), String> {
     let (client, version) = docker::connect(socket).await?;
-    let project = match env.watched() {
-        crate::config::Watched::Compose(p) => p,
+    let (project, extra) = match env.watched() {
+        crate::config::Watched::Compose { project, extra } => (project, extra),
         crate::config::Watched::Swarm(stacks) => {
             let read = crate::backend::read_swarm_with_secrets(&client, &stacks).await?;
             return Ok((
@@ -521,7 +521,7 @@ async fn read_engine(
             ));
         }
     };
-    let mut list = docker::snapshot(&client, &project).await?;
+    let mut list = docker::snapshot_with(&client, &project, extra.as_ref()).await?;
     // The console's default order: deployment order, then by service.
     crate::state::sort_containers(
         &mut list,
@@ -880,6 +880,7 @@ mod tests {
             ports: Vec::new(),
             details: Default::default(),
             inspected: true,
+            outside: false,
         };
         assert!(container_ok(&c));
         c.health = Health::Starting;

@@ -66,6 +66,15 @@ fn lines<'a>(
         label("command"),
         Span::raw(d.command.as_str()),
     ]));
+    if k.outside {
+        out.push(Line::from(vec![
+            label("outside"),
+            Span::styled(
+                "not in the compose project ([containers]): restart, stop and start use docker itself; deploy with a team action (x)",
+                Style::new().fg(c.muted.0),
+            ),
+        ]));
+    }
     if usage.is_some_and(|u| u.source == UsageSource::Engine) {
         out.push(Line::from(vec![
             label("usage"),

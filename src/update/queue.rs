@@ -296,7 +296,10 @@ pub fn propose(
             timeout_secs: e.deploy.health_timeout.0.as_secs(),
         }
         .plan(kind, targets),
-        _ => project(e, &known, &images).plan(kind, targets),
+        _ => {
+            let outside = e.outside_names();
+            project(e, &known, &images, &outside).plan(kind, targets)
+        }
     };
     match planned {
         Err(refused) => {
@@ -352,8 +355,10 @@ fn project<'a>(
     e: &'a EnvState,
     known: &'a [String],
     images: &'a [(String, String)],
+    outside: &'a [String],
 ) -> Project<'a> {
     Project {
+        outside,
         dir: &e.project_dir,
         name: &e.project_name,
         compose: &e.compose_words,
@@ -735,7 +740,8 @@ pub fn tick(state: &mut State, now: i64) -> Vec<Effect> {
             continue;
         }
         let known = known_services(e);
-        let Ok(mut plan) = project(e, &known, &[]).plan(OpKind::PgAdminStop, Vec::new()) else {
+        let Ok(mut plan) = project(e, &known, &[], &[]).plan(OpKind::PgAdminStop, Vec::new())
+        else {
             continue;
         };
         plan.targets = vec!["auto-stop".into()];

@@ -125,6 +125,7 @@ fn with_log_pane(mut state: State) -> State {
         ports: Vec::new(),
         details: ContainerDetails::default(),
         inspected: true,
+        outside: false,
     };
     let ev = |event| Msg::Backend {
         env: 0,

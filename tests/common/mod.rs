@@ -75,6 +75,7 @@ pub fn container(service: &str, run_state: RunState, health: Health) -> Containe
             labels: vec![("com.docker.compose.service".into(), service.into())],
         },
         inspected: true,
+        outside: false,
     }
 }
 

@@ -33,6 +33,8 @@ pub enum Raw {
 pub struct Compose {
     docker: bollard::Docker,
     project: String,
+    /// The containers outside the project watched too.
+    extra: Option<crate::config::containers::ContainersSettings>,
     /// The host, for the counters' poll shell.
     remote: Remote,
     cadence: Cadence,
@@ -53,6 +55,7 @@ impl Compose {
         socket: &Path,
         remote: Remote,
         project: &str,
+        extra: Option<crate::config::containers::ContainersSettings>,
         cadence: Cadence,
     ) -> Result<(Compose, String), String> {
         let (docker, version) = docker::connect(socket).await?;
@@ -60,6 +63,7 @@ impl Compose {
         let c = Compose {
             docker,
             project: project.to_string(),
+            extra,
             remote,
             cadence,
             on_screen: true,
@@ -89,7 +93,11 @@ impl Compose {
         report: &Reporter,
     ) -> Result<Option<String>, Outcome> {
         let clock = docker::daemon_time(&self.docker);
-        let list = docker::list(&self.docker, &self.project);
+        let list = list_all(
+            self.docker.clone(),
+            self.project.clone(),
+            self.extra.clone(),
+        );
         tokio::pin!(clock, list);
         let mut time = None;
         let listed = loop {
@@ -118,11 +126,17 @@ impl Compose {
         };
         let (t, root) = time.map_err(Outcome::Lost)?;
         self.listed = listed;
-        self.events = Some(Box::pin(docker::events(
-            &self.docker,
-            &self.project,
-            t - CLOCK_MARGIN_SECS,
-        )));
+        let since = t - CLOCK_MARGIN_SECS;
+        let mut streams: Vec<Events> =
+            vec![Box::pin(docker::events(&self.docker, &self.project, since))];
+        if let Some(extra) = &self.extra {
+            streams.extend(docker::events_extra(&self.docker, extra, since));
+        }
+        self.events = Some(if streams.len() == 1 {
+            streams.remove(0)
+        } else {
+            Box::pin(futures::stream::select_all(streams))
+        });
         Ok(root)
     }
 
@@ -355,4 +369,21 @@ async fn log_notes(
         _ => return,
     };
     followers.note(&info.id, &info.service, ts, text).await;
+}
+
+/// The project's containers and those outside it that `[containers]` matches.
+async fn list_all(
+    docker: bollard::Docker,
+    project: String,
+    extra: Option<crate::config::containers::ContainersSettings>,
+) -> Result<Vec<ContainerSummary>, String> {
+    let mut listed = docker::list(&docker, &project).await?;
+    if let Some(extra) = &extra {
+        for c in docker::list_extra(&docker, extra).await? {
+            if !listed.iter().any(|l| l.id == c.id) {
+                listed.push(c);
+            }
+        }
+    }
+    Ok(listed)
 }

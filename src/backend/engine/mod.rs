@@ -45,9 +45,10 @@ impl Engine {
         cadence: Cadence,
     ) -> Result<(Engine, String), String> {
         match watched {
-            Watched::Compose(project) => {
+            Watched::Compose { project, extra } => {
                 let (c, version) =
-                    compose::Compose::connect(socket, remote, project, cadence).await?;
+                    compose::Compose::connect(socket, remote, project, extra.clone(), cadence)
+                        .await?;
                 Ok((Engine::Compose(c), version))
             }
             Watched::Swarm(stacks) => {

@@ -28,6 +28,9 @@ pub struct Project<'a> {
     /// The environment's name and the operator, for the deploy hooks' variables.
     pub env_name: &'a str,
     pub operator: &'a str,
+    /// Containers outside the project (`[containers]`), by name: restarted, stopped
+    /// and started with `docker` itself; never deployed by compose.
+    pub outside: &'a [String],
 }
 
 /// The read-only command that lists the services the project's compose files declare
@@ -87,6 +90,36 @@ impl Project<'_> {
         Ok(())
     }
 
+    /// Restart, stop or start: `compose restart|stop|start` for the project's services,
+    /// `docker restart|stop|start` for the containers outside it.
+    fn lifecycle_steps(&self, kind: &OpKind, targets: &[String]) -> Vec<Step> {
+        let verb = match kind {
+            OpKind::Restart => "restart -t 10",
+            OpKind::Stop => "stop -t 10",
+            _ => "start",
+        };
+        let (outside, inside): (Vec<String>, Vec<String>) = targets
+            .iter()
+            .cloned()
+            .partition(|t| self.outside.contains(t));
+        let mut steps = Vec::new();
+        if !inside.is_empty() {
+            steps.push(Step {
+                label: format!("{} {}", kind.label(), inside.join(", ")),
+                command: format!("{} {verb} {}", self.compose(None), Self::quoted(&inside)),
+                exec: Exec::Shell,
+            });
+        }
+        if !outside.is_empty() {
+            steps.push(Step {
+                label: format!("{} {} (outside compose)", kind.label(), outside.join(", ")),
+                command: format!("docker {verb} {}", Self::quoted(&outside)),
+                exec: Exec::Shell,
+            });
+        }
+        steps
+    }
+
     fn quoted(targets: &[String]) -> String {
         targets
             .iter()
@@ -102,18 +135,18 @@ impl Project<'_> {
             command,
             exec: Exec::Shell,
         };
+        if matches!(kind, OpKind::Deploy { .. } | OpKind::Rollback { .. })
+            && let Some(t) = targets.iter().find(|t| self.outside.contains(t))
+        {
+            return Err(Refused(format!(
+                "{} runs outside the compose project: deploy it with the team's own action (x)",
+                crate::text::clean(t, 60)
+            )));
+        }
         let steps = match &kind {
             OpKind::Restart | OpKind::Stop | OpKind::Start => {
                 self.check_services(&targets)?;
-                let verb = match kind {
-                    OpKind::Restart => "restart -t 10",
-                    OpKind::Stop => "stop -t 10",
-                    _ => "start",
-                };
-                vec![step(
-                    format!("{} {}", kind.label(), targets.join(", ")),
-                    format!("{} {verb} {}", self.compose(None), Self::quoted(&targets)),
-                )]
+                self.lifecycle_steps(&kind, &targets)
             }
             OpKind::Migrate { breaking } => self.migration_steps(*breaking, &[])?,
             OpKind::MigrationStatus => {
@@ -310,6 +343,7 @@ mod tests {
             files,
             pgadmin_file: Some("docker-compose.pgadmin.yml"),
             known_services: known,
+            outside: &[],
             migrate: None,
             deploy: Box::leak(Box::default()),
             env_file: ".env",
@@ -377,6 +411,41 @@ mod tests {
         assert_eq!(
             p.steps[0].command,
             "cd '/opt/acme' && 'docker-compose' -p 'acme' -f 'docker-compose.pgadmin.yml' rm -s -f pgadmin"
+        );
+    }
+
+    #[test]
+    fn containers_outside_compose_are_stopped_by_docker_and_never_deployed_by_compose() {
+        let known = strings(&["gateway", "acme-legacy"]);
+        let outside = strings(&["acme-legacy"]);
+        let (compose, files) = (
+            strings(&["docker", "compose"]),
+            strings(&["docker-compose.yml"]),
+        );
+        let mut p = project(&known, &compose, &files);
+        p.outside = &outside;
+        let plan = p
+            .plan(OpKind::Stop, strings(&["gateway", "acme-legacy"]))
+            .expect("a plan");
+        let commands: Vec<&str> = plan.steps.iter().map(|s| s.command.as_str()).collect();
+        assert_eq!(
+            commands,
+            [
+                "cd '/opt/acme' && 'docker' 'compose' -p 'acme' -f 'docker-compose.yml' stop -t 10 'gateway'",
+                "docker stop -t 10 'acme-legacy'",
+            ]
+        );
+        let refused = p.plan(
+            OpKind::Deploy {
+                tag: "v2".into(),
+                migrate: false,
+                breaking: false,
+            },
+            strings(&["acme-legacy"]),
+        );
+        assert!(
+            refused.is_err_and(|r| r.0.contains("outside the compose project")),
+            "a compose deploy of a container outside compose"
         );
     }
 }
