@@ -1065,28 +1065,18 @@ fn read_only_and_an_environment_without_actions_open_no_menu_and_say_why() {
     s.read_only = true;
     press(&mut s, Action::Actions);
     assert_eq!(s.mode(), Mode::Normal);
-    assert!(
-        s.envs[0]
-            .queue
-            .message
-            .as_deref()
-            .is_some_and(|m| m.contains("read-only")),
-        "{:?}",
-        s.envs[0].queue.message
-    );
+    assert_message(&s, "read-only");
     let mut s = staging_on_gateway();
     s.envs[0].actions.clear();
     press(&mut s, Action::Actions);
     assert_eq!(s.mode(), Mode::Normal);
-    assert!(
-        s.envs[0]
-            .queue
-            .message
-            .as_deref()
-            .is_some_and(|m| m.contains("has no actions of its own")),
-        "{:?}",
-        s.envs[0].queue.message
-    );
+    assert_message(&s, "has no actions of its own");
+}
+
+/// The queue's message (why nothing was queued) says `what`.
+fn assert_message(s: &State, what: &str) {
+    let m = s.envs[0].queue.message.as_deref();
+    assert!(m.is_some_and(|m| m.contains(what)), "{m:?}");
 }
 
 #[test]

@@ -925,3 +925,25 @@ fn a_message_gets_its_own_line_and_the_key_hints_keep_theirs() {
         );
     }
 }
+
+#[test]
+fn the_actions_menu_and_the_forwards_list_fit_80_100_and_200_columns() {
+    for cols in [80, 100, 200] {
+        let mut s = staging_live();
+        update(&mut s, Msg::Action(Action::Actions));
+        let t = render(&s, cols, 30);
+        for part in ["actions on staging", "purge cdn", "recreate service"] {
+            assert!(screen_has(&t, part), "{cols} columns: {part}");
+        }
+        // The highlighted action is reversed.
+        let buf = t.backend().buffer();
+        let (x, y) = find(buf, "purge cdn").expect("the first action");
+        assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED), "{cols}");
+        let mut s = staging_live();
+        update(&mut s, Msg::Action(Action::Forwards));
+        let t = render(&s, cols, 30);
+        for part in ["port forwards of staging", "pgadmin", "grafana", "closed"] {
+            assert!(screen_has(&t, part), "{cols} columns: {part}");
+        }
+    }
+}

@@ -556,10 +556,17 @@ fn a_hostile_service_name_is_refused_before_anything_runs() {
         "127.0.0.1:5000/acme/web:v1",
     ]));
     let _c = Container(name);
+    // Only the hostile project: not the container outside compose either (R acts on
+    // the selected row, the first).
     let config = edited_config(&sb, dir.path(), |text| {
         text.replacen(
             "project_name = \"acme-staging\"",
             &format!("project_name = \"{project}\""),
+            1,
+        )
+        .replacen(
+            "[environments.staging.containers]\nmatch = [\"acme-legacy\"]\n",
+            "",
             1,
         )
     });
@@ -1098,7 +1105,7 @@ fn a_container_outside_compose_is_listed_its_logs_follow_and_it_restarts_and_dep
         "the outside container's row",
         |s| {
             row_of(s, "acme-legacy")
-                .is_some_and(|r| r.contains("running") && r.contains("acme/gateway:v1"))
+                .is_some_and(|r| r.contains("running") && r.contains("acme/order-service:v1"))
         },
     );
     // status --json lists it with the project's containers.
@@ -1151,7 +1158,7 @@ fn a_container_outside_compose_is_listed_its_logs_follow_and_it_restarts_and_dep
     // The recreated container (same name, new id) is followed on its new image.
     t.wait_until(Duration::from_secs(15), "the row on v2", |s| {
         row_of(s, "acme-legacy")
-            .is_some_and(|r| r.contains("acme/gateway:v2") && r.contains("running"))
+            .is_some_and(|r| r.contains("acme/order-service:v2") && r.contains("running"))
     });
     let audit = host_audit(&sb, "staging");
     assert!(

@@ -13,31 +13,15 @@ use crate::theme::Theme;
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, cursor: usize, theme: &Theme) {
     let c = &theme.colors;
     let muted = Style::new().fg(c.muted.0);
-    let name_w = env
-        .forwards
-        .iter()
-        .map(|f| f.name.chars().count())
-        .max()
-        .unwrap_or(0);
-    let remote_w = env
-        .forwards
-        .iter()
-        .map(|f| f.remote.chars().count())
-        .max()
-        .unwrap_or(0);
+    let name_w = super::picker::widest(env.forwards.iter().map(|f| f.name.as_str()));
+    let remote_w = super::picker::widest(env.forwards.iter().map(|f| f.remote.as_str()));
     let mut lines = vec![Line::styled(
         "Ports on the far side of SSH, on this machine's loopback while open.",
         muted,
     )];
     for (i, f) in env.forwards.iter().enumerate() {
         let selected = i == cursor;
-        let style = if selected {
-            Style::new()
-                .fg(c.text.0)
-                .add_modifier(Modifier::BOLD | Modifier::REVERSED)
-        } else {
-            Style::new().fg(c.text.0)
-        };
+        let style = super::picker::row_style(selected, theme);
         let (what, what_style) = match &f.state {
             ForwardState::Open { .. } => (
                 f.url().unwrap_or_default(),

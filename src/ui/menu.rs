@@ -41,25 +41,14 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, menu: &ActionMenu, th
 fn list(env: &EnvState, menu: &ActionMenu, theme: &Theme) -> Vec<Line<'static>> {
     let c = &theme.colors;
     let muted = Style::new().fg(c.muted.0);
-    let width = env
-        .actions
-        .iter()
-        .map(|a| a.name.as_str().chars().count())
-        .max()
-        .unwrap_or(0);
+    let width = super::picker::widest(env.actions.iter().map(|a| a.name.as_str()));
     let mut lines = vec![Line::styled(
         "Each runs through the queue: previewed with its exact command, confirmed, audited.",
         muted,
     )];
     for (i, a) in env.actions.iter().enumerate() {
         let selected = i == menu.cursor;
-        let style = if selected {
-            Style::new()
-                .fg(c.text.0)
-                .add_modifier(Modifier::BOLD | Modifier::REVERSED)
-        } else {
-            Style::new().fg(c.text.0)
-        };
+        let style = super::picker::row_style(selected, theme);
         let risk = match a.risk {
             RiskLevel::Low => ("low ", Style::new().fg(c.ok.0)),
             RiskLevel::Medium => ("med ", Style::new().fg(c.warning.0)),
@@ -138,11 +127,7 @@ fn params(
         .saturating_sub(room.saturating_sub(1));
     for (i, s) in choices.iter().enumerate().skip(first).take(room) {
         let selected = Some(i) == form.cursor;
-        let style = if selected {
-            bold.add_modifier(Modifier::REVERSED)
-        } else {
-            Style::new().fg(c.text.0)
-        };
+        let style = super::picker::row_style(selected, theme);
         lines.push(Line::styled(
             format!("{}{s}", if selected { "▶ " } else { "  " }),
             style,

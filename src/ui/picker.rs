@@ -152,6 +152,21 @@ fn draw_scale(
     );
 }
 
+/// A list row's style: bold and reversed when highlighted.
+pub(super) fn row_style(selected: bool, theme: &Theme) -> Style {
+    let plain = Style::new().fg(theme.colors.text.0);
+    if selected {
+        plain.add_modifier(Modifier::BOLD | Modifier::REVERSED)
+    } else {
+        plain
+    }
+}
+
+/// The widest of `texts`, in characters.
+pub(super) fn widest<'a>(texts: impl Iterator<Item = &'a str>) -> usize {
+    texts.map(|t| t.chars().count()).max().unwrap_or(0)
+}
+
 /// A bordered box in the middle of `area`.
 pub(super) fn popup(
     frame: &mut Frame,

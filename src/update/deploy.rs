@@ -355,9 +355,11 @@ fn scopes(e: &EnvState) -> Vec<(String, Vec<String>)> {
     for (name, services) in &e.groups {
         v.push((format!("group {name}"), services.clone()));
     }
+    // Every compose service: a container outside compose has a deploy of its own.
+    let outside = e.outside_names();
     let mut all: Vec<String> = Vec::new();
     for service in super::queue::known_services(e) {
-        if !all.contains(&service) {
+        if !all.contains(&service) && !outside.contains(&service) {
             all.push(service);
         }
     }
