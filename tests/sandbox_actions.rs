@@ -415,6 +415,9 @@ fn pgadmin_start_and_stop_really_start_and_stop_its_container() {
             .any(|l| l.contains("▶ pgadmin") && l.contains("http://127.0.0.1:"))
     });
     t.keys(&["Escape"]);
+    t.wait_until(Duration::from_secs(5), "the list closed", |s| {
+        !s.contains("port forwards of staging")
+    });
     let line = screen
         .lines()
         .find(|l| l.contains("▶ pgadmin"))
@@ -498,7 +501,11 @@ fn a_forward_opens_on_a_local_port_answers_and_is_gone_after_it_is_closed() {
     answers(&format!("{url}health")).unwrap_or_else(|e| panic!("{url}: {e}"));
     // It stays open with the list closed (the header names it), and closes from it.
     t.keys(&["Escape"]);
-    t.wait_for("fwd gateway http://");
+    t.wait_until(
+        Duration::from_secs(5),
+        "the list closed, the header naming it",
+        |s| !s.contains("port forwards of staging") && s.contains("fwd gateway http://"),
+    );
     // A reconnect (a new ssh master) opens it again on the same port.
     t.keys(&["r"]);
     let port = url
@@ -1118,7 +1125,11 @@ fn a_container_outside_compose_is_listed_its_logs_follow_and_it_restarts_and_dep
     t.wait_until(Duration::from_secs(15), "its log lines", |s| {
         s.lines().filter(|l| l.contains("GET /")).count() >= 2
     });
+    // Back to the table before the next key (an escape and a key at once are alt-key).
     t.keys(&["Escape"]);
+    t.wait_until(Duration::from_secs(5), "the table has the keys", |s| {
+        !s.contains("following")
+    });
     // Restart through the queue: docker itself, not compose.
     let before = started_at("acme-legacy");
     t.keys(&["R"]);
