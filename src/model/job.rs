@@ -205,6 +205,9 @@ pub fn parse_audit(text: &str) -> Vec<AuditEntry> {
             error: clean(&v["error"]),
         })
         .collect();
+    // Newest first: by time, and within one second the later line first (the sort is
+    // stable, so the file's order is turned round before it).
+    out.reverse();
     out.sort_by_key(|r| std::cmp::Reverse(r.time));
     out
 }

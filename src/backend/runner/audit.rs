@@ -180,6 +180,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn of_two_records_in_one_second_the_later_line_is_the_newer() {
+        let line = |action: &str| {
+            format!(
+                "{{\"time\":7,\"operator\":\"a@b\",\"action\":\"{action}\",\"targets\":[],\"result\":\"succeeded\"}}\n"
+            )
+        };
+        let text = format!("{}{}{}", line("first"), line("second"), line("third"));
+        let actions: Vec<String> = parse_audit(&text).into_iter().map(|a| a.action).collect();
+        assert_eq!(actions, ["third", "second", "first"]);
+    }
+
+    #[test]
     fn audit_lines_parse_newest_first_and_junk_is_skipped() {
         let text = "{\"time\":1,\"operator\":\"a@b\",\"environment\":\"staging\",\"action\":\"restart\",\"targets\":[\"web\"],\"exit_codes\":[0],\"result\":\"succeeded\",\"duration_ms\":12}\nnot json\n{\"time\":2,\"operator\":\"c@d\\u001b]0;x\",\"action\":\"stop\",\"targets\":[],\"exit_codes\":[null],\"result\":\"unknown\"}\n";
         let a = parse_audit(text);
