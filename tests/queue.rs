@@ -1094,14 +1094,7 @@ fn forwards_open_and_close_from_their_list_and_pgadmin_s_follows_pgadmin() {
     );
     press(&mut s, Action::Down);
     let effects = press(&mut s, Action::TagDone);
-    assert_eq!(
-        effects,
-        vec![Effect::Forward {
-            env: 0,
-            name: "grafana".into(),
-            open: true
-        }]
-    );
+    assert_eq!(effects, forward("grafana", true));
     let opened = |state| {
         BackendEvent::Forward(ForwardEvent {
             name: "grafana".into(),
@@ -1125,14 +1118,7 @@ fn forwards_open_and_close_from_their_list_and_pgadmin_s_follows_pgadmin() {
         }]
     );
     let effects = press(&mut s, Action::TagDone);
-    assert_eq!(
-        effects,
-        vec![Effect::Forward {
-            env: 0,
-            name: "grafana".into(),
-            open: false
-        }]
-    );
+    assert_eq!(effects, forward("grafana", false));
     press(&mut s, Action::TagCancel);
     assert_eq!(s.mode(), Mode::Normal);
     assert!(text(&render(&s, 220, 30)).contains("fwd grafana http://127.0.0.1:13000/"));
@@ -1157,15 +1143,7 @@ fn forwards_open_and_close_from_their_list_and_pgadmin_s_follows_pgadmin() {
                 now: NOW,
             },
         );
-        assert_eq!(
-            effects,
-            vec![Effect::Forward {
-                env: 0,
-                name: "pgadmin".into(),
-                open
-            }],
-            "open: {open}"
-        );
+        assert_eq!(effects, forward("pgadmin", open), "open: {open}");
         let state = if open {
             ForwardState::Open {
                 local: "127.0.0.1:40000".into(),
@@ -1194,4 +1172,13 @@ fn forwards_open_and_close_from_their_list_and_pgadmin_s_follows_pgadmin() {
             );
         }
     }
+}
+
+/// The effect that opens (or closes) staging's forward `name`.
+fn forward(name: &str, open: bool) -> Vec<Effect> {
+    vec![Effect::Forward {
+        env: 0,
+        name: name.into(),
+        open,
+    }]
 }

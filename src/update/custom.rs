@@ -121,13 +121,9 @@ fn pick(e: &mut EnvState, at: usize, now: i64) {
     }
 }
 
-fn services(e: &EnvState) -> Vec<String> {
-    e.param_services()
-}
-
 /// Typing highlights the first matching choice; nothing once the text is empty.
 fn retarget(e: &mut EnvState) {
-    let services = services(e);
+    let services = e.param_services();
     let Some(menu) = e.menu.as_mut() else { return };
     let Some(form) = menu.form.as_mut() else {
         return;
@@ -140,7 +136,7 @@ fn retarget(e: &mut EnvState) {
 }
 
 fn move_down(e: &mut EnvState) {
-    let services = services(e);
+    let services = e.param_services();
     let Some(form) = e.menu.as_mut().and_then(|m| m.form.as_mut()) else {
         return;
     };
@@ -158,7 +154,7 @@ fn move_down(e: &mut EnvState) {
 /// Enter on a parameter: the value is validated and kept (or refused, saying why);
 /// after the last, the action is proposed.
 fn given(e: &mut EnvState, now: i64) {
-    let services = services(e);
+    let services = e.param_services();
     let Some(form) = e.menu.as_ref().and_then(|m| m.form.clone()) else {
         return;
     };

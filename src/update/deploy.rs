@@ -358,7 +358,7 @@ fn scopes(e: &EnvState) -> Vec<(String, Vec<String>)> {
     // Every compose service: a container outside compose has a deploy of its own.
     let outside = e.outside_names();
     let mut all: Vec<String> = Vec::new();
-    for service in super::queue::known_services(e) {
+    for service in e.known_services() {
         if !all.contains(&service) && !outside.contains(&service) {
             all.push(service);
         }

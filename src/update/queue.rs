@@ -101,7 +101,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     if refuse_read_only(e, global_read_only, &kind) || e.queue.pending().is_some() {
         return Some(Vec::new());
     }
-    let known = known_services(e);
+    let known = e.known_services();
     let chosen = match swarm_targets(e, &kind, nodes_view) {
         Some(t) => t,
         None => targets(e, action, &kind, pool_view, &known),
@@ -276,7 +276,7 @@ pub fn propose(
     targets: Vec<String>,
     now: i64,
 ) -> Result<(), String> {
-    let known = known_services(e);
+    let known = e.known_services();
     let images = images(e);
     let on_swarm = !matches!(
         kind,
@@ -322,11 +322,6 @@ pub fn propose(
             Ok(())
         }
     }
-}
-
-/// The services of the project as the console sees them: what targets may name.
-pub fn known_services(e: &EnvState) -> Vec<String> {
-    e.known_services()
 }
 
 /// (service, image reference) of the project's containers, the running one first
@@ -739,7 +734,7 @@ pub fn tick(state: &mut State, now: i64) -> Vec<Effect> {
         if !e.pgadmin_running() || e.queue.items.iter().any(|i| !i.status.is_final()) {
             continue;
         }
-        let known = known_services(e);
+        let known = e.known_services();
         let Ok(mut plan) = project(e, &known, &[], &[]).plan(OpKind::PgAdminStop, Vec::new())
         else {
             continue;

@@ -416,20 +416,10 @@ mod tests {
             ),
         ];
         let p = Project {
-            dir: "/opt/acme",
-            name: "acme",
-            compose: &compose,
-            files: &files,
-            pgadmin_file: None,
-            known_services: &known,
-            outside: &[],
             migrate: Some(&migrate),
             deploy: &deploy,
-            env_file: ".env",
             images: &images,
-            endpoint_services: &[],
-            env_name: "staging",
-            operator: "sam@laptop",
+            ..super::super::test_project(&known, &compose, &files)
         };
         let kind = OpKind::Deploy {
             tag: "v2".into(),
@@ -484,20 +474,10 @@ mod tests {
         ];
         let endpoints = strings(&["gateway"]);
         let p = Project {
-            dir: "/opt/acme",
-            name: "acme",
-            compose: &compose,
-            files: &files,
-            pgadmin_file: None,
-            known_services: &known,
-            outside: &[],
-            migrate: None,
             deploy: &deploy,
-            env_file: ".env",
             images: &images,
             endpoint_services: &endpoints,
-            env_name: "staging",
-            operator: "sam@laptop",
+            ..super::super::test_project(&known, &compose, &files)
         };
         let plan = p
             .plan(
@@ -652,20 +632,10 @@ mod tests {
         let files = strings(&["docker-compose.yml"]);
         let images = vec![("web".to_string(), "reg:5000/acme/web:v1".to_string())];
         let p = Project {
-            dir: "/opt/acme",
-            name: "acme",
-            compose: &compose,
-            files: &files,
-            pgadmin_file: None,
-            known_services: &known,
-            outside: &[],
-            migrate: None,
             deploy: &deploy,
-            env_file: ".env",
             images: &images,
-            endpoint_services: &[],
-            env_name: "staging",
             operator: "sam o'brien@laptop",
+            ..super::super::test_project(&known, &compose, &files)
         };
         let kind = OpKind::Deploy {
             tag: "v2".into(),

@@ -331,26 +331,40 @@ impl Project<'_> {
     }
 }
 
+/// A project for the plan tests: `/opt/acme`, staging, default deploy settings, no
+/// pgAdmin file, migrations, images or endpoints; a test sets the rest with `..`.
+#[cfg(test)]
+fn test_project<'a>(
+    known: &'a [String],
+    compose: &'a [String],
+    files: &'a [String],
+) -> Project<'a> {
+    Project {
+        dir: "/opt/acme",
+        name: "acme",
+        compose,
+        files,
+        pgadmin_file: None,
+        known_services: known,
+        outside: &[],
+        migrate: None,
+        deploy: Box::leak(Box::default()),
+        env_file: ".env",
+        images: &[],
+        endpoint_services: &[],
+        env_name: "staging",
+        operator: "sam@laptop",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn project<'a>(known: &'a [String], compose: &'a [String], files: &'a [String]) -> Project<'a> {
         Project {
-            dir: "/opt/acme",
-            name: "acme",
-            compose,
-            files,
             pgadmin_file: Some("docker-compose.pgadmin.yml"),
-            known_services: known,
-            outside: &[],
-            migrate: None,
-            deploy: Box::leak(Box::default()),
-            env_file: ".env",
-            images: &[],
-            endpoint_services: &[],
-            env_name: "staging",
-            operator: "sam@laptop",
+            ..super::test_project(known, compose, files)
         }
     }
 
