@@ -582,6 +582,10 @@ fn faults_the_console_survives_and_loses_nothing() {
             sshd_killed_mid_deploy_before_the_env_write,
         ),
         (
+            "sshd killed in a deploy, during the env-file write",
+            sshd_killed_mid_deploy_during_the_env_write,
+        ),
+        (
             "sshd killed in a deploy, after the env-file write",
             sshd_killed_mid_deploy_after_the_env_write,
         ),
@@ -792,6 +796,119 @@ fn sshd_killed_mid_deploy_before_the_env_write(sb: &Sandbox) {
     let now = std::fs::read_to_string(sb.state.join("opt/staging/.env")).unwrap();
     assert_eq!(now, env_file, "the env file changed");
     assert_eq!(image_of("acme-staging_web_1"), before, "web changed");
+}
+
+/// The env-file write caught half-way: the sessions of this sshd find a `sed` first on
+/// their PATH that, for the write's edit only, notes its pid and stops itself. At that
+/// moment the backup is made and the temporary file is open and empty; sshd is killed
+/// there, and the write is let go on once the console has seen the connection drop.
+fn sshd_killed_mid_deploy_during_the_env_write(sb: &Sandbox) {
+    let path = sb.state.join("opt/staging/.env");
+    let env_file = std::fs::read_to_string(&path).unwrap();
+    assert!(env_file.contains("\nWEB_IMAGE_TAG=v1\n"), "{env_file}");
+    let _back = WebBack {
+        sb,
+        env_file: env_file.clone(),
+    };
+    let before = image_of("acme-staging_web_1");
+    let backups = env_backups(sb);
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let mark = dir.path().join("sed-stopped");
+    std::fs::write(
+        bin.join("sed"),
+        format!(
+            "#!/bin/sh\ncase \"$*\" in *_IMAGE_TAG=*) echo $$ > '{}'; kill -STOP $$ ;; esac\nexec /usr/bin/sed \"$@\"\n",
+            mark.display()
+        ),
+    )
+    .unwrap();
+    ok_stdout(Command::new("chmod").arg("+x").arg(bin.join("sed")));
+    let stopped = Stopped(mark.clone());
+    let _unlock = Unlock(lock_dir(sb, "staging"));
+    let path_env = format!("SetEnv=PATH={}:/usr/local/bin:/usr/bin:/bin", bin.display());
+    let sshd = SecondSshd::start_with(sb, dir.path(), 2236, &[&path_env]);
+    let config = sshd.config(sb, dir.path());
+    let t = action_console_on(&config, "fault-deploy-write", dir.path(), "");
+    select(&t, "web");
+    deploy_web(&t, "v2");
+    t.keys(&["y"]);
+    eventually(Duration::from_secs(60), "the env write under way", || {
+        std::fs::read_to_string(&mark)
+            .ok()
+            .filter(|p| !p.trim().is_empty())
+            .map(|_| ())
+            .ok_or_else(|| "not yet".to_string())
+    });
+    let temp = sb.state.join("opt/staging/.env.pilothouse-new");
+    assert_eq!(
+        std::fs::read(&temp).unwrap().len(),
+        0,
+        "the write's temporary file"
+    );
+    sshd.kill();
+    let screen = t.wait_until(Duration::from_secs(20), "unknown, disconnected", |s| {
+        s.contains("UNKNOWN") && s.contains("DISCONNECTED")
+    });
+    assert!(!screen.contains("ROLLED BACK"), "{screen}");
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        env_file,
+        "the env file, mid-write"
+    );
+    // The write goes on without anyone to tell: it ends whole (the old file with the
+    // new tag, renamed over it), no temporary file left, the backup the old file.
+    drop(stopped);
+    eventually(Duration::from_secs(10), "the write finished", || {
+        if temp.exists() {
+            Err("the temporary file is still there".into())
+        } else {
+            Ok(())
+        }
+    });
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        env_file.replace("\nWEB_IMAGE_TAG=v1\n", "\nWEB_IMAGE_TAG=v2\n"),
+        "the env file is not the old one with the new tag"
+    );
+    let made: Vec<PathBuf> = env_backups(sb).difference(&backups).cloned().collect();
+    assert_eq!(made.len(), 1, "backups made by the write: {made:?}");
+    assert_eq!(
+        std::fs::read_to_string(&made[0]).unwrap(),
+        env_file,
+        "the backup"
+    );
+    sshd.resume();
+    leftover_lock_released(&t);
+    // Nothing was started on the new tag: web runs as it did, shown as it is.
+    assert_eq!(image_of("acme-staging_web_1"), before, "web changed");
+}
+
+/// Lets a stopped `sed` (its pid in the file) go on, however the case ends.
+struct Stopped(PathBuf);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.0) {
+            let _ = Command::new("kill").args(["-CONT", pid.trim()]).output();
+        }
+    }
+}
+
+/// The `.env.pilothouse-<time>` backups of staging's env file.
+fn env_backups(sb: &Sandbox) -> std::collections::BTreeSet<PathBuf> {
+    let dir = sb.state.join("opt/staging");
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".env.pilothouse-2")
+        })
+        .map(|e| e.path())
+        .collect()
 }
 
 fn sshd_killed_mid_deploy_after_the_env_write(sb: &Sandbox) {

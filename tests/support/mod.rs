@@ -657,8 +657,14 @@ pub struct SecondSshd {
 
 impl SecondSshd {
     pub fn start(sb: &Sandbox, dir: &Path, port: u16) -> SecondSshd {
+        SecondSshd::start_with(sb, dir, port, &[])
+    }
+
+    /// Like [`SecondSshd::start`], with more `-o` options (e.g. `SetEnv=PATH=…` for the
+    /// sessions it starts).
+    pub fn start_with(sb: &Sandbox, dir: &Path, port: u16, options: &[&str]) -> SecondSshd {
         let pid_file = dir.join(format!("sshd-{port}.pid"));
-        let args = vec![
+        let mut args = vec![
             "-f".to_string(),
             sb.state.join("ssh/sshd_config").display().to_string(),
             "-o".into(),
@@ -668,6 +674,9 @@ impl SecondSshd {
             "-E".into(),
             dir.join(format!("sshd-{port}.log")).display().to_string(),
         ];
+        for o in options {
+            args.extend(["-o".to_string(), o.to_string()]);
+        }
         let s = SecondSshd {
             port,
             pid_file,
