@@ -88,6 +88,18 @@ pub fn age(secs: i64) -> String {
     }
 }
 
+/// Seconds written exactly, in the largest unit that divides them (`86400` → `1d`,
+/// `5400` → `90m`).
+pub fn exact_age(secs: u64) -> String {
+    match secs {
+        0 => "0s".into(),
+        s if s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
+        s if s.is_multiple_of(3600) => format!("{}h", s / 3600),
+        s if s.is_multiple_of(60) => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
 /// `unix` seconds as `YYYY-MM-DD HH:MM:SSZ`.
 pub fn utc(unix: i64) -> String {
     let (y, m, d) = civil(unix.div_euclid(86_400));

@@ -843,18 +843,66 @@ fn the_jobs_view_restarts_a_queue_s_consumer_and_previews_bullmq_actions_run_in_
         matches!(effects.first(), Some(Effect::Run { env: 0, .. })),
         "{effects:?}"
     );
-    // Clean: the configured age (24 h), in ms.
+    // Clean asks the age first, offering the configured one (24 h); nothing is pending
+    // while it is asked, and esc leaves nothing behind.
     press(&mut s, Action::CleanQueue);
-    let cmd = &s.envs[0]
-        .queue
-        .pending()
-        .expect("a pending clean")
-        .plan
-        .steps[0]
-        .command;
+    assert!(
+        s.envs[0].queue.pending().is_none(),
+        "{:?}",
+        s.envs[0].queue.pending().map(|i| i.plan.title())
+    );
+    let asked = s.envs[0].clean_prompt.clone().expect("the age asked");
+    assert_eq!(
+        (asked.queue.as_str(), asked.text.as_str()),
+        ("order-sync", "1d")
+    );
+    press(&mut s, Action::TagCancel);
+    assert!(s.envs[0].clean_prompt.is_none() && s.envs[0].queue.pending().is_none());
+    // Enter with what is offered: 24 h, in ms.
+    press(&mut s, Action::CleanQueue);
+    press(&mut s, Action::TagDone);
+    let item = s.envs[0].queue.pending().expect("a pending clean");
+    let cmd = &item.plan.steps[0].command;
     assert!(
         cmd.ends_with("-- 'clean' 'bull' 'order-sync' 'REDIS_URL' '86400000'"),
         "{cmd}"
+    );
+    assert!(
+        item.plan.steps[0]
+            .label
+            .contains("order-sync older than 1d"),
+        "{}",
+        item.plan.steps[0].label
+    );
+    press(&mut s, Action::CancelAction);
+    // Another age: a bad one is refused where it is typed, a good one reaches the runner.
+    press(&mut s, Action::CleanQueue);
+    press(&mut s, Action::TagBackspace);
+    press(&mut s, Action::TagBackspace);
+    for c in "6x".chars() {
+        update(&mut s, Msg::Input(c));
+    }
+    press(&mut s, Action::TagDone);
+    let asked = s.envs[0].clean_prompt.clone().expect("still asked");
+    assert!(
+        asked
+            .message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("not an age"),
+        "{asked:?}"
+    );
+    assert!(s.envs[0].queue.pending().is_none());
+    press(&mut s, Action::TagBackspace);
+    update(&mut s, Msg::Input('h'));
+    press(&mut s, Action::TagDone);
+    let item = s.envs[0].queue.pending().expect("a pending clean of 6h");
+    assert!(
+        item.plan.steps[0]
+            .command
+            .ends_with("-- 'clean' 'bull' 'order-sync' 'REDIS_URL' '21600000'"),
+        "{}",
+        item.plan.steps[0].command
     );
     press(&mut s, Action::CancelAction);
     // prints' consumer is not a service this project runs: refused, nothing pending.

@@ -757,6 +757,27 @@ fn a_swarm_s_incident_snapshot_lists_its_services_tasks_and_nodes() {
 }
 
 #[test]
+fn the_clean_prompt_asks_the_age_over_the_jobs_view_and_says_why_one_is_refused() {
+    let mut s = staging_live();
+    send(&mut s, 0, jobs_reading());
+    let _ = update(&mut s, Msg::Action(Action::JobsView));
+    let _ = update(&mut s, Msg::Action(Action::CleanQueue));
+    for (w, h) in [(80, 24), (200, 60)] {
+        let screen = screen_text(&render(&s, w, h));
+        assert!(
+            screen.contains("clean queue order-sync on staging"),
+            "{screen}"
+        );
+        assert!(screen.contains("age: 1d█"), "{screen}");
+        assert!(screen.contains("esc: cancel"), "{screen}");
+    }
+    let _ = update(&mut s, Msg::Input('x'));
+    let _ = update(&mut s, Msg::Action(Action::TagDone));
+    let screen = screen_text(&render(&s, 100, 30));
+    assert!(screen.contains("\"1dx\" is not an age"), "{screen}");
+}
+
+#[test]
 fn the_jobs_view_shows_counts_a_queue_without_worker_its_consumer_and_redis_alerts() {
     let mut s = staging_live();
     send(&mut s, 0, jobs_reading());

@@ -219,7 +219,7 @@ fn a_stopped_worker_shows_waiting_no_worker_within_10s_and_restarting_its_servic
 }
 
 #[test]
-fn counts_agree_with_bullmq_failed_jobs_show_their_reasons_and_retry_puts_them_back() {
+fn counts_agree_with_bullmq_failed_jobs_show_their_reasons_retry_puts_them_back_and_clean_removes_old_ones() {
     let _traffic = hold();
     let _restore = Traffic("staging");
     let sb = sandbox();
@@ -288,6 +288,44 @@ fn counts_agree_with_bullmq_failed_jobs_show_their_reasons_and_retry_puts_them_b
     let last = audit.last().cloned().unwrap_or_default();
     assert_eq!(last["action"], "retry the failed jobs of queue", "{last}");
     assert_eq!(last["result"], "succeeded", "{last}");
+    clean_completed_prints(&sb, &t, &after);
+}
+
+/// Clean, asked an age of 1 s, removes every completed job of prints (none completes any
+/// more) through the real bullmq, and touches nothing waiting.
+fn clean_completed_prints(sb: &Sandbox, t: &Tmux, before: &serde_json::Value) {
+    assert!(
+        n(before, "completed") > 0,
+        "no completed prints jobs: {before}"
+    );
+    t.keys(&["M-k"]);
+    t.wait_for("age: 1d█");
+    t.keys(&["BSpace", "BSpace", "1", "s", "Enter"]);
+    preview(
+        t,
+        "confirm: remove old completed and failed jobs of queue prints on staging",
+        &[
+            "remove old completed and failed jobs of queue prints older than 1s (bullmq in worker)",
+            "high: the removed jobs and their results are gone",
+            "q.clean(",
+        ],
+    );
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(45), "the clean done", |s| {
+        s.contains("done       remove old completed and failed jobs of queue prints")
+    });
+    let after = counts_agree(sb, "staging", "prints");
+    assert_eq!(n(&after, "completed"), 0, "{before} -> {after}");
+    assert_eq!(
+        n(&after, "waiting"),
+        n(before, "waiting"),
+        "{before} -> {after}"
+    );
+    t.wait_until(
+        Duration::from_secs(15),
+        "prints' row after the clean",
+        |s| queue_cells(s, "prints").is_some_and(|c| c.get(6).is_some_and(|d| d == "0")),
+    );
 }
 
 #[test]
@@ -295,15 +333,14 @@ fn an_evicting_policy_shows_the_redis_alert_and_noeviction_clears_it() {
     let _production = PRODUCTION.lock().unwrap_or_else(|p| p.into_inner());
     /// Production Redis's `maxmemory-policy` set to `policy`.
     fn set_policy(policy: &str) -> std::process::Output {
+        // Production's Redis wants its password (REDIS_PASSWORD, in its environment).
         run(Command::new("docker").args([
             "exec",
             "acme-production_redis_1",
-            "redis-cli",
-            "-p",
-            "28379",
-            "config",
-            "set",
-            "maxmemory-policy",
+            "sh",
+            "-c",
+            "REDISCLI_AUTH=\"$REDIS_PASSWORD\" redis-cli -p 28379 config set maxmemory-policy \"$1\"",
+            "sh",
             policy,
         ]))
     }
@@ -352,7 +389,8 @@ fn pausing_a_protected_environment_s_queue_needs_its_name_and_reaches_bullmq() {
     impl Drop for Resume {
         fn drop(&mut self) {
             // Resume through BullMQ itself whatever happened.
-            let script = "const {Queue}=require('bullmq');const q=new Queue('labels',{connection:{host:'127.0.0.1',port:28379}});q.resume().then(()=>process.exit(0))";
+            // (With production's Redis password; never waiting more than 10 s.)
+            let script = "setTimeout(()=>process.exit(1),10000);const {Queue}=require('bullmq');const q=new Queue('labels',{connection:{host:'127.0.0.1',port:28379,password:process.env.REDIS_PASSWORD}});q.resume().then(()=>process.exit(0))";
             let _ = run(Command::new("docker").args([
                 "exec",
                 "acme-production_worker_1",
@@ -451,4 +489,93 @@ fn redis_through_an_ssh_forward_reads_the_same_and_redis_stopped_is_stale_then_r
             && !s.contains("STALE")
             && QUEUES.iter().all(|q| queue_cells(s, q).is_some())
     });
+}
+
+/// `pilothouse status --env production --json` with `config`, this machine's environment
+/// given `env`: the exit code, the queues section, the whole output.
+fn production_queues(
+    config: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (Option<i32>, serde_json::Value, String) {
+    let out = run(pilothouse()
+        .envs(env.iter().copied())
+        .args(["status", "--env", "production", "--json", "--config"])
+        .arg(config));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let reports: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    (out.status.code(), reports[0]["queues"].clone(), text)
+}
+
+#[test]
+fn a_redis_that_wants_a_password_is_read_with_it_and_a_missing_or_wrong_one_is_said_plainly() {
+    let _production = PRODUCTION.lock().unwrap_or_else(|p| p.into_inner());
+    let sb = sandbox();
+    let env_file = std::fs::read_to_string(sb.state.join("opt/production/.env")).unwrap();
+    let password = env_file
+        .lines()
+        .find_map(|l| l.strip_prefix("REDIS_PASSWORD="))
+        .expect("production's env file has REDIS_PASSWORD")
+        .to_string();
+    assert!(password.len() >= 16, "{password:?}");
+    // Production's Redis refuses a client without it (so the rest proves something).
+    let bare = run(Command::new("docker").args([
+        "exec",
+        "acme-production_redis_1",
+        "redis-cli",
+        "-p",
+        "28379",
+        "llen",
+        "bull:prints:wait",
+    ]));
+    assert!(
+        String::from_utf8_lossy(&bare.stdout).contains("NOAUTH"),
+        "{bare:?}"
+    );
+    // The generated config reads it from the env file: the queues are read.
+    let (_, queues, out) = production_queues(&sb.config, &[]);
+    assert_eq!(queues["error"], serde_json::Value::Null, "{out}");
+    let names: Vec<&str> = queues["queues"]
+        .as_array()
+        .map(|qs| qs.iter().filter_map(|q| q["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, QUEUES, "{out}");
+    assert!(!out.contains(&password), "the password in status: {out}");
+    // Without it: the refusal and what to do, never a reading.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let line = "password = { env_file = \"REDIS_PASSWORD\" }\n";
+    let none = edited_config(&sb, dir.path(), |t| t.replacen(line, "", 1));
+    let (code, queues, out) = production_queues(&none, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    let error = queues["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("NOAUTH") && error.contains("set queues.password"),
+        "{out}"
+    );
+    assert_eq!(queues["queues"], serde_json::json!([]), "{out}");
+    // A wrong one, from this machine's environment: refused, named by where it came from,
+    // and not printed.
+    let wrong = "not-the-redis-password-0451";
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let local = edited_config(&sb, dir.path(), |t| {
+        t.replacen(
+            line,
+            "password = { local_env = \"PH_TEST_REDIS_PASSWORD\" }\n",
+            1,
+        )
+    });
+    let (code, queues, out) = production_queues(&local, &[("PH_TEST_REDIS_PASSWORD", wrong)]);
+    assert_eq!(code, Some(1), "{out}");
+    let error = queues["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("Redis refused the password ($PH_TEST_REDIS_PASSWORD here)")
+            && error.contains("WRONGPASS"),
+        "{out}"
+    );
+    assert!(!out.contains(wrong) && !out.contains(&password), "{out}");
+    // The right one from there reads as the env file's did.
+    let (code, queues, out) = production_queues(&local, &[("PH_TEST_REDIS_PASSWORD", &password)]);
+    assert_eq!(queues["error"], serde_json::Value::Null, "{out}");
+    assert!(code.is_some(), "{out}");
+    assert!(!out.contains(&password), "the password in status: {out}");
 }

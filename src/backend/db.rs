@@ -17,24 +17,32 @@ pub use crate::model::pool::{APPLICATION_NAME, DbSession, PoolEvent, PoolSample,
 const CONNECT_LIMIT: Duration = Duration::from_secs(10);
 const QUERY_LIMIT: Duration = Duration::from_secs(10);
 
-/// Why the URL could not be had; the message never contains it.
-fn url_error(source: &str, what: &str) -> String {
-    format!("database URL ({source}): {what}")
-}
-
 /// Reads the URL from where the config says.
 pub async fn read_url(
     source: &UrlSource,
     remote: &Remote,
     env_file: &str,
 ) -> Result<String, String> {
-    let label = source.to_string();
+    read_secret("database URL", source, remote, env_file).await
+}
+
+/// Reads a secret (`what`: "database URL", "Redis password") from where the config says:
+/// this machine's environment, or one line of the env file on the host. An error names
+/// where it looked, never the value.
+pub async fn read_secret(
+    what: &str,
+    source: &UrlSource,
+    remote: &Remote,
+    env_file: &str,
+) -> Result<String, String> {
+    let label = format!("{what} ({source})");
+    let failed = |label: &str, why: &str| format!("{label}: {why}");
     let var = match source {
         UrlSource::LocalEnv(var) => {
             return std::env::var(var.as_str())
                 .ok()
                 .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| url_error(&label, "not set"));
+                .ok_or_else(|| failed(&label, "not set"));
         }
         UrlSource::EnvFile(var) => var.as_str().to_string(),
     };
@@ -45,15 +53,13 @@ pub async fn read_url(
     );
     let out = match remote.poll(&script, QUERY_LIMIT).await {
         Ok(o) => o,
-        Err(e) => return Err(url_error(&label, &e)),
+        Err(e) => return Err(failed(&label, &e)),
     };
     let line = String::from_utf8_lossy(&out.stdout).into_owned();
     match env_value(&line, &var) {
         Some(v) => Ok(v),
-        None if !out.stderr.is_empty() => {
-            Err(url_error(&label, &format!("cannot read {env_file}")))
-        }
-        None => Err(url_error(&label, &format!("not set in {env_file}"))),
+        None if !out.stderr.is_empty() => Err(failed(&label, &format!("cannot read {env_file}"))),
+        None => Err(failed(&label, &format!("not set in {env_file}"))),
     }
 }
 

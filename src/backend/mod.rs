@@ -638,6 +638,10 @@ fn start_queue_monitor(
             .compose()
             .and_then(|c| c.effective_project_name())
             .map(|p| p.to_string()),
+        env_file: env
+            .compose()
+            .map(|c| c.project_dir.join(&c.env_file))
+            .unwrap_or_default(),
     };
     let (tx, mut rx) = mpsc::channel(4);
     let monitor = AbortOnDrop(tokio::spawn(queues::watch(

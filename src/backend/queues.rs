@@ -15,7 +15,7 @@ use bollard::Docker;
 use bollard::query_parameters::ListContainersOptions;
 use tokio::sync::{mpsc, watch};
 
-use super::redis::Conn;
+use super::redis::{Conn, Reply};
 use super::remote::Remote;
 use crate::config::queues::{QueueSettings, RedisVia, queue_name_ok};
 use crate::model::queues::{self, QueuesEvent};
@@ -106,6 +106,9 @@ pub struct Target {
     pub remote: Remote,
     /// The compose project (for `exec`).
     pub project: Option<String>,
+    /// The project's env file on the host (for a password read from it); empty on a
+    /// swarm.
+    pub env_file: String,
 }
 
 /// Watches the queues until the connection's tasks are dropped. `failed_of` names the
@@ -136,7 +139,7 @@ pub async fn watch(
             let want = failed_of.borrow_and_update().clone();
             let event = match reader.read(&mut conn, want.as_deref()).await {
                 Ok(r) => QueuesEvent::Reading(Box::new(r)),
-                Err(e) => QueuesEvent::Failed(e),
+                Err(e) => QueuesEvent::Failed(with_hint(e)),
             };
             let failed = matches!(event, QueuesEvent::Failed(_));
             if out.send(event).await.is_err() {
@@ -164,17 +167,62 @@ pub async fn read_once(
     if reader.configured.is_empty() {
         // A whole search, however many steps it takes (bounded).
         for _ in 0..20 {
-            reader.search(&mut conn).await?;
+            reader.search(&mut conn).await.map_err(with_hint)?;
             if reader.scan.is_none() {
                 break;
             }
         }
     }
-    reader.read(&mut conn, None).await
+    reader.read(&mut conn, None).await.map_err(with_hint)
+}
+
+/// Opens the configured way in, and authenticates when a password is configured.
+async fn connect(settings: &QueueSettings, target: &Target) -> Result<Conn, String> {
+    let mut conn = open(settings, target).await?;
+    authenticate(&mut conn, settings, target).await?;
+    Ok(conn)
+}
+
+/// `AUTH [user] password`, the password read where the config says (and masked from
+/// then on wherever host text is shown). It goes as a command's argument, never on a
+/// command line: redis-cli reads it on its input, the protocol length-prefixed.
+async fn authenticate(
+    conn: &mut Conn,
+    settings: &QueueSettings,
+    target: &Target,
+) -> Result<(), String> {
+    let Some(source) = &settings.password else {
+        return Ok(());
+    };
+    let password =
+        super::db::read_secret("Redis password", source, &target.remote, &target.env_file).await?;
+    crate::mask::learn([password.clone()]);
+    let mut args = vec!["AUTH"];
+    if let Some(user) = &settings.user {
+        args.push(user.as_str());
+    }
+    args.push(&password);
+    match conn.call(&args, CALL_LIMIT).await? {
+        Reply::Text(t) if t == "OK" => Ok(()),
+        Reply::Error(e) => Err(format!(
+            "Redis refused the password ({source}): {}",
+            crate::text::clean(&crate::text::mask_credentials(&e), 200)
+        )),
+        other => Err(format!("Redis answered AUTH with {other:?}")),
+    }
+}
+
+/// A Redis error, with what to do when it is the one a missing password gives.
+fn with_hint(e: String) -> String {
+    if e.contains("NOAUTH") {
+        format!("{e} (this Redis wants a password: set queues.password)")
+    } else {
+        e
+    }
 }
 
 /// Opens the configured way in.
-async fn connect(settings: &QueueSettings, target: &Target) -> Result<Conn, String> {
+async fn open(settings: &QueueSettings, target: &Target) -> Result<Conn, String> {
     match (settings.via, &settings.address) {
         (RedisVia::Tcp, Some(a)) => {
             let endpoint = target.remote.reach(&a.host, a.port).await?;

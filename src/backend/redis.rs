@@ -159,6 +159,11 @@ impl Conn {
                     if l == end {
                         return Ok(parse_cli(&lines));
                     }
+                    // Unauthenticated, Redis refuses the marker's ECHO too: that refusal
+                    // after the command's own reply ends it.
+                    if !lines.is_empty() && l.starts_with("(error) NOAUTH") {
+                        return Ok(parse_cli(&lines));
+                    }
                     size += l.len();
                     if size > MAX_REPLY {
                         return Err("Redis's reply is too long".into());

@@ -743,6 +743,17 @@ fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> 
         }
     }
     if swarm
+        && let Some(q) = &env.queues
+        && q.password.as_ref().is_some_and(|p| p.reads_env_file())
+    {
+        return Some((
+            ".queues",
+            "queues.password",
+            "a swarm environment has no compose env file to read the password from; use local_env"
+                .into(),
+        ));
+    }
+    if swarm
         && let Some(db) = &env.database
         && db.url.reads_env_file()
     {

@@ -8,6 +8,7 @@
 //! port = 6379
 //! prefix = "bull"
 //! consumers = { prints = "print-worker" }
+//! password = { env_file = "REDIS_PASSWORD" }   # when Redis wants AUTH
 //! ```
 
 use std::fmt;
@@ -17,7 +18,8 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer, de};
 
 use super::deploy::EnvVarName;
-use super::values::{ConfigDuration, ServiceName, string_newtype};
+use super::monitoring::UrlSource;
+use super::values::{ConfigDuration, ServiceName, UserName, string_newtype};
 
 /// BullMQ on Redis, watched and acted on.
 #[derive(Debug, Clone, Deserialize)]
@@ -63,9 +65,16 @@ pub struct QueueSettings {
     /// The variable in the runner's container that holds the Redis URL.
     #[serde(default = "default_url_variable")]
     pub redis_url_variable: EnvVarName,
-    /// Completed and failed jobs older than this are what "clean" removes.
+    /// Completed and failed jobs older than this are what "clean" offers to remove (the
+    /// operator can change it each time).
     #[serde(default = "default_clean_age")]
     pub clean_older_than: ConfigDuration,
+    /// Where Redis's password is read, for a Redis that wants `AUTH`:
+    /// `{ env_file = "REDIS_PASSWORD" }` (the project's env file on the host) or
+    /// `{ local_env = "NAME" }` (this machine). None: no `AUTH` is sent.
+    pub password: Option<UrlSource>,
+    /// The ACL user to authenticate as (with `password`); none: Redis's default user.
+    pub user: Option<UserName>,
 }
 
 impl QueueSettings {
@@ -87,6 +96,10 @@ impl QueueSettings {
             _ if self.interval.0 < Duration::from_millis(500) => Some((
                 "queues.interval",
                 "reading Redis more often than every 0.5 s costs it for nothing".into(),
+            )),
+            _ if self.user.is_some() && self.password.is_none() => Some((
+                "queues.user",
+                "user needs password = { env_file = \"NAME\" } or { local_env = \"NAME\" }".into(),
             )),
             _ => None,
         }

@@ -361,8 +361,14 @@ pub fn queue_step(compose: &str, kind: &OpKind, queue: &str) -> Result<Step, Ref
         url_variable.clone(),
         age_ms.to_string(),
     ];
+    let older = match op {
+        QueueOp::Clean { older_than_secs } => {
+            format!(" older than {}", crate::time::exact_age(*older_than_secs))
+        }
+        _ => String::new(),
+    };
     Ok(Step {
-        label: format!("{} {queue} (bullmq in {runner})", op.label()),
+        label: format!("{} {queue}{older} (bullmq in {runner})", op.label()),
         command: format!(
             "{compose} exec -T {} node -e {} -- {}",
             crate::shell::quote(runner),

@@ -142,6 +142,8 @@ pub struct EnvState {
     pub forwards: Vec<forwards::ForwardView>,
     /// The forwards' list while it is open: its highlighted row.
     pub forward_menu: Option<usize>,
+    /// The age asked before a queue's clean (the jobs view's clean key), while asked.
+    pub clean_prompt: Option<queues::CleanPrompt>,
     /// Forwards to open (true) or close, asked by update() and sent as effects.
     pub forward_requests: Vec<(String, bool)>,
     /// What the last incident snapshot became (its path, or why it was not written).
@@ -337,7 +339,12 @@ impl State {
         match self.current() {
             Some(e) if e.queue.pending().is_some() && e.protected => Mode::ConfirmTyped,
             Some(e) if e.queue.pending().is_some() => Mode::Confirm,
-            Some(e) if e.picker.is_some() || e.menu.is_some() || e.forward_menu.is_some() => {
+            Some(e)
+                if e.picker.is_some()
+                    || e.menu.is_some()
+                    || e.forward_menu.is_some()
+                    || e.clean_prompt.is_some() =>
+            {
                 Mode::TagInput
             }
             Some(e) if e.filter_editing => Mode::Filter,
@@ -393,6 +400,47 @@ impl State {
     }
 }
 
+/// What the environment's header names: the compose project, or the swarm's stacks.
+fn project_label(env: &Environment, compose: &crate::config::ComposeSettings) -> String {
+    match env.swarm() {
+        Some(sw) if sw.stacks.is_empty() => "every stack".to_string(),
+        Some(sw) => sw
+            .stacks
+            .iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => compose
+            .effective_project_name()
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| ALL_PROJECTS.to_string()),
+    }
+}
+
+/// The health view's state before any reading: the endpoints' and checks' names.
+fn health_state(env: &Environment) -> HealthState {
+    HealthState {
+        names: env
+            .health
+            .endpoints
+            .iter()
+            .map(|e| e.name.clone())
+            .collect(),
+        interval_secs: env.health.interval.0.as_secs().max(1) as i64,
+        host_interval_secs: env.health.host_interval.0.as_secs().max(1) as i64,
+        // A result stays fresh for three intervals and its timeout.
+        check_names: env
+            .checks
+            .iter()
+            .map(|c| {
+                let fresh = 3 * c.interval.0.as_secs() + c.timeout.0.as_secs() + 5;
+                (c.name.as_str().to_string(), fresh as i64)
+            })
+            .collect(),
+        ..HealthState::default()
+    }
+}
+
 impl EnvState {
     pub fn from_config(name: &str, env: &Environment, buffer_lines: usize) -> Self {
         let target = env.describe();
@@ -409,19 +457,7 @@ impl EnvState {
             protected: env.protected,
             read_only: env.read_only,
             target,
-            project_name: match env.swarm() {
-                Some(sw) if sw.stacks.is_empty() => "every stack".to_string(),
-                Some(sw) => sw
-                    .stacks
-                    .iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                None => compose
-                    .effective_project_name()
-                    .map(|p| p.to_string())
-                    .unwrap_or_else(|| ALL_PROJECTS.to_string()),
-            },
+            project_name: project_label(env, compose),
             project_dir: env.host_dir().to_string(),
             compose_command: compose.command.to_string(),
             swarm: env
@@ -441,26 +477,7 @@ impl EnvState {
             usage: BTreeMap::new(),
             marked: BTreeSet::new(),
             logs: LogPane::new(buffer_lines),
-            health: HealthState {
-                names: env
-                    .health
-                    .endpoints
-                    .iter()
-                    .map(|e| e.name.clone())
-                    .collect(),
-                interval_secs: env.health.interval.0.as_secs().max(1) as i64,
-                host_interval_secs: env.health.host_interval.0.as_secs().max(1) as i64,
-                // A result stays fresh for three intervals and its timeout.
-                check_names: env
-                    .checks
-                    .iter()
-                    .map(|c| {
-                        let fresh = 3 * c.interval.0.as_secs() + c.timeout.0.as_secs() + 5;
-                        (c.name.as_str().to_string(), fresh as i64)
-                    })
-                    .collect(),
-                ..HealthState::default()
-            },
+            health: health_state(env),
             pool: env.database.as_ref().map(PoolState::from_config),
             jobs: env.queues.as_ref().map(queues::QueuesState::from_config),
             queue: Queue::default(),
@@ -473,6 +490,7 @@ impl EnvState {
                 .map(forwards::ForwardView::from_config)
                 .collect(),
             forward_menu: None,
+            clean_prompt: None,
             forward_requests: Vec::new(),
             audit: None,
             notice: None,

@@ -111,6 +111,39 @@ impl Problem {
     }
 }
 
+/// The age asked before removing a queue's old jobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CleanPrompt {
+    /// The queue to clean.
+    pub queue: String,
+    /// The age typed (prefilled with the config's `clean_older_than`).
+    pub text: String,
+    /// Why the last enter was refused.
+    pub message: Option<String>,
+}
+
+/// An age as the clean prompt takes it: a whole number and `s`, `m`, `h` or `d`, more
+/// than zero; in seconds.
+pub fn parse_age(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let bad = || format!("{t:?} is not an age: write it like 30m, 6h or 7d");
+    let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    match n.checked_mul(unit) {
+        Some(0) => Err("the age must be more than zero".into()),
+        Some(secs) if secs <= 3650 * 86_400 => Ok(secs),
+        _ => Err(format!("{t:?} is more than ten years")),
+    }
+}
+
 /// The queues of one environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuesState {
@@ -314,6 +347,29 @@ impl QueuesState {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_clean_prompt_takes_whole_ages_in_s_m_h_d() {
+        assert_eq!(parse_age("30m"), Ok(1800));
+        assert_eq!(parse_age(" 7d "), Ok(7 * 86_400));
+        assert_eq!(parse_age("45s"), Ok(45));
+        for bad in [
+            "",
+            "6",
+            "h",
+            "6x",
+            "-1h",
+            "1.5h",
+            "0m",
+            "99999999999999999999d",
+            "4000d",
+        ] {
+            assert!(parse_age(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(crate::time::exact_age(86_400), "1d");
+        assert_eq!(crate::time::exact_age(5400), "90m");
+        assert_eq!(crate::time::exact_age(61), "61s");
+    }
+
     use super::*;
     use crate::model::queues::Counts;
 

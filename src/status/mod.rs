@@ -407,6 +407,10 @@ async fn read_queues(
             .compose()
             .and_then(|c| c.effective_project_name())
             .map(|p| p.to_string()),
+        env_file: env
+            .compose()
+            .map(|c| c.project_dir.join(&c.env_file))
+            .unwrap_or_default(),
     };
     let read = crate::backend::queues::read_once(settings, &target).await;
     Some(queues_report(settings, read, now))

@@ -310,3 +310,43 @@ fn draw_redis(frame: &mut Frame, area: Rect, jobs: &QueuesState, stale: bool, th
     ]);
     frame.render_widget(Paragraph::new(line).wrap(Wrap { trim: true }), inner);
 }
+
+/// The age asked before a queue's clean, over the middle of the body.
+pub fn draw_clean_prompt(
+    frame: &mut Frame,
+    area: Rect,
+    env: &EnvState,
+    p: &crate::state::queues::CleanPrompt,
+    theme: &Theme,
+) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let bold = Style::new().fg(c.text.0).add_modifier(Modifier::BOLD);
+    let mut lines = vec![
+        Line::styled(
+            format!(
+                "Remove the completed and failed jobs of queue {} older than:",
+                p.queue
+            ),
+            bold,
+        ),
+        Line::from(vec![
+            Span::styled("  age: ", muted),
+            Span::styled(format!("{}█", p.text), bold),
+        ]),
+    ];
+    if let Some(why) = &p.message {
+        lines.push(Line::styled(why.clone(), Style::new().fg(c.error.0)));
+    }
+    lines.push(Line::styled(
+        "like 30m, 6h or 7d · enter: preview it · esc: cancel",
+        muted,
+    ));
+    let border = if env.protected {
+        c.protected.0
+    } else {
+        c.accent.0
+    };
+    let title = format!(" clean queue {} on {} ", p.queue, env.name);
+    super::picker::popup(frame, area, lines, &title, border);
+}

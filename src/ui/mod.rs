@@ -70,6 +70,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             menu::draw(frame, body, env, m, theme);
         } else if let Some(cursor) = env.forward_menu {
             forwards::draw(frame, body, env, cursor, theme);
+        } else if let Some(p) = &env.clean_prompt {
+            jobs::draw_clean_prompt(frame, body, env, p, theme);
         }
     }
     status_bar::draw_messages(frame, a.messages, state, theme);

@@ -109,6 +109,8 @@ enum Handler {
     Forwards,
     /// The deploy/rollback tag picker (and the keys that open it).
     Picker,
+    /// The age asked before a queue's clean.
+    CleanAge,
     /// The action queue: the keys that queue an action, the preview's keys.
     Queue,
     /// The log pane and its search.
@@ -124,7 +126,7 @@ fn handlers(mode: Mode) -> &'static [Handler] {
     use Handler::*;
     match mode {
         Mode::Help => &[Help],
-        Mode::TagInput => &[Forwards, Menu, Picker, Table],
+        Mode::TagInput => &[Forwards, Menu, CleanAge, Picker, Table],
         Mode::Confirm | Mode::ConfirmTyped => &[Queue, Table],
         Mode::Search => &[Logs, Table],
         Mode::Filter => &[Table],
@@ -140,6 +142,7 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
             Handler::Forwards => forwards::act(state, action),
             Handler::Menu => custom::act(state, action),
             Handler::Picker => deploy::act(state, action),
+            Handler::CleanAge => queue::clean_act(state, action),
             Handler::Queue => queue::act(state, action),
             Handler::Logs => logs::act(state, action),
             Handler::Table => Some(act(state, action)),
@@ -161,6 +164,8 @@ fn input(state: &mut State, c: char) -> Vec<Effect> {
         if let Some(e) = state.envs.get_mut(state.selected) {
             if e.forward_menu.is_some() {
                 return forwards::input(e, c);
+            } else if e.clean_prompt.is_some() {
+                queue::clean_input(e, c);
             } else if e.menu.is_some() {
                 custom::input(e, c, now);
             } else {

@@ -127,7 +127,8 @@ fn confirm_typed(e: &mut EnvState, env: usize, owner: crate::model::job::Owner) 
 }
 
 /// An action on the selected BullMQ queue (the jobs view): restart its consumer, pause
-/// or resume it, retry its failed jobs, remove its old ones.
+/// or resume it, retry its failed jobs; clean first asks how old the jobs it removes
+/// must be.
 fn queue_action(e: &mut EnvState, action: Action, global_read_only: bool, now: i64) -> Vec<Effect> {
     let chosen = (|| {
         let jobs = e.jobs.as_ref().ok_or("no [queues] for this environment")?;
@@ -136,41 +137,131 @@ fn queue_action(e: &mut EnvState, action: Action, global_read_only: bool, now: i
             .get(jobs.selected)
             .ok_or("select a queue first (up/down in the jobs view)")?;
         let queue = row.reading.name.clone();
-        if action == Action::Restart {
-            let service = jobs.consumer_of(&queue).ok_or_else(|| {
-                format!("no consumer is configured for queue {queue} ([queues] consumers)")
-            })?;
-            return Ok((OpKind::Restart, vec![service.to_string()]));
-        }
         let op = match action {
+            Action::Restart => {
+                let service = jobs.consumer_of(&queue).ok_or_else(|| {
+                    format!("no consumer is configured for queue {queue} ([queues] consumers)")
+                })?;
+                return Ok(Some((OpKind::Restart, vec![service.to_string()])));
+            }
             Action::PauseQueue if row.reading.paused => QueueOp::Resume,
             Action::PauseQueue => QueueOp::Pause,
             Action::RetryFailed => QueueOp::RetryFailed,
-            _ => QueueOp::Clean {
-                older_than_secs: jobs.clean_older_than,
-            },
+            _ => return Ok(None),
         };
-        let runner = jobs.runner_for(&queue).ok_or_else(|| {
-            format!("no runner_service and no consumer configured for queue {queue}: nothing runs bullmq")
-        })?;
-        let kind = OpKind::Queue {
-            op,
-            prefix: jobs.prefix.clone(),
-            runner: runner.to_string(),
-            url_variable: jobs.url_variable.clone(),
-        };
-        Ok::<_, String>((kind, vec![queue]))
+        Ok::<_, String>(Some((queue_kind(jobs, &queue, op)?, vec![queue])))
     })();
     match chosen {
-        Ok((kind, targets)) => {
-            if refuse_read_only(e, global_read_only, &kind) || e.queue.pending().is_some() {
-                return Vec::new();
-            }
-            let _ = propose(e, kind, targets, now);
-        }
+        Ok(Some((kind, targets))) => proposed(e, kind, targets, global_read_only, now),
+        Ok(None) => ask_clean_age(e, global_read_only),
         Err(why) => e.queue.message = Some(format!("refused: {why}; nothing queued")),
     }
     Vec::new()
+}
+
+/// The BullMQ runner's action `op` on `queue`, run in its runner's container.
+fn queue_kind(
+    jobs: &crate::state::queues::QueuesState,
+    queue: &str,
+    op: QueueOp,
+) -> Result<OpKind, String> {
+    let runner = jobs.runner_for(queue).ok_or_else(|| {
+        format!(
+            "no runner_service and no consumer configured for queue {queue}: nothing runs bullmq"
+        )
+    })?;
+    Ok(OpKind::Queue {
+        op,
+        prefix: jobs.prefix.clone(),
+        runner: runner.to_string(),
+        url_variable: jobs.url_variable.clone(),
+    })
+}
+
+/// The pending item for `kind`, unless the environment refuses it or one is pending.
+fn proposed(
+    e: &mut EnvState,
+    kind: OpKind,
+    targets: Vec<String>,
+    global_read_only: bool,
+    now: i64,
+) {
+    if refuse_read_only(e, global_read_only, &kind) || e.queue.pending().is_some() {
+        return;
+    }
+    let _ = propose(e, kind, targets, now);
+}
+
+/// Opens the clean prompt for the selected queue, prefilled with the config's age.
+fn ask_clean_age(e: &mut EnvState, global_read_only: bool) {
+    let Some(jobs) = e.jobs.as_ref() else {
+        return;
+    };
+    let Some(row) = jobs.queues.get(jobs.selected) else {
+        return;
+    };
+    let probe = OpKind::Queue {
+        op: QueueOp::Clean { older_than_secs: 0 },
+        prefix: String::new(),
+        runner: String::new(),
+        url_variable: String::new(),
+    };
+    let prompt = crate::state::queues::CleanPrompt {
+        queue: row.reading.name.clone(),
+        text: crate::time::exact_age(jobs.clean_older_than),
+        message: None,
+    };
+    if refuse_read_only(e, global_read_only, &probe) || e.queue.pending().is_some() {
+        return;
+    }
+    e.clean_prompt = Some(prompt);
+}
+
+/// The clean prompt's keys (its characters come through [`clean_input`]); None when it
+/// is not open.
+pub fn clean_act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    let now = state.now;
+    let read_only = state.read_only;
+    let e = state.envs.get_mut(state.selected)?;
+    let prompt = e.clean_prompt.as_mut()?;
+    match action {
+        Action::TagCancel => e.clean_prompt = None,
+        Action::TagBackspace => {
+            prompt.text.pop();
+            prompt.message = None;
+        }
+        Action::TagDone => match crate::state::queues::parse_age(&prompt.text) {
+            Err(why) => prompt.message = Some(why),
+            Ok(secs) => {
+                let queue = prompt.queue.clone();
+                e.clean_prompt = None;
+                let op = QueueOp::Clean {
+                    older_than_secs: secs,
+                };
+                match e.jobs.as_ref().map(|j| queue_kind(j, &queue, op)) {
+                    Some(Ok(kind)) => proposed(e, kind, vec![queue], read_only, now),
+                    Some(Err(why)) => {
+                        e.queue.message = Some(format!("refused: {why}; nothing queued"));
+                    }
+                    None => {}
+                }
+            }
+        },
+        // Every other key does nothing while the prompt is open.
+        _ => {}
+    }
+    Some(Vec::new())
+}
+
+/// A character typed into the clean prompt.
+pub fn clean_input(e: &mut EnvState, c: char) {
+    if let Some(p) = e.clean_prompt.as_mut()
+        && !c.is_control()
+        && p.text.chars().count() < 16
+    {
+        p.text.push(c);
+        p.message = None;
+    }
 }
 
 /// True (with the message set) when the environment or the console is read-only, or

@@ -5,8 +5,9 @@
 //   ROLE=worker    QUEUES=prints                      consumes the queues it is given
 //   ROLE=counts    QUEUES=prints                      prints Queue.getJobCounts() as JSON
 //
-// REDIS_PORT (127.0.0.1), PREFIX (default bull), RATE (jobs per second per queue, 2),
-// PORT (an HTTP /health/ready that answers 200 while the Redis connection is ready).
+// REDIS_PORT (127.0.0.1), REDIS_PASSWORD (when Redis wants one), PREFIX (default bull),
+// RATE (jobs per second per queue, 2), PORT (an HTTP /health/ready that answers 200
+// while the Redis connection is ready).
 // Workers complete most jobs, fail about one in ten with a reason, and can be told from
 // outside (files under /tmp/control, cleared when the process starts):
 //   stop-<queue>   stop consuming <queue> (the worker's connections close)
@@ -25,6 +26,7 @@ const rate = Number(process.env.RATE || 2);
 const connection = {
   host: '127.0.0.1',
   port: Number(process.env.REDIS_PORT || 6379),
+  password: process.env.REDIS_PASSWORD || undefined,
   maxRetriesPerRequest: null,
 };
 const control = (name) => fs.existsSync(`/tmp/control/${name}`);
