@@ -438,3 +438,78 @@ fn the_read_script_s_json_parses_or_is_refused() {
         Ok(())
     });
 }
+
+/// `pg_stat_activity` rows as a hostile or broken server might send them.
+fn pg_row() -> impl Strategy<Value = pilothouse::model::pool::RawSession> {
+    let texts = (hostile_text(), hostile_text(), hostile_text());
+    let numbers = (
+        any::<i32>(),
+        any::<bool>(),
+        proptest::option::of(any::<i64>()),
+        proptest::option::of(any::<i64>()),
+        proptest::collection::vec(any::<i32>(), 0..4),
+        proptest::option::of(any::<i64>()),
+    );
+    (texts, numbers).prop_map(
+        |((application_name, user, state), (pid, waiting, xact, since, blocked, start))| {
+            pilothouse::model::pool::RawSession {
+                pid,
+                application_name,
+                user,
+                state,
+                waiting,
+                xact_ms: xact,
+                state_ms: since,
+                blocked_by: blocked,
+                backend_start: start,
+            }
+        },
+    )
+}
+
+#[test]
+fn pg_rows_become_safe_sessions_and_any_sample_is_summed_without_a_panic() {
+    use pilothouse::model::pool::{DbSession, PoolSample};
+    let input = (
+        proptest::collection::vec(pg_row(), 0..12),
+        any::<u32>(),
+        any::<u32>(),
+        any::<u32>(),
+    );
+    let db: pilothouse::config::DatabaseSettings =
+        toml::from_str("[pools]\ngateway = { size = 3 }\n").expect("database settings");
+    check(
+        "pg rows",
+        2000,
+        input,
+        |(rows, max, superuser, reserved)| {
+            let sessions: Vec<DbSession> = rows.into_iter().map(DbSession::from_row).collect();
+            for s in &sessions {
+                for text in [&s.application_name, &s.user] {
+                    prop_assert!(!text.chars().any(unsafe_char), "{text:?}");
+                    prop_assert!(text.chars().count() <= 65, "{text:?}");
+                }
+            }
+            let mut pool = pilothouse::state::pool::PoolState::from_config(&db);
+            pool.record(PoolSample {
+                at: 0,
+                max_connections: max,
+                superuser_reserved: superuser,
+                reserved,
+                sessions,
+                background: 0,
+                own_pid: 0,
+            });
+            let _ = (pool.used(), pool.slots(), pool.free(), pool.low());
+            let _ = (pool.by_application(), pool.by_user(), pool.by_state());
+            let _ = (
+                pool.longest_transaction(),
+                pool.waiting(),
+                pool.budget_rows(),
+            );
+            let _ = (pool.budget_sum(true), pool.fair_share(), pool.unbudgeted());
+            let _ = (pool.sessions_in_order(), pool.selected_session());
+            Ok(())
+        },
+    );
+}

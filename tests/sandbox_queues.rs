@@ -219,7 +219,8 @@ fn a_stopped_worker_shows_waiting_no_worker_within_10s_and_restarting_its_servic
 }
 
 #[test]
-fn counts_agree_with_bullmq_failed_jobs_show_their_reasons_retry_puts_them_back_and_clean_removes_old_ones() {
+fn counts_agree_with_bullmq_failed_jobs_show_their_reasons_retry_puts_them_back_and_clean_removes_old_ones()
+ {
     let _traffic = hold();
     let _restore = Traffic("staging");
     let sb = sandbox();

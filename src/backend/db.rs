@@ -13,7 +13,9 @@ use tokio::sync::mpsc;
 use super::remote::{Endpoint, Remote, quote};
 use crate::config::{DatabaseSettings, SslMode, UrlSource};
 
-pub use crate::model::pool::{APPLICATION_NAME, DbSession, PoolEvent, PoolSample, SessionState};
+pub use crate::model::pool::{
+    APPLICATION_NAME, DbSession, PoolEvent, PoolSample, RawSession, SessionState,
+};
 const CONNECT_LIMIT: Duration = Duration::from_secs(10);
 const QUERY_LIMIT: Duration = Duration::from_secs(10);
 
@@ -323,29 +325,17 @@ fn to_sample(
                 background += 1;
                 continue;
             }
-            let ms = |i: usize| {
-                r.try_get::<_, Option<i64>>(i)
-                    .ok()
-                    .flatten()
-                    .map(|v| v.max(0) as u64)
-            };
-            sessions.push(DbSession {
+            sessions.push(DbSession::from_row(RawSession {
                 pid: r.try_get(0).unwrap_or(0),
-                application_name: crate::backend::model::clean(
-                    &r.try_get::<_, String>(1).unwrap_or_default(),
-                    64,
-                ),
-                user: crate::backend::model::clean(
-                    &r.try_get::<_, String>(2).unwrap_or_default(),
-                    64,
-                ),
-                state: SessionState::parse(&r.try_get::<_, String>(3).unwrap_or_default()),
+                application_name: r.try_get::<_, String>(1).unwrap_or_default(),
+                user: r.try_get::<_, String>(2).unwrap_or_default(),
+                state: r.try_get::<_, String>(3).unwrap_or_default(),
                 waiting: r.try_get(4).unwrap_or(false),
-                xact_ms: ms(5),
-                state_ms: ms(6),
+                xact_ms: r.try_get::<_, Option<i64>>(5).ok().flatten(),
+                state_ms: r.try_get::<_, Option<i64>>(6).ok().flatten(),
                 blocked_by: r.try_get::<_, Vec<i32>>(7).unwrap_or_default(),
-                backend_start: r.try_get::<_, Option<i64>>(9).ok().flatten().unwrap_or(0),
-            });
+                backend_start: r.try_get::<_, Option<i64>>(9).ok().flatten(),
+            }));
         }
         sessions.sort_by_key(|s| s.pid);
         let count = |i: usize| s.try_get::<_, i32>(i).map(|v| v.max(0) as u32);

@@ -41,6 +41,39 @@ pub struct DbSession {
     pub backend_start: i64,
 }
 
+/// One `pg_stat_activity` row as the server sent it, before anything is trusted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawSession {
+    pub pid: i32,
+    pub application_name: String,
+    pub user: String,
+    pub state: String,
+    pub waiting: bool,
+    pub xact_ms: Option<i64>,
+    pub state_ms: Option<i64>,
+    pub blocked_by: Vec<i32>,
+    pub backend_start: Option<i64>,
+}
+
+impl DbSession {
+    /// A row made safe to show: names cleaned of control and bidi characters and cut
+    /// to 64, a state this console does not know is `Unknown`, negative ages are 0.
+    pub fn from_row(raw: RawSession) -> DbSession {
+        let ms = |v: Option<i64>| v.map(|v| v.max(0) as u64);
+        DbSession {
+            pid: raw.pid,
+            application_name: crate::text::clean(&raw.application_name, 64),
+            user: crate::text::clean(&raw.user, 64),
+            state: SessionState::parse(&raw.state),
+            waiting: raw.waiting,
+            xact_ms: ms(raw.xact_ms),
+            state_ms: ms(raw.state_ms),
+            blocked_by: raw.blocked_by,
+            backend_start: raw.backend_start.unwrap_or(0),
+        }
+    }
+}
+
 /// `pg_stat_activity.state`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SessionState {
