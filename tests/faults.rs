@@ -17,6 +17,7 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -24,21 +25,58 @@ use std::time::{Duration, Instant};
 use support::swarm::swarm_console;
 use support::*;
 
-/// What must never be lost, read before and after a case.
+/// What must never be lost, read before and after a case: the host's audit trail, the
+/// env file and its backups, the lock's state, and what the consoles saved here (their
+/// audit copy, saved logs, snapshots; not their own rotating log).
 #[derive(Clone)]
 struct Ledger {
     audit: String,
     env_file: String,
     lock: bool,
+    backups: BTreeMap<PathBuf, Vec<u8>>,
+    saved: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+/// Every file under `dir` (not following links), with its bytes.
+fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => todo.push(path),
+                Ok(t) if t.is_file() && keep(&path) => {
+                    if let Ok(bytes) = std::fs::read(&path) {
+                        out.insert(path, bytes);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 impl Ledger {
     fn read(sb: &Sandbox) -> Ledger {
         let opt = sb.state.join("opt/staging");
+        let backup = |p: &Path| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".env.pilothouse-2"))
+        };
+        let saved = |p: &Path| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("pilothouse.log"))
+        };
         Ledger {
             audit: std::fs::read_to_string(opt.join(".pilothouse/audit.jsonl")).unwrap_or_default(),
             env_file: std::fs::read_to_string(opt.join(".env")).unwrap_or_default(),
             lock: lock_dir(sb, "staging").exists(),
+            backups: files_under(&opt, &|p: &Path| {
+                p.parent() == Some(opt.as_path()) && backup(p)
+            }),
+            saved: files_under(&own_dirs().1, &saved),
         }
     }
 
@@ -52,6 +90,21 @@ impl Ledger {
         }
         if after.lock && !self.lock {
             return Some("a host lock was left behind".into());
+        }
+        if let Some((p, _)) = self
+            .backups
+            .iter()
+            .find(|(p, b)| after.backups.get(*p) != Some(b))
+        {
+            return Some(format!(
+                "the env-file backup {} lost or changed",
+                p.display()
+            ));
+        }
+        // Saved files only grow (the audit copy) or stay as they were.
+        let kept = |p: &PathBuf, b: &Vec<u8>| after.saved.get(p).is_some_and(|a| a.starts_with(b));
+        if let Some((p, _)) = self.saved.iter().find(|(p, b)| !kept(p, b)) {
+            return Some(format!("the saved file {} lost or rewritten", p.display()));
         }
         None
     }
