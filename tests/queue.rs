@@ -861,19 +861,18 @@ fn the_jobs_view_restarts_a_queue_s_consumer_and_previews_bullmq_actions_run_in_
     // Enter with what is offered: 24 h, in ms.
     press(&mut s, Action::CleanQueue);
     press(&mut s, Action::TagDone);
-    let item = s.envs[0].queue.pending().expect("a pending clean");
-    let cmd = &item.plan.steps[0].command;
+    // The pending item's one step: its label and command.
+    let step = |s: &State| {
+        let item = s.envs[0].queue.pending().expect("a pending clean");
+        let step = &item.plan.steps[0];
+        (step.label.clone(), step.command.clone())
+    };
+    let (label, cmd) = step(&s);
     assert!(
         cmd.ends_with("-- 'clean' 'bull' 'order-sync' 'REDIS_URL' '86400000'"),
         "{cmd}"
     );
-    assert!(
-        item.plan.steps[0]
-            .label
-            .contains("order-sync older than 1d"),
-        "{}",
-        item.plan.steps[0].label
-    );
+    assert!(label.contains("order-sync older than 1d"), "{label}");
     press(&mut s, Action::CancelAction);
     // Another age: a bad one is refused where it is typed, a good one reaches the runner.
     press(&mut s, Action::CleanQueue);
@@ -896,14 +895,12 @@ fn the_jobs_view_restarts_a_queue_s_consumer_and_previews_bullmq_actions_run_in_
     press(&mut s, Action::TagBackspace);
     update(&mut s, Msg::Input('h'));
     press(&mut s, Action::TagDone);
-    let item = s.envs[0].queue.pending().expect("a pending clean of 6h");
+    let (label, cmd) = step(&s);
     assert!(
-        item.plan.steps[0]
-            .command
-            .ends_with("-- 'clean' 'bull' 'order-sync' 'REDIS_URL' '21600000'"),
-        "{}",
-        item.plan.steps[0].command
+        cmd.ends_with("-- 'clean' 'bull' 'order-sync' 'REDIS_URL' '21600000'"),
+        "{cmd}"
     );
+    assert!(label.contains("order-sync older than 6h"), "{label}");
     press(&mut s, Action::CancelAction);
     // prints' consumer is not a service this project runs: refused, nothing pending.
     press(&mut s, Action::Down);
