@@ -902,7 +902,8 @@ fn the_jobs_view_restarts_a_queue_s_consumer_and_previews_bullmq_actions_run_in_
     );
     assert!(label.contains("order-sync older than 6h"), "{label}");
     press(&mut s, Action::CancelAction);
-    // prints' consumer is not a service this project runs: refused, nothing pending.
+    // prints' consumer is not a service this project runs: refused, nothing pending;
+    // clean is refused before it asks an age.
     press(&mut s, Action::Down);
     press(&mut s, Action::RetryFailed);
     assert!(s.envs[0].queue.pending().is_none());
@@ -911,6 +912,11 @@ fn the_jobs_view_restarts_a_queue_s_consumer_and_previews_bullmq_actions_run_in_
         msg.contains("print-service") && msg.contains("nothing queued"),
         "{msg}"
     );
+    s.envs[0].queue.message = None;
+    press(&mut s, Action::CleanQueue);
+    assert!(s.envs[0].clean_prompt.is_none());
+    let msg = s.envs[0].queue.message.clone().unwrap_or_default();
+    assert!(msg.contains("print-service"), "{msg}");
     // Outside the jobs view R is the table's restart again.
     press(&mut s, Action::JobsView);
     press(&mut s, Action::Restart);

@@ -198,13 +198,27 @@ fn ask_clean_age(e: &mut EnvState, global_read_only: bool) {
         return;
     };
     let Some(row) = jobs.queues.get(jobs.selected) else {
+        e.queue.message = Some("refused: select a queue first; nothing queued".into());
         return;
     };
-    let probe = OpKind::Queue {
-        op: QueueOp::Clean { older_than_secs: 0 },
-        prefix: String::new(),
-        runner: String::new(),
-        url_variable: String::new(),
+    // Refused before the age is asked when nothing could run it.
+    let known = e.known_services();
+    let probe = match queue_kind(
+        jobs,
+        &row.reading.name,
+        QueueOp::Clean { older_than_secs: 0 },
+    ) {
+        Ok(OpKind::Queue { runner, .. }) if !known.contains(&runner) => {
+            e.queue.message = Some(format!(
+                "refused: {runner} (the queue's bullmq runner) is not a service of this project; nothing queued"
+            ));
+            return;
+        }
+        Ok(kind) => kind,
+        Err(why) => {
+            e.queue.message = Some(format!("refused: {why}; nothing queued"));
+            return;
+        }
     };
     let prompt = crate::state::queues::CleanPrompt {
         queue: row.reading.name.clone(),
