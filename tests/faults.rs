@@ -61,10 +61,6 @@ fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> BTreeMap<PathBuf, Ve
 impl Ledger {
     fn read(sb: &Sandbox) -> Ledger {
         let opt = sb.state.join("opt/staging");
-        let backup = |p: &Path| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with(".env.pilothouse-2"))
-        };
         let saved = |p: &Path| {
             !p.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with("pilothouse.log"))
@@ -73,9 +69,7 @@ impl Ledger {
             audit: std::fs::read_to_string(opt.join(".pilothouse/audit.jsonl")).unwrap_or_default(),
             env_file: std::fs::read_to_string(opt.join(".env")).unwrap_or_default(),
             lock: lock_dir(sb, "staging").exists(),
-            backups: files_under(&opt, &|p: &Path| {
-                p.parent() == Some(opt.as_path()) && backup(p)
-            }),
+            backups: env_backups(sb),
             saved: files_under(&own_dirs().1, &saved),
         }
     }
@@ -919,7 +913,10 @@ fn sshd_killed_mid_deploy_during_the_env_write(sb: &Sandbox) {
         env_file.replace("\nWEB_IMAGE_TAG=v1\n", "\nWEB_IMAGE_TAG=v2\n"),
         "the env file is not the old one with the new tag"
     );
-    let made: Vec<PathBuf> = env_backups(sb).difference(&backups).cloned().collect();
+    let made: Vec<PathBuf> = env_backups(sb)
+        .into_keys()
+        .filter(|p| !backups.contains_key(p))
+        .collect();
     assert_eq!(made.len(), 1, "backups made by the write: {made:?}");
     assert_eq!(
         std::fs::read_to_string(&made[0]).unwrap(),
@@ -944,18 +941,14 @@ impl Drop for Stopped {
 }
 
 /// The `.env.pilothouse-<time>` backups of staging's env file.
-fn env_backups(sb: &Sandbox) -> std::collections::BTreeSet<PathBuf> {
-    let dir = sb.state.join("opt/staging");
-    std::fs::read_dir(&dir)
-        .unwrap()
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with(".env.pilothouse-2")
-        })
-        .map(|e| e.path())
-        .collect()
+fn env_backups(sb: &Sandbox) -> BTreeMap<PathBuf, Vec<u8>> {
+    let opt = sb.state.join("opt/staging");
+    let backup = |p: &Path| {
+        p.parent() == Some(opt.as_path())
+            && p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(".env.pilothouse-2"))
+    };
+    files_under(&opt, &backup)
 }
 
 /// Staging's env file (its path and text, web on v1), and the guard that puts it and web
