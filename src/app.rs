@@ -449,13 +449,18 @@ fn apply(state: &mut State, msg: Msg, io: &Io<'_>) -> bool {
         _ => {
             let selected = state.selected;
             let focus = state.queue_focus();
+            let details = state.detail_focus();
             let effects = update(state, msg);
             if state.selected != selected {
                 tell_on_screen(io.handles, state.selected);
             }
             let now_focus = state.queue_focus();
             if now_focus != focus {
-                tell_queue_focus(io.handles, focus, now_focus);
+                tell_focus(io.handles, focus, now_focus, EnvCommand::QueueFocus);
+            }
+            let now_details = state.detail_focus();
+            if now_details != details {
+                tell_focus(io.handles, details, now_details, EnvCommand::DetailFocus);
             }
             (true, effects)
         }
@@ -474,23 +479,24 @@ fn tell_on_screen(handles: &[EnvHandle], selected: usize) {
     }
 }
 
-/// Tells the actors which queue's failed jobs the jobs view lists (the one that showed
-/// them before hears None).
-fn tell_queue_focus(
+/// Tells the actors what the console now looks at (the jobs view's queue, the detail
+/// pane's container): the environment that showed it before hears None.
+fn tell_focus(
     handles: &[EnvHandle],
     before: Option<(usize, String)>,
     now: Option<(usize, String)>,
+    command: fn(Option<String>) -> EnvCommand,
 ) {
     if let Some((i, _)) = &before
         && now.as_ref().is_none_or(|(j, _)| j != i)
         && let Some(h) = handles.get(*i)
     {
-        let _ = h.commands.send(EnvCommand::QueueFocus(None));
+        let _ = h.commands.send(command(None));
     }
-    if let Some((i, q)) = now
+    if let Some((i, what)) = now
         && let Some(h) = handles.get(i)
     {
-        let _ = h.commands.send(EnvCommand::QueueFocus(Some(q)));
+        let _ = h.commands.send(command(Some(what)));
     }
 }
 

@@ -94,9 +94,32 @@ pub fn clean(s: &str, max: usize) -> String {
     out
 }
 
+/// Text for an error message on stderr: control characters and bidi overrides are written
+/// as Rust escapes (`\u{1b}`), everything else stays as it is, so a hostile name can be
+/// read in the message but never drives the terminal.
+pub fn escaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escaped_writes_controls_and_bidi_as_escapes() {
+        assert_eq!(
+            escaped("a\u{1b}[31mb\u{202e}c é"),
+            "a\\u{1b}[31mb\\u{202e}c é"
+        );
+    }
 
     #[test]
     fn url_and_bare_userinfo_passwords_are_masked() {

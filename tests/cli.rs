@@ -96,6 +96,32 @@ fn invalid_configs_fail_with_exit_2_and_one_located_line() {
 }
 
 #[test]
+fn a_hostile_environment_name_is_escaped_in_every_part_of_the_error() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("hostile.toml");
+    // TOML's own escapes: the key that is read holds ESC, BEL and RLO.
+    let name = "evil\\u001b]0;pwned\\u0007\\u202ex";
+    let text = format!(
+        "[environments.\"{name}\".ssh]\ndestination = \"h\"\n\n[environments.\"{name}\".compose]\nproject_dir = \"/opt/a\"\n"
+    );
+    std::fs::write(&file, text).unwrap_or_else(|e| panic!("{e}"));
+    let out = pilothouse()
+        .arg("check-config")
+        .arg("--config")
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}') && !stderr.contains('\u{202e}'),
+        "a control or bidi character reached stderr raw: {stderr:?}"
+    );
+    assert!(stderr.contains("key `environments.evil\\u{1b}"), "{stderr}");
+}
+
+#[test]
 fn a_password_in_a_config_is_never_printed_back() {
     let files: Vec<PathBuf> = toml_files("invalid_configs")
         .into_iter()

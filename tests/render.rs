@@ -704,6 +704,48 @@ fn a_swarm_shows_services_tasks_with_their_history_nodes_and_secret_names() {
 }
 
 #[test]
+fn on_a_swarm_esc_from_the_logs_gives_the_tasks_pane_back() {
+    let mut s = swarm_live();
+    let before = screen_text(&render(&s, 120, 30));
+    assert!(
+        before.contains("rejected"),
+        "the tasks pane first: {before}"
+    );
+    update(&mut s, Msg::Action(Action::Logs));
+    let logs = screen_text(&render(&s, 120, 30));
+    assert!(
+        !logs.contains("rejected"),
+        "the log pane replaces it: {logs}"
+    );
+    update(&mut s, Msg::Action(Action::LogsBack));
+    let after = screen_text(&render(&s, 120, 30));
+    assert!(
+        after.contains("rejected"),
+        "esc gives the tasks back: {after}"
+    );
+}
+
+#[test]
+fn the_scale_picker_hints_its_own_keys_and_scaling_up_is_low_risk() {
+    let mut s = swarm_live();
+    update(&mut s, Msg::Action(Action::Scale));
+    let text = screen_text(&render(&s, 120, 30));
+    let bar = text.lines().last().unwrap_or_default().to_string();
+    assert!(bar.contains("preview") && bar.contains("cancel"), "{bar}");
+    for deploy_only in ["use tag", "migrations", "targets"] {
+        assert!(!bar.contains(deploy_only), "{deploy_only} in {bar}");
+    }
+    update(&mut s, Msg::Input('4'));
+    update(&mut s, Msg::Action(Action::TagDone));
+    let text = screen_text(&render(&s, 120, 40));
+    assert!(
+        text.contains("low: more tasks start"),
+        "scaling 2 -> 4 only starts tasks: {text}"
+    );
+    assert!(!text.contains("briefly unavailable"), "{text}");
+}
+
+#[test]
 fn a_swarm_from_a_lost_connection_is_stale_never_converged() {
     use pilothouse::backend::BackendEvent;
     let mut s = swarm_live();
@@ -825,6 +867,39 @@ fn the_jobs_view_shows_counts_a_queue_without_worker_its_consumer_and_redis_aler
         "{screen}"
     );
     assert!(!screen.contains("prints no worker"), "{screen}");
+}
+
+#[test]
+fn a_queue_failing_above_its_threshold_says_so_in_its_row_and_trend() {
+    use pilothouse::model::event::BackendEvent;
+    use pilothouse::model::queues::QueuesEvent;
+    let mut s = staging_live();
+    for failed in [10, 60, 100] {
+        let BackendEvent::Queues(QueuesEvent::Reading(mut r)) = jobs_reading() else {
+            panic!("jobs_reading is a reading");
+        };
+        r.queues[0].failed_since = Some(failed);
+        r.queues[0].completed_since = Some(5);
+        send(&mut s, 0, BackendEvent::Queues(QueuesEvent::Reading(r)));
+    }
+    let _ = update(&mut s, Msg::Action(Action::JobsView));
+    let t = render(&s, 120, 30);
+    let screen = screen_text(&t);
+    let row = screen
+        .lines()
+        .find(|l| l.trim_start().starts_with("order-sync") || l.contains("│order-sync"))
+        .or_else(|| {
+            screen
+                .lines()
+                .find(|l| l.contains("order-sync") && l.contains("980"))
+        })
+        .unwrap_or_else(|| panic!("no order-sync row: {screen}"));
+    assert!(row.contains("failing 170/min"), "{row}");
+    assert!(!row.ends_with(" ok") && !row.contains(" ok "), "{row}");
+    // The trend is the failures' (10, 60, 100 rising), not the flat completions.
+    assert!(row.contains("▁▅█"), "{row}");
+    let theme = Theme::default_theme().unwrap();
+    assert_eq!(fg_at(t.backend().buffer(), "▁▅█"), theme.colors.error.0);
 }
 
 /// Staging live with a service whose name and image are long, and usage figures: one

@@ -994,6 +994,44 @@ fn status_exit_codes_follow_what_is_running() {
     );
 }
 
+#[test]
+fn a_docker_socket_that_is_missing_or_refuses_its_user_is_named_in_the_host_s_words() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let missing = edited_config(&sb, dir.path(), |t| {
+        t.replace(
+            "docker_socket = \"/var/run/docker.sock\"",
+            "docker_socket = \"/nonexistent/docker.sock\"",
+        )
+    });
+    let (code, text) = status(&missing, &["--env", "production"]);
+    assert_eq!(code, Some(3), "{text}");
+    assert!(
+        text.contains("the host was reached over SSH, but its Docker socket /nonexistent/docker.sock cannot be used: No such file or directory"),
+        "{text}"
+    );
+    assert!(!text.contains("hyper"), "{text}");
+    // The console says the same where the table would be, never "not been reached".
+    let t = Tmux::start("nosocket", &console_with(&missing, dir.path()));
+    let screen = t.wait_until(Duration::from_secs(30), "the socket named on screen", |s| {
+        s.contains("No such file or directory") && s.contains("DISCONNECTED")
+    });
+    assert!(!screen.contains("has not been reached"), "{screen}");
+    assert!(screen.contains("/nonexistent/docker.sock"), "{screen}");
+    drop(t);
+    // A login that is not in the docker group.
+    let other = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let guest = edited_config(&sb, other.path(), |t| {
+        t.replace("user = \"root\"", "user = \"pilothouse-guest\"")
+    });
+    let (code, text) = status(&guest, &["--env", "production"]);
+    assert_eq!(code, Some(3), "{text}");
+    assert!(
+        text.contains("its Docker socket /var/run/docker.sock cannot be used: Permission denied (user pilothouse-guest is not in its group docker)"),
+        "{text}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // The local engine
 

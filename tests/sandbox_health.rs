@@ -636,3 +636,109 @@ timeout = \"3s\"
         "{out}"
     );
 }
+
+/// The engine's FailingStreak of a container, as `docker inspect` says it now.
+fn failing_streak(name: &str) -> u64 {
+    ok_stdout(Command::new("docker").args([
+        "inspect",
+        "-f",
+        "{{.State.Health.FailingStreak}}",
+        name,
+    ]))
+    .trim()
+    .parse()
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Seconds since midnight UTC of the first `HH:MM:SS` in `line`.
+fn clock_of(line: &str) -> Option<i64> {
+    let re = regex::Regex::new(r"(\d\d):(\d\d):(\d\d)").ok()?;
+    let c = re.captures(line)?;
+    let n = |i: usize| c[i].parse::<i64>().ok();
+    Some(n(1)? * 3600 + n(2)? * 60 + n(3)?)
+}
+
+#[test]
+fn an_unhealthy_container_s_streak_and_last_checks_are_the_engine_s_current_ones() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = format!("acme-streak-{}", std::process::id());
+    let name = format!("{project}_failing_1");
+    let _ = run(Command::new("docker").args(["rm", "-f", &name]));
+    // Checked every second, unhealthy at the first failure: no health_status event
+    // follows the first, while the engine's streak goes on growing.
+    ok_stdout(Command::new("docker").args([
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        "host",
+        "--label",
+        &format!("com.docker.compose.project={project}"),
+        "--label",
+        "com.docker.compose.service=failing",
+        "-e",
+        "PORT=18983",
+        "-e",
+        "SERVICE_NAME=failing",
+        "-e",
+        "DATABASE_POOL_SIZE=0",
+        "--health-cmd",
+        "echo failing on purpose; exit 1",
+        "--health-interval",
+        "1s",
+        "--health-retries",
+        "1",
+        "127.0.0.1:5000/acme/web:v1",
+    ]));
+    let _container = Container(name.clone());
+    let config = dir.path().join("streak.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "{}[environments.t.health]\ninterval = \"2s\"\n",
+            env_t_over_ssh(&sb, &project)
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let t = Tmux::start("streak", &console_with(&config, dir.path()));
+    // First reading: the engine has said unhealthy once.
+    t.wait_until(Duration::from_secs(30), "failing unhealthy", |s| {
+        row_of(s, "failing").is_some_and(|r| r.contains("unhealthy ("))
+    });
+    let streak_on = |s: &str| -> Option<u64> {
+        let r = row_of(s, "failing")?;
+        let i = r.find("unhealthy (")? + "unhealthy (".len();
+        r[i..].split(')').next()?.parse().ok()
+    };
+    // The streak shown follows the engine's (checked every second, read again every
+    // two): it passes 8 and stays within a few checks of `docker inspect`.
+    let screen = t.wait_until(Duration::from_secs(15), "the streak past 8", |s| {
+        streak_on(s).is_some_and(|n| n >= 8)
+    });
+    let shown = streak_on(&screen).unwrap_or(0);
+    let engine = failing_streak(&name);
+    assert!(
+        engine >= shown && engine - shown <= 4,
+        "shown {shown}, docker inspect {engine}: {screen}"
+    );
+    // The detail pane's newest check is seconds old, not the one from the first read.
+    let screen = t.wait_until(
+        Duration::from_secs(10),
+        "a fresh check in the details",
+        |s| {
+            s.lines()
+                .find(|l| l.contains("✗ exit 1"))
+                .and_then(clock_of)
+                .is_some_and(|at| {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs() as i64)
+                        .rem_euclid(86_400);
+                    (now - at).rem_euclid(86_400) <= 5
+                })
+        },
+    );
+    assert!(screen.contains("failing on purpose"), "{screen}");
+}

@@ -182,6 +182,48 @@ pub async fn connect(socket: &Path) -> Result<(Docker, String), String> {
     Ok((docker, version))
 }
 
+/// What is wrong with the host's Docker socket `host_socket`, in the host's words, when
+/// the engine behind it did not answer with `error`: the host itself was reached (the
+/// question went through its shell), so the message says so and names the socket. When
+/// the socket looks usable, `error` as it was.
+pub async fn explain_socket(
+    remote: &super::remote::Remote,
+    host_socket: &str,
+    error: &str,
+) -> String {
+    let said = match remote
+        .poll(&socket_probe(host_socket), Duration::from_secs(5))
+        .await
+    {
+        Ok(out) => clean(String::from_utf8_lossy(&out.stdout).trim(), 200),
+        Err(_) => return error.to_string(),
+    };
+    if said.is_empty() || said == "ok" {
+        return error.to_string();
+    }
+    let how = if remote.is_ssh() {
+        "over SSH"
+    } else {
+        "locally"
+    };
+    format!(
+        "the host was reached {how}, but its Docker socket {host_socket} cannot be used: {said}"
+    )
+}
+
+/// A shell test of a socket path that prints `ok`, or what is wrong in the words the
+/// system uses for it (and, when it is not accessible, who is asking and the socket's
+/// group).
+fn socket_probe(host_socket: &str) -> String {
+    format!(
+        "s={}; if [ ! -e \"$s\" ]; then echo 'No such file or directory'; \
+         elif [ ! -S \"$s\" ]; then echo 'Not a socket'; \
+         elif [ ! -r \"$s\" ] || [ ! -w \"$s\" ]; then echo \"Permission denied (user $(id -un) is not in its group $(stat -c %G \"$s\" 2>/dev/null))\"; \
+         else echo ok; fi",
+        crate::shell::quote(host_socket)
+    )
+}
+
 /// The daemon's own clock, as Unix seconds (events `since` must use its clock, not ours),
 /// and its data root (for the disk check).
 pub async fn daemon_time(docker: &Docker) -> Result<(i64, Option<String>), String> {

@@ -80,6 +80,8 @@ pub enum EnvCommand {
     Snapshot(Box<snapshot::SnapshotRequest>),
     /// The queue whose failed jobs the queues view lists (None: the view is closed).
     QueueFocus(Option<String>),
+    /// The container whose details (health checks) are on screen (None: none is).
+    DetailFocus(Option<String>),
     /// Open or close a port forward.
     Forward(forwards::ForwardCommand),
     /// Close the connection (removing the forwarded socket) and stop.
@@ -162,7 +164,10 @@ async fn actor(
     let (job_tx, mut job_rx) = mpsc::channel(256);
     let (db_tx, db_rx) = tokio::sync::watch::channel(None);
     let (docker_tx, docker_rx) = tokio::sync::watch::channel(None);
-    let (focus_tx, _) = tokio::sync::watch::channel(None);
+    let focus = Focus {
+        queue: tokio::sync::watch::channel(None).0,
+        details: tokio::sync::watch::channel(None).0,
+    };
     let links = runner::Links {
         remote: remote_rx,
         db: db_rx,
@@ -198,7 +203,7 @@ async fn actor(
             remote: &remote_tx,
             db: &db_tx,
             docker: &docker_tx,
-            queue_focus: &focus_tx,
+            focus: &focus,
         };
         let error = match connection(&env, &watched, &mut io).await {
             Outcome::Shutdown => return,
@@ -221,13 +226,10 @@ async fn actor(
         tokio::select! {
             _ = tokio::time::sleep(backoff) => backoff = (backoff * 2).min(BACKOFF_MAX),
             cmd = commands.recv() => {
-                let here = Here { env: &env, report: &report, runner: &runner, forwards: &forwards_tx, remote: None, docker: None };
+                let here = Here { env: &env, report: &report, runner: &runner, forwards: &forwards_tx, focus: &focus, remote: None, docker: None };
                 match dispatch(cmd, &here, &mut followers) {
                     Next::Reconnect => backoff = BACKOFF_FIRST,
                     Next::Shutdown => return,
-                    Next::QueueFocus(q) => {
-                        focus_tx.send_replace(q);
-                    }
                     Next::Continue | Next::LogsChanged | Next::OnScreen(_) => {}
                 }
             }
@@ -248,8 +250,16 @@ struct Io<'a> {
     db: &'a tokio::sync::watch::Sender<Option<mpsc::Sender<db::DbRequest>>>,
     /// Tells the runner which engine client to use (the deploy's health gate).
     docker: &'a tokio::sync::watch::Sender<Option<bollard::Docker>>,
-    /// The queue whose failed jobs the queue monitor lists.
-    queue_focus: &'a tokio::sync::watch::Sender<Option<String>>,
+    /// What the console looks at.
+    focus: &'a Focus,
+}
+
+/// What the console looks at, kept across connections: the queue whose failed jobs the
+/// queue monitor lists, and the container whose health checks the detail pane shows
+/// (re-read at the usage interval: the engine sends no event per check).
+struct Focus {
+    queue: tokio::sync::watch::Sender<Option<String>>,
+    details: tokio::sync::watch::Sender<Option<String>>,
 }
 
 /// One connection, from connect to loss (or shutdown).
@@ -261,13 +271,10 @@ async fn connection(env: &Environment, watched: &Watched, io: &mut Io<'_>) -> Ou
         tokio::select! {
             t = &mut open => break t,
             cmd = io.commands.recv() => {
-                let here = Here { env, report: io.report, runner: io.runner, forwards: io.forwards, remote: None, docker: None };
+                let here = Here { env, report: io.report, runner: io.runner, forwards: io.forwards, focus: io.focus, remote: None, docker: None };
                 match dispatch(cmd, &here, io.followers) {
                     Next::Reconnect => return Outcome::Lost("reconnecting (requested)".into()),
                     Next::Shutdown => return Outcome::Shutdown,
-                    Next::QueueFocus(q) => {
-                        io.queue_focus.send_replace(q);
-                    }
                     Next::Continue | Next::LogsChanged | Next::OnScreen(_) => {}
                 }
             }
@@ -303,16 +310,21 @@ async fn watch(
         engine::Engine::connect(tunnel.docker_socket(), tunnel.remote(), watched, cadence).await;
     let (mut engine, version) = match connected {
         Ok(e) => e,
-        Err(e) => return Outcome::Lost(e),
+        Err(e) => {
+            let remote = tunnel.remote();
+            let said = docker::explain_socket(&remote, env.docker_socket.as_str(), &e).await;
+            return Outcome::Lost(said);
+        }
     };
     io.docker.send_replace(Some(engine.docker().clone()));
+    engine.watch_details(io.focus.details.subscribe());
     let docker_root = match engine.begin(version, report).await {
         Ok(root) => root,
         Err(end) => return end,
     };
     // Health and the database pool run beside the container watch, on their own
     // cadence; their failures are theirs and never end the connection.
-    let focus = io.queue_focus.subscribe();
+    let focus = io.focus.queue.subscribe();
     let docker = engine.docker().clone();
     let (_monitors, db_requests) =
         start_monitors(tunnel, env, (docker_root, docker, focus), report);
@@ -360,12 +372,9 @@ async fn watch(
                 Err(e) => return Outcome::Lost(e),
             },
             cmd = io.commands.recv() => {
-                let here = Here { env, report, runner: io.runner, forwards: io.forwards, remote: Some(tunnel.remote()), docker: Some(engine.docker()) };
+                let here = Here { env, report, runner: io.runner, forwards: io.forwards, focus: io.focus, remote: Some(tunnel.remote()), docker: Some(engine.docker()) };
                 match dispatch(cmd, &here, io.followers) {
                     Next::Continue => {}
-                    Next::QueueFocus(q) => {
-                        io.queue_focus.send_replace(q);
-                    }
                     // A new request: every known container is followed as it asks.
                     Next::LogsChanged => engine.follow_requested(io.followers),
                     Next::OnScreen(on) => engine.set_on_screen(on),
@@ -388,6 +397,7 @@ struct Here<'a> {
     report: &'a Reporter,
     runner: &'a runner::RunnerHandle,
     forwards: &'a mpsc::UnboundedSender<forwards::ForwardCommand>,
+    focus: &'a Focus,
     remote: Option<remote::Remote>,
     docker: Option<&'a bollard::Docker>,
 }
@@ -399,8 +409,6 @@ enum Next {
     LogsChanged,
     /// The environment came on screen or left it.
     OnScreen(bool),
-    /// The queue whose failed jobs are listed changed.
-    QueueFocus(Option<String>),
     Reconnect,
     Shutdown,
 }
@@ -410,7 +418,12 @@ fn dispatch(cmd: Option<EnvCommand>, here: &Here<'_>, followers: &mut logs::Foll
     match cmd {
         Some(EnvCommand::ReconnectNow) => return Next::Reconnect,
         Some(EnvCommand::OnScreen(on)) => return Next::OnScreen(on),
-        Some(EnvCommand::QueueFocus(q)) => return Next::QueueFocus(q),
+        Some(EnvCommand::QueueFocus(q)) => {
+            here.focus.queue.send_replace(q);
+        }
+        Some(EnvCommand::DetailFocus(id)) => {
+            here.focus.details.send_replace(id);
+        }
         Some(EnvCommand::Forward(cmd)) => {
             let _ = here.forwards.send(cmd);
         }

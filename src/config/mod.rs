@@ -524,11 +524,12 @@ impl fmt::Display for ConfigError {
 
 impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.path.display(), self.line, self.column)?;
+        let path = crate::text::escaped(&self.path.display().to_string());
+        write!(f, "{path}:{}:{}: ", self.line, self.column)?;
         if !self.key.is_empty() {
-            write!(f, "key `{}`: ", self.key)?;
+            write!(f, "key `{}`: ", crate::text::escaped(&self.key))?;
         }
-        f.write_str(&self.message)
+        f.write_str(&crate::text::escaped(&self.message))
     }
 }
 

@@ -15,6 +15,9 @@ pub enum BackendEvent {
     Snapshot(Vec<ContainerInfo>),
     /// A container was created or changed.
     Container(Box<ContainerInfo>),
+    /// Containers inspected again for their health (unhealthy or starting ones, the one
+    /// whose details are shown): replace the known ones, never add.
+    Reinspected(Vec<ContainerInfo>),
     /// A container is gone.
     Removed { id: String },
     /// A swarm's services, tasks, nodes and secrets as just read (whenever they changed).

@@ -606,6 +606,44 @@ impl Plan {
         }
     }
 
+    /// How bad it is if this goes wrong: the kind's risk, except that scaling every
+    /// target up (from the replicas its change says it has) only starts tasks.
+    pub fn risk(&self) -> Risk {
+        if self.scales_up_only() {
+            Risk::Low
+        } else {
+            self.kind.risk()
+        }
+    }
+
+    /// The risk as the preview says it.
+    pub fn risk_text(&self) -> String {
+        if self.scales_up_only() {
+            return "low: more tasks start; the running ones are not touched".into();
+        }
+        match self.kind {
+            OpKind::Scale { replicas: 0 } => {
+                "high: every task stops; the service serves nothing until scaled up".into()
+            }
+            OpKind::Scale { .. } => {
+                "medium: the tasks removed stop, and the work they were doing ends".into()
+            }
+            _ => self.kind.risk_text(),
+        }
+    }
+
+    fn scales_up_only(&self) -> bool {
+        let OpKind::Scale { replicas } = self.kind else {
+            return false;
+        };
+        let count = |s: &str| s.strip_suffix(" replicas")?.parse::<u64>().ok();
+        !self.changes.is_empty()
+            && self
+                .changes
+                .iter()
+                .all(|(_, from, _)| count(from).is_some_and(|n| n <= replicas))
+    }
+
     /// Whether it changes anything (and so needs the lock and an audit record).
     pub fn changes_state(&self) -> bool {
         self.kind.risk() != Risk::ReadOnly

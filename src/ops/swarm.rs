@@ -576,6 +576,47 @@ mod tests {
     }
 
     #[test]
+    fn scaling_up_is_low_risk_and_down_or_to_zero_is_not() {
+        use crate::ops::Risk;
+        let s = state();
+        let p = planner(&s);
+        let desired = s.services[0].desired;
+        let up = p
+            .plan(
+                OpKind::Scale {
+                    replicas: desired + 2,
+                },
+                vec!["acme_app".into()],
+            )
+            .unwrap();
+        assert_eq!(up.risk(), Risk::Low);
+        assert!(
+            up.risk_text().starts_with("low: more tasks start"),
+            "{}",
+            up.risk_text()
+        );
+        assert!(!up.risk_text().contains("briefly unavailable"));
+        let down = p
+            .plan(
+                OpKind::Scale {
+                    replicas: desired - 1,
+                },
+                vec!["acme_app".into()],
+            )
+            .unwrap();
+        assert_eq!(down.risk(), Risk::Medium);
+        assert!(
+            down.risk_text().contains("tasks removed stop"),
+            "{}",
+            down.risk_text()
+        );
+        let zero = p
+            .plan(OpKind::Scale { replicas: 0 }, vec!["acme_app".into()])
+            .unwrap();
+        assert_eq!(zero.risk(), Risk::High);
+    }
+
+    #[test]
     fn scale_restart_rollback_and_drain_are_exact_commands() {
         let s = state();
         let p = planner(&s);

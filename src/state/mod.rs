@@ -388,6 +388,20 @@ impl State {
         Some((self.selected, q.to_string()))
     }
 
+    /// The environment and container whose details (health checks and streak) are on
+    /// screen: its actor re-reads them while they are.
+    pub fn detail_focus(&self) -> Option<(usize, String)> {
+        if self.view != View::Containers || self.help.is_some() {
+            return None;
+        }
+        let e = self.current()?;
+        if e.swarm.is_some() || e.queue.open || e.logs.open {
+            return None;
+        }
+        let c = e.selected_container()?;
+        (c.health != crate::model::container::Health::None).then(|| (self.selected, c.id.clone()))
+    }
+
     /// Selects an environment by name; false if there is none by that name.
     pub fn select_env(&mut self, name: &str) -> bool {
         match self.envs.iter().position(|e| e.name == name) {

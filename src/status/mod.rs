@@ -317,7 +317,17 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
     };
     let queues = read_queues(env, &remote, tunnel.docker_socket(), now);
     let checks = run_checks(env, &remote);
-    let containers = read_engine(env, tunnel.docker_socket());
+    let containers = async {
+        match read_engine(env, tunnel.docker_socket()).await {
+            Err(e) => {
+                Err(
+                    crate::backend::docker::explain_socket(&remote, env.docker_socket.as_str(), &e)
+                        .await,
+                )
+            }
+            other => other,
+        }
+    };
     let declared = async {
         let cmd = crate::ops::declared_services_command(env.compose()?)?;
         crate::backend::declared_services(&remote, &cmd).await.ok()

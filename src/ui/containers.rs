@@ -42,7 +42,11 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
             }
             LinkStatus::NotStarted => "not connected yet".to_string(),
             LinkStatus::Connecting if env.link.down_since.is_none() => "connecting…".to_string(),
-            _ => "no data: the host has not been reached".to_string(),
+            // The last error says how far the connection got (the host, its socket).
+            _ => match &env.link.last_error {
+                Some(e) => format!("no data: {e}"),
+                None => "no data: the host has not been reached".to_string(),
+            },
         };
         frame.render_widget(
             Paragraph::new(Line::from(Span::styled(text, Style::new().fg(c.muted.0)))).block(block),

@@ -107,14 +107,15 @@ fn draw_problems(
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
 }
 
-/// Completions per reading as a line of bars, newest on the right.
-fn sparkline(row: &QueueRow, width: usize) -> String {
+/// Completions per reading as a line of bars, newest on the right; failures instead
+/// while the queue is failing (the alert's trend).
+fn sparkline(row: &QueueRow, width: usize, failures: bool) -> String {
     let values: Vec<u64> = row
         .history
         .iter()
         .rev()
         .take(width)
-        .map(|(_, done, _)| *done)
+        .map(|(_, done, failed)| if failures { *failed } else { *done })
         .collect();
     if values.is_empty() {
         return "-".into();
@@ -127,8 +128,9 @@ fn sparkline(row: &QueueRow, width: usize) -> String {
         .collect()
 }
 
-/// What the row's last column says.
-fn status(jobs: &QueuesState, row: &QueueRow) -> (String, Alert) {
+/// What the row's last column says: the worst of what the alerts say of its queue
+/// (paused, no worker, failing, falling behind), else ok.
+fn status(jobs: &QueuesState, row: &QueueRow, now: i64) -> (String, Alert) {
     let q = &row.reading;
     if q.paused {
         return ("paused".into(), Alert::Warn);
@@ -140,12 +142,21 @@ fn status(jobs: &QueuesState, row: &QueueRow) -> (String, Alert) {
             .unwrap_or_default();
         return (format!("no worker{to}"), Alert::Bad);
     }
+    if let Some(n) = failing(jobs, row, now) {
+        return (format!("failing {n}/min"), Alert::Warn);
+    }
     match q.oldest_waiting_ms {
         Some(ms) if ms > jobs.thresholds.oldest_waiting_ms => {
             ("falling behind".into(), Alert::Warn)
         }
         _ => ("ok".into(), Alert::Ok),
     }
+}
+
+/// Failures in the last minute when above the alert's threshold.
+fn failing(jobs: &QueuesState, row: &QueueRow, now: i64) -> Option<u64> {
+    let (_, failed) = row.per_minute(now);
+    (failed > jobs.thresholds.failures_per_minute).then_some(failed)
 }
 
 fn draw_table(
@@ -165,7 +176,8 @@ fn draw_table(
     let rows = jobs.queues.iter().enumerate().map(|(i, row)| {
         let q = &row.reading;
         let (ok, failed) = row.per_minute(now);
-        let (text, alert) = status(jobs, row);
+        let (text, alert) = status(jobs, row, now);
+        let failing = failing(jobs, row, now).is_some();
         let status_style = if stale {
             Style::new().fg(c.muted.0)
         } else {
@@ -182,7 +194,14 @@ fn draw_table(
             n(q.counts.completed),
             n(ok),
             n(failed),
-            Cell::from(sparkline(row, 8)),
+            if failing && !stale {
+                Cell::from(Span::styled(
+                    sparkline(row, 8, true),
+                    Style::new().fg(c.error.0),
+                ))
+            } else {
+                Cell::from(sparkline(row, 8, false))
+            },
             Cell::from(
                 q.oldest_waiting_ms
                     .map(|ms| age(i64::try_from(ms / 1000).unwrap_or(i64::MAX)))

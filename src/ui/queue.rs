@@ -201,7 +201,7 @@ fn check_lines(item: &QueueItem, theme: &Theme) -> Vec<Line<'static>> {
             Span::raw(check.detail.clone()),
         ]));
     }
-    let risk = item.plan.kind.risk();
+    let risk = item.plan.risk();
     let risk_style = match risk {
         Risk::High => Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
         Risk::Medium => Style::new().fg(c.warning.0),
@@ -209,7 +209,7 @@ fn check_lines(item: &QueueItem, theme: &Theme) -> Vec<Line<'static>> {
     };
     lines.push(Line::from(vec![
         Span::styled("risk         ", muted),
-        Span::styled(item.plan.kind.risk_text(), risk_style),
+        Span::styled(item.plan.risk_text(), risk_style),
     ]));
     lines
 }

@@ -66,14 +66,40 @@ fn hinted(mode: Mode, view: View) -> &'static [Action] {
             Action::ScrollDown,
         ],
         Mode::Help => &[Action::Help, Action::ScrollDown, Action::Quit],
-        Mode::TagInput => &[
-            Action::TagDone,
-            Action::Down,
-            Action::CycleTargets,
-            Action::ToggleMigrations,
-            Action::TagCancel,
-        ],
+        Mode::TagInput => &[],
     }
+}
+
+/// The tag-input mode serves the deploy and rollback picker, the scale and maintenance
+/// prompts and the menus: each is hinted with its own keys, and enter says what it does.
+fn tag_input_hints(state: &State) -> Vec<(Action, &'static str)> {
+    use crate::state::picker::PickerKind;
+    let Some(env) = state.current() else {
+        return vec![(Action::TagCancel, "cancel")];
+    };
+    let mut out = Vec::new();
+    match env.picker.as_ref().map(|p| p.kind) {
+        Some(PickerKind::Scale | PickerKind::Maintenance) => {
+            out.push((Action::TagDone, "preview"));
+        }
+        Some(kind) => {
+            out.push((Action::TagDone, "use tag"));
+            out.push((Action::Down, Action::Down.describe()));
+            out.push((Action::CycleTargets, "targets"));
+            let migrations =
+                kind == PickerKind::Deploy && env.migrate.is_some() && env.swarm.is_none();
+            if migrations {
+                out.push((Action::ToggleMigrations, "migrations"));
+            }
+        }
+        None if env.clean_prompt.is_some() => out.push((Action::TagDone, "preview")),
+        None => {
+            out.push((Action::TagDone, "pick"));
+            out.push((Action::Down, Action::Down.describe()));
+        }
+    }
+    out.push((Action::TagCancel, "cancel"));
+    out
 }
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap: &Keymap) {
@@ -145,16 +171,21 @@ fn items(state: &State, theme: &Theme, keymap: &Keymap) -> Vec<(Span<'static>, O
     let mode = state.mode();
     let mut out: Vec<(Span<'static>, Option<Action>)> =
         spans.into_iter().map(|s| (s, None)).collect();
-    for &action in hinted(mode, state.view) {
+    let hints: Vec<(Action, &str)> = if mode == Mode::TagInput {
+        tag_input_hints(state)
+    } else {
+        hinted(mode, state.view)
+            .iter()
+            .map(|&a| (a, a.describe()))
+            .collect()
+    };
+    for (action, label) in hints {
         if let Some(key) = keymap.keys_for(mode, action).first() {
             out.push((
                 Span::styled(format!(" {key}"), base.add_modifier(Modifier::BOLD)),
                 Some(action),
             ));
-            out.push((
-                Span::styled(format!(" {} ", action.describe()), base),
-                Some(action),
-            ));
+            out.push((Span::styled(format!(" {label} "), base), Some(action)));
         }
     }
     out

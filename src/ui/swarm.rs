@@ -52,11 +52,15 @@ fn reading<'a>(
     match &view.state {
         Some(s) => Some((view, s)),
         None => {
-            let text = match env.link.status {
-                LinkStatus::NotStarted => "not connected yet",
-                LinkStatus::Connecting if env.link.down_since.is_none() => "connecting…",
-                LinkStatus::Connected => "reading the swarm…",
-                _ => "no data: the manager has not been reached",
+            let text = match (env.link.status, &env.link.last_error) {
+                (LinkStatus::NotStarted, _) => "not connected yet".to_string(),
+                (LinkStatus::Connecting, _) if env.link.down_since.is_none() => {
+                    "connecting…".to_string()
+                }
+                (LinkStatus::Connected, _) => "reading the swarm…".to_string(),
+                // The last error says how far the connection got.
+                (_, Some(e)) => format!("no data: {e}"),
+                (_, None) => "no data: the manager has not been reached".to_string(),
             };
             frame.render_widget(
                 Paragraph::new(Span::styled(text, muted)).block(super::env_block(

@@ -37,6 +37,10 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         Action::LogsBack => {
             pane.focused = false;
             pane.zoomed = false;
+            // A swarm's pane below the table is its tasks: esc gives it back.
+            if e.swarm.is_some() {
+                pane.open = false;
+            }
         }
         Action::Mark => {
             if let Some(service) = e.selected_service_name()

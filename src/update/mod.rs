@@ -446,6 +446,35 @@ fn pool_event(e: &mut EnvState, ev: PoolEvent, now: i64) {
     }
 }
 
+/// The containers' list changed: the selection stays on the container it was on.
+fn containers_changed(e: &mut EnvState, event: BackendEvent) {
+    let keep = e.selected_container().map(|c| c.id.clone());
+    match event {
+        BackendEvent::Snapshot(list) => {
+            // After a (re)connect the state is listed afresh, never assumed.
+            e.containers = list;
+            e.listed = true;
+        }
+        BackendEvent::Container(info) => match e.containers.iter_mut().find(|c| c.id == info.id) {
+            Some(c) => *c = *info,
+            None => e.containers.push(*info),
+        },
+        // Read again for their health: only the ones still known are replaced.
+        BackendEvent::Reinspected(list) => {
+            for info in list {
+                if let Some(c) = e.containers.iter_mut().find(|c| c.id == info.id) {
+                    *c = info;
+                }
+            }
+        }
+        BackendEvent::Removed { id } => e.containers.retain(|c| c.id != id),
+        _ => return,
+    }
+    prune_usage(e);
+    sort(e);
+    reselect(e, keep);
+}
+
 fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
     let link = &mut e.link;
     match event {
@@ -466,31 +495,10 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             e.docker_version = Some(docker_version);
         }
         BackendEvent::Declared(list) => e.declared = Some(list),
-        BackendEvent::Snapshot(list) => {
-            // After a (re)connect the state is listed afresh, never assumed.
-            let keep = e.selected_container().map(|c| c.id.clone());
-            e.containers = list;
-            e.listed = true;
-            prune_usage(e);
-            sort(e);
-            reselect(e, keep);
-        }
-        BackendEvent::Container(info) => {
-            let keep = e.selected_container().map(|c| c.id.clone());
-            match e.containers.iter_mut().find(|c| c.id == info.id) {
-                Some(c) => *c = *info,
-                None => e.containers.push(*info),
-            }
-            prune_usage(e);
-            sort(e);
-            reselect(e, keep);
-        }
-        BackendEvent::Removed { id } => {
-            let keep = e.selected_container().map(|c| c.id.clone());
-            e.containers.retain(|c| c.id != id);
-            prune_usage(e);
-            reselect(e, keep);
-        }
+        ev @ (BackendEvent::Snapshot(_)
+        | BackendEvent::Container(_)
+        | BackendEvent::Reinspected(_)
+        | BackendEvent::Removed { .. }) => containers_changed(e, ev),
         BackendEvent::Swarm(reading) => swarm_read(e, *reading),
         BackendEvent::Latency(d) => e.latency = Some(d),
         BackendEvent::Logs(batch) => {

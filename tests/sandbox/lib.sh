@@ -14,6 +14,8 @@ LOGS=$STATE/logs
 
 # The "host" the console reaches over SSH.
 DOCKER_SOCK=${PILOTHOUSE_SANDBOX_DOCKER_SOCK:-/var/run/docker.sock}
+# A login that is not in the docker group (tests of a socket that refuses its user).
+GUEST=pilothouse-guest
 SSH_PORT=2222
 REGISTRY_ADDR=127.0.0.1:5000
 PG_STAGING_PORT=5433

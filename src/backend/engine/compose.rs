@@ -15,7 +15,7 @@ use crate::backend::counters::{Cadence, Counters};
 use crate::backend::logs::{Followable, Followers};
 use crate::backend::remote::Remote;
 use crate::backend::{Outcome, Reporter, docker};
-use crate::model::container::{ContainerInfo, RunState, Usage};
+use crate::model::container::{ContainerInfo, Health, RunState, Usage};
 use crate::model::event::BackendEvent;
 
 /// How far before the daemon's clock reading the events are replayed from.
@@ -48,7 +48,12 @@ pub struct Compose {
     /// Usage samples not yet handed to the console, the newest per container.
     pending: Vec<(String, Usage)>,
     watched: Option<Watched>,
+    /// The container whose details the console shows (None: none).
+    details: Option<tokio::sync::watch::Receiver<Option<String>>>,
 }
+
+/// At most this many containers are re-inspected for their health per usage interval.
+const HEALTH_REREAD_MAX: usize = 8;
 
 impl Compose {
     pub async fn connect(
@@ -73,6 +78,7 @@ impl Compose {
             usage_rx,
             pending: Vec::new(),
             watched: None,
+            details: None,
         };
         Ok((c, version))
     }
@@ -193,7 +199,7 @@ impl Compose {
                         None => self.pending.push((id, usage)),
                     }
                 }
-                Ok(None)
+                self.reread_health().await
             }
             Raw::Event(ev) => match self.watched.as_mut() {
                 Some(w) => {
@@ -203,6 +209,44 @@ impl Compose {
                 None => Ok(None),
             },
         }
+    }
+
+    /// Where the console says which container's details it shows.
+    pub fn watch_details(&mut self, details: tokio::sync::watch::Receiver<Option<String>>) {
+        self.details = Some(details);
+    }
+
+    /// The engine sends an event when a container's health status changes, not on each
+    /// check: the failing streak of an unhealthy (or starting) container and the checks
+    /// of the one whose details are shown move without one. They are inspected again at
+    /// the usage interval (a few at most), so what is shown is the engine's current word.
+    async fn reread_health(&mut self) -> Result<Option<BackendEvent>, Outcome> {
+        let Some(w) = self.watched.as_mut() else {
+            return Ok(None);
+        };
+        let shown = self
+            .details
+            .as_ref()
+            .and_then(|d| d.borrow().clone())
+            .filter(|id| w.known.contains_key(id));
+        let mut ids: Vec<String> = shown.into_iter().collect();
+        for id in &w.moving {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        ids.truncate(HEALTH_REREAD_MAX);
+        let mut fresh = Vec::new();
+        for id in ids {
+            let info = docker::inspect(&self.docker, &id, &self.project)
+                .await
+                .map_err(Outcome::Lost)?;
+            if let Some(info) = info {
+                w.note_health(&info);
+                fresh.push(info);
+            }
+        }
+        Ok((!fresh.is_empty()).then_some(BackendEvent::Reinspected(fresh)))
     }
 
     pub fn follow_requested(&self, followers: &mut Followers) {
@@ -235,6 +279,8 @@ struct Watched {
     /// is a new container, even when their log stream (followed from the create) has
     /// already delivered lines by the time the start event is handled.
     never_started: HashSet<String>,
+    /// Containers whose health moves without events: unhealthy or starting.
+    moving: HashSet<String>,
 }
 
 impl Watched {
@@ -249,14 +295,25 @@ impl Watched {
             counters,
             known: HashMap::new(),
             never_started: HashSet::new(),
+            moving: HashSet::new(),
         };
         for c in containers {
+            w.note_health(c);
             w.counters.set_running(&c.id, running_pid(c));
             let f = followable(c);
             followers.ensure(docker, &f);
             w.known.insert(c.id.clone(), f);
         }
         w
+    }
+
+    /// Whether `c`'s health moves between events (its streak, its checks).
+    fn note_health(&mut self, c: &ContainerInfo) {
+        if matches!(c.health, Health::Unhealthy | Health::Starting) {
+            self.moving.insert(c.id.clone());
+        } else {
+            self.moving.remove(&c.id);
+        }
     }
 
     /// One engine event: what to tell the console (None: nothing), or the connection's
@@ -291,6 +348,7 @@ impl Watched {
         let Some(info) = info else {
             self.counters.set_running(&id, None);
             self.never_started.remove(&id);
+            self.moving.remove(&id);
             if let Some(f) = self.known.remove(&id) {
                 let note = format!("container {} removed", short(&id));
                 followers.note(&id, &f.service, ts, note).await;
@@ -298,6 +356,7 @@ impl Watched {
             return Ok(Some(BackendEvent::Removed { id }));
         };
         self.counters.set_running(&id, running_pid(&info));
+        self.note_health(&info);
         let first_start = match action.as_str() {
             "create" => {
                 self.never_started.insert(id.clone());

@@ -29,7 +29,9 @@ pub enum Change {
     Swarm(swarm::Raw),
 }
 
-/// A connected engine.
+/// A connected engine. One lives per connection, never in a collection: the variants'
+/// sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Engine {
     Compose(compose::Compose),
     Swarm(swarm::Swarm),
@@ -117,6 +119,14 @@ impl Engine {
             (Engine::Swarm(s), Change::Swarm(raw)) => s.on_change(raw, followers).await,
             // A change is handed back to the engine that made it.
             _ => Ok(None),
+        }
+    }
+
+    /// Where the console says which container's details it shows (a compose project's
+    /// containers have health checks; a swarm's tasks are shown from their own reads).
+    pub fn watch_details(&mut self, details: tokio::sync::watch::Receiver<Option<String>>) {
+        if let Engine::Compose(c) = self {
+            c.watch_details(details);
         }
     }
 

@@ -211,7 +211,7 @@ impl Swarm {
         self.last_read = Instant::now();
         let mut state = read(&self.docker, &self.stacks).await?;
         if self.secrets_due {
-            state.secrets = read_secrets(&self.docker, &state.services).await?;
+            state.secrets = read_secrets(&self.docker, &self.stacks, &state.services).await?;
             self.secrets_due = false;
         } else if let Some(last) = &self.last {
             state.secrets = with_users(last.secrets.clone(), &state.services);
@@ -223,7 +223,7 @@ impl Swarm {
 /// Services, tasks, nodes, secrets and configs, read once (`pilothouse status`).
 pub async fn read_with_secrets(docker: &Docker, stacks: &[String]) -> Result<SwarmState, String> {
     let mut state = read(docker, stacks).await?;
-    state.secrets = read_secrets(docker, &state.services).await?;
+    state.secrets = read_secrets(docker, stacks, &state.services).await?;
     Ok(state)
 }
 
@@ -278,10 +278,12 @@ fn events(
     }))
 }
 
-/// The swarm's secrets and configs (names and dates only: the engine never gives a
-/// value), with the watched services that use each.
+/// The watched stacks' secrets and configs (names and dates only: the engine never
+/// gives a value), with the watched services that use each. Another stack's are not
+/// the environment's: they are left out unless a watched service uses them.
 async fn read_secrets(
     docker: &Docker,
+    stacks: &[String],
     services: &[SwarmService],
 ) -> Result<Vec<SwarmSecret>, String> {
     let secrets = docker
@@ -292,23 +294,54 @@ async fn read_secrets(
         .list_configs(None::<ListConfigsOptions>)
         .await
         .map_err(|e| format!("docker config ls: {e}"))?;
-    let mut out: Vec<SwarmSecret> = secrets
+    let stack_of = |labels: Option<&HashMap<String, String>>| {
+        labels
+            .and_then(|l| l.get(STACK_LABEL))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let found = secrets
         .iter()
-        .map(|s| SwarmSecret {
-            name: text(s.spec.as_ref().and_then(|x| x.name.as_deref())),
-            kind: "secret".into(),
-            created: s.created_at.as_deref().and_then(parse_docker_time),
-            services: Vec::new(),
+        .map(|s| {
+            let spec = s.spec.as_ref();
+            let secret = SwarmSecret {
+                name: text(spec.and_then(|x| x.name.as_deref())),
+                kind: "secret".into(),
+                created: s.created_at.as_deref().and_then(parse_docker_time),
+                services: Vec::new(),
+            };
+            (secret, stack_of(spec.and_then(|x| x.labels.as_ref())))
         })
-        .chain(configs.iter().map(|c| SwarmSecret {
-            name: text(c.spec.as_ref().and_then(|x| x.name.as_deref())),
-            kind: "config".into(),
-            created: c.created_at.as_deref().and_then(parse_docker_time),
-            services: Vec::new(),
+        .chain(configs.iter().map(|c| {
+            let spec = c.spec.as_ref();
+            let config = SwarmSecret {
+                name: text(spec.and_then(|x| x.name.as_deref())),
+                kind: "config".into(),
+                created: c.created_at.as_deref().and_then(parse_docker_time),
+                services: Vec::new(),
+            };
+            (config, stack_of(spec.and_then(|x| x.labels.as_ref())))
         }))
         .collect();
+    Ok(watched_secrets(found, stacks, services))
+}
+
+/// Of (secret or config, the stack that made it), those of a watched stack or used by a
+/// watched service, sorted, with their users filled in.
+fn watched_secrets(
+    found: Vec<(SwarmSecret, String)>,
+    stacks: &[String],
+    services: &[SwarmService],
+) -> Vec<SwarmSecret> {
+    let (secrets, owners): (Vec<SwarmSecret>, Vec<String>) = found.into_iter().unzip();
+    let mut out: Vec<SwarmSecret> = with_users(secrets, services)
+        .into_iter()
+        .zip(owners)
+        .filter(|(s, stack)| stacks.contains(stack) || !s.services.is_empty())
+        .map(|(s, _)| s)
+        .collect();
     out.sort_by(|a, b| a.kind.cmp(&b.kind).reverse().then(a.name.cmp(&b.name)));
-    Ok(with_users(out, services))
+    out
 }
 
 /// `secrets` with the services that use each filled in again.
@@ -556,5 +589,36 @@ fn node(n: &Node) -> SwarmNode {
                 .as_ref()
                 .and_then(|e| e.engine_version.as_deref()),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_watched_stacks_secrets_and_those_their_services_use_are_listed() {
+        let secret = |name: &str| SwarmSecret {
+            name: name.into(),
+            kind: "secret".into(),
+            created: None,
+            services: Vec::new(),
+        };
+        let app = SwarmService {
+            name: "acme_app".into(),
+            secrets: vec!["shared_key".into()],
+            ..SwarmService::default()
+        };
+        let found = vec![
+            (secret("acme_db_password"), "acme".to_string()),
+            (secret("billing_db_password"), "billing".to_string()),
+            (secret("shared_key"), String::new()),
+            (secret("loose"), String::new()),
+        ];
+        let listed: Vec<String> = watched_secrets(found, &["acme".into()], &[app])
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(listed, ["acme_db_password", "shared_key"]);
     }
 }
