@@ -629,6 +629,9 @@ timeout = \"3s\"
     assert_eq!(
         oks,
         [
+            // The quick-start config's own two, then the three appended here.
+            ("redis answers".to_string(), true),
+            ("no incident switch".to_string(), true),
             ("project files fresh".to_string(), true),
             ("nightly backup".to_string(), false),
             ("redis ping".to_string(), true)
@@ -741,4 +744,68 @@ fn an_unhealthy_container_s_streak_and_last_checks_are_the_engine_s_current_ones
         },
     );
     assert!(screen.contains("failing on purpose"), "{screen}");
+}
+
+#[test]
+fn the_quick_start_config_s_checks_pass_and_one_fails_while_its_switch_is_set() {
+    let sb = sandbox();
+    let checks = |config: &Path| -> (Option<i32>, Vec<(String, bool, String)>, String) {
+        let (code, out) = status(config, &["--env", "staging", "--json"]);
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        let list = v[0]["checks"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|c| {
+                        (
+                            c["name"].as_str().unwrap_or("").to_string(),
+                            c["ok"] == true,
+                            c.to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        (code, list, out)
+    };
+    let (code, list, out) = checks(&sb.config);
+    assert_eq!(code, Some(0), "{out}");
+    let names: Vec<(&str, bool)> = list.iter().map(|(n, ok, _)| (n.as_str(), *ok)).collect();
+    assert_eq!(
+        names,
+        [("redis answers", true), ("no incident switch", true)],
+        "{out}"
+    );
+    // The same config with a switch of this test's own (the shared one would fail
+    // every other test's status): set, the check fails and says why.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let own = format!("switches/check-fails-{}", std::process::id());
+    let config = edited_config(&sb, dir.path(), |t| t.replace("switches/check-fails", &own));
+    let switch = sb.state.join("opt/staging").join(&own);
+    std::fs::create_dir_all(switch.parent().unwrap()).unwrap();
+    std::fs::write(&switch, "set by a test\n").unwrap();
+    struct Unset(std::path::PathBuf);
+    impl Drop for Unset {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let unset = Unset(switch);
+    let (code, list, out) = checks(&config);
+    assert_eq!(code, Some(1), "{out}");
+    let failing = list
+        .iter()
+        .find(|(n, _, _)| n == "no incident switch")
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(!failing.1, "{out}");
+    assert!(
+        failing
+            .2
+            .contains(&format!("the sandbox switch {own} is set")),
+        "{out}"
+    );
+    drop(unset);
+    let (code, _, out) = checks(&config);
+    assert_eq!(code, Some(0), "{out}");
 }

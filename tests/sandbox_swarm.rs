@@ -349,7 +349,7 @@ fn scaling_from_outside_shows_within_two_seconds_of_the_engine_converging() {
     converged(&sb);
     let _restore = Restore {
         sb: &sb,
-        command: "$D service scale --detach acme_worker=1",
+        command: "$D service scale --detach acme_worker=1".into(),
     };
     let dir = tempfile::tempdir().unwrap();
     let t = swarm_console(&sb, "swarm-scale", dir.path());
@@ -391,7 +391,7 @@ fn an_update_to_an_image_that_does_not_exist_shows_the_rejected_tasks_and_the_er
     converged(&sb);
     let _restore = Restore {
         sb: &sb,
-        command: "$D service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' acme_app | grep -q nosuchtag && $D service update --detach --image 127.0.0.1:5000/acme/app:v1 acme_app",
+        command: "$D service inspect --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}' acme_app | grep -q nosuchtag && $D service update --detach --image 127.0.0.1:5000/acme/app:v1 acme_app".into(),
     };
     let dir = tempfile::tempdir().unwrap();
     let t = swarm_console(&sb, "swarm-rejected", dir.path());
@@ -619,7 +619,7 @@ fn a_service_whose_logs_cannot_be_read_back_says_so_in_the_pane() {
     converged(&sb);
     let _restore = Restore {
         sb: &sb,
-        command: "$D service rm acme_silent >/dev/null 2>&1; true",
+        command: "$D service rm acme_silent >/dev/null 2>&1; true".into(),
     };
     // A service of the stack whose log driver keeps nothing to read back.
     on_manager(
@@ -687,4 +687,127 @@ fn health_endpoints_and_the_database_pool_work_on_a_swarm_environment() {
     assert!(!screen.contains(pw.trim()), "the password on screen");
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
+}
+
+/// The stack deployed again from its file, as the sandbox deploys it, and converged.
+const REDEPLOY: &str = "cd \"$(dirname \"$STACK_FILE\")\" && $D stack deploy --resolve-image never -c docker-stack.yml acme";
+
+#[test]
+fn a_service_removed_from_outside_is_a_red_missing_row_an_alert_and_exit_1() {
+    let _turn = turn();
+    let sb = sandbox();
+    converged(&sb);
+    let dir = tempfile::tempdir().unwrap();
+    // The console without the stack file: what it saw since it connected is what it
+    // misses. status with it: the stack file says what is declared.
+    let no_file = edited_config(&sb, dir.path(), |t| {
+        t.lines()
+            .filter(|l| !l.starts_with("stack_file = "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    let t = swarm_console_on(&no_file, "swarm-missing", dir.path());
+    t.wait_for("3/3 services converged");
+    let stack_file = sb.state.join("swarm/opt/acme/docker-stack.yml");
+    let _restore = Restore {
+        sb: &sb,
+        command: REDEPLOY
+            .replace("$STACK_FILE", &stack_file.display().to_string())
+            .into(),
+    };
+    on_manager(&sb, "service rm acme_worker");
+    let screen = t.wait_until(Duration::from_secs(10), "acme_worker missing", |s| {
+        s.lines().any(|l| {
+            l.contains("acme_worker") && l.contains("missing") && l.contains("removed since")
+        }) && s.contains("1 MISSING")
+    });
+    assert!(screen.contains("2/3 services converged"), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains(" swarm !")),
+        "the tab is in alert: {screen}"
+    );
+    // status: declared by the stack file, missing, exit 1.
+    let (code, json) = status(&sb.config, &["--env", "swarm", "--json"]);
+    assert_eq!(code, Some(1), "{json}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v[0]["swarm"]["missing"],
+        serde_json::json!(["acme_worker"]),
+        "{json}"
+    );
+    let (code, text) = status(&sb.config, &["--env", "swarm"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("acme_worker") && text.contains("MISSING: declared in the stack file"),
+        "{text}"
+    );
+    drop(_restore);
+    converged(&sb);
+    t.wait_until(Duration::from_secs(10), "acme_worker back", |s| {
+        !s.contains("MISSING") && s.contains("3/3 services converged")
+    });
+}
+
+#[test]
+fn a_watched_stack_with_no_services_is_an_alert_not_an_empty_table() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let ghost = edited_config(&sb, dir.path(), |t| {
+        t.replace("stacks = [\"acme\"]", "stacks = [\"ghost\"]")
+            .lines()
+            .filter(|l| !l.starts_with("stack_file = "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    let (code, text) = status(&ghost, &["--env", "swarm"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("stack ghost: no services  <-"), "{text}");
+    let t = Tmux::start(
+        "swarm-ghost",
+        &format!("{} --env swarm", console_with(&ghost, dir.path())),
+    );
+    let screen = t.wait_until(Duration::from_secs(30), "the empty stack", |s| {
+        s.contains("stack ghost has no services") && s.contains("1 stack EMPTY")
+    });
+    assert!(
+        screen
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains(" swarm !")),
+        "{screen}"
+    );
+}
+
+#[test]
+fn status_lists_only_the_watched_stacks_secrets() {
+    let _turn = turn();
+    let sb = sandbox();
+    let _gone = Restore {
+        sb: &sb,
+        command: "$D secret rm billing_db_password".into(),
+    };
+    on_host(
+        &sb,
+        &format!(
+            "printf hush | docker -H unix://{} secret create --label com.docker.stack.namespace=billing billing_db_password -",
+            sb.state.join("swarm/manager.sock").display()
+        ),
+    );
+    let (_, json) = status(&sb.config, &["--env", "swarm", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut names: Vec<&str> = v[0]["swarm"]["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["api_token", "db_password"], "{json}");
+    assert!(
+        on_manager(&sb, "secret ls --format '{{.Name}}'").contains("billing_db_password"),
+        "the other stack's secret is there"
+    );
 }

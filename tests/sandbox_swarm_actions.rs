@@ -124,7 +124,7 @@ impl<'a> Scene<'a> {
         let turn = turn();
         let restore = Restore {
             sb,
-            command: BACK_TO_THE_STACK,
+            command: BACK_TO_THE_STACK.into(),
         };
         // A lock an interrupted run left behind is not this test's business.
         let _ = std::fs::remove_dir_all(lock_of(sb));

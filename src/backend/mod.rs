@@ -500,6 +500,41 @@ pub async fn declared_services(remote: &remote::Remote, cmd: &str) -> Result<Vec
         .collect())
 }
 
+/// Reads once per connection which services the project declares (a compose
+/// project's `config --services`, a swarm's stack file): one of them with nothing
+/// running is missing.
+fn start_declared(
+    env: &Environment,
+    remote: &remote::Remote,
+    report: &Reporter,
+) -> Option<AbortOnDrop> {
+    let (remote, forward) = (remote.clone(), report.clone());
+    if let Some(cmd) = env
+        .compose()
+        .and_then(crate::ops::declared_services_command)
+    {
+        return Some(AbortOnDrop(tokio::spawn(async move {
+            match declared_services(&remote, &cmd).await {
+                Ok(list) => {
+                    let _ = forward.send(BackendEvent::Declared(list)).await;
+                }
+                Err(e) => log::warn!("the compose files' services could not be read: {e}"),
+            }
+        })));
+    }
+    env.swarm()?.stack_file.as_ref()?;
+    let env = env.clone();
+    Some(AbortOnDrop(tokio::spawn(async move {
+        match stack_file_services(&remote, &env).await {
+            Some(Ok(list)) => {
+                let _ = forward.send(BackendEvent::Declared(list)).await;
+            }
+            Some(Err(e)) => log::warn!("the stack file's services could not be read: {e}"),
+            None => {}
+        }
+    })))
+}
+
 fn start_monitors(
     tunnel: &link::Link,
     env: &Environment,
@@ -525,20 +560,7 @@ fn start_monitors(
             report,
         ));
     }
-    if let Some(cmd) = env
-        .compose()
-        .and_then(crate::ops::declared_services_command)
-    {
-        let (remote, forward) = (remote.clone(), report.clone());
-        tasks.push(AbortOnDrop(tokio::spawn(async move {
-            match declared_services(&remote, &cmd).await {
-                Ok(list) => {
-                    let _ = forward.send(BackendEvent::Declared(list)).await;
-                }
-                Err(e) => log::warn!("the compose files' services could not be read: {e}"),
-            }
-        })));
-    }
+    tasks.extend(start_declared(env, &remote, report));
     let (health_tx, mut health_rx) = mpsc::channel(8);
     tasks.push(AbortOnDrop(tokio::spawn(health::watch(
         env.health.clone(),
@@ -692,25 +714,45 @@ fn read_stack_file(remote: Option<remote::Remote>, path: String, stack: String, 
     tokio::spawn(async move {
         let result = match remote {
             None => Err("not connected to the host".to_string()),
-            Some(r) => {
-                let script = format!("cat -- {}", crate::shell::quote(&path));
-                match r.sh(&script, Duration::from_secs(15)).await {
-                    Ok(out) if out.status == Some(0) => {
-                        stack_file::parse(&String::from_utf8_lossy(&out.stdout), &stack, &path)
-                    }
-                    Ok(out) => Err(crate::text::clean(
-                        &format!(
-                            "cannot read {path}: {}",
-                            String::from_utf8_lossy(&out.stderr).trim()
-                        ),
-                        300,
-                    )),
-                    Err(e) => Err(e),
-                }
-            }
+            Some(r) => stack_file_of(&r, &path, &stack).await,
         };
         let _ = report.send(BackendEvent::StackFile(result)).await;
     });
+}
+
+/// The stack file at `path` on the host, read for `stack`.
+pub async fn stack_file_of(
+    remote: &remote::Remote,
+    path: &str,
+    stack: &str,
+) -> Result<crate::model::swarm::StackFile, String> {
+    let script = format!("cat -- {}", crate::shell::quote(path));
+    let out = remote.sh(&script, Duration::from_secs(15)).await?;
+    if out.status != Some(0) {
+        return Err(crate::text::clean(
+            &format!(
+                "cannot read {path}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+            300,
+        ));
+    }
+    stack_file::parse(&String::from_utf8_lossy(&out.stdout), stack, path)
+}
+
+/// The services a swarm environment's stack file declares (`STACK_service`), when it
+/// has one for exactly one watched stack: a service it names that the manager lacks
+/// is missing.
+pub async fn stack_file_services(
+    remote: &remote::Remote,
+    env: &Environment,
+) -> Option<Result<Vec<String>, String>> {
+    let sw = env.swarm()?;
+    let (Some(path), [stack]) = (sw.stack_file.as_ref(), sw.stacks.as_slice()) else {
+        return None;
+    };
+    let file = stack_file_of(remote, path.as_str(), stack.as_str()).await;
+    Some(file.map(|f| f.services.into_iter().map(|s| s.name).collect()))
 }
 
 /// Writes an incident snapshot in a task of its own; the path comes as an event.

@@ -332,6 +332,61 @@ impl SwarmState {
     }
 }
 
+/// A service the environment should have that the manager does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingService {
+    pub name: String,
+    /// True: the stack file names it; false: it was seen since the console connected.
+    pub declared: bool,
+}
+
+impl MissingService {
+    /// Why it is missing, for its row.
+    pub fn why(&self) -> &'static str {
+        if self.declared {
+            "declared in the stack file, no such service"
+        } else {
+            "removed since the console connected"
+        }
+    }
+}
+
+impl SwarmState {
+    /// The services of `declared` (the stack file's) and of `seen` (every reading since
+    /// the console connected) that this reading does not have, each once, sorted.
+    pub fn missing(&self, declared: &[String], seen: &[String]) -> Vec<MissingService> {
+        let have = |n: &String| self.services.iter().any(|s| s.name == *n);
+        let mut out: Vec<MissingService> = declared
+            .iter()
+            .filter(|n| !have(n))
+            .map(|n| MissingService {
+                name: n.clone(),
+                declared: true,
+            })
+            .collect();
+        for n in seen {
+            if !have(n) && !out.iter().any(|m| m.name == *n) {
+                out.push(MissingService {
+                    name: n.clone(),
+                    declared: false,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    /// The watched stacks (none named: every stack, and so none to miss) that have no
+    /// service at all.
+    pub fn empty_stacks(&self, stacks: &[String]) -> Vec<String> {
+        stacks
+            .iter()
+            .filter(|st| !self.services.iter().any(|s| s.stack == **st))
+            .cloned()
+            .collect()
+    }
+}
+
 /// Where a swarm change stands (see [`SwarmState::convergence`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Convergence {
@@ -346,6 +401,35 @@ mod tests {
 
     const V1: &str = "reg/acme/app:v1";
     const V2: &str = "reg/acme/app:v2";
+
+    #[test]
+    fn declared_and_seen_services_that_are_gone_are_missing_and_an_empty_stack_is_named() {
+        let state = SwarmState {
+            services: vec![SwarmService {
+                name: "acme_app".into(),
+                stack: "acme".into(),
+                ..SwarmService::default()
+            }],
+            ..SwarmState::default()
+        };
+        let declared = ["acme_app".to_string(), "acme_redis".to_string()];
+        let seen = [
+            "acme_app".to_string(),
+            "acme_redis".to_string(),
+            "acme_cron".to_string(),
+        ];
+        let missing = state.missing(&declared, &seen);
+        let got: Vec<(&str, bool)> = missing
+            .iter()
+            .map(|m| (m.name.as_str(), m.declared))
+            .collect();
+        assert_eq!(got, [("acme_cron", false), ("acme_redis", true)]);
+        assert_eq!(
+            state.empty_stacks(&["acme".into(), "billing".into()]),
+            ["billing"]
+        );
+        assert!(state.empty_stacks(&[]).is_empty());
+    }
 
     fn task(id: &str, image: &str, state: &str, node: &str) -> SwarmTask {
         SwarmTask {

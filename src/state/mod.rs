@@ -587,8 +587,10 @@ impl EnvState {
             .max()
             .unwrap_or(Alert::Ok);
         // A service short of its replicas, an update stopped or rolled back, a node down.
-        let swarm = match self.swarm.as_ref().and_then(|v| v.state.as_ref()) {
-            Some(s) if s.alerts() > 0 => Alert::Bad,
+        // A declared or seen service gone, a watched stack empty.
+        let swarm = match self.swarm.as_ref() {
+            Some(v) if v.state.as_ref().is_some_and(|s| s.alerts() > 0) => Alert::Bad,
+            Some(v) if v.something_gone() => Alert::Bad,
             _ => Alert::Ok,
         };
         let containers = containers.max(swarm);

@@ -2,7 +2,7 @@
 //! and what the operator selected in it.
 
 use crate::config::SwarmSettings;
-use crate::model::swarm::{SwarmService, SwarmState};
+use crate::model::swarm::{MissingService, SwarmService, SwarmState};
 
 /// A swarm environment's services, tasks, nodes and secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -19,6 +19,10 @@ pub struct SwarmView {
     pub node_row: usize,
     /// The stack file on the manager's host, when configured.
     pub stack_file: Option<String>,
+    /// The services the stack file names (`STACK_service`), once read.
+    pub declared: Vec<String>,
+    /// Every service a reading has had since the console started, sorted.
+    pub seen: Vec<String>,
 }
 
 impl SwarmView {
@@ -30,7 +34,40 @@ impl SwarmView {
             resolve_image: settings.resolve_image,
             node_row: 0,
             stack_file: settings.stack_file.as_ref().map(|f| f.to_string()),
+            declared: Vec::new(),
+            seen: Vec::new(),
         }
+    }
+
+    /// Takes a reading, remembering every service it has.
+    pub fn record(&mut self, reading: SwarmState) {
+        for svc in &reading.services {
+            if let Err(at) = self.seen.binary_search(&svc.name) {
+                self.seen.insert(at, svc.name.clone());
+            }
+        }
+        self.state = Some(reading);
+    }
+
+    /// The services declared or seen that the last reading does not have.
+    pub fn missing(&self) -> Vec<MissingService> {
+        self.state
+            .as_ref()
+            .map(|s| s.missing(&self.declared, &self.seen))
+            .unwrap_or_default()
+    }
+
+    /// The watched stacks the last reading has no service of.
+    pub fn empty_stacks(&self) -> Vec<String> {
+        self.state
+            .as_ref()
+            .map(|s| s.empty_stacks(&self.stacks))
+            .unwrap_or_default()
+    }
+
+    /// A service missing or a watched stack empty: an alert of its own.
+    pub fn something_gone(&self) -> bool {
+        !self.missing().is_empty() || !self.empty_stacks().is_empty()
     }
 
     /// The node selected in the nodes view.
@@ -59,8 +96,11 @@ impl SwarmView {
     /// desired, nodes ready, and the alerts among them.
     pub fn counts(&self) -> Option<SwarmCounts> {
         let s = self.state.as_ref()?;
+        let missing = self.missing().len();
         Some(SwarmCounts {
-            services: s.services.len(),
+            services: s.services.len() + missing,
+            missing,
+            empty_stacks: self.empty_stacks().len(),
             converged: s.services.iter().filter(|x| !x.alert()).count(),
             running: s.services.iter().map(|x| x.running).sum(),
             desired: s.services.iter().map(|x| x.desired).sum(),
@@ -73,7 +113,11 @@ impl SwarmView {
 /// What the header says about a swarm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SwarmCounts {
+    /// The services read and the ones missing.
     pub services: usize,
+    pub missing: usize,
+    /// Watched stacks with no service.
+    pub empty_stacks: usize,
     /// Services with their replicas and no update stopped or rolled back.
     pub converged: usize,
     pub running: u64,

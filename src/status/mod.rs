@@ -318,7 +318,7 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
     let queues = read_queues(env, &remote, tunnel.docker_socket(), now);
     let checks = run_checks(env, &remote);
     let containers = async {
-        match read_engine(env, tunnel.docker_socket()).await {
+        match read_engine(env, tunnel.docker_socket(), &remote).await {
             Err(e) => {
                 Err(
                     crate::backend::docker::explain_socket(&remote, env.docker_socket.as_str(), &e)
@@ -522,17 +522,18 @@ async fn actions(
 async fn read_engine(
     env: &Environment,
     socket: &std::path::Path,
+    remote: &crate::backend::remote::Remote,
 ) -> Result<(String, Vec<ContainerInfo>, Option<swarm::SwarmReport>), String> {
     let (client, version) = docker::connect(socket).await?;
     let (project, extra) = match env.watched() {
         crate::config::Watched::Compose { project, extra } => (project, extra),
         crate::config::Watched::Swarm(stacks) => {
-            let read = crate::backend::read_swarm_with_secrets(&client, &stacks).await?;
-            return Ok((
-                version,
-                Vec::new(),
-                Some(swarm::SwarmReport::new(stacks, &read)),
-            ));
+            let (read, declared) = tokio::join!(
+                crate::backend::read_swarm_with_secrets(&client, &stacks),
+                crate::backend::stack_file_services(remote, env)
+            );
+            let report = swarm::SwarmReport::new(stacks, &read?, declared);
+            return Ok((version, Vec::new(), Some(report)));
         }
     };
     let mut list = docker::snapshot_with(&client, &project, extra.as_ref()).await?;

@@ -14,6 +14,13 @@ pub struct SwarmReport {
     pub services: Vec<ServiceReport>,
     pub nodes: Vec<NodeReport>,
     pub secrets: Vec<SecretReport>,
+    /// Services the stack file names that the manager does not have.
+    pub missing: Vec<String>,
+    /// Watched stacks with no service at all.
+    pub empty_stacks: Vec<String>,
+    /// Why the stack file could not be read (its services are then not compared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack_file_error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -73,8 +80,25 @@ pub struct SecretReport {
 }
 
 impl SwarmReport {
-    pub fn new(stacks: Vec<String>, s: &SwarmState) -> SwarmReport {
+    /// The report of reading `s`, with the stack file's services when it was read.
+    pub fn new(
+        stacks: Vec<String>,
+        s: &SwarmState,
+        declared: Option<Result<Vec<String>, String>>,
+    ) -> SwarmReport {
+        let (declared, stack_file_error) = match declared {
+            Some(Ok(d)) => (d, None),
+            Some(Err(e)) => (Vec::new(), Some(e)),
+            None => (Vec::new(), None),
+        };
         SwarmReport {
+            missing: s
+                .missing(&declared, &[])
+                .into_iter()
+                .map(|m| m.name)
+                .collect(),
+            empty_stacks: s.empty_stacks(&stacks),
+            stack_file_error,
             stacks,
             services: s.services.iter().map(|svc| service(svc, s)).collect(),
             nodes: s.nodes.iter().map(|n| node(n, s)).collect(),
@@ -93,7 +117,10 @@ impl SwarmReport {
 
     /// Something needs attention: a service short or its update stopped, a node down.
     pub fn problem(&self) -> bool {
-        self.services.iter().any(|s| !s.ok) || self.nodes.iter().any(|n| !n.ok)
+        self.services.iter().any(|s| !s.ok)
+            || self.nodes.iter().any(|n| !n.ok)
+            || !self.missing.is_empty()
+            || !self.empty_stacks.is_empty()
     }
 
     /// The plain-text table, like `docker service ls`, `service ps` and `node ls`.
@@ -137,6 +164,17 @@ impl SwarmReport {
                     t.node, t.desired_state, t.state, t.error
                 ));
             }
+        }
+        for m in &self.missing {
+            out.push_str(&format!(
+                "  {m:<w$}  MISSING: declared in the stack file, no such service  <-\n"
+            ));
+        }
+        for st in &self.empty_stacks {
+            out.push_str(&format!("  stack {st}: no services  <-\n"));
+        }
+        if let Some(e) = &self.stack_file_error {
+            out.push_str(&format!("  warning: {e}\n"));
         }
         out.push_str(
             "  NODE                  ROLE      AVAILABILITY  STATUS  MANAGER      TASKS\n",

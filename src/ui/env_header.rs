@@ -199,6 +199,17 @@ fn swarm_counts(
         format!("{}/{} services converged{stale}", n.converged, n.services),
         style(n.converged == n.services),
     ));
+    if n.missing > 0 {
+        spans.push(Span::styled(" · ", muted));
+        spans.push(Span::styled(format!("{} MISSING", n.missing), style(false)));
+    }
+    if n.empty_stacks > 0 {
+        spans.push(Span::styled(" · ", muted));
+        spans.push(Span::styled(
+            format!("{} stack EMPTY", n.empty_stacks),
+            style(false),
+        ));
+    }
     spans.push(Span::styled(" · ", muted));
     spans.push(Span::styled(
         format!("{}/{} tasks running", n.running, n.desired),

@@ -111,14 +111,28 @@ fn draw_services(
     let live = env.is_live();
     let services = view.visible(&env.filter);
     let block = super::env_block(env, &title(env, "services", view), theme, !live);
-    if services.is_empty() {
-        let text = if env.filter.is_empty() {
-            "no services in the stacks watched"
+    let missing = if env.filter.is_empty() {
+        view.missing()
+    } else {
+        Vec::new()
+    };
+    if services.is_empty() && missing.is_empty() {
+        let empty = view.empty_stacks();
+        let (text, style) = if !env.filter.is_empty() {
+            ("no service matches the filter".to_string(), c.muted.0)
+        } else if !empty.is_empty() {
+            (
+                format!(
+                    "stack {} has no services: removed, or never deployed",
+                    empty.join(", ")
+                ),
+                c.error.0,
+            )
         } else {
-            "no service matches the filter"
+            ("no services in the stacks watched".to_string(), c.muted.0)
         };
         frame.render_widget(
-            Paragraph::new(Span::styled(text, Style::new().fg(c.muted.0))).block(block),
+            Paragraph::new(Span::styled(text, Style::new().fg(style))).block(block),
             area,
         );
         return;
@@ -130,6 +144,7 @@ fn draw_services(
     let name_w = services
         .iter()
         .map(|s| s.name.chars().count())
+        .chain(missing.iter().map(|m| m.name.chars().count()))
         .max()
         .unwrap_or(0);
     let image_w = services
@@ -147,7 +162,19 @@ fn draw_services(
         Constraint::Length(14),
         Constraint::Length(5),
     ];
-    let rows = services.iter().map(|s| service_row(s, live, now, theme));
+    let gone = Style::new().fg(c.error.0).add_modifier(Modifier::BOLD);
+    let rows = services
+        .iter()
+        .map(|s| service_row(s, live, now, theme))
+        .chain(missing.iter().map(|m| {
+            Row::new([
+                Cell::from(m.name.clone()).style(gone),
+                Cell::from("missing").style(gone),
+                Cell::from("-").style(gone),
+                Cell::from(""),
+                Cell::from(m.why()).style(gone),
+            ])
+        }));
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)

@@ -494,6 +494,12 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             link.retry_at = None;
             e.docker_version = Some(docker_version);
         }
+        // A swarm's stack file: its services, kept across connections.
+        BackendEvent::Declared(list) if e.swarm.is_some() => {
+            if let Some(v) = &mut e.swarm {
+                v.declared = list;
+            }
+        }
         BackendEvent::Declared(list) => e.declared = Some(list),
         ev @ (BackendEvent::Snapshot(_)
         | BackendEvent::Container(_)
@@ -583,7 +589,7 @@ fn sort(e: &mut EnvState) {
 fn swarm_read(e: &mut EnvState, reading: crate::model::swarm::SwarmState) {
     let keep = e.selected_service().map(|s| s.id.clone());
     if let Some(v) = &mut e.swarm {
-        v.state = Some(reading);
+        v.record(reading);
     }
     e.listed = true;
     if let Some(id) = keep {

@@ -59,7 +59,7 @@ pub fn converged(sb: &Sandbox) {
 /// command run on the host, `$D` standing for `docker -H` the manager.
 pub struct Restore<'a> {
     pub sb: &'a Sandbox,
-    pub command: &'static str,
+    pub command: std::borrow::Cow<'static, str>,
 }
 
 impl Drop for Restore<'_> {
