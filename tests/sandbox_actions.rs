@@ -67,6 +67,30 @@ fn a_restart_changes_the_start_time_and_is_audited_locally_and_on_the_host() {
     let host = host_audit(&sb, "staging");
     assert_eq!(host.len(), host_before + 1, "one record more on the host");
     assert_eq!(host.last().cloned().unwrap_or_default(), record);
+    // Written ahead: a `started` record of the same item before its end, on the host
+    // and here, with the commands that were about to run.
+    for (place, all) in [
+        ("host", host_audit_all(&sb, "staging")),
+        ("local", local_audit_all(dir.path())),
+    ] {
+        let at = all
+            .iter()
+            .rposition(|r| r["result"] == "started" && r["item"] == record["item"])
+            .unwrap_or_else(|| panic!("no started record on the {place}: {all:?}"));
+        assert_eq!(
+            all.len(),
+            at + 2,
+            "the end follows its start on the {place}"
+        );
+        assert_eq!(all[at]["action"], "restart");
+        assert!(
+            all[at]["commands"][0]
+                .as_str()
+                .is_some_and(|c| c.contains("restart -t 10 'web'")),
+            "{place}: {}",
+            all[at]
+        );
+    }
     assert!(
         !lock_dir(&sb, "staging").exists(),
         "the lock was not released"
@@ -105,7 +129,10 @@ fn a_restart_changes_the_start_time_and_is_audited_locally_and_on_the_host() {
     assert_eq!(first["action"], "restart", "{text}");
     assert_eq!(first["targets"], "web", "{text}");
     assert_eq!(first["result"], "succeeded", "{text}");
-    assert_eq!(text.lines().count(), host.len().min(500), "{text}");
+    // One line per item: a start and its end are one record.
+    let lines = host_audit_all(&sb, "staging").len().min(500);
+    let starts = lines - host.len().min(lines);
+    assert_eq!(text.lines().count(), lines - starts, "{text}");
 }
 
 #[test]
@@ -190,6 +217,21 @@ fn a_held_lock_refuses_a_second_console_shows_the_holder_and_can_be_broken() {
         lock.join("owner.json").exists(),
         "someone else's lock was touched"
     );
+    // Refused is a record too, here and on the host.
+    for (place, records) in [
+        ("host", host_audit(&sb, "staging")),
+        ("local", local_audit(dir.path())),
+    ] {
+        let last = records.last().cloned().unwrap_or_default();
+        assert_eq!(last["result"], "refused", "{place}: {records:?}");
+        assert_eq!(last["targets"][0], "web", "{place}: {last}");
+        assert!(
+            last["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("locked by another console: ana@laptop")),
+            "{place}: {last}"
+        );
+    }
     // Breaking it is an action of its own, confirmed like any other.
     t.keys(&["M-l"]);
     preview(
@@ -1173,5 +1215,61 @@ fn a_container_outside_compose_is_listed_its_logs_follow_and_it_restarts_and_dep
             .iter()
             .any(|r| r["action"] == "deploy legacy" && r["result"] == "succeeded"),
         "{audit:?}"
+    );
+}
+
+#[test]
+fn an_item_cancelled_while_queued_is_audited_here_and_on_the_host() {
+    let _env = hold(&STAGING_ENV);
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let before = started_at("acme-staging_web_1");
+    let t = action_console(&sb, "act-cancel", dir.path(), "");
+    // The backend group first (three restarts, seconds), then web queued behind it
+    // and cancelled there.
+    select(&t, "web");
+    t.keys(&["B"]);
+    t.wait_for("confirm: restart gateway, order-service, print-service on staging");
+    t.keys(&["y"]);
+    t.keys(&["R"]);
+    t.wait_for("confirm: restart web on staging");
+    t.keys(&["y"]);
+    t.wait_until(Duration::from_secs(5), "web queued", |s| {
+        s.contains("queued     restart web")
+    });
+    t.keys(&["C"]);
+    t.wait_until(
+        Duration::from_secs(60),
+        "the group done, web cancelled",
+        |s| s.contains("done       restart gateway") && s.contains("cancelled  restart web"),
+    );
+    assert_eq!(
+        started_at("acme-staging_web_1"),
+        before,
+        "web was restarted"
+    );
+    let find = |records: Vec<serde_json::Value>| {
+        records
+            .into_iter()
+            .rfind(|r| r["result"] == "cancelled")
+            .unwrap_or_default()
+    };
+    eventually(
+        Duration::from_secs(10),
+        "the cancelled item on the host",
+        || {
+            let r = find(host_audit(&sb, "staging"));
+            (r["targets"][0] == "web")
+                .then_some(())
+                .ok_or(format!("{r}"))
+        },
+    );
+    let local = find(local_audit(dir.path()));
+    assert_eq!(local["targets"][0], "web", "{local}");
+    assert!(
+        local["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cancelled before it ran")),
+        "{local}"
     );
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use openssh::{KnownHosts, Session, SessionBuilder};
+use openssh::Session;
 use tempfile::TempDir;
 
 use crate::config::{HostKeyPolicy, SshSettings};
@@ -38,11 +38,64 @@ static LIVE_DIRS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::ne
 
 impl PrivateDir {
     fn new(dir: TempDir) -> PrivateDir {
+        // Which process owns it: a later console removes it once that one is gone.
+        let _ = std::fs::write(dir.path().join(OWNER_FILE), std::process::id().to_string());
         if let Ok(mut live) = LIVE_DIRS.lock() {
             live.push(dir.path().to_path_buf());
         }
         PrivateDir(dir)
     }
+}
+
+/// The file in a connection's directory that names the process that made it.
+const OWNER_FILE: &str = "owner";
+
+/// Removes what consoles that are no longer running left in the temporary directory
+/// (killed, out of memory, the power gone): each connection directory whose owner is
+/// gone has its ssh processes stopped and is removed. Run once per process, before its
+/// first connection.
+fn remove_leftovers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let tmp = std::env::temp_dir();
+        let Ok(entries) = std::fs::read_dir(&tmp) else {
+            return;
+        };
+        for dir in entries.filter_map(Result::ok).map(|e| e.path()) {
+            if left_behind(&dir) {
+                log::info!("removing {} (its console is gone)", dir.display());
+                stop_ssh_in(&dir);
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        }
+    });
+}
+
+/// Whether `dir` is a connection directory of this user whose owner is not running.
+fn left_behind(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let named = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("pilothouse-"));
+    let mine = std::fs::symlink_metadata(dir).is_ok_and(|m| {
+        m.is_dir() && m.uid() == std::fs::metadata("/proc/self").map_or(u32::MAX, |s| s.uid())
+    });
+    let Some(owner) = std::fs::read_to_string(dir.join(OWNER_FILE))
+        .ok()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+    else {
+        return false;
+    };
+    named && mine && owner != std::process::id() && !is_pilothouse(owner)
+}
+
+/// Whether process `pid` runs and is a pilothouse (its number may have been reused).
+pub fn is_pilothouse(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+        let argv0 = c.split(|b| *b == 0).next().unwrap_or_default();
+        String::from_utf8_lossy(argv0).contains("pilothouse")
+    })
 }
 
 impl Drop for PrivateDir {
@@ -57,6 +110,14 @@ impl Drop for PrivateDir {
 /// Stops every ssh process naming `dir`'s control sockets (its master and, with the
 /// master, the sessions multiplexed on it).
 fn stop_ssh_in(dir: &Path) {
+    // The master's process group: its proxy children (ProxyJump, ProxyCommand).
+    if let Some(g) = std::fs::read_to_string(dir.join(GROUP_FILE))
+        .ok()
+        .and_then(|g| g.trim().parse::<u32>().ok())
+        .filter(|g| *g > 1)
+    {
+        stop_ssh_of_group(g);
+    }
     // Every master of this connection has `-S <dir>/.ssh-connection…` in its
     // arguments, and the directory name is random: this matches nothing else.
     let pattern = format!("{}/.ssh-connection", dir.display());
@@ -197,45 +258,18 @@ const FORWARD_LIMIT: Duration = Duration::from_secs(10);
 /// Connects and forwards `remote_docker_socket`. Errors are one line meant for the
 /// operator: what went wrong and, where it is known, what to do.
 pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tunnel, String> {
+    let _ = tokio::task::spawn_blocking(remove_leftovers).await;
     let dir = PrivateDir::new(
         tempfile::Builder::new()
             .prefix("pilothouse-")
             .tempdir()
             .map_err(|e| format!("cannot create a private socket directory: {e}"))?,
     );
-    let mut b = SessionBuilder::default();
-    b.known_hosts_check(match ssh.host_key_policy {
-        HostKeyPolicy::Strict => KnownHosts::Strict,
-        HostKeyPolicy::AcceptNew => KnownHosts::Add,
-    })
-    .connect_timeout(ssh.connect_timeout.0)
-    .server_alive_interval(Duration::from_secs(5))
-    .control_directory(dir.0.path());
-    if let Some(u) = &ssh.user {
-        b.user(u.to_string());
-    }
-    if let Some(p) = ssh.port {
-        b.port(p);
-    }
-    if let Some(k) = &ssh.identity_file {
-        b.keyfile(k.path());
-    }
-    if let Some(k) = &ssh.known_hosts_file {
-        b.user_known_hosts_file(k.path());
-    }
     let destination = ssh.destination.as_str();
-    // ssh's own timeout covers the TCP connect; this one covers a handshake that hangs.
-    let limit = ssh.connect_timeout.0 + Duration::from_secs(5);
-    let session = match tokio::time::timeout(limit, b.connect(destination)).await {
-        Err(_) => {
-            return Err(format!(
-                "ssh {destination}: no answer within {}s",
-                limit.as_secs()
-            ));
-        }
-        Ok(Err(e)) => return Err(explain(destination, ssh, &e)),
-        Ok(Ok(s)) => s,
-    };
+    let ctl = dir.0.path().join(".ssh-connection-master");
+    let log = dir.0.path().join(".ssh-connection-log");
+    launch_master(ssh, dir.0.path(), &ctl, &log).await?;
+    let session = Session::resume(ctl.into_boxed_path(), Some(log.into_boxed_path()));
     let local = dir.0.path().join("docker.sock");
     mux_forward(&session, &local, remote_docker_socket)
         .await
@@ -251,23 +285,176 @@ pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tu
     })
 }
 
-/// The error and its causes on one line.
-fn flat(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let text = c.to_string();
-        if !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        cur = c.source();
+/// How long a master with no channel left (its console gone, however it went) stays:
+/// the poll shells and the engine's event stream hold channels while a console runs.
+const IDLE_MASTER_SECS: u64 = 30;
+
+/// The master's command line: the system ssh, so `~/.ssh/config`, agents, ProxyJump and
+/// known_hosts work; it goes to the background (`-f`) once authenticated.
+fn master_command(ssh: &SshSettings, ctl: &Path, log: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new("ssh");
+    c.arg("-E").arg(log).arg("-S").arg(ctl);
+    c.args(["-M", "-f", "-N", "-o", "BatchMode=yes"]);
+    c.arg("-o")
+        .arg(format!("ControlPersist={IDLE_MASTER_SECS}"))
+        .arg("-o")
+        .arg(match ssh.host_key_policy {
+            HostKeyPolicy::Strict => "StrictHostKeyChecking=yes",
+            HostKeyPolicy::AcceptNew => "StrictHostKeyChecking=accept-new",
+        })
+        .arg("-o")
+        .arg(format!(
+            "ConnectTimeout={}",
+            ssh.connect_timeout.0.as_secs().max(1)
+        ))
+        .arg("-o")
+        .arg("ServerAliveInterval=5");
+    if let Some(p) = ssh.port {
+        c.arg("-p").arg(p.to_string());
     }
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    if let Some(u) = &ssh.user {
+        c.arg("-l").arg(u.to_string());
+    }
+    if let Some(k) = &ssh.identity_file {
+        c.args(["-o", "IdentitiesOnly=yes", "-i"]).arg(k.path());
+    }
+    if let Some(k) = &ssh.known_hosts_file {
+        let mut o = std::ffi::OsString::from("UserKnownHostsFile=");
+        o.push(k.path());
+        c.arg("-o").arg(o);
+    }
+    if let Some(f) = &ssh.config_file {
+        c.arg("-F").arg(f.path());
+    }
+    c.arg(ssh.destination.as_str());
+    c
 }
 
-fn explain(destination: &str, ssh: &SshSettings, e: &openssh::Error) -> String {
-    explain_text(destination, ssh, &flat(e))
+/// Starts the connection's master in a process group of its own, whose number is
+/// written to `dir` (its ProxyJump or ProxyCommand children stay in that group): a
+/// connection that does not complete within the limit has the whole group stopped, and
+/// so does the console's end or the next console's start.
+async fn launch_master(
+    ssh: &SshSettings,
+    dir: &Path,
+    ctl: &Path,
+    log: &Path,
+) -> Result<(), String> {
+    let destination = ssh.destination.as_str();
+    let command = master_command(ssh, ctl, log);
+    let shown = format!(
+        "ssh {}",
+        crate::shell::quote_all(
+            &command
+                .get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        )
+    );
+    let mut command = tokio::process::Command::from(command);
+    command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("ssh {destination}: cannot run ssh: {e}"))?;
+    let group = child.id();
+    if let Some(g) = group {
+        let _ = std::fs::write(dir.join(GROUP_FILE), g.to_string());
+    }
+    // ssh's own timeout covers each TCP connect; this one covers a handshake that hangs
+    // and a proxy chain that never ends.
+    let limit = ssh.connect_timeout.0 + Duration::from_secs(5);
+    let status = match tokio::time::timeout(limit, child.wait()).await {
+        Ok(status) => status.map_err(|e| format!("ssh {destination}: {e}"))?,
+        Err(_) => {
+            if let Some(g) = group {
+                stop_group(g);
+            }
+            return Err(format!(
+                "ssh {destination}: the connection did not complete within {}s; its ssh processes were stopped ({shown})",
+                limit.as_secs()
+            ));
+        }
+    };
+    if status.success() {
+        return Ok(());
+    }
+    // What it left running (a proxy chain's hops, still forking) ends with it: one
+    // signal to the whole group, which exists as long as any hop does.
+    if let Some(g) = group {
+        stop_group(g);
+    }
+    let said = std::fs::read_to_string(log).unwrap_or_default();
+    let said = crate::text::clean(&said.split_whitespace().collect::<Vec<_>>().join(" "), 400);
+    if said.contains("timed out") {
+        return Err(format!(
+            "ssh {destination}: the connection did not complete within {}s: {said} ({shown})",
+            ssh.connect_timeout.0.as_secs().max(1)
+        ));
+    }
+    Err(explain_text(destination, ssh, &said))
+}
+
+/// The file in a connection's directory that names its master's process group.
+const GROUP_FILE: &str = "ssh-group";
+
+/// Stops the ssh processes still in process group `group`. The group's leader (the
+/// master's first process) is gone by now, so its number may one day be another
+/// group's: only processes named ssh are stopped, each by its pid, until none is left.
+fn stop_ssh_of_group(group: u32) {
+    for _ in 0..20 {
+        let pids = ssh_in_group(group);
+        if pids.is_empty() {
+            return;
+        }
+        let _ = std::process::Command::new("kill")
+            .arg("-KILL")
+            .args(pids.iter().map(u32::to_string))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+/// The pids of the processes named `ssh` in process group `group` (from /proc).
+fn ssh_in_group(group: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after it.
+            let Some((head, rest)) = stat.rsplit_once(')') else {
+                return false;
+            };
+            let comm = head.split_once('(').map_or("", |(_, c)| c);
+            let pgrp = rest
+                .split_whitespace()
+                .nth(2)
+                .and_then(|g| g.parse::<u32>().ok());
+            comm == "ssh" && pgrp == Some(group)
+        })
+        .collect()
+}
+
+/// Sends SIGKILL to every process of group `group` (its leader not yet reaped, so the
+/// number is still this group's).
+fn stop_group(group: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", "--", &format!("-{group}")])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
 }
 
 /// What ssh's error text means for the operator, and what to do.

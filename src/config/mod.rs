@@ -383,6 +383,8 @@ pub struct SshSettings {
     pub identity_file: Option<SshFile>,
     /// A known_hosts file to use instead of `~/.ssh/known_hosts`.
     pub known_hosts_file: Option<SshFile>,
+    /// An ssh config file to read instead of `~/.ssh/config` (`ssh -F`).
+    pub config_file: Option<SshFile>,
     #[serde(default)]
     pub host_key_policy: HostKeyPolicy,
     #[serde(default = "default_connect_timeout")]

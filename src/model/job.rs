@@ -121,6 +121,19 @@ pub enum Outcome {
     RolledBack,
 }
 
+impl Outcome {
+    /// As the audit trail writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Unknown => "unknown",
+            Outcome::RolledBack => "rolled_back",
+        }
+    }
+}
+
 /// What the runner reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobEvent {
@@ -167,7 +180,33 @@ pub struct AuditEntry {
     pub duration_ms: u64,
     pub exit_codes: String,
     pub error: String,
+    /// The console that ran it (its token; empty in records from before it was kept).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub console: String,
 }
+
+/// What the trail says of an item that was started and never ended: nobody saw how it
+/// ended.
+pub const NO_END: &str = "outcome unknown: the console stopped";
+
+/// Items started by the console that holds `lock` and still answers are running:
+/// their end is still to come.
+pub fn mark_running(records: &mut [AuditEntry], lock: &LockOwner) {
+    let answers = lock.quiet_secs.is_none_or(|q| q < LOCK_QUIET_SECS);
+    let Some(console) = lock.console.as_deref().filter(|_| answers) else {
+        return;
+    };
+    for r in records
+        .iter_mut()
+        .filter(|r| r.console == console && r.error.starts_with(NO_END))
+    {
+        r.result = "running".into();
+        r.error = format!("running now (console {console} holds the host lock)");
+    }
+}
+
+/// A lock whose console has not touched it for this long has stopped answering.
+pub const LOCK_QUIET_SECS: i64 = 90;
 
 /// Parses audit JSON lines, newest first; lines that are not records are skipped.
 pub fn parse_audit(text: &str) -> Vec<AuditEntry> {
@@ -178,31 +217,57 @@ pub fn parse_audit(text: &str) -> Vec<AuditEntry> {
         serde_json::Value::Null => String::new(),
         other => crate::text::clean(&secrets.mask(&other.to_string()), 200),
     };
-    let mut out: Vec<AuditEntry> = text
+    let values: Vec<serde_json::Value> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|v| v.is_object())
-        .map(|v| AuditEntry {
-            time: v["time"].as_i64().unwrap_or(0),
-            operator: clean(&v["operator"]),
-            environment: clean(&v["environment"]),
-            action: clean(&v["action"]),
-            targets: v["targets"]
-                .as_array()
-                .map(|a| a.iter().map(clean).collect::<Vec<_>>().join(", "))
-                .unwrap_or_default(),
-            result: clean(&v["result"]),
-            duration_ms: v["duration_ms"].as_u64().unwrap_or(0),
-            exit_codes: v["exit_codes"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|c| c.as_i64().map_or("?".to_string(), |n| n.to_string()))
-                        .collect::<Vec<_>>()
-                        .join(",")
-                })
-                .unwrap_or_default(),
-            error: clean(&v["error"]),
+        .collect();
+    // An item that changes the host writes `started` first and its end after, with the
+    // same key: the end stands for both; a start with no end is an unknown outcome.
+    let ended: std::collections::HashSet<&str> = values
+        .iter()
+        .filter(|v| v["result"] != "started")
+        .filter_map(|v| v["item"].as_str())
+        .collect();
+    let mut out: Vec<AuditEntry> = values
+        .iter()
+        .filter(|v| {
+            v["result"] != "started" || v["item"].as_str().is_none_or(|i| !ended.contains(i))
+        })
+        .map(|v| {
+            let mut e = AuditEntry {
+                time: v["time"].as_i64().unwrap_or(0),
+                operator: clean(&v["operator"]),
+                environment: clean(&v["environment"]),
+                action: clean(&v["action"]),
+                targets: v["targets"]
+                    .as_array()
+                    .map(|a| a.iter().map(clean).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default(),
+                result: clean(&v["result"]),
+                duration_ms: v["duration_ms"].as_u64().unwrap_or(0),
+                exit_codes: v["exit_codes"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|c| c.as_i64().map_or("?".to_string(), |n| n.to_string()))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
+                    .unwrap_or_default(),
+                error: clean(&v["error"]),
+                console: clean(&v["console"]),
+            };
+            if e.result == "started" {
+                e.result = "unknown".into();
+                e.error = format!(
+                    "{NO_END} (console {} of {}, pid {}): started, never ended",
+                    e.console,
+                    e.operator,
+                    v["pid"].as_u64().unwrap_or(0)
+                );
+            }
+            e
         })
         .collect();
     // Newest first: by time, and within one second the later line first (the sort is

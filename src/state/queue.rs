@@ -122,8 +122,7 @@ pub struct LockHolder {
     pub maintenance: Option<String>,
 }
 
-/// A lock whose console has not touched it for this long has stopped answering.
-pub const LOCK_QUIET_SECS: i64 = 90;
+pub use crate::model::job::LOCK_QUIET_SECS;
 
 impl LockHolder {
     /// Who holds it, as the header and the preview say: the owner, its action, and
@@ -141,8 +140,14 @@ impl LockHolder {
             && let Some(q) = self.quiet_secs.filter(|q| *q >= LOCK_QUIET_SECS)
         {
             s.push_str(&format!(
-                "; its console stopped answering {} ago: it may be stale",
-                crate::time::age(q)
+                "; its console stopped answering {} ago: it may be stale ({}: {})",
+                crate::time::age(q),
+                if self.action.is_empty() {
+                    "its action"
+                } else {
+                    &self.action
+                },
+                crate::model::job::NO_END
             ));
         }
         s

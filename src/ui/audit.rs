@@ -56,6 +56,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         let style = match r.result.as_str() {
             "succeeded" => Style::new().fg(c.ok.0),
             "failed" | "unknown" => Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
+            "refused" | "running" | "rolled_back" => Style::new().fg(c.warning.0),
             _ => Style::new().fg(c.text.0),
         };
         Row::new(vec![

@@ -594,19 +594,39 @@ pub fn started_at(container: &str) -> String {
         .to_string()
 }
 
+/// The host's audit records of how items ended (the `started` records written ahead
+/// of each item are in [`host_audit_all`]).
 pub fn host_audit(sb: &Sandbox, env: &str) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(sb.state.join(format!("opt/{env}/.pilothouse/audit.jsonl")))
+    ended(host_audit_all(sb, env))
+}
+
+/// Every line of the host's audit file, `started` records too.
+pub fn host_audit_all(sb: &Sandbox, env: &str) -> Vec<serde_json::Value> {
+    audit_lines(&sb.state.join(format!("opt/{env}/.pilothouse/audit.jsonl")))
+}
+
+/// The local audit records of how items ended.
+pub fn local_audit(dir: &Path) -> Vec<serde_json::Value> {
+    ended(local_audit_all(dir))
+}
+
+/// Every line of the local audit file, `started` records too.
+pub fn local_audit_all(dir: &Path) -> Vec<serde_json::Value> {
+    audit_lines(&dir.join("pilothouse/audit.jsonl"))
+}
+
+fn audit_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
 }
 
-pub fn local_audit(dir: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(dir.join("pilothouse/audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
+fn ended(records: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    records
+        .into_iter()
+        .filter(|r| r["result"] != "started")
         .collect()
 }
 

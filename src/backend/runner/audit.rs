@@ -8,7 +8,9 @@ use super::*;
 use crate::backend::remote::{Remote, quote};
 use crate::ops::audit_file;
 
-/// The audit record of one item, a JSON line locally and on the host.
+/// The audit record of one item, a JSON line locally and on the host. An item that
+/// changes the host has two: `started` before its first step, and its end with the
+/// same `item`; a started one with no end is an outcome nobody saw.
 #[derive(Debug, Serialize)]
 pub struct AuditRecord<'a> {
     pub time: i64,
@@ -18,7 +20,13 @@ pub struct AuditRecord<'a> {
     pub targets: &'a [String],
     pub commands: Vec<&'a str>,
     pub exit_codes: &'a [Option<i32>],
-    pub result: Outcome,
+    /// An outcome, or `started`, `refused`.
+    pub result: &'a str,
+    /// The item's key (`console-id`), shared by its started and end records.
+    pub item: String,
+    /// The console that ran it: its token and process.
+    pub console: &'a str,
+    pub pid: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
     pub duration_ms: u128,
@@ -80,7 +88,10 @@ pub async fn record_reveal(
         targets: &[],
         commands: vec![how],
         exit_codes: &[Some(0)],
-        result: Outcome::Succeeded,
+        result: "succeeded",
+        item: format!("{}-reveal", owner.console),
+        console: &owner.console,
+        pid: owner.pid,
         error: None,
         duration_ms: 0,
         interrupted: false,
@@ -157,8 +168,93 @@ pub(super) fn append_local_audit(line: &str) -> Result<(), String> {
     .inspect_err(|e| log::warn!("the local audit file was not written: {e}"))
 }
 
-/// Reads the newest records of the host's audit file.
+impl AuditRecord<'_> {
+    /// The JSON line, masked (the trail is masked even while a console shows secrets).
+    pub fn line(&self) -> String {
+        match serde_json::to_value(self) {
+            Ok(mut v) => {
+                crate::mask::json_with(&mut v, &crate::mask::known());
+                v.to_string()
+            }
+            Err(_) => String::new(),
+        }
+    }
+}
+
+/// A record of `job` with its plan's commands, no exit code yet.
+pub(super) fn record_of<'a>(job: &'a Job, action: &'a str, result: &'a str) -> AuditRecord<'a> {
+    AuditRecord {
+        time: unix_now(),
+        operator: &job.owner.operator,
+        environment: &job.env_name,
+        action,
+        targets: &job.plan.targets,
+        commands: job.plan.steps.iter().map(|s| s.command.as_str()).collect(),
+        exit_codes: &[],
+        result,
+        item: format!("{}-{}", job.owner.console, job.id),
+        console: &job.owner.console,
+        pid: job.owner.pid,
+        error: None,
+        duration_ms: 0,
+        interrupted: false,
+    }
+}
+
+/// Writes `line` to the local trail and the host's (kept for the next connection when
+/// the host's is not written: `later` keeps it without trying, for a connection that
+/// is gone); what was not written is told in the item.
+pub(super) async fn write_both(
+    backlog: &mut HostAuditBacklog,
+    remote: Option<&Remote>,
+    job: &Job,
+    events: &mpsc::Sender<JobEvent>,
+    line: String,
+) {
+    let tell = |line: String| events.send(JobEvent::Output { id: job.id, line });
+    if let Err(e) = append_local_audit(&line) {
+        let _ = tell(format!("the local audit file was not written: {e}")).await;
+    }
+    let Some(remote) = remote else {
+        backlog.0.push((job.project_dir.clone(), line));
+        return;
+    };
+    if let Err(e) = backlog.write(remote, &job.project_dir, line).await {
+        let _ = tell(format!(
+            "the host's audit file was not written ({e}); the record is kept and written on the next connection or item"
+        ))
+        .await;
+    }
+}
+
+/// Reads the newest records of the host's audit file; an item started by a console
+/// that still holds the host lock and answers is running, not unknown.
 pub async fn read_audit(remote: &Remote, project_dir: &str) -> Result<Vec<AuditEntry>, String> {
+    let mut records = read_records(remote, project_dir).await?;
+    let lock = super::read_lock(remote, project_dir).await.ok().flatten();
+    if let Some(owner) = lock.map(|o| crate::model::job::LockOwner::from_json(&o))
+        && !gone_from_here(&owner)
+    {
+        crate::model::job::mark_running(&mut records, &owner);
+    }
+    Ok(records)
+}
+
+/// The lock's console ran on this machine and is no longer running (its heartbeat may
+/// still look fresh for a minute): what it started has no end to come.
+fn gone_from_here(owner: &crate::model::job::LockOwner) -> bool {
+    let here = crate::model::job::Owner::of_this_console().operator;
+    let same_machine =
+        owner.operator.rsplit_once('@').map(|(_, h)| h) == here.rsplit_once('@').map(|(_, h)| h);
+    let pid = owner
+        .console
+        .as_deref()
+        .and_then(|c| c.split_once('-'))
+        .and_then(|(p, _)| p.parse::<u32>().ok());
+    same_machine && pid.is_some_and(|p| !crate::backend::ssh::is_pilothouse(p))
+}
+
+async fn read_records(remote: &Remote, project_dir: &str) -> Result<Vec<AuditEntry>, String> {
     let script = format!(
         "f={}; if [ -f \"$f\" ]; then tail -n 500 \"$f\"; fi",
         quote(&audit_file(project_dir))
@@ -189,6 +285,47 @@ mod tests {
         let text = format!("{}{}{}", line("first"), line("second"), line("third"));
         let actions: Vec<String> = parse_audit(&text).into_iter().map(|a| a.action).collect();
         assert_eq!(actions, ["third", "second", "first"]);
+    }
+
+    #[test]
+    fn a_start_with_its_end_is_one_record_and_a_start_alone_is_an_unknown_outcome() {
+        let line = |item: &str, result: &str, time: i64| {
+            format!(
+                "{{\"time\":{time},\"operator\":\"ops@laptop\",\"action\":\"deploy\",\"targets\":[\"web\"],\"result\":\"{result}\",\"item\":\"{item}\",\"console\":\"c1\",\"pid\":42}}\n"
+            )
+        };
+        let text = format!(
+            "{}{}{}",
+            line("c1-1", "started", 10),
+            line("c1-1", "succeeded", 20),
+            line("c1-2", "started", 30)
+        );
+        let records = parse_audit(&text);
+        let seen: Vec<(&str, i64)> = records
+            .iter()
+            .map(|r| (r.result.as_str(), r.time))
+            .collect();
+        assert_eq!(seen, [("unknown", 30), ("succeeded", 20)]);
+        assert!(
+            records[0].error.starts_with(
+                "outcome unknown: the console stopped (console c1 of ops@laptop, pid 42)"
+            ),
+            "{}",
+            records[0].error
+        );
+        // Its console still holds the lock and answers: running, not unknown.
+        let mut live = records.clone();
+        let lock = crate::model::job::LockOwner::from_json(
+            "{\"operator\":\"ops@laptop\",\"console\":\"c1\",\"quiet_secs\":5}",
+        );
+        crate::model::job::mark_running(&mut live, &lock);
+        assert_eq!(live[0].result, "running");
+        let quiet = crate::model::job::LockOwner::from_json(
+            "{\"operator\":\"ops@laptop\",\"console\":\"c1\",\"quiet_secs\":600}",
+        );
+        let mut stale = records.clone();
+        crate::model::job::mark_running(&mut stale, &quiet);
+        assert_eq!(stale[0].result, "unknown");
     }
 
     #[test]

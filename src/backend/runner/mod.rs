@@ -21,7 +21,7 @@ mod audit;
 mod lock;
 mod steps;
 
-use audit::{AuditRecord, HostAuditBacklog, append_local_audit, notify_webhook};
+use audit::{AuditRecord, HostAuditBacklog, notify_webhook};
 pub use audit::{read_audit, record_reveal};
 pub use lock::read_lock;
 use lock::{heartbeat, lock_or_refuse, release_lock};
@@ -129,6 +129,19 @@ async fn run(
         };
         let stopping = *stop.borrow();
         if is_cancelled(&cancelled, job.id) || stopping {
+            // Confirmed, then cancelled before it ran: a record too.
+            let action = job.plan.kind.name();
+            let why = if stopping {
+                "not run: the console was stopped before it started"
+            } else {
+                "cancelled before it ran: nothing ran"
+            };
+            let record = AuditRecord {
+                error: Some(why),
+                ..audit::record_of(&job, &action, "cancelled")
+            };
+            let current = links.remote.borrow().clone();
+            audit::write_both(&mut backlog, current.as_ref(), &job, &events, record.line()).await;
             if stopping {
                 let _ = events
                     .send(JobEvent::Finished {
@@ -192,10 +205,25 @@ async fn run_one(
                 | crate::ops::OpKind::MaintenanceEnd
         );
     if locks && let Err(refused) = lock_or_refuse(job, remote, events).await {
+        // Refused (another console holds the lock) or the lock not taken: nothing ran,
+        // and the trail says so.
+        let action = job.plan.kind.name();
+        let record = AuditRecord {
+            error: refused.1.as_deref(),
+            ..audit::record_of(job, &action, "refused")
+        };
+        audit::write_both(backlog, Some(remote), job, events, record.line()).await;
         return refused;
     }
     // While it holds the lock, the console says it is alive (the owner file's time).
     let _heartbeat = locks.then(|| heartbeat(job, remote));
+    // Written ahead, before anything changes: a console that dies mid-item (killed,
+    // out of memory, the power gone) leaves "started" behind, never nothing.
+    let action = job.plan.kind.name();
+    if job.plan.changes_state() {
+        let started = audit::record_of(job, &action, "started");
+        audit::write_both(backlog, Some(remote), job, events, started.line()).await;
+    }
     let mut codes: Vec<Option<i32>> = Vec::new();
     let (mut outcome, failed_at, mut error) = ctx
         .run_steps(&job.plan.steps, Phase::Plan, &mut codes)
@@ -212,42 +240,17 @@ async fn run_one(
     }
     let action = job.plan.kind.name();
     let record = AuditRecord {
-        time: unix_now(),
-        operator: &job.owner.operator,
-        environment: &job.env_name,
-        action: &action,
-        targets: &job.plan.targets,
-        commands: job.plan.steps.iter().map(|s| s.command.as_str()).collect(),
         exit_codes: &codes,
-        result: outcome,
         error: error.as_deref(),
         duration_ms: started.elapsed().as_millis(),
         interrupted,
+        ..audit::record_of(job, &action, outcome.as_str())
     };
-    // The trail is masked even while this console shows secrets.
-    let line = match serde_json::to_value(&record) {
-        Ok(mut v) => {
-            crate::mask::json_with(&mut v, &crate::mask::known());
-            v.to_string()
-        }
-        Err(_) => String::new(),
-    };
-    // The operator is told in the item when a trail was not written.
-    let tell = |line: String| events.send(JobEvent::Output { id, line });
-    if let Err(e) = append_local_audit(&line) {
-        let _ = tell(format!("the local audit file was not written: {e}")).await;
-    }
     // Written now when the host answers; else as soon as it does again. An unknown
     // outcome from a lost connection waits for the next one (this one is gone).
     let lost = outcome == Outcome::Unknown && !interrupted;
-    if lost {
-        backlog.0.push((job.project_dir.clone(), line));
-    } else if let Err(e) = backlog.write(remote, &job.project_dir, line).await {
-        let _ = tell(format!(
-            "the host's audit file was not written ({e}); the record is kept and written on the next connection or item"
-        ))
-        .await;
-    }
+    let host = (!lost).then_some(remote);
+    audit::write_both(backlog, host, job, events, record.line()).await;
     if let Some(url) = &ctx.links.webhook
         && matches!(
             job.plan.kind,
