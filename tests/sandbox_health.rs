@@ -612,20 +612,10 @@ timeout = \"3s\"
     // status --json: the same judgement, and exit 1.
     let (code, out) = status(&config, &["--env", "staging", "--json"]);
     assert_eq!(code, Some(1), "{out}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-    let oks: Vec<(String, bool)> = v[0]["checks"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|c| {
-                    (
-                        c["name"].as_str().unwrap_or("").to_string(),
-                        c["ok"] == true,
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let oks: Vec<(String, bool)> = checks_in(&out)
+        .into_iter()
+        .map(|(name, ok, _)| (name, ok))
+        .collect();
     assert_eq!(
         oks,
         [
@@ -638,6 +628,25 @@ timeout = \"3s\"
         ],
         "{out}"
     );
+}
+
+/// The checks of `status --json`'s first environment: name, passed, the whole report.
+fn checks_in(out: &str) -> Vec<(String, bool, String)> {
+    let v: serde_json::Value = serde_json::from_str(out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    v[0]["checks"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    (
+                        c["name"].as_str().unwrap_or("").to_string(),
+                        c["ok"] == true,
+                        c.to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The engine's FailingStreak of a container, as `docker inspect` says it now.
@@ -666,36 +675,25 @@ fn an_unhealthy_container_s_streak_and_last_checks_are_the_engine_s_current_ones
     let sb = sandbox();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let project = format!("acme-streak-{}", std::process::id());
-    let name = format!("{project}_failing_1");
-    let _ = run(Command::new("docker").args(["rm", "-f", &name]));
     // Checked every second, unhealthy at the first failure: no health_status event
     // follows the first, while the engine's streak goes on growing.
-    ok_stdout(Command::new("docker").args([
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "--network",
-        "host",
-        "--label",
-        &format!("com.docker.compose.project={project}"),
-        "--label",
-        "com.docker.compose.service=failing",
-        "-e",
-        "PORT=18983",
-        "-e",
-        "SERVICE_NAME=failing",
-        "-e",
-        "DATABASE_POOL_SIZE=0",
-        "--health-cmd",
-        "echo failing on purpose; exit 1",
-        "--health-interval",
-        "1s",
-        "--health-retries",
-        "1",
-        "127.0.0.1:5000/acme/web:v1",
-    ]));
-    let _container = Container(name.clone());
+    let container = service_container(
+        &project,
+        "failing",
+        1,
+        18983,
+        "v1",
+        &[
+            "--health-cmd",
+            "echo failing on purpose; exit 1",
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+        ],
+    );
+    let name = container.0.clone();
+
     let config = dir.path().join("streak.toml");
     std::fs::write(
         &config,
@@ -751,23 +749,7 @@ fn the_quick_start_config_s_checks_pass_and_one_fails_while_its_switch_is_set() 
     let sb = sandbox();
     let checks = |config: &Path| -> (Option<i32>, Vec<(String, bool, String)>, String) {
         let (code, out) = status(config, &["--env", "staging", "--json"]);
-        let v: serde_json::Value =
-            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-        let list = v[0]["checks"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|c| {
-                        (
-                            c["name"].as_str().unwrap_or("").to_string(),
-                            c["ok"] == true,
-                            c.to_string(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        (code, list, out)
+        (code, checks_in(&out), out)
     };
     let (code, list, out) = checks(&sb.config);
     assert_eq!(code, Some(0), "{out}");

@@ -520,27 +520,35 @@ pub fn status(config: &Path, args: &[&str]) -> (Option<i32>, String) {
 /// Starts a demo container as number `n` of service `noisy` in `project`, the way
 /// compose labels it.
 pub fn noisy_container(project: &str, n: u32, port: u16, tag: &str) -> Container {
-    let name = format!("{project}_noisy_{n}");
+    service_container(project, "noisy", n, port, tag, &[])
+}
+
+/// Starts a demo container as number `n` of `service` in `project`, the way compose
+/// labels it, with `extra` options for `docker run` (a health check, say).
+pub fn service_container(
+    project: &str,
+    service: &str,
+    n: u32,
+    port: u16,
+    tag: &str,
+    extra: &[&str],
+) -> Container {
+    let name = format!("{project}_{service}_{n}");
     let _ = run(Command::new("docker").args(["rm", "-f", &name]));
-    ok_stdout(Command::new("docker").args([
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "--network",
-        "host",
-        "--label",
-        &format!("com.docker.compose.project={project}"),
-        "--label",
-        "com.docker.compose.service=noisy",
-        "-e",
-        &format!("PORT={port}"),
-        "-e",
-        "SERVICE_NAME=noisy",
-        "-e",
-        "DATABASE_POOL_SIZE=0",
-        &format!("127.0.0.1:5000/acme/web:{tag}"),
-    ]));
+    ok_stdout(
+        Command::new("docker")
+            .args(["run", "-d", "--name", &name, "--network", "host", "--label"])
+            .arg(format!("com.docker.compose.project={project}"))
+            .arg("--label")
+            .arg(format!("com.docker.compose.service={service}"))
+            .arg("-e")
+            .arg(format!("PORT={port}"))
+            .arg("-e")
+            .arg(format!("SERVICE_NAME={service}"))
+            .args(["-e", "DATABASE_POOL_SIZE=0"])
+            .args(extra)
+            .arg(format!("127.0.0.1:5000/acme/web:{tag}")),
+    );
     Container(name)
 }
 
