@@ -50,10 +50,16 @@ pub struct Compose {
     watched: Option<Watched>,
     /// The container whose details the console shows (None: none).
     details: Option<tokio::sync::watch::Receiver<Option<String>>>,
+    /// When the shown container's details were last read again.
+    details_read: Option<tokio::time::Instant>,
 }
 
 /// At most this many containers are re-inspected for their health per usage interval.
 const HEALTH_REREAD_MAX: usize = 8;
+
+/// How often the details on screen of a container whose health does not move (healthy)
+/// are read again: its newest checks are at most this old, at one inspect per period.
+const DETAILS_REREAD: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Compose {
     pub async fn connect(
@@ -79,6 +85,7 @@ impl Compose {
             pending: Vec::new(),
             watched: None,
             details: None,
+            details_read: None,
         };
         Ok((c, version))
     }
@@ -224,11 +231,17 @@ impl Compose {
         let Some(w) = self.watched.as_mut() else {
             return Ok(None);
         };
+        let due = self
+            .details_read
+            .is_none_or(|t| t.elapsed() >= DETAILS_REREAD);
         let shown = self
             .details
             .as_ref()
             .and_then(|d| d.borrow().clone())
-            .filter(|id| w.known.contains_key(id));
+            .filter(|id| due && w.known.contains_key(id));
+        if shown.is_some() {
+            self.details_read = Some(tokio::time::Instant::now());
+        }
         let mut ids: Vec<String> = shown.into_iter().collect();
         for id in &w.moving {
             if !ids.contains(id) {
