@@ -569,7 +569,20 @@ fn details(
         .map(|(k, v)| (clean(&k, 200), clean(&v, MAX_FIELD)))
         .collect();
     labels.sort();
+    // Docker's default interval when a check has none of its own.
+    let checked = config
+        .healthcheck
+        .as_ref()
+        .and_then(|h| h.test.as_ref())
+        .is_some_and(|t| t.first().is_some_and(|w| w != "NONE"));
+    let interval = config
+        .healthcheck
+        .as_ref()
+        .and_then(|h| h.interval)
+        .filter(|n| *n > 0)
+        .map_or(30, |n| (n / 1_000_000_000).max(1) as u64);
     ContainerDetails {
+        health_interval_secs: if checked { interval } else { 0 },
         image_id: clean(r.image.as_deref().unwrap_or_default(), 100),
         pid: r
             .state

@@ -44,6 +44,8 @@ pub struct ContainerDetails {
     pub command: String,
     /// Docker keeps the last five, oldest first.
     pub health_log: Vec<HealthCheckRun>,
+    /// Seconds between its health checks (0: it has none).
+    pub health_interval_secs: u64,
     /// Names only: values (DATABASE_URL and friends) are dropped as they arrive.
     pub env_names: Vec<String>,
     /// `type source -> destination (ro|rw)`.
@@ -63,6 +65,13 @@ pub struct HealthCheckRun {
 }
 
 impl ContainerDetails {
+    /// When the engine has its next health check result (Unix seconds): the newest
+    /// check's end and the interval. None without checks.
+    pub fn next_check(&self) -> Option<i64> {
+        let last = self.health_log.iter().filter_map(|h| h.ended).max()?;
+        (self.health_interval_secs > 0).then(|| last + self.health_interval_secs as i64)
+    }
+
     /// Json-file logging without a size limit grows until the disk is full.
     pub fn lacks_log_rotation(&self) -> bool {
         self.log_driver == "json-file" && !self.log_options.iter().any(|(k, _)| k == "max-size")
@@ -159,6 +168,23 @@ mod tests {
         assert!(!c.chars().any(char::is_control), "{c:?}");
         assert!(c.starts_with('a') && c.ends_with("f g"), "{c:?}");
         assert_eq!(clean("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn the_next_health_check_is_the_newest_one_and_the_interval() {
+        let run = |ended| HealthCheckRun {
+            ended: Some(ended),
+            exit_code: 0,
+            output: String::new(),
+        };
+        let mut d = ContainerDetails {
+            health_log: vec![run(100), run(130)],
+            health_interval_secs: 30,
+            ..Default::default()
+        };
+        assert_eq!(d.next_check(), Some(160));
+        d.health_interval_secs = 0;
+        assert_eq!(d.next_check(), None, "no health check");
     }
 
     #[test]

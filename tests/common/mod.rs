@@ -49,6 +49,7 @@ pub fn container(service: &str, run_state: RunState, health: Health) -> Containe
             pid: None,
             created: Some(NOW - 86_400),
             command: format!("/usr/local/bin/{service}"),
+            health_interval_secs: 2,
             health_log: (0..5)
                 .map(|i| HealthCheckRun {
                     ended: Some(NOW - 10 + i),

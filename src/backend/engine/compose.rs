@@ -231,14 +231,19 @@ impl Compose {
         let Some(w) = self.watched.as_mut() else {
             return Ok(None);
         };
+        // The shown container's: once a newer check than the one read exists, and at
+        // most every DETAILS_REREAD (a 30 s check is read every 30 s, a 2 s one every 10).
         let due = self
             .details_read
             .is_none_or(|t| t.elapsed() >= DETAILS_REREAD);
+        let now = crate::time::unix_now();
         let shown = self
             .details
             .as_ref()
             .and_then(|d| d.borrow().clone())
-            .filter(|id| due && w.known.contains_key(id));
+            .filter(|id| {
+                due && w.known.contains_key(id) && w.next_check.get(id).is_some_and(|at| now >= *at)
+            });
         if shown.is_some() {
             self.details_read = Some(tokio::time::Instant::now());
         }
@@ -294,6 +299,8 @@ struct Watched {
     never_started: HashSet<String>,
     /// Containers whose health moves without events: unhealthy or starting.
     moving: HashSet<String>,
+    /// When each container's next health check result is due (Unix seconds).
+    next_check: HashMap<String, i64>,
 }
 
 impl Watched {
@@ -309,6 +316,7 @@ impl Watched {
             known: HashMap::new(),
             never_started: HashSet::new(),
             moving: HashSet::new(),
+            next_check: HashMap::new(),
         };
         for c in containers {
             w.note_health(c);
@@ -327,6 +335,10 @@ impl Watched {
         } else {
             self.moving.remove(&c.id);
         }
+        match c.details.next_check() {
+            Some(at) => self.next_check.insert(c.id.clone(), at),
+            None => self.next_check.remove(&c.id),
+        };
     }
 
     /// One engine event: what to tell the console (None: nothing), or the connection's
@@ -362,6 +374,7 @@ impl Watched {
             self.counters.set_running(&id, None);
             self.never_started.remove(&id);
             self.moving.remove(&id);
+            self.next_check.remove(&id);
             if let Some(f) = self.known.remove(&id) {
                 let note = format!("container {} removed", short(&id));
                 followers.note(&id, &f.service, ts, note).await;
