@@ -3,11 +3,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use color_eyre::eyre::eyre;
 
-use pilothouse::cli::{Cli, Command};
-use pilothouse::config::{self, ConfigError, Loaded};
-use pilothouse::keymap::Keymap;
+use pilothouse::app::cli::{Cli, Command};
+use pilothouse::input::keymap::Keymap;
 use pilothouse::state::State;
-use pilothouse::theme::Theme;
+use pilothouse::ui::theme::Theme;
+use pilothouse_core::config::{self, ConfigError, Loaded};
 
 /// Exit code for a bad or missing config, keymap or theme.
 const EXIT_CONFIG: u8 = 2;
@@ -64,7 +64,7 @@ fn main() -> ExitCode {
             json,
             no_mask,
         }) => {
-            let args = pilothouse::logs_command::LogsArgs {
+            let args = pilothouse::app::logs_command::LogsArgs {
                 environment: String::new(),
                 no_mask,
                 services: services.clone(),
@@ -97,11 +97,11 @@ fn status(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let reports = runtime.block_on(pilothouse::status::look_all(&loaded.config, only));
-    pilothouse::backend::ssh::sweep();
+    let reports = runtime.block_on(pilothouse::app::status::look_all(&loaded.config, only));
+    pilothouse_backend::sweep_connections();
     if json {
         let masked = serde_json::to_value(&reports).and_then(|mut v| {
-            pilothouse::mask::json(&mut v);
+            pilothouse_core::mask::json(&mut v);
             serde_json::to_string_pretty(&v)
         });
         match masked {
@@ -114,13 +114,17 @@ fn status(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
     } else {
         print!(
             "{}",
-            pilothouse::mask::text(&pilothouse::status::render_text(&reports))
+            pilothouse_core::mask::text(&pilothouse::app::status::render_text(&reports))
         );
     }
-    ExitCode::from(pilothouse::status::exit_code(&reports))
+    ExitCode::from(pilothouse::app::status::exit_code(&reports))
 }
 
-fn logs(loaded: &Loaded, only: Option<&str>, args: pilothouse::logs_command::LogsArgs) -> ExitCode {
+fn logs(
+    loaded: &Loaded,
+    only: Option<&str>,
+    args: pilothouse::app::logs_command::LogsArgs,
+) -> ExitCode {
     let envs = &loaded.config.environments;
     let chosen = match only {
         Some(name) => envs.iter().find(|(k, _)| k.as_str() == name),
@@ -134,12 +138,12 @@ fn logs(loaded: &Loaded, only: Option<&str>, args: pilothouse::logs_command::Log
         Err(code) => return code,
     };
     let tail = loaded.config.logs.tail;
-    let args = pilothouse::logs_command::LogsArgs {
+    let args = pilothouse::app::logs_command::LogsArgs {
         environment: name.to_string(),
         ..args
     };
-    let code = runtime.block_on(pilothouse::logs_command::run(env, tail, args));
-    pilothouse::backend::ssh::sweep();
+    let code = runtime.block_on(pilothouse::app::logs_command::run(env, tail, args));
+    pilothouse_backend::sweep_connections();
     ExitCode::from(code)
 }
 
@@ -156,14 +160,14 @@ fn audit(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    match runtime.block_on(pilothouse::audit_command::run(env, json)) {
+    match runtime.block_on(pilothouse::app::audit_command::run(env, json)) {
         Ok(text) => {
             print!("{text}");
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("pilothouse: {name}: {e}");
-            ExitCode::from(pilothouse::audit_command::EXIT_UNREACHABLE)
+            ExitCode::from(pilothouse::app::audit_command::EXIT_UNREACHABLE)
         }
     }
 }
@@ -208,7 +212,7 @@ next: set each environment's ssh destination and compose project, then run
 /// What `check-config` says an environment watches: its compose project, or its swarm
 /// stacks.
 fn watched_line(
-    env: &pilothouse::config::Environment,
+    env: &pilothouse_core::config::Environment,
     state: &pilothouse::state::EnvState,
 ) -> String {
     if let Some(swarm) = env.swarm() {
@@ -337,7 +341,7 @@ fn summary(loaded: &Loaded) -> String {
 }
 
 fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
-    let dir = pilothouse::config::config_dir();
+    let dir = pilothouse_core::config::config_dir();
     let (keymap, theme) = match (
         Keymap::load(&cli.keymap, &dir.join("keymaps")),
         Theme::load(&cli.theme, &dir.join("themes")),
@@ -354,7 +358,7 @@ fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
         theme.in_16_colours()
     };
     let mut state = State::from_config(&loaded.config, cli.read_only);
-    state.owner = pilothouse::backend::runner::Owner::of_this_console();
+    state.owner = pilothouse_core::model::job::Owner::of_this_console();
     for e in &mut state.envs {
         e.operator.clone_from(&state.owner.operator);
     }
@@ -374,7 +378,7 @@ fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
 
 fn run_tui(
     state: State,
-    config: &pilothouse::config::Config,
+    config: &pilothouse_core::config::Config,
     theme: &Theme,
     keymap: &Keymap,
     mouse: bool,
@@ -387,7 +391,7 @@ fn run_tui(
         .ok()
         .and_then(|l| l.parse().ok())
         .unwrap_or(log::LevelFilter::Info);
-    pilothouse::diagnostics::init(level, &pilothouse::config::state_dir())
+    pilothouse::app::diagnostics::init(level, &pilothouse_core::config::state_dir())
         .map_err(|e| eyre!("logger: {e}"))?;
     // One thread: every actor only waits on I/O, and a second worker would only add
     // cross-thread wake-ups (measured: most of the idle CPU).
@@ -422,7 +426,7 @@ fn run_tui(
     ));
     // Whatever did not close in time, its ssh processes go now, before anything that
     // touches a terminal that may be gone.
-    pilothouse::backend::ssh::sweep();
+    pilothouse_backend::sweep_connections();
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }

@@ -13,13 +13,13 @@
 mod common;
 
 use common::*;
-use pilothouse::action::{Action, Effect, Mode, Msg};
-use pilothouse::backend::BackendEvent;
-use pilothouse::backend::runner::{JobEvent, Outcome};
-use pilothouse::backend::tags::{TagInfo, Tags};
-use pilothouse::ops::OpKind;
+use pilothouse::input::action::{Action, Effect, Mode, Msg};
 use pilothouse::state::{ItemStatus, State};
 use pilothouse::update::update;
+use pilothouse_core::model::event::BackendEvent;
+use pilothouse_core::model::job::{JobEvent, Outcome};
+use pilothouse_core::model::requests::{TagInfo, Tags};
+use pilothouse_core::ops::OpKind;
 
 fn press(state: &mut State, action: Action) -> Vec<Effect> {
     update(state, Msg::Action(action))
@@ -338,7 +338,7 @@ fn a_rolled_back_deploy_says_so_with_its_reason_and_its_rollback_steps() {
     assert!(screen.contains("── rollback step 1 of 4"), "{screen}");
     assert_eq!(
         fg_at(t.backend().buffer(), "ROLLED BACK deploy"),
-        pilothouse::theme::Theme::default_theme()
+        pilothouse::ui::theme::Theme::default_theme()
             .unwrap_or_else(|e| panic!("{e}"))
             .colors
             .warning

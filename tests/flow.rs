@@ -14,11 +14,11 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use pilothouse::action::{Action, Effect, Msg};
-use pilothouse::backend::BackendEvent;
-use pilothouse::backend::model::{Health, RunState};
+use pilothouse::input::action::{Action, Effect, Msg};
 use pilothouse::state::{Alert, LinkStatus};
 use pilothouse::update::update;
+use pilothouse_core::model::container::{Health, RunState};
+use pilothouse_core::model::event::BackendEvent;
 
 #[test]
 fn env_switching_wraps_both_ways() {
@@ -235,12 +235,12 @@ fn events_for_an_unknown_environment_are_ignored() {
 
 #[test]
 fn usage_is_kept_only_for_running_containers() {
-    use pilothouse::backend::model::Usage;
+    use pilothouse_core::model::container::Usage;
     let u = Usage {
         cpu_centipercent: 250,
         mem_used: 1 << 20,
         mem_limit: 1 << 30,
-        source: pilothouse::model::container::UsageSource::Cgroup,
+        source: pilothouse_core::model::container::UsageSource::Cgroup,
     };
     let mut s = staging_live();
     send(
@@ -295,7 +295,7 @@ fn sort_cycles_and_attention_puts_problems_first() {
 
 #[test]
 fn filter_narrows_rows_and_keeps_the_selection_when_it_can() {
-    use pilothouse::action::Mode;
+    use pilothouse::input::action::Mode;
     let mut s = staging_live();
     for _ in 0..3 {
         update(&mut s, Msg::Action(Action::Down)); // redis, slicer, gateway, order-service
@@ -359,13 +359,13 @@ fn the_default_order_is_the_deployment_order() {
 
 #[test]
 fn sorted_by_cpu_new_samples_reorder_the_rows_and_keep_the_selection() {
-    use pilothouse::backend::model::Usage;
     use pilothouse::state::SortKey;
+    use pilothouse_core::model::container::Usage;
     let u = |cpu| Usage {
         cpu_centipercent: cpu,
         mem_used: 0,
         mem_limit: 0,
-        source: pilothouse::model::container::UsageSource::Cgroup,
+        source: pilothouse_core::model::container::UsageSource::Cgroup,
     };
     let mut s = staging_live();
     update(&mut s, Msg::Action(Action::Down)); // slicer

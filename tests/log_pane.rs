@@ -13,10 +13,10 @@
 mod common;
 
 use common::*;
-use pilothouse::action::{Action, Effect, Msg};
-use pilothouse::backend::logs::LogStart;
+use pilothouse::input::action::{Action, Effect, Msg};
 use pilothouse::state::{LogTarget, State};
 use pilothouse::update::update;
+use pilothouse_core::model::requests::LogStart;
 
 /// A follow request as (environment, services and start), None for "stop".
 type Follow = (usize, Option<(Vec<String>, LogStart)>);
@@ -156,7 +156,7 @@ fn search_jumps_between_matches_and_filter_shows_only_them() {
     );
     send(&mut s, 0, b);
     press(&mut s, Action::Search);
-    assert_eq!(s.mode(), pilothouse::action::Mode::Search);
+    assert_eq!(s.mode(), pilothouse::input::action::Mode::Search);
     for c in "error".chars() {
         update(&mut s, Msg::Input(c));
     }

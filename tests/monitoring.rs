@@ -13,13 +13,13 @@
 mod common;
 
 use common::*;
-use pilothouse::action::{Action, Msg};
-use pilothouse::backend::BackendEvent;
-use pilothouse::backend::db::PoolEvent;
-use pilothouse::backend::health::HealthEvent;
+use pilothouse::input::action::{Action, Msg};
 use pilothouse::state::{Alert, State, View};
-use pilothouse::theme::Theme;
+use pilothouse::ui::theme::Theme;
 use pilothouse::update::update;
+use pilothouse_core::model::event::BackendEvent;
+use pilothouse_core::model::health::HealthEvent;
+use pilothouse_core::model::pool::PoolEvent;
 
 fn press(state: &mut State, action: Action) {
     update(state, Msg::Action(action));
@@ -168,7 +168,7 @@ fn the_health_view_shows_down_endpoints_builds_and_certificates() {
         0,
         BackendEvent::Health(HealthEvent::Endpoints(endpoints())),
     );
-    use pilothouse::backend::health::{Disk, DockerDisk, DockerDiskRow, HostReport};
+    use pilothouse_core::model::health::{Disk, DockerDisk, DockerDiskRow, HostReport};
     let disk = |path: &str, used_pct: u64| Disk {
         path: path.into(),
         mount: path.into(),
@@ -248,8 +248,8 @@ fn the_deployed_view_puts_environments_side_by_side() {
     );
     let mut web = container(
         "web",
-        pilothouse::backend::model::RunState::Running,
-        pilothouse::backend::model::Health::Healthy,
+        pilothouse_core::model::container::RunState::Running,
+        pilothouse_core::model::container::Health::Healthy,
     );
     web.image = "registry.example.com/acme/web:v1".into();
     send(&mut s, 1, BackendEvent::Snapshot(vec![web]));
@@ -314,7 +314,7 @@ fn the_pool_gauge_s_figure_stands_beside_the_bar_not_across_it() {
 
 #[test]
 fn a_failing_check_is_red_in_the_health_view_and_named_in_the_header() {
-    use pilothouse::model::health::{CheckResult, HealthEvent as H};
+    use pilothouse_core::model::health::{CheckResult, HealthEvent as H};
     let mut s = staging_live();
     let result = |name: &str, ok: bool, detail: &str| {
         BackendEvent::Health(H::Check(Box::new(CheckResult {

@@ -15,11 +15,11 @@ mod common;
 
 use common::*;
 use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use pilothouse::action::{Action, Msg};
 use pilothouse::app::mouse_msgs;
-use pilothouse::keymap::Keymap;
+use pilothouse::input::action::{Action, Msg};
+use pilothouse::input::keymap::Keymap;
 use pilothouse::state::{State, View};
-use pilothouse::theme::Theme;
+use pilothouse::ui::theme::Theme;
 use pilothouse::update::update;
 
 const W: u16 = 120;

@@ -79,19 +79,19 @@ fn is_bidi(c: char) -> bool {
 fn the_log_sanitizer_lets_nothing_through_however_the_bytes_are_split() {
     let input = (hostile_bytes(), any::<bool>(), 0usize..64);
     check("sanitizer", 3000, input, |(bytes, colours, split)| {
-        let mut one = pilothouse::logs::Sanitizer::new(colours);
+        let mut one = pilothouse_core::logs::Sanitizer::new(colours);
         one.feed(&bytes);
         let whole = one.finish_line();
         let bad: Vec<char> = whole.text.chars().filter(|c| unsafe_char(*c)).collect();
         prop_assert!(bad.is_empty(), "{bad:?} in {:?}", whole.text);
-        prop_assert!(whole.text.len() <= pilothouse::logs::sanitize::MAX_LINE_BYTES + 4);
+        prop_assert!(whole.text.len() <= pilothouse_core::logs::sanitize::MAX_LINE_BYTES + 4);
         for (at, _) in &whole.spans {
             let at = *at as usize;
             prop_assert!(at <= whole.text.len() && whole.text.is_char_boundary(at));
         }
         // Fed in two parts at any byte, the line is the same.
         let at = split.min(bytes.len());
-        let mut two = pilothouse::logs::Sanitizer::new(colours);
+        let mut two = pilothouse_core::logs::Sanitizer::new(colours);
         two.feed(&bytes[..at]);
         two.feed(&bytes[at..]);
         prop_assert_eq!(two.finish_line().text, whole.text);
@@ -102,14 +102,14 @@ fn the_log_sanitizer_lets_nothing_through_however_the_bytes_are_split() {
 #[test]
 fn text_cleaning_is_safe_and_bounded() {
     check("clean", 3000, (hostile_text(), 0usize..200), |(s, max)| {
-        let out = pilothouse::text::clean(&s, max);
+        let out = pilothouse_core::text::clean(&s, max);
         prop_assert!(!out.chars().any(unsafe_char), "{out:?}");
         prop_assert!(
             out.chars().count() <= max + 1,
             "{} > {max}",
             out.chars().count()
         );
-        let out = pilothouse::logs::sanitize::clean_str(s.as_bytes());
+        let out = pilothouse_core::logs::sanitize::clean_str(s.as_bytes());
         prop_assert!(!out.chars().any(unsafe_char), "{out:?}");
         Ok(())
     });
@@ -129,17 +129,17 @@ fn timestamps_parse_exactly_or_not_at_all() {
     check("timestamps", 3000, (valid, hostile_text()), |(t, junk)| {
         let (y, mo, d, h, mi, s, ns) = t;
         let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ns:09}Z");
-        let days = pilothouse::time::days_from_civil(y, mo, d);
+        let days = pilothouse_core::time::days_from_civil(y, mo, d);
         let want = (days * 86_400 + h * 3600 + mi * 60 + s) * 1_000_000_000 + i64::from(ns);
         prop_assert_eq!(
-            pilothouse::time::rfc3339_nanos(&text),
+            pilothouse_core::time::rfc3339_nanos(&text),
             Some(want),
             "{}",
             text
         );
         // Anything else: an answer or None, never a panic.
-        let _ = pilothouse::time::rfc3339_nanos(&junk);
-        let _ = pilothouse::time::rfc3339_nanos(&format!("{text}{junk}"));
+        let _ = pilothouse_core::time::rfc3339_nanos(&junk);
+        let _ = pilothouse_core::time::rfc3339_nanos(&format!("{text}{junk}"));
         Ok(())
     });
 }
@@ -156,11 +156,11 @@ fn log_line() -> impl Strategy<Value = String> {
 fn structured_log_detection_never_panics_and_renders_safe_text() {
     check("structured logs", 3000, log_line(), |line| {
         // As the pane does: sanitized first, then read.
-        let mut s = pilothouse::logs::Sanitizer::new(false);
+        let mut s = pilothouse_core::logs::Sanitizer::new(false);
         s.feed(line.as_bytes());
         let clean = s.finish_line().text;
-        let _ = pilothouse::logs::structured::detect_level(&clean);
-        if let Some(parsed) = pilothouse::logs::structured::parse(&clean) {
+        let _ = pilothouse_core::logs::structured::detect_level(&clean);
+        if let Some(parsed) = pilothouse_core::logs::structured::parse(&clean) {
             prop_assert!(
                 !parsed.display.chars().any(unsafe_char),
                 "{:?}",
@@ -185,13 +185,13 @@ fn the_http_reader_reads_what_was_sent_and_survives_anything_else() {
             )
             .into_bytes();
             raw.extend_from_slice(&body);
-            let r = pilothouse::backend::http::parse(&raw).map_err(TestCaseError::fail)?;
+            let r = pilothouse_backend::parse_http_response(&raw).map_err(TestCaseError::fail)?;
             prop_assert_eq!(r.status, status);
             prop_assert_eq!(r.body, body);
-            let _ = pilothouse::backend::http::parse(&junk);
+            let _ = pilothouse_backend::parse_http_response(&junk);
             let mut half = raw.clone();
             half.extend_from_slice(&junk);
-            let _ = pilothouse::backend::http::parse(&half);
+            let _ = pilothouse_backend::parse_http_response(&half);
             Ok(())
         },
     );
@@ -232,8 +232,10 @@ fn health_bodies_give_safe_fields_or_nothing() {
         (json_value(), hostile_bytes()),
         |(v, junk)| {
             let wanted = vec!["build.version".to_string(), "status".to_string()];
-            let info =
-                pilothouse::model::health::HealthInfo::from_json(v.to_string().as_bytes(), &wanted);
+            let info = pilothouse_core::model::health::HealthInfo::from_json(
+                v.to_string().as_bytes(),
+                &wanted,
+            );
             for f in [
                 &info.status,
                 &info.version,
@@ -245,7 +247,7 @@ fn health_bodies_give_safe_fields_or_nothing() {
             {
                 prop_assert!(!f.chars().any(unsafe_char), "{f:?}");
             }
-            let _ = pilothouse::model::health::HealthInfo::from_json(&junk, &wanted);
+            let _ = pilothouse_core::model::health::HealthInfo::from_json(&junk, &wanted);
             Ok(())
         },
     );
@@ -254,12 +256,12 @@ fn health_bodies_give_safe_fields_or_nothing() {
 #[test]
 fn host_readings_parse_or_are_skipped() {
     check("host readings", 3000, hostile_text(), |text| {
-        let _ = pilothouse::backend::health::parse_df(&text, &["/", "/var/lib/docker"]);
-        let _ = pilothouse::backend::health::parse_meminfo(&text);
-        let _ = pilothouse::backend::health::parse_loadavg(&text);
-        let _ = pilothouse::backend::health::parse_docker_df(&text);
-        let _ = pilothouse::model::job::parse_audit(&text);
-        let _ = pilothouse::mask::secrets_in(&text);
+        let _ = pilothouse_backend::parse_df(&text, &["/", "/var/lib/docker"]);
+        let _ = pilothouse_backend::parse_meminfo(&text);
+        let _ = pilothouse_backend::parse_loadavg(&text);
+        let _ = pilothouse_backend::parse_docker_df(&text);
+        let _ = pilothouse_core::model::job::parse_audit(&text);
+        let _ = pilothouse_core::mask::secrets_in(&text);
         Ok(())
     });
 }
@@ -280,7 +282,7 @@ fn name_like() -> impl Strategy<Value = String> {
 #[test]
 fn accepted_tags_and_names_hold_no_shell_syntax() {
     check("tags and names", 3000, name_like(), |s| {
-        if pilothouse::ops::valid_tag(&s).is_ok() {
+        if pilothouse_core::ops::valid_tag(&s).is_ok() {
             prop_assert!(!s.is_empty() && s.len() <= 128);
             prop_assert!(
                 s.chars()
@@ -288,7 +290,7 @@ fn accepted_tags_and_names_hold_no_shell_syntax() {
             );
             prop_assert!(!s.starts_with(['.', '-']));
         }
-        if pilothouse::config::values::ServiceName::parse(&s).is_ok() {
+        if pilothouse_core::config::values::ServiceName::parse(&s).is_ok() {
             prop_assert!(!s.is_empty() && !s.starts_with('-'));
             prop_assert!(
                 !s.chars().any(|c| " ;|&$`'\"\\<>(){}*?!\n\t".contains(c)),
@@ -307,7 +309,7 @@ fn a_quoted_word_reaches_the_shell_unchanged() {
         let w: String = w.chars().filter(|c| *c != '\0').collect();
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg(format!("printf %s {}", pilothouse::shell::quote(&w)))
+            .arg(format!("printf %s {}", pilothouse_core::shell::quote(&w)))
             .output()
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(String::from_utf8_lossy(&out.stdout), w.as_str());
@@ -354,9 +356,9 @@ fn config_text() -> impl Strategy<Value = String> {
 fn any_config_text_loads_or_names_its_line_never_panics() {
     check("config loading", 1500, config_text(), |text| {
         let path = Path::new("/x/pilothouse.toml");
-        match pilothouse::config::parse(&text, path) {
+        match pilothouse_core::config::parse(&text, path) {
             Ok(_) => {}
-            Err(pilothouse::config::ConfigError::Invalid(i)) => {
+            Err(pilothouse_core::config::ConfigError::Invalid(i)) => {
                 let lines = text.lines().count().max(1);
                 prop_assert!(
                     i.line >= 1 && i.line <= lines + 1,
@@ -378,15 +380,15 @@ fn any_config_text_loads_or_names_its_line_never_panics() {
 
 #[test]
 fn a_known_secret_never_survives_masking() {
-    let secret =
-        "[A-Za-z0-9_-]{6,24}".prop_filter("worth masking", |s| pilothouse::mask::worth_masking(s));
+    let secret = "[A-Za-z0-9_-]{6,24}"
+        .prop_filter("worth masking", |s| pilothouse_core::mask::worth_masking(s));
     let input = (
         proptest::collection::vec(secret, 1..4),
         hostile_text(),
         hostile_text(),
     );
     check("masking", 3000, input, |(secrets, a, b)| {
-        let known = pilothouse::mask::Secrets::new(secrets.clone());
+        let known = pilothouse_core::mask::Secrets::new(secrets.clone());
         for s in &secrets {
             let text = format!("{a}{s}{b}postgres://u:{s}@h/db {s}");
             let out = known.mask(&text);
@@ -400,12 +402,14 @@ fn a_known_secret_never_survives_masking() {
 
 #[test]
 fn redis_answers_parse_to_safe_text_or_an_error() {
-    use pilothouse::backend::redis::{cli_line, parse_cli, unquote};
-    use pilothouse::model::queues::{parse_info, parse_script_reply, reading, workers_by_queue};
+    use pilothouse_backend::{parse_redis_cli, redis_cli_line, redis_unquote};
+    use pilothouse_core::model::queues::{
+        parse_info, parse_script_reply, reading, workers_by_queue,
+    };
     check("redis answers", 3000, hostile_text(), |text| {
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
-        let _ = parse_cli(&lines);
-        let _ = unquote(&text);
+        let _ = parse_redis_cli(&lines);
+        let _ = redis_unquote(&text);
         let info = parse_info(&text);
         for field in [&info.version, &info.policy, &info.role, &info.replication] {
             prop_assert!(!field.chars().any(unsafe_char), "{field:?}");
@@ -418,17 +422,17 @@ fn redis_answers_parse_to_safe_text_or_an_error() {
             }
         }
         // A line for redis-cli is one line whatever the argument holds.
-        prop_assert!(!cli_line(&[&text]).contains('\n'));
-        let line = cli_line(&[&text]);
+        prop_assert!(!redis_cli_line(&[&text]).contains('\n'));
+        let line = redis_cli_line(&[&text]);
         let inner = line.strip_prefix('"').and_then(|l| l.strip_suffix('"'));
-        prop_assert_eq!(inner.map(unquote), Some(text.clone()));
+        prop_assert_eq!(inner.map(redis_unquote), Some(text.clone()));
         Ok(())
     });
 }
 
 #[test]
 fn the_read_script_s_json_parses_or_is_refused() {
-    use pilothouse::model::queues::{parse_script_reply, reading};
+    use pilothouse_core::model::queues::{parse_script_reply, reading};
     check("queue readings", 2000, json_value(), |value| {
         let text = serde_json::json!({ "info": "", "queues": { "q": value.clone() }, "failed": { "1": value } }).to_string();
         if let Ok(reply) = parse_script_reply(&text) {
@@ -440,7 +444,7 @@ fn the_read_script_s_json_parses_or_is_refused() {
 }
 
 /// `pg_stat_activity` rows as a hostile or broken server might send them.
-fn pg_row() -> impl Strategy<Value = pilothouse::model::pool::RawSession> {
+fn pg_row() -> impl Strategy<Value = pilothouse_core::model::pool::RawSession> {
     let texts = (hostile_text(), hostile_text(), hostile_text());
     let numbers = (
         any::<i32>(),
@@ -452,7 +456,7 @@ fn pg_row() -> impl Strategy<Value = pilothouse::model::pool::RawSession> {
     );
     (texts, numbers).prop_map(
         |((application_name, user, state), (pid, waiting, xact, since, blocked, start))| {
-            pilothouse::model::pool::RawSession {
+            pilothouse_core::model::pool::RawSession {
                 pid,
                 application_name,
                 user,
@@ -469,14 +473,14 @@ fn pg_row() -> impl Strategy<Value = pilothouse::model::pool::RawSession> {
 
 #[test]
 fn pg_rows_become_safe_sessions_and_any_sample_is_summed_without_a_panic() {
-    use pilothouse::model::pool::{DbSession, PoolSample};
+    use pilothouse_core::model::pool::{DbSession, PoolSample};
     let input = (
         proptest::collection::vec(pg_row(), 0..12),
         any::<u32>(),
         any::<u32>(),
         any::<u32>(),
     );
-    let db: pilothouse::config::DatabaseSettings =
+    let db: pilothouse_core::config::DatabaseSettings =
         toml::from_str("[pools]\ngateway = { size = 3 }\n").expect("database settings");
     check(
         "pg rows",

@@ -13,13 +13,13 @@
 mod common;
 
 use common::*;
-use pilothouse::action::{Action, Effect, Mode, Msg};
-use pilothouse::backend::BackendEvent;
-use pilothouse::backend::runner::{JobEvent, Outcome};
-use pilothouse::model::job::LockOwner;
+use pilothouse::input::action::{Action, Effect, Mode, Msg};
 use pilothouse::state::{ItemStatus, State};
-use pilothouse::theme::Theme;
+use pilothouse::ui::theme::Theme;
 use pilothouse::update::update;
+use pilothouse_core::model::event::BackendEvent;
+use pilothouse_core::model::job::LockOwner;
+use pilothouse_core::model::job::{JobEvent, Outcome};
 
 fn press(state: &mut State, action: Action) -> Vec<Effect> {
     update(state, Msg::Action(action))
@@ -67,8 +67,8 @@ fn production_live() -> State {
         1,
         BackendEvent::Snapshot(vec![container(
             "gateway",
-            pilothouse::backend::model::RunState::Running,
-            pilothouse::backend::model::Health::Healthy,
+            pilothouse_core::model::container::RunState::Running,
+            pilothouse_core::model::container::Health::Healthy,
         )]),
     );
     press(&mut s, Action::NextEnv);
@@ -445,7 +445,7 @@ fn services_that_are_not_in_the_project_are_refused() {
 
 #[test]
 fn pgadmin_stops_by_itself_when_its_auto_stop_comes_and_counts_down_meanwhile() {
-    use pilothouse::backend::model::{Health, RunState};
+    use pilothouse_core::model::container::{Health, RunState};
     let mut s = staging_on_gateway();
     s.envs[0].pgadmin_auto_stop = Some(90);
     press(&mut s, Action::PgAdmin);
@@ -484,7 +484,7 @@ fn pgadmin_stops_by_itself_when_its_auto_stop_comes_and_counts_down_meanwhile() 
     let Some(Effect::Run { job: j, .. }) = effects.first() else {
         panic!("no auto-stop: {effects:?}");
     };
-    assert_eq!(j.plan.kind, pilothouse::ops::OpKind::PgAdminStop);
+    assert_eq!(j.plan.kind, pilothouse_core::ops::OpKind::PgAdminStop);
     assert!(j.plan.steps[0].command.ends_with("rm -s -f pgadmin"));
     assert_eq!(s.envs[0].queue.pgadmin_stop_at, None);
     // Once, not every tick after.
@@ -499,7 +499,7 @@ fn staging_with_pool() -> State {
     send(
         &mut s,
         0,
-        BackendEvent::Pool(pilothouse::backend::db::PoolEvent::Sample(Box::new(
+        BackendEvent::Pool(pilothouse_core::model::pool::PoolEvent::Sample(Box::new(
             pool_sample("order-service", 3),
         ))),
     );
@@ -536,7 +536,7 @@ fn a_session_selected_in_the_pool_view_is_terminated_by_its_exact_statement() {
     let item = s.envs[0].queue.pending().expect("a pending item").clone();
     assert_eq!(
         item.plan.kind,
-        pilothouse::ops::OpKind::Terminate {
+        pilothouse_core::ops::OpKind::Terminate {
             pid: 212,
             backend_start: 1_763_800_000_000_212
         }
@@ -566,7 +566,7 @@ fn a_session_selected_in_the_pool_view_is_terminated_by_its_exact_statement() {
     };
     assert_eq!(
         job.plan.steps[0].exec,
-        pilothouse::ops::Exec::Terminate {
+        pilothouse_core::ops::Exec::Terminate {
             pid: 212,
             backend_start: 1_763_800_000_000_212
         }
@@ -1132,7 +1132,7 @@ fn assert_message(s: &State, what: &str) {
 
 #[test]
 fn forwards_open_and_close_from_their_list_and_pgadmin_s_follows_pgadmin() {
-    use pilothouse::model::forwards::{ForwardEvent, ForwardState};
+    use pilothouse_core::model::forwards::{ForwardEvent, ForwardState};
     let mut s = staging_on_gateway();
     press(&mut s, Action::Forwards);
     assert_eq!(s.mode(), Mode::TagInput);
@@ -1217,8 +1217,8 @@ fn forwards_open_and_close_from_their_list_and_pgadmin_s_follows_pgadmin() {
                 0,
                 BackendEvent::Container(Box::new(container(
                     "pgadmin",
-                    pilothouse::backend::model::RunState::Running,
-                    pilothouse::backend::model::Health::Healthy,
+                    pilothouse_core::model::container::RunState::Running,
+                    pilothouse_core::model::container::Health::Healthy,
                 ))),
             );
         }

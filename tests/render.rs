@@ -16,10 +16,10 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use pilothouse::action::{Action, Msg};
-use pilothouse::keymap::Keymap;
-use pilothouse::theme::Theme;
+use pilothouse::input::action::{Action, Msg};
+use pilothouse::input::keymap::Keymap;
 use pilothouse::ui;
+use pilothouse::ui::theme::Theme;
 use pilothouse::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -103,7 +103,7 @@ fn live_table_colours_what_needs_attention() {
 
 #[test]
 fn a_declared_service_without_a_container_is_a_red_missing_row_and_counted() {
-    use pilothouse::backend::BackendEvent;
+    use pilothouse_core::model::event::BackendEvent;
     let mut s = staging_live();
     let declared = [
         "redis",
@@ -145,13 +145,13 @@ fn a_declared_service_without_a_container_is_a_red_missing_row_and_counted() {
 
 #[test]
 fn cpu_and_memory_show_while_live_and_vanish_when_stale() {
-    use pilothouse::backend::BackendEvent;
-    use pilothouse::backend::model::Usage;
+    use pilothouse_core::model::container::Usage;
+    use pilothouse_core::model::event::BackendEvent;
     let u = Usage {
         cpu_centipercent: 1234,
         mem_used: 45 << 20,
         mem_limit: 2 << 30,
-        source: pilothouse::model::container::UsageSource::Cgroup,
+        source: pilothouse_core::model::container::UsageSource::Cgroup,
     };
     let mut state = staging_live();
     send(
@@ -322,12 +322,12 @@ fn tiny_terminals_do_not_panic() {
 
 #[test]
 fn rows_from_the_list_alone_show_unknown_uptime_and_restarts_not_zero() {
-    use pilothouse::backend::BackendEvent;
+    use pilothouse_core::model::event::BackendEvent;
     let mut state = staging_live();
     let mut listed = container(
         "web",
-        pilothouse::backend::model::RunState::Running,
-        pilothouse::backend::model::Health::Healthy,
+        pilothouse_core::model::container::RunState::Running,
+        pilothouse_core::model::container::Health::Healthy,
     );
     listed.inspected = false;
     listed.restart_count = 0;
@@ -348,8 +348,8 @@ fn rows_from_the_list_alone_show_unknown_uptime_and_restarts_not_zero() {
 
 #[test]
 fn log_pane_shows_levels_colours_matches_notes_and_pause() {
-    use pilothouse::backend::BackendEvent;
-    use pilothouse::logs::{CleanText, LogBatch, LogLine, Sanitizer};
+    use pilothouse_core::logs::{CleanText, LogBatch, LogLine, Sanitizer};
+    use pilothouse_core::model::event::BackendEvent;
     let mut s = staging_live();
     update(&mut s, Msg::Action(Action::Logs));
     let mut san = Sanitizer::new(true);
@@ -418,7 +418,7 @@ fn log_pane_shows_levels_colours_matches_notes_and_pause() {
 #[test]
 fn with_no_color_nothing_is_coloured_and_words_and_symbols_still_say_what_is_wrong() {
     let s = staging_live();
-    let theme = pilothouse::theme::Theme::default_theme()
+    let theme = pilothouse::ui::theme::Theme::default_theme()
         .unwrap_or_else(|e| panic!("{e}"))
         .without_colour();
     let t = render_with(&s, 120, 30, &theme);
@@ -532,7 +532,7 @@ fn an_environment_s_accent_colours_its_tab_and_borders() {
     let mut accented = theme.clone();
     accented.env_accents = vec![(
         "staging".into(),
-        pilothouse::theme::ThemeColor(Color::Rgb(1, 2, 3)),
+        pilothouse::ui::theme::ThemeColor(Color::Rgb(1, 2, 3)),
     )];
     let plain = render_with(&s, 100, 30, &theme);
     let t = render_with(&s, 100, 30, &accented);
@@ -550,11 +550,13 @@ fn an_environment_s_accent_colours_its_tab_and_borders() {
 /// the app short of a replica after a rolled-back update, a rejected task in its
 /// history, the worker node down.
 fn swarm_live() -> pilothouse::state::State {
-    use pilothouse::backend::BackendEvent;
-    use pilothouse::model::swarm::{SwarmNode, SwarmSecret, SwarmService, SwarmState, SwarmTask};
+    use pilothouse_core::model::event::BackendEvent;
+    use pilothouse_core::model::swarm::{
+        SwarmNode, SwarmSecret, SwarmService, SwarmState, SwarmTask,
+    };
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/valid_configs/swarm.toml");
     let text = std::fs::read_to_string(&path).unwrap();
-    let config = pilothouse::config::parse(&text, &path).unwrap();
+    let config = pilothouse_core::config::parse(&text, &path).unwrap();
     let mut s = pilothouse::state::State::from_config(&config, false);
     send(&mut s, 0, BackendEvent::Connecting { attempt: 1 });
     send(
@@ -747,7 +749,7 @@ fn the_scale_picker_hints_its_own_keys_and_scaling_up_is_low_risk() {
 
 #[test]
 fn a_swarm_from_a_lost_connection_is_stale_never_converged() {
-    use pilothouse::backend::BackendEvent;
+    use pilothouse_core::model::event::BackendEvent;
     let mut s = swarm_live();
     send(
         &mut s,
@@ -774,7 +776,7 @@ fn a_swarm_from_a_lost_connection_is_stale_never_converged() {
 #[test]
 fn a_swarm_s_incident_snapshot_lists_its_services_tasks_and_nodes() {
     let s = swarm_live();
-    let text = pilothouse::snapshot::summary(&s.envs[0], NOW);
+    let text = pilothouse::state::snapshot::summary(&s.envs[0], NOW);
     // Services with replicas and update state, not a compose container table.
     assert!(text.contains("## Services"), "{text}");
     assert!(!text.contains("## Containers"), "{text}");
@@ -855,8 +857,8 @@ fn the_jobs_view_shows_counts_a_queue_without_worker_its_consumer_and_redis_aler
     send(
         &mut s,
         0,
-        pilothouse::model::event::BackendEvent::Queues(
-            pilothouse::model::queues::QueuesEvent::Failed("no answer from Redis".into()),
+        pilothouse_core::model::event::BackendEvent::Queues(
+            pilothouse_core::model::queues::QueuesEvent::Failed("no answer from Redis".into()),
         ),
     );
     let screen = screen_text(&render(&s, 120, 30));
@@ -871,8 +873,8 @@ fn the_jobs_view_shows_counts_a_queue_without_worker_its_consumer_and_redis_aler
 
 #[test]
 fn a_queue_failing_above_its_threshold_says_so_in_its_row_and_trend() {
-    use pilothouse::model::event::BackendEvent;
-    use pilothouse::model::queues::QueuesEvent;
+    use pilothouse_core::model::event::BackendEvent;
+    use pilothouse_core::model::queues::QueuesEvent;
     let mut s = staging_live();
     for failed in [10, 60, 100] {
         let BackendEvent::Queues(QueuesEvent::Reading(mut r)) = jobs_reading() else {
@@ -905,13 +907,13 @@ fn a_queue_failing_above_its_threshold_says_so_in_its_row_and_trend() {
 /// Staging live with a service whose name and image are long, and usage figures: one
 /// container with a memory limit, one without.
 fn staging_wide_names() -> pilothouse::state::State {
-    use pilothouse::backend::BackendEvent;
-    use pilothouse::backend::model::Usage;
+    use pilothouse_core::model::container::Usage;
+    use pilothouse_core::model::event::BackendEvent;
     let mut s = staging_live();
     let mut long = container(
         "gridflock-service",
-        pilothouse::backend::model::RunState::Running,
-        pilothouse::backend::model::Health::Healthy,
+        pilothouse_core::model::container::RunState::Running,
+        pilothouse_core::model::container::Health::Healthy,
     );
     long.name = "acme-staging_gridflock-service_1".into();
     long.image = "127.0.0.1:5000/acme/gridflock-service:v2".into();
@@ -920,7 +922,7 @@ fn staging_wide_names() -> pilothouse::state::State {
         cpu_centipercent: 150,
         mem_used: 45 << 20,
         mem_limit: limit,
-        source: pilothouse::model::container::UsageSource::Cgroup,
+        source: pilothouse_core::model::container::UsageSource::Cgroup,
     };
     send(
         &mut s,

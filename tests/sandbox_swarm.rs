@@ -148,7 +148,7 @@ fn the_swarm_read_agrees_with_the_docker_cli() {
         .negotiate_version()
         .await
         .unwrap();
-        pilothouse::backend::read_swarm(&docker, &["acme".to_string()])
+        pilothouse_backend::read_swarm(&docker, &["acme".to_string()])
             .await
             .unwrap()
     });

@@ -1,7 +1,7 @@
 //! The team's actions menu (`[[environments.X.actions]]`): first the list of actions,
 //! then one prompt per parameter; the last enter makes the pending item (the preview).
 
-use crate::config::custom::{ActionSettings, ParamKind};
+use pilothouse_core::config::custom::{ActionSettings, ParamKind};
 
 impl super::EnvState {
     /// The services actions may name: a swarm's, else the project's containers'.

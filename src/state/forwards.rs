@@ -1,7 +1,7 @@
 //! Port forwards as the console shows them, and their list (opened with a key).
 
-use crate::config::forwards::{ForwardSettings, Scheme};
-use crate::model::forwards::ForwardState;
+use pilothouse_core::config::forwards::{ForwardSettings, Scheme};
+use pilothouse_core::model::forwards::ForwardState;
 
 /// One configured forward and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]

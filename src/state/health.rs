@@ -1,7 +1,7 @@
 //! Health endpoints and host resources as the console sees them, and how much
 //! attention they need.
 
-use crate::model::health::{EndpointStatus, HostReport};
+use pilothouse_core::model::health::{EndpointStatus, HostReport};
 
 use super::Alert;
 
@@ -22,11 +22,11 @@ pub struct HealthState {
     pub host: Option<HostReport>,
     pub host_interval_secs: i64,
     /// The last Docker disk usage seen (it is read less often than the rest).
-    pub docker_disk: Option<crate::model::health::DockerDisk>,
+    pub docker_disk: Option<pilothouse_core::model::health::DockerDisk>,
     /// The team's checks, in config order: name and how long a result stays fresh (s).
     pub check_names: Vec<(String, i64)>,
     /// Their latest results.
-    pub checks: Vec<crate::model::health::CheckResult>,
+    pub checks: Vec<pilothouse_core::model::health::CheckResult>,
 }
 
 impl HealthState {
@@ -46,7 +46,11 @@ impl HealthState {
     /// The worst of endpoints, certificates and disks. Stale readings say nothing
     /// (the connection's own state covers them).
     /// A check's latest result, when it ran and is not stale.
-    pub fn check(&self, name: &str, now: i64) -> Option<&crate::model::health::CheckResult> {
+    pub fn check(
+        &self,
+        name: &str,
+        now: i64,
+    ) -> Option<&pilothouse_core::model::health::CheckResult> {
         let fresh = self.check_names.iter().find(|(n, _)| n == name)?.1;
         self.checks
             .iter()
@@ -63,7 +67,7 @@ impl HealthState {
     }
 
     /// A check's result arrived.
-    pub fn record_check(&mut self, r: crate::model::health::CheckResult) {
+    pub fn record_check(&mut self, r: pilothouse_core::model::health::CheckResult) {
         match self.checks.iter_mut().find(|c| c.name == r.name) {
             Some(c) => *c = r,
             None => self.checks.push(r),

@@ -1,8 +1,8 @@
 //! The log pane's state: what it follows, from when, how it shows the lines, and the
 //! lines themselves.
 
-use crate::logs::LogStore;
-use crate::model::requests::{LogRequest, LogStart};
+use pilothouse_core::logs::LogStore;
+use pilothouse_core::model::requests::{LogRequest, LogStart};
 
 /// Which containers the pane follows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -9,6 +9,7 @@ pub mod picker;
 pub mod pool;
 pub mod queue;
 pub mod queues;
+pub mod snapshot;
 pub mod swarm;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,9 +22,9 @@ pub use logs::{LogPane, LogTarget, LogWindow};
 pub use pool::PoolState;
 pub use queue::{ItemStatus, Queue, QueueItem};
 
-use crate::action::Mode;
-use crate::config::{Config, Environment};
-use crate::model::container::{ContainerInfo, Health, RunState, Usage};
+use crate::input::action::Mode;
+use pilothouse_core::config::{Config, Environment};
+use pilothouse_core::model::container::{ContainerInfo, Health, RunState, Usage};
 
 /// What an environment without a project name (the no-config fallback) watches.
 pub const ALL_PROJECTS: &str = "all compose projects";
@@ -57,7 +58,7 @@ pub struct State {
     /// What the body shows below the environment header.
     pub view: View,
     /// Who this console is, for the host lock and the audit records.
-    pub owner: crate::model::job::Owner,
+    pub owner: pilothouse_core::model::job::Owner,
     /// The help overlay is open, showing the keys of this mode.
     pub help: Option<Mode>,
     pub help_scroll: u16,
@@ -136,7 +137,7 @@ pub struct EnvState {
     /// The deploy or rollback tag picker, while open.
     pub picker: Option<picker::TagPicker>,
     /// The team's actions, as configured, and their menu while it is open.
-    pub actions: Vec<crate::config::custom::ActionSettings>,
+    pub actions: Vec<pilothouse_core::config::custom::ActionSettings>,
     pub menu: Option<custom::ActionMenu>,
     /// The configured port forwards and where each stands.
     pub forwards: Vec<forwards::ForwardView>,
@@ -149,16 +150,16 @@ pub struct EnvState {
     /// What the last incident snapshot became (its path, or why it was not written).
     pub notice: Option<String>,
     /// The host's audit records as last read (None: not read yet).
-    pub audit: Option<Result<Vec<crate::model::job::AuditEntry>, String>>,
+    pub audit: Option<Result<Vec<pilothouse_core::model::job::AuditEntry>, String>>,
     /// What plans are built from.
     pub compose_words: Vec<String>,
     pub compose_files: Vec<String>,
     pub pgadmin_file: Option<String>,
     /// pgAdmin stops by itself this many seconds after it was started.
     pub pgadmin_auto_stop: Option<i64>,
-    pub migrate: Option<crate::config::MigrateSettings>,
+    pub migrate: Option<pilothouse_core::config::MigrateSettings>,
     pub groups: Vec<(String, Vec<String>)>,
-    pub deploy: crate::config::DeploySettings,
+    pub deploy: pilothouse_core::config::DeploySettings,
     /// The env file, relative to the project directory.
     pub env_file: String,
     /// Services with a configured health endpoint.
@@ -266,7 +267,7 @@ impl State {
     pub fn secrets_shown(&self) -> bool {
         self.envs.iter().any(|e| {
             e.queue.items.iter().any(|i| {
-                i.plan.kind == crate::ops::OpKind::RevealSecrets
+                i.plan.kind == pilothouse_core::ops::OpKind::RevealSecrets
                     && i.status == crate::state::queue::ItemStatus::Succeeded
             })
         })
@@ -316,10 +317,10 @@ impl State {
             rows: 24,
             diagnostics: false,
             log_tail: config.logs.tail,
-            keep_colours: config.logs.colours == crate::config::ColourPolicy::Keep,
+            keep_colours: config.logs.colours == pilothouse_core::config::ColourPolicy::Keep,
             save_dir: config.logs.save_dir(),
             view: View::Containers,
-            owner: crate::model::job::Owner {
+            owner: pilothouse_core::model::job::Owner {
                 operator: "unknown@unknown".into(),
                 pid: 0,
                 console: "0".into(),
@@ -399,7 +400,8 @@ impl State {
             return None;
         }
         let c = e.selected_container()?;
-        (c.health != crate::model::container::Health::None).then(|| (self.selected, c.id.clone()))
+        (c.health != pilothouse_core::model::container::Health::None)
+            .then(|| (self.selected, c.id.clone()))
     }
 
     /// Selects an environment by name; false if there is none by that name.
@@ -415,7 +417,7 @@ impl State {
 }
 
 /// What the environment's header names: the compose project, or the swarm's stacks.
-fn project_label(env: &Environment, compose: &crate::config::ComposeSettings) -> String {
+fn project_label(env: &Environment, compose: &pilothouse_core::config::ComposeSettings) -> String {
     match env.swarm() {
         Some(sw) if sw.stacks.is_empty() => "every stack".to_string(),
         Some(sw) => sw
@@ -462,7 +464,7 @@ impl EnvState {
         let compose = match env.compose() {
             Some(c) => c,
             None => {
-                default_compose = crate::config::ComposeSettings::none();
+                default_compose = pilothouse_core::config::ComposeSettings::none();
                 &default_compose
             }
         };
@@ -656,7 +658,7 @@ impl EnvState {
     }
 
     /// A swarm environment's selected service.
-    pub fn selected_service(&self) -> Option<&crate::model::swarm::SwarmService> {
+    pub fn selected_service(&self) -> Option<&pilothouse_core::model::swarm::SwarmService> {
         let v = self.swarm.as_ref()?;
         v.visible(&self.filter).get(self.selected_row).copied()
     }

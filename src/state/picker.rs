@@ -1,9 +1,9 @@
 //! The tag picker of a deploy or rollback: what it acts on, the tag typed or picked
 //! from the ones the host and registry have, and whether migrations run.
 
-use crate::model::requests::Tags;
+use pilothouse_core::model::requests::Tags;
 
-pub use crate::ops::ROLLBACK_TAG;
+use pilothouse_core::ops::ROLLBACK_TAG;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PickerKind {

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::config::DatabaseSettings;
-use crate::model::pool::{APPLICATION_NAME, DbSession, PoolSample, SessionState};
+use pilothouse_core::config::DatabaseSettings;
+use pilothouse_core::model::pool::{APPLICATION_NAME, DbSession, PoolSample, SessionState};
 
 /// How much history the sparkline keeps.
 pub const HISTORY_SECS: i64 = 600;

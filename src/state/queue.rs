@@ -1,7 +1,7 @@
 //! The action queue of one environment: items from pending (the preview, awaiting
 //! confirmation) to an end (succeeded, failed, cancelled, unknown).
 
-use crate::ops::Plan;
+use pilothouse_core::ops::Plan;
 
 /// Lines of output kept per item (the newest).
 pub const LOG_LINES: usize = 400;
@@ -122,7 +122,7 @@ pub struct LockHolder {
     pub maintenance: Option<String>,
 }
 
-pub use crate::model::job::LOCK_QUIET_SECS;
+use pilothouse_core::model::job::LOCK_QUIET_SECS;
 
 impl LockHolder {
     /// Who holds it, as the header and the preview say: the owner, its action, and
@@ -141,13 +141,13 @@ impl LockHolder {
         {
             s.push_str(&format!(
                 "; its console stopped answering {} ago: it may be stale ({}: {})",
-                crate::time::age(q),
+                pilothouse_core::time::age(q),
                 if self.action.is_empty() {
                     "its action"
                 } else {
                     &self.action
                 },
-                crate::model::job::NO_END
+                pilothouse_core::model::job::NO_END
             ));
         }
         s

@@ -5,8 +5,8 @@
 use std::collections::VecDeque;
 
 use super::Alert;
-use crate::config::queues::{QueueSettings, RedisVia};
-use crate::model::queues::{FailedJob, QueueReading, QueuesReading, RedisInfo};
+use pilothouse_core::config::queues::{QueueSettings, RedisVia};
+use pilothouse_core::model::queues::{FailedJob, QueueReading, QueuesReading, RedisInfo};
 
 /// Readings kept per queue for its sparkline.
 pub const HISTORY: usize = 60;
@@ -82,7 +82,7 @@ impl Problem {
             ),
             Problem::OldWaiting { queue, age_ms } => format!(
                 "{queue}: oldest waiting job {}",
-                crate::time::age(i64::try_from(age_ms / 1000).unwrap_or(i64::MAX))
+                pilothouse_core::time::age(i64::try_from(age_ms / 1000).unwrap_or(i64::MAX))
             ),
             Problem::Failing { queue, per_minute } => {
                 format!("{queue}: {per_minute} failed in the last minute")
@@ -102,7 +102,7 @@ impl Problem {
             Problem::NoWorker { queue, .. } => format!("{queue} no worker"),
             Problem::OldWaiting { queue, age_ms } => format!(
                 "{queue} waiting {}",
-                crate::time::age(i64::try_from(age_ms / 1000).unwrap_or(i64::MAX))
+                pilothouse_core::time::age(i64::try_from(age_ms / 1000).unwrap_or(i64::MAX))
             ),
             Problem::Failing { queue, per_minute } => format!("{queue} {per_minute} failed/min"),
             Problem::EvictingPolicy { policy, .. } => format!("Redis evicts ({policy})"),
@@ -365,13 +365,13 @@ mod tests {
         ] {
             assert!(parse_age(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(crate::time::exact_age(86_400), "1d");
-        assert_eq!(crate::time::exact_age(5400), "90m");
-        assert_eq!(crate::time::exact_age(61), "61s");
+        assert_eq!(pilothouse_core::time::exact_age(86_400), "1d");
+        assert_eq!(pilothouse_core::time::exact_age(5400), "90m");
+        assert_eq!(pilothouse_core::time::exact_age(61), "61s");
     }
 
     use super::*;
-    use crate::model::queues::Counts;
+    use pilothouse_core::model::queues::Counts;
 
     fn state() -> QueuesState {
         let settings: QueueSettings = toml::from_str(

@@ -1,8 +1,8 @@
 //! What the console knows about a swarm environment: the last reading of its manager
 //! and what the operator selected in it.
 
-use crate::config::SwarmSettings;
-use crate::model::swarm::{MissingService, SwarmService, SwarmState};
+use pilothouse_core::config::SwarmSettings;
+use pilothouse_core::model::swarm::{MissingService, SwarmService, SwarmState};
 
 /// A swarm environment's services, tasks, nodes and secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -71,7 +71,7 @@ impl SwarmView {
     }
 
     /// The node selected in the nodes view.
-    pub fn selected_node(&self) -> Option<&crate::model::swarm::SwarmNode> {
+    pub fn selected_node(&self) -> Option<&pilothouse_core::model::swarm::SwarmNode> {
         self.state.as_ref()?.nodes.get(self.node_row)
     }
 

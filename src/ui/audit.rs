@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::text::stamp;
 use crate::state::EnvState;
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
     let c = &theme.colors;

@@ -6,10 +6,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use super::text::age;
-use crate::model::container::{ContainerInfo, Health, RunState, Usage};
 use crate::state::{Alert, EnvState, LinkStatus, health_alert, state_alert};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
+use pilothouse_core::model::container::{ContainerInfo, Health, RunState, Usage};
+use pilothouse_core::time::age;
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
     let c = &theme.colors;

@@ -9,7 +9,7 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Cell, Row, Table};
 
 use crate::state::State;
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
 
 /// What one environment runs for one service.
 #[derive(Debug, Clone, PartialEq, Eq)]

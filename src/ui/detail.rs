@@ -6,10 +6,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::text::{age, stamp};
-use crate::model::container::{ContainerInfo, Usage, UsageSource};
+use super::text::stamp;
 use crate::state::EnvState;
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
+use pilothouse_core::model::container::{ContainerInfo, Usage, UsageSource};
+use pilothouse_core::time::age;
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
     let c = &theme.colors;

@@ -6,7 +6,7 @@ use ratatui::style::Style;
 use ratatui::widgets::{Block, Borders};
 use tui_logger::TuiLoggerWidget;
 
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, theme: &Theme) {
     let c = &theme.colors;

@@ -6,9 +6,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::text::{age, stamp};
+use super::text::stamp;
 use crate::state::{EnvState, LinkStatus};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
+use pilothouse_core::time::age;
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
     let c = &theme.colors;
@@ -82,7 +83,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
     ])
     .areas(area);
     frame.render_widget(Paragraph::new(Line::from(spans)), first);
-    if let Some(error) = crate::layout::error_line(env) {
+    if let Some(error) = crate::ui::layout::error_line(env) {
         let line = Line::from(Span::styled(
             format!(" {error}"),
             Style::new().fg(c.error.0),

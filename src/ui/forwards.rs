@@ -6,9 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use crate::model::forwards::ForwardState;
 use crate::state::EnvState;
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
+use pilothouse_core::model::forwards::ForwardState;
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, cursor: usize, theme: &Theme) {
     let c = &theme.colors;

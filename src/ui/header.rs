@@ -7,18 +7,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::state::{Alert, EnvState, State};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
 
 pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let c = &theme.colors;
     let mut spans = vec![Span::styled(
-        crate::layout::BRAND,
+        crate::ui::layout::BRAND,
         Style::new().fg(c.accent.0).add_modifier(Modifier::BOLD),
     )];
     for (i, env) in state.envs.iter().enumerate() {
         // A symbol as well as a colour, so the meaning survives without colour.
         let alert = env.alert(state.now);
-        let text = crate::layout::tab_label(env, state.now);
+        let text = crate::ui::layout::tab_label(env, state.now);
         let alert_style = match alert {
             Alert::Ok => None,
             Alert::Warn => Some(Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD)),

@@ -8,11 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::containers::{alert_style, bytes};
-use super::text::age;
-use crate::model::health::EndpointStatus;
 use crate::state::health::{DISK_CRITICAL, DISK_WARN, cert_alert, disk_alert};
 use crate::state::{Alert, EnvState};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
+use pilothouse_core::model::health::EndpointStatus;
+use pilothouse_core::time::age;
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
     let host_h = 9.min(area.height / 2).max(3);
@@ -202,7 +202,7 @@ fn endpoint_row<'a>(e: &EndpointStatus, stale: bool, now: i64, theme: &Theme) ->
 
 /// The host's disks and memory, each against its thresholds.
 fn resource_lines(
-    r: &crate::model::health::HostReport,
+    r: &pilothouse_core::model::health::HostReport,
     stale: bool,
     theme: &Theme,
 ) -> Vec<Line<'static>> {

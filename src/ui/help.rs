@@ -7,9 +7,9 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
-use crate::action::Mode;
-use crate::keymap::Keymap;
-use crate::theme::Theme;
+use crate::input::action::Mode;
+use crate::input::keymap::Keymap;
+use crate::ui::theme::Theme;
 
 /// The overlay's lines: one per action, `keys  what it does`.
 /// In the table's mode, the environment's own actions come after the keymap's:
@@ -43,14 +43,14 @@ pub fn lines(
         .collect();
     if mode == Mode::Normal {
         let menu: Vec<String> = keymap
-            .keys_for(mode, crate::action::Action::Actions)
+            .keys_for(mode, crate::input::action::Action::Actions)
             .iter()
             .map(ToString::to_string)
             .collect();
         if let Some(open) = menu.first() {
             for (key, name) in team {
                 let keys = key.map_or(open.clone(), |k| format!("{open} {k}"));
-                let name = crate::text::clean(name, 40);
+                let name = pilothouse_core::text::clean(name, 40);
                 rows.push((keys, format!("{name} (team action)"), true));
             }
         }

@@ -8,10 +8,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::containers::{alert_style, bytes};
-use super::text::{age, clock};
+use super::text::clock;
 use crate::state::queues::{QueueRow, QueuesState};
 use crate::state::{Alert, EnvState};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
+use pilothouse_core::time::age;
 
 /// The sparkline's levels.
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];

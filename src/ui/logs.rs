@@ -11,10 +11,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use unicode_width::UnicodeWidthChar;
 
-use crate::logs::line::clock;
-use crate::logs::{Level, LineKind, LogLine, Query, Sgr, SgrColor};
 use crate::state::{EnvState, LogTarget};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
+use pilothouse_core::logs::line::clock;
+use pilothouse_core::logs::{Level, LineKind, LogLine, Query, Sgr, SgrColor};
 
 /// Longest part of a line drawn; the rest is counted (save or raw view to read it).
 const MAX_DRAWN_BYTES: usize = 64 * 1024;
@@ -342,7 +342,7 @@ fn body<'a>(line: &'a LogLine, raw: bool, query: &Query, theme: &Theme) -> Vec<S
     while !full.is_char_boundary(cut) {
         cut -= 1;
     }
-    let text = crate::text::before(full, cut);
+    let text = pilothouse_core::text::before(full, cut);
     let sgr: &[(u32, Sgr)] = if structured { &[] } else { &line.spans };
     let matches = query.ranges(text);
     // Cut points: where a colour or a match starts or ends.
@@ -382,7 +382,10 @@ fn body<'a>(line: &'a LogLine, raw: bool, query: &Query, theme: &Theme) -> Vec<S
         } else {
             current_sgr.map_or(base, |s| sgr_style(base, s))
         };
-        spans.push(Span::styled(crate::text::between(text, a, b), style));
+        spans.push(Span::styled(
+            pilothouse_core::text::between(text, a, b),
+            style,
+        ));
     }
     if cut < full.len() {
         spans.push(Span::styled(
@@ -439,14 +442,16 @@ fn layout<'a>(
 
 fn slice<'a>(text: &std::borrow::Cow<'a, str>, a: usize, b: usize) -> std::borrow::Cow<'a, str> {
     match text {
-        std::borrow::Cow::Borrowed(s) => std::borrow::Cow::Borrowed(crate::text::between(s, a, b)),
+        std::borrow::Cow::Borrowed(s) => {
+            std::borrow::Cow::Borrowed(pilothouse_core::text::between(s, a, b))
+        }
         std::borrow::Cow::Owned(s) => {
-            std::borrow::Cow::Owned(crate::text::between(s, a, b).to_string())
+            std::borrow::Cow::Owned(pilothouse_core::text::between(s, a, b).to_string())
         }
     }
 }
 
 /// Whether the lines come from swarm tasks (labelled `service.slot@node`).
-fn many_nodes(store: &crate::logs::LogStore) -> bool {
+fn many_nodes(store: &pilothouse_core::logs::LogStore) -> bool {
     store.sources().iter().any(|s| s.service.contains('@'))
 }

@@ -6,10 +6,10 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use crate::config::custom::{ActionSettings, ParamKind, RiskLevel};
 use crate::state::EnvState;
 use crate::state::custom::{ActionMenu, ParamForm};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
+use pilothouse_core::config::custom::{ActionSettings, ParamKind, RiskLevel};
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, menu: &ActionMenu, theme: &Theme) {
     let c = &theme.colors;
@@ -30,7 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, menu: &ActionMenu, th
     };
     if let Some(m) = &menu.message {
         lines.push(Line::styled(
-            crate::text::clean(m, 300),
+            pilothouse_core::text::clean(m, 300),
             Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
         ));
     }
@@ -61,11 +61,14 @@ fn list(env: &EnvState, menu: &ActionMenu, theme: &Theme) -> Vec<Line<'static>> 
                 Style::new().fg(c.accent.0).add_modifier(Modifier::BOLD),
             ),
             Span::styled(
-                format!("{:<width$}", crate::text::clean(a.name.as_str(), 40)),
+                format!(
+                    "{:<width$}",
+                    pilothouse_core::text::clean(a.name.as_str(), 40)
+                ),
                 style,
             ),
             Span::styled(format!("  {}  ", risk.0), risk.1),
-            Span::styled(crate::text::clean(&a.description, 200), muted),
+            Span::styled(pilothouse_core::text::clean(&a.description, 200), muted),
         ]));
     }
     lines.push(Line::styled(
@@ -89,14 +92,14 @@ fn params(
     let mut lines = vec![Line::styled(
         format!(
             "command  {}",
-            crate::text::clean(action.command.as_str(), 300)
+            pilothouse_core::text::clean(action.command.as_str(), 300)
         ),
         muted,
     )];
     for (p, v) in action.params.iter().zip(&form.values) {
         lines.push(Line::from(vec![
             Span::styled(format!("{:<12} ", p.name.as_str()), muted),
-            Span::raw(crate::text::clean(v, 200)),
+            Span::raw(pilothouse_core::text::clean(v, 200)),
         ]));
     }
     let Some(p) = action.params.get(form.values.len()) else {
@@ -104,13 +107,19 @@ fn params(
     };
     lines.push(Line::from(vec![
         Span::styled(format!("{:<12} ", p.name.as_str()), muted),
-        Span::styled(format!("{}▏", crate::text::clean(&form.text, 200)), bold),
+        Span::styled(
+            format!("{}▏", pilothouse_core::text::clean(&form.text, 200)),
+            bold,
+        ),
     ]));
     let hint = match (p.kind, &p.pattern) {
         (ParamKind::Service, _) => "a service: pick one (up/down) or type its name".to_string(),
         (ParamKind::Tag, _) => "an image tag".to_string(),
         (ParamKind::Text, Some(pattern)) => {
-            format!("text matching {}", crate::text::clean(&pattern.0, 120))
+            format!(
+                "text matching {}",
+                pilothouse_core::text::clean(&pattern.0, 120)
+            )
         }
         (ParamKind::Text, None) => "text".to_string(),
     };

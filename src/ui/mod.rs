@@ -11,6 +11,7 @@ mod header;
 mod health;
 mod help;
 mod jobs;
+pub mod layout;
 mod logs;
 mod menu;
 mod picker;
@@ -19,20 +20,21 @@ mod queue;
 mod status_bar;
 mod swarm;
 mod text;
+pub mod theme;
 
 use ratatui::Frame;
 
-use crate::action::Mode;
-use crate::keymap::Keymap;
+use crate::input::action::Mode;
+use crate::input::keymap::Keymap;
 use crate::state::{State, View};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
 
 pub use status_bar::hint_at;
 
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
     let area = frame.area();
-    let a = crate::layout::areas(state, area);
+    let a = crate::ui::layout::areas(state, area);
     header::draw_tabs(frame, a.tabs, state, theme);
     if let Some(env) = state.current() {
         if env.protected {
@@ -45,7 +47,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         let body = a.body;
         // The other views keep the queue pane, when open, along their bottom: an action
         // started from them (terminate in the pool view) is followed there.
-        let (view_area, queue_area) = crate::layout::view_split(state, env, body);
+        let (view_area, queue_area) = crate::ui::layout::view_split(state, env, body);
         match state.view {
             // A zoomed queue pane covers the whole body.
             _ if view_area.height == 0 => {}
@@ -121,8 +123,8 @@ fn draw_containers(
     env: &crate::state::EnvState,
     theme: &Theme,
 ) {
-    use crate::layout::Lower;
-    let (table, lower) = crate::layout::containers_split(state, env, body);
+    use crate::ui::layout::Lower;
+    let (table, lower) = crate::ui::layout::containers_split(state, env, body);
     let swarm = env.swarm.is_some();
     if table.height > 0 && swarm {
         swarm::draw_services_table(frame, table, env, state.now, theme);

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use crate::state::EnvState;
 use crate::state::picker::{PickerKind, TagPicker};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, p: &TagPicker, theme: &Theme) {
     let c = &theme.colors;

@@ -8,11 +8,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, Wrap};
 
 use super::containers::alert_style;
-use super::text::{age, clock};
-use crate::model::pool::APPLICATION_NAME;
+use super::text::clock;
 use crate::state::pool::{PoolState, WARN_FREE};
 use crate::state::{Alert, EnvState};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
+use pilothouse_core::model::pool::APPLICATION_NAME;
+use pilothouse_core::time::age;
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
     let c = &theme.colors;
@@ -107,7 +108,7 @@ fn draw_summary(
     frame: &mut Frame,
     (summary, gauge): (Rect, Rect),
     pool: &PoolState,
-    sample: &crate::model::pool::PoolSample,
+    sample: &pilothouse_core::model::pool::PoolSample,
     stale: bool,
     theme: &Theme,
 ) {

@@ -7,11 +7,11 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Wrap};
 
-use super::text::age;
-use crate::ops::Risk;
 use crate::state::queue::ItemStatus;
 use crate::state::{EnvState, QueueItem};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
+use pilothouse_core::ops::Risk;
+use pilothouse_core::time::age;
 
 /// The preview, over the middle of `area`.
 pub fn draw_preview(
@@ -149,21 +149,21 @@ fn step_lines(env: &EnvState, item: &QueueItem, theme: &Theme) -> Vec<Line<'stat
             Span::raw(s.label.clone()),
         ]));
         let prompt = match s.exec {
-            crate::ops::Exec::Shell => "$",
-            crate::ops::Exec::Terminate { .. } => "sql>",
-            crate::ops::Exec::WaitHealthy { .. }
-            | crate::ops::Exec::SwarmConverge { .. }
-            | crate::ops::Exec::SwarmNode { .. } => "docker>",
-            crate::ops::Exec::SwarmRestore { .. } => "$",
-            crate::ops::Exec::Smoke { .. } => "http>",
-            crate::ops::Exec::Reveal => "console>",
+            pilothouse_core::ops::Exec::Shell => "$",
+            pilothouse_core::ops::Exec::Terminate { .. } => "sql>",
+            pilothouse_core::ops::Exec::WaitHealthy { .. }
+            | pilothouse_core::ops::Exec::SwarmConverge { .. }
+            | pilothouse_core::ops::Exec::SwarmNode { .. } => "docker>",
+            pilothouse_core::ops::Exec::SwarmRestore { .. } => "$",
+            pilothouse_core::ops::Exec::Smoke { .. } => "http>",
+            pilothouse_core::ops::Exec::Reveal => "console>",
         };
         lines.push(Line::styled(
             format!("    {prompt} {}", s.command),
             Style::new().fg(c.accent.0),
         ));
     }
-    if item.plan.kind == crate::ops::OpKind::PgAdminStart
+    if item.plan.kind == pilothouse_core::ops::OpKind::PgAdminStart
         && let Some(secs) = env.pgadmin_auto_stop
     {
         lines.push(Line::styled(

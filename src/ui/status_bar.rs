@@ -6,12 +6,12 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::action::Action;
-use crate::keymap::Keymap;
+use crate::input::action::Action;
+use crate::input::keymap::Keymap;
 use crate::state::{State, View};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
 
-use crate::action::Mode;
+use crate::input::action::Mode;
 
 /// The actions hinted in each mode, in order.
 fn hinted(mode: Mode, view: View) -> &'static [Action] {
@@ -118,9 +118,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme, keymap:
 pub fn draw_messages(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let c = &theme.colors;
     let mut y = area.y;
-    for (text, warning) in crate::layout::messages(state) {
-        let h =
-            crate::layout::message_height(&text, area.width).min(area.bottom().saturating_sub(y));
+    for (text, warning) in crate::ui::layout::messages(state) {
+        let h = crate::ui::layout::message_height(&text, area.width)
+            .min(area.bottom().saturating_sub(y));
         if h == 0 {
             break;
         }

@@ -8,11 +8,12 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use super::text::{age, stamp};
-use crate::model::swarm::{SwarmService, SwarmState, SwarmTask};
+use super::text::stamp;
 use crate::state::swarm::SwarmView;
 use crate::state::{EnvState, LinkStatus};
-use crate::theme::Theme;
+use crate::ui::theme::Theme;
+use pilothouse_core::model::swarm::{SwarmService, SwarmState, SwarmTask};
+use pilothouse_core::time::age;
 
 /// The services table (the container table's place on a swarm).
 pub fn draw_services_table(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {

@@ -1,7 +1,5 @@
 //! Small text helpers shared by the panes.
 
-pub use crate::time::age;
-
 /// `HH:MM:SSZ` of a Unix time (UTC, so it reads the same for everyone on an incident).
 pub fn clock(unix: i64) -> String {
     let t = unix.rem_euclid(86_400);
@@ -14,7 +12,7 @@ pub fn stamp(unix: i64, now: i64) -> String {
     if unix.div_euclid(86_400) == now.div_euclid(86_400) {
         return clock(unix);
     }
-    let (y, m, d) = crate::time::civil(unix.div_euclid(86_400));
+    let (y, m, d) = pilothouse_core::time::civil(unix.div_euclid(86_400));
     let t = unix.rem_euclid(86_400);
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}Z", t / 3600, t % 3600 / 60)
 }
@@ -22,6 +20,7 @@ pub fn stamp(unix: i64, now: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pilothouse_core::time::age;
 
     #[test]
     fn ages() {

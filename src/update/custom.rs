@@ -2,11 +2,11 @@
 //! parameters one by one (each validated as it is given); the last makes the pending
 //! item (the preview), confirmed like any other.
 
-use crate::action::{Action, Effect};
-use crate::config::custom::{ActionSettings, RiskLevel};
-use crate::ops::{CustomOp, CustomParam, OpKind, Risk};
+use crate::input::action::{Action, Effect};
 use crate::state::custom::{ActionMenu, ParamForm};
 use crate::state::{EnvState, State};
+use pilothouse_core::config::custom::{ActionSettings, RiskLevel};
+use pilothouse_core::ops::{CustomOp, CustomParam, OpKind, Risk};
 
 /// Handles the menu's keys and the key that opens it; None if `action` is not one.
 pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
@@ -92,7 +92,8 @@ pub fn input(e: &mut EnvState, c: char, now: i64) {
             }
         }
         Some(form) => {
-            if !c.is_control() && form.text.chars().count() < crate::ops::PARAM_VALUE_MAX {
+            if !c.is_control() && form.text.chars().count() < pilothouse_core::ops::PARAM_VALUE_MAX
+            {
                 form.text.push(c);
                 menu.message = None;
                 retarget(e);
@@ -166,17 +167,18 @@ fn given(e: &mut EnvState, now: i64) {
     };
     let value = form.chosen(action, &services);
     let p = param_of(param, value.clone());
-    let refused = crate::ops::valid_param(&p, &value)
+    let refused = pilothouse_core::ops::valid_param(&p, &value)
         .err()
         .map(|r| r.0)
         .or_else(|| {
-            (p.kind == crate::config::custom::ParamKind::Service && !services.contains(&value))
-                .then(|| {
-                    format!(
-                        "{:?} is not a service of this environment",
-                        crate::text::clean(&value, 40)
-                    )
-                })
+            (p.kind == pilothouse_core::config::custom::ParamKind::Service
+                && !services.contains(&value))
+            .then(|| {
+                format!(
+                    "{:?} is not a service of this environment",
+                    pilothouse_core::text::clean(&value, 40)
+                )
+            })
         });
     if let Some(why) = refused {
         if let Some(menu) = e.menu.as_mut() {
@@ -196,7 +198,7 @@ fn given(e: &mut EnvState, now: i64) {
     }
 }
 
-fn param_of(p: &crate::config::custom::ParamSettings, value: String) -> CustomParam {
+fn param_of(p: &pilothouse_core::config::custom::ParamSettings, value: String) -> CustomParam {
     CustomParam {
         name: p.name.as_str().to_string(),
         kind: p.kind,
@@ -235,7 +237,7 @@ fn propose(e: &mut EnvState, at: usize, values: Vec<String>, now: i64) {
     let targets: Vec<String> = op
         .params
         .iter()
-        .filter(|p| p.kind == crate::config::custom::ParamKind::Service)
+        .filter(|p| p.kind == pilothouse_core::config::custom::ParamKind::Service)
         .map(|p| p.value.clone())
         .collect();
     match super::queue::propose(e, OpKind::Custom(Box::new(op)), targets, now) {

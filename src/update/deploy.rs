@@ -1,11 +1,12 @@
 //! Deploy and rollback in update(): the keys open the tag picker; enter in it makes
 //! the pending item (the preview), which is confirmed like any other action.
 
-use crate::action::{Action, Effect};
-use crate::ops::{OpKind, image_ref, valid_tag};
-use crate::state::picker::{PickerKind, ROLLBACK_TAG, TagPicker};
+use crate::input::action::{Action, Effect};
+use crate::state::picker::{PickerKind, TagPicker};
 use crate::state::queue::Check;
 use crate::state::{EnvState, State};
+use pilothouse_core::ops::ROLLBACK_TAG;
+use pilothouse_core::ops::{OpKind, image_ref, valid_tag};
 
 /// Handles the picker's actions and the keys that open it; None if `action` is not
 /// one of them.
@@ -170,7 +171,8 @@ pub fn input(e: &mut EnvState, c: char) {
         && (if p.kind == PickerKind::Scale {
             c.is_ascii_digit() && p.text.len() < 4
         } else if p.kind == PickerKind::Maintenance {
-            !c.is_control() && p.text.chars().count() < crate::ops::MAINTENANCE_MESSAGE_MAX
+            !c.is_control()
+                && p.text.chars().count() < pilothouse_core::ops::MAINTENANCE_MESSAGE_MAX
         } else {
             (c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) && p.text.len() < 128
         })
@@ -404,7 +406,7 @@ fn read_tags(e: &EnvState, env: usize) -> Vec<Effect> {
 }
 
 /// The host's answer.
-pub fn tags_read(e: &mut EnvState, result: Result<crate::model::requests::Tags, String>) {
+pub fn tags_read(e: &mut EnvState, result: Result<pilothouse_core::model::requests::Tags, String>) {
     if let Some(p) = &mut e.picker {
         p.tags = Some(result);
         let last = p.rows().len().checked_sub(1);

@@ -2,9 +2,9 @@
 //! highlighted one, `c` copies its local URL; pgAdmin's forward follows pgAdmin
 //! started and stopped through the queue.
 
-use crate::action::{Action, Effect};
-use crate::model::forwards::{ForwardEvent, ForwardState};
+use crate::input::action::{Action, Effect};
 use crate::state::{EnvState, State};
+use pilothouse_core::model::forwards::{ForwardEvent, ForwardState};
 
 /// Handles the list's keys and the key that opens it; None if `action` is not one.
 pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
@@ -67,7 +67,9 @@ pub fn input(e: &mut EnvState, c: char) -> Vec<Effect> {
 pub fn seen(e: &mut EnvState, ev: ForwardEvent) {
     if let Some(f) = e.forwards.iter_mut().find(|f| f.name == ev.name) {
         f.state = match ev.state {
-            ForwardState::Failed(why) => ForwardState::Failed(crate::text::clean(&why, 300)),
+            ForwardState::Failed(why) => {
+                ForwardState::Failed(pilothouse_core::text::clean(&why, 300))
+            }
             other => other,
         };
     }

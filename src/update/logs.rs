@@ -1,10 +1,10 @@
 //! The log pane's part of update(): its keys, its lines arriving, and keeping the
 //! backend's follow request in step with what the pane shows.
 
-use crate::action::{Action, Effect};
-use crate::logs::{Level, LogBatch, Query};
+use crate::input::action::{Action, Effect};
 use crate::state::logs::Requested;
 use crate::state::{EnvState, LogTarget, LogWindow, State};
+use pilothouse_core::logs::{Level, LogBatch, Query};
 
 /// Context choices, cycled by one key.
 const CONTEXTS: [usize; 4] = [0, 1, 3, 5];
@@ -247,12 +247,12 @@ fn safe_name(s: &str) -> String {
 
 /// `20261122-100000` (UTC) of Unix seconds.
 fn stamp(now: i64) -> String {
-    let clock = crate::logs::line::clock(now.saturating_mul(1_000_000_000));
+    let clock = pilothouse_core::logs::line::clock(now.saturating_mul(1_000_000_000));
     let days = now.div_euclid(86_400);
-    let (y, m, d) = crate::time::civil(days);
+    let (y, m, d) = pilothouse_core::time::civil(days);
     format!(
         "{y:04}{m:02}{d:02}-{}",
-        crate::text::before(&clock, 8).replace(':', "")
+        pilothouse_core::text::before(&clock, 8).replace(':', "")
     )
 }
 

@@ -6,13 +6,13 @@ mod forwards;
 mod logs;
 mod queue;
 
-use crate::action::{Action, Effect, Mode, Msg};
-use crate::model::container::RunState;
-use crate::model::event::BackendEvent;
-use crate::model::health::HealthEvent;
-use crate::model::pool::PoolEvent;
-use crate::model::queues::QueuesEvent;
+use crate::input::action::{Action, Effect, Mode, Msg};
 use crate::state::{EnvState, LinkStatus, SortKey, State, View, sort_containers};
+use pilothouse_core::model::container::RunState;
+use pilothouse_core::model::event::BackendEvent;
+use pilothouse_core::model::health::HealthEvent;
+use pilothouse_core::model::pool::PoolEvent;
+use pilothouse_core::model::queues::QueuesEvent;
 
 /// Applies one message to the state. Returns the I/O to perform.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -159,7 +159,7 @@ const MAX_FIELD: usize = 256;
 
 /// A character typed into the text box that has the keyboard.
 fn input(state: &mut State, c: char) -> Vec<Effect> {
-    if state.mode() == crate::action::Mode::TagInput {
+    if state.mode() == crate::input::action::Mode::TagInput {
         let now = state.now;
         if let Some(e) = state.envs.get_mut(state.selected) {
             if e.forward_menu.is_some() {
@@ -172,7 +172,7 @@ fn input(state: &mut State, c: char) -> Vec<Effect> {
                 deploy::input(e, c);
             }
         }
-    } else if state.mode() == crate::action::Mode::ConfirmTyped {
+    } else if state.mode() == crate::input::action::Mode::ConfirmTyped {
         if let Some(e) = state.envs.get_mut(state.selected)
             && !c.is_control()
             && e.queue.typed.chars().count() < 64
@@ -234,7 +234,7 @@ fn quit(state: &mut State) -> Vec<Effect> {
     }
     if !state.quit_armed {
         state.quit_armed = true;
-        let grace = crate::model::job::STEP_GRACE.as_secs();
+        let grace = pilothouse_core::model::job::STEP_GRACE.as_secs();
         for e in &mut state.envs {
             e.queue.message = Some(format!(
                 "an action is running: quit again to stop it at its next step (the running step gets up to {grace} s), audit it and exit"
@@ -255,7 +255,7 @@ fn stop(state: &mut State) -> Vec<Effect> {
     }
     state.stopping_since = Some(state.now);
     let now = state.now;
-    let grace = crate::model::job::STEP_GRACE.as_secs();
+    let grace = pilothouse_core::model::job::STEP_GRACE.as_secs();
     let mut effects = Vec::new();
     for (i, e) in state.envs.iter_mut().enumerate() {
         let mut busy = false;
@@ -377,7 +377,7 @@ fn snapshot(state: &mut State) -> Vec<Effect> {
         .map(|c| (c.service.clone(), c.id.clone()))
         .collect();
     containers.sort();
-    let (y, m, d) = crate::time::civil(now.div_euclid(86_400));
+    let (y, m, d) = pilothouse_core::time::civil(now.div_euclid(86_400));
     let t = now.rem_euclid(86_400);
     let file_name = format!(
         "pilothouse-incident-{}-{y:04}{m:02}{d:02}-{:02}{:02}{:02}Z.md",
@@ -389,8 +389,8 @@ fn snapshot(state: &mut State) -> Vec<Effect> {
     e.notice = Some("writing an incident snapshot...".into());
     vec![Effect::Snapshot {
         env: state.selected,
-        request: Box::new(crate::model::requests::SnapshotRequest {
-            summary: crate::snapshot::summary(e, now),
+        request: Box::new(pilothouse_core::model::requests::SnapshotRequest {
+            summary: crate::state::snapshot::summary(e, now),
             containers,
             dir,
             file_name,
@@ -586,7 +586,7 @@ fn sort(e: &mut EnvState) {
 /// Keeps the same container selected when rows move or the filter changes; clamps
 /// otherwise.
 /// A new reading of a swarm: the selected service stays selected.
-fn swarm_read(e: &mut EnvState, reading: crate::model::swarm::SwarmState) {
+fn swarm_read(e: &mut EnvState, reading: pilothouse_core::model::swarm::SwarmState) {
     let keep = e.selected_service().map(|s| s.id.clone());
     if let Some(v) = &mut e.swarm {
         v.record(reading);

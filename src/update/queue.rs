@@ -2,12 +2,12 @@
 //! preflight checks; confirmation queues it (an effect for the runner); the runner's
 //! events move it to its end.
 
-use crate::action::{Action, Effect};
-use crate::model::job::{JobEvent, LockOwner, Outcome};
-use crate::ops::Job;
-use crate::ops::{OpKind, Project, QueueOp};
+use crate::input::action::{Action, Effect};
 use crate::state::queue::{Check, ItemStatus, LockHolder, QueueItem};
 use crate::state::{EnvState, State};
+use pilothouse_core::model::job::{JobEvent, LockOwner, Outcome};
+use pilothouse_core::ops::Job;
+use pilothouse_core::ops::{OpKind, Project, QueueOp};
 
 /// Handles a queue action; None if `action` is not one.
 pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
@@ -116,7 +116,11 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 }
 
 /// The typed confirmation of a protected environment: its name, or nothing runs.
-fn confirm_typed(e: &mut EnvState, env: usize, owner: crate::model::job::Owner) -> Vec<Effect> {
+fn confirm_typed(
+    e: &mut EnvState,
+    env: usize,
+    owner: pilothouse_core::model::job::Owner,
+) -> Vec<Effect> {
     if e.queue.typed == e.name {
         return confirm(e, env, owner);
     }
@@ -222,7 +226,7 @@ fn ask_clean_age(e: &mut EnvState, global_read_only: bool) {
     };
     let prompt = crate::state::queues::CleanPrompt {
         queue: row.reading.name.clone(),
-        text: crate::time::exact_age(jobs.clean_older_than),
+        text: pilothouse_core::time::exact_age(jobs.clean_older_than),
         message: None,
     };
     if refuse_read_only(e, global_read_only, &probe) || e.queue.pending().is_some() {
@@ -328,7 +332,7 @@ fn ask_stack_file(e: &mut EnvState, env: usize, global_read_only: bool) -> Vec<E
 /// The stack file arrived: its deploy becomes the pending item (the preview).
 pub fn stack_file_read(
     e: &mut EnvState,
-    result: Result<crate::model::swarm::StackFile, String>,
+    result: Result<pilothouse_core::model::swarm::StackFile, String>,
     now: i64,
 ) {
     if e.queue.pending().is_some() {
@@ -391,9 +395,9 @@ pub fn propose(
             | OpKind::MaintenanceEnd
             | OpKind::Custom(_)
     );
-    let empty = crate::model::swarm::SwarmState::default();
+    let empty = pilothouse_core::model::swarm::SwarmState::default();
     let planned = match &e.swarm {
-        Some(view) if on_swarm => crate::ops::Swarm {
+        Some(view) if on_swarm => pilothouse_core::ops::Swarm {
             state: view.state.as_ref().unwrap_or(&empty),
             socket: &view.socket,
             resolve_image: view.resolve_image,
@@ -439,8 +443,9 @@ pub fn images(e: &EnvState) -> Vec<(String, String)> {
             .map(|s| (s.name.clone(), s.image.clone()))
             .collect();
     }
-    let mut v: Vec<&crate::model::container::ContainerInfo> = e.containers.iter().collect();
-    v.sort_by_key(|c| c.run_state != crate::model::container::RunState::Running);
+    let mut v: Vec<&pilothouse_core::model::container::ContainerInfo> =
+        e.containers.iter().collect();
+    v.sort_by_key(|c| c.run_state != pilothouse_core::model::container::RunState::Running);
     let mut out: Vec<(String, String)> = Vec::new();
     for c in v {
         if !out.iter().any(|(s, _)| *s == c.service) {
@@ -477,7 +482,7 @@ fn project<'a>(
 
 fn new_item(
     id: u64,
-    plan: crate::ops::Plan,
+    plan: pilothouse_core::ops::Plan,
     status: ItemStatus,
     checks: Vec<Check>,
     now: i64,
@@ -713,7 +718,7 @@ fn preflight(e: &EnvState, kind: &OpKind, now: i64) -> Vec<Check> {
 
 /// What the pool says about a plan that acts on database sessions: the connections a
 /// restart frees, and for a terminate, the session and the connection it runs on.
-fn database_checks(e: &EnvState, plan: &crate::ops::Plan, now: i64) -> Vec<Check> {
+fn database_checks(e: &EnvState, plan: &pilothouse_core::ops::Plan, now: i64) -> Vec<Check> {
     let Some(pool) = &e.pool else {
         return Vec::new();
     };
@@ -770,7 +775,7 @@ fn database_checks(e: &EnvState, plan: &crate::ops::Plan, now: i64) -> Vec<Check
     }
 }
 
-fn confirm(e: &mut EnvState, env: usize, owner: crate::model::job::Owner) -> Vec<Effect> {
+fn confirm(e: &mut EnvState, env: usize, owner: pilothouse_core::model::job::Owner) -> Vec<Effect> {
     let armed = e.queue.override_armed;
     let name = e.name.clone();
     let dir = e.project_dir.clone();

@@ -16,7 +16,10 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use pilothouse::{config, keymap::Keymap, state::State, theme::Theme, ui};
+use pilothouse::input::keymap::Keymap;
+use pilothouse::state::State;
+use pilothouse::ui::{self, theme::Theme};
+use pilothouse_core::config;
 use ratatui::{Terminal, backend::TestBackend};
 
 fn main() {
@@ -40,9 +43,9 @@ fn main() {
 }
 
 fn with_pool(mut state: State) -> State {
-    use pilothouse::action::Msg;
-    use pilothouse::backend::BackendEvent;
-    use pilothouse::backend::db::{DbSession, PoolEvent, PoolSample, SessionState};
+    use pilothouse::input::action::Msg;
+    use pilothouse_core::model::event::BackendEvent;
+    use pilothouse_core::model::pool::{DbSession, PoolEvent, PoolSample, SessionState};
     let now = 1_795_312_800;
     let mut send = |event: BackendEvent, at: i64| {
         pilothouse::update::update(
@@ -100,17 +103,17 @@ fn with_pool(mut state: State) -> State {
     }
     pilothouse::update::update(
         &mut state,
-        Msg::Action(pilothouse::action::Action::PoolView),
+        Msg::Action(pilothouse::input::action::Action::PoolView),
     );
     state
 }
 
 fn with_log_pane(mut state: State) -> State {
-    use pilothouse::action::{Action, Msg};
-    use pilothouse::backend::BackendEvent;
-    use pilothouse::backend::model::{ContainerDetails, ContainerInfo, Health, RunState};
-    use pilothouse::logs::{LogBatch, LogLine, Sanitizer};
+    use pilothouse::input::action::{Action, Msg};
     use pilothouse::update::update;
+    use pilothouse_core::logs::{LogBatch, LogLine, Sanitizer};
+    use pilothouse_core::model::container::{ContainerDetails, ContainerInfo, Health, RunState};
+    use pilothouse_core::model::event::BackendEvent;
     let row = ContainerInfo {
         id: "id-web".into(),
         name: "acme_web_1".into(),

@@ -5,17 +5,17 @@
 use std::path::Path;
 use std::time::Duration;
 
-use pilothouse::action::Msg;
-use pilothouse::backend::BackendEvent;
-use pilothouse::backend::model::{
+use pilothouse::input::action::Msg;
+use pilothouse::input::keymap::Keymap;
+use pilothouse::state::State;
+use pilothouse::ui;
+use pilothouse::ui::theme::Theme;
+use pilothouse::update::update;
+use pilothouse_core::config;
+use pilothouse_core::model::container::{
     ContainerDetails, ContainerInfo, Health, HealthCheckRun, RunState,
 };
-use pilothouse::config;
-use pilothouse::keymap::Keymap;
-use pilothouse::state::State;
-use pilothouse::theme::Theme;
-use pilothouse::ui;
-use pilothouse::update::update;
+use pilothouse_core::model::event::BackendEvent;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -139,7 +139,7 @@ pub fn staging_lost() -> State {
 
 /// A batch of plain lines for the pane of environment 0, in its current generation.
 pub fn log_batch(state: &State, service: &str, lines: &[(i64, &str)]) -> BackendEvent {
-    use pilothouse::logs::{CleanText, LogBatch, LogLine};
+    use pilothouse_core::logs::{CleanText, LogBatch, LogLine};
     BackendEvent::Logs(LogBatch {
         generation: state.envs[0].logs.generation,
         container: format!("id-{service}"),
@@ -163,16 +163,16 @@ pub fn log_batch(state: &State, service: &str, lines: &[(i64, &str)]) -> Backend
 /// Presses an action.
 pub fn press(
     state: &mut State,
-    action: pilothouse::action::Action,
-) -> Vec<pilothouse::action::Effect> {
+    action: pilothouse::input::action::Action,
+) -> Vec<pilothouse::input::action::Effect> {
     update(state, Msg::Action(action))
 }
 
 /// A pool reading like a busy staging database: every budgeted service at its pool
 /// size, `extra` more connections from `extra_app` (one of them idle in a transaction),
 /// and the console's own.
-pub fn pool_sample(extra_app: &str, extra: i32) -> pilothouse::backend::db::PoolSample {
-    use pilothouse::backend::db::{DbSession, PoolSample, SessionState};
+pub fn pool_sample(extra_app: &str, extra: i32) -> pilothouse_core::model::pool::PoolSample {
+    use pilothouse_core::model::pool::{DbSession, PoolSample, SessionState};
     let session = |pid: i32, app: &str, state: SessionState| DbSession {
         pid,
         application_name: app.into(),
@@ -222,8 +222,8 @@ pub fn pool_sample(extra_app: &str, extra: i32) -> pilothouse::backend::db::Pool
 }
 
 /// Health answers: gateway up with its build, web down with 503.
-pub fn endpoints() -> Vec<pilothouse::backend::health::EndpointStatus> {
-    use pilothouse::backend::health::{EndpointStatus, HealthInfo};
+pub fn endpoints() -> Vec<pilothouse_core::model::health::EndpointStatus> {
+    use pilothouse_core::model::health::{EndpointStatus, HealthInfo};
     let info = HealthInfo {
         status: Some("ok".into()),
         database: Some("connected".into()),
@@ -259,7 +259,7 @@ pub fn endpoints() -> Vec<pilothouse::backend::health::EndpointStatus> {
                 status: Some("error".into()),
                 ..info
             },
-            cert: Some(pilothouse::backend::tls::CertInfo {
+            cert: Some(pilothouse_core::model::health::CertInfo {
                 not_after: NOW + 10 * 86_400 + 60,
                 issuer: "Example CA".into(),
                 subject: "staging.example.com".into(),
@@ -317,8 +317,8 @@ pub fn screen_text(t: &Terminal<TestBackend>) -> String {
 }
 
 /// A queues reading: order-sync consumed, prints waiting with no worker, Redis evicting.
-pub fn jobs_reading() -> pilothouse::model::event::BackendEvent {
-    use pilothouse::model::queues::*;
+pub fn jobs_reading() -> pilothouse_core::model::event::BackendEvent {
+    use pilothouse_core::model::queues::*;
     let queue = |name: &str, waiting: u64, workers: u32| QueueReading {
         name: name.into(),
         counts: Counts {
@@ -336,28 +336,30 @@ pub fn jobs_reading() -> pilothouse::model::event::BackendEvent {
         completed_since: Some(5),
         failed_since: Some(1),
     };
-    pilothouse::model::event::BackendEvent::Queues(QueuesEvent::Reading(Box::new(QueuesReading {
-        redis: RedisInfo {
-            version: "7.0.15".into(),
-            used_memory: 8 << 20,
-            maxmemory: 64 << 20,
-            policy: "allkeys-lru".into(),
-            evicted_keys: 12,
-            connected_clients: 9,
-            ops_per_sec: 40,
-            role: "master".into(),
-            replication: "0 replicas".into(),
+    pilothouse_core::model::event::BackendEvent::Queues(QueuesEvent::Reading(Box::new(
+        QueuesReading {
+            redis: RedisInfo {
+                version: "7.0.15".into(),
+                used_memory: 8 << 20,
+                maxmemory: 64 << 20,
+                policy: "allkeys-lru".into(),
+                evicted_keys: 12,
+                connected_clients: 9,
+                ops_per_sec: 40,
+                role: "master".into(),
+                replication: "0 replicas".into(),
+            },
+            queues: vec![queue("order-sync", 0, 1), queue("prints", 14, 0)],
+            failed: Some((
+                "order-sync".into(),
+                vec![FailedJob {
+                    id: "608".into(),
+                    name: "order-sync-job".into(),
+                    attempts: 2,
+                    reason: "carrier API 503 Service Unavailable".into(),
+                    at_ms: Some(NOW * 1000 - 30_000),
+                }],
+            )),
         },
-        queues: vec![queue("order-sync", 0, 1), queue("prints", 14, 0)],
-        failed: Some((
-            "order-sync".into(),
-            vec![FailedJob {
-                id: "608".into(),
-                name: "order-sync-job".into(),
-                attempts: 2,
-                reason: "carrier API 503 Service Unavailable".into(),
-                at_ms: Some(NOW * 1000 - 30_000),
-            }],
-        )),
-    })))
+    )))
 }

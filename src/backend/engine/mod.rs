@@ -1,27 +1,30 @@
 //! The engine boundary: what an environment's containers (or, later, services and
-//! tasks) are watched and followed through. The actor in `backend/mod.rs` only talks to
+//! tasks) are watched and followed through. The actor (`actor.rs`) only talks to
 //! an [`Engine`]: it connects it, lets it paint the first listing, hands it the engine's
 //! raw changes one at a time, asks it for a heartbeat and for the usage batch, and tells
 //! it when the log request changed. What an engine is made of stays inside its file.
 //!
 //! There are two engines: a compose project ([`compose`]) and the stacks of a Docker
 //! Swarm read from a manager ([`swarm`]), each reached over SSH or locally
-//! (`backend/link.rs` decides how; the engine does not care). The plans an engine's actions run are built
+//! (`connection/link.rs` decides how; the engine does not care). The plans an engine's actions run are built
 //! in `ops/` (pure data, shown before they run), next to the compose planner.
 
 pub mod compose;
+pub mod docker;
+pub mod gate;
+pub mod logs;
 pub mod swarm;
 
 use std::path::Path;
 use std::time::Duration;
 
-use super::counters::Cadence;
-use super::logs::Followers;
-use super::remote::Remote;
-use super::{Outcome, Reporter};
-use crate::config::Watched;
-use crate::model::container::Usage;
-use crate::model::event::BackendEvent;
+use crate::connection::remote::Remote;
+use crate::engine::logs::Followers;
+use crate::monitor::counters::Cadence;
+use crate::report::{Outcome, Reporter};
+use pilothouse_core::config::Watched;
+use pilothouse_core::model::container::Usage;
+use pilothouse_core::model::event::BackendEvent;
 
 /// Something from the engine that the actor must pass back to [`Engine::on_change`].
 pub enum Change {
@@ -157,6 +160,6 @@ impl Engine {
     /// A round trip to the engine, failing after `limit`. (`&mut`: an engine holds a
     /// stream that is `Send` but not `Sync`.)
     pub async fn ping(&mut self, limit: Duration) -> Result<Duration, String> {
-        super::docker::ping(self.docker(), limit).await
+        crate::engine::docker::ping(self.docker(), limit).await
     }
 }

@@ -3,10 +3,17 @@
 
 use tokio::sync::mpsc;
 
-use super::*;
-use crate::backend::remote::{Remote, quote};
-use crate::ops::lock_dir;
-use crate::time::unix_now;
+use crate::connection::remote::Remote;
+use crate::runner::links::AbortOnDrop;
+use pilothouse_core::model::job::{JobEvent, Outcome};
+use pilothouse_core::ops::Job;
+
+use pilothouse_core::ops::lock_dir;
+use pilothouse_core::shell::quote;
+use pilothouse_core::time::unix_now;
+
+/// How often a console that holds the host lock says it is still there.
+pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Takes the host lock; Err with the item's end when it cannot.
 pub(super) async fn lock_or_refuse(
@@ -20,14 +27,14 @@ pub(super) async fn lock_or_refuse(
             let _ = events
                 .send(JobEvent::LockHeld {
                     id: job.id,
-                    owner: crate::model::job::LockOwner::from_json(&owner),
+                    owner: pilothouse_core::model::job::LockOwner::from_json(&owner),
                 })
                 .await;
             Err((
                 Outcome::Failed,
                 Some(format!(
                     "the host is locked by another console: {}; nothing ran",
-                    crate::model::job::LockOwner::from_json(&owner)
+                    pilothouse_core::model::job::LockOwner::from_json(&owner)
                 )),
             ))
         }
@@ -93,19 +100,19 @@ pub(super) async fn take_lock(job: &Job, remote: &Remote) -> Result<Option<Strin
 /// A lock script's answer: `free` (the lock is free, or now ours) on its first line,
 /// or HELD and the owner file (sanitized).
 pub(super) fn lock_answer(
-    out: &crate::backend::remote::ScriptOutput,
+    out: &crate::connection::poll_shell::ScriptOutput,
     free: &str,
 ) -> Result<Option<String>, String> {
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
     match lines.next() {
         Some(first) if first == free => Ok(None),
-        Some("HELD") => Ok(Some(crate::logs::sanitize::clean_str(
+        Some("HELD") => Ok(Some(pilothouse_core::logs::sanitize::clean_str(
             lines.collect::<Vec<_>>().join(" ").as_bytes(),
         ))),
         _ => Err(format!(
             "unexpected answer: {}",
-            crate::logs::sanitize::clean_str(&out.stderr)
+            pilothouse_core::logs::sanitize::clean_str(&out.stderr)
         )),
     }
 }

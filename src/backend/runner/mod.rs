@@ -11,24 +11,17 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 
-use crate::backend::remote::Remote;
-use crate::time::unix_now;
+use pilothouse_core::model::job::{JobEvent, Outcome};
+use pilothouse_core::ops::Job;
 
-pub use crate::model::job::{AuditEntry, JobEvent, Outcome, Owner, STEP_GRACE, parse_audit};
-pub use crate::ops::Job;
-
-mod audit;
-mod lock;
+pub mod links;
+pub mod lock;
 mod steps;
 
-use audit::{AuditRecord, HostAuditBacklog, notify_webhook};
-pub use audit::{read_audit, record_reveal};
-pub use lock::read_lock;
+use crate::audit::{AuditRecord, HostAuditBacklog, notify_webhook};
+use links::{Links, is_cancelled};
 use lock::{heartbeat, lock_or_refuse, release_lock};
 use steps::{Phase, StepContext};
-
-/// How often a console that holds the host lock says it is still there.
-pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// The runner's handle: jobs in, cancellations.
 #[derive(Clone)]
@@ -36,23 +29,8 @@ pub struct RunnerHandle {
     pub jobs: mpsc::UnboundedSender<Job>,
     pub cancelled: Arc<Mutex<HashSet<u64>>>,
     /// The console is stopping: nothing more starts, the running item stops at its
-    /// next step boundary, and its current step gets [`STEP_GRACE`].
+    /// next step boundary, and its current step gets `STEP_GRACE`.
     pub interrupted: watch::Sender<bool>,
-}
-
-/// Where database steps go: the pool monitor of the current connection, if any.
-pub type DbLink = watch::Receiver<Option<mpsc::Sender<crate::backend::db::DbRequest>>>;
-
-/// What the runner reaches the environment through; each link is None while there is
-/// no connection.
-pub struct Links {
-    pub remote: watch::Receiver<Option<Remote>>,
-    pub db: DbLink,
-    pub docker: watch::Receiver<Option<bollard::Docker>>,
-    /// The environment's health endpoints, for the deploy's smoke check.
-    pub endpoints: Vec<crate::config::Endpoint>,
-    /// Told how each deploy and rollback ended.
-    pub webhook: Option<crate::config::HttpUrl>,
 }
 
 /// Starts the runner of an environment; `events` gets what happens.
@@ -87,18 +65,6 @@ impl RunnerHandle {
     pub fn interrupt(&self) {
         self.interrupted.send_replace(true);
     }
-}
-
-/// Resolves [`STEP_GRACE`] after the console began to stop; never before.
-async fn grace_over(mut stop: watch::Receiver<bool>) {
-    if stop.wait_for(|s| *s).await.is_err() {
-        std::future::pending::<()>().await;
-    }
-    tokio::time::sleep(STEP_GRACE).await;
-}
-
-fn is_cancelled(set: &Mutex<HashSet<u64>>, id: u64) -> bool {
-    set.lock().map(|s| s.contains(&id)).unwrap_or(false)
 }
 
 async fn run(
@@ -138,10 +104,11 @@ async fn run(
             };
             let record = AuditRecord {
                 error: Some(why),
-                ..audit::record_of(&job, &action, "cancelled")
+                ..crate::audit::record_of(&job, &action, "cancelled")
             };
             let current = links.remote.borrow().clone();
-            audit::write_both(&mut backlog, current.as_ref(), &job, &events, record.line()).await;
+            crate::audit::write_both(&mut backlog, current.as_ref(), &job, &events, record.line())
+                .await;
             if stopping {
                 let _ = events
                     .send(JobEvent::Finished {
@@ -199,10 +166,10 @@ async fn run_one(
     let locks = job.plan.changes_state()
         && !matches!(
             job.plan.kind,
-            crate::ops::OpKind::BreakLock
-                | crate::ops::OpKind::RevealSecrets
-                | crate::ops::OpKind::Maintenance { .. }
-                | crate::ops::OpKind::MaintenanceEnd
+            pilothouse_core::ops::OpKind::BreakLock
+                | pilothouse_core::ops::OpKind::RevealSecrets
+                | pilothouse_core::ops::OpKind::Maintenance { .. }
+                | pilothouse_core::ops::OpKind::MaintenanceEnd
         );
     if locks && let Err(refused) = lock_or_refuse(job, remote, events).await {
         // Refused (another console holds the lock) or the lock not taken: nothing ran,
@@ -210,9 +177,9 @@ async fn run_one(
         let action = job.plan.kind.name();
         let record = AuditRecord {
             error: refused.1.as_deref(),
-            ..audit::record_of(job, &action, "refused")
+            ..crate::audit::record_of(job, &action, "refused")
         };
-        audit::write_both(backlog, Some(remote), job, events, record.line()).await;
+        crate::audit::write_both(backlog, Some(remote), job, events, record.line()).await;
         return refused;
     }
     // While it holds the lock, the console says it is alive (the owner file's time).
@@ -221,8 +188,8 @@ async fn run_one(
     // out of memory, the power gone) leaves "started" behind, never nothing.
     let action = job.plan.kind.name();
     if job.plan.changes_state() {
-        let started = audit::record_of(job, &action, "started");
-        audit::write_both(backlog, Some(remote), job, events, started.line()).await;
+        let started = crate::audit::record_of(job, &action, "started");
+        crate::audit::write_both(backlog, Some(remote), job, events, started.line()).await;
     }
     let mut codes: Vec<Option<i32>> = Vec::new();
     let (mut outcome, failed_at, mut error) = ctx
@@ -244,19 +211,19 @@ async fn run_one(
         error: error.as_deref(),
         duration_ms: started.elapsed().as_millis(),
         interrupted,
-        ..audit::record_of(job, &action, outcome.as_str())
+        ..crate::audit::record_of(job, &action, outcome.as_str())
     };
     // Written now when the host answers; else as soon as it does again. An unknown
     // outcome from a lost connection waits for the next one (this one is gone).
     let lost = outcome == Outcome::Unknown && !interrupted;
     let host = (!lost).then_some(remote);
-    audit::write_both(backlog, host, job, events, record.line()).await;
+    crate::audit::write_both(backlog, host, job, events, record.line()).await;
     if let Some(url) = &ctx.links.webhook
         && matches!(
             job.plan.kind,
-            crate::ops::OpKind::Deploy { .. }
-                | crate::ops::OpKind::Rollback { .. }
-                | crate::ops::OpKind::Custom(_)
+            pilothouse_core::ops::OpKind::Deploy { .. }
+                | pilothouse_core::ops::OpKind::Rollback { .. }
+                | pilothouse_core::ops::OpKind::Custom(_)
         )
     {
         notify_webhook(url, &record, job, events).await;
@@ -267,18 +234,15 @@ async fn run_one(
 /// Whether the automatic rollback runs: a step failed after the plan began to change
 /// things, or the operator cancelled it after that (a deploy stopped halfway would
 /// leave the env file and some containers on the new tag with no health gate passed).
-fn began_changing(outcome: Outcome, failed_at: Option<usize>, undo: &crate::ops::Undo) -> bool {
+fn began_changing(
+    outcome: Outcome,
+    failed_at: Option<usize>,
+    undo: &pilothouse_core::ops::Undo,
+) -> bool {
     match (outcome, failed_at) {
         (Outcome::Failed, Some(at)) => at >= undo.from_step && at < undo.until,
         (Outcome::Cancelled, Some(first_not_run)) => first_not_run > undo.first_change,
         _ => false,
-    }
-}
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 
@@ -289,7 +253,7 @@ mod tests {
     #[test]
     fn a_refused_first_update_is_not_undone_but_a_cancel_after_it_is() {
         // A swarm deploy: [update, gate]; the update changes the service once it ran.
-        let swarm = crate::ops::Undo {
+        let swarm = pilothouse_core::ops::Undo {
             from_step: 1,
             first_change: 0,
             until: usize::MAX,
@@ -300,7 +264,7 @@ mod tests {
         assert!(began_changing(Outcome::Cancelled, Some(1), &swarm));
         assert!(!began_changing(Outcome::Cancelled, Some(0), &swarm));
         // A compose deploy: the env file's write (step 2) is the first change.
-        let compose = crate::ops::Undo {
+        let compose = pilothouse_core::ops::Undo {
             from_step: 2,
             first_change: 2,
             until: 6,

@@ -6,9 +6,12 @@ use std::sync::Mutex;
 
 use tokio::sync::{mpsc, watch};
 
-use super::*;
-use crate::backend::remote::Remote;
-use crate::time::unix_now;
+use crate::connection::remote::Remote;
+use crate::runner::links::{DbLink, Links, grace_over, is_cancelled};
+use pilothouse_core::model::job::{JobEvent, Outcome, STEP_GRACE};
+use pilothouse_core::ops::Job;
+
+use pilothouse_core::time::unix_now;
 
 /// Which steps of an item run: the plan's own, or its automatic rollback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +46,7 @@ impl StepContext<'_> {
     /// Runs the plan's undo steps after `why`; the item's end.
     pub(super) async fn roll_back(
         &self,
-        undo: &crate::ops::Undo,
+        undo: &pilothouse_core::ops::Undo,
         why: Option<String>,
         codes: &mut Vec<Option<i32>>,
     ) -> (Outcome, Option<String>) {
@@ -75,7 +78,7 @@ impl StepContext<'_> {
     /// plan's own steps can be cancelled or stopped, never its rollback.
     pub(super) async fn run_steps(
         &self,
-        steps: &[crate::ops::Step],
+        steps: &[pilothouse_core::ops::Step],
         phase: Phase,
         codes: &mut Vec<Option<i32>>,
     ) -> (Outcome, Option<usize>, Option<String>) {
@@ -190,7 +193,7 @@ impl StepContext<'_> {
         };
         let gate = self
             .streamed(|tx| async move {
-                crate::backend::gate::wait_healthy(
+                crate::engine::compose::gate::wait_healthy(
                     &docker,
                     &self.job.project,
                     services,
@@ -201,28 +204,29 @@ impl StepContext<'_> {
             })
             .await;
         match gate {
-            crate::backend::gate::Gate::Healthy => StepResult::Done,
-            crate::backend::gate::Gate::Failed(why) => {
+            crate::engine::gate::Gate::Healthy => StepResult::Done,
+            crate::engine::gate::Gate::Failed(why) => {
                 self.output(format!("health gate failed: {why}")).await;
                 StepResult::Failed {
                     code: 1,
                     why: format!("failed the health gate: {why}"),
                 }
             }
-            crate::backend::gate::Gate::Lost(why) => StepResult::Unknown(why),
+            crate::engine::gate::Gate::Lost(why) => StepResult::Unknown(why),
         }
     }
 
     /// The deploy's smoke check: the targets' configured health endpoints answer.
     pub(super) async fn smoke(&self, services: &[String]) -> StepResult {
-        let endpoints: Vec<crate::config::Endpoint> = self
+        let endpoints: Vec<pilothouse_core::config::Endpoint> = self
             .links
             .endpoints
             .iter()
             .filter(|e| services.iter().any(|s| s == e.service_name()))
             .cloned()
             .collect();
-        let answers = crate::backend::health::check_all(self.remote, &endpoints, unix_now()).await;
+        let answers =
+            crate::monitor::health::check_endpoints(self.remote, &endpoints, unix_now()).await;
         let mut down = Vec::new();
         for a in &answers {
             let line = match (&a.error, a.http_status) {
@@ -245,12 +249,12 @@ impl StepContext<'_> {
         }
     }
 
-    pub(super) async fn exec(&self, step: &crate::ops::Step) -> StepResult {
-        use crate::ops::Exec;
+    pub(super) async fn exec(&self, step: &pilothouse_core::ops::Step) -> StepResult {
+        use pilothouse_core::ops::Exec;
         match &step.exec {
             Exec::Shell => self.shell(&step.command).await,
             Exec::Reveal => {
-                crate::mask::reveal(true);
+                pilothouse_core::mask::reveal(true);
                 self.output(
                     "secrets are shown unmasked in this console from now until it quits; lines already read stay masked".into(),
                 )
@@ -284,7 +288,7 @@ impl StepContext<'_> {
                 old_update,
                 timeout_secs,
             } => {
-                let want = crate::backend::swarm_gate::Want::Service {
+                let want = crate::engine::swarm::gate::Want::Service {
                     name: service,
                     image: image.as_deref(),
                     old_update: old_update.as_deref(),
@@ -304,7 +308,7 @@ impl StepContext<'_> {
                 availability,
                 timeout_secs,
             } => {
-                let want = crate::backend::swarm_gate::Want::Node {
+                let want = crate::engine::swarm::gate::Want::Node {
                     id: node_id,
                     availability,
                 };
@@ -331,17 +335,17 @@ impl StepContext<'_> {
     /// A swarm gate, its standings streamed into the item.
     async fn swarm_wait(
         &self,
-        want: &crate::backend::swarm_gate::Want<'_>,
+        want: &crate::engine::swarm::gate::Want<'_>,
         timeout_secs: u64,
     ) -> StepResult {
-        use crate::backend::gate::Gate;
+        use crate::engine::gate::Gate;
         let Some(docker) = self.links.docker.borrow().clone() else {
             return StepResult::Unknown("not connected to the engine".into());
         };
         let limit = std::time::Duration::from_secs(timeout_secs);
         let gate = self
             .streamed(|tx| async move {
-                crate::backend::swarm_gate::wait(&docker, want, limit, &tx).await
+                crate::engine::swarm::gate::wait(&docker, want, limit, &tx).await
             })
             .await;
         match gate {
@@ -358,16 +362,16 @@ impl StepContext<'_> {
     /// step's `docker service rollback`; then the gate on the previous image.
     async fn swarm_restore(
         &self,
-        step: &crate::ops::Step,
+        step: &pilothouse_core::ops::Step,
         service: &str,
         image: &str,
         timeout_secs: u64,
     ) -> StepResult {
-        use crate::backend::swarm_gate::Want;
+        use crate::engine::swarm::gate::Want;
         let Some(docker) = self.links.docker.borrow().clone() else {
             return StepResult::Unknown("not connected to the engine".into());
         };
-        let state = match crate::backend::swarm_gate::read(&docker).await {
+        let state = match crate::engine::swarm::gate::read(&docker).await {
             Ok(s) => s,
             Err(e) => return StepResult::Unknown(e),
         };
@@ -429,8 +433,8 @@ pub(super) async fn terminate_step(
     pid: i32,
     backend_start: i64,
     db: &DbLink,
-) -> Result<String, crate::backend::db::DbFailure> {
-    use crate::backend::db::DbFailure;
+) -> Result<String, crate::monitor::db::DbFailure> {
+    use crate::monitor::db::DbFailure;
     let not_sent = |message: &str| DbFailure {
         maybe_ran: false,
         message: message.to_string(),
@@ -441,7 +445,7 @@ pub(super) async fn terminate_step(
         ));
     };
     let (reply, answer) = tokio::sync::oneshot::channel();
-    let request = crate::backend::db::DbRequest {
+    let request = crate::monitor::db::DbRequest {
         pid,
         backend_start,
         reply,

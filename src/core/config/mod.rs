@@ -1,0 +1,1086 @@
+//! The pilothouse config: where it is looked up, its shape, and errors that name
+//! file, line, column and key.
+//!
+//! ```toml
+//! [environments.staging]
+//! protected = false
+//! [environments.staging.ssh]
+//! destination = "staging-droplet"
+//! [environments.staging.compose]
+//! project_dir = "/opt/acme"
+//! ```
+//!
+//! Every table denies unknown keys. Later capabilities add their own tables to
+//! [`Environment`] (health, database, deploy, pgadmin); each is optional so an existing
+//! config stays valid.
+
+pub mod actions;
+pub mod checks;
+pub mod colour;
+pub mod containers;
+pub mod custom;
+pub mod deploy;
+pub mod forwards;
+pub mod monitoring;
+pub mod queues;
+pub mod values;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+pub use actions::{CommandWords, Groups, MigrateRunner, MigrateSettings, PgAdminSettings};
+pub use colour::Colour;
+pub use deploy::{DeploySettings, EnvVarName};
+pub use monitoring::{
+    DatabaseSettings, Endpoint, HealthSettings, HttpUrl, PoolBudget, SslMode, UrlSource, Via,
+};
+pub use values::{
+    ComposeCommand, ConfigDuration, EnvName, LocalPath, ProjectName, RelativeFile, RemotePath,
+    ServiceName, SshDestination, SshFile, StackName, UserName,
+};
+
+impl Environment {
+    /// Where an environment is, for people: `user@host:port`, or `local (socket)`.
+    pub fn describe(&self) -> String {
+        match &self.ssh {
+            Some(ssh) if self.over_ssh() => {
+                let mut target = String::new();
+                if let Some(u) = &ssh.user {
+                    target.push_str(u.as_str());
+                    target.push('@');
+                }
+                target.push_str(ssh.destination.as_str());
+                if let Some(p) = ssh.port {
+                    target.push_str(&format!(":{p}"));
+                }
+                target
+            }
+            _ => format!("local ({})", self.docker_socket),
+        }
+    }
+}
+
+/// The whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// One table per environment, in the order the file lists them.
+    pub environments: IndexMap<EnvName, Environment>,
+    /// The log pane and `pilothouse logs`.
+    #[serde(default)]
+    pub logs: LogSettings,
+}
+
+/// How logs are followed, kept and saved.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// Lines each container starts with before following.
+    #[serde(default = "default_tail", deserialize_with = "tail_lines")]
+    pub tail: u32,
+    /// Lines kept per container; older ones are dropped (and counted).
+    #[serde(default = "default_buffer_lines", deserialize_with = "buffer_lines")]
+    pub buffer_lines: u32,
+    /// Lines kept in all, across every followed container: what bounds the memory of
+    /// a pane following a hundred of them. The longest rings give up lines first.
+    #[serde(default = "default_buffer_total", deserialize_with = "buffer_total")]
+    pub buffer_total: u32,
+    /// "keep": colours in log lines are drawn as styles; "strip": dropped.
+    #[serde(default)]
+    pub colours: ColourPolicy,
+    /// Where saved logs go; default: the state dir's `logs` folder.
+    #[serde(default)]
+    pub save_dir: Option<LocalPath>,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            tail: default_tail(),
+            buffer_lines: default_buffer_lines(),
+            buffer_total: default_buffer_total(),
+            colours: ColourPolicy::default(),
+            save_dir: None,
+        }
+    }
+}
+
+impl LogSettings {
+    /// The directory saved logs go to.
+    pub fn save_dir(&self) -> PathBuf {
+        match &self.save_dir {
+            Some(p) => p.path().to_path_buf(),
+            None => state_dir().join("logs"),
+        }
+    }
+}
+
+/// What happens to SGR colours in log lines (other escape sequences are always removed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ColourPolicy {
+    #[default]
+    Keep,
+    Strip,
+}
+
+fn tail_lines<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = u32::deserialize(d)?;
+    if n > 100_000 {
+        return Err(serde::de::Error::custom(format!(
+            "tail = {n} is more than 100000 lines"
+        )));
+    }
+    Ok(n)
+}
+
+/// A line count `key` read only within `range`.
+fn line_count<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    key: &str,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, D::Error> {
+    let n = u32::deserialize(d)?;
+    if !range.contains(&n) {
+        return Err(serde::de::Error::custom(format!(
+            "{key} = {n} is outside {}..={}",
+            range.start(),
+            range.end()
+        )));
+    }
+    Ok(n)
+}
+
+fn buffer_lines<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    line_count(d, "buffer_lines", 100..=1_000_000)
+}
+
+fn buffer_total<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    line_count(d, "buffer_total", 1_000..=10_000_000)
+}
+
+fn default_buffer_total() -> u32 {
+    100_000
+}
+
+fn default_tail() -> u32 {
+    500
+}
+
+fn default_buffer_lines() -> u32 {
+    20_000
+}
+
+/// The user's config directory: `$XDG_CONFIG_HOME/pilothouse`, else
+/// `~/.config/pilothouse` (user themes live in its `themes/`).
+pub fn config_dir() -> PathBuf {
+    match std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d).join("pilothouse"),
+        None => values::expand_home("~/.config/pilothouse"),
+    }
+}
+
+/// The console's own state directory: `$XDG_STATE_HOME/pilothouse`, else
+/// `~/.local/state/pilothouse`.
+pub fn state_dir() -> PathBuf {
+    match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
+        Some(d) => PathBuf::from(d).join("pilothouse"),
+        None => values::expand_home("~/.local/state/pilothouse"),
+    }
+}
+
+/// One environment: a host reached over SSH and the compose project on it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// A protected environment needs its name typed to confirm any action.
+    #[serde(default)]
+    pub protected: bool,
+    /// No action can be queued on a read-only environment.
+    #[serde(default)]
+    pub read_only: bool,
+    /// The environment's colour: its active tab and its panes' borders ("#rrggbb", a
+    /// name or an index). Protected environments are the theme's red unless set.
+    #[serde(default)]
+    pub accent: Option<Colour>,
+    /// The Docker socket on the host.
+    #[serde(default = "default_docker_socket")]
+    pub docker_socket: RemotePath,
+    /// How often CPU and memory are refreshed while the environment is on screen.
+    #[serde(default = "default_stats_interval")]
+    pub stats_interval: ConfigDuration,
+    /// How often while it is not (another environment's tab is shown).
+    #[serde(default = "default_background_stats_interval")]
+    pub background_stats_interval: ConfigDuration,
+    /// `ssh` (the default): a compose project on a host reached over SSH. `local`: a
+    /// compose project on this machine's Docker engine. `swarm`: the stacks of a Docker
+    /// Swarm, read from a manager: over SSH when there is an `ssh` table, else through
+    /// the local socket.
+    #[serde(default)]
+    pub engine: Engine,
+    /// Required for `engine = "ssh"`, refused for `engine = "local"`, optional for
+    /// `engine = "swarm"`.
+    pub ssh: Option<SshSettings>,
+    /// Required for a compose environment, refused for a swarm one.
+    pub compose: Option<ComposeSettings>,
+    /// Required for a swarm environment (may be empty), refused for a compose one.
+    pub swarm: Option<SwarmSettings>,
+    #[serde(default)]
+    pub deploy: DeploySettings,
+    /// HTTP health endpoints and host checks.
+    #[serde(default)]
+    pub health: HealthSettings,
+    /// The database whose connection pool is watched; none: no pool view.
+    pub database: Option<DatabaseSettings>,
+    /// Named groups of services for actions (e.g. `backend`).
+    #[serde(default)]
+    pub groups: Groups,
+    /// How migrations run; none: no migrate action.
+    pub migrate: Option<MigrateSettings>,
+    #[serde(default)]
+    pub pgadmin: PgAdminSettings,
+    /// BullMQ queues on Redis; none: no queues view.
+    pub queues: Option<queues::QueueSettings>,
+    /// The team's own read-only checks, shown in the health view.
+    #[serde(default)]
+    pub checks: Vec<checks::CheckSettings>,
+    /// The team's own actions, run through the queue (the actions menu).
+    #[serde(default)]
+    pub actions: Vec<custom::ActionSettings>,
+    /// Ports on the far side of SSH, brought to this machine's loopback on demand.
+    #[serde(default)]
+    pub forwards: Vec<forwards::ForwardSettings>,
+    /// Containers outside the compose project watched too (by name or label).
+    pub containers: Option<containers::ContainersSettings>,
+}
+
+fn default_stats_interval() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_secs(2))
+}
+
+fn default_background_stats_interval() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_secs(10))
+}
+
+fn default_docker_socket() -> RemotePath {
+    RemotePath::parse("/var/run/docker.sock").unwrap_or_else(|e| unreachable!("{e}"))
+}
+
+/// What the environment is and how its Docker engine is reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Engine {
+    #[default]
+    Ssh,
+    Local,
+    Swarm,
+}
+
+/// A Docker Swarm environment: which stacks are watched, and where its stack file is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwarmSettings {
+    /// The stacks watched (`docker stack ls` names); empty: every stack.
+    #[serde(default)]
+    pub stacks: Vec<StackName>,
+    /// The stack file on the manager (for the stack's actions); its directory holds
+    /// the host lock and the audit trail.
+    pub stack_file: Option<RemotePath>,
+    /// Whether a service update asks the registry for the tag's digest and pins it
+    /// (Docker's default); false passes `--no-resolve-image`, so nodes use the image
+    /// they have or pull the tag themselves.
+    #[serde(default = "yes")]
+    pub resolve_image: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where a swarm environment keeps its lock and audit trail when no stack file is set.
+pub const SWARM_HOST_DIR: &str = "/var/lib/pilothouse";
+
+impl Environment {
+    /// Whether the host is reached over SSH (else the local socket).
+    pub fn over_ssh(&self) -> bool {
+        match self.engine {
+            Engine::Ssh => true,
+            Engine::Local => false,
+            Engine::Swarm => self.ssh.is_some(),
+        }
+    }
+
+    /// The swarm settings of a swarm environment.
+    pub fn swarm(&self) -> Option<&SwarmSettings> {
+        match self.engine {
+            Engine::Swarm => self.swarm.as_ref(),
+            Engine::Ssh | Engine::Local => None,
+        }
+    }
+
+    /// The compose project of a compose environment.
+    pub fn compose(&self) -> Option<&ComposeSettings> {
+        match self.engine {
+            Engine::Swarm => None,
+            Engine::Ssh | Engine::Local => self.compose.as_ref(),
+        }
+    }
+
+    /// The directory on the host that holds the lock and the audit trail: the compose
+    /// project's, or the swarm stack file's (else [`SWARM_HOST_DIR`]).
+    pub fn host_dir(&self) -> RemotePath {
+        if let Some(c) = self.compose() {
+            return c.project_dir.clone();
+        }
+        match self.swarm().and_then(|s| s.stack_file.as_ref()) {
+            Some(f) => f.parent(),
+            None => RemotePath::parse(SWARM_HOST_DIR).unwrap_or_else(|e| unreachable!("{e}")),
+        }
+    }
+
+    /// What the engine watches: the compose project name, or the stacks (empty: all).
+    pub fn watched(&self) -> Watched {
+        match (self.compose(), self.swarm()) {
+            (Some(c), _) => Watched::Compose {
+                project: c
+                    .effective_project_name()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+                extra: self.containers.clone(),
+            },
+            (None, s) => Watched::Swarm(
+                s.map(|s| s.stacks.iter().map(|n| n.to_string()).collect())
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+}
+
+/// What an environment's engine watches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Watched {
+    /// A compose project by name (empty: every project), and the containers outside it
+    /// watched too.
+    Compose {
+        project: String,
+        extra: Option<containers::ContainersSettings>,
+    },
+    /// The stacks of a swarm (empty: every stack).
+    Swarm(Vec<String>),
+}
+
+/// How to reach the host. Anything not set here comes from `~/.ssh/config`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SshSettings {
+    /// A host name, an address or an `~/.ssh/config` alias.
+    pub destination: SshDestination,
+    pub user: Option<UserName>,
+    pub port: Option<u16>,
+    pub identity_file: Option<SshFile>,
+    /// A known_hosts file to use instead of `~/.ssh/known_hosts`.
+    pub known_hosts_file: Option<SshFile>,
+    /// An ssh config file to read instead of `~/.ssh/config` (`ssh -F`).
+    pub config_file: Option<SshFile>,
+    #[serde(default)]
+    pub host_key_policy: HostKeyPolicy,
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: ConfigDuration,
+}
+
+fn default_connect_timeout() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_secs(10))
+}
+
+/// What to do with a host key that is not in known_hosts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostKeyPolicy {
+    /// Refuse unknown and changed host keys.
+    #[default]
+    Strict,
+    /// Add unknown host keys, refuse changed ones.
+    AcceptNew,
+}
+
+impl fmt::Display for HostKeyPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HostKeyPolicy::Strict => "strict",
+            HostKeyPolicy::AcceptNew => "accept-new",
+        })
+    }
+}
+
+/// The compose project on the host.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeSettings {
+    pub project_dir: RemotePath,
+    /// Defaults to what Compose derives from the project directory's name.
+    pub project_name: Option<ProjectName>,
+    #[serde(default = "default_compose_files")]
+    pub files: Vec<RelativeFile>,
+    /// The separate compose file that runs pgAdmin, if there is one.
+    pub pgadmin_file: Option<RelativeFile>,
+    #[serde(default)]
+    pub command: ComposeCommand,
+    #[serde(default = "default_env_file")]
+    pub env_file: RelativeFile,
+}
+
+fn default_compose_files() -> Vec<RelativeFile> {
+    vec![RelativeFile::parse("docker-compose.yml").unwrap_or_else(|e| unreachable!("{e}"))]
+}
+
+fn default_env_file() -> RelativeFile {
+    RelativeFile::parse(".env").unwrap_or_else(|e| unreachable!("{e}"))
+}
+
+impl ComposeSettings {
+    /// What a swarm environment's compose-shaped fields are built from: no project.
+    pub fn none() -> ComposeSettings {
+        ComposeSettings {
+            project_dir: RemotePath::parse("/").unwrap_or_else(|e| unreachable!("{e}")),
+            project_name: None,
+            files: Vec::new(),
+            pgadmin_file: None,
+            command: ComposeCommand::default(),
+            env_file: default_env_file(),
+        }
+    }
+
+    /// The project name Compose will use.
+    pub fn effective_project_name(&self) -> Option<ProjectName> {
+        self.project_name
+            .clone()
+            .or_else(|| ProjectName::from_dir(&self.project_dir))
+    }
+}
+
+/// A config that was read and validated, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub config: Config,
+}
+
+/// Why a config could not be used. All of them exit with code 2.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// No config file in any of the places searched.
+    NotFound { searched: Vec<PathBuf> },
+    /// The file was named (by `--config` or `$PILOTHOUSE_CONFIG`) but cannot be read.
+    Unreadable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// The file is not a valid config.
+    Invalid(Box<Invalid>),
+    /// A name asked for (a theme, a keymap) that does not exist; the message says
+    /// which do.
+    Unknown(String),
+}
+
+/// The annotated example config, which `pilothouse init` writes as a starter.
+pub const STARTER: &str = include_str!("../../../assets/pilothouse.example.toml");
+
+/// A config error located in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    /// Dotted key path, e.g. `environments.staging.ssh.port`; empty for syntax errors.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::NotFound { searched } => {
+                write!(f, "no config file found; looked in: ")?;
+                for (i, p) in searched.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ", ")?;
+                    }
+                    write!(f, "{}", p.display())?;
+                }
+                write!(
+                    f,
+                    " (pass --config PATH, or run `pilothouse init` to write an annotated starter)"
+                )
+            }
+            ConfigError::Unreadable { path, error } => {
+                write!(f, "{}: cannot read config: {error}", path.display())
+            }
+            ConfigError::Invalid(i) => fmt::Display::fmt(i, f),
+            ConfigError::Unknown(m) => f.write_str(m),
+        }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = crate::text::escaped(&self.path.display().to_string());
+        write!(f, "{path}:{}:{}: ", self.line, self.column)?;
+        if !self.key.is_empty() {
+            write!(f, "key `{}`: ", crate::text::escaped(&self.key))?;
+        }
+        f.write_str(&crate::text::escaped(&self.message))
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Where the config is looked for, in order: `--config`, `$PILOTHOUSE_CONFIG`,
+/// `$XDG_CONFIG_HOME/pilothouse/config.toml` (else `~/.config/pilothouse/config.toml`),
+/// `./pilothouse.toml`. The first two must exist when given; the others are used if they do.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("PILOTHOUSE_CONFIG").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let mut searched = Vec::new();
+    let config_home = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
+    if let Some(dir) = config_home {
+        searched.push(dir.join("pilothouse").join("config.toml"));
+    }
+    searched.push(PathBuf::from("pilothouse.toml"));
+    match searched.iter().find(|p| p.is_file()) {
+        Some(p) => Ok(p.clone()),
+        None => Err(ConfigError::NotFound { searched }),
+    }
+}
+
+/// Finds, reads and validates the config.
+pub fn load(explicit: Option<&Path>) -> Result<Loaded, ConfigError> {
+    let path = locate(explicit)?;
+    let text = read_bounded(&path)?;
+    let config = parse(&text, &path)?;
+    Ok(Loaded { path, config })
+}
+
+/// The most a config file may hold; a larger one (or `/dev/zero`) is refused.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Reads a config file of at most [`MAX_CONFIG_BYTES`], as UTF-8; a longer file, or
+/// bytes that are not UTF-8, are one error naming where.
+pub fn read_bounded(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    let unreadable = |error| ConfigError::Unreadable {
+        path: path.to_path_buf(),
+        error,
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigError::Unknown(format!(
+            "{}: not a config file: longer than {} KiB",
+            path.display(),
+            MAX_CONFIG_BYTES / 1024
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = e.utf8_error().valid_up_to();
+        let text = String::from_utf8_lossy(&e.as_bytes()[..good]);
+        let (line, column) = line_col(&text, good);
+        ConfigError::Unknown(format!(
+            "{}:{line}:{column}: not UTF-8 text (a config file is UTF-8)",
+            path.display()
+        ))
+    })
+}
+
+/// What pilothouse offers when there is no config at all but a local Docker engine: one
+/// environment, `local`, watching every compose project on this machine. The socket is
+/// `$DOCKER_HOST` when that is a `unix://` path, else `/var/run/docker.sock`.
+pub fn local_fallback() -> Option<Loaded> {
+    let socket = std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|h| h.strip_prefix("unix://").map(str::to_string))
+        .unwrap_or_else(|| "/var/run/docker.sock".to_string());
+    RemotePath::parse(&socket).ok()?;
+    if !Path::new(&socket).exists() {
+        return None;
+    }
+    // project_dir "/" names no project: every compose project is shown.
+    let text = format!(
+        "[environments.local]\nengine = \"local\"\ndocker_socket = \"{socket}\"\n[environments.local.compose]\nproject_dir = \"/\"\n"
+    );
+    let path = PathBuf::from(format!(
+        "(no config file: the local Docker engine at {socket})"
+    ));
+    let config = from_toml(&text, &path).ok()?;
+    Some(Loaded { path, config })
+}
+
+/// Parses and validates config text; `path` is only used in error messages.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let config: Config = from_toml(text, path)?;
+    for (name, env) in &config.environments {
+        let at = |table: &str| {
+            let header = format!("[environments.{name}{table}]");
+            text.find(&header)
+                .or_else(|| text.find(&format!("[environments.{name}")))
+                .unwrap_or(0)
+        };
+        if let Some((table, key, message)) = check_env(env) {
+            return Err(invalid_at(
+                path,
+                text,
+                at(table),
+                &format!("environments.{name}.{key}"),
+                message,
+            ));
+        }
+    }
+    if config.environments.is_empty() {
+        return Err(invalid_at(
+            path,
+            text,
+            text.find("[environments").unwrap_or(0),
+            "environments",
+            "no environments defined; add a [environments.NAME] table".into(),
+        ));
+    }
+    Ok(config)
+}
+
+/// What is wrong with one environment's tables taken together, if anything: the table
+/// to point at, the key, the message.
+/// The team's own tables: actions, forwards, containers outside compose.
+fn check_runbook(env: &Environment, swarm: bool) -> Option<(&'static str, &'static str, String)> {
+    if let Some((key, message)) = custom::check_all(&env.actions) {
+        return Some((".actions", key, message));
+    }
+    if let Some((key, message)) = forwards::check_all(&env.forwards) {
+        return Some((".forwards", key, message));
+    }
+    let c = env.containers.as_ref()?;
+    if swarm {
+        return Some((
+            ".containers",
+            "containers",
+            "a swarm runs services, not containers of its own; [containers] is for a compose environment's host".into(),
+        ));
+    }
+    c.check()
+        .map(|(key, message)| (".containers", key, message))
+}
+
+fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> {
+    let swarm = env.engine == Engine::Swarm;
+    let problem = match (env.engine, &env.ssh) {
+        (Engine::Ssh, None) => Some((
+            "",
+            "ssh",
+            "required table [environments.NAME.ssh] is missing (or set engine = \"local\")",
+        )),
+        (Engine::Local, Some(_)) => Some((
+            ".ssh",
+            "ssh",
+            "an environment with engine = \"local\" has no ssh settings",
+        )),
+        _ if swarm && env.compose.is_some() => Some((
+            ".compose",
+            "compose",
+            "a swarm environment has no compose table: its stacks are in [environments.NAME.swarm]",
+        )),
+        _ if swarm && env.swarm.is_none() => Some((
+            "",
+            "swarm",
+            "required table [environments.NAME.swarm] is missing (it may be empty: every stack is watched)",
+        )),
+        _ if !swarm && env.swarm.is_some() => Some((
+            ".swarm",
+            "swarm",
+            "a [swarm] table needs engine = \"swarm\"",
+        )),
+        _ if !swarm && env.compose.is_none() => Some((
+            "",
+            "compose",
+            "required table [environments.NAME.compose] is missing (or set engine = \"swarm\")",
+        )),
+        _ if swarm && env.migrate.is_some() => Some((
+            ".migrate",
+            "migrate",
+            "migrations run through compose; a swarm environment has none yet",
+        )),
+        _ => None,
+    };
+    if let Some((table, key, message)) = problem {
+        return Some((table, key, message.to_string()));
+    }
+    for c in &env.checks {
+        if let Some((key, message)) = c.check() {
+            return Some((".checks", key, message));
+        }
+    }
+    if let Some(problem) = check_runbook(env, swarm) {
+        return Some(problem);
+    }
+    if let Some(q) = &env.queues {
+        if let Some((key, message)) = q.check() {
+            return Some((".queues", key, message));
+        }
+        if swarm && q.via == queues::RedisVia::Exec {
+            return Some((
+                ".queues",
+                "queues.via",
+                "a swarm's Redis runs on a node the manager cannot exec into; use via = \"tcp\""
+                    .into(),
+            ));
+        }
+    }
+    if swarm
+        && let Some(q) = &env.queues
+        && q.password.as_ref().is_some_and(|p| p.reads_env_file())
+    {
+        return Some((
+            ".queues",
+            "queues.password",
+            "a swarm environment has no compose env file to read the password from; use local_env"
+                .into(),
+        ));
+    }
+    if swarm
+        && let Some(db) = &env.database
+        && db.url.reads_env_file()
+    {
+        return Some((
+            ".database",
+            "database.url",
+            "a swarm environment has no compose env file to read the URL from; use local_env"
+                .into(),
+        ));
+    }
+    let compose = env.compose.as_ref()?;
+    if compose.effective_project_name().is_none() {
+        return Some((
+            ".compose",
+            "compose.project_name",
+            format!(
+                "no compose project name can be derived from {}; set project_name",
+                compose.project_dir
+            ),
+        ));
+    }
+    None
+}
+
+/// Deserializes any TOML document into `T`, turning errors into [`Invalid`].
+pub fn from_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ConfigError> {
+    let de = match toml::de::Deserializer::parse(text) {
+        Ok(de) => de,
+        Err(e) => return Err(toml_error(path, text, "", &e)),
+    };
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e.path().to_string();
+        toml_error(path, text, &key, e.inner())
+    })
+}
+
+fn toml_error(path: &Path, text: &str, key_path: &str, e: &toml::de::Error) -> ConfigError {
+    let offset = e.span().map(|s| s.start).unwrap_or(0);
+    let key_path = if key_path == "." { "" } else { key_path };
+    // A value may be echoed in serde's message: its password never is.
+    let message = crate::text::mask_credentials(e.message().trim());
+    if let Some(m) = literal_url_message(key_path, &message) {
+        return invalid_at(path, text, offset, key_path, m);
+    }
+    if message.starts_with("duplicate key") && key_path.is_empty() {
+        let key = key_at(text, offset);
+        return invalid_at(path, text, offset, &key, format!("duplicate key `{key}`"));
+    }
+    // serde names the offending field only in the message; make sure the key path ends
+    // with it (path_to_error includes an unknown field but not a missing one).
+    let join = |field: &str| {
+        if key_path.is_empty() {
+            field.to_string()
+        } else if key_path == field || key_path.ends_with(&format!(".{field}")) {
+            key_path.to_string()
+        } else {
+            format!("{key_path}.{field}")
+        }
+    };
+    let (key, message) = if let Some(field) = quoted_after(&message, "unknown field `") {
+        let hint = match suggestion(&field, &message) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => match message.split_once("expected ") {
+                Some((_, expected)) => format!("expected {expected}"),
+                None => "no such key here".to_string(),
+            },
+        };
+        (join(&field), format!("unknown key `{field}`; {hint}"))
+    } else if let Some(field) = quoted_after(&message, "missing field `") {
+        (join(&field), format!("required key `{field}` is missing"))
+    } else {
+        (key_path.to_string(), message)
+    };
+    invalid_at(path, text, offset, &key, key_message(message))
+}
+
+/// A database URL written into the config as a string: refused, never echoed, with the
+/// two ways that keep its password out of the file.
+fn literal_url_message(key_path: &str, message: &str) -> Option<String> {
+    (key_path.ends_with("database.url") && message.contains("unknown variant")).then(|| {
+        "a database URL written here would put its password in the config file, so it is refused (not shown); \
+         use url = { env_file = \"DATABASE_URL\" } (read from the env file on the host) or \
+         url = { local_env = \"NAME\" } (this machine's environment)"
+            .to_string()
+    })
+}
+
+/// The key that starts at `offset` (a bare or quoted key, up to `=`, `.` or a space).
+fn key_at(text: &str, offset: usize) -> String {
+    let rest = text.get(offset..).unwrap_or("");
+    let rest = rest.trim_start_matches('"');
+    let key: String = rest
+        .chars()
+        .take_while(|c| !matches!(c, '=' | '"' | '\n' | ']') && !c.is_whitespace())
+        .take(64)
+        .collect();
+    // Inside a table, the key is named by its whole path.
+    let before = text.get(..offset).unwrap_or("");
+    let table = before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+    let key = match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key,
+    };
+    crate::text::mask_credentials(&key)
+}
+
+fn key_message(m: String) -> String {
+    m.replace("invalid type: ", "wrong type: ")
+}
+
+fn invalid_at(path: &Path, text: &str, offset: usize, key: &str, message: String) -> ConfigError {
+    let (line, column) = line_col(text, offset);
+    ConfigError::Invalid(Box::new(Invalid {
+        path: path.to_path_buf(),
+        line,
+        column,
+        key: key.to_string(),
+        message,
+    }))
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn quoted_after(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.split_once(prefix)?.1;
+    Some(rest.split_once('`')?.0.to_string())
+}
+
+/// The expected field closest to a misspelt one, if it is close enough to be a typo.
+fn suggestion(field: &str, message: &str) -> Option<String> {
+    let expected = message.split_once("expected ")?.1;
+    closest(field, expected.split('`').skip(1).step_by(2))
+}
+
+/// The candidate nearest to a misspelt `word`, if one is near enough to be meant.
+pub fn closest<S: AsRef<str>>(word: &str, candidates: impl Iterator<Item = S>) -> Option<String> {
+    candidates
+        .map(|cand| (edit_distance(word, cand.as_ref()), cand))
+        .filter(|(d, cand)| *d <= 2.max(cand.as_ref().len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.as_ref().to_string())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[environments.staging]
+[environments.staging.ssh]
+destination = "staging-droplet"
+user = "deploy"
+[environments.staging.compose]
+project_dir = "/opt/acme"
+
+[environments.production]
+protected = true
+[environments.production.ssh]
+destination = "prod"
+host_key_policy = "accept-new"
+connect_timeout = "5s"
+[environments.production.compose]
+project_dir = "/opt/acme"
+command = "docker-compose"
+files = ["docker-compose.yml", "docker-compose.prod.yml"]
+"#;
+
+    fn invalid(text: &str) -> Invalid {
+        match parse(text, Path::new("c.toml")) {
+            Err(ConfigError::Invalid(i)) => *i,
+            other => panic!("expected an Invalid error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn good_config_keeps_file_order_and_fills_defaults() {
+        let c = parse(GOOD, Path::new("c.toml")).map_err(|e| e.to_string());
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<_> = c.environments.keys().map(|k| k.to_string()).collect();
+        assert_eq!(names, ["staging", "production"]);
+        let s = &c.environments[0];
+        assert!(!s.protected);
+        assert_eq!(s.docker_socket.as_str(), "/var/run/docker.sock");
+        let ssh = s.ssh.as_ref().unwrap_or_else(|| panic!("no ssh"));
+        assert_eq!(ssh.host_key_policy, HostKeyPolicy::Strict);
+        assert_eq!(ssh.connect_timeout.to_string(), "10s");
+        let compose = s.compose().unwrap_or_else(|| panic!("no compose"));
+        assert_eq!(compose.command.to_string(), "docker compose");
+        assert_eq!(compose.env_file.as_str(), ".env");
+        assert_eq!(
+            compose.effective_project_name().map(|n| n.to_string()),
+            Some("acme".into())
+        );
+        let p = &c.environments[1];
+        assert!(p.protected);
+        assert_eq!(
+            p.ssh.as_ref().map(|s| s.host_key_policy),
+            Some(HostKeyPolicy::AcceptNew)
+        );
+        assert_eq!(p.compose().map(|c| c.files.len()), Some(2));
+    }
+
+    #[test]
+    fn unknown_key_names_position_key_and_suggestion() {
+        let text = GOOD.replace("user = \"deploy\"", "usr = \"deploy\"");
+        let e = invalid(&text);
+        assert_eq!(e.key, "environments.staging.ssh.usr");
+        assert_eq!((e.line, e.column), (5, 1));
+        assert!(e.message.contains("did you mean `user`?"), "{}", e.message);
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let text = GOOD.replace("protected = true", "protected = \"yes\"");
+        let e = invalid(&text);
+        assert_eq!(e.key, "environments.production.protected");
+        assert_eq!(e.line, 10);
+        assert!(e.message.contains("wrong type"), "{}", e.message);
+    }
+
+    #[test]
+    fn missing_key_is_named() {
+        let text = GOOD.replace("destination = \"prod\"\n", "");
+        let e = invalid(&text);
+        assert_eq!(e.key, "environments.production.ssh.destination");
+        assert!(e.message.contains("required key `destination` is missing"));
+    }
+
+    #[test]
+    fn bad_values_are_located_at_the_value() {
+        let text = GOOD.replace("\"/opt/acme\"\ncommand", "\"/opt/acme;reboot\"\ncommand");
+        let e = invalid(&text);
+        assert_eq!(e.key, "environments.production.compose.project_dir");
+        assert_eq!(e.line, 16);
+        assert_eq!(e.column, 15);
+    }
+
+    #[test]
+    fn engine_and_ssh_table_must_agree() {
+        let e = invalid(&GOOD.replace("[environments.production.ssh]\ndestination = \"prod\"\nhost_key_policy = \"accept-new\"\nconnect_timeout = \"5s\"\n", ""));
+        assert_eq!(e.key, "environments.production.ssh");
+        assert_eq!(e.line, 9, "points at [environments.production]");
+        let local = GOOD.replace("protected = true", "protected = true\nengine = \"local\"");
+        let e = invalid(&local);
+        assert_eq!(e.key, "environments.production.ssh");
+        assert!(
+            e.message.contains("engine = \"local\" has no ssh settings"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.line, 12, "points at [environments.production.ssh]");
+    }
+
+    #[test]
+    fn a_local_environment_needs_no_ssh() {
+        let text = "[environments.here]\nengine = \"local\"\n[environments.here.compose]\nproject_dir = \"/opt/acme\"\n";
+        let c = parse(text, Path::new("c.toml")).map_err(|e| e.to_string());
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.environments[0].engine, Engine::Local);
+    }
+
+    #[test]
+    fn a_project_name_must_be_derivable() {
+        let text = "[environments.here]\nengine = \"local\"\n[environments.here.compose]\nproject_dir = \"/\"\n";
+        let e = invalid(text);
+        assert_eq!(e.key, "environments.here.compose.project_name");
+        assert_eq!(e.line, 3);
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position() {
+        let e = invalid("[environments.staging\n");
+        assert_eq!(e.line, 1);
+        assert!(e.key.is_empty());
+    }
+
+    #[test]
+    fn no_environments_is_an_error() {
+        let e = invalid("[environments]\n");
+        assert_eq!(e.key, "environments");
+    }
+
+    #[test]
+    fn display_is_one_line_with_file_line_col_key() {
+        let text = GOOD.replace("port", "prt");
+        let text = text.replace("user = \"deploy\"", "user = \"deploy\"\nprt = 22");
+        let e = invalid(&text);
+        let shown = e.to_string();
+        assert!(shown.starts_with("c.toml:6:1: key `environments.staging.ssh.prt`: unknown key `prt`; did you mean `port`?"), "{shown}");
+        assert!(!shown.contains('\n'));
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("a\nbé c", 5), (2, 3));
+        assert_eq!(line_col("", 10), (1, 1));
+    }
+}
