@@ -44,6 +44,11 @@ fn main() -> ExitCode {
         },
         Err(e) => return config_error(&e),
     };
+    // Old spellings still work; each says where and what to write instead, on stderr
+    // (it stays above the console's screen, which leaves the terminal as it found it).
+    for notice in &loaded.config.notices {
+        eprintln!("pilothouse: {}", pilothouse_core::text::escaped(notice));
+    }
     match cli.command {
         Some(Command::CheckConfig) => {
             print!("{}", summary(&loaded));
@@ -393,6 +398,9 @@ fn run_tui(
         .unwrap_or(log::LevelFilter::Info);
     pilothouse::app::diagnostics::init(level, &pilothouse_core::config::state_dir())
         .map_err(|e| eyre!("logger: {e}"))?;
+    for notice in &config.notices {
+        log::warn!("{notice}");
+    }
     // One thread: every actor only waits on I/O, and a second worker would only add
     // cross-thread wake-ups (measured: most of the idle CPU).
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -58,7 +58,34 @@ fn valid_configs_pass_check_config() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(stdout.contains(": ok, "), "{stdout}");
+        assert!(
+            out.stderr.is_empty(),
+            "{}: the shipped configs use today's spelling: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
+}
+
+#[test]
+fn the_old_engine_spelling_still_works_and_says_what_to_write_instead() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("old.toml");
+    let text = "[environments.here]\nprotected = false\nengine = \"local\"\n[environments.here.compose]\nproject_dir = \"/opt/acme\"\n";
+    std::fs::write(&path, text).unwrap_or_else(|e| panic!("{e}"));
+    let out = pilothouse()
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(": ok, "));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:3: environments.here.engine: engine = \"local\" is the old spelling: write reach = \"local\"", path.display())),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -71,7 +71,7 @@ fn the_deploy_key_opens_the_picker_and_asks_the_host_for_tags() {
             repos: vec!["registry.example.com/acme/web".into()]
         }]
     );
-    let p = s.envs[0].picker.clone().expect("picker");
+    let p = s.envs[0].picker().cloned().expect("picker");
     assert_eq!(p.targets, vec!["web".to_string()]);
     assert_eq!(p.current, vec![("web".to_string(), "v2".to_string())]);
     let screen = screen_text(&render(&s, 140, 40));
@@ -91,20 +91,12 @@ fn the_deploy_key_opens_the_picker_and_asks_the_host_for_tags() {
     press(&mut s, Action::Down);
     press(&mut s, Action::Down);
     assert_eq!(
-        s.envs[0]
-            .picker
-            .as_ref()
-            .and_then(|p| p.chosen())
-            .as_deref(),
+        s.envs[0].picker().and_then(|p| p.chosen()).as_deref(),
         Some("v2")
     );
     typed(&mut s, "3");
     assert_eq!(
-        s.envs[0]
-            .picker
-            .as_ref()
-            .and_then(|p| p.chosen())
-            .as_deref(),
+        s.envs[0].picker().and_then(|p| p.chosen()).as_deref(),
         Some("v3")
     );
     let screen = screen_text(&render(&s, 140, 40));
@@ -167,7 +159,7 @@ fn a_tag_that_is_not_one_is_refused_in_the_picker_and_shell_characters_cannot_be
     press(&mut s, Action::Deploy);
     typed(&mut s, "v2;$(id)`x` '");
     assert_eq!(
-        s.envs[0].picker.as_ref().map(|p| p.text.as_str()),
+        s.envs[0].picker().map(|p| p.text.as_str()),
         Some("v2idx"),
         "only tag characters are typed"
     );
@@ -178,8 +170,7 @@ fn a_tag_that_is_not_one_is_refused_in_the_picker_and_shell_characters_cannot_be
     press(&mut s, Action::TagDone);
     assert_eq!(s.mode(), Mode::TagInput, "still in the picker");
     let m = s.envs[0]
-        .picker
-        .as_ref()
+        .picker()
         .and_then(|p| p.message.clone())
         .unwrap_or_default();
     assert!(m.contains("is not an image tag"), "{m}");
@@ -202,16 +193,16 @@ fn tab_cycles_the_targets_through_the_groups_and_all() {
     let mut s = staging_on_web();
     press(&mut s, Action::Deploy);
     let effects = press(&mut s, Action::CycleTargets);
-    let p = s.envs[0].picker.clone().expect("picker");
+    let p = s.envs[0].picker().cloned().expect("picker");
     assert_eq!(p.scope, "group backend");
     assert!(matches!(effects.first(), Some(Effect::ReadTags { .. })));
     press(&mut s, Action::CycleTargets);
-    let p = s.envs[0].picker.clone().expect("picker");
+    let p = s.envs[0].picker().cloned().expect("picker");
     assert_eq!(p.scope, "all");
     assert_eq!(p.targets.len(), 5);
     press(&mut s, Action::CycleTargets);
     assert_eq!(
-        s.envs[0].picker.as_ref().map(|p| p.scope.as_str()),
+        s.envs[0].picker().map(|p| p.scope.as_str()),
         Some("selected")
     );
     press(&mut s, Action::TagCancel);
@@ -222,15 +213,14 @@ fn tab_cycles_the_targets_through_the_groups_and_all() {
 fn rollback_offers_the_rollback_images_first_and_is_refused_read_only() {
     let mut s = staging_on_web();
     press(&mut s, Action::Rollback);
-    let p = s.envs[0].picker.clone().expect("picker");
+    let p = s.envs[0].picker().cloned().expect("picker");
     assert_eq!(p.chosen().as_deref(), Some("rollback"));
     // Not before the host said which tag names those images too.
     press(&mut s, Action::TagDone);
     assert!(s.envs[0].queue.pending().is_none());
     assert!(
         s.envs[0]
-            .picker
-            .as_ref()
+            .picker()
             .and_then(|p| p.message.as_deref())
             .is_some_and(|m| m.contains("still reading")),
     );
@@ -260,11 +250,7 @@ fn rollback_offers_the_rollback_images_first_and_is_refused_read_only() {
             note: None,
         })),
     );
-    let rows = s.envs[0]
-        .picker
-        .as_ref()
-        .map(|p| p.rows())
-        .unwrap_or_default();
+    let rows = s.envs[0].picker().map(|p| p.rows()).unwrap_or_default();
     assert_eq!(rows[0].2, "the images the last deploy replaced (v1)");
     press(&mut s, Action::TagDone);
     let item = s.envs[0].queue.pending().expect("pending").clone();
@@ -293,7 +279,7 @@ fn rollback_offers_the_rollback_images_first_and_is_refused_read_only() {
     s.read_only = true;
     let effects = press(&mut s, Action::Deploy);
     assert!(effects.is_empty());
-    assert!(s.envs[0].picker.is_none());
+    assert!(s.envs[0].picker().is_none());
     assert!(
         s.envs[0]
             .queue
@@ -352,8 +338,7 @@ fn the_migrations_toggle_cycles_none_then_migrations_then_breaking_ones() {
     press(&mut s, Action::Deploy);
     let state = |s: &State| {
         s.envs[0]
-            .picker
-            .as_ref()
+            .picker()
             .map(|p| (p.migrate, p.breaking))
             .unwrap_or_default()
     };
@@ -456,7 +441,7 @@ fn while_a_preview_is_open_the_mode_decides_and_no_other_handler_gets_a_key() {
         "the log pane opened behind the preview"
     );
     assert!(
-        s.envs[0].picker.is_none(),
+        s.envs[0].picker().is_none(),
         "the picker opened behind the preview"
     );
     assert_eq!(s.mode(), Mode::Confirm);
@@ -475,18 +460,18 @@ fn the_deploy_picker_lists_newest_first_and_highlights_nothing_until_asked() {
             ("v1", Some("2026-11-01 09:00"), true, true),
         ]),
     );
-    let p = s.envs[0].picker.clone().expect("picker");
+    let p = s.envs[0].picker().cloned().expect("picker");
     assert_eq!(p.rows()[0].0, "broken", "newest build first");
     assert_eq!(p.cursor, None);
     assert_eq!(p.chosen(), None, "nothing pre-selected");
     // A stray enter deploys nothing.
     press(&mut s, Action::TagDone);
     assert!(s.envs[0].queue.pending().is_none());
-    assert!(s.envs[0].picker.is_some());
+    assert!(s.envs[0].picker().is_some());
     // The arrows pick a row on purpose.
     press(&mut s, Action::Down);
     press(&mut s, Action::Down);
-    let p = s.envs[0].picker.clone().expect("picker");
+    let p = s.envs[0].picker().cloned().expect("picker");
     assert_eq!(p.chosen().as_deref(), Some("v2"));
     let screen = screen_text(&render(&s, 100, 30));
     assert!(screen.contains("▶ v2"), "{screen}");

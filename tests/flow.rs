@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use common::*;
 use pilothouse::input::action::{Action, Effect, Msg};
-use pilothouse::state::{Alert, LinkStatus};
+use pilothouse::state::LinkStatus;
+use pilothouse::state::alert::Alert;
 use pilothouse::update::update;
 use pilothouse_core::model::container::{Health, RunState};
 use pilothouse_core::model::event::BackendEvent;

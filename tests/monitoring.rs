@@ -14,7 +14,8 @@ mod common;
 
 use common::*;
 use pilothouse::input::action::{Action, Msg};
-use pilothouse::state::{Alert, State, View};
+use pilothouse::state::alert::Alert;
+use pilothouse::state::{State, View};
 use pilothouse::ui::theme::Theme;
 use pilothouse::update::update;
 use pilothouse_core::model::event::BackendEvent;

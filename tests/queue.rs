@@ -851,13 +851,13 @@ fn the_jobs_view_restarts_a_queue_s_consumer_and_previews_bullmq_actions_run_in_
         "{:?}",
         s.envs[0].queue.pending().map(|i| i.plan.title())
     );
-    let asked = s.envs[0].clean_prompt.clone().expect("the age asked");
+    let asked = s.envs[0].clean_prompt().cloned().expect("the age asked");
     assert_eq!(
         (asked.queue.as_str(), asked.text.as_str()),
         ("order-sync", "1d")
     );
     press(&mut s, Action::TagCancel);
-    assert!(s.envs[0].clean_prompt.is_none() && s.envs[0].queue.pending().is_none());
+    assert!(s.envs[0].clean_prompt().is_none() && s.envs[0].queue.pending().is_none());
     // Enter with what is offered: 24 h, in ms.
     press(&mut s, Action::CleanQueue);
     press(&mut s, Action::TagDone);
@@ -882,7 +882,7 @@ fn the_jobs_view_restarts_a_queue_s_consumer_and_previews_bullmq_actions_run_in_
         update(&mut s, Msg::Input(c));
     }
     press(&mut s, Action::TagDone);
-    let asked = s.envs[0].clean_prompt.clone().expect("still asked");
+    let asked = s.envs[0].clean_prompt().cloned().expect("still asked");
     assert!(
         asked
             .message
@@ -914,7 +914,7 @@ fn the_jobs_view_restarts_a_queue_s_consumer_and_previews_bullmq_actions_run_in_
     );
     s.envs[0].queue.message = None;
     press(&mut s, Action::CleanQueue);
-    assert!(s.envs[0].clean_prompt.is_none());
+    assert!(s.envs[0].clean_prompt().is_none());
     let msg = s.envs[0].queue.message.clone().unwrap_or_default();
     assert!(msg.contains("print-service"), "{msg}");
     // Outside the jobs view R is the table's restart again.
@@ -1033,7 +1033,7 @@ fn a_team_action_asks_for_its_parameters_refuses_hostile_values_and_previews_the
     }
     typed(&mut s, "/img/logo.png");
     press(&mut s, Action::TagDone);
-    assert_eq!(s.mode(), Mode::Confirm, "{:?}", s.envs[0].menu);
+    assert_eq!(s.mode(), Mode::Confirm, "{:?}", s.envs[0].overlay);
     let item = s.envs[0].queue.pending().expect("a pending item");
     assert_eq!(item.plan.kind.name(), "purge cdn");
     assert!(item.plan.targets.is_empty(), "{:?}", item.plan.targets);
@@ -1076,7 +1076,7 @@ fn a_service_parameter_offers_the_project_s_services_and_takes_only_one_of_them(
     typed(&mut s, "nosuch");
     press(&mut s, Action::TagDone);
     assert!(s.envs[0].queue.pending().is_none());
-    let menu = s.envs[0].menu.as_ref().expect("still open");
+    let menu = s.envs[0].menu().expect("still open");
     assert!(
         menu.message
             .as_deref()

@@ -688,7 +688,7 @@ fn a_swarm_shows_services_tasks_with_their_history_nodes_and_secret_names() {
     );
     assert_eq!(
         s.envs[0].alert(NOW),
-        pilothouse::state::Alert::Bad,
+        pilothouse::state::alert::Alert::Bad,
         "a short service and a node down are alerts"
     );
     let mut s = s;

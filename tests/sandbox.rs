@@ -1043,7 +1043,7 @@ fn a_local_engine_environment_needs_no_ssh() {
     std::fs::write(
         &config,
         format!(
-            "[environments.here]\nengine = \"local\"\n[environments.here.compose]\nproject_dir = \"{}\"\nproject_name = \"acme-production\"\n",
+            "[environments.here]\nreach = \"local\"\n[environments.here.compose]\nproject_dir = \"{}\"\nproject_name = \"acme-production\"\n",
             sb.state.join("opt/production").display()
         ),
     )

@@ -264,7 +264,7 @@ async fn watch(
         background: env.background_stats_interval.0.max(every),
     };
     let connected =
-        engine::Engine::connect(tunnel.docker_socket(), tunnel.remote(), watched, cadence).await;
+        engine::Connected::connect(tunnel.docker_socket(), tunnel.remote(), watched, cadence).await;
     let (mut engine, version) = match connected {
         Ok(e) => e,
         Err(e) => {
@@ -321,7 +321,7 @@ async fn watch(
                 BackendEvent::Stats(usage)
             },
             change = engine.next_change() => match change {
-                Ok(change) => match engine.on_change(change, io.followers).await {
+                Ok(()) => match engine.on_change(io.followers).await {
                     Ok(Some(event)) => event,
                     Ok(None) => continue,
                     Err(lost) => return lost,

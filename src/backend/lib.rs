@@ -7,7 +7,7 @@
 //! - `connection`: the system ssh (master, forwards), the remote and poll shells, TLS and
 //!   a small HTTP client;
 //! - `engine`: a compose project and a Docker Swarm, each whole (listing, events, logs,
-//!   gates, the stack file), behind one `Engine`;
+//!   gates, the stack file), behind one connected engine;
 //! - `monitor`: health endpoints and the host, the team's checks, usage counters, the
 //!   database pool, the job queues on Redis, image tags;
 //! - `runner`: confirmed items, one at a time, under the host lock;

@@ -3,33 +3,6 @@
 
 use pilothouse_core::config::custom::{ActionSettings, ParamKind};
 
-impl super::EnvState {
-    /// The services actions may name: a swarm's, else the project's containers'.
-    pub fn known_services(&self) -> Vec<String> {
-        if let Some(v) = &self.swarm {
-            return v.visible("").iter().map(|s| s.name.clone()).collect();
-        }
-        self.containers.iter().map(|c| c.service.clone()).collect()
-    }
-
-    /// The containers outside the compose project (`[containers]`), by name.
-    pub fn outside_names(&self) -> Vec<String> {
-        self.containers
-            .iter()
-            .filter(|c| c.outside)
-            .map(|c| c.service.clone())
-            .collect()
-    }
-
-    /// The services a service parameter offers: each once, in order.
-    pub fn param_services(&self) -> Vec<String> {
-        let mut all = self.known_services();
-        all.sort();
-        all.dedup();
-        all
-    }
-}
-
 /// The menu while it is open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionMenu {

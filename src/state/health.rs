@@ -3,7 +3,7 @@
 
 use pilothouse_core::model::health::{EndpointStatus, HostReport};
 
-use super::Alert;
+use crate::state::alert::Alert;
 
 /// Disk use (percent) that warns, and that is critical ("no space left on device").
 pub const DISK_WARN: u32 = 85;

@@ -1,5 +1,6 @@
 //! Everything the console knows. Mutated only by [`crate::update::update`].
 
+pub mod alert;
 pub mod custom;
 pub mod forwards;
 pub mod health;
@@ -16,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use alert::Alert;
 pub use health::HealthState;
 pub use link::{Link, LinkStatus};
 pub use logs::{LogPane, LogTarget, LogWindow};
@@ -96,6 +98,8 @@ pub struct EnvState {
     pub name: String,
     pub protected: bool,
     pub read_only: bool,
+    /// What runs on the host (a compose project or a swarm): what its actions can be.
+    pub engine: pilothouse_core::config::Engine,
     /// `user@host:port` as ssh will be asked to reach it, or `local (socket)`.
     pub target: String,
     pub project_name: String,
@@ -134,17 +138,12 @@ pub struct EnvState {
     /// BullMQ's queues and their Redis; None when not configured.
     pub jobs: Option<queues::QueuesState>,
     pub queue: Queue,
-    /// The deploy or rollback tag picker, while open.
-    pub picker: Option<picker::TagPicker>,
-    /// The team's actions, as configured, and their menu while it is open.
+    /// The prompt over the view that has the keyboard, if one is open (one at a time).
+    pub overlay: Option<Overlay>,
+    /// The team's actions, as configured.
     pub actions: Vec<pilothouse_core::config::custom::ActionSettings>,
-    pub menu: Option<custom::ActionMenu>,
     /// The configured port forwards and where each stands.
     pub forwards: Vec<forwards::ForwardView>,
-    /// The forwards' list while it is open: its highlighted row.
-    pub forward_menu: Option<usize>,
-    /// The age asked before a queue's clean (the jobs view's clean key), while asked.
-    pub clean_prompt: Option<queues::CleanPrompt>,
     /// Forwards to open (true) or close, asked by update() and sent as effects.
     pub forward_requests: Vec<(String, bool)>,
     /// What the last incident snapshot became (its path, or why it was not written).
@@ -210,12 +209,98 @@ impl SortKey {
     }
 }
 
-/// How much attention an environment needs; colours its tab.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Alert {
-    Ok,
-    Warn,
-    Bad,
+/// The prompt open over an environment's view: it has the keyboard (typed text and
+/// enter go to it), `update` sends keys to it and `ui` draws it, each by this one type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    /// The deploy or rollback tag picker.
+    Picker(picker::TagPicker),
+    /// The team's actions menu.
+    Menu(custom::ActionMenu),
+    /// The port forwards' list, with its highlighted row.
+    Forwards { cursor: usize },
+    /// The age asked before a queue's clean (the jobs view's clean key).
+    CleanPrompt(queues::CleanPrompt),
+}
+
+/// The open overlay, as each of its kinds.
+impl EnvState {
+    pub fn picker(&self) -> Option<&picker::TagPicker> {
+        match &self.overlay {
+            Some(Overlay::Picker(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn picker_mut(&mut self) -> Option<&mut picker::TagPicker> {
+        match &mut self.overlay {
+            Some(Overlay::Picker(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn menu(&self) -> Option<&custom::ActionMenu> {
+        match &self.overlay {
+            Some(Overlay::Menu(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn menu_mut(&mut self) -> Option<&mut custom::ActionMenu> {
+        match &mut self.overlay {
+            Some(Overlay::Menu(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn forward_cursor(&self) -> Option<usize> {
+        match self.overlay {
+            Some(Overlay::Forwards { cursor }) => Some(cursor),
+            _ => None,
+        }
+    }
+
+    pub fn clean_prompt(&self) -> Option<&queues::CleanPrompt> {
+        match &self.overlay {
+            Some(Overlay::CleanPrompt(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn clean_prompt_mut(&mut self) -> Option<&mut queues::CleanPrompt> {
+        match &mut self.overlay {
+            Some(Overlay::CleanPrompt(p)) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// What the team's actions may name.
+impl EnvState {
+    /// The services actions may name: a swarm's, else the project's containers'.
+    pub fn known_services(&self) -> Vec<String> {
+        if let Some(v) = &self.swarm {
+            return v.visible("").iter().map(|s| s.name.clone()).collect();
+        }
+        self.containers.iter().map(|c| c.service.clone()).collect()
+    }
+
+    /// The containers outside the compose project (`[containers]`), by name.
+    pub fn outside_names(&self) -> Vec<String> {
+        self.containers
+            .iter()
+            .filter(|c| c.outside)
+            .map(|c| c.service.clone())
+            .collect()
+    }
+
+    /// The services a service parameter offers: each once, in order.
+    pub fn param_services(&self) -> Vec<String> {
+        let mut all = self.known_services();
+        all.sort();
+        all.dedup();
+        all
+    }
 }
 
 /// Counts for the header.
@@ -340,14 +425,7 @@ impl State {
         match self.current() {
             Some(e) if e.queue.pending().is_some() && e.protected => Mode::ConfirmTyped,
             Some(e) if e.queue.pending().is_some() => Mode::Confirm,
-            Some(e)
-                if e.picker.is_some()
-                    || e.menu.is_some()
-                    || e.forward_menu.is_some()
-                    || e.clean_prompt.is_some() =>
-            {
-                Mode::TagInput
-            }
+            Some(e) if e.overlay.is_some() => Mode::TagInput,
             Some(e) if e.filter_editing => Mode::Filter,
             Some(e) if e.logs.open && e.logs.search_input.is_some() => Mode::Search,
             Some(e) if e.logs.open && e.logs.focused => Mode::Logs,
@@ -472,6 +550,7 @@ impl EnvState {
             name: name.to_string(),
             protected: env.protected,
             read_only: env.read_only,
+            engine: env.engine(),
             target,
             project_name: project_label(env, compose),
             project_dir: env.host_dir().to_string(),
@@ -497,16 +576,13 @@ impl EnvState {
             pool: env.database.as_ref().map(PoolState::from_config),
             jobs: env.queues.as_ref().map(queues::QueuesState::from_config),
             queue: Queue::default(),
-            picker: None,
+            overlay: None,
             actions: env.actions.clone(),
-            menu: None,
             forwards: env
                 .forwards
                 .iter()
                 .map(forwards::ForwardView::from_config)
                 .collect(),
-            forward_menu: None,
-            clean_prompt: None,
             forward_requests: Vec::new(),
             audit: None,
             notice: None,

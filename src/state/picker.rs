@@ -35,8 +35,9 @@ pub struct TagPicker {
     pub cursor: Option<usize>,
     /// Why the last enter did nothing.
     pub message: Option<String>,
-    /// A swarm environment: the rollback row is the service's previous spec.
-    pub swarm: bool,
+    /// What runs there: when it keeps a service's previous spec (a swarm), the
+    /// rollback row is that spec.
+    pub engine: pilothouse_core::config::Engine,
 }
 
 impl TagPicker {
@@ -68,7 +69,9 @@ impl TagPicker {
                 ROLLBACK_TAG.to_string(),
                 String::new(),
                 match self.rollback_is() {
-                    _ if self.swarm => "the previous spec (docker service rollback)".to_string(),
+                    _ if self.engine.keeps_previous_spec() => {
+                        "the previous spec (docker service rollback)".to_string()
+                    }
                     Some(t) => format!("the images the last deploy replaced ({t})"),
                     None => "the images the last deploy replaced".to_string(),
                 },

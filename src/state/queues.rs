@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use super::Alert;
+use crate::state::alert::Alert;
 use pilothouse_core::config::queues::{QueueSettings, RedisVia};
 use pilothouse_core::model::queues::{FailedJob, QueueReading, QueuesReading, RedisInfo};
 

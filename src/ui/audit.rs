@@ -18,7 +18,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         " {} · audit (the host's records, everyone's, newest first) ",
         env.name
     );
-    let block = super::env_block(env, &title, theme, false);
+    let block = super::pane::env_block(env, &title, theme, false);
     let records = match &env.audit {
         None => {
             frame.render_widget(

@@ -6,7 +6,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
-use crate::state::{Alert, EnvState, LinkStatus, health_alert, state_alert};
+use crate::state::alert::Alert;
+use crate::state::{EnvState, LinkStatus, health_alert, state_alert};
 use crate::ui::theme::Theme;
 use pilothouse_core::model::container::{ContainerInfo, Health, RunState, Usage};
 use pilothouse_core::time::age;
@@ -34,7 +35,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         title.push_str(" · STALE: not connected");
     }
     title.push(' ');
-    let block = super::env_block(env, &title, theme, !live);
+    let block = super::pane::env_block(env, &title, theme, !live);
     if env.containers.is_empty() && env.missing().is_empty() {
         let text = match env.link.status {
             LinkStatus::Connected => {

@@ -257,9 +257,13 @@ fn health_summary(spans: &mut Vec<Span<'static>>, env: &EnvState, now: i64, them
         spans.push(sep());
         let a = env.pool_alert(now);
         let style = match a {
-            crate::state::Alert::Ok => muted,
-            crate::state::Alert::Warn => Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
-            crate::state::Alert::Bad => Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
+            crate::state::alert::Alert::Ok => muted,
+            crate::state::alert::Alert::Warn => {
+                Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD)
+            }
+            crate::state::alert::Alert::Bad => {
+                Style::new().fg(c.error.0).add_modifier(Modifier::BOLD)
+            }
         };
         let text = match (&p.error, p.used(), p.slots()) {
             (Some(_), _, _) => "db: error".to_string(),
@@ -276,9 +280,9 @@ fn health_summary(spans: &mut Vec<Span<'static>>, env: &EnvState, now: i64, them
         for d in &r.disks {
             let pct = d.used_pct();
             let a = crate::state::health::disk_alert(pct);
-            if a != crate::state::Alert::Ok {
+            if a != crate::state::alert::Alert::Ok {
                 spans.push(sep());
-                let color = if a == crate::state::Alert::Bad {
+                let color = if a == crate::state::alert::Alert::Bad {
                     c.error.0
                 } else {
                     c.warning.0
@@ -299,9 +303,13 @@ fn health_summary(spans: &mut Vec<Span<'static>>, env: &EnvState, now: i64, them
         spans.push(sep());
         let a = j.alert(now);
         let style = match a {
-            crate::state::Alert::Ok => muted,
-            crate::state::Alert::Warn => Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
-            crate::state::Alert::Bad => Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
+            crate::state::alert::Alert::Ok => muted,
+            crate::state::alert::Alert::Warn => {
+                Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD)
+            }
+            crate::state::alert::Alert::Bad => {
+                Style::new().fg(c.error.0).add_modifier(Modifier::BOLD)
+            }
         };
         let problems = j.problems(now);
         let text = match problems.first() {

@@ -6,7 +6,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::state::{Alert, EnvState, State};
+use crate::state::alert::Alert;
+use crate::state::{EnvState, State};
 use crate::ui::theme::Theme;
 
 pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {

@@ -8,8 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::containers::{alert_style, bytes};
+use crate::state::EnvState;
+use crate::state::alert::Alert;
 use crate::state::health::{DISK_CRITICAL, DISK_WARN, cert_alert, disk_alert};
-use crate::state::{Alert, EnvState};
 use crate::ui::theme::Theme;
 use pilothouse_core::model::health::EndpointStatus;
 use pilothouse_core::time::age;
@@ -40,7 +41,7 @@ fn draw_checks(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &
     let c = &theme.colors;
     let muted = Style::new().fg(c.muted.0);
     let live = env.is_live();
-    let block = super::env_block(env, &format!(" {} · checks ", env.name), theme, !live);
+    let block = super::pane::env_block(env, &format!(" {} · checks ", env.name), theme, !live);
     let header = Row::new(["CHECK", "RESULT", "TOOK", "WHEN", "SAID"])
         .style(muted.add_modifier(Modifier::BOLD));
     let rows = env.health.check_names.iter().map(|(name, _)| {
@@ -110,7 +111,7 @@ fn draw_endpoints(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme
         env.name,
         stale_label(env, stale && !h.names.is_empty())
     );
-    let block = super::env_block(env, &title, theme, stale && !h.names.is_empty());
+    let block = super::pane::env_block(env, &title, theme, stale && !h.names.is_empty());
     if h.names.is_empty() {
         let text = vec![
             Line::raw("No health endpoints are configured for this environment."),

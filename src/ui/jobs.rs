@@ -9,8 +9,9 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::containers::{alert_style, bytes};
 use super::text::clock;
+use crate::state::EnvState;
+use crate::state::alert::Alert;
 use crate::state::queues::{QueueRow, QueuesState};
-use crate::state::{Alert, EnvState};
 use crate::ui::theme::Theme;
 use pilothouse_core::time::age;
 
@@ -20,7 +21,7 @@ const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
     let muted = Style::new().fg(theme.colors.muted.0);
     let Some(jobs) = &env.jobs else {
-        let block = super::env_block(env, " job queues · not configured ", theme, false);
+        let block = super::pane::env_block(env, " job queues · not configured ", theme, false);
         let text = vec![
             Line::from("No job queues are configured for this environment."),
             Line::styled(
@@ -40,7 +41,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         }
     }
     title.push(' ');
-    let outer = super::env_block(env, &title, theme, stale);
+    let outer = super::pane::env_block(env, &title, theme, stale);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
 

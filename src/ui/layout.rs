@@ -3,7 +3,8 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::state::{Alert, EnvState, State, View};
+use crate::state::alert::Alert;
+use crate::state::{EnvState, State, View};
 
 /// The screen's parts, top to bottom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -14,6 +14,7 @@ mod jobs;
 pub mod layout;
 mod logs;
 mod menu;
+mod pane;
 mod picker;
 mod pool;
 mod queue;
@@ -26,7 +27,7 @@ use ratatui::Frame;
 
 use crate::input::action::Mode;
 use crate::input::keymap::Keymap;
-use crate::state::{State, View};
+use crate::state::{Overlay, State, View};
 use crate::ui::theme::Theme;
 
 pub use status_bar::hint_at;
@@ -66,14 +67,13 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
         // An action's preview goes over whatever the body shows.
         if let Some(item) = env.queue.pending() {
             queue::draw_preview(frame, body, env, item, theme);
-        } else if let Some(p) = &env.picker {
-            picker::draw(frame, body, env, p, theme);
-        } else if let Some(m) = &env.menu {
-            menu::draw(frame, body, env, m, theme);
-        } else if let Some(cursor) = env.forward_menu {
-            forwards::draw(frame, body, env, cursor, theme);
-        } else if let Some(p) = &env.clean_prompt {
-            jobs::draw_clean_prompt(frame, body, env, p, theme);
+        } else if let Some(overlay) = &env.overlay {
+            match overlay {
+                Overlay::Picker(p) => picker::draw(frame, body, env, p, theme),
+                Overlay::Menu(m) => menu::draw(frame, body, env, m, theme),
+                Overlay::Forwards { cursor } => forwards::draw(frame, body, env, *cursor, theme),
+                Overlay::CleanPrompt(p) => jobs::draw_clean_prompt(frame, body, env, p, theme),
+            }
         }
     }
     status_bar::draw_messages(frame, a.messages, state, theme);
@@ -90,29 +90,6 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             .unwrap_or_default();
         help::draw(frame, area, mode, state.help_scroll, keymap, theme, &team);
     }
-}
-
-/// The frame of a pane about one environment: a protected environment's border in its
-/// colour, the title in the error colour when what the pane shows is stale.
-fn env_block<'a>(
-    env: &crate::state::EnvState,
-    title: &str,
-    theme: &Theme,
-    stale: bool,
-) -> ratatui::widgets::Block<'a> {
-    use ratatui::style::Style;
-    let c = &theme.colors;
-    ratatui::widgets::Block::default()
-        .borders(ratatui::widgets::Borders::ALL)
-        .border_style(
-            Style::new().fg(theme
-                .env_colour(&env.name, env.protected)
-                .unwrap_or(c.muted.0)),
-        )
-        .title(ratatui::text::Span::styled(
-            title.to_string(),
-            Style::new().fg(if stale { c.error.0 } else { c.accent.0 }),
-        ))
 }
 
 /// The container table with the queue, log or detail pane below it.

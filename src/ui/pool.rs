@@ -9,8 +9,9 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Sparkline, Table, W
 
 use super::containers::alert_style;
 use super::text::clock;
+use crate::state::EnvState;
+use crate::state::alert::Alert;
 use crate::state::pool::{PoolState, WARN_FREE};
-use crate::state::{Alert, EnvState};
 use crate::ui::theme::Theme;
 use pilothouse_core::model::pool::APPLICATION_NAME;
 use pilothouse_core::time::age;
@@ -19,7 +20,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
     let c = &theme.colors;
     let muted = Style::new().fg(c.muted.0);
     let Some(pool) = &env.pool else {
-        let block = super::env_block(env, " database pool · not configured ", theme, false);
+        let block = super::pane::env_block(env, " database pool · not configured ", theme, false);
         let text = vec![
             Line::from("No database is configured for this environment."),
             Line::styled(
@@ -48,7 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         }
     }
     title.push(' ');
-    let outer = super::env_block(env, &title, theme, stale);
+    let outer = super::pane::env_block(env, &title, theme, stale);
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
 

@@ -78,7 +78,7 @@ fn tag_input_hints(state: &State) -> Vec<(Action, &'static str)> {
         return vec![(Action::TagCancel, "cancel")];
     };
     let mut out = Vec::new();
-    match env.picker.as_ref().map(|p| p.kind) {
+    match env.picker().map(|p| p.kind) {
         Some(PickerKind::Scale | PickerKind::Maintenance) => {
             out.push((Action::TagDone, "preview"));
         }
@@ -92,7 +92,7 @@ fn tag_input_hints(state: &State) -> Vec<(Action, &'static str)> {
                 out.push((Action::ToggleMigrations, "migrations"));
             }
         }
-        None if env.clean_prompt.is_some() => out.push((Action::TagDone, "preview")),
+        None if env.clean_prompt().is_some() => out.push((Action::TagDone, "preview")),
         None => {
             out.push((Action::TagDone, "pick"));
             out.push((Action::Down, Action::Down.describe()));

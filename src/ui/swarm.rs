@@ -45,7 +45,7 @@ fn reading<'a>(
         let text = "this is a compose environment: nodes, services and secrets are a swarm's";
         frame.render_widget(
             Paragraph::new(Span::styled(text, muted))
-                .block(super::env_block(env, title, theme, false)),
+                .block(super::pane::env_block(env, title, theme, false)),
             area,
         );
         return None;
@@ -64,7 +64,7 @@ fn reading<'a>(
                 (_, None) => "no data: the manager has not been reached".to_string(),
             };
             frame.render_widget(
-                Paragraph::new(Span::styled(text, muted)).block(super::env_block(
+                Paragraph::new(Span::styled(text, muted)).block(super::pane::env_block(
                     env,
                     title,
                     theme,
@@ -111,7 +111,7 @@ fn draw_services(
     let c = &theme.colors;
     let live = env.is_live();
     let services = view.visible(&env.filter);
-    let block = super::env_block(env, &title(env, "services", view), theme, !live);
+    let block = super::pane::env_block(env, &title(env, "services", view), theme, !live);
     let missing = if env.filter.is_empty() {
         view.missing()
     } else {
@@ -241,7 +241,7 @@ fn draw_tasks(
     let live = env.is_live();
     let stale_note = if live { "" } else { " · STALE" };
     let title = format!(" tasks of {}{stale_note} ", service.name);
-    let block = super::env_block(env, &title, theme, !live);
+    let block = super::pane::env_block(env, &title, theme, !live);
     let header = Row::new(["SLOT", "NODE", "DESIRED", "CURRENT", "IMAGE", "ERROR"])
         .style(Style::new().fg(c.muted.0).add_modifier(Modifier::BOLD));
     let mut rows = Vec::new();
@@ -402,7 +402,7 @@ pub fn draw_nodes(frame: &mut Frame, area: Rect, env: &EnvState, theme: &Theme) 
         Constraint::Length(16),
         Constraint::Length(5),
     ];
-    let block = super::env_block(env, &title(env, "nodes", view), theme, !live);
+    let block = super::pane::env_block(env, &title(env, "nodes", view), theme, !live);
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)
@@ -425,7 +425,7 @@ pub fn draw_secrets(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, the
     } else {
         Style::new().fg(c.muted.0).add_modifier(Modifier::DIM)
     };
-    let block = super::env_block(
+    let block = super::pane::env_block(
         env,
         &title(env, "secrets and configs (names only)", view),
         theme,

@@ -4,7 +4,7 @@
 
 use crate::input::action::{Action, Effect};
 use crate::state::custom::{ActionMenu, ParamForm};
-use crate::state::{EnvState, State};
+use crate::state::{EnvState, Overlay, State};
 use pilothouse_core::config::custom::{ActionSettings, RiskLevel};
 use pilothouse_core::ops::{CustomOp, CustomParam, OpKind, Risk};
 
@@ -13,7 +13,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     let now = state.now;
     let read_only = state.read_only;
     let e = state.envs.get_mut(state.selected)?;
-    let Some(menu) = e.menu.as_mut() else {
+    let Some(Overlay::Menu(menu)) = &mut e.overlay else {
         if action != Action::Actions {
             return None;
         }
@@ -21,7 +21,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         return Some(Vec::new());
     };
     match (action, menu.form.as_mut()) {
-        (Action::TagCancel, None) => e.menu = None,
+        (Action::TagCancel, None) => e.overlay = None,
         (Action::TagCancel, Some(_)) => {
             menu.form = None;
             menu.message = None;
@@ -70,16 +70,18 @@ fn open(e: &mut EnvState, read_only: bool) {
         return;
     }
     e.queue.message = None;
-    e.menu = Some(ActionMenu {
+    e.overlay = Some(Overlay::Menu(ActionMenu {
         cursor: 0,
         form: None,
         message: None,
-    });
+    }));
 }
 
 /// A character typed in the menu: an action's key in the list, else part of a value.
 pub fn input(e: &mut EnvState, c: char, now: i64) {
-    let Some(menu) = e.menu.as_mut() else { return };
+    let Some(Overlay::Menu(menu)) = &mut e.overlay else {
+        return;
+    };
     match menu.form.as_mut() {
         None => {
             if let Some(at) = e
@@ -111,7 +113,7 @@ fn pick(e: &mut EnvState, at: usize, now: i64) {
     if action.params.is_empty() {
         return propose(e, at, Vec::new(), now);
     }
-    if let Some(menu) = e.menu.as_mut() {
+    if let Some(menu) = e.menu_mut() {
         menu.message = None;
         menu.form = Some(ParamForm {
             action: at,
@@ -125,7 +127,9 @@ fn pick(e: &mut EnvState, at: usize, now: i64) {
 /// Typing highlights the first matching choice; nothing once the text is empty.
 fn retarget(e: &mut EnvState) {
     let services = e.param_services();
-    let Some(menu) = e.menu.as_mut() else { return };
+    let Some(Overlay::Menu(menu)) = &mut e.overlay else {
+        return;
+    };
     let Some(form) = menu.form.as_mut() else {
         return;
     };
@@ -138,7 +142,10 @@ fn retarget(e: &mut EnvState) {
 
 fn move_down(e: &mut EnvState) {
     let services = e.param_services();
-    let Some(form) = e.menu.as_mut().and_then(|m| m.form.as_mut()) else {
+    let Some(Overlay::Menu(ActionMenu {
+        form: Some(form), ..
+    })) = &mut e.overlay
+    else {
         return;
     };
     let Some(action) = e.actions.get(form.action) else {
@@ -156,7 +163,7 @@ fn move_down(e: &mut EnvState) {
 /// after the last, the action is proposed.
 fn given(e: &mut EnvState, now: i64) {
     let services = e.param_services();
-    let Some(form) = e.menu.as_ref().and_then(|m| m.form.clone()) else {
+    let Some(form) = e.menu().and_then(|m| m.form.clone()) else {
         return;
     };
     let Some(action) = e.actions.get(form.action) else {
@@ -181,7 +188,7 @@ fn given(e: &mut EnvState, now: i64) {
             })
         });
     if let Some(why) = refused {
-        if let Some(menu) = e.menu.as_mut() {
+        if let Some(menu) = e.menu_mut() {
             menu.message = Some(format!("refused: {why}"));
         }
         return;
@@ -191,7 +198,7 @@ fn given(e: &mut EnvState, now: i64) {
     if values.len() == action.params.len() {
         return propose(e, form.action, values, now);
     }
-    if let Some(f) = e.menu.as_mut().and_then(|m| m.form.as_mut()) {
+    if let Some(f) = e.menu_mut().and_then(|m| m.form.as_mut()) {
         f.values = values;
         f.text.clear();
         f.cursor = None;
@@ -241,9 +248,9 @@ fn propose(e: &mut EnvState, at: usize, values: Vec<String>, now: i64) {
         .map(|p| p.value.clone())
         .collect();
     match super::queue::propose(e, OpKind::Custom(Box::new(op)), targets, now) {
-        Ok(()) => e.menu = None,
+        Ok(()) => e.overlay = None,
         Err(why) => {
-            if let Some(menu) = e.menu.as_mut() {
+            if let Some(menu) = e.menu_mut() {
                 menu.message = Some(why);
             }
         }

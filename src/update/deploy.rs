@@ -4,7 +4,7 @@
 use crate::input::action::{Action, Effect};
 use crate::state::picker::{PickerKind, TagPicker};
 use crate::state::queue::Check;
-use crate::state::{EnvState, State};
+use crate::state::{EnvState, Overlay, State};
 use pilothouse_core::ops::ROLLBACK_TAG;
 use pilothouse_core::ops::{OpKind, image_ref, valid_tag};
 
@@ -16,7 +16,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     let read_only = state.read_only;
     let operator = state.owner.operator.clone();
     let e = state.envs.get_mut(env)?;
-    if e.picker.is_none() {
+    if e.picker().is_none() {
         let kind = match action {
             // A maintenance lock held: the same key releases it.
             Action::Maintenance
@@ -40,9 +40,11 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         };
         return Some(open(e, env, kind, read_only));
     }
-    let picker = e.picker.as_mut()?;
+    let Some(Overlay::Picker(picker)) = &mut e.overlay else {
+        return None;
+    };
     match action {
-        Action::TagCancel => e.picker = None,
+        Action::TagCancel => e.overlay = None,
         Action::TagBackspace => {
             picker.text.pop();
             picker.cursor = typed_row(picker);
@@ -75,14 +77,14 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             if matches!(picker.kind, PickerKind::Scale | PickerKind::Maintenance) => {}
         Action::CycleTargets => {
             let scopes = scopes(e);
-            let Some(picker) = e.picker.as_ref() else {
+            let Some(picker) = e.picker() else {
                 return Some(Vec::new());
             };
             let at = scopes.iter().position(|(s, _)| *s == picker.scope);
             let next = at.map_or(0, |i| (i + 1) % scopes.len());
             if let Some((scope, targets)) = scopes.get(next).cloned() {
                 let current = current_tags(e, &targets);
-                if let Some(p) = e.picker.as_mut() {
+                if let Some(p) = e.picker_mut() {
                     p.scope = scope;
                     p.targets = targets;
                     p.current = current;
@@ -134,10 +136,10 @@ fn open(e: &mut EnvState, env: usize, kind: PickerKind, read_only: bool) -> Vec<
     } else {
         current_tags(e, &targets)
     };
-    e.picker = Some(TagPicker {
+    e.overlay = Some(Overlay::Picker(TagPicker {
         kind,
         scope,
-        swarm: e.swarm.is_some(),
+        engine: e.engine,
         current,
         targets,
         text: String::new(),
@@ -146,7 +148,7 @@ fn open(e: &mut EnvState, env: usize, kind: PickerKind, read_only: bool) -> Vec<
         tags: None,
         cursor: first_row(kind),
         message: None,
-    });
+    }));
     if matches!(kind, PickerKind::Scale | PickerKind::Maintenance) {
         return Vec::new();
     }
@@ -167,7 +169,7 @@ fn typed_row(p: &TagPicker) -> Option<usize> {
 
 /// A character typed into the picker: only what a tag may hold.
 pub fn input(e: &mut EnvState, c: char) {
-    if let Some(p) = &mut e.picker
+    if let Some(p) = e.picker_mut()
         && (if p.kind == PickerKind::Scale {
             c.is_ascii_digit() && p.text.len() < 4
         } else if p.kind == PickerKind::Maintenance {
@@ -185,7 +187,7 @@ pub fn input(e: &mut EnvState, c: char) {
 
 /// Enter: the highlighted or typed tag, validated, becomes the pending item.
 fn done(e: &mut EnvState, now: i64, operator: &str) {
-    let Some(p) = e.picker.clone() else { return };
+    let Some(p) = e.picker().cloned() else { return };
     if p.kind == PickerKind::Scale {
         return done_scale(e, &p, now);
     }
@@ -197,7 +199,7 @@ fn done(e: &mut EnvState, now: i64, operator: &str) {
         };
         match super::queue::propose(e, kind, Vec::new(), now) {
             Err(why) => set_message(e, why),
-            Ok(()) => e.picker = None,
+            Ok(()) => e.overlay = None,
         }
         return;
     }
@@ -209,7 +211,11 @@ fn done(e: &mut EnvState, now: i64, operator: &str) {
         set_message(e, format!("refused: {refused}"));
         return;
     }
-    if p.kind == PickerKind::Rollback && tag == ROLLBACK_TAG && p.tags.is_none() && !p.swarm {
+    if p.kind == PickerKind::Rollback
+        && tag == ROLLBACK_TAG
+        && p.tags.is_none()
+        && !p.engine.keeps_previous_spec()
+    {
         set_message(
             e,
             "still reading which tag names the :rollback images: enter again in a moment".into(),
@@ -234,7 +240,7 @@ fn done(e: &mut EnvState, now: i64, operator: &str) {
     match super::queue::propose(e, kind, p.targets.clone(), now) {
         Err(why) => set_message(e, why),
         Ok(()) => {
-            e.picker = None;
+            e.overlay = None;
             if let Some(item) = e.queue.pending_mut() {
                 item.checks.push(tag_check(&p, &tag));
             }
@@ -250,7 +256,7 @@ fn done_scale(e: &mut EnvState, p: &TagPicker, now: i64) {
     };
     match super::queue::propose(e, OpKind::Scale { replicas }, p.targets.clone(), now) {
         Err(why) => set_message(e, why),
-        Ok(()) => e.picker = None,
+        Ok(()) => e.overlay = None,
     }
 }
 
@@ -270,7 +276,7 @@ fn replicas_now(e: &EnvState, targets: &[String]) -> Vec<(String, String)> {
 }
 
 fn set_message(e: &mut EnvState, m: String) {
-    if let Some(p) = &mut e.picker {
+    if let Some(p) = e.picker_mut() {
         p.message = Some(m);
     }
 }
@@ -278,7 +284,7 @@ fn set_message(e: &mut EnvState, m: String) {
 /// Whether the tag exists where the deploy will look for it.
 fn tag_check(p: &TagPicker, tag: &str) -> Check {
     let what = "tag".to_string();
-    if tag == ROLLBACK_TAG && p.kind == PickerKind::Rollback && p.swarm {
+    if tag == ROLLBACK_TAG && p.kind == PickerKind::Rollback && p.engine.keeps_previous_spec() {
         return Check {
             what,
             ok: None,
@@ -388,7 +394,7 @@ fn current_tags(e: &EnvState, targets: &[String]) -> Vec<(String, String)> {
 /// Asks the host for the targets' tags.
 fn read_tags(e: &EnvState, env: usize) -> Vec<Effect> {
     let images = super::queue::images(e);
-    let Some(p) = &e.picker else {
+    let Some(p) = e.picker() else {
         return Vec::new();
     };
     let mut repos: Vec<String> = Vec::new();
@@ -407,7 +413,7 @@ fn read_tags(e: &EnvState, env: usize) -> Vec<Effect> {
 
 /// The host's answer.
 pub fn tags_read(e: &mut EnvState, result: Result<pilothouse_core::model::requests::Tags, String>) {
-    if let Some(p) = &mut e.picker {
+    if let Some(p) = e.picker_mut() {
         p.tags = Some(result);
         let last = p.rows().len().checked_sub(1);
         p.cursor = p.cursor.and_then(|c| last.map(|l| c.min(l)));

@@ -3,14 +3,14 @@
 //! started and stopped through the queue.
 
 use crate::input::action::{Action, Effect};
-use crate::state::{EnvState, State};
+use crate::state::{EnvState, Overlay, State};
 use pilothouse_core::model::forwards::{ForwardEvent, ForwardState};
 
 /// Handles the list's keys and the key that opens it; None if `action` is not one.
 pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     let env = state.selected;
     let e = state.envs.get_mut(env)?;
-    let Some(cursor) = e.forward_menu else {
+    let Some(cursor) = e.forward_cursor() else {
         if action != Action::Forwards {
             return None;
         }
@@ -21,15 +21,21 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             ));
         } else if e.queue.pending().is_none() {
             e.queue.message = None;
-            e.forward_menu = Some(0);
+            e.overlay = Some(Overlay::Forwards { cursor: 0 });
         }
         return Some(Vec::new());
     };
     match action {
-        Action::TagCancel | Action::Forwards => e.forward_menu = None,
-        Action::Up => e.forward_menu = Some(cursor.saturating_sub(1)),
+        Action::TagCancel | Action::Forwards => e.overlay = None,
+        Action::Up => {
+            e.overlay = Some(Overlay::Forwards {
+                cursor: cursor.saturating_sub(1),
+            })
+        }
         Action::Down => {
-            e.forward_menu = Some((cursor + 1).min(e.forwards.len().saturating_sub(1)));
+            e.overlay = Some(Overlay::Forwards {
+                cursor: (cursor + 1).min(e.forwards.len().saturating_sub(1)),
+            });
         }
         Action::TagDone => {
             if let Some(f) = e.forwards.get(cursor) {
@@ -46,7 +52,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 
 /// A character typed while the list is open: `c` copies the highlighted forward's URL.
 pub fn input(e: &mut EnvState, c: char) -> Vec<Effect> {
-    let Some(cursor) = e.forward_menu else {
+    let Some(cursor) = e.forward_cursor() else {
         return Vec::new();
     };
     let url = e.forwards.get(cursor).and_then(|f| f.url());

@@ -7,7 +7,7 @@ mod logs;
 mod queue;
 
 use crate::input::action::{Action, Effect, Mode, Msg};
-use crate::state::{EnvState, LinkStatus, SortKey, State, View, sort_containers};
+use crate::state::{EnvState, LinkStatus, Overlay, SortKey, State, View, sort_containers};
 use pilothouse_core::model::container::RunState;
 use pilothouse_core::model::event::BackendEvent;
 use pilothouse_core::model::health::HealthEvent;
@@ -162,14 +162,12 @@ fn input(state: &mut State, c: char) -> Vec<Effect> {
     if state.mode() == crate::input::action::Mode::TagInput {
         let now = state.now;
         if let Some(e) = state.envs.get_mut(state.selected) {
-            if e.forward_menu.is_some() {
-                return forwards::input(e, c);
-            } else if e.clean_prompt.is_some() {
-                queue::clean_input(e, c);
-            } else if e.menu.is_some() {
-                custom::input(e, c, now);
-            } else {
-                deploy::input(e, c);
+            match &e.overlay {
+                Some(Overlay::Forwards { .. }) => return forwards::input(e, c),
+                Some(Overlay::CleanPrompt(_)) => queue::clean_input(e, c),
+                Some(Overlay::Menu(_)) => custom::input(e, c, now),
+                Some(Overlay::Picker(_)) => deploy::input(e, c),
+                None => {}
             }
         }
     } else if state.mode() == crate::input::action::Mode::ConfirmTyped {

@@ -4,7 +4,7 @@
 
 use crate::input::action::{Action, Effect};
 use crate::state::queue::{Check, ItemStatus, LockHolder, QueueItem};
-use crate::state::{EnvState, State};
+use crate::state::{EnvState, Overlay, State};
 use pilothouse_core::model::job::{JobEvent, LockOwner, Outcome};
 use pilothouse_core::ops::Job;
 use pilothouse_core::ops::{OpKind, Project, QueueOp};
@@ -232,7 +232,7 @@ fn ask_clean_age(e: &mut EnvState, global_read_only: bool) {
     if refuse_read_only(e, global_read_only, &probe) || e.queue.pending().is_some() {
         return;
     }
-    e.clean_prompt = Some(prompt);
+    e.overlay = Some(Overlay::CleanPrompt(prompt));
 }
 
 /// The clean prompt's keys (its characters come through [`clean_input`]); None when it
@@ -241,9 +241,9 @@ pub fn clean_act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     let now = state.now;
     let read_only = state.read_only;
     let e = state.envs.get_mut(state.selected)?;
-    let prompt = e.clean_prompt.as_mut()?;
+    let prompt = e.clean_prompt_mut()?;
     match action {
-        Action::TagCancel => e.clean_prompt = None,
+        Action::TagCancel => e.overlay = None,
         Action::TagBackspace => {
             prompt.text.pop();
             prompt.message = None;
@@ -252,7 +252,7 @@ pub fn clean_act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             Err(why) => prompt.message = Some(why),
             Ok(secs) => {
                 let queue = prompt.queue.clone();
-                e.clean_prompt = None;
+                e.overlay = None;
                 let op = QueueOp::Clean {
                     older_than_secs: secs,
                 };
@@ -273,7 +273,7 @@ pub fn clean_act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
 
 /// A character typed into the clean prompt.
 pub fn clean_input(e: &mut EnvState, c: char) {
-    if let Some(p) = e.clean_prompt.as_mut()
+    if let Some(p) = e.clean_prompt_mut()
         && !c.is_control()
         && p.text.chars().count() < 16
     {
@@ -285,7 +285,7 @@ pub fn clean_input(e: &mut EnvState, c: char) {
 /// True (with the message set) when the environment or the console is read-only, or
 /// when the action is a compose project's and the environment is a swarm.
 pub fn refuse_read_only(e: &mut EnvState, global_read_only: bool, kind: &OpKind) -> bool {
-    if let Some(why) = engine_refusal(e.swarm.is_some(), kind) {
+    if let Some(why) = kind.refusal_on(e.engine) {
         e.queue.message = Some(format!("{why}; nothing queued"));
         return true;
     }
@@ -344,36 +344,6 @@ pub fn stack_file_read(
             let _ = propose(e, OpKind::StackDeploy(Box::new(file)), vec![stack], now);
         }
         Err(why) => e.queue.message = Some(format!("refused: {why}; nothing queued")),
-    }
-}
-
-/// Why an action does not exist on this kind of environment, if it does not.
-fn engine_refusal(swarm: bool, kind: &OpKind) -> Option<String> {
-    match kind {
-        OpKind::Scale { .. } | OpKind::NodeAvailability { .. } | OpKind::StackDeploy(_)
-            if !swarm =>
-        {
-            Some(format!(
-                "{} is a swarm action; this environment is a compose project",
-                kind.label()
-            ))
-        }
-        OpKind::Stop | OpKind::Start if swarm => Some(format!(
-            "swarm environment: {} is a compose action; scale the service instead (S)",
-            kind.label()
-        )),
-        OpKind::Migrate { .. }
-        | OpKind::MigrationStatus
-        | OpKind::PgAdminStart
-        | OpKind::PgAdminStop
-            if swarm =>
-        {
-            Some(format!(
-                "swarm environment: {} runs through a compose file and is not built for a swarm (see the README)",
-                kind.label()
-            ))
-        }
-        _ => None,
     }
 }
 
@@ -675,7 +645,7 @@ fn preflight(e: &EnvState, kind: &OpKind, now: i64) -> Vec<Check> {
     checks.push(Check {
         what: "targets exist".into(),
         ok: Some(true),
-        detail: if e.swarm.is_some() {
+        detail: if e.engine.schedules_replicas() {
             "every target is a service (or node) of the swarm as last read".into()
         } else {
             "every target is a service of the project".into()

@@ -64,11 +64,7 @@ impl EnvReport {
         EnvReport {
             environment: name.to_string(),
             host: view.target,
-            engine: if env.swarm().is_some() {
-                "swarm"
-            } else {
-                "compose"
-            },
+            engine: env.engine().name(),
             project: view.project_name.clone(),
             reachable: false,
             error: None,

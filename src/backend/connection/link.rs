@@ -1,5 +1,5 @@
 //! How an environment's Docker engine is reached: over SSH (the socket forwarded into a
-//! private directory) or, for `engine = "local"`, directly.
+//! private directory) or, for `reach = "local"`, directly.
 
 use std::path::{Path, PathBuf};
 

@@ -61,7 +61,7 @@ impl PollShell {
         PollShell { requests: tx, task }
     }
 
-    /// A poll shell on this machine (`engine = "local"`).
+    /// A poll shell on this machine (`reach = "local"`).
     pub fn local() -> PollShell {
         let (tx, rx) = mpsc::channel(16);
         let task = tokio::spawn(serve(Starter::Local, rx)).abort_handle();

@@ -1,5 +1,5 @@
 //! The host as the monitors see it: run a shell script there, and reach a TCP address as
-//! the host would (through an SSH local forward). For `engine = "local"` both happen on
+//! the host would (through an SSH local forward). For `reach = "local"` both happen on
 //! this machine.
 //!
 //! Scripts are built by the caller from fixed text and values that were validated and
@@ -131,7 +131,7 @@ impl Remote {
         }
     }
 
-    /// The host is this machine (`engine = "local"`).
+    /// The host is this machine (`reach = "local"`).
     pub fn local() -> Remote {
         Remote::Local {
             polls: PollShell::local(),
@@ -265,7 +265,7 @@ impl Remote {
     }
 
     /// Opens (or closes) this machine's `127.0.0.1:local_port` to `host:port` as the
-    /// host sees it; the address that reaches it. On this machine (`engine = "local"`)
+    /// host sees it; the address that reaches it. On this machine (`reach = "local"`)
     /// nothing is forwarded: `host:port` is reached as it is.
     pub async fn loopback_forward(
         &self,

@@ -1,13 +1,16 @@
-//! The engine boundary: what an environment's containers (or, later, services and
-//! tasks) are watched and followed through. The actor (`actor.rs`) only talks to
-//! an [`Engine`]: it connects it, lets it paint the first listing, hands it the engine's
-//! raw changes one at a time, asks it for a heartbeat and for the usage batch, and tells
-//! it when the log request changed. What an engine is made of stays inside its file.
+//! The engine boundary: what an environment's containers, or a swarm's services and
+//! tasks, are watched and followed through. The actor (`actor.rs`) only talks to a
+//! [`Connected`] engine: it connects it, lets it paint the first listing, has it read
+//! its raw changes one at a time and make sense of them, asks it for a heartbeat and
+//! for the usage batch, and tells it when the log request changed. What an engine is
+//! made of stays inside its folder.
 //!
-//! There are two engines: a compose project ([`compose`]) and the stacks of a Docker
-//! Swarm read from a manager ([`swarm`]), each reached over SSH or locally
-//! (`connection/link.rs` decides how; the engine does not care). The plans an engine's actions run are built
-//! in `ops/` (pure data, shown before they run), next to the compose planner.
+//! There are two engines, each whole in its folder (listing, events, logs, gates, the
+//! stack file): a compose project ([`compose`]) and the stacks of a Docker Swarm read
+//! from a manager ([`swarm`]), each reached over SSH or locally (`connection/link.rs`
+//! decides how; the engine does not care). What they share: the engine's API
+//! ([`docker`]), log streams ([`logs`]) and how a gate ends ([`gate`]). The plans their
+//! actions run are built in the core's `ops` (pure data, shown before they run).
 
 pub mod compose;
 pub mod docker;
@@ -26,21 +29,17 @@ use pilothouse_core::config::Watched;
 use pilothouse_core::model::container::Usage;
 use pilothouse_core::model::event::BackendEvent;
 
-/// Something from the engine that the actor must pass back to [`Engine::on_change`].
-pub enum Change {
-    Compose(compose::Raw),
-    Swarm(swarm::Raw),
-}
-
 /// A connected engine. One lives per connection, never in a collection: the variants'
-/// sizes do not matter.
+/// sizes do not matter. Each holds the raw change it has read and not yet made sense
+/// of ([`Connected::next_change`], then [`Connected::on_change`]), so a change can only go
+/// back to the engine that read it.
 #[allow(clippy::large_enum_variant)]
-pub enum Engine {
-    Compose(compose::Compose),
-    Swarm(swarm::Swarm),
+pub enum Connected {
+    Compose(compose::Compose, Option<compose::Raw>),
+    Swarm(swarm::Swarm, Option<swarm::Raw>),
 }
 
-impl Engine {
+impl Connected {
     /// Connects to the engine behind `socket` (a forwarded or local unix socket) for
     /// `project`; also returns the engine's version text.
     pub async fn connect(
@@ -48,17 +47,17 @@ impl Engine {
         remote: Remote,
         watched: &Watched,
         cadence: Cadence,
-    ) -> Result<(Engine, String), String> {
+    ) -> Result<(Connected, String), String> {
         match watched {
             Watched::Compose { project, extra } => {
                 let (c, version) =
                     compose::Compose::connect(socket, remote, project, extra.clone(), cadence)
                         .await?;
-                Ok((Engine::Compose(c), version))
+                Ok((Connected::Compose(c, None), version))
             }
             Watched::Swarm(stacks) => {
                 let (s, version) = swarm::Swarm::connect(socket, stacks).await?;
-                Ok((Engine::Swarm(s), version))
+                Ok((Connected::Swarm(s, None), version))
             }
         }
     }
@@ -66,8 +65,8 @@ impl Engine {
     /// The engine client the runner's health gate and the snapshot use.
     pub fn docker(&self) -> &bollard::Docker {
         match self {
-            Engine::Compose(c) => c.docker(),
-            Engine::Swarm(s) => s.docker(),
+            Connected::Compose(c, _) => c.docker(),
+            Connected::Swarm(s, _) => s.docker(),
         }
     }
 
@@ -79,8 +78,8 @@ impl Engine {
         report: &Reporter,
     ) -> Result<Option<String>, Outcome> {
         match self {
-            Engine::Compose(c) => c.begin(version, report).await,
-            Engine::Swarm(s) => s.begin(version, report).await,
+            Connected::Compose(c, _) => c.begin(version, report).await,
+            Connected::Swarm(s, _) => s.begin(version, report).await,
         }
     }
 
@@ -92,43 +91,48 @@ impl Engine {
         followers: &mut Followers,
     ) -> Result<(), Outcome> {
         match self {
-            Engine::Compose(c) => c.settle(report, followers).await,
+            Connected::Compose(c, _) => c.settle(report, followers).await,
             // Everything was read at the start; logs follow as asked for.
-            Engine::Swarm(s) => {
+            Connected::Swarm(s, _) => {
                 s.follow_requested(followers);
                 Ok(())
             }
         }
     }
 
-    /// The next raw change (an engine event or a usage sample); the connection's end
-    /// as an error.
-    pub async fn next_change(&mut self) -> Result<Change, String> {
+    /// Reads the next raw change (an engine event or a usage sample) and keeps it for
+    /// [`Connected::on_change`]; the connection's end as an error. Cancel-safe: a read
+    /// that is dropped keeps nothing.
+    pub async fn next_change(&mut self) -> Result<(), String> {
         match self {
-            Engine::Compose(c) => c.next_change().await.map(Change::Compose),
-            Engine::Swarm(s) => s.next_change().await.map(Change::Swarm),
+            Connected::Compose(c, pending) => *pending = Some(c.next_change().await?),
+            Connected::Swarm(s, pending) => *pending = Some(s.next_change().await?),
         }
+        Ok(())
     }
 
     /// What a change means for the console (None: nothing to tell), or the
     /// connection's end.
     pub async fn on_change(
         &mut self,
-        change: Change,
         followers: &mut Followers,
     ) -> Result<Option<BackendEvent>, Outcome> {
-        match (self, change) {
-            (Engine::Compose(c), Change::Compose(raw)) => c.on_change(raw, followers).await,
-            (Engine::Swarm(s), Change::Swarm(raw)) => s.on_change(raw, followers).await,
-            // A change is handed back to the engine that made it.
-            _ => Ok(None),
+        match self {
+            Connected::Compose(c, pending) => match pending.take() {
+                Some(raw) => c.on_change(raw, followers).await,
+                None => Ok(None),
+            },
+            Connected::Swarm(s, pending) => match pending.take() {
+                Some(raw) => s.on_change(raw, followers).await,
+                None => Ok(None),
+            },
         }
     }
 
     /// Where the console says which container's details it shows (a compose project's
     /// containers have health checks; a swarm's tasks are shown from their own reads).
     pub fn watch_details(&mut self, details: tokio::sync::watch::Receiver<Option<String>>) {
-        if let Engine::Compose(c) = self {
+        if let Connected::Compose(c, _) = self {
             c.watch_details(details);
         }
     }
@@ -136,24 +140,24 @@ impl Engine {
     /// The log request changed: follow every known container as it now asks.
     pub fn follow_requested(&self, followers: &mut Followers) {
         match self {
-            Engine::Compose(c) => c.follow_requested(followers),
-            Engine::Swarm(s) => s.follow_requested(followers),
+            Connected::Compose(c, _) => c.follow_requested(followers),
+            Connected::Swarm(s, _) => s.follow_requested(followers),
         }
     }
 
     /// The usage gathered since the last call (empty: nothing new).
     pub fn take_usage(&mut self) -> Vec<(String, Usage)> {
         match self {
-            Engine::Compose(c) => c.take_usage(),
-            Engine::Swarm(_) => Vec::new(),
+            Connected::Compose(c, _) => c.take_usage(),
+            Connected::Swarm(_, _) => Vec::new(),
         }
     }
 
     /// Whether the environment is on screen (usage is read less often when not).
     pub fn set_on_screen(&mut self, on: bool) {
         match self {
-            Engine::Compose(c) => c.set_on_screen(on),
-            Engine::Swarm(s) => s.set_on_screen(on),
+            Connected::Compose(c, _) => c.set_on_screen(on),
+            Connected::Swarm(s, _) => s.set_on_screen(on),
         }
     }
 

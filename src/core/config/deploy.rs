@@ -40,7 +40,7 @@ pub struct DeploySettings {
     pub prune: bool,
     /// Told of each deploy's and rollback's outcome: a JSON POST from this machine.
     /// The URL (which may hold a token) is never shown.
-    pub webhook: Option<super::HttpUrl>,
+    pub webhook: Option<super::monitoring::HttpUrl>,
     /// Run by `sh -c` on the host in the project directory before anything changes: a
     /// non-zero exit stops the deploy (or rollback) with nothing changed. The deploy's
     /// facts are in its environment (see [`HOOK_VARIABLES`]).

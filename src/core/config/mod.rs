@@ -72,6 +72,11 @@ pub struct Config {
     /// The log pane and `pilothouse logs`.
     #[serde(default)]
     pub logs: LogSettings,
+    /// What the file says in a spelling that still works but is on its way out, each
+    /// located (`file:line: key: what to write instead`); shown on stderr and in the
+    /// console's diagnostics.
+    #[serde(skip)]
+    pub notices: Vec<String>,
 }
 
 /// How logs are followed, kept and saved.
@@ -215,14 +220,16 @@ pub struct Environment {
     /// How often while it is not (another environment's tab is shown).
     #[serde(default = "default_background_stats_interval")]
     pub background_stats_interval: ConfigDuration,
-    /// `ssh` (the default): a compose project on a host reached over SSH. `local`: a
-    /// compose project on this machine's Docker engine. `swarm`: the stacks of a Docker
-    /// Swarm, read from a manager: over SSH when there is an `ssh` table, else through
-    /// the local socket.
-    #[serde(default)]
-    pub engine: Engine,
-    /// Required for `engine = "ssh"`, refused for `engine = "local"`, optional for
-    /// `engine = "swarm"`.
+    /// What runs there, as written: `compose` (the default) or `swarm`; the old
+    /// spellings `ssh` and `local` (how it is reached) still work, with a notice. Read it
+    /// through [`Environment::engine`].
+    #[serde(default, rename = "engine")]
+    engine_key: Option<EngineKey>,
+    /// How the host's engine is reached, as written: `ssh` or `local`. Read it through
+    /// [`Environment::reach`].
+    #[serde(default, rename = "reach")]
+    reach_key: Option<Reach>,
+    /// Required for `reach = "ssh"`, refused for `reach = "local"`.
     pub ssh: Option<SshSettings>,
     /// Required for a compose environment, refused for a swarm one.
     pub compose: Option<ComposeSettings>,
@@ -269,14 +276,62 @@ fn default_docker_socket() -> RemotePath {
     RemotePath::parse("/var/run/docker.sock").unwrap_or_else(|e| unreachable!("{e}"))
 }
 
-/// What the environment is and how its Docker engine is reached.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// What runs on an environment's host: a compose project, or the stacks of a Docker
+/// Swarm read from a manager. The console asks it what it can do (its capabilities),
+/// never which one it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Engine {
     #[default]
+    Compose,
+    Swarm,
+}
+
+impl Engine {
+    /// The word for it in the config and in `status`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Compose => "compose",
+            Engine::Swarm => "swarm",
+        }
+    }
+
+    /// Whether it runs compose files on the host: migrations, pgAdmin, stopping and
+    /// starting a service's containers.
+    pub fn runs_compose_files(self) -> bool {
+        self == Engine::Compose
+    }
+
+    /// Whether it schedules replicas of services on nodes: scaling, draining a node,
+    /// deploying a stack file.
+    pub fn schedules_replicas(self) -> bool {
+        self == Engine::Swarm
+    }
+
+    /// Whether it keeps a service's previous spec (so a rollback is the engine's own),
+    /// rather than the console rolling back to an image tag it recorded.
+    pub fn keeps_previous_spec(self) -> bool {
+        self == Engine::Swarm
+    }
+}
+
+/// How an environment's Docker engine is reached: over SSH (its socket forwarded), or
+/// the socket of the machine the console runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reach {
     Ssh,
     Local,
+}
+
+/// The `engine` key as written: what runs there, or one of the old spellings that said
+/// how it is reached (before `reach` existed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum EngineKey {
+    Compose,
     Swarm,
+    Ssh,
+    Local,
 }
 
 /// A Docker Swarm environment: which stacks are watched, and where its stack file is.
@@ -304,29 +359,58 @@ fn yes() -> bool {
 pub const SWARM_HOST_DIR: &str = "/var/lib/pilothouse";
 
 impl Environment {
+    /// What runs on the host.
+    pub fn engine(&self) -> Engine {
+        match self.engine_key {
+            Some(EngineKey::Swarm) => Engine::Swarm,
+            _ => Engine::Compose,
+        }
+    }
+
+    /// How the host's engine is reached: as written; else as the old `engine` spelling
+    /// said; else over SSH, except a swarm without an `ssh` table (its local socket).
+    pub fn reach(&self) -> Reach {
+        match (self.reach_key, self.engine_key) {
+            (Some(r), _) => r,
+            (None, Some(EngineKey::Ssh)) => Reach::Ssh,
+            (None, Some(EngineKey::Local)) => Reach::Local,
+            (None, Some(EngineKey::Swarm)) if self.ssh.is_none() => Reach::Local,
+            (None, _) => Reach::Ssh,
+        }
+    }
+
     /// Whether the host is reached over SSH (else the local socket).
     pub fn over_ssh(&self) -> bool {
-        match self.engine {
-            Engine::Ssh => true,
-            Engine::Local => false,
-            Engine::Swarm => self.ssh.is_some(),
-        }
+        self.reach() == Reach::Ssh
     }
 
     /// The swarm settings of a swarm environment.
     pub fn swarm(&self) -> Option<&SwarmSettings> {
-        match self.engine {
+        match self.engine() {
             Engine::Swarm => self.swarm.as_ref(),
-            Engine::Ssh | Engine::Local => None,
+            Engine::Compose => None,
         }
     }
 
     /// The compose project of a compose environment.
     pub fn compose(&self) -> Option<&ComposeSettings> {
-        match self.engine {
+        match self.engine() {
             Engine::Swarm => None,
-            Engine::Ssh | Engine::Local => self.compose.as_ref(),
+            Engine::Compose => self.compose.as_ref(),
         }
+    }
+
+    /// The notice for an `engine` key in its old spelling (how the host is reached),
+    /// with what to write instead.
+    fn old_spelling(&self) -> Option<String> {
+        let (old, reach) = match self.engine_key {
+            Some(EngineKey::Ssh) => ("ssh", "ssh"),
+            Some(EngineKey::Local) => ("local", "local"),
+            _ => return None,
+        };
+        Some(format!(
+            "engine = \"{old}\" is the old spelling: write reach = \"{reach}\" (how the host is reached; engine is what runs there, \"compose\" (the default) or \"swarm\")"
+        ))
     }
 
     /// The directory on the host that holds the lock and the audit trail: the compose
@@ -618,7 +702,7 @@ pub fn local_fallback() -> Option<Loaded> {
     }
     // project_dir "/" names no project: every compose project is shown.
     let text = format!(
-        "[environments.local]\nengine = \"local\"\ndocker_socket = \"{socket}\"\n[environments.local.compose]\nproject_dir = \"/\"\n"
+        "[environments.local]\nreach = \"local\"\ndocker_socket = \"{socket}\"\n[environments.local.compose]\nproject_dir = \"/\"\n"
     );
     let path = PathBuf::from(format!(
         "(no config file: the local Docker engine at {socket})"
@@ -629,7 +713,8 @@ pub fn local_fallback() -> Option<Loaded> {
 
 /// Parses and validates config text; `path` is only used in error messages.
 pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let config: Config = from_toml(text, path)?;
+    let mut config: Config = from_toml(text, path)?;
+    config.notices = old_spellings(&config, text, path);
     for (name, env) in &config.environments {
         let at = |table: &str| {
             let header = format!("[environments.{name}{table}]");
@@ -682,17 +767,23 @@ fn check_runbook(env: &Environment, swarm: bool) -> Option<(&'static str, &'stat
 }
 
 fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> {
-    let swarm = env.engine == Engine::Swarm;
-    let problem = match (env.engine, &env.ssh) {
-        (Engine::Ssh, None) => Some((
+    let swarm = env.engine() == Engine::Swarm;
+    let old = matches!(env.engine_key, Some(EngineKey::Ssh | EngineKey::Local));
+    let problem = match (env.reach(), &env.ssh) {
+        _ if old && env.reach_key.is_some() => Some((
+            "",
+            "engine",
+            "engine says what runs there (\"compose\" or \"swarm\"); with reach set, \"ssh\" and \"local\" belong in reach",
+        )),
+        (Reach::Ssh, None) => Some((
             "",
             "ssh",
-            "required table [environments.NAME.ssh] is missing (or set engine = \"local\")",
+            "required table [environments.NAME.ssh] is missing (or set reach = \"local\")",
         )),
-        (Engine::Local, Some(_)) => Some((
+        (Reach::Local, Some(_)) => Some((
             ".ssh",
             "ssh",
-            "an environment with engine = \"local\" has no ssh settings",
+            "an environment with reach = \"local\" has no ssh settings",
         )),
         _ if swarm && env.compose.is_some() => Some((
             ".compose",
@@ -886,6 +977,27 @@ fn invalid_at(path: &Path, text: &str, offset: usize, key: &str, message: String
     }))
 }
 
+/// The located notices for keys in an old spelling.
+fn old_spellings(config: &Config, text: &str, path: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, env) in &config.environments {
+        let Some(notice) = env.old_spelling() else {
+            continue;
+        };
+        let table = text.find(&format!("[environments.{name}]")).unwrap_or(0);
+        let key = text
+            .get(table..)
+            .and_then(|rest| rest.find("\nengine"))
+            .map_or(table, |at| table + at + 1);
+        let (line, _) = line_col(text, key);
+        out.push(format!(
+            "{}:{line}: environments.{name}.engine: {notice}",
+            path.display()
+        ));
+    }
+    out
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -1028,11 +1140,11 @@ files = ["docker-compose.yml", "docker-compose.prod.yml"]
         let e = invalid(&GOOD.replace("[environments.production.ssh]\ndestination = \"prod\"\nhost_key_policy = \"accept-new\"\nconnect_timeout = \"5s\"\n", ""));
         assert_eq!(e.key, "environments.production.ssh");
         assert_eq!(e.line, 9, "points at [environments.production]");
-        let local = GOOD.replace("protected = true", "protected = true\nengine = \"local\"");
+        let local = GOOD.replace("protected = true", "protected = true\nreach = \"local\"");
         let e = invalid(&local);
         assert_eq!(e.key, "environments.production.ssh");
         assert!(
-            e.message.contains("engine = \"local\" has no ssh settings"),
+            e.message.contains("reach = \"local\" has no ssh settings"),
             "{}",
             e.message
         );
@@ -1041,15 +1153,54 @@ files = ["docker-compose.yml", "docker-compose.prod.yml"]
 
     #[test]
     fn a_local_environment_needs_no_ssh() {
-        let text = "[environments.here]\nengine = \"local\"\n[environments.here.compose]\nproject_dir = \"/opt/acme\"\n";
+        let text = "[environments.here]\nreach = \"local\"\n[environments.here.compose]\nproject_dir = \"/opt/acme\"\n";
         let c = parse(text, Path::new("c.toml")).map_err(|e| e.to_string());
         let c = c.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(c.environments[0].engine, Engine::Local);
+        assert_eq!(c.environments[0].reach(), Reach::Local);
+        assert_eq!(c.environments[0].engine(), Engine::Compose);
+        assert!(c.notices.is_empty(), "{:?}", c.notices);
+    }
+
+    #[test]
+    fn the_old_engine_spelling_still_works_with_a_located_notice() {
+        let text = "[environments.here]\nprotected = false\nengine = \"local\"\n[environments.here.compose]\nproject_dir = \"/opt/acme\"\n";
+        let c = parse(text, Path::new("c.toml")).map_err(|e| e.to_string());
+        let c = c.unwrap_or_else(|e| panic!("{e}"));
+        let env = &c.environments[0];
+        assert_eq!((env.reach(), env.engine()), (Reach::Local, Engine::Compose));
+        assert_eq!(c.notices.len(), 1, "{:?}", c.notices);
+        assert!(
+            c.notices[0].starts_with("c.toml:3: environments.here.engine: engine = \"local\" is the old spelling: write reach = \"local\""),
+            "{}",
+            c.notices[0]
+        );
+        let ssh = GOOD.replace("protected = true", "protected = true\nengine = \"ssh\"");
+        let c = parse(&ssh, Path::new("c.toml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.environments[0].reach(), Reach::Ssh);
+        assert!(
+            c.notices[0].contains("write reach = \"ssh\""),
+            "{:?}",
+            c.notices
+        );
+        // Both spellings at once is one located error.
+        let both = GOOD.replace(
+            "protected = true",
+            "protected = true\nengine = \"ssh\"\nreach = \"ssh\"",
+        );
+        assert_eq!(invalid(&both).key, "environments.production.engine");
+        // A swarm is reached as its ssh table says, or as reach says.
+        let swarm = "[environments.s]\nengine = \"swarm\"\n[environments.s.swarm]\n";
+        let c = parse(swarm, Path::new("c.toml")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (c.environments[0].reach(), c.environments[0].engine()),
+            (Reach::Local, Engine::Swarm)
+        );
+        assert!(c.notices.is_empty());
     }
 
     #[test]
     fn a_project_name_must_be_derivable() {
-        let text = "[environments.here]\nengine = \"local\"\n[environments.here.compose]\nproject_dir = \"/\"\n";
+        let text = "[environments.here]\nreach = \"local\"\n[environments.here.compose]\nproject_dir = \"/\"\n";
         let e = invalid(text);
         assert_eq!(e.key, "environments.here.compose.project_name");
         assert_eq!(e.line, 3);

@@ -1,6 +1,6 @@
 //! Image references as the engine reports them.
 
-use super::valid_tag;
+use crate::ops::plan::valid_tag;
 
 /// An image reference split into its repository (registry included) and tag.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,8 +6,9 @@
 //! the manager (a service of a watched stack, a node of the swarm) and against the
 //! shape Docker allows, then quoted.
 
-use super::{Exec, OpKind, Plan, ROLLBACK_TAG, Refused, Step, Undo, image_ref, valid_tag};
 use crate::model::swarm::{StackFile, SwarmService, SwarmState};
+use crate::ops::image::image_ref;
+use crate::ops::plan::{Exec, OpKind, Plan, ROLLBACK_TAG, Refused, Step, Undo, valid_tag};
 use crate::shell::quote;
 use crate::text::clean;
 
@@ -126,7 +127,7 @@ impl Swarm<'_> {
             OpKind::NodeAvailability { to } => self.node(&targets, to, &mut changes)?,
             OpKind::StackDeploy(file) => self.stack_deploy(file, &mut changes)?,
             OpKind::BreakLock => return Err(Refused("break-lock is planned by its own".into())),
-            OpKind::RevealSecrets => return Ok(super::reveal_plan()),
+            OpKind::RevealSecrets => return Ok(crate::ops::plan::reveal_plan()),
             other => {
                 return Err(Refused(format!(
                     "{} is a compose project's action; a swarm environment does not have it",

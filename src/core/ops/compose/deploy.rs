@@ -3,8 +3,9 @@
 //! fails.
 
 use super::Project;
-use crate::ops::ImageRef;
-use crate::ops::{Exec, OpKind, Plan, Refused, Step, Undo, image_ref, valid_tag};
+use crate::ops::image::ImageRef;
+use crate::ops::image::image_ref;
+use crate::ops::plan::{Exec, OpKind, Plan, Refused, Step, Undo, valid_tag};
 use crate::shell::quote;
 use crate::text::clean;
 
@@ -41,7 +42,7 @@ fn wait_step(want: &[(String, String)], timeout_secs: u64) -> Step {
 /// A step that changes nothing unless `t` still names the very images `:rollback`
 /// does: what the picker read may be old by the time the rollback runs.
 fn still_names_rollback(current: &[(String, ImageRef)], t: &str) -> Step {
-    let rollback = crate::ops::ROLLBACK_TAG;
+    let rollback = crate::ops::plan::ROLLBACK_TAG;
     let checks: Vec<String> = current
         .iter()
         .map(|(_, r)| {
@@ -78,7 +79,7 @@ impl Project<'_> {
     ) -> Result<Plan, Refused> {
         self.check_services(&targets)?;
         valid_tag(tag)?;
-        let rollback = crate::ops::ROLLBACK_TAG;
+        let rollback = crate::ops::plan::ROLLBACK_TAG;
         let to_rollback_images = matches!(&kind, OpKind::Rollback { to, .. } if to == rollback);
         if tag == rollback && !to_rollback_images {
             return Err(Refused(format!(
