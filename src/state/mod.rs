@@ -1,15 +1,15 @@
 //! Everything the console knows. Mutated only by [`crate::update::update`].
 
+pub mod action_queue;
 pub mod alert;
 pub mod custom;
 pub mod forwards;
 pub mod health;
+pub mod jobs;
 mod link;
 pub mod logs;
 pub mod picker;
 pub mod pool;
-pub mod queue;
-pub mod queues;
 pub mod snapshot;
 pub mod swarm;
 
@@ -17,12 +17,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use action_queue::{ItemStatus, Queue, QueueItem};
 use alert::Alert;
 pub use health::HealthState;
 pub use link::{Link, LinkStatus};
 pub use logs::{LogPane, LogTarget, LogWindow};
 pub use pool::PoolState;
-pub use queue::{ItemStatus, Queue, QueueItem};
 
 use crate::input::action::Mode;
 use pilothouse_core::config::{Config, Environment};
@@ -136,7 +136,7 @@ pub struct EnvState {
     /// None when no database is configured.
     pub pool: Option<PoolState>,
     /// BullMQ's queues and their Redis; None when not configured.
-    pub jobs: Option<queues::QueuesState>,
+    pub jobs: Option<jobs::QueuesState>,
     pub queue: Queue,
     /// The prompt over the view that has the keyboard, if one is open (one at a time).
     pub overlay: Option<Overlay>,
@@ -220,7 +220,7 @@ pub enum Overlay {
     /// The port forwards' list, with its highlighted row.
     Forwards { cursor: usize },
     /// The age asked before a queue's clean (the jobs view's clean key).
-    CleanPrompt(queues::CleanPrompt),
+    CleanPrompt(jobs::CleanPrompt),
 }
 
 /// The open overlay, as each of its kinds.
@@ -260,14 +260,14 @@ impl EnvState {
         }
     }
 
-    pub fn clean_prompt(&self) -> Option<&queues::CleanPrompt> {
+    pub fn clean_prompt(&self) -> Option<&jobs::CleanPrompt> {
         match &self.overlay {
             Some(Overlay::CleanPrompt(p)) => Some(p),
             _ => None,
         }
     }
 
-    pub fn clean_prompt_mut(&mut self) -> Option<&mut queues::CleanPrompt> {
+    pub fn clean_prompt_mut(&mut self) -> Option<&mut jobs::CleanPrompt> {
         match &mut self.overlay {
             Some(Overlay::CleanPrompt(p)) => Some(p),
             _ => None,
@@ -353,7 +353,7 @@ impl State {
         self.envs.iter().any(|e| {
             e.queue.items.iter().any(|i| {
                 i.plan.kind == pilothouse_core::ops::OpKind::RevealSecrets
-                    && i.status == crate::state::queue::ItemStatus::Succeeded
+                    && i.status == crate::state::action_queue::ItemStatus::Succeeded
             })
         })
     }
@@ -364,8 +364,8 @@ impl State {
             e.queue.items.iter().any(|i| {
                 matches!(
                     i.status,
-                    crate::state::queue::ItemStatus::Queued
-                        | crate::state::queue::ItemStatus::Running
+                    crate::state::action_queue::ItemStatus::Queued
+                        | crate::state::action_queue::ItemStatus::Running
                 )
             })
         })
@@ -574,7 +574,7 @@ impl EnvState {
             logs: LogPane::new(buffer_lines),
             health: health_state(env),
             pool: env.database.as_ref().map(PoolState::from_config),
-            jobs: env.queues.as_ref().map(queues::QueuesState::from_config),
+            jobs: env.queues.as_ref().map(jobs::QueuesState::from_config),
             queue: Queue::default(),
             overlay: None,
             actions: env.actions.clone(),

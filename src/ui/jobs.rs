@@ -11,7 +11,7 @@ use super::containers::{alert_style, bytes};
 use super::text::clock;
 use crate::state::EnvState;
 use crate::state::alert::Alert;
-use crate::state::queues::{QueueRow, QueuesState};
+use crate::state::jobs::{QueueRow, QueuesState};
 use crate::ui::theme::Theme;
 use pilothouse_core::time::age;
 
@@ -74,7 +74,7 @@ fn draw_problems(
     frame: &mut Frame,
     area: Rect,
     jobs: &QueuesState,
-    problems: &[crate::state::queues::Problem],
+    problems: &[crate::state::jobs::Problem],
     theme: &Theme,
 ) {
     let c = &theme.colors;
@@ -337,7 +337,7 @@ pub fn draw_clean_prompt(
     frame: &mut Frame,
     area: Rect,
     env: &EnvState,
-    p: &crate::state::queues::CleanPrompt,
+    p: &crate::state::jobs::CleanPrompt,
     theme: &Theme,
 ) {
     let c = &theme.colors;

@@ -1,5 +1,6 @@
 //! Drawing. `draw` reads State and never mutates it or does I/O.
 
+mod action_queue;
 mod audit;
 mod containers;
 mod deployed;
@@ -17,7 +18,6 @@ mod menu;
 mod pane;
 mod picker;
 mod pool;
-mod queue;
 mod status_bar;
 mod swarm;
 mod text;
@@ -62,11 +62,11 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             View::Deployed => deployed::draw(frame, view_area, state, theme),
         }
         if let Some(q) = queue_area {
-            queue::draw_pane(frame, q, env, state.now, theme);
+            action_queue::draw_pane(frame, q, env, state.now, theme);
         }
         // An action's preview goes over whatever the body shows.
         if let Some(item) = env.queue.pending() {
-            queue::draw_preview(frame, body, env, item, theme);
+            action_queue::draw_preview(frame, body, env, item, theme);
         } else if let Some(overlay) = &env.overlay {
             match overlay {
                 Overlay::Picker(p) => picker::draw(frame, body, env, p, theme),
@@ -109,7 +109,7 @@ fn draw_containers(
         containers::draw(frame, table, env, state.now, theme);
     }
     match lower {
-        Some((r, Lower::Queue)) => queue::draw_pane(frame, r, env, state.now, theme),
+        Some((r, Lower::Queue)) => action_queue::draw_pane(frame, r, env, state.now, theme),
         Some((r, Lower::Logs)) => {
             let focused = state.mode() == Mode::Logs || state.mode() == Mode::Search;
             logs::draw(frame, r, env, state.log_tail, focused, theme);

@@ -66,7 +66,7 @@ fn open(e: &mut EnvState, read_only: bool) {
         risk: Risk::Medium,
         params: Vec::new(),
     }));
-    if super::queue::refuse_read_only(e, read_only, &probe) {
+    if super::action_queue::refuse_read_only(e, read_only, &probe) {
         return;
     }
     e.queue.message = None;
@@ -247,7 +247,7 @@ fn propose(e: &mut EnvState, at: usize, values: Vec<String>, now: i64) {
         .filter(|p| p.kind == pilothouse_core::config::custom::ParamKind::Service)
         .map(|p| p.value.clone())
         .collect();
-    match super::queue::propose(e, OpKind::Custom(Box::new(op)), targets, now) {
+    match super::action_queue::propose(e, OpKind::Custom(Box::new(op)), targets, now) {
         Ok(()) => e.overlay = None,
         Err(why) => {
             if let Some(menu) = e.menu_mut() {

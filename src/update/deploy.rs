@@ -2,8 +2,8 @@
 //! the pending item (the preview), which is confirmed like any other action.
 
 use crate::input::action::{Action, Effect};
+use crate::state::action_queue::Check;
 use crate::state::picker::{PickerKind, TagPicker};
-use crate::state::queue::Check;
 use crate::state::{EnvState, Overlay, State};
 use pilothouse_core::ops::ROLLBACK_TAG;
 use pilothouse_core::ops::{OpKind, image_ref, valid_tag};
@@ -26,9 +26,10 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
                     .is_some_and(|h| h.maintenance.is_some()) =>
             {
                 let op = OpKind::MaintenanceEnd;
-                if !super::queue::refuse_read_only(e, read_only, &op) && e.queue.pending().is_none()
+                if !super::action_queue::refuse_read_only(e, read_only, &op)
+                    && e.queue.pending().is_none()
                 {
-                    let _ = super::queue::propose(e, op, Vec::new(), now);
+                    let _ = super::action_queue::propose(e, op, Vec::new(), now);
                 }
                 return Some(Vec::new());
             }
@@ -116,7 +117,7 @@ fn open(e: &mut EnvState, env: usize, kind: PickerKind, read_only: bool) -> Vec<
         PickerKind::Scale => OpKind::Scale { replicas: 0 },
         PickerKind::Maintenance => OpKind::MaintenanceEnd,
     };
-    if super::queue::refuse_read_only(e, read_only, &op) || e.queue.pending().is_some() {
+    if super::action_queue::refuse_read_only(e, read_only, &op) || e.queue.pending().is_some() {
         return Vec::new();
     }
     let (scope, targets) = if kind == PickerKind::Maintenance {
@@ -197,7 +198,7 @@ fn done(e: &mut EnvState, now: i64, operator: &str) {
             operator: operator.to_string(),
             since: now,
         };
-        match super::queue::propose(e, kind, Vec::new(), now) {
+        match super::action_queue::propose(e, kind, Vec::new(), now) {
             Err(why) => set_message(e, why),
             Ok(()) => e.overlay = None,
         }
@@ -237,7 +238,7 @@ fn done(e: &mut EnvState, now: i64, operator: &str) {
         },
         PickerKind::Scale | PickerKind::Maintenance => return,
     };
-    match super::queue::propose(e, kind, p.targets.clone(), now) {
+    match super::action_queue::propose(e, kind, p.targets.clone(), now) {
         Err(why) => set_message(e, why),
         Ok(()) => {
             e.overlay = None;
@@ -254,7 +255,7 @@ fn done_scale(e: &mut EnvState, p: &TagPicker, now: i64) {
         set_message(e, "type the number of replicas".into());
         return;
     };
-    match super::queue::propose(e, OpKind::Scale { replicas }, p.targets.clone(), now) {
+    match super::action_queue::propose(e, OpKind::Scale { replicas }, p.targets.clone(), now) {
         Err(why) => set_message(e, why),
         Ok(()) => e.overlay = None,
     }
@@ -377,7 +378,7 @@ fn scopes(e: &EnvState) -> Vec<(String, Vec<String>)> {
 
 /// (service, the tag it runs) for the targets.
 fn current_tags(e: &EnvState, targets: &[String]) -> Vec<(String, String)> {
-    let images = super::queue::images(e);
+    let images = super::action_queue::images(e);
     targets
         .iter()
         .map(|t| {
@@ -393,7 +394,7 @@ fn current_tags(e: &EnvState, targets: &[String]) -> Vec<(String, String)> {
 
 /// Asks the host for the targets' tags.
 fn read_tags(e: &EnvState, env: usize) -> Vec<Effect> {
-    let images = super::queue::images(e);
+    let images = super::action_queue::images(e);
     let Some(p) = e.picker() else {
         return Vec::new();
     };

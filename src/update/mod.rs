@@ -1,10 +1,12 @@
 //! The only code that mutates [`State`]. No I/O, no awaits: it returns [`Effect`]s.
 
+mod action_queue;
 mod custom;
 mod deploy;
 mod forwards;
+mod jobs;
 mod logs;
-mod queue;
+mod preflight;
 
 use crate::input::action::{Action, Effect, Mode, Msg};
 use crate::state::{EnvState, LinkStatus, Overlay, SortKey, State, View, sort_containers};
@@ -78,16 +80,18 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             if now.div_euclid(60) != state.now.div_euclid(60) || state.shows_seconds() {
                 state.now = now;
             }
-            return queue::tick(state, now);
+            return action_queue::tick(state, now);
         }
         Msg::Backend { env, event, now } => {
             state.now = now;
             let own = &state.owner.console;
             if let Some(e) = state.envs.get_mut(env) {
                 match event {
-                    BackendEvent::Lock(owner) => queue::lock_seen(e, owner, own),
+                    BackendEvent::Lock(owner) => action_queue::lock_seen(e, owner, own),
                     BackendEvent::Tags(result) => deploy::tags_read(e, result),
-                    BackendEvent::StackFile(result) => queue::stack_file_read(e, result, now),
+                    BackendEvent::StackFile(result) => {
+                        action_queue::stack_file_read(e, result, now)
+                    }
                     BackendEvent::Forward(ev) => forwards::seen(e, ev),
                     event => apply(e, event, now),
                 }
@@ -109,8 +113,10 @@ enum Handler {
     Forwards,
     /// The deploy/rollback tag picker (and the keys that open it).
     Picker,
-    /// The age asked before a queue's clean.
-    CleanAge,
+    /// The prompt open over the view (`state::Overlay`): its own handler, by its kind.
+    Overlay,
+    /// The jobs view's actions on the selected queue.
+    Jobs,
     /// The action queue: the keys that queue an action, the preview's keys.
     Queue,
     /// The log pane and its search.
@@ -126,11 +132,21 @@ fn handlers(mode: Mode) -> &'static [Handler] {
     use Handler::*;
     match mode {
         Mode::Help => &[Help],
-        Mode::TagInput => &[Forwards, Menu, CleanAge, Picker, Table],
+        Mode::TagInput => &[Overlay, Table],
         Mode::Confirm | Mode::ConfirmTyped => &[Queue, Table],
         Mode::Search => &[Logs, Table],
         Mode::Filter => &[Table],
-        Mode::Normal | Mode::Logs => &[Help, Forwards, Menu, Picker, Queue, Logs, Table],
+        Mode::Normal | Mode::Logs => &[Help, Forwards, Menu, Picker, Jobs, Queue, Logs, Table],
+    }
+}
+
+/// A key for the open overlay goes to that overlay's handler.
+fn overlay_act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    match state.current().and_then(|e| e.overlay.as_ref())? {
+        Overlay::Forwards { .. } => forwards::act(state, action),
+        Overlay::Menu(_) => custom::act(state, action),
+        Overlay::CleanPrompt(_) => jobs::clean_act(state, action),
+        Overlay::Picker(_) => deploy::act(state, action),
     }
 }
 
@@ -142,8 +158,9 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
             Handler::Forwards => forwards::act(state, action),
             Handler::Menu => custom::act(state, action),
             Handler::Picker => deploy::act(state, action),
-            Handler::CleanAge => queue::clean_act(state, action),
-            Handler::Queue => queue::act(state, action),
+            Handler::Overlay => overlay_act(state, action),
+            Handler::Jobs => jobs::act(state, action),
+            Handler::Queue => action_queue::act(state, action),
             Handler::Logs => logs::act(state, action),
             Handler::Table => Some(act(state, action)),
         };
@@ -164,7 +181,7 @@ fn input(state: &mut State, c: char) -> Vec<Effect> {
         if let Some(e) = state.envs.get_mut(state.selected) {
             match &e.overlay {
                 Some(Overlay::Forwards { .. }) => return forwards::input(e, c),
-                Some(Overlay::CleanPrompt(_)) => queue::clean_input(e, c),
+                Some(Overlay::CleanPrompt(_)) => jobs::clean_input(e, c),
                 Some(Overlay::Menu(_)) => custom::input(e, c, now),
                 Some(Overlay::Picker(_)) => deploy::input(e, c),
                 None => {}
@@ -519,7 +536,7 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
         }
         BackendEvent::Health(HealthEvent::Endpoints(list)) => e.health.endpoints = list,
         BackendEvent::Health(HealthEvent::Check(r)) => e.health.record_check(*r),
-        BackendEvent::Job(ev) => queue::apply(e, ev, now),
+        BackendEvent::Job(ev) => action_queue::apply(e, ev, now),
         BackendEvent::Audit(records) => e.audit = Some(records),
         BackendEvent::SnapshotWritten(result) => {
             e.notice = Some(match result {

@@ -429,7 +429,7 @@ fn queues_report(
     read: Result<pilothouse_core::model::queues::QueuesReading, String>,
     now: i64,
 ) -> QueuesReport {
-    let mut state = crate::state::queues::QueuesState::from_config(settings);
+    let mut state = crate::state::jobs::QueuesState::from_config(settings);
     match read {
         Err(e) => QueuesReport {
             ok: false,

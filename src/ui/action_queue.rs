@@ -7,7 +7,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Gauge, Paragraph, Wrap};
 
-use crate::state::queue::ItemStatus;
+use crate::state::action_queue::ItemStatus;
 use crate::state::{EnvState, QueueItem};
 use crate::ui::theme::Theme;
 use pilothouse_core::ops::Risk;

@@ -3,11 +3,11 @@
 //! events move it to its end.
 
 use crate::input::action::{Action, Effect};
-use crate::state::queue::{Check, ItemStatus, LockHolder, QueueItem};
-use crate::state::{EnvState, Overlay, State};
+use crate::state::action_queue::{Check, ItemStatus, LockHolder, QueueItem};
+use crate::state::{EnvState, State};
 use pilothouse_core::model::job::{JobEvent, LockOwner, Outcome};
 use pilothouse_core::ops::Job;
-use pilothouse_core::ops::{OpKind, Project, QueueOp};
+use pilothouse_core::ops::{OpKind, Project};
 
 /// Handles a queue action; None if `action` is not one.
 pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
@@ -17,14 +17,8 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     let owner = state.owner.clone();
     let pool_view = state.view == crate::state::View::Pool;
     let nodes_view = state.view == crate::state::View::Nodes;
-    let jobs_view = state.view == crate::state::View::Jobs;
     let e = state.envs.get_mut(env_index)?;
     let kind = match action {
-        Action::PauseQueue | Action::RetryFailed | Action::CleanQueue | Action::Restart
-            if jobs_view =>
-        {
-            return Some(queue_action(e, action, global_read_only, now));
-        }
         Action::Restart | Action::RestartGroup => OpKind::Restart,
         Action::Stop => OpKind::Stop,
         Action::Start => OpKind::Start,
@@ -130,60 +124,8 @@ fn confirm_typed(
     Vec::new()
 }
 
-/// An action on the selected BullMQ queue (the jobs view): restart its consumer, pause
-/// or resume it, retry its failed jobs; clean first asks how old the jobs it removes
-/// must be.
-fn queue_action(e: &mut EnvState, action: Action, global_read_only: bool, now: i64) -> Vec<Effect> {
-    let chosen = (|| {
-        let jobs = e.jobs.as_ref().ok_or("no [queues] for this environment")?;
-        let row = jobs
-            .queues
-            .get(jobs.selected)
-            .ok_or("select a queue first (up/down in the jobs view)")?;
-        let queue = row.reading.name.clone();
-        let op = match action {
-            Action::Restart => {
-                let service = jobs.consumer_of(&queue).ok_or_else(|| {
-                    format!("no consumer is configured for queue {queue} ([queues] consumers)")
-                })?;
-                return Ok(Some((OpKind::Restart, vec![service.to_string()])));
-            }
-            Action::PauseQueue if row.reading.paused => QueueOp::Resume,
-            Action::PauseQueue => QueueOp::Pause,
-            Action::RetryFailed => QueueOp::RetryFailed,
-            _ => return Ok(None),
-        };
-        Ok::<_, String>(Some((queue_kind(jobs, &queue, op)?, vec![queue])))
-    })();
-    match chosen {
-        Ok(Some((kind, targets))) => proposed(e, kind, targets, global_read_only, now),
-        Ok(None) => ask_clean_age(e, global_read_only),
-        Err(why) => e.queue.message = Some(format!("refused: {why}; nothing queued")),
-    }
-    Vec::new()
-}
-
-/// The BullMQ runner's action `op` on `queue`, run in its runner's container.
-fn queue_kind(
-    jobs: &crate::state::queues::QueuesState,
-    queue: &str,
-    op: QueueOp,
-) -> Result<OpKind, String> {
-    let runner = jobs.runner_for(queue).ok_or_else(|| {
-        format!(
-            "no runner_service and no consumer configured for queue {queue}: nothing runs bullmq"
-        )
-    })?;
-    Ok(OpKind::Queue {
-        op,
-        prefix: jobs.prefix.clone(),
-        runner: runner.to_string(),
-        url_variable: jobs.url_variable.clone(),
-    })
-}
-
 /// The pending item for `kind`, unless the environment refuses it or one is pending.
-fn proposed(
+pub fn proposed(
     e: &mut EnvState,
     kind: OpKind,
     targets: Vec<String>,
@@ -194,92 +136,6 @@ fn proposed(
         return;
     }
     let _ = propose(e, kind, targets, now);
-}
-
-/// Opens the clean prompt for the selected queue, prefilled with the config's age.
-fn ask_clean_age(e: &mut EnvState, global_read_only: bool) {
-    let Some(jobs) = e.jobs.as_ref() else {
-        return;
-    };
-    let Some(row) = jobs.queues.get(jobs.selected) else {
-        e.queue.message = Some("refused: select a queue first; nothing queued".into());
-        return;
-    };
-    // Refused before the age is asked when nothing could run it.
-    let known = e.known_services();
-    let probe = match queue_kind(
-        jobs,
-        &row.reading.name,
-        QueueOp::Clean { older_than_secs: 0 },
-    ) {
-        Ok(OpKind::Queue { runner, .. }) if !known.contains(&runner) => {
-            e.queue.message = Some(format!(
-                "refused: {runner} (the queue's bullmq runner) is not a service of this project; nothing queued"
-            ));
-            return;
-        }
-        Ok(kind) => kind,
-        Err(why) => {
-            e.queue.message = Some(format!("refused: {why}; nothing queued"));
-            return;
-        }
-    };
-    let prompt = crate::state::queues::CleanPrompt {
-        queue: row.reading.name.clone(),
-        text: pilothouse_core::time::exact_age(jobs.clean_older_than),
-        message: None,
-    };
-    if refuse_read_only(e, global_read_only, &probe) || e.queue.pending().is_some() {
-        return;
-    }
-    e.overlay = Some(Overlay::CleanPrompt(prompt));
-}
-
-/// The clean prompt's keys (its characters come through [`clean_input`]); None when it
-/// is not open.
-pub fn clean_act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
-    let now = state.now;
-    let read_only = state.read_only;
-    let e = state.envs.get_mut(state.selected)?;
-    let prompt = e.clean_prompt_mut()?;
-    match action {
-        Action::TagCancel => e.overlay = None,
-        Action::TagBackspace => {
-            prompt.text.pop();
-            prompt.message = None;
-        }
-        Action::TagDone => match crate::state::queues::parse_age(&prompt.text) {
-            Err(why) => prompt.message = Some(why),
-            Ok(secs) => {
-                let queue = prompt.queue.clone();
-                e.overlay = None;
-                let op = QueueOp::Clean {
-                    older_than_secs: secs,
-                };
-                match e.jobs.as_ref().map(|j| queue_kind(j, &queue, op)) {
-                    Some(Ok(kind)) => proposed(e, kind, vec![queue], read_only, now),
-                    Some(Err(why)) => {
-                        e.queue.message = Some(format!("refused: {why}; nothing queued"));
-                    }
-                    None => {}
-                }
-            }
-        },
-        // Every other key does nothing while the prompt is open.
-        _ => {}
-    }
-    Some(Vec::new())
-}
-
-/// A character typed into the clean prompt.
-pub fn clean_input(e: &mut EnvState, c: char) {
-    if let Some(p) = e.clean_prompt_mut()
-        && !c.is_control()
-        && p.text.chars().count() < 16
-    {
-        p.text.push(c);
-        p.message = None;
-    }
 }
 
 /// True (with the message set) when the environment or the console is read-only, or
@@ -387,8 +243,8 @@ pub fn propose(
             Err(why)
         }
         Ok(plan) => {
-            let mut checks = preflight(e, &plan.kind, now);
-            checks.extend(database_checks(e, &plan, now));
+            let mut checks = super::preflight::preflight(e, &plan.kind, now);
+            checks.extend(super::preflight::database_checks(e, &plan, now));
             e.queue.next_id += 1;
             let id = e.queue.next_id;
             e.queue
@@ -594,155 +450,6 @@ fn reclaim_targets(e: &EnvState, known: &[String]) -> Result<Vec<String>, String
         return Err("no session selected and no service over its budget".into());
     }
     Ok(over)
-}
-
-/// What can be known before it runs.
-fn preflight(e: &EnvState, kind: &OpKind, now: i64) -> Vec<Check> {
-    let mut checks = vec![Check {
-        what: "connected".into(),
-        ok: Some(e.is_live()),
-        detail: if e.is_live() {
-            "the host answers".into()
-        } else {
-            "not connected: it would fail".into()
-        },
-    }];
-    checks.push(match &e.queue.lock_holder {
-        // This console's own, left by an item whose outcome is unknown: releasing it
-        // is one confirmation, once the targets were looked at.
-        Some(h) if h.ours && *kind == OpKind::BreakLock => Check {
-            what: "host lock".into(),
-            ok: Some(true),
-            detail: format!(
-                "held by this console since an item ended unknown ({}); check its targets, then release it",
-                h.action
-            ),
-        },
-        Some(h) if h.maintenance.is_some() && *kind == OpKind::MaintenanceEnd => Check {
-            what: "host lock".into(),
-            ok: Some(true),
-            detail: format!("{}: this releases it", h.describe()),
-        },
-        Some(h) if h.ours => Check {
-            what: "host lock".into(),
-            ok: Some(false),
-            detail: format!(
-                "still held by this console after an unknown outcome ({}); check the targets and release it first (break the lock)",
-                h.action
-            ),
-        },
-        Some(h) => Check {
-            what: "host lock".into(),
-            ok: Some(false),
-            detail: format!("held by {}", h.describe()),
-        },
-        None => Check {
-            what: "host lock".into(),
-            ok: None,
-            detail: "taken when it runs".into(),
-        },
-    });
-    checks.push(Check {
-        what: "targets exist".into(),
-        ok: Some(true),
-        detail: if e.engine.schedules_replicas() {
-            "every target is a service (or node) of the swarm as last read".into()
-        } else {
-            "every target is a service of the project".into()
-        },
-    });
-    if let Some(r) = &e.health.host
-        && let Some(root) = r.disks.first()
-    {
-        let pct = root.used_pct();
-        checks.push(Check {
-            what: "disk space".into(),
-            ok: Some(pct < crate::state::health::DISK_CRITICAL),
-            detail: format!("{} is {pct}% used", root.path),
-        });
-    }
-    if let Some(p) = &e.pool {
-        // A stale reading says nothing about the slots free now.
-        let free = p.free().filter(|_| !p.is_stale(now));
-        let need = if *kind == OpKind::PgAdminStart {
-            i64::from(p.pgadmin_connections)
-        } else {
-            0
-        };
-        // Only what opens connections can run out of them; stopping or restarting
-        // (which reclaims leaked ones) is the cure, not the risk.
-        checks.push(Check {
-            what: "database connections".into(),
-            ok: free.map(|f| need == 0 || f - need > crate::state::pool::WARN_FREE),
-            detail: match free {
-                Some(f) if need > 0 => {
-                    format!("{f} free; pgAdmin needs up to {need}, leaving {}", f - need)
-                }
-                Some(f) => format!("{f} free"),
-                None => "no reading".into(),
-            },
-        });
-    }
-    checks
-}
-
-/// What the pool says about a plan that acts on database sessions: the connections a
-/// restart frees, and for a terminate, the session and the connection it runs on.
-fn database_checks(e: &EnvState, plan: &pilothouse_core::ops::Plan, now: i64) -> Vec<Check> {
-    let Some(pool) = &e.pool else {
-        return Vec::new();
-    };
-    // Without a fresh reading there is nothing true to say about the sessions.
-    let fresh = !pool.is_stale(now);
-    match plan.kind {
-        OpKind::Restart if fresh => pool
-            .budgets
-            .iter()
-            .filter(|b| plan.targets.contains(&b.service))
-            .map(|b| {
-                let held = pool.held_by(&b.application_name);
-                Check {
-                    what: format!("{} connections", b.service),
-                    ok: Some(true),
-                    detail: format!(
-                        "holds {held} (pool size {}){}",
-                        b.size,
-                        if held > 0 {
-                            "; the restart closes them"
-                        } else {
-                            ""
-                        }
-                    ),
-                }
-            })
-            .collect(),
-        OpKind::Terminate { pid, .. } => {
-            let session = pool.selected_session().filter(|s| s.pid == pid && fresh);
-            let age = |ms: Option<u64>| ms.map_or("-".to_string(), |m| format!("{} s", m / 1000));
-            vec![
-                Check {
-                    what: "session".into(),
-                    ok: Some(session.is_some()),
-                    detail: match session {
-                        Some(s) => format!(
-                            "{} for {}, transaction open {}; its transaction is rolled back",
-                            s.state.label(),
-                            age(s.state_ms),
-                            age(s.xact_ms)
-                        ),
-                        None if fresh => "no longer in the latest reading".into(),
-                        None => "the pool reading is stale: it may have ended or changed".into(),
-                    },
-                },
-                Check {
-                    what: "runs on".into(),
-                    ok: Some(pool.error.is_none() && fresh),
-                    detail: "the console's own database connection (needs no free slot)".into(),
-                },
-            ]
-        }
-        _ => Vec::new(),
-    }
 }
 
 fn confirm(e: &mut EnvState, env: usize, owner: pilothouse_core::model::job::Owner) -> Vec<Effect> {
