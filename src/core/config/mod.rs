@@ -766,10 +766,10 @@ fn check_runbook(env: &Environment, swarm: bool) -> Option<(&'static str, &'stat
         .map(|(key, message)| (".containers", key, message))
 }
 
-fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> {
-    let swarm = env.engine() == Engine::Swarm;
+/// How the host is reached against the `ssh` table (and the two spellings of it).
+fn check_reach(env: &Environment) -> Option<(&'static str, &'static str, &'static str)> {
     let old = matches!(env.engine_key, Some(EngineKey::Ssh | EngineKey::Local));
-    let problem = match (env.reach(), &env.ssh) {
+    match (env.reach(), &env.ssh) {
         _ if old && env.reach_key.is_some() => Some((
             "",
             "engine",
@@ -785,6 +785,14 @@ fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> 
             "ssh",
             "an environment with reach = \"local\" has no ssh settings",
         )),
+        _ => None,
+    }
+}
+
+fn check_env(env: &Environment) -> Option<(&'static str, &'static str, String)> {
+    let swarm = env.engine() == Engine::Swarm;
+    let problem = match check_reach(env) {
+        Some(p) => Some(p),
         _ if swarm && env.compose.is_some() => Some((
             ".compose",
             "compose",

@@ -106,8 +106,6 @@ pub struct LogBatch {
     pub lines: Vec<LogLine>,
 }
 
-/// Unix nanoseconds from Docker's RFC 3339 timestamp (`2026-11-22T10:00:00.123456789Z`).
-
 /// `HH:MM:SS.mmm` (UTC) of Unix nanoseconds.
 pub fn clock(ts: i64) -> String {
     let secs = ts.div_euclid(1_000_000_000);

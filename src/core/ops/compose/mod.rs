@@ -5,7 +5,10 @@
 
 mod deploy;
 
-use crate::ops::plan::{Exec, OpKind, Plan, Refused, Step, lock_dir, terminate_sql};
+use crate::ops::plan::{
+    Exec, OpKind, Plan, Refused, Step, custom_step, lock_dir, maintenance_steps, queue_step,
+    reveal_plan, terminate_sql,
+};
 use crate::shell::quote;
 
 /// What a plan is built from: the environment's compose settings and the services the
@@ -160,7 +163,7 @@ impl Project<'_> {
                 )]
             }
             OpKind::PgAdminStart | OpKind::PgAdminStop => self.pgadmin_steps(&kind)?,
-            OpKind::RevealSecrets => return Ok(crate::ops::plan::reveal_plan()),
+            OpKind::RevealSecrets => return Ok(reveal_plan()),
             OpKind::BreakLock => vec![step(
                 "remove the host lock".into(),
                 format!("rm -rf {}", quote(&lock_dir(self.dir))),
@@ -183,7 +186,7 @@ impl Project<'_> {
                 )));
             }
             OpKind::Maintenance { .. } | OpKind::MaintenanceEnd => {
-                crate::ops::plan::maintenance_steps(self.dir, &kind)?
+                maintenance_steps(self.dir, &kind)?
             }
             OpKind::Custom(op) => {
                 let services: Vec<String> = op
@@ -199,18 +202,14 @@ impl Project<'_> {
                     ("PILOTHOUSE_ENV", self.env_name),
                     ("PILOTHOUSE_OPERATOR", self.operator),
                 ];
-                vec![crate::ops::plan::custom_step(self.dir, op, &vars)?]
+                vec![custom_step(self.dir, op, &vars)?]
             }
             OpKind::Queue { runner, .. } => {
                 let queue = targets
                     .first()
                     .ok_or_else(|| Refused("no queue selected".into()))?;
                 self.check_services(std::slice::from_ref(runner))?;
-                vec![crate::ops::plan::queue_step(
-                    &self.compose(None),
-                    &kind,
-                    queue,
-                )?]
+                vec![queue_step(&self.compose(None), &kind, queue)?]
             }
             OpKind::Terminate { pid, backend_start } => {
                 if *pid <= 0 || *backend_start <= 0 {
