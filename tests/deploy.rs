@@ -10,9 +10,7 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use pilothouse::input::action::{Action, Effect, Mode, Msg};
 use pilothouse::state::{ItemStatus, State};
 use pilothouse::update::update;
@@ -79,7 +77,7 @@ fn the_deploy_key_opens_the_picker_and_asks_the_host_for_tags() {
     assert!(screen.contains("reading the tags"), "{screen}");
     // The list arrives, nothing highlighted; down picks the first row, typing filters
     // and highlights the first match.
-    common::send(
+    crate::common::send(
         &mut s,
         0,
         tags(&[
@@ -112,7 +110,7 @@ fn the_deploy_key_opens_the_picker_and_asks_the_host_for_tags() {
 fn enter_makes_the_preview_with_current_to_new_tags_the_steps_and_the_rollback() {
     let mut s = staging_on_web();
     press(&mut s, Action::Deploy);
-    common::send(&mut s, 0, tags(&[("v3", Some("2026-11-20"), true, true)]));
+    crate::common::send(&mut s, 0, tags(&[("v3", Some("2026-11-20"), true, true)]));
     press(&mut s, Action::Down);
     press(&mut s, Action::TagDone);
     assert_eq!(s.mode(), Mode::Confirm);
@@ -179,7 +177,7 @@ fn a_tag_that_is_not_one_is_refused_in_the_picker_and_shell_characters_cannot_be
     for _ in 0..10 {
         press(&mut s, Action::TagBackspace);
     }
-    common::send(&mut s, 0, tags(&[("v2", None, true, true)]));
+    crate::common::send(&mut s, 0, tags(&[("v2", None, true, true)]));
     typed(&mut s, "v9");
     press(&mut s, Action::TagDone);
     let item = s.envs[0].queue.pending().expect("pending").clone();
@@ -225,7 +223,7 @@ fn rollback_offers_the_rollback_images_first_and_is_refused_read_only() {
             .is_some_and(|m| m.contains("still reading")),
     );
     // The host read, and no other tag names them: the env file gets `rollback`.
-    common::send(&mut s, 0, tags(&[("v1", None, true, true)]));
+    crate::common::send(&mut s, 0, tags(&[("v1", None, true, true)]));
     press(&mut s, Action::TagDone);
     let item = s.envs[0].queue.pending().expect("pending").clone();
     assert_eq!(
@@ -241,7 +239,7 @@ fn rollback_offers_the_rollback_images_first_and_is_refused_read_only() {
     // When the host says v1 names the :rollback images too, the row says so and the
     // env file gets v1, not the word `rollback`.
     press(&mut s, Action::Rollback);
-    common::send(
+    crate::common::send(
         &mut s,
         0,
         BackendEvent::Tags(Ok(Tags {
@@ -300,7 +298,7 @@ fn a_rolled_back_deploy_says_so_with_its_reason_and_its_rollback_steps() {
     press(&mut s, Action::Confirm);
     let id = s.envs[0].queue.items[0].id;
     let own = s.envs[0].queue.items[0].plan.steps.len();
-    let job = |s: &mut State, ev: JobEvent| common::send(s, 0, BackendEvent::Job(ev));
+    let job = |s: &mut State, ev: JobEvent| crate::common::send(s, 0, BackendEvent::Job(ev));
     job(&mut s, JobEvent::Started { id });
     job(&mut s, JobEvent::Step { id, index: own });
     let screen = screen_text(&render(&s, 160, 40));
@@ -374,7 +372,7 @@ fn the_migrations_toggle_cycles_none_then_migrations_then_breaking_ones() {
 fn the_picker_and_the_deploy_preview_fit_small_terminals_without_panicking() {
     let mut s = staging_on_web();
     press(&mut s, Action::Deploy);
-    common::send(
+    crate::common::send(
         &mut s,
         0,
         tags(&[("v3", Some("2026-11-20 10:00:00 +0000 UTC"), true, true)]),
@@ -451,7 +449,7 @@ fn while_a_preview_is_open_the_mode_decides_and_no_other_handler_gets_a_key() {
 fn the_deploy_picker_lists_newest_first_and_highlights_nothing_until_asked() {
     let mut s = staging_on_web();
     press(&mut s, Action::Deploy);
-    common::send(
+    crate::common::send(
         &mut s,
         0,
         tags(&[

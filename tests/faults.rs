@@ -15,15 +15,13 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::swarm::{swarm_console, swarm_console_on};
-use support::*;
+use crate::support::swarm::{swarm_console, swarm_console_on};
+use crate::support::*;
 
 /// What must never be lost, read before and after a case: the host's audit trail, the
 /// env file and its backups, the lock's state, and what the consoles saved here (their
@@ -1440,7 +1438,7 @@ fn swarm_worker_engine_stopped_mid_update(sb: &Sandbox) {
     let swarm_lock = sb.state.join("swarm/opt/acme/.pilothouse/lock");
     let swarm_audit = sb.state.join("swarm/opt/acme/.pilothouse/audit.jsonl");
     let audit_before = std::fs::read_to_string(&swarm_audit).unwrap_or_default();
-    support::swarm::converged(sb);
+    crate::support::swarm::converged(sb);
     let dir = tempfile::tempdir().unwrap();
     // The gate gives up after 45 s rather than the sandbox's 150 (a task that cannot
     // start on a stopped node never turns healthy): the case asks only that the item
@@ -1486,7 +1484,7 @@ fn swarm_worker_engine_stopped_mid_update(sb: &Sandbox) {
     t.wait_until(Duration::from_secs(90), "both nodes ready again", |s| {
         s.contains("2/2 nodes ready")
     });
-    support::swarm::converged(sb);
+    crate::support::swarm::converged(sb);
     assert!(!swarm_lock.exists(), "a swarm lock left behind");
     let audit_after = std::fs::read_to_string(&swarm_audit).unwrap_or_default();
     assert!(

@@ -9,11 +9,9 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use pilothouse::input::action::{Action, Effect, Msg};
 use pilothouse::state::LinkStatus;
 use pilothouse::state::alert::Alert;

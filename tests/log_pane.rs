@@ -10,9 +10,7 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use pilothouse::input::action::{Action, Effect, Msg};
 use pilothouse::state::{LogTarget, State};
 use pilothouse::update::update;

@@ -10,9 +10,7 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use pilothouse::input::action::{Action, Msg};
 use pilothouse::state::alert::Alert;
 use pilothouse::state::{State, View};

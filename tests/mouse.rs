@@ -11,9 +11,7 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use crossterm::event::{KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use pilothouse::app::mouse_msgs;
 use pilothouse::input::action::{Action, Msg};

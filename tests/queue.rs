@@ -10,9 +10,7 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use pilothouse::input::action::{Action, Effect, Mode, Msg};
 use pilothouse::state::{ItemStatus, State};
 use pilothouse::ui::theme::Theme;

@@ -11,11 +11,9 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod common;
-
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use pilothouse::input::action::{Action, Msg};
 use pilothouse::input::keymap::Keymap;
 use pilothouse::ui;

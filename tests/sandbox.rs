@@ -12,13 +12,11 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 // ---------------------------------------------------------------------------------------
 // check-config
@@ -259,7 +257,7 @@ fn pg_stat_activity_shows_each_service_with_its_pool_size() {
 
 #[test]
 fn every_tag_is_in_the_registry_and_pulls() {
-    sandbox();
+    let _sb = sandbox();
     for image in APP_IMAGES {
         for tag in TAGS {
             let reference = format!("127.0.0.1:5000/acme/{image}:{tag}");
@@ -315,7 +313,7 @@ fn http_get(port: u16, path: &str) -> Result<(u16, String), String> {
 
 #[test]
 fn demo_service_reports_its_build_and_the_broken_tag_is_never_healthy() {
-    sandbox();
+    let _sb = sandbox();
     let _v2 = demo_container("pilothouse-test-v2", "v2", 18990);
     let _broken = demo_container("pilothouse-test-broken", "broken", 18991);
     eventually(Duration::from_secs(10), "v2 /health", || {
@@ -337,7 +335,7 @@ fn demo_service_reports_its_build_and_the_broken_tag_is_never_healthy() {
 
 #[test]
 fn demo_service_misbehaves_on_request() {
-    sandbox();
+    let _sb = sandbox();
     let name = "pilothouse-test-misbehave";
     let _c = demo_container(name, "v1", 18992);
     eventually(Duration::from_secs(10), "healthy first", || {
@@ -382,9 +380,9 @@ fn demo_service_misbehaves_on_request() {
 
 #[test]
 fn demo_service_leaks_connections_on_request() {
+    let sb = sandbox();
     // On production's cluster: staging's 22 usable slots are nearly all spoken for by its
     // pools, pgAdmin and the other tests, as they would be on a real staging database.
-    let sb = sandbox();
     let name = "pilothouse-test-leak";
     let url = format!(
         "postgresql://acme:{}@127.0.0.1:5434/acme",
@@ -985,7 +983,10 @@ fn status_exit_codes_follow_what_is_running() {
     drop(probe);
     // An unreachable host makes it 3.
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let config = edited_config(&sb, dir.path(), |t| t.replace("port = 2222", "port = 2299"));
+    let closed = closed_port();
+    let config = edited_config(&sb, dir.path(), |t| {
+        t.replace("port = 2222", &format!("port = {closed}"))
+    });
     let (code, json) = status(&config, &["--json"]);
     assert_eq!(code, Some(3), "{json}");
     assert!(
@@ -1065,7 +1066,7 @@ fn a_local_engine_environment_needs_no_ssh() {
 
 #[test]
 fn without_any_config_the_console_watches_every_local_compose_project() {
-    sandbox();
+    let _sb = sandbox();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let t = Tmux::start(
         "noconfig",
@@ -1208,9 +1209,24 @@ impl LogProject {
         ok_stdout(Command::new("docker").args(["exec", &self.container.0, "sh", "-c", cmd]));
     }
 
-    /// Writes a line to the container's stdout as if the service had.
+    /// Writes a line to the container's stdout as if the service had, and returns once
+    /// the engine has it (`docker logs` shows it): what a test then asks the console
+    /// for is there to be read.
     fn say(&self, line: &str) {
         self.exec(&format!("echo '{line}' > /proc/1/fd/1"));
+        eventually(
+            Duration::from_secs(10),
+            "the line in the engine's log",
+            || {
+                let out =
+                    run(Command::new("docker").args(["logs", "--tail", "500", &self.container.0]));
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .any(|l| l.ends_with(line))
+                    .then_some(())
+                    .ok_or_else(|| format!("docker logs has no line ending {line:?} yet"))
+            },
+        );
     }
 
     fn logs(&self, args: &[&str]) -> (Option<i32>, Vec<u8>, String) {

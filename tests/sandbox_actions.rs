@@ -13,14 +13,12 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 static STAGING_ENV: Mutex<()> = Mutex::new(());
 static PRODUCTION_ENV: Mutex<()> = Mutex::new(());
@@ -31,8 +29,8 @@ fn hold(m: &'static Mutex<()>) -> std::sync::MutexGuard<'static, ()> {
 
 #[test]
 fn a_restart_changes_the_start_time_and_is_audited_locally_and_on_the_host() {
-    let _env = hold(&STAGING_ENV);
     let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let before = started_at("acme-staging_web_1");
     let host_before = host_audit(&sb, "staging").len();
@@ -146,8 +144,8 @@ fn a_restart_changes_the_start_time_and_is_audited_locally_and_on_the_host() {
 
 #[test]
 fn production_needs_its_name_typed_and_a_wrong_name_runs_nothing() {
-    let _env = hold(&PRODUCTION_ENV);
     let sb = sandbox();
+    let _env = hold(&PRODUCTION_ENV);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let before = started_at("acme-production_web_1");
     let t = action_console(&sb, "act-typed", dir.path(), "");
@@ -175,8 +173,8 @@ fn production_needs_its_name_typed_and_a_wrong_name_runs_nothing() {
 
 #[test]
 fn a_held_lock_refuses_a_second_console_shows_the_holder_and_can_be_broken() {
-    let _env = hold(&STAGING_ENV);
     let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // Another console's lock, as a console writes it.
     let lock = lock_dir(&sb, "staging");
@@ -260,8 +258,8 @@ fn a_held_lock_refuses_a_second_console_shows_the_holder_and_can_be_broken() {
 
 #[test]
 fn killing_the_connection_mid_restart_ends_the_item_unknown_and_keeps_the_lock() {
-    let _env = hold(&STAGING_ENV);
     let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let lock = lock_dir(&sb, "staging");
     let _ = std::fs::remove_dir_all(&lock);
@@ -354,8 +352,8 @@ fn killing_the_connection_mid_restart_ends_the_item_unknown_and_keeps_the_lock()
 
 #[test]
 fn migrate_really_changes_the_sandbox_database_and_the_status_check_reads_it() {
-    let _env = hold(&STAGING_ENV);
     let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
     sb.psql("staging", "DROP TABLE IF EXISTS demo_migrations");
     // The migration records the version of the image gateway runs, whatever that is now.
     let env = ok_stdout(Command::new("docker").args([
@@ -400,8 +398,8 @@ fn migrate_really_changes_the_sandbox_database_and_the_status_check_reads_it() {
 
 #[test]
 fn pgadmin_start_and_stop_really_start_and_stop_its_container() {
-    let _env = hold(&STAGING_ENV);
     let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let running = || {
         ok_stdout(Command::new("docker").args([
@@ -680,9 +678,9 @@ fn select_session(t: &Tmux, pid: &str) {
 
 #[test]
 fn a_database_session_is_terminated_from_the_pool_view() {
+    let sb = sandbox();
     use std::io::Write;
     let _env = hold(&STAGING_ENV);
-    let sb = sandbox();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // A client that leaves its transaction open, as a leaking pool does.
     let mut victim = KillOnDrop(
@@ -768,8 +766,8 @@ fn a_database_session_is_terminated_from_the_pool_view() {
 
 #[test]
 fn restart_from_the_pool_view_reclaims_a_leaking_service_s_connections() {
-    let _env = hold(&STAGING_ENV);
     let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let container = "acme-staging_order-service_1";
     let _unleak = Unleak(container);
@@ -833,8 +831,8 @@ fn restart_from_the_pool_view_reclaims_a_leaking_service_s_connections() {
 
 #[test]
 fn an_incident_snapshot_has_the_table_pool_logs_and_audit_and_no_secret() {
-    let _env = hold(&STAGING_ENV);
     let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let secrets = sb.env_secrets("staging");
     // A service that logs its secrets, as services do.
@@ -935,8 +933,8 @@ fn sigint_ends_the_console_as_sigterm_does_restoring_the_terminal_and_closing_ss
 
 #[test]
 fn sigterm_mid_restart_lets_the_step_finish_audits_it_on_the_host_and_frees_the_lock() {
-    let _env = hold(&STAGING_ENV);
     let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let lock = lock_dir(&sb, "staging");
     let _ = std::fs::remove_dir_all(&lock);
@@ -989,8 +987,8 @@ fn type_text(t: &Tmux, text: &str) {
 
 #[test]
 fn a_maintenance_lock_taken_in_one_console_shows_in_another_and_stops_its_actions() {
-    let _env = hold(&STAGING_ENV);
     let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
     let lock = lock_dir(&sb, "staging");
     let _unlock = Unlock(lock.clone());
     let (dir_a, dir_b) = (
@@ -1064,8 +1062,8 @@ fn a_maintenance_lock_taken_in_one_console_shows_in_another_and_stops_its_action
 
 #[test]
 fn a_team_action_refuses_hostile_values_and_runs_a_valid_one_through_the_queue_with_audit() {
-    let _env = hold(&STAGING_ENV);
     let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let host_before = host_audit(&sb, "staging").len();
     let before = container_id("acme-staging_web_1");
@@ -1141,8 +1139,8 @@ fn container_id(name: &str) -> String {
 #[test]
 fn a_container_outside_compose_is_listed_its_logs_follow_and_it_restarts_and_deploys_through_the_queue()
  {
-    let _env = hold(&STAGING_ENV);
     let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // Whatever a failed run left: the sandbox's container on v1 again.
     let makefile_dir = sb.state.join("opt/staging/legacy");
@@ -1229,8 +1227,8 @@ fn a_container_outside_compose_is_listed_its_logs_follow_and_it_restarts_and_dep
 
 #[test]
 fn an_item_cancelled_while_queued_is_audited_here_and_on_the_host() {
-    let _env = hold(&STAGING_ENV);
     let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let before = started_at("acme-staging_web_1");
     let t = action_console(&sb, "act-cancel", dir.path(), "");

@@ -11,13 +11,11 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod support;
-
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 static STAGING_ENV: Mutex<()> = Mutex::new(());
 
@@ -140,8 +138,8 @@ fn mark(t: &Tmux, services: &[&str]) {
 
 #[test]
 fn deploy_v2_over_v1_in_order_then_roll_back_to_v1() {
-    let _env = hold();
     let sb = sandbox();
+    let _env = hold();
     let _back = on_v1(&sb, &["slicer", "gateway", "web"]);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let v1 = image_id("127.0.0.1:5000/acme/web:v1");
@@ -282,8 +280,8 @@ fn deploy_v2_over_v1_in_order_then_roll_back_to_v1() {
 
 #[test]
 fn cancelling_a_deploy_after_it_changed_the_host_rolls_it_back() {
-    let _env = hold();
     let sb = sandbox();
+    let _env = hold();
     let _back = on_v1(&sb, &["web"]);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let t = action_console(&sb, "deploy-cancel", dir.path(), "");
@@ -326,8 +324,8 @@ fn cancelling_a_deploy_after_it_changed_the_host_rolls_it_back() {
 
 #[test]
 fn a_broken_tag_fails_the_health_gate_and_is_rolled_back_automatically() {
-    let _env = hold();
     let sb = sandbox();
+    let _env = hold();
     let _back = on_v1(&sb, &["web"]);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // A loopback webhook that records what it is told.
@@ -461,8 +459,8 @@ impl Webhook {
 
 #[test]
 fn production_needs_its_name_and_an_invalid_tag_is_refused_before_anything_runs() {
-    let _env = hold();
     let sb = sandbox();
+    let _env = hold();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let t = action_console(&sb, "deploy-prod", dir.path(), "");
     t.keys(&["Tab"]);
@@ -502,8 +500,8 @@ fn production_needs_its_name_and_an_invalid_tag_is_refused_before_anything_runs(
 
 #[test]
 fn killing_the_connection_mid_deploy_ends_unknown_with_the_lock_kept_and_shown() {
-    let _env = hold();
     let sb = sandbox();
+    let _env = hold();
     let _back = on_v1(&sb, &["web"]);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let t = action_console(&sb, "deploy-unknown", dir.path(), "");
@@ -538,8 +536,8 @@ fn killing_the_connection_mid_deploy_ends_unknown_with_the_lock_kept_and_shown()
 
 #[test]
 fn a_failing_pre_deploy_hook_stops_the_deploy_with_the_host_unchanged() {
-    let _env = hold();
     let sb = sandbox();
+    let _env = hold();
     let _back = on_v1(&sb, &["web"]);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let seen = dir.path().join("hook-saw");

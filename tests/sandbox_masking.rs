@@ -16,13 +16,11 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 const GATEWAY: &str = "acme-staging_gateway_1";
 

@@ -17,12 +17,10 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod support;
-
 use std::process::Command;
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 fn person_dir(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| {

@@ -12,13 +12,11 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod support;
-
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 /// The queues' traffic is shared: one test at a time steers it.
 static TRAFFIC: Mutex<()> = Mutex::new(());
@@ -163,9 +161,9 @@ fn jobs_console(sb: &Sandbox, name: &str, dir: &std::path::Path, env_tab: bool) 
 
 #[test]
 fn a_stopped_worker_shows_waiting_no_worker_within_10s_and_restarting_its_service_clears_it() {
+    let sb = sandbox();
     let _traffic = hold();
     let _restore = Traffic("staging");
-    let sb = sandbox();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let t = jobs_console(&sb, "jobs-worker", dir.path(), false);
     t.wait_until(Duration::from_secs(15), "labels consumed", |s| {
@@ -221,9 +219,9 @@ fn a_stopped_worker_shows_waiting_no_worker_within_10s_and_restarting_its_servic
 #[test]
 fn counts_agree_with_bullmq_failed_jobs_show_their_reasons_retry_puts_them_back_and_clean_removes_old_ones()
  {
+    let sb = sandbox();
     let _traffic = hold();
     let _restore = Traffic("staging");
-    let sb = sandbox();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let t = jobs_console(&sb, "jobs-retry", dir.path(), false);
     // prints is the third row.
@@ -331,6 +329,7 @@ fn clean_completed_prints(sb: &Sandbox, t: &Tmux, before: &serde_json::Value) {
 
 #[test]
 fn an_evicting_policy_shows_the_redis_alert_and_noeviction_clears_it() {
+    let sb = sandbox();
     let _production = PRODUCTION.lock().unwrap_or_else(|p| p.into_inner());
     /// Production Redis's `maxmemory-policy` set to `policy`.
     fn set_policy(policy: &str) -> std::process::Output {
@@ -352,7 +351,6 @@ fn an_evicting_policy_shows_the_redis_alert_and_noeviction_clears_it() {
         }
     }
     let _restore = Policy;
-    let sb = sandbox();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let t = jobs_console(&sb, "jobs-evict", dir.path(), true);
     t.wait_until(Duration::from_secs(15), "Redis read, noeviction", |s| {
@@ -385,6 +383,7 @@ static PRODUCTION: Mutex<()> = Mutex::new(());
 
 #[test]
 fn pausing_a_protected_environment_s_queue_needs_its_name_and_reaches_bullmq() {
+    let sb = sandbox();
     let _production = PRODUCTION.lock().unwrap_or_else(|p| p.into_inner());
     struct Resume;
     impl Drop for Resume {
@@ -402,7 +401,6 @@ fn pausing_a_protected_environment_s_queue_needs_its_name_and_reaches_bullmq() {
         }
     }
     let _resume = Resume;
-    let sb = sandbox();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let t = jobs_console(&sb, "jobs-pause", dir.path(), true);
     // labels is the first row.
@@ -446,8 +444,8 @@ fn confirm_production(t: &Tmux, title: &str, status: &str) {
 
 #[test]
 fn redis_through_an_ssh_forward_reads_the_same_and_redis_stopped_is_stale_then_read_again() {
-    let _production = PRODUCTION.lock().unwrap_or_else(|p| p.into_inner());
     let sb = sandbox();
+    let _production = PRODUCTION.lock().unwrap_or_else(|p| p.into_inner());
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // via = "tcp": the production Redis's loopback port, forwarded over SSH.
     let config = edited_config(&sb, dir.path(), |text| {
@@ -518,8 +516,8 @@ fn production_queues(
 
 #[test]
 fn a_redis_that_wants_a_password_is_read_with_it_and_a_missing_or_wrong_one_is_said_plainly() {
-    let _production = PRODUCTION.lock().unwrap_or_else(|p| p.into_inner());
     let sb = sandbox();
+    let _production = PRODUCTION.lock().unwrap_or_else(|p| p.into_inner());
     let env_file = std::fs::read_to_string(sb.state.join("opt/production/.env")).unwrap();
     let password = env_file
         .lines()

@@ -11,13 +11,11 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod support;
-
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use support::swarm::*;
-use support::*;
+use crate::support::swarm::*;
+use crate::support::*;
 
 /// The logs of the app's running tasks, task by task: `docker service logs SERVICE`
 /// waits forever once the service has a task that never got a container (a rejected
@@ -34,8 +32,8 @@ fn running_task_logs(sb: &Sandbox, flags: &str) -> String {
 
 #[test]
 fn the_swarm_has_a_leader_and_a_worker_each_with_its_own_hostname() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     let nodes = on_manager(
         &sb,
         "node ls --format '{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'",
@@ -54,8 +52,8 @@ fn the_swarm_has_a_leader_and_a_worker_each_with_its_own_hostname() {
 
 #[test]
 fn the_stack_runs_every_service_at_its_replicas_with_the_app_on_both_nodes() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     // First reading: the sandbox may have just deployed it.
     eventually(Duration::from_secs(60), "the stack converged", || {
         let ls = on_manager(
@@ -98,8 +96,8 @@ fn the_stack_runs_every_service_at_its_replicas_with_the_app_on_both_nodes() {
 
 #[test]
 fn the_app_reads_its_secrets_and_no_value_is_ever_logged() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     let names = on_manager(&sb, "secret ls --format '{{.Name}}'");
     let mut names: Vec<&str> = names.lines().collect();
     names.sort_unstable();
@@ -134,8 +132,8 @@ fn the_app_reads_its_secrets_and_no_value_is_ever_logged() {
 /// `docker service ls`, `docker service ps` and `docker node ls` say over sshd.
 #[test]
 fn the_swarm_read_agrees_with_the_docker_cli() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sock = sb.state.join("swarm/manager.sock");
     let state = rt.block_on(async {
@@ -229,8 +227,8 @@ fn replicas_on_screen(screen: &str, service: &str) -> Option<String> {
 
 #[test]
 fn the_console_shows_services_tasks_nodes_and_secret_names_as_the_manager_does() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     converged(&sb);
     let dir = tempfile::tempdir().unwrap();
     let t = swarm_console(&sb, "swarm-views", dir.path());
@@ -344,8 +342,8 @@ fn the_console_shows_services_tasks_nodes_and_secret_names_as_the_manager_does()
 
 #[test]
 fn scaling_from_outside_shows_within_two_seconds_of_the_engine_converging() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     converged(&sb);
     let _restore = Restore {
         sb: &sb,
@@ -386,8 +384,8 @@ fn scaling_from_outside_shows_within_two_seconds_of_the_engine_converging() {
 
 #[test]
 fn an_update_to_an_image_that_does_not_exist_shows_the_rejected_tasks_and_the_error() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     converged(&sb);
     let _restore = Restore {
         sb: &sb,
@@ -476,8 +474,8 @@ fn spread_app(sb: &Sandbox) {
 
 #[test]
 fn the_app_logs_show_lines_from_tasks_on_both_nodes_tagged_with_node_and_slot() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     converged(&sb);
     spread_app(&sb);
     let dir = tempfile::tempdir().unwrap();
@@ -517,8 +515,8 @@ fn the_app_logs_show_lines_from_tasks_on_both_nodes_tagged_with_node_and_slot() 
 
 #[test]
 fn the_worker_engine_stopping_shows_the_node_down_its_tasks_moved_and_back() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     converged(&sb);
     spread_app(&sb);
     let engine = |action: &str| {
@@ -614,8 +612,8 @@ fn the_worker_engine_stopping_shows_the_node_down_its_tasks_moved_and_back() {
 
 #[test]
 fn a_service_whose_logs_cannot_be_read_back_says_so_in_the_pane() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     converged(&sb);
     let _restore = Restore {
         sb: &sb,
@@ -644,8 +642,8 @@ fn a_service_whose_logs_cannot_be_read_back_says_so_in_the_pane() {
 
 #[test]
 fn health_endpoints_and_the_database_pool_work_on_a_swarm_environment() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     let dir = tempfile::tempdir().unwrap();
     // The swarm environment with an https endpoint on the host and the staging
     // database, its URL from this machine's environment (a swarm has no env file).
@@ -694,8 +692,8 @@ const REDEPLOY: &str = "cd \"$(dirname \"$STACK_FILE\")\" && $D stack deploy --r
 
 #[test]
 fn a_service_removed_from_outside_is_a_red_missing_row_an_alert_and_exit_1() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     converged(&sb);
     let dir = tempfile::tempdir().unwrap();
     // The console without the stack file: what it saw since it connected is what it
@@ -783,8 +781,8 @@ fn a_watched_stack_with_no_services_is_an_alert_not_an_empty_table() {
 
 #[test]
 fn status_lists_only_the_watched_stacks_secrets() {
-    let _turn = turn();
     let sb = sandbox();
+    let _turn = turn();
     let _gone = Restore {
         sb: &sb,
         command: "$D secret rm billing_db_password".into(),

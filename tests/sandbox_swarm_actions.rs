@@ -13,14 +13,12 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod support;
-
 use std::process::Command;
 use std::sync::MutexGuard;
 use std::time::Duration;
 
-use support::swarm::*;
-use support::*;
+use crate::support::swarm::*;
+use crate::support::*;
 
 const APP: &str = "127.0.0.1:5000/acme/app";
 

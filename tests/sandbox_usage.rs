@@ -11,12 +11,10 @@
     reason = "a test that cannot go on panics, naming what it found"
 )]
 
-mod support;
-
 use std::process::Command;
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 /// `99.8%` and `64M` as numbers, from a table row.
 fn cpu_and_mem(row: &str) -> Option<(f64, f64)> {

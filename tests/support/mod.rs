@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod swarm;
+pub mod turns;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -54,13 +55,22 @@ pub const APP_IMAGES: &[&str] = &[
 ];
 pub const TAGS: &[&str] = &["v1", "v2", "broken"];
 
-/// The sandbox host, as `tests/sandbox/up` left it.
+/// The sandbox host, as `tests/sandbox/up` left it, and this test's turn on it (held
+/// until the test ends: `let sb = sandbox();` is every sandbox test's first line).
 pub struct Sandbox {
     pub state: PathBuf,
     pub config: PathBuf,
+    _turn: turns::Turn,
 }
 
+/// The host, once it is this test's turn (see [`turns`]).
+#[track_caller]
 pub fn sandbox() -> Sandbox {
+    let file = std::panic::Location::caller().file();
+    let module = Path::new(file)
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let turn = turns::Turn::take(module);
     let state = PathBuf::from(
         std::env::var_os("PILOTHOUSE_SANDBOX_DIR")
             .unwrap_or_else(|| "/var/lib/pilothouse-sandbox".into()),
@@ -73,7 +83,11 @@ pub fn sandbox() -> Sandbox {
          Run `tests/run` (the whole suite), or `tests/sandbox/up` before `cargo test`.",
         config.display()
     );
-    Sandbox { state, config }
+    Sandbox {
+        state,
+        config,
+        _turn: turn,
+    }
 }
 
 impl Sandbox {
@@ -199,6 +213,18 @@ pub fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> Resu
             Err(_) => std::thread::sleep(Duration::from_millis(200)),
         }
     }
+}
+
+/// A loopback port nothing listens on: one the kernel just gave out and took back (a
+/// test that needs a refused connection must not assume a port is free).
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = listener
+        .local_addr()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .port();
+    drop(listener);
+    port
 }
 
 /// Kills a child process when dropped (a forwarded socket, a tmux session).

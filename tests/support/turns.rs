@@ -1,0 +1,70 @@
+//! Whose turn it is on the sandbox host. The sandbox tests are one binary, but the
+//! modules were written as separate ones that never overlapped: a module's tests run
+//! side by side (two at a time, as the machine's two threads ran them), while the
+//! other modules of its lane wait. Two lanes run at once, as two processes did: the
+//! swarm's engines (`sandbox_swarm*`), and the compose host with its databases (the
+//! rest). The fault suite, which stops engines, databases, the registry and sshd, and
+//! the person's session, which changes the host on purpose, run alone.
+
+use std::collections::BTreeMap;
+use std::sync::{Condvar, Mutex};
+
+/// How many tests of one module run at once.
+const PER_MODULE: usize = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    Swarm,
+    Compose,
+    Alone,
+}
+
+fn lane(module: &str) -> Lane {
+    match module {
+        "faults" | "sandbox_person" => Lane::Alone,
+        m if m.starts_with("sandbox_swarm") => Lane::Swarm,
+        _ => Lane::Compose,
+    }
+}
+
+/// The modules holding a turn, with how many of their tests run.
+static HOLDERS: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
+static CHANGED: Condvar = Condvar::new();
+
+fn may_enter(holders: &BTreeMap<String, usize>, module: &str) -> bool {
+    let mine = lane(module);
+    holders.iter().filter(|(_, n)| **n > 0).all(|(m, n)| {
+        if m == module {
+            *n < PER_MODULE
+        } else {
+            let theirs = lane(m);
+            mine != Lane::Alone && theirs != Lane::Alone && theirs != mine
+        }
+    })
+}
+
+/// One test's turn, given back when dropped.
+pub struct Turn(String);
+
+impl Turn {
+    /// Waits until a test of `module` may run, and takes the turn.
+    pub fn take(module: String) -> Turn {
+        let mut holders = HOLDERS.lock().unwrap_or_else(|p| p.into_inner());
+        while !may_enter(&holders, &module) {
+            holders = CHANGED.wait(holders).unwrap_or_else(|p| p.into_inner());
+        }
+        *holders.entry(module.clone()).or_default() += 1;
+        Turn(module)
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let mut holders = HOLDERS.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = holders.get_mut(&self.0) {
+            *n = n.saturating_sub(1);
+        }
+        drop(holders);
+        CHANGED.notify_all();
+    }
+}
