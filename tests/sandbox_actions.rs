@@ -268,11 +268,19 @@ fn killing_the_connection_mid_restart_ends_the_item_unknown_and_keeps_the_lock()
     // The backend group: three services, a few seconds of restarting.
     t.keys(&["B"]);
     t.wait_for("confirm: restart gateway, order-service, print-service on staging");
+    let confirmed = unix_now();
     t.keys(&["y"]);
-    // Compose has started restarting on the host.
+    // Compose has started restarting on the host: the engine has sent a container of
+    // the group its stop signal (compose prints a container's line only once it is
+    // back, which on a loaded machine can be many seconds later).
     t.wait_until(Duration::from_secs(15), "the step running", |s| {
-        s.contains("step 1/1") && s.contains("Restarting acme-staging_")
+        s.contains("step 1/1")
     });
+    engine_sent_a_stop(
+        "acme-staging",
+        &["gateway", "order-service", "print-service"],
+        confirmed,
+    );
     // This console's ssh masters are the only processes with its TMPDIR in their args.
     run(Command::new("pkill")
         .arg("-KILL")

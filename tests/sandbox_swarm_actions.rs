@@ -425,7 +425,11 @@ fn protected_swarm_needs_its_name_a_held_lock_refuses_and_a_lost_connection_ends
     )
     .unwrap();
     let unlock = Unlock(lock.clone());
-    let before = on_manager(&sb, "service ps -q --filter desired-state=running acme_app");
+    // A restart is `service update --force`: it counts up the spec's ForceUpdate and
+    // stamps UpdatedAt. (The running tasks are no measure: the engine replaces a task
+    // whose health check misses, and on a loaded machine one can.)
+    let spec = "service inspect -f '{{.Spec.TaskTemplate.ForceUpdate}} {{.UpdatedAt}}' acme_app";
+    let before = on_manager(&sb, spec);
     // Read with the host's resources, so it shows before an action runs into it.
     t.wait_until(Duration::from_secs(20), "the lock in the header", |s| {
         s.contains("LOCKED by ana@laptop (drain node x)")
@@ -443,7 +447,7 @@ fn protected_swarm_needs_its_name_a_held_lock_refuses_and_a_lost_connection_ends
         s.contains("FAILED") && s.contains("host LOCKED by ana@laptop")
     });
     assert!(screen.contains("drain node x"), "{screen}");
-    let after = on_manager(&sb, "service ps -q --filter desired-state=running acme_app");
+    let after = on_manager(&sb, spec);
     assert_eq!(before, after, "it ran despite the lock");
     drop(unlock);
     t.wait_until(

@@ -215,6 +215,43 @@ pub fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> Resu
     }
 }
 
+/// Seconds since the epoch, as the engine's `--since` takes them.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Waits until the engine has sent one of `services`' containers in compose `project` a
+/// stop signal (its `kill` event) since `since`: a stop or restart has begun on the
+/// host. A first reading of the engine's own record, so its limit is generous.
+pub fn engine_sent_a_stop(project: &str, services: &[&str], since: i64) {
+    eventually(
+        Duration::from_secs(30),
+        "the engine stopping a container",
+        || {
+            let out = run(Command::new("docker").args([
+                "events",
+                "--since",
+                &since.to_string(),
+                "--until",
+                &unix_now().to_string(),
+                "--filter",
+                &format!("label=com.docker.compose.project={project}"),
+                "--filter",
+                "event=kill",
+                "--format",
+                "{{index .Actor.Attributes \"com.docker.compose.service\"}}",
+            ]));
+            let seen = String::from_utf8_lossy(&out.stdout).into_owned();
+            seen.lines()
+                .any(|s| services.contains(&s.trim()))
+                .then_some(())
+                .ok_or_else(|| format!("no stop signal yet to {services:?} (saw {seen:?})"))
+        },
+    );
+}
+
 /// A loopback port nothing listens on: one the kernel just gave out and took back (a
 /// test that needs a refused connection must not assume a port is free).
 pub fn closed_port() -> u16 {
