@@ -268,7 +268,7 @@ fn killing_the_connection_mid_restart_ends_the_item_unknown_and_keeps_the_lock()
     // The backend group: three services, a few seconds of restarting.
     t.keys(&["B"]);
     t.wait_for("confirm: restart gateway, order-service, print-service on staging");
-    let confirmed = unix_now();
+    let confirmed = pilothouse_core::time::unix_now();
     t.keys(&["y"]);
     // Compose has started restarting on the host: the engine has sent a container of
     // the group its stop signal (compose prints a container's line only once it is

@@ -31,7 +31,7 @@ pub use connection::http::parse_http_response;
 pub use connection::link::Link;
 pub use connection::remote::Remote;
 pub use connection::ssh::sweep_connections;
-pub use engine::docker::{connect_engine, explain_socket, read_containers, read_project};
+pub use engine::docker::{connect_engine, explain_socket, read_containers};
 pub use engine::logs::{LogSink, LogSource, follow_logs};
 pub use engine::swarm::{read_swarm, read_swarm_with_secrets, swarm_task_streams};
 pub use monitor::checks::{CheckPlace, run_check};

@@ -215,13 +215,6 @@ pub fn eventually(timeout: Duration, what: &str, mut check: impl FnMut() -> Resu
     }
 }
 
-/// Seconds since the epoch, as the engine's `--since` takes them.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// Waits until the engine has sent one of `services`' containers in compose `project` a
 /// stop signal (its `kill` event) since `since`: a stop or restart has begun on the
 /// host. A first reading of the engine's own record, so its limit is generous.
@@ -235,7 +228,7 @@ pub fn engine_sent_a_stop(project: &str, services: &[&str], since: i64) {
                 "--since",
                 &since.to_string(),
                 "--until",
-                &unix_now().to_string(),
+                &pilothouse_core::time::unix_now().to_string(),
                 "--filter",
                 &format!("label=com.docker.compose.project={project}"),
                 "--filter",

@@ -368,12 +368,6 @@ pub async fn inspect_all(
     Ok(out)
 }
 
-/// Every container of the project, running or not, inspected.
-pub async fn read_project(docker: &Docker, project: &str) -> Result<Vec<ContainerInfo>, String> {
-    let listed = list(docker, project).await?;
-    inspect_all(docker, &listed, project).await
-}
-
 /// One container, or None if it no longer exists. When watching every project
 /// (`project` empty) the service is named `project/service`, so that two projects'
 /// `gateway`s can be told apart.
