@@ -56,8 +56,29 @@ fn files_under(dir: &Path, keep: &dyn Fn(&Path) -> bool) -> BTreeMap<PathBuf, Ve
     out
 }
 
+/// Which host's ledger a case is read against.
+#[derive(Clone, Copy)]
+enum Host {
+    /// The compose host's staging project, and what the consoles saved here.
+    Compose,
+    /// The swarm's stack: its audit trail, its stack file and its lock. The swarm's
+    /// cases run beside the compose host's tests, whose deploys change staging.
+    Swarm,
+}
+
 impl Ledger {
-    fn read(sb: &Sandbox) -> Ledger {
+    fn read(sb: &Sandbox, host: Host) -> Ledger {
+        if let Host::Swarm = host {
+            let opt = sb.state.join("swarm/opt/acme");
+            return Ledger {
+                audit: std::fs::read_to_string(opt.join(".pilothouse/audit.jsonl"))
+                    .unwrap_or_default(),
+                env_file: std::fs::read_to_string(opt.join("docker-stack.yml")).unwrap_or_default(),
+                lock: opt.join(".pilothouse/lock").exists(),
+                backups: BTreeMap::new(),
+                saved: BTreeMap::new(),
+            };
+        }
         let opt = sb.state.join("opt/staging");
         let saved = |p: &Path| {
             !p.file_name()
@@ -109,8 +130,8 @@ struct Outcome {
     took: Duration,
 }
 
-fn attempt(sb: &Sandbox, name: &'static str, case: impl FnOnce(&Sandbox)) -> Outcome {
-    let before = Ledger::read(sb);
+fn attempt(sb: &Sandbox, host: Host, name: &'static str, case: impl FnOnce(&Sandbox)) -> Outcome {
+    let before = Ledger::read(sb, host);
     let started = Instant::now();
     let survived =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(sb))).map_err(|p| {
@@ -119,7 +140,7 @@ fn attempt(sb: &Sandbox, name: &'static str, case: impl FnOnce(&Sandbox)) -> Out
                 .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_string()))
                 .unwrap_or_else(|| "panicked".into())
         });
-    let lost = before.lost(&Ledger::read(sb));
+    let lost = before.lost(&Ledger::read(sb, host));
     Outcome {
         name,
         survived,
@@ -588,10 +609,13 @@ fn unwritable_host_audit_file(sb: &Sandbox) {
     );
 }
 
+type Case = (&'static str, fn(&Sandbox));
+
+/// The compose host's faults: they stop sshd, the engine, the database, the registry,
+/// so they run alone.
 #[test]
 fn faults_the_console_survives_and_loses_nothing() {
     let sb = sandbox();
-    type Case = (&'static str, fn(&Sandbox));
     let cases: &[Case] = &[
         ("ssh master killed while idle", ssh_master_killed),
         (
@@ -651,11 +675,6 @@ fn faults_the_console_survives_and_loses_nothing() {
             "dockerd restarted while a deploy waits on its gate",
             dockerd_restarted_while_a_deploy_waits_on_its_gate,
         ),
-        ("the swarm manager unreachable", swarm_manager_unreachable),
-        (
-            "the swarm worker's engine stopped mid-update",
-            swarm_worker_engine_stopped_mid_update,
-        ),
         ("the console's terminal lost", console_lost_its_terminal),
         (
             "the console sent SIGTERM while watching",
@@ -670,13 +689,34 @@ fn faults_the_console_survives_and_loses_nothing() {
             proxy_jump_loop,
         ),
     ];
+    survive(&sb, Host::Compose, cases, "faults.txt");
+}
+
+/// The swarm's faults stop or freeze only the swarm's engines, so they take the
+/// swarm's lane, beside the compose host's tests, as its modules do.
+#[test]
+fn faults_on_the_swarm_the_console_survives_and_loses_nothing() {
+    let sb = sandbox_as("sandbox_swarm_faults");
+    let cases: &[Case] = &[
+        ("the swarm manager unreachable", swarm_manager_unreachable),
+        (
+            "the swarm worker's engine stopped mid-update",
+            swarm_worker_engine_stopped_mid_update,
+        ),
+    ];
+    survive(&sb, Host::Swarm, cases, "faults-swarm.txt");
+}
+
+/// Runs `cases` one after another, writes their table to `file` (target/tmp) and
+/// stderr, and fails unless each survived and lost nothing.
+fn survive(sb: &Sandbox, host: Host, cases: &[Case], file: &str) {
     // While working on one case: FAULTS_ONLY=text runs the cases whose name has it,
     // and the table says so.
     let only = std::env::var("FAULTS_ONLY").unwrap_or_default();
     let outcomes: Vec<Outcome> = cases
         .iter()
         .filter(|(name, _)| name.contains(only.as_str()))
-        .map(|(name, f)| attempt(&sb, name, f))
+        .map(|(name, f)| attempt(sb, host, name, f))
         .collect();
     let mut table = String::from("\nfaults:\n");
     if !only.is_empty() {
@@ -702,7 +742,7 @@ fn faults_the_console_survives_and_loses_nothing() {
     ));
     eprintln!("{table}");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let _ = std::fs::write(dir.join("faults.txt"), &table);
+    let _ = std::fs::write(dir.join(file), &table);
     assert!(survived == outcomes.len() && lost == 0, "{table}");
 }
 
@@ -1113,13 +1153,14 @@ fn all_database_slots_taken(sb: &Sandbox) {
     let t = Tmux::start("fault-slots", &console_with(&sb.config, dir.path()));
     connected(&t, "first connection");
     pool_read(&t);
-    // More sessions than the server has slots: the ones beyond are refused. Each ends
-    // after 30 s (a killed psql does not end its server session while it sleeps).
+    // More sessions than the server has slots: the ones beyond are refused. A killed
+    // psql does not end its server session while it sleeps, so the superuser ends them
+    // (through a slot kept for it) when they are dropped; 120 s is only a backstop.
     let fillers: Vec<KillOnDrop> = (0..30)
         .map(|_| {
             KillOnDrop(
                 sb.psql_command("staging", &sb.pg_password("staging"))
-                    .args(["-c", "select pg_sleep(30)"])
+                    .args(["-c", "select pg_sleep(120) /* fault-filler */"])
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())
                     .spawn()
@@ -1127,6 +1168,7 @@ fn all_database_slots_taken(sb: &Sandbox) {
             )
         })
         .collect();
+    let _end_fillers = EndFillers(sb);
     // The console keeps its session: it shows the pool full.
     t.wait_until(Duration::from_secs(20), "the pool full", |s| {
         s.contains("0 free")
@@ -1140,13 +1182,36 @@ fn all_database_slots_taken(sb: &Sandbox) {
         s.contains("cannot read the pool")
             && (s.contains("too many clients") || s.contains("reserved"))
     });
+    drop(_end_fillers);
     drop(fillers);
-    late.wait_until(Duration::from_secs(75), "read once slots are free", |s| {
+    late.wait_until(Duration::from_secs(60), "read once slots are free", |s| {
         s.contains(" usable · ") && !s.contains("cannot read the pool")
     });
     t.wait_until(Duration::from_secs(20), "no longer full", |s| {
         s.contains(" usable · ") && !s.contains("0 free")
     });
+}
+
+/// Ends the filler sessions of `all_database_slots_taken` when dropped, however the
+/// case ends: as the superuser, over the staging cluster's local socket.
+struct EndFillers<'a>(&'a Sandbox);
+
+impl Drop for EndFillers<'_> {
+    fn drop(&mut self) {
+        let sock = self.0.state.join("pg/staging-sock");
+        let out = Command::new("runuser")
+            .args(["-u", "postgres", "--", "psql", "-X", "-At", "-h"])
+            .arg(&sock)
+            .args(["-p", "5433", "-d", "postgres", "-c"])
+            .arg(
+                "select count(pg_terminate_backend(pid)) from pg_stat_activity \
+                 where query like '%fault-filler%' and pid <> pg_backend_pid()",
+            )
+            .output();
+        if !out.as_ref().is_ok_and(|o| o.status.success()) {
+            eprintln!("faults: the filler sessions were not ended: {out:?}");
+        }
+    }
 }
 
 /// `sql` as the `acme` role with `password`, on staging's database.

@@ -70,7 +70,13 @@ pub fn sandbox() -> Sandbox {
     let module = Path::new(file)
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let turn = turns::Turn::take(module);
+    sandbox_as(&module)
+}
+
+/// The host, once it is the turn of the tests that take turns as `module` (a test that
+/// touches another part of the host than its module's: see [`turns`]).
+pub fn sandbox_as(module: &str) -> Sandbox {
+    let turn = turns::Turn::take(module.to_string());
     let state = PathBuf::from(
         std::env::var_os("PILOTHOUSE_SANDBOX_DIR")
             .unwrap_or_else(|| "/var/lib/pilothouse-sandbox".into()),

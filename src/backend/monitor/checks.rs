@@ -12,30 +12,34 @@ use pilothouse_core::config::checks::CheckSettings;
 use pilothouse_core::model::health::CheckResult;
 use pilothouse_core::shell::quote;
 
-/// Where the checks run: the project directory and the compose command for it
-/// (`cd DIR && COMPOSE -p … -f …`), when the environment is a compose project.
-#[derive(Debug, Clone, Default)]
+/// Where the checks run: the project directory, and for a check in a service's
+/// container, the compose project's name and the `docker` command for the host's
+/// engine. Such a check runs with `docker exec` in the service's running container
+/// (found by its compose labels), not `compose exec`: Compose v1 is a Python program
+/// that costs the host about a second of CPU per run, and a check runs every few
+/// seconds for as long as the console watches.
+#[derive(Debug, Clone)]
 pub struct CheckPlace {
     pub dir: Option<String>,
-    pub compose: Option<String>,
+    pub project: Option<String>,
+    pub docker: String,
 }
 
 impl CheckPlace {
-    /// An environment's: its compose project's directory and command, if any.
+    /// An environment's: its compose project's directory and name, if any, and its
+    /// engine's socket.
     pub fn of(env: &pilothouse_core::config::Environment) -> CheckPlace {
-        let Some(c) = env.compose() else {
-            return CheckPlace::default();
-        };
+        let docker = format!(
+            "docker -H {}",
+            quote(&format!("unix://{}", env.docker_socket.as_str()))
+        );
+        let compose = env.compose();
         CheckPlace {
-            dir: Some(c.project_dir.to_string()),
-            compose: c.effective_project_name().map(|name| {
-                let files: Vec<&str> = c.files.iter().map(|f| f.as_str()).collect();
-                format!(
-                    "cd {} && {}",
-                    quote(c.project_dir.as_str()),
-                    pilothouse_core::shell::compose_words(c.command.words(), name.as_str(), &files)
-                )
-            }),
+            dir: compose.map(|c| c.project_dir.to_string()),
+            project: compose
+                .and_then(|c| c.effective_project_name())
+                .map(|name| name.as_str().to_string()),
+            docker,
         }
     }
 }
@@ -80,12 +84,23 @@ pub fn script(check: &CheckSettings, place: &CheckPlace) -> String {
         );
     }
     let cmd = check.command.as_ref().map_or("false", |c| c.as_str());
-    match (&check.service, &place.compose) {
-        (Some(service), Some(compose)) => format!(
-            "{compose} exec -T {} timeout -k 2 {secs} sh -c {} 2>&1",
-            quote(service.as_str()),
-            quote(cmd)
-        ),
+    match (&check.service, &place.project) {
+        (Some(service), Some(project)) => {
+            let docker = &place.docker;
+            let missing = format!("no running container of the service {}", service.as_str());
+            format!(
+                "c=$({docker} ps -q --filter {} --filter {} --filter status=running | head -n 1); \
+                 if [ -z \"$c\" ]; then echo {}; exit 1; fi; \
+                 {docker} exec \"$c\" timeout -k 2 {secs} sh -c {} 2>&1",
+                quote(&format!("label=com.docker.compose.project={project}")),
+                quote(&format!(
+                    "label=com.docker.compose.service={}",
+                    service.as_str()
+                )),
+                quote(&missing),
+                quote(cmd)
+            )
+        }
         _ => format!("{cd}timeout -k 2 {secs} sh -c {} 2>&1", quote(cmd)),
     }
 }
@@ -196,12 +211,17 @@ mod tests {
     fn scripts_quote_every_value() {
         let place = CheckPlace {
             dir: Some("/opt/acme".into()),
-            compose: Some("cd '/opt/acme' && 'docker-compose' -p 'acme'".into()),
+            project: Some("acme".into()),
+            docker: "docker -H 'unix:///var/run/docker.sock'".into(),
         };
         let c = check("name = \"pg\"\ncommand = \"pg_isready -q\"\nservice = \"db\"");
         assert_eq!(
             script(&c, &place),
-            "cd '/opt/acme' && 'docker-compose' -p 'acme' exec -T 'db' timeout -k 2 10 sh -c 'pg_isready -q' 2>&1"
+            "c=$(docker -H 'unix:///var/run/docker.sock' ps -q \
+             --filter 'label=com.docker.compose.project=acme' \
+             --filter 'label=com.docker.compose.service=db' --filter status=running | head -n 1); \
+             if [ -z \"$c\" ]; then echo 'no running container of the service db'; exit 1; fi; \
+             docker -H 'unix:///var/run/docker.sock' exec \"$c\" timeout -k 2 10 sh -c 'pg_isready -q' 2>&1"
         );
         let h = check("name = \"x\"\ncommand = \"echo it's\"");
         assert_eq!(

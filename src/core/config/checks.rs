@@ -30,7 +30,8 @@ pub struct CheckSettings {
     /// container); passing is exit 0 (and `output_matches`, when set). Checks are
     /// read-only by contract: nothing here may change the host.
     pub command: Option<HookCommand>,
-    /// Run `command` in this service's container (`compose exec -T`).
+    /// Run `command` in this service's running container (`docker exec`, the container
+    /// found by its compose labels).
     pub service: Option<ServiceName>,
     /// A regular expression the output must match (multi-line mode).
     pub output_matches: Option<OutputPattern>,
