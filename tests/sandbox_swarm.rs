@@ -232,45 +232,48 @@ fn the_console_shows_services_tasks_nodes_and_secret_names_as_the_manager_does()
     converged(&sb);
     let dir = tempfile::tempdir().unwrap();
     let t = swarm_console(&sb, "swarm-views", dir.path());
-    // Services: every one with its replicas as `docker service ls` says.
+    // The selected service's tasks: one per slot, on the nodes `service ps` names (the
+    // stack converged, and this test holds the swarm's turn: they stay as read).
+    let ps = on_manager(
+        &sb,
+        "service ps acme_app --filter desired-state=running --format '{{.Name}} {{.Node}}'",
+    );
+    let tasks: Vec<(String, String)> = ps
+        .lines()
+        .map(|line| {
+            let (name, node) = line.split_once(' ').unwrap();
+            (
+                name.rsplit('.').next().unwrap().to_string(),
+                node.to_string(),
+            )
+        })
+        .collect();
+    let task_shown = |s: &str, slot: &str, node: &str| {
+        s.lines().any(|l| {
+            l.contains(node) && l.contains("running") && l.trim_start_matches('│').starts_with(slot)
+        })
+    };
+    // Services: every one with its replicas as `docker service ls` says, and the first
+    // one's tasks read.
     let screen = t.wait_until(
         Duration::from_secs(10),
-        "every service at 2/2 1/1 1/1",
+        "every service at 2/2 1/1 1/1, and acme_app's tasks",
         |s| {
             replicas_on_screen(s, "acme_app").as_deref() == Some("2/2")
                 && replicas_on_screen(s, "acme_worker").as_deref() == Some("1/1")
                 && replicas_on_screen(s, "acme_redis").as_deref() == Some("1/1")
+                && tasks.iter().all(|(slot, node)| task_shown(s, slot, node))
         },
     );
     // A service whose last update rolled back is an alert until the next update.
-    let rolled_back = on_manager(
-        &sb,
-        "service inspect acme_app acme_worker acme_redis --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}'",
-    )
-    .lines()
-    .filter(|l| l.trim() == "rollback_completed")
-    .count();
+    let rolled_back = rolled_back(&sb, "acme_app acme_worker acme_redis");
     assert!(
         screen.contains(&format!("{}/3 services converged", 3 - rolled_back)),
         "{screen}"
     );
     assert!(screen.contains("2/2 nodes ready"), "{screen}");
     assert!(screen.contains("127.0.0.1:5000/acme/app:v1"), "{screen}");
-    // The selected service's tasks: one per slot, on the nodes `service ps` names.
-    let ps = on_manager(
-        &sb,
-        "service ps acme_app --filter desired-state=running --format '{{.Name}} {{.Node}}'",
-    );
-    for line in ps.lines() {
-        let (name, node) = line.split_once(' ').unwrap();
-        let slot = name.rsplit('.').next().unwrap();
-        assert!(
-            screen.lines().any(|l| l.contains(node)
-                && l.contains("running")
-                && l.trim_start_matches('│').starts_with(slot)),
-            "task {slot} on {node} not shown:\n{screen}"
-        );
-    }
+    assert_eq!(tasks.len(), 2, "{ps}");
     // Nodes.
     t.keys(&["n"]);
     // The nodes view itself: the task list before it names the nodes too.
@@ -503,8 +506,9 @@ fn the_app_logs_show_lines_from_tasks_on_both_nodes_tagged_with_node_and_slot() 
             .split_whitespace()
             .next()
             .unwrap();
+        // The node's name may be cut to the pane's label column.
         assert!(
-            tasks.iter().any(|t| t == label),
+            label.contains('@') && tasks.iter().any(|t| t.starts_with(label)),
             "{label} in {line}: not one of the tasks {tasks:?}"
         );
     }
@@ -713,7 +717,12 @@ fn a_service_removed_from_outside_is_a_red_missing_row_an_alert_and_exit_1() {
             .join("\n")
     });
     let t = swarm_console_on(&no_file, "swarm-missing", dir.path());
-    t.wait_for("3/3 services converged");
+    // The others converged, but for one whose last update rolled back (an alert until
+    // its next update): the worker's removal takes one from the count, its return
+    // gives it back.
+    let all = 3 - rolled_back(&sb, "acme_app acme_worker acme_redis");
+    let others = 2 - rolled_back(&sb, "acme_app acme_redis");
+    t.wait_for(&format!("{all}/3 services converged"));
     let stack_file = sb.state.join("swarm/opt/acme/docker-stack.yml");
     let _restore = Restore {
         sb: &sb,
@@ -727,7 +736,10 @@ fn a_service_removed_from_outside_is_a_red_missing_row_an_alert_and_exit_1() {
             l.contains("acme_worker") && l.contains("missing") && l.contains("removed since")
         }) && s.contains("1 MISSING")
     });
-    assert!(screen.contains("2/3 services converged"), "{screen}");
+    assert!(
+        screen.contains(&format!("{others}/3 services converged")),
+        "{screen}"
+    );
     assert!(
         screen
             .lines()
@@ -753,7 +765,7 @@ fn a_service_removed_from_outside_is_a_red_missing_row_an_alert_and_exit_1() {
     drop(_restore);
     converged(&sb);
     t.wait_until(Duration::from_secs(10), "acme_worker back", |s| {
-        !s.contains("MISSING") && s.contains("3/3 services converged")
+        !s.contains("MISSING") && s.contains(&format!("{all}/3 services converged"))
     });
 }
 
@@ -795,13 +807,10 @@ fn status_lists_only_the_watched_stacks_secrets() {
         sb: &sb,
         command: "$D secret rm billing_db_password".into(),
     };
-    on_host(
-        &sb,
-        &format!(
-            "printf hush | docker -H unix://{} secret create --label com.docker.stack.namespace=billing billing_db_password -",
-            sb.state.join("swarm/manager.sock").display()
-        ),
-    );
+    on_host(&format!(
+        "printf hush | docker -H unix://{} secret create --label com.docker.stack.namespace=billing billing_db_password -",
+        sb.state.join("swarm/manager.sock").display()
+    ));
     let (_, json) = status(&sb.config, &["--env", "swarm", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let mut names: Vec<&str> = v[0]["swarm"]["secrets"]

@@ -497,14 +497,11 @@ impl Drop for PutBack<'_> {
         let _ = std::fs::write(&self.path, &self.text);
         let sock = self.sb.state.join("swarm/manager.sock");
         let dir = self.path.parent().unwrap_or(&self.path);
-        let _ = on_host(
-            self.sb,
-            &format!(
-                "cd {} && docker -H unix://{} stack deploy --resolve-image never -c docker-stack.yml acme >/dev/null",
-                dir.display(),
-                sock.display()
-            ),
-        );
+        let _ = on_host(&format!(
+            "cd {} && docker -H unix://{} stack deploy --resolve-image never -c docker-stack.yml acme >/dev/null",
+            dir.display(),
+            sock.display()
+        ));
     }
 }
 
