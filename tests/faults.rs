@@ -99,7 +99,7 @@ impl Ledger {
             return Some("audit records lost or rewritten".into());
         }
         if after.env_file != self.env_file {
-            return Some("the env file changed".into());
+            return Some("the env file (on the swarm: the stack file) changed".into());
         }
         if after.lock && !self.lock {
             return Some("a host lock was left behind".into());

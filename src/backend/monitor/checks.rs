@@ -15,7 +15,8 @@ use pilothouse_core::shell::quote;
 /// Where the checks run: the project directory, and for a check in a service's
 /// container, the compose project's name and the `docker` command for the host's
 /// engine. Such a check runs with `docker exec` in the service's running container
-/// (found by its compose labels), not `compose exec`: Compose v1 is a Python program
+/// (found by its compose labels; when the engine cannot list them, its own words are
+/// the check's output), not `compose exec`: Compose v1 is a Python program
 /// that costs the host about a second of CPU per run, and a check runs every few
 /// seconds for as long as the console watches.
 #[derive(Debug, Clone)]
@@ -89,7 +90,8 @@ pub fn script(check: &CheckSettings, place: &CheckPlace) -> String {
             let docker = &place.docker;
             let missing = format!("no running container of the service {}", service.as_str());
             format!(
-                "c=$({docker} ps -q --filter {} --filter {} --filter status=running | head -n 1); \
+                "ids=$({docker} ps -q --filter {} --filter {} --filter status=running 2>&1) \
+                 || {{ echo \"$ids\"; exit 1; }}; c=$(printf '%s\\n' \"$ids\" | grep -E '^[0-9a-f]{{12,64}}$' | head -n 1); \
                  if [ -z \"$c\" ]; then echo {}; exit 1; fi; \
                  {docker} exec \"$c\" timeout -k 2 {secs} sh -c {} 2>&1",
                 quote(&format!("label=com.docker.compose.project={project}")),
@@ -217,9 +219,10 @@ mod tests {
         let c = check("name = \"pg\"\ncommand = \"pg_isready -q\"\nservice = \"db\"");
         assert_eq!(
             script(&c, &place),
-            "c=$(docker -H 'unix:///var/run/docker.sock' ps -q \
+            "ids=$(docker -H 'unix:///var/run/docker.sock' ps -q \
              --filter 'label=com.docker.compose.project=acme' \
-             --filter 'label=com.docker.compose.service=db' --filter status=running | head -n 1); \
+             --filter 'label=com.docker.compose.service=db' --filter status=running 2>&1) \
+             || { echo \"$ids\"; exit 1; }; c=$(printf '%s\\n' \"$ids\" | grep -E '^[0-9a-f]{12,64}$' | head -n 1); \
              if [ -z \"$c\" ]; then echo 'no running container of the service db'; exit 1; fi; \
              docker -H 'unix:///var/run/docker.sock' exec \"$c\" timeout -k 2 10 sh -c 'pg_isready -q' 2>&1"
         );
