@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::support::swarm::{swarm_console, swarm_console_on};
@@ -130,16 +131,48 @@ struct Outcome {
     took: Duration,
 }
 
+/// The case running now, and the checks that cases left running after they ended
+/// (each with its case's name), joined before the suite's verdict.
+static CURRENT: Mutex<&str> = Mutex::new("");
+type Tail = (&'static str, std::thread::JoinHandle<()>);
+static TAILS: Mutex<Vec<Tail>> = Mutex::new(Vec::new());
+
+/// Goes on checking `tail` while the next cases run; a failure is the current case's.
+fn finish_later(tail: impl FnOnce() + Send + 'static) {
+    let name = *CURRENT.lock().unwrap_or_else(|p| p.into_inner());
+    let handle = std::thread::spawn(tail);
+    TAILS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((name, handle));
+}
+
+/// Waits for the cases' tails; a tail that failed fails its case.
+fn join_tails(outcomes: &mut [Outcome]) {
+    let tails = std::mem::take(&mut *TAILS.lock().unwrap_or_else(|p| p.into_inner()));
+    for (name, handle) in tails {
+        if let Err(p) = handle.join() {
+            let why = panic_text(p);
+            if let Some(o) = outcomes.iter_mut().find(|o| o.name == name) {
+                o.survived = Err(format!("after it ended: {why}"));
+            }
+        }
+    }
+}
+
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_string()))
+        .unwrap_or_else(|| "panicked".into())
+}
+
 fn attempt(sb: &Sandbox, host: Host, name: &'static str, case: impl FnOnce(&Sandbox)) -> Outcome {
+    *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = name;
     let before = Ledger::read(sb, host);
     let started = Instant::now();
     let survived =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(sb))).map_err(|p| {
-            p.downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_string()))
-                .unwrap_or_else(|| "panicked".into())
-        });
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(sb))).map_err(panic_text);
     let lost = before.lost(&Ledger::read(sb, host));
     Outcome {
         name,
@@ -611,8 +644,9 @@ fn unwritable_host_audit_file(sb: &Sandbox) {
 
 type Case = (&'static str, fn(&Sandbox));
 
-/// The compose host's faults: they stop sshd, the engine, the database, the registry,
-/// so they run alone.
+/// The compose host's faults: they stop its engine, the database, the registry (and
+/// sshds of their own), so no other compose test runs meanwhile; the swarm's engines,
+/// which use none of these, go on beside them.
 #[test]
 fn faults_the_console_survives_and_loses_nothing() {
     let sb = sandbox();
@@ -636,6 +670,10 @@ fn faults_the_console_survives_and_loses_nothing() {
         (
             "a container removed and recreated under its name",
             container_recreated_under_its_name,
+        ),
+        (
+            "the console killed (SIGKILL) in the middle of a restart",
+            console_killed_mid_restart,
         ),
         (
             "PostgreSQL stopped and started",
@@ -681,10 +719,6 @@ fn faults_the_console_survives_and_loses_nothing() {
             console_terminated_mid_watch,
         ),
         (
-            "the console killed (SIGKILL) in the middle of a restart",
-            console_killed_mid_restart,
-        ),
-        (
             "an ssh alias that jumps to itself (ProxyJump loop)",
             proxy_jump_loop,
         ),
@@ -713,11 +747,12 @@ fn survive(sb: &Sandbox, host: Host, cases: &[Case], file: &str) {
     // While working on one case: FAULTS_ONLY=text runs the cases whose name has it,
     // and the table says so.
     let only = std::env::var("FAULTS_ONLY").unwrap_or_default();
-    let outcomes: Vec<Outcome> = cases
+    let mut outcomes: Vec<Outcome> = cases
         .iter()
         .filter(|(name, _)| name.contains(only.as_str()))
         .map(|(name, f)| attempt(sb, host, name, f))
         .collect();
+    join_tails(&mut outcomes);
     let mut table = String::from("\nfaults:\n");
     if !only.is_empty() {
         table.push_str(&format!("  (only the cases with {only:?} in their name)\n"));
@@ -807,14 +842,19 @@ fn services_healthy(t: &Tmux, services: &[&str]) {
     });
 }
 
+/// Staging's backend group, which `B` restarts.
+const BACKEND: [&str; 3] = ["gateway", "order-service", "print-service"];
+
 fn sshd_killed_mid_restart(sb: &Sandbox) {
     let dir = tempfile::tempdir().unwrap();
     let _unlock = Unlock(lock_dir(sb, "staging"));
     let sshd = SecondSshd::start(sb, dir.path(), 2233);
     let config = sshd.config(sb, dir.path());
     let t = action_console_on(&config, "fault-mid-restart", dir.path(), "");
+    slow_stop("acme-staging_gateway_1");
     t.keys(&["B"]);
     t.wait_for("confirm: restart gateway, order-service, print-service on staging");
+    let confirmed = pilothouse_core::time::unix_now();
     t.keys(&["y"]);
     t.wait_until(Duration::from_secs(15), "the restart running", |s| {
         s.contains("step 1/1") && s.contains("Restarting acme-staging_")
@@ -826,7 +866,8 @@ fn sshd_killed_mid_restart(sb: &Sandbox) {
     assert!(screen.contains("outcome unknown"), "{screen}");
     sshd.resume();
     leftover_lock_released(&t);
-    services_healthy(&t, &["gateway", "order-service", "print-service"]);
+    engine_started_again("acme-staging", &BACKEND, confirmed);
+    services_healthy(&t, &BACKEND);
 }
 
 /// Puts staging's web back on v1 as the env file had it, whatever a case did.
@@ -1550,6 +1591,9 @@ fn swarm_worker_engine_stopped_mid_update(sb: &Sandbox) {
         s.contains("2/2 nodes ready")
     });
     crate::support::swarm::converged(sb);
+    // Its tasks moved to the manager while the worker was down: back on both nodes for
+    // the swarm's tests that follow.
+    crate::support::swarm::app_spread(sb);
     assert!(!swarm_lock.exists(), "a swarm lock left behind");
     let audit_after = std::fs::read_to_string(&swarm_audit).unwrap_or_default();
     assert!(
@@ -1575,12 +1619,17 @@ fn console_killed_mid_restart(sb: &Sandbox) {
     let dir = tempfile::tempdir().unwrap();
     let _unlock = Unlock(lock_dir(sb, "staging"));
     let t = action_console(sb, "fault-kill9", dir.path(), "");
+    // The gateway drains 8 s when stopped: the restart is still running at the kill.
+    slow_stop("acme-staging_gateway_1");
     t.keys(&["B"]);
     t.wait_for("confirm: restart gateway, order-service, print-service on staging");
+    let confirmed = pilothouse_core::time::unix_now();
     t.keys(&["y"]);
     t.wait_until(Duration::from_secs(15), "the restart running", |s| {
         s.contains("step 1/1")
     });
+    // Under way on the host: the engine has sent a service of the group its stop.
+    engine_sent_a_stop("acme-staging", &BACKEND, confirmed);
     let pid = console_pid(&t);
     assert!(
         !ssh_naming(&dir.path().display().to_string()).is_empty(),
@@ -1619,7 +1668,17 @@ fn console_killed_mid_restart(sb: &Sandbox) {
         row.contains("unknown") && text.contains("outcome unknown: the console stopped"),
         "{text}"
     );
-    // Its masters end by themselves (the console's channels are gone), within a minute.
+    engine_started_again("acme-staging", &BACKEND, confirmed);
+    services_healthy_cli(&BACKEND);
+    // Its masters end by themselves (the console's channels are gone), within a minute:
+    // checked while the next cases run (it needs nothing of the host but time).
+    let config = sb.config.clone();
+    finish_later(move || masters_end_and_dirs_go(dir, &config));
+}
+
+/// The killed console's ssh masters end within a minute, and the next console removes
+/// the directories it left.
+fn masters_end_and_dirs_go(dir: tempfile::TempDir, config: &Path) {
     eventually(Duration::from_secs(60), "its ssh processes gone", || {
         let left = ssh_naming(&dir.path().display().to_string());
         left.is_empty().then_some(()).ok_or(format!("{left:?}"))
@@ -1639,14 +1698,13 @@ fn console_killed_mid_restart(sb: &Sandbox) {
     let status = run(pilothouse()
         .env("TMPDIR", dir.path())
         .args(["status", "--env", "production", "--config"])
-        .arg(&sb.config));
+        .arg(config));
     assert!(status.status.code().is_some(), "status did not end");
     assert_eq!(
         leftovers(),
         0,
         "the dead console's directories are still there"
     );
-    services_healthy_cli(&["gateway", "order-service", "print-service"]);
 }
 
 /// Staging's services healthy as the engine says.

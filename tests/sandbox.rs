@@ -1578,6 +1578,27 @@ fn a_declared_service_without_a_container_is_a_missing_row_counted_and_fails_sta
         ),
         "{text}"
     );
+    // A file only Compose can read in full (a merge key under `services`) is left to
+    // `config --services`: its service is declared too.
+    std::fs::write(
+        dir.path().join("docker-compose.more.yml"),
+        "version: \"2.4\"\nx-more: &more\n  extra:\n    image: 127.0.0.1:5000/acme/web:v1\n    network_mode: host\nservices:\n  <<: *more\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let more = dir.path().join("more.toml");
+    let text = std::fs::read_to_string(&config).unwrap_or_else(|e| panic!("{e}"));
+    let text = text.replace(
+        "command = \"docker-compose\"\n",
+        "command = \"docker-compose\"\nfiles = [\"docker-compose.yml\", \"docker-compose.more.yml\"]\n",
+    );
+    std::fs::write(&more, text).unwrap_or_else(|e| panic!("{e}"));
+    let (code, text) = status(&more, &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("extra") && l.contains("MISSING")),
+        "{text}"
+    );
     // Its container removed, a running service becomes a missing row at once.
     drop(noisy);
     t.wait_until(Duration::from_secs(5), "noisy missing", |s| {

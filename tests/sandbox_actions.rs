@@ -265,7 +265,10 @@ fn killing_the_connection_mid_restart_ends_the_item_unknown_and_keeps_the_lock()
     let _ = std::fs::remove_dir_all(&lock);
     let _unlock = Unlock(lock.clone());
     let t = action_console(&sb, "act-unknown", dir.path(), "");
-    // The backend group: three services, a few seconds of restarting.
+    // The backend group: three services, the gateway draining for 8 s when stopped, so
+    // the restart is still running when the connection is killed however fast the
+    // machine (without it, a quiet machine restarted all three in 2 s, before the kill).
+    slow_stop("acme-staging_gateway_1");
     t.keys(&["B"]);
     t.wait_for("confirm: restart gateway, order-service, print-service on staging");
     let confirmed = pilothouse_core::time::unix_now();
@@ -343,6 +346,11 @@ fn killing_the_connection_mid_restart_ends_the_item_unknown_and_keeps_the_lock()
     assert!(!screen.contains("confirm once more"), "{screen}");
     assert!(!lock.exists(), "the lock is still there");
     // The services come back by themselves; wait so later tests find them healthy.
+    engine_started_again(
+        "acme-staging",
+        &["gateway", "order-service", "print-service"],
+        confirmed,
+    );
     eventually(Duration::from_secs(60), "the backend healthy again", || {
         let out = ok_stdout(Command::new("docker").args([
             "ps",

@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::audit::snapshot;
 use crate::connection::{forwards, link, remote};
+use crate::engine::compose::declared;
 use crate::engine::swarm::stack_file;
 use crate::engine::{self, docker, logs};
 use crate::monitor::{checks, counters, db, health, queues, tags};
@@ -437,26 +438,6 @@ impl Drop for AbortOnDrop {
 }
 
 /// Starts the health and database monitors of a connection.
-/// Runs `config --services`; the service names it printed (at most 500, each a valid
-/// service name; anything else is dropped).
-pub async fn declared_services(remote: &remote::Remote, cmd: &str) -> Result<Vec<String>, String> {
-    let out = remote.poll_slow(cmd, Duration::from_secs(20)).await?;
-    if out.status != Some(0) {
-        return Err(format!(
-            "exit {:?}: {}",
-            out.status,
-            pilothouse_core::logs::sanitize::clean_str(&out.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::trim)
-        .filter(|l| pilothouse_core::config::ServiceName::parse(l).is_ok())
-        .take(500)
-        .map(str::to_string)
-        .collect())
-}
-
 /// Reads once per connection which services the project declares (a compose
 /// project's `config --services`, a swarm's stack file): one of them with nothing
 /// running is missing.
@@ -466,16 +447,18 @@ fn start_declared(
     report: &Reporter,
 ) -> Option<AbortOnDrop> {
     let (remote, forward) = (remote.clone(), report.clone());
-    if let Some(cmd) = env
+    if let Some(c) = env
         .compose()
-        .and_then(pilothouse_core::ops::declared_services_command)
+        .filter(|c| pilothouse_core::ops::declared_services_command(c).is_some())
     {
+        let c = c.clone();
         return Some(AbortOnDrop(tokio::spawn(async move {
-            match declared_services(&remote, &cmd).await {
-                Ok(list) => {
+            match declared::declared_services(&remote, &c).await {
+                Some(Ok(list)) => {
                     let _ = forward.send(BackendEvent::Declared(list)).await;
                 }
-                Err(e) => log::warn!("the compose files' services could not be read: {e}"),
+                Some(Err(e)) => log::warn!("the compose files' services could not be read: {e}"),
+                None => {}
             }
         })));
     }

@@ -23,7 +23,7 @@ mod monitor;
 mod report;
 mod runner;
 
-pub use actor::{EnvCommand, EnvHandle, declared_services, spawn, stack_file_services};
+pub use actor::{EnvCommand, EnvHandle, spawn, stack_file_services};
 pub use audit::snapshot::learn_secrets;
 pub use audit::{read_audit, record_reveal};
 pub use connection::forwards::ForwardCommand;
@@ -31,6 +31,7 @@ pub use connection::http::parse_http_response;
 pub use connection::link::Link;
 pub use connection::remote::Remote;
 pub use connection::ssh::sweep_connections;
+pub use engine::compose::declared::declared_services;
 pub use engine::docker::{connect_engine, explain_socket, read_containers};
 pub use engine::logs::{LogSink, LogSource, follow_logs};
 pub use engine::swarm::{read_swarm, read_swarm_with_secrets, swarm_task_streams};

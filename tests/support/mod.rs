@@ -251,6 +251,61 @@ pub fn engine_sent_a_stop(project: &str, services: &[&str], since: i64) {
     );
 }
 
+/// Each service of compose `project` that the engine sent a stop signal after `since`
+/// (unix seconds) has started again, as the engine's events say: a restart that was
+/// under way has ended (a draining service's health still reads `healthy` from before;
+/// one restarted again meanwhile can fail in the engine). `services` are the ones
+/// expected stopped; at least one of them must have been.
+pub fn engine_started_again(project: &str, services: &[&str], since: i64) {
+    let events = |event: &str| {
+        let out = run(Command::new("docker").args([
+            "events",
+            "--since",
+            &since.to_string(),
+            "--until",
+            &pilothouse_core::time::unix_now().to_string(),
+            "--filter",
+            &format!("label=com.docker.compose.project={project}"),
+            "--filter",
+            &format!("event={event}"),
+            "--format",
+            "{{index .Actor.Attributes \"com.docker.compose.service\"}}",
+        ]));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.trim().to_string())
+            .filter(|l| services.contains(&l.as_str()))
+            .collect::<Vec<String>>()
+    };
+    eventually(
+        Duration::from_secs(60),
+        "each stopped service started again",
+        || {
+            let (stopped, started) = (events("kill"), events("start"));
+            let waiting: Vec<&String> = stopped.iter().filter(|s| !started.contains(s)).collect();
+            if stopped.is_empty() {
+                return Err(format!("none of {services:?} was stopped"));
+            }
+            waiting
+                .is_empty()
+                .then_some(())
+                .ok_or_else(|| format!("not started again yet: {waiting:?}"))
+        },
+    );
+}
+
+/// The demo service in `container` answers its next SIGTERM 8 s late (a service that
+/// drains before it stops): an action that stops it is still running for that long.
+pub fn slow_stop(container: &str) {
+    ok_stdout(Command::new("docker").args([
+        "exec",
+        container,
+        "sh",
+        "-c",
+        "echo 8 > /tmp/control/slow-stop",
+    ]));
+}
+
 /// A loopback port nothing listens on: one the kernel just gave out and took back (a
 /// test that needs a refused connection must not assume a port is free).
 pub fn closed_port() -> u16 {

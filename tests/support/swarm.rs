@@ -72,6 +72,37 @@ pub fn converged(sb: &Sandbox) {
     });
 }
 
+/// The nodes the app's running tasks are on, sorted.
+pub fn app_nodes(sb: &Sandbox) -> Vec<String> {
+    let tasks = on_manager(
+        sb,
+        "service ps acme_app --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'",
+    );
+    let mut nodes: Vec<String> = tasks
+        .lines()
+        .filter(|l| l.contains("Running"))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    nodes.sort_unstable();
+    nodes
+}
+
+/// The app's two tasks one on each node again, as the stack first placed them: a node
+/// that was down got no task back by itself (the swarm does not rebalance), so the app
+/// is updated with `--force`, which places its tasks afresh.
+pub fn app_spread(sb: &Sandbox) {
+    let both = ["swarm-manager-1", "swarm-worker-1"];
+    if app_nodes(sb) == both {
+        return;
+    }
+    on_manager(sb, "service update --force --detach=true --quiet acme_app");
+    converged(sb);
+    eventually(Duration::from_secs(90), "the app on both nodes", || {
+        let nodes = app_nodes(sb);
+        (nodes == both).then_some(()).ok_or(format!("{nodes:?}"))
+    });
+}
+
 /// Puts a service back as the stack file has it, whatever a test did to it: a shell
 /// command run on the host, `$D` standing for `docker -H` the manager.
 pub struct Restore<'a> {

@@ -3,9 +3,11 @@
 //! side by side (two at a time, as the machine's two threads ran them), while the
 //! other modules of its lane wait. Two lanes run at once, as two processes did: the
 //! swarm's engines (`sandbox_swarm*`), and the compose host with its databases (the
-//! rest). The fault suite, which stops engines, databases, the registry and sshd, and
-//! the person's session, which changes the host on purpose, run alone; the swarm's own
-//! faults take the swarm's lane as a module of it (`sandbox_swarm_faults`).
+//! rest). The compose host's fault suite stops its engine, databases and registry (its
+//! sshd cases kill sshds of their own), none of which the swarm's engines use: it is a
+//! module of the compose lane, beside the swarm's. The person's session, which changes
+//! the host on purpose, runs alone; the swarm's own faults take the swarm's lane as a
+//! module of it (`sandbox_swarm_faults`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -24,7 +26,7 @@ enum Lane {
 
 fn lane(module: &str) -> Lane {
     match module {
-        "faults" | "sandbox_person" => Lane::Alone,
+        "sandbox_person" => Lane::Alone,
         m if m.starts_with("sandbox_swarm") => Lane::Swarm,
         _ => Lane::Compose,
     }

@@ -324,9 +324,8 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         }
     };
     let declared = async {
-        let cmd = pilothouse_core::ops::declared_services_command(env.compose()?)?;
-        pilothouse_backend::declared_services(&remote, &cmd)
-            .await
+        pilothouse_backend::declared_services(&remote, env.compose()?)
+            .await?
             .ok()
     };
     let (result, health, pool, queues, checks, declared, (lock, last), _) = tokio::join!(

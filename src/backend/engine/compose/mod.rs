@@ -3,6 +3,7 @@
 //! containers' usage comes from their cgroup counters, read in one batch per interval
 //! (`backend/counters.rs`).
 
+pub mod declared;
 pub mod gate;
 
 use std::collections::{HashMap, HashSet};

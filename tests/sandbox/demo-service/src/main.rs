@@ -13,6 +13,7 @@
 //! | `flood`     | writes log lines as fast as it can                                     |
 //! | `escapes`   | writes lines full of terminal escape sequences and invalid UTF-8       |
 //! | `crash`     | exits with status 1                                                    |
+//! | `slow-stop` | the next SIGTERM is answered N seconds late (N = contents, default 8); the file is used up |
 //!
 //! Environment: `SERVICE_NAME`, `PORT`, `DATABASE_URL`, `DATABASE_POOL_SIZE` (default 3),
 //! `DEMO_ROLE` (`http` or `redis`), `DEMO_VERSION`, `DEMO_BUILD_NUMBER`, `DEMO_BUILD_COMMIT`,
@@ -152,6 +153,13 @@ async fn main() {
     }
     shared.stopping.store(true, Ordering::SeqCst);
     log_plain("INFO", "Bootstrap", "received SIGTERM, shutting down");
+    let slow = shared.settings.control_dir.join("slow-stop");
+    if let Ok(text) = std::fs::read_to_string(&slow) {
+        let _ = std::fs::remove_file(&slow);
+        let secs = text.trim().parse().unwrap_or(8);
+        log_plain("INFO", "Bootstrap", &format!("draining for {secs}s"));
+        tokio::time::sleep(Duration::from_secs(secs)).await;
+    }
     std::process::exit(0);
 }
 
