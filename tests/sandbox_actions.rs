@@ -542,6 +542,9 @@ fn refused(url: &str) -> Result<(), String> {
 #[test]
 fn a_forward_opens_on_a_local_port_answers_and_is_gone_after_it_is_closed() {
     let sb = sandbox();
+    // The header it reads names the forward after the lock, if one is held: another
+    // test's lock on staging (a long `LOCKED by …` text) would push it off the line.
+    let _env = hold(&STAGING_ENV);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let t = action_console(&sb, "forwards", dir.path(), "");
     t.keys(&["F"]);

@@ -134,6 +134,8 @@ fn the_app_reads_its_secrets_and_no_value_is_ever_logged() {
 fn the_swarm_read_agrees_with_the_docker_cli() {
     let sb = sandbox();
     let _turn = turn();
+    // Two reads a moment apart agree only on a settled swarm (not mid-update).
+    converged(&sb);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sock = sb.state.join("swarm/manager.sock");
     let state = rt.block_on(async {

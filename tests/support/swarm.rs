@@ -95,7 +95,8 @@ pub fn app_spread(sb: &Sandbox) {
     if app_nodes(sb) == both {
         return;
     }
-    on_manager(sb, "service update --force --detach=true --quiet acme_app");
+    // Attached: the command returns once the update has converged.
+    on_manager(sb, "service update --force --detach=false --quiet acme_app");
     converged(sb);
     eventually(Duration::from_secs(90), "the app on both nodes", || {
         let nodes = app_nodes(sb);
