@@ -229,26 +229,36 @@ pub fn engine_sent_a_stop(project: &str, services: &[&str], since: i64) {
         Duration::from_secs(30),
         "the engine stopping a container",
         || {
-            let out = run(Command::new("docker").args([
-                "events",
-                "--since",
-                &since.to_string(),
-                "--until",
-                &pilothouse_core::time::unix_now().to_string(),
-                "--filter",
-                &format!("label=com.docker.compose.project={project}"),
-                "--filter",
-                "event=kill",
-                "--format",
-                "{{index .Actor.Attributes \"com.docker.compose.service\"}}",
-            ]));
-            let seen = String::from_utf8_lossy(&out.stdout).into_owned();
-            seen.lines()
-                .any(|s| services.contains(&s.trim()))
+            let seen = compose_events(project, "kill", since);
+            seen.iter()
+                .any(|s| services.contains(&s.as_str()))
                 .then_some(())
                 .ok_or_else(|| format!("no stop signal yet to {services:?} (saw {seen:?})"))
         },
     );
+}
+
+/// The compose services of `project` that had `event` (`kill`, `start`, ...) from
+/// `since` (unix seconds) until now, as the engine's events say, in order.
+pub fn compose_events(project: &str, event: &str, since: i64) -> Vec<String> {
+    let out = run(Command::new("docker").args([
+        "events",
+        "--since",
+        &since.to_string(),
+        "--until",
+        &pilothouse_core::time::unix_now().to_string(),
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+        "--filter",
+        &format!("event={event}"),
+        "--format",
+        "{{index .Actor.Attributes \"com.docker.compose.service\"}}",
+    ]));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// Each service of compose `project` that the engine sent a stop signal after `since`
@@ -257,25 +267,11 @@ pub fn engine_sent_a_stop(project: &str, services: &[&str], since: i64) {
 /// one restarted again meanwhile can fail in the engine). `services` are the ones
 /// expected stopped; at least one of them must have been.
 pub fn engine_started_again(project: &str, services: &[&str], since: i64) {
-    let events = |event: &str| {
-        let out = run(Command::new("docker").args([
-            "events",
-            "--since",
-            &since.to_string(),
-            "--until",
-            &pilothouse_core::time::unix_now().to_string(),
-            "--filter",
-            &format!("label=com.docker.compose.project={project}"),
-            "--filter",
-            &format!("event={event}"),
-            "--format",
-            "{{index .Actor.Attributes \"com.docker.compose.service\"}}",
-        ]));
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(|l| l.trim().to_string())
-            .filter(|l| services.contains(&l.as_str()))
-            .collect::<Vec<String>>()
+    let events = |event: &str| -> Vec<String> {
+        compose_events(project, event, since)
+            .into_iter()
+            .filter(|s| services.contains(&s.as_str()))
+            .collect()
     };
     eventually(
         Duration::from_secs(60),
