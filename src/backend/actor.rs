@@ -437,10 +437,9 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Starts the health and database monitors of a connection.
 /// Reads once per connection which services the project declares (a compose
-/// project's `config --services`, a swarm's stack file): one of them with nothing
-/// running is missing.
+/// project's files, `engine/compose/declared.rs`; a swarm's stack file): one of them
+/// with nothing running is missing.
 fn start_declared(
     env: &Environment,
     remote: &remote::Remote,
@@ -475,6 +474,8 @@ fn start_declared(
     })))
 }
 
+/// Starts the health, checks, queue, declared-services and database monitors of a
+/// connection.
 fn start_monitors(
     tunnel: &link::Link,
     env: &Environment,
