@@ -84,8 +84,66 @@ fn main() -> ExitCode {
             };
             logs(&loaded, env.as_deref(), args)
         }
+        Some(Command::Timeline {
+            ref env,
+            since,
+            until,
+            ref services,
+            json,
+        }) => {
+            let Some((name, chosen)) = chosen_env(&loaded, env.as_deref()) else {
+                return unknown_env(&loaded, env.as_deref().unwrap_or_default());
+            };
+            let args = pilothouse::app::timeline_command::TimelineArgs {
+                environment: name.to_string(),
+                since: pilothouse_core::model::timeline::Bound::Ago(since),
+                until,
+                services: services.clone(),
+                json,
+            };
+            let runtime = match one_shot_runtime() {
+                Ok(r) => r,
+                Err(code) => return code,
+            };
+            let code = runtime.block_on(pilothouse::app::timeline_command::run(chosen, args));
+            pilothouse_backend::sweep_connections();
+            ExitCode::from(code)
+        }
         None => open_console(&cli, &loaded),
     }
+}
+
+/// What earlier consoles kept of each environment's timeline.
+fn restore_timelines(state: &mut State) {
+    use pilothouse::app::timeline_store;
+    let now_ns = pilothouse_core::time::unix_now().saturating_mul(1_000_000_000);
+    let dir = config::state_dir();
+    for e in &mut state.envs {
+        let path = timeline_store::path(&dir, &e.name, &e.target, &e.project_name);
+        match timeline_store::load(&path, now_ns) {
+            Ok(kept) => {
+                e.timeline.restore(kept.entries, now_ns);
+                if kept.skipped > 0 {
+                    e.timeline.store_error =
+                        Some(format!("{} unreadable lines skipped", kept.skipped));
+                }
+            }
+            Err(why) => e.timeline.store_error = Some(why),
+        }
+    }
+}
+
+/// The environment named, or the config's first.
+fn chosen_env<'a>(
+    loaded: &'a Loaded,
+    only: Option<&str>,
+) -> Option<(&'a str, &'a config::Environment)> {
+    let envs = &loaded.config.environments;
+    match only {
+        Some(name) => envs.iter().find(|(k, _)| k.as_str() == name),
+        None => envs.iter().next(),
+    }
+    .map(|(k, e)| (k.as_str(), e))
 }
 
 fn status(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
@@ -130,12 +188,7 @@ fn logs(
     only: Option<&str>,
     args: pilothouse::app::logs_command::LogsArgs,
 ) -> ExitCode {
-    let envs = &loaded.config.environments;
-    let chosen = match only {
-        Some(name) => envs.iter().find(|(k, _)| k.as_str() == name),
-        None => envs.iter().next(),
-    };
-    let Some((name, env)) = chosen else {
+    let Some((name, env)) = chosen_env(loaded, only) else {
         return unknown_env(loaded, only.unwrap_or_default());
     };
     let runtime = match one_shot_runtime() {
@@ -153,12 +206,7 @@ fn logs(
 }
 
 fn audit(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
-    let envs = &loaded.config.environments;
-    let chosen = match only {
-        Some(name) => envs.iter().find(|(k, _)| k.as_str() == name),
-        None => envs.iter().next(),
-    };
-    let Some((name, env)) = chosen else {
+    let Some((name, env)) = chosen_env(loaded, only) else {
         return unknown_env(loaded, only.unwrap_or_default());
     };
     let runtime = match one_shot_runtime() {
@@ -364,6 +412,8 @@ fn open_console(cli: &Cli, loaded: &Loaded) -> ExitCode {
     };
     let mut state = State::from_config(&loaded.config, cli.read_only);
     state.owner = pilothouse_core::model::job::Owner::of_this_console();
+    state.zone = jiff::tz::TimeZone::system();
+    restore_timelines(&mut state);
     for e in &mut state.envs {
         e.operator.clone_from(&state.owner.operator);
     }

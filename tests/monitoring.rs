@@ -348,3 +348,46 @@ fn a_failing_check_is_red_in_the_health_view_and_named_in_the_header() {
 fn s_now() -> i64 {
     staging_live().now
 }
+
+#[test]
+fn the_timeline_notes_when_the_pool_runs_low_and_out_and_when_it_is_back() {
+    let mut s = staging_live();
+    let sample =
+        |extra| BackendEvent::Pool(PoolEvent::Sample(Box::new(pool_sample("psql", extra))));
+    for extra in [0, 9, 9, 0] {
+        send(&mut s, 0, sample(extra));
+    }
+    let seen: Vec<&str> = s.envs[0]
+        .timeline
+        .entries
+        .iter()
+        .filter(|e| e.subject == "the database")
+        .map(|e| e.summary.as_str())
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "3 or fewer free connections",
+            "no free connections",
+            "over: 3 or fewer free connections",
+            "over: no free connections"
+        ]
+    );
+    // Readings while the connection is down start and end nothing.
+    send(
+        &mut s,
+        0,
+        BackendEvent::Disconnected {
+            error: "gone".into(),
+            retry_in: std::time::Duration::from_secs(1),
+        },
+    );
+    send(&mut s, 0, sample(9));
+    let pool_entries = s.envs[0]
+        .timeline
+        .entries
+        .iter()
+        .filter(|e| e.subject == "the database")
+        .count();
+    assert_eq!(pool_entries, 4);
+}

@@ -517,3 +517,67 @@ fn pg_rows_become_safe_sessions_and_any_sample_is_summed_without_a_panic() {
         },
     );
 }
+
+/// Timeline entries from a few sources, kinds and subjects, close together in time, so
+/// that many of them tell the same fact.
+fn timeline_entry() -> impl Strategy<Value = pilothouse_core::model::timeline::Entry> {
+    use pilothouse_core::model::timeline::{Entry, Kind, Source};
+    let source = prop_oneof![
+        Just(Source::Engine),
+        Just(Source::Audit),
+        Just(Source::Console)
+    ];
+    let kind = prop_oneof![Just(Kind::Die), Just(Kind::Start), Just(Kind::Action)];
+    let subject = prop_oneof![Just("web"), Just("api")];
+    let fields = proptest::collection::btree_map(
+        prop_oneof![Just("exit_code".to_string()), Just("image".to_string())],
+        "[a-z0-9]{1,3}",
+        0..3,
+    );
+    (0i64..6_000, source, kind, subject, "[ab]{0,1}", fields).prop_map(
+        |(ms, source, kind, subject, summary, fields)| {
+            let mut e = Entry::new(ms * 1_000_000, source, kind, subject, summary);
+            e.fields = fields;
+            e
+        },
+    )
+}
+
+#[test]
+fn the_timeline_merge_gives_one_ordered_list_whatever_the_interleaving() {
+    use pilothouse_core::model::timeline::merge;
+    let input = proptest::collection::vec(timeline_entry(), 0..24)
+        .prop_flat_map(|v| (Just(v.clone()), Just(v).prop_shuffle()));
+    check("timeline merge", 3000, input, |(entries, shuffled)| {
+        let merged = merge(entries.clone());
+        prop_assert_eq!(
+            &merge(shuffled),
+            &merged,
+            "the order of arrival changed the list"
+        );
+        prop_assert!(merged.windows(2).all(|w| w[0] <= w[1]), "not oldest first");
+        prop_assert_eq!(&merge(merged.clone()), &merged, "merging again changed it");
+        for e in &entries {
+            // Every fact is kept: by itself or by the first entry of its second.
+            let kept = merged.iter().any(|k| {
+                (k.source, k.kind, &k.subject, &k.summary)
+                    == (e.source, e.kind, &e.subject, &e.summary)
+                    && k.time <= e.time
+                    && e.time - k.time <= 1_000_000_000
+                    && e.fields.keys().all(|f| k.fields.contains_key(f))
+            });
+            prop_assert!(kept, "{e:?} is lost in {merged:?}");
+        }
+        for (i, a) in merged.iter().enumerate() {
+            for b in &merged[i + 1..] {
+                let same = (a.source, a.kind, &a.subject, &a.summary)
+                    == (b.source, b.kind, &b.subject, &b.summary);
+                prop_assert!(
+                    !same || b.time - a.time > 1_000_000_000,
+                    "one fact twice: {a:?} {b:?}"
+                );
+            }
+        }
+        Ok(())
+    });
+}

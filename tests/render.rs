@@ -447,6 +447,7 @@ fn every_view_overlay_and_pane_size_renders_from_40x10_to_80x24() {
         Action::JobsView,
         Action::DeployedView,
         Action::AuditView,
+        Action::TimelineView,
         Action::QueueView,
         Action::Logs,
         Action::Help,
@@ -1042,4 +1043,156 @@ fn the_actions_menu_and_the_forwards_list_fit_80_100_and_200_columns() {
             assert!(screen_has(&t, part), "{cols} columns: {part}");
         }
     }
+}
+
+/// Staging with a timeline read from its host: a deploy, a kill, a restart and an
+/// unhealthy service, on a zone one hour east of UTC.
+fn staging_with_timeline() -> pilothouse::state::State {
+    use pilothouse_core::model::event::BackendEvent;
+    use pilothouse_core::model::timeline::{Entry, Kind, Source, TimelineEvent};
+    let mut s = staging_live();
+    s.zone = jiff::tz::TimeZone::fixed(jiff::tz::offset(1));
+    let at = |ago: i64| (NOW - ago) * 1_000_000_000;
+    let entries = vec![
+        Entry::new(
+            at(7_200),
+            Source::Audit,
+            Kind::Action,
+            "web",
+            "deploy by ops@laptop: succeeded".into(),
+        ),
+        Entry::new(
+            at(600),
+            Source::Engine,
+            Kind::Kill,
+            "slicer",
+            "sent signal 9 (SIGKILL)".into(),
+        ),
+        Entry::new(
+            at(599),
+            Source::Engine,
+            Kind::Die,
+            "slicer",
+            "exited with code 137".into(),
+        ),
+        Entry::new(
+            at(300),
+            Source::Engine,
+            Kind::Restart,
+            "redis",
+            "restarted\u{1b}]0;owned\u{7}".into(),
+        ),
+        Entry::new(
+            at(60),
+            Source::Engine,
+            Kind::Health,
+            "order-service",
+            "unhealthy".into(),
+        ),
+    ];
+    send(
+        &mut s,
+        0,
+        BackendEvent::Timeline(TimelineEvent::Read {
+            entries,
+            host_now: NOW * 1_000_000_000,
+            missing: vec!["the env file's backups: permission denied".into()],
+        }),
+    );
+    let _ = update(&mut s, Msg::Action(Action::TimelineView));
+    s
+}
+
+#[test]
+fn the_timeline_shows_what_changed_oldest_first_in_the_operator_s_zone() {
+    for width in [80, 200] {
+        let s = staging_with_timeline();
+        let t = render(&s, width, 24);
+        let screen = screen_text(&t);
+        assert!(
+            screen.contains("timeline: all services, every kind (5 of 5)"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("not read: the env file's backups: permission denied"),
+            "{screen}"
+        );
+        let line_of = |needle: &str| {
+            screen
+                .lines()
+                .position(|l| l.starts_with('│') && l.contains(needle))
+        };
+        let kill = line_of("sent signal 9 (SIGKILL)");
+        assert!(
+            kill.is_some() && line_of("order-service") > kill,
+            "the newest at the bottom:\n{screen}"
+        );
+        let offset = (NOW - 600 + 3_600).rem_euclid(86_400);
+        let clock = format!(
+            "{:02}:{:02}:{:02} +01:00",
+            offset / 3600,
+            offset % 3600 / 60,
+            offset % 60
+        );
+        assert!(screen.contains(&clock), "{clock} in\n{screen}");
+        assert!(
+            !screen.contains(['\u{1b}', '\u{7}']),
+            "an escape reached the screen: {screen}"
+        );
+        assert!(screen.contains("restarted"), "{screen}");
+    }
+    // Whose entries and which kinds: w and K.
+    let mut s = staging_with_timeline();
+    let _ = update(&mut s, Msg::Action(Action::TimelineKinds));
+    let screen = screen_text(&render(&s, 120, 24));
+    assert!(screen.contains("changes (2 of 5)"), "{screen}");
+    let _ = update(&mut s, Msg::Action(Action::TimelineKinds));
+    let screen = screen_text(&render(&s, 120, 24));
+    assert!(screen.contains("trouble (3 of 5)"), "{screen}");
+    assert!(!screen.contains("deploy by"), "{screen}");
+    let _ = update(&mut s, Msg::Action(Action::TimelineScope));
+    let screen = screen_text(&render(&s, 120, 24));
+    assert!(screen.contains("the selected service"), "{screen}");
+}
+
+#[test]
+fn the_timeline_notes_a_lost_connection_and_its_return() {
+    use pilothouse_core::model::event::BackendEvent;
+    let mut s = staging_lost();
+    send(
+        &mut s,
+        0,
+        BackendEvent::Connected {
+            docker_version: "20.10.24 (API 1.41)".into(),
+        },
+    );
+    let _ = update(&mut s, Msg::Action(Action::TimelineView));
+    let screen = screen_text(&render(&s, 120, 24));
+    assert!(
+        screen.contains("lost: docker events stream ended"),
+        "{screen}"
+    );
+    assert!(screen.contains("back after"), "{screen}");
+    assert!(screen.contains("reading the host's history"), "{screen}");
+}
+
+#[test]
+fn an_incident_snapshot_holds_the_last_hour_of_the_timeline() {
+    let s = staging_with_timeline();
+    let text = pilothouse::state::snapshot::summary(&s.envs[0], NOW);
+    let (_, part) = text
+        .split_once("## What changed in the last hour (the timeline)")
+        .unwrap_or_else(|| panic!("no timeline in:\n{text}"));
+    assert!(
+        part.contains("engine · slicer · exited with code 137"),
+        "{part}"
+    );
+    assert!(
+        part.contains("engine · order-service · unhealthy"),
+        "{part}"
+    );
+    assert!(
+        !part.contains("deploy by"),
+        "two hours ago is not the last hour: {part}"
+    );
 }

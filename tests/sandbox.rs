@@ -1242,10 +1242,14 @@ impl LogProject {
     }
 
     fn logs(&self, args: &[&str]) -> (Option<i32>, Vec<u8>, String) {
+        self.command("logs", args)
+    }
+
+    fn command(&self, command: &str, args: &[&str]) -> (Option<i32>, Vec<u8>, String) {
         let out = run(pilothouse()
             .arg("--config")
             .arg(&self.config)
-            .arg("logs")
+            .arg(command)
             .args(args)
             .stdin(Stdio::null()));
         (
@@ -1277,6 +1281,160 @@ impl LogProject {
         });
         self.exec("rm /tmp/control/escapes");
     }
+}
+
+/// Unix nanoseconds now (the sandbox host is this machine: its clock).
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// The first entry of `kind` about `subject` after `after` (Unix ns), and its time.
+fn timeline_entry<'a>(
+    lines: &'a [serde_json::Value],
+    kind: &str,
+    subject: &str,
+    after: i64,
+) -> Option<(&'a serde_json::Value, i64)> {
+    lines
+        .iter()
+        .filter(|l| l["kind"] == kind && l["subject"] == subject)
+        .filter_map(|l| {
+            let t = pilothouse_core::time::rfc3339_nanos(l["time"].as_str()?)?;
+            (t >= after).then_some((l, t))
+        })
+        .next()
+}
+
+#[test]
+fn timeline_command_lists_a_restart_and_a_kill_done_from_outside_within_two_seconds() {
+    let sb = sandbox();
+    let p = log_project(&sb, "timeline", 18978);
+    let noisy = &p.container.0;
+    let before_restart = now_ns();
+    ok_stdout(Command::new("docker").args(["restart", "-t", "1", noisy]));
+    let after_restart = now_ns();
+    ok_stdout(Command::new("docker").args(["kill", noisy]));
+    let after_kill = now_ns();
+    ok_stdout(Command::new("docker").args(["start", noisy]));
+
+    let (code, out, err) = p.command("timeline", &["--env", "t", "--since", "10m", "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let text = String::from_utf8_lossy(&out);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let two = 2_000_000_000;
+    let (restart, restarted) = timeline_entry(&lines, "restart", "noisy", before_restart - two)
+        .unwrap_or_else(|| panic!("no restart of noisy in:\n{text}"));
+    assert!(
+        restarted <= after_restart + two,
+        "the restart is at {}, done before {after_restart}: {restart}",
+        restart["time"]
+    );
+    assert_eq!(
+        (&restart["env"], &restart["source"], &restart["container"]),
+        (
+            &serde_json::json!("t"),
+            &serde_json::json!("engine"),
+            &serde_json::json!(noisy)
+        ),
+        "{restart}"
+    );
+    let (kill, killed) = timeline_entry(&lines, "kill", "noisy", restarted)
+        .unwrap_or_else(|| panic!("no kill of noisy after its restart in:\n{text}"));
+    assert_eq!(kill["summary"], "sent signal 9 (SIGKILL)", "{kill}");
+    let (die, died) = timeline_entry(&lines, "die", "noisy", killed)
+        .unwrap_or_else(|| panic!("no exit of noisy after its kill in:\n{text}"));
+    assert_eq!(
+        (&die["exit_code"], &die["summary"]),
+        (
+            &serde_json::json!("137"),
+            &serde_json::json!("exited with code 137")
+        ),
+        "{die}"
+    );
+    assert!(
+        died >= after_restart - two && died <= after_kill + two,
+        "the kill's exit at {} is not within 2 s of the kill: {die}",
+        die["time"]
+    );
+    // Oldest first, one line per fact.
+    let times: Vec<&str> = lines.iter().filter_map(|l| l["time"].as_str()).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "not oldest first:\n{text}"
+    );
+
+    // The table: the same entries, times in this machine's zone with its offset.
+    let out = run(pilothouse()
+        .env("TZ", "Asia/Kolkata")
+        .arg("--config")
+        .arg(&p.config)
+        .args([
+            "timeline",
+            "--env",
+            "t",
+            "--since",
+            "10m",
+            "--service",
+            "noisy",
+        ])
+        .stdin(Stdio::null()));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{table}");
+    assert!(table.starts_with("TIME "), "{table}");
+    let row = table
+        .lines()
+        .find(|l| l.ends_with("exited with code 137"))
+        .unwrap_or_else(|| panic!("no exit in the table:\n{table}"));
+    assert!(row.contains(" +05:30  engine  noisy "), "{row}");
+}
+
+#[test]
+fn the_console_s_timeline_shows_an_outside_restart_at_once_and_keeps_it_for_the_next() {
+    let sb = sandbox();
+    let p = log_project(&sb, "timeline-tui", 18977);
+    let state = p._dir.path().join("state");
+    let console = format!(
+        "env XDG_STATE_HOME={} {}",
+        state.display(),
+        console_with(&p.config, p._dir.path())
+    );
+    let t = Tmux::start("timeline-1", &console);
+    t.wait_until(Duration::from_secs(15), "the noisy row", |s| {
+        row_of(s, "noisy").is_some()
+    });
+    t.keys(&["t"]);
+    t.wait_until(Duration::from_secs(15), "the host's history read", |s| {
+        s.contains("timeline: all services") && !s.contains("reading")
+    });
+    ok_stdout(Command::new("docker").args(["restart", "-t", "1", &p.container.0]));
+    // The engine's event reaches the view as it happens (the table's own stream).
+    t.wait_until(Duration::from_secs(3), "the restart in the timeline", |s| {
+        s.lines()
+            .any(|l| l.contains(" +00:00") && l.contains("engine") && l.contains("restarted"))
+    });
+    t.keys(&["q"]);
+    t.wait_for("EXIT=0");
+    let kept = std::fs::read_dir(state.join("pilothouse/timeline"))
+        .unwrap_or_else(|e| panic!("no timeline store: {e}"))
+        .filter_map(Result::ok)
+        .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
+        .collect::<String>();
+    assert!(kept.contains("\"kind\":\"restart\""), "the store: {kept}");
+
+    // A second console opens on the same entries.
+    let t = Tmux::start("timeline-2", &console);
+    t.wait_until(Duration::from_secs(15), "the noisy row", |s| {
+        row_of(s, "noisy").is_some()
+    });
+    t.keys(&["t"]);
+    t.wait_until(Duration::from_secs(15), "the restart, kept", |s| {
+        s.contains("restarted") && s.contains("exited with code")
+    });
 }
 
 #[test]

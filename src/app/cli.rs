@@ -81,6 +81,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print what changed on an environment and when, oldest first: the engine's events
+    /// and what it still knows of each container, the host's audit trail (every
+    /// console's actions) and the env file's tag changes. Exit code 1: bad argument;
+    /// 2: config error; 3: host unreachable
+    Timeline {
+        /// The environment (default: the first in the config)
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// From this long ago: 30s, 5m, 2h, 1d
+        #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = crate::app::logs_command::parse_since)]
+        since: i64,
+        /// Up to this long ago (10m) or this RFC 3339 time (default: now)
+        #[arg(long, value_name = "WHEN", value_parser = crate::app::timeline_command::parse_bound)]
+        until: Option<pilothouse_core::model::timeline::Bound>,
+        /// Only these services (or other subjects: a queue, a node)
+        #[arg(long = "service", value_name = "SERVICE")]
+        services: Vec<String>,
+        /// One JSON object per entry: time (RFC 3339, UTC), env, source, kind, subject,
+        /// summary, and the source's own fields
+        #[arg(long)]
+        json: bool,
+    },
     /// Print (and with --follow, follow) the logs of an environment's services, merged
     /// in time order like `docker compose logs`, sanitized, JSON lines rendered. Exit
     /// code 1: unknown service or bad pattern; 2: config error; 3: host unreachable

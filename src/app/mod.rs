@@ -7,6 +7,8 @@ pub mod cli;
 pub mod diagnostics;
 pub mod logs_command;
 pub mod status;
+pub mod timeline_command;
+pub mod timeline_store;
 
 use std::time::{Duration, Instant};
 
@@ -643,6 +645,18 @@ fn perform(effect: Effect, io: &Io<'_>) {
             }
         }
         Effect::Copy { text } => copy_to_clipboard(&text),
+        Effect::KeepTimeline { env, key, entries } => {
+            let done = io.done.clone();
+            tokio::task::spawn_blocking(move || {
+                let [name, target, project] = key;
+                let dir = pilothouse_core::config::state_dir();
+                let path = timeline_store::path(&dir, &name, &target, &project);
+                if let Err(error) = timeline_store::append(&path, &entries) {
+                    log::warn!("the timeline store was not written: {error}");
+                    let _ = done.send(Msg::TimelineNotKept { env, error });
+                }
+            });
+        }
         Effect::Reconnect { env } => {
             if let Some(h) = io.handles.get(env) {
                 let _ = h.commands.send(EnvCommand::ReconnectNow);

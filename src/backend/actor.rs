@@ -18,6 +18,7 @@ use crate::report::{Outcome, Reporter};
 use crate::runner;
 use pilothouse_core::config::{Environment, Watched};
 use pilothouse_core::model::event::BackendEvent;
+use pilothouse_core::model::timeline::TimelineEvent;
 
 /// How often the engine is pinged over SSH: the latency shown, and how a silently dead
 /// connection is noticed (a ping that gets no answer in [`PING_LIMIT`] drops it).
@@ -290,6 +291,7 @@ async fn watch(
     if let Err(end) = engine.settle(report, io.followers).await {
         return end;
     }
+    let _timeline = read_timeline(engine.docker(), tunnel.remote(), env, report);
     // One timer for the heartbeat and the usage batches, so that both land together and
     // the screen is redrawn once for them, not twice.
     let mut tick = tokio::time::interval(every.min(HEARTBEAT));
@@ -322,10 +324,10 @@ async fn watch(
                 BackendEvent::Stats(usage)
             },
             change = engine.next_change() => match change {
-                Ok(()) => match engine.on_change(io.followers).await {
+                Ok(()) => match changed(&mut engine, report, io.followers).await {
                     Ok(Some(event)) => event,
                     Ok(None) => continue,
-                    Err(lost) => return lost,
+                    Err(end) => return end,
                 },
                 Err(e) => return Outcome::Lost(e),
             },
@@ -346,6 +348,23 @@ async fn watch(
             return Outcome::Shutdown;
         }
     }
+}
+
+/// What the change just read means: its timeline entry first (an engine event), then
+/// what the console is told, or the connection's end.
+async fn changed(
+    engine: &mut engine::Connected,
+    report: &Reporter,
+    followers: &mut logs::Followers,
+) -> Result<Option<BackendEvent>, Outcome> {
+    if let Some(entry) = engine.timeline_entry()
+        && !report
+            .send(BackendEvent::Timeline(TimelineEvent::Happened(entry)))
+            .await
+    {
+        return Err(Outcome::Shutdown);
+    }
+    engine.on_change(followers).await
 }
 
 /// Where a command is carried out: the environment, the way back to the console, the
@@ -435,6 +454,33 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// How far back the timeline is read at connect: what the console keeps.
+const TIMELINE_BACK_SECS: i64 = 7 * 86_400;
+
+/// Reads the timeline once per connection, after the table is painted: what the
+/// engine still knows, the audit trail, the env file's backups.
+fn read_timeline(
+    docker: &bollard::Docker,
+    remote: remote::Remote,
+    env: &Environment,
+    report: &Reporter,
+) -> AbortOnDrop {
+    let (docker, env, forward) = (docker.clone(), env.clone(), report.clone());
+    AbortOnDrop(tokio::spawn(async move {
+        let since = pilothouse_core::model::timeline::Bound::Ago(TIMELINE_BACK_SECS);
+        let ev =
+            match crate::monitor::timeline::read_with(&docker, &remote, &env, since, None).await {
+                Ok(read) => TimelineEvent::Read {
+                    entries: read.entries,
+                    host_now: read.now,
+                    missing: read.missing,
+                },
+                Err(e) => TimelineEvent::Failed(e),
+            };
+        let _ = forward.send(BackendEvent::Timeline(ev)).await;
+    }))
 }
 
 /// Reads once per connection which services the project declares (a compose

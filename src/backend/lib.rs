@@ -42,5 +42,6 @@ pub use monitor::health::{
 };
 pub use monitor::queues::{QueueTarget, read_queues_once};
 pub use monitor::redis::{parse_redis_cli, redis_cli_line, redis_unquote};
+pub use monitor::timeline::{TimelineRead, read_timeline};
 
 pub use runner::lock::read_lock;

@@ -112,6 +112,20 @@ pub fn utc(unix: i64) -> String {
     )
 }
 
+/// Unix nanoseconds as RFC 3339 in UTC, to the millisecond (`2026-12-07T04:53:00.123Z`).
+pub fn rfc3339_utc(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let millis = ns.rem_euclid(1_000_000_000) / 1_000_000;
+    let (y, m, d) = civil(secs.div_euclid(86_400));
+    let t = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        t / 3600,
+        t % 3600 / 60,
+        t % 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,9 @@ const NORMAL_ACTIONS: &[Action] = {
         SecretsView,
         QueueView,
         AuditView,
+        TimelineView,
+        TimelineScope,
+        TimelineKinds,
         Diagnostics,
         Reconnect,
         Snapshot,
@@ -380,6 +383,12 @@ pub enum Action {
     CancelItem,
     /// Show the host's audit records (or go back to the table).
     AuditView,
+    /// Show what changed and when (or go back to the table).
+    TimelineView,
+    /// In the timeline: whose entries (all services, the selected one, the marked ones).
+    TimelineScope,
+    /// In the timeline: which kinds (all, changes, trouble).
+    TimelineKinds,
     /// Open or close the help overlay.
     Help,
     /// Write an incident snapshot of the environment to a file.
@@ -466,6 +475,9 @@ impl Action {
             Action::QueueView => "queue",
             Action::CancelItem => "cancel item",
             Action::AuditView => "audit",
+            Action::TimelineView => "timeline",
+            Action::TimelineScope => "whose",
+            Action::TimelineKinds => "kinds",
             Action::HealthView => "health",
             Action::PoolView => "db pool",
             Action::JobsView => "job queues",
@@ -542,6 +554,11 @@ pub enum Msg {
     /// Text pasted (bracketed paste): into the text box that has the keyboard, never
     /// read as keys.
     Paste(String),
+    /// Environment `env`'s timeline store could not be written (why).
+    TimelineNotKept {
+        env: usize,
+        error: String,
+    },
     /// Saving logs of environment `env` ended: the path written, or why not.
     Saved {
         env: usize,
@@ -607,6 +624,14 @@ pub enum Effect {
     },
     /// Put `text` on the terminal's clipboard (OSC 52).
     Copy { text: String },
+    /// Keep these timeline entries of environment `env` in its store (what the engine
+    /// reported and this console saw, so the next console shows them too).
+    KeepTimeline {
+        env: usize,
+        /// The environment's name, host and project: which store.
+        key: [String; 3],
+        entries: Vec<pilothouse_core::model::timeline::Entry>,
+    },
     /// Write lines to a new file `name` in `dir`.
     SaveLogs {
         env: usize,

@@ -12,6 +12,7 @@ pub mod picker;
 pub mod pool;
 pub mod snapshot;
 pub mod swarm;
+pub mod timeline;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -68,6 +69,9 @@ pub struct State {
     pub pane_shift: i16,
     /// Terminal width, for mouse hits.
     pub cols: u16,
+    /// The operator's time zone: the timeline's times are shown in it (UTC until the
+    /// console reads the system's).
+    pub zone: jiff::tz::TimeZone,
 }
 
 /// What the body of the screen shows.
@@ -86,6 +90,8 @@ pub enum View {
     Deployed,
     /// The host's audit records, everyone's, newest first.
     Audit,
+    /// What changed and when, oldest first.
+    Timeline,
     /// A swarm's nodes.
     Nodes,
     /// A swarm's secrets and configs (names only).
@@ -150,6 +156,8 @@ pub struct EnvState {
     pub notice: Option<String>,
     /// The host's audit records as last read (None: not read yet).
     pub audit: Option<Result<Vec<pilothouse_core::model::job::AuditEntry>, String>>,
+    /// What changed and when: read from the host, reported since, seen by this console.
+    pub timeline: timeline::TimelineState,
     /// What plans are built from.
     pub compose_words: Vec<String>,
     pub compose_files: Vec<String>,
@@ -414,6 +422,7 @@ impl State {
             help_scroll: 0,
             pane_shift: 0,
             cols: 80,
+            zone: jiff::tz::TimeZone::UTC,
         }
     }
 
@@ -585,6 +594,7 @@ impl EnvState {
                 .collect(),
             forward_requests: Vec::new(),
             audit: None,
+            timeline: timeline::TimelineState::default(),
             notice: None,
             compose_words: compose.command.words().to_vec(),
             compose_files: compose.files.iter().map(|f| f.to_string()).collect(),
@@ -726,6 +736,15 @@ impl EnvState {
     }
 
     /// The service of the selected row: a compose service, or a swarm service.
+    /// The services the timeline view's scope picks (all: none named).
+    pub fn timeline_services(&self) -> Vec<String> {
+        match self.timeline.scope {
+            timeline::Scope::All => Vec::new(),
+            timeline::Scope::Selected => self.selected_service_name().into_iter().collect(),
+            timeline::Scope::Marked => self.marked.iter().cloned().collect(),
+        }
+    }
+
     pub fn selected_service_name(&self) -> Option<String> {
         match &self.swarm {
             Some(_) => self.selected_service().map(|s| s.name.clone()),

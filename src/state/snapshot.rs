@@ -49,7 +49,34 @@ pub fn summary(env: &EnvState, now: i64) -> String {
     health(&mut out, env, now);
     pool(&mut out, env, now);
     queue(&mut out, env, now);
+    timeline(&mut out, env, now);
     out
+}
+
+/// The last hour of the timeline, oldest first, on the host's clock in UTC.
+fn timeline(out: &mut String, env: &EnvState, now: i64) {
+    let _ = writeln!(out, "\n## What changed in the last hour (the timeline)\n");
+    let since = (now - 3_600).saturating_mul(1_000_000_000) + env.timeline.clock_offset;
+    let last: Vec<_> = env
+        .timeline
+        .entries
+        .iter()
+        .filter(|e| e.time >= since)
+        .collect();
+    if last.is_empty() {
+        let _ = writeln!(out, "nothing recorded");
+        return;
+    }
+    for e in last {
+        let _ = writeln!(
+            out,
+            "- {} · {} · {} · {}",
+            pilothouse_core::time::rfc3339_utc(e.time),
+            e.source.name(),
+            cell(&e.subject),
+            cell(&e.summary)
+        );
+    }
 }
 
 fn containers(out: &mut String, env: &EnvState, now: i64) {

@@ -22,6 +22,7 @@ mod status_bar;
 mod swarm;
 mod text;
 pub mod theme;
+mod timeline;
 
 use ratatui::Frame;
 
@@ -59,6 +60,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             View::Pool => pool::draw(frame, view_area, env, state.now, theme),
             View::Jobs => jobs::draw(frame, view_area, env, state.now, theme),
             View::Audit => audit::draw(frame, view_area, env, state.now, theme),
+            View::Timeline => {
+                timeline::draw(frame, view_area, env, state.now, &state.zone, theme);
+            }
             View::Deployed => deployed::draw(frame, view_area, state, theme),
         }
         if let Some(q) = queue_area {

@@ -35,6 +35,14 @@ fn hinted(mode: Mode, view: View) -> &'static [Action] {
             Action::Help,
             Action::Quit,
         ],
+        Mode::Normal if view == View::Timeline => &[
+            Action::Down,
+            Action::TimelineScope,
+            Action::TimelineKinds,
+            Action::TimelineView,
+            Action::Help,
+            Action::Quit,
+        ],
         Mode::Normal => &[
             Action::NextEnv,
             Action::Filter,

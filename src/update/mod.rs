@@ -7,6 +7,7 @@ mod forwards;
 mod jobs;
 mod logs;
 mod preflight;
+mod timeline;
 
 use crate::input::action::{Action, Effect, Mode, Msg};
 use crate::state::{EnvState, LinkStatus, Overlay, SortKey, State, View, sort_containers};
@@ -15,6 +16,12 @@ use pilothouse_core::model::event::BackendEvent;
 use pilothouse_core::model::health::HealthEvent;
 use pilothouse_core::model::pool::PoolEvent;
 use pilothouse_core::model::queues::QueuesEvent;
+use pilothouse_core::model::timeline::Kind;
+
+use crate::state::timeline::ReadStatus;
+
+/// Nanoseconds in a second: the timeline's times are Unix nanoseconds.
+const NS: i64 = 1_000_000_000;
 
 /// Applies one message to the state. Returns the I/O to perform.
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -64,6 +71,11 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                 });
             }
         }
+        Msg::TimelineNotKept { env, error } => {
+            if let Some(e) = state.envs.get_mut(env) {
+                e.timeline.store_error = Some(error);
+            }
+        }
         Msg::Input(c) => return input(state, c),
         Msg::Paste(text) => {
             // Only into a text box; control characters (a pasted newline among them)
@@ -86,6 +98,10 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.now = now;
             let own = &state.owner.console;
             if let Some(e) = state.envs.get_mut(env) {
+                let alerts_may_move = matches!(
+                    event,
+                    BackendEvent::Health(_) | BackendEvent::Pool(_) | BackendEvent::Queues(_)
+                );
                 match event {
                     BackendEvent::Lock(owner) => action_queue::lock_seen(e, owner, own),
                     BackendEvent::Tags(result) => deploy::tags_read(e, result),
@@ -95,7 +111,16 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                     BackendEvent::Forward(ev) => forwards::seen(e, ev),
                     event => apply(e, event, now),
                 }
-                return forwards::take_requests(e, env);
+                if alerts_may_move {
+                    timeline::note(e, now);
+                }
+                let mut effects = forwards::take_requests(e, env);
+                if !e.timeline.unsaved.is_empty() {
+                    let entries = std::mem::take(&mut e.timeline.unsaved);
+                    let key = [e.name.clone(), e.target.clone(), e.project_name.clone()];
+                    effects.push(Effect::KeepTimeline { env, key, entries });
+                }
+                return effects;
             }
         }
     }
@@ -341,6 +366,7 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
         | Action::NodesView
         | Action::SecretsView
         | Action::AuditView
+        | Action::TimelineView
         | Action::ContainersView => {
             let view = match action {
                 Action::HealthView => View::Health,
@@ -350,6 +376,7 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
                 Action::NodesView => View::Nodes,
                 Action::SecretsView => View::Secrets,
                 Action::AuditView => View::Audit,
+                Action::TimelineView => View::Timeline,
                 _ => View::Containers,
             };
             // The same key again goes back to the table.
@@ -368,6 +395,17 @@ fn act(state: &mut State, action: Action) -> Vec<Effect> {
                 return vec![Effect::ReadAudit {
                     env: state.selected,
                 }];
+            }
+        }
+        Action::TimelineScope | Action::TimelineKinds if state.view == View::Timeline => {
+            if let Some(e) = state.envs.get_mut(state.selected) {
+                let t = &mut e.timeline;
+                if action == Action::TimelineScope {
+                    t.scope = t.scope.next();
+                } else {
+                    t.kinds = t.kinds.next();
+                }
+                t.cursor_from_end = 0;
             }
         }
         Action::Snapshot => return snapshot(state),
@@ -421,8 +459,15 @@ fn move_selection(state: &mut State, action: Action) {
     let pool_view = state.view == View::Pool;
     let nodes_view = state.view == View::Nodes;
     let jobs_view = state.view == View::Jobs;
+    let timeline_view = state.view == View::Timeline;
     if let Some(e) = state.envs.get_mut(state.selected) {
         let by = if action == Action::Up { -1 } else { 1 };
+        if timeline_view {
+            let services = e.timeline_services();
+            let shown = e.timeline.shown(&services).count();
+            e.timeline.move_cursor(by, shown);
+            return;
+        }
         if jobs_view && let Some(j) = &mut e.jobs {
             j.move_cursor(by);
             return;
@@ -501,13 +546,8 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             e.listed = false;
             e.declared = None;
         }
-        BackendEvent::Connected { docker_version } => {
-            link.status = LinkStatus::Connected;
-            link.up_since = Some(now);
-            link.down_since = None;
-            link.last_error = None;
-            link.retry_at = None;
-            e.docker_version = Some(docker_version);
+        ev @ (BackendEvent::Connected { .. } | BackendEvent::Disconnected { .. }) => {
+            link_moved(e, ev, now);
         }
         // A swarm's stack file: its services, kept across connections.
         BackendEvent::Declared(list) if e.swarm.is_some() => {
@@ -538,6 +578,7 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
         BackendEvent::Health(HealthEvent::Check(r)) => e.health.record_check(*r),
         BackendEvent::Job(ev) => action_queue::apply(e, ev, now),
         BackendEvent::Audit(records) => e.audit = Some(records),
+        BackendEvent::Timeline(ev) => e.timeline.apply(ev, now.saturating_mul(NS)),
         BackendEvent::SnapshotWritten(result) => {
             e.notice = Some(match result {
                 Ok(path) => format!("incident snapshot written to {path}"),
@@ -571,7 +612,41 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
                 reselect(e, keep);
             }
         }
+    }
+}
+
+/// The connection came up or went down: the timeline notes a loss and a return.
+fn link_moved(e: &mut EnvState, event: BackendEvent, now: i64) {
+    let link = &mut e.link;
+    match event {
+        BackendEvent::Connected { docker_version } => {
+            if let Some(down) = link.down_since {
+                let back = format!("back after {}", pilothouse_core::time::age(now - down));
+                e.timeline.saw(
+                    Kind::Connection,
+                    "the connection",
+                    back,
+                    now.saturating_mul(NS),
+                );
+            }
+            e.timeline.status = ReadStatus::Reading;
+            link.status = LinkStatus::Connected;
+            link.up_since = Some(now);
+            link.down_since = None;
+            link.last_error = None;
+            link.retry_at = None;
+            e.docker_version = Some(docker_version);
+        }
         BackendEvent::Disconnected { error, retry_in } => {
+            if link.status == LinkStatus::Connected {
+                let lost = format!("lost: {error}");
+                e.timeline.saw(
+                    Kind::Connection,
+                    "the connection",
+                    lost,
+                    now.saturating_mul(NS),
+                );
+            }
             link.status = LinkStatus::Disconnected;
             link.down_since.get_or_insert(now);
             link.up_since = None;
@@ -579,6 +654,7 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             link.retry_at = Some(now + i64::try_from(retry_in.as_secs()).unwrap_or(i64::MAX / 2));
             e.latency = None;
         }
+        _ => {}
     }
 }
 

@@ -55,6 +55,22 @@ pub struct EnvReport {
     /// The newest action in the host's audit trail (compose or swarm).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_action: Option<ActionReport>,
+    /// The newest change someone made in the last week, from the timeline (a deploy,
+    /// a restart, a tag change, a swarm update).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_change: Option<ChangeReport>,
+}
+
+/// One timeline entry, as `pilothouse timeline --json` writes it (less the source's
+/// own fields).
+#[derive(Debug, Serialize)]
+pub struct ChangeReport {
+    /// RFC 3339, UTC.
+    pub time: String,
+    pub source: &'static str,
+    pub kind: &'static str,
+    pub subject: String,
+    pub summary: String,
 }
 
 impl EnvReport {
@@ -78,6 +94,7 @@ impl EnvReport {
             swarm: None,
             lock: None,
             last_action: None,
+            last_change: None,
         }
     }
 }
@@ -328,7 +345,8 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
             .await?
             .ok()
     };
-    let (result, health, pool, queues, checks, declared, (lock, last), _) = tokio::join!(
+    let week = pilothouse_core::model::timeline::Bound::Ago(7 * 86_400);
+    let (result, health, pool, queues, checks, declared, (lock, last), _, timeline) = tokio::join!(
         containers,
         health,
         pool,
@@ -336,8 +354,10 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         checks,
         declared,
         actions(&remote, env),
-        pilothouse_backend::learn_secrets(&remote, env)
+        pilothouse_backend::learn_secrets(&remote, env),
+        pilothouse_backend::read_timeline(&tunnel, env, week, None)
     );
+    out.last_change = timeline.ok().and_then(|t| last_change(&t.entries));
     out.queues = queues;
     out.checks = checks;
     out.lock = lock;
@@ -376,6 +396,21 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
     out.health = health.iter().map(endpoint_report).collect();
     out.pool = pool.map(|(db, sample)| pool_report(db, sample, pgadmin_running));
     out
+}
+
+/// The newest change someone made, masked.
+fn last_change(entries: &[pilothouse_core::model::timeline::Entry]) -> Option<ChangeReport> {
+    let e = entries
+        .iter()
+        .rev()
+        .find(|e| crate::state::timeline::is_made_change(e))?;
+    Some(ChangeReport {
+        time: pilothouse_core::time::rfc3339_utc(e.time),
+        source: e.source.name(),
+        kind: e.kind.name(),
+        subject: pilothouse_core::mask::string(&e.subject),
+        summary: pilothouse_core::mask::string(&e.summary),
+    })
 }
 
 /// Every configured check, once, one after the other (as the console runs them).
@@ -839,6 +874,7 @@ mod tests {
             swarm: None,
             lock: None,
             last_action: None,
+            last_change: None,
             error: None,
             docker_version: None,
             health: Vec::new(),

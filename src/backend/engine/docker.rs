@@ -243,6 +243,19 @@ pub async fn daemon_time(docker: &Docker) -> Result<(i64, Option<String>), Strin
     Ok((time, root))
 }
 
+/// The daemon's own clock to the nanosecond (a replay of its events up to it ends at
+/// once, and misses nothing of the second it is in).
+pub async fn daemon_now_ns(docker: &Docker) -> Result<i64, String> {
+    let info = docker
+        .info()
+        .await
+        .map_err(|e| format!("docker info: {e}"))?;
+    info.system_time
+        .as_deref()
+        .and_then(pilothouse_core::time::rfc3339_nanos)
+        .ok_or_else(|| "docker info: no system time".to_string())
+}
+
 /// The events stream for the project's containers, replayed from `since` (daemon time).
 pub fn events(
     docker: &Docker,

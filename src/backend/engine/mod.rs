@@ -15,6 +15,7 @@
 pub mod compose;
 pub mod docker;
 pub mod gate;
+pub mod history;
 pub mod logs;
 pub mod swarm;
 
@@ -109,6 +110,15 @@ impl Connected {
             Connected::Swarm(s, pending) => *pending = Some(s.next_change().await?),
         }
         Ok(())
+    }
+
+    /// The timeline's entry for the change just read (an engine event of a compose
+    /// project's container; a swarm's are read with its services).
+    pub fn timeline_entry(&self) -> Option<pilothouse_core::model::timeline::Entry> {
+        match self {
+            Connected::Compose(_, Some(compose::Raw::Event(ev))) => history::event_entry(ev),
+            _ => None,
+        }
     }
 
     /// What a change means for the console (None: nothing to tell), or the

@@ -12,3 +12,4 @@ pub mod queues;
 pub mod redis;
 pub mod stats;
 pub mod tags;
+pub mod timeline;

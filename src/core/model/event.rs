@@ -54,4 +54,7 @@ pub enum BackendEvent {
     Queues(crate::model::queues::QueuesEvent),
     /// An incident snapshot was written (its path), or why not.
     SnapshotWritten(Result<String, String>),
+    /// The timeline: what the host still knew when the console connected, or what the
+    /// engine just reported.
+    Timeline(crate::model::timeline::TimelineEvent),
 }

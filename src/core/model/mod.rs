@@ -11,3 +11,4 @@ pub mod pool;
 pub mod queues;
 pub mod requests;
 pub mod swarm;
+pub mod timeline;

@@ -1,0 +1,299 @@
+//! An environment's timeline as the console holds it: what was read from the host at
+//! connect, what the engine reported since, and what this console saw (its connection
+//! lost and back), merged on the host's clock; and the timeline view's place in it.
+
+use pilothouse_core::model::timeline::{Entry, Kind, Source, TimelineEvent, merge};
+
+/// At most this many entries are held (the store keeps as many).
+pub const MAX_ENTRIES: usize = 50_000;
+/// And none older than a week.
+pub const MAX_AGE_SECS: i64 = 7 * 86_400;
+
+const NS: i64 = 1_000_000_000;
+
+/// Whose entries the view shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Scope {
+    #[default]
+    All,
+    /// The service selected in the table.
+    Selected,
+    /// The services marked in the table.
+    Marked,
+}
+
+impl Scope {
+    pub fn next(self) -> Scope {
+        match self {
+            Scope::All => Scope::Selected,
+            Scope::Selected => Scope::Marked,
+            Scope::Marked => Scope::All,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::All => "all services",
+            Scope::Selected => "the selected service",
+            Scope::Marked => "the marked services",
+        }
+    }
+}
+
+/// Which kinds the view shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Kinds {
+    #[default]
+    All,
+    /// Deploys, restarts, config and tag changes, starts: what someone or something
+    /// changed.
+    Changes,
+    /// Exits, kills, out-of-memory, health, failed tasks, nodes, checks, the pool,
+    /// queues, error bursts, the connection: what went wrong (or right again).
+    Trouble,
+}
+
+impl Kinds {
+    pub fn next(self) -> Kinds {
+        match self {
+            Kinds::All => Kinds::Changes,
+            Kinds::Changes => Kinds::Trouble,
+            Kinds::Trouble => Kinds::All,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kinds::All => "every kind",
+            Kinds::Changes => "changes",
+            Kinds::Trouble => "trouble",
+        }
+    }
+
+    pub fn shows(self, kind: Kind) -> bool {
+        match self {
+            Kinds::All => true,
+            Kinds::Changes => is_change(kind),
+            Kinds::Trouble => !is_change(kind),
+        }
+    }
+}
+
+/// A change someone or something made (as opposed to trouble that followed).
+pub fn is_change(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Create
+            | Kind::Start
+            | Kind::Restart
+            | Kind::Pull
+            | Kind::Destroy
+            | Kind::ServiceCreate
+            | Kind::ServiceUpdate
+            | Kind::ServiceRemove
+            | Kind::UpdateState
+            | Kind::Action
+            | Kind::TagChange
+    )
+}
+
+/// Audit actions that change nothing on the host.
+const READ_ONLY_ACTIONS: [&str; 2] = ["migration status", "show secrets unmasked"];
+
+/// A change someone made (a deploy or another action that changes the host, a
+/// restart, a tag or config change, a swarm update): what "the newest change" and
+/// "the change before the first alert" are.
+pub fn is_made_change(e: &Entry) -> bool {
+    let action = e.fields.get("action").map_or("", String::as_str);
+    if e.kind == Kind::Action && READ_ONLY_ACTIONS.contains(&action) {
+        return false;
+    }
+    matches!(
+        e.kind,
+        Kind::Restart
+            | Kind::ServiceCreate
+            | Kind::ServiceUpdate
+            | Kind::ServiceRemove
+            | Kind::UpdateState
+            | Kind::Action
+            | Kind::TagChange
+    )
+}
+
+/// How the host's part of the timeline stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ReadStatus {
+    /// Not read yet this connection.
+    #[default]
+    Reading,
+    /// Read; the sources that could not be.
+    Read {
+        missing: Vec<String>,
+    },
+    Failed(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimelineState {
+    /// Oldest first, merged.
+    pub entries: Vec<Entry>,
+    pub status: ReadStatus,
+    /// The host's clock less this console's, in nanoseconds (from the last read): what
+    /// this console saw is put on the host's clock with it.
+    pub clock_offset: i64,
+    /// What the engine reported and this console saw that the store has not got yet.
+    pub unsaved: Vec<Entry>,
+    pub scope: Scope,
+    pub kinds: Kinds,
+    /// The highlighted entry, counted from the newest shown (0: the newest).
+    pub cursor_from_end: usize,
+    /// Why the store (what earlier consoles kept) could not be read or written.
+    pub store_error: Option<String>,
+    /// The alerts this console saw start and not yet end, by key: kind, subject, text.
+    pub alerts: std::collections::BTreeMap<String, (Kind, String, String)>,
+}
+
+impl TimelineState {
+    /// Entries kept from before (the store), as the console starts.
+    pub fn restore(&mut self, entries: Vec<Entry>, now_ns: i64) {
+        self.entries.extend(entries);
+        self.settle(now_ns);
+    }
+
+    /// A reading or an event from the backend; `now_ns` is this console's clock.
+    pub fn apply(&mut self, ev: TimelineEvent, now_ns: i64) {
+        match ev {
+            TimelineEvent::Read {
+                entries,
+                host_now,
+                missing,
+            } => {
+                self.clock_offset = host_now - now_ns;
+                self.entries.extend(entries);
+                self.status = ReadStatus::Read { missing };
+            }
+            TimelineEvent::Failed(why) => self.status = ReadStatus::Failed(why),
+            TimelineEvent::Happened(entry) => {
+                self.unsaved.push(entry.clone());
+                self.entries.push(entry);
+            }
+        }
+        self.settle(now_ns);
+    }
+
+    /// Something this console saw (at `now_ns` on its clock), told on the host's.
+    pub fn saw(&mut self, kind: Kind, subject: &str, summary: String, now_ns: i64) {
+        let entry = Entry::new(
+            now_ns + self.clock_offset,
+            Source::Console,
+            kind,
+            subject,
+            summary,
+        );
+        self.unsaved.push(entry.clone());
+        self.entries.push(entry);
+        self.settle(now_ns);
+    }
+
+    /// Merged, and within the bounds.
+    fn settle(&mut self, now_ns: i64) {
+        let oldest = now_ns + self.clock_offset - MAX_AGE_SECS * NS;
+        let mut entries = merge(std::mem::take(&mut self.entries));
+        entries.retain(|e| e.time >= oldest);
+        let over = entries.len().saturating_sub(MAX_ENTRIES);
+        entries.drain(..over);
+        self.entries = entries;
+    }
+
+    /// The entries the view shows, oldest first, for the services `scope` picks.
+    pub fn shown<'a>(&'a self, services: &'a [String]) -> impl Iterator<Item = &'a Entry> + 'a {
+        let scope = self.scope;
+        self.entries.iter().filter(move |e| {
+            self.kinds.shows(e.kind) && (scope == Scope::All || services.contains(&e.subject))
+        })
+    }
+
+    /// Moves the highlight (negative: older).
+    pub fn move_cursor(&mut self, by: i32, shown: usize) {
+        let back = i64::try_from(self.cursor_from_end).unwrap_or(i64::MAX);
+        let to = back.saturating_sub(i64::from(by)).max(0);
+        self.cursor_from_end = usize::try_from(to)
+            .unwrap_or(0)
+            .min(shown.saturating_sub(1));
+    }
+
+    /// The newest change (deploy, restart, tag or config change) before `time`.
+    pub fn change_before(&self, time: i64) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .rev()
+            .filter(|e| e.time <= time)
+            .find(|e| is_made_change(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(t: i64, kind: Kind, subject: &str) -> Entry {
+        Entry::new(t * NS, Source::Engine, kind, subject, format!("{kind:?}"))
+    }
+
+    #[test]
+    fn a_read_puts_what_this_console_saw_on_the_host_s_clock() {
+        let mut t = TimelineState::default();
+        t.apply(
+            TimelineEvent::Read {
+                entries: vec![entry(100, Kind::Start, "web")],
+                host_now: 105 * NS,
+                missing: vec![],
+            },
+            100 * NS,
+        );
+        t.saw(Kind::Connection, "the connection", "lost".into(), 101 * NS);
+        let times: Vec<i64> = t.entries.iter().map(|e| e.time / NS).collect();
+        assert_eq!(times, [100, 106]);
+        assert_eq!(
+            t.unsaved.len(),
+            1,
+            "only what this console saw is to be stored"
+        );
+        assert_eq!(t.status, ReadStatus::Read { missing: vec![] });
+    }
+
+    #[test]
+    fn the_view_filters_by_service_and_kind_and_the_newest_change_is_found() {
+        let mut t = TimelineState::default();
+        t.restore(
+            vec![
+                entry(1, Kind::Restart, "web"),
+                entry(2, Kind::Die, "api"),
+                entry(3, Kind::Die, "web"),
+            ],
+            4 * NS,
+        );
+        let web = vec!["web".to_string()];
+        assert_eq!(t.shown(&web).count(), 3, "scope all shows every service");
+        t.scope = Scope::Selected;
+        assert_eq!(t.shown(&web).count(), 2);
+        t.kinds = Kinds::Trouble;
+        assert_eq!(t.shown(&web).count(), 1);
+        assert_eq!(t.change_before(3 * NS).map(|e| e.time / NS), Some(1));
+        assert_eq!(t.change_before(0), None);
+    }
+
+    #[test]
+    fn entries_older_than_a_week_are_let_go() {
+        let mut t = TimelineState::default();
+        let now = 10 * 86_400 * NS;
+        t.restore(
+            vec![
+                entry(1, Kind::Die, "web"),
+                entry(9 * 86_400, Kind::Die, "web"),
+            ],
+            now,
+        );
+        assert_eq!(t.entries.len(), 1);
+    }
+}

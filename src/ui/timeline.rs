@@ -1,0 +1,150 @@
+//! The timeline view: what changed on the environment and when, oldest first, the
+//! newest at the bottom; times in the operator's zone with its offset.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+
+use crate::state::EnvState;
+use crate::state::timeline::{ReadStatus, is_change};
+use crate::ui::theme::Theme;
+use pilothouse_core::model::timeline::{Entry, Kind};
+
+/// `05:53:00 +01:00`, with the date in front when it is not the day of `now_ns`.
+pub fn local_time(ns: i64, now_ns: i64, zone: &jiff::tz::TimeZone) -> String {
+    let at = |t: i64| {
+        jiff::Timestamp::from_nanosecond(i128::from(t))
+            .ok()
+            .map(|t| t.to_zoned(zone.clone()))
+    };
+    match (at(ns), at(now_ns)) {
+        (Some(t), Some(now)) if t.date() == now.date() => t.strftime("%H:%M:%S %:z").to_string(),
+        (Some(t), _) => t.strftime("%Y-%m-%d %H:%M:%S %:z").to_string(),
+        (None, _) => pilothouse_core::time::rfc3339_utc(ns),
+    }
+}
+
+/// Host text as the screen may show it: masked, and nothing a terminal would act on.
+fn shown_text(s: &str) -> String {
+    pilothouse_core::text::clean(&pilothouse_core::mask::string(s), 400)
+}
+
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    env: &EnvState,
+    now: i64,
+    zone: &jiff::tz::TimeZone,
+    theme: &Theme,
+) {
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    let t = &env.timeline;
+    let services = env.timeline_services();
+    let shown: Vec<&Entry> = t.shown(&services).collect();
+    let title = format!(
+        " {} · timeline: {}, {} ({} of {}) ",
+        env.name,
+        t.scope.label(),
+        t.kinds.label(),
+        shown.len(),
+        t.entries.len()
+    );
+    let block = super::pane::env_block(env, &title, theme, false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let note = status_note(env);
+    let [note_area, table_area] = ratatui::layout::Layout::vertical([
+        Constraint::Length(u16::from(!note.is_empty())),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    if !note.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Line::styled(note, Style::new().fg(c.warning.0))),
+            note_area,
+        );
+    }
+    if shown.is_empty() {
+        let text = match t.status {
+            ReadStatus::Reading => "reading what changed on the host…",
+            _ => {
+                "nothing here yet: the engine's events, the audit trail and the env file's backups show up as they happen"
+            }
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text, muted)), table_area);
+        return;
+    }
+    let now_ns = now.saturating_mul(1_000_000_000);
+    let times: Vec<String> = shown
+        .iter()
+        .map(|e| local_time(e.time, now_ns, zone))
+        .collect();
+    let time_width = times.iter().map(|t| t.chars().count()).max().unwrap_or(4);
+    let header =
+        Row::new(["TIME", "SOURCE", "SUBJECT", "WHAT"]).style(muted.add_modifier(Modifier::BOLD));
+    let style_of = |e: &Entry| match e.kind {
+        Kind::Die | Kind::Kill | Kind::Oom | Kind::TaskFailed => Style::new().fg(c.error.0),
+        Kind::Health if e.summary != "healthy" => Style::new().fg(c.warning.0),
+        k if is_change(k) => Style::new().fg(c.text.0).add_modifier(Modifier::BOLD),
+        _ => Style::new().fg(c.text.0),
+    };
+    let rows = shown.iter().zip(times).map(|(e, time)| {
+        Row::new(vec![
+            Cell::from(time).style(muted),
+            Cell::from(e.source.name()).style(muted),
+            Cell::from(shown_text(&e.subject)),
+            Cell::from(shown_text(&e.summary)).style(style_of(e)),
+        ])
+    });
+    let widths = [
+        Constraint::Length(u16::try_from(time_width).unwrap_or(26)),
+        Constraint::Length(8),
+        Constraint::Length(18),
+        Constraint::Min(10),
+    ];
+    let mut table_state =
+        TableState::default().with_selected(shown.len().checked_sub(1 + t.cursor_from_end));
+    let table = Table::new(rows, widths)
+        .header(header)
+        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    frame.render_stateful_widget(table, table_area, &mut table_state);
+}
+
+/// What the view says above its entries: the host's part still being read or not
+/// read, and the store's trouble; empty when all is well.
+fn status_note(env: &EnvState) -> String {
+    let t = &env.timeline;
+    let mut parts = Vec::new();
+    match &t.status {
+        ReadStatus::Reading => parts.push("reading the host's history…".to_string()),
+        ReadStatus::Failed(why) => parts.push(format!("the host's history NOT read: {why}")),
+        ReadStatus::Read { missing } if !missing.is_empty() => {
+            parts.push(format!("not read: {}", missing.join("; ")));
+        }
+        ReadStatus::Read { .. } => {}
+    }
+    if let Some(why) = &t.store_error {
+        parts.push(format!("store: {why}"));
+    }
+    shown_text(&parts.join(" · "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_in_the_zone_with_the_offset_and_the_date_when_not_today() {
+        let zone = jiff::tz::TimeZone::fixed(jiff::tz::offset(1));
+        let ns = |s: i64| s * 1_000_000_000;
+        let day = 86_400;
+        assert_eq!(local_time(ns(3_600), ns(7_200), &zone), "02:00:00 +01:00");
+        assert_eq!(
+            local_time(ns(3_600), ns(2 * day), &zone),
+            "1970-01-01 02:00:00 +01:00"
+        );
+    }
+}
