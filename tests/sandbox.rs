@@ -1283,6 +1283,13 @@ impl LogProject {
     }
 }
 
+/// One JSON value per line, each line a whole object.
+fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
 /// Unix nanoseconds now (the sandbox host is this machine: its clock).
 fn now_ns() -> i64 {
     std::time::SystemTime::now()
@@ -1322,10 +1329,7 @@ fn timeline_command_lists_a_restart_and_a_kill_done_from_outside_within_two_seco
     let (code, out, err) = p.command("timeline", &["--env", "t", "--since", "10m", "--json"]);
     assert_eq!(code, Some(0), "{err}");
     let text = String::from_utf8_lossy(&out);
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let lines = json_lines(&text);
     let two = 2_000_000_000;
     let (restart, restarted) = timeline_entry(&lines, "restart", "noisy", before_restart - two)
         .unwrap_or_else(|| panic!("no restart of noisy in:\n{text}"));
@@ -1476,10 +1480,7 @@ fn logs_command_prints_sanitized_lines_like_compose_logs() {
     ]);
     assert_eq!(code, Some(0), "{err}");
     let text = String::from_utf8_lossy(&out);
-    let lines: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let lines = json_lines(&text);
     assert_eq!(lines.len(), 1, "{text}");
     assert_eq!(lines[0]["service"], "noisy");
     assert_eq!(lines[0]["stream"], "stdout");

@@ -100,30 +100,27 @@ pub fn exact_age(secs: u64) -> String {
     }
 }
 
-/// `unix` seconds as `YYYY-MM-DD HH:MM:SSZ`.
-pub fn utc(unix: i64) -> String {
+/// `unix` seconds as `YYYY-MM-DD` and `HH:MM:SS` in UTC.
+fn date_and_time(unix: i64) -> (String, String) {
     let (y, m, d) = civil(unix.div_euclid(86_400));
     let t = unix.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}Z",
-        t / 3600,
-        t % 3600 / 60,
-        t % 60
+    (
+        format!("{y:04}-{m:02}-{d:02}"),
+        format!("{:02}:{:02}:{:02}", t / 3600, t % 3600 / 60, t % 60),
     )
+}
+
+/// `unix` seconds as `YYYY-MM-DD HH:MM:SSZ`.
+pub fn utc(unix: i64) -> String {
+    let (date, time) = date_and_time(unix);
+    format!("{date} {time}Z")
 }
 
 /// Unix nanoseconds as RFC 3339 in UTC, to the millisecond (`2026-12-07T04:53:00.123Z`).
 pub fn rfc3339_utc(ns: i64) -> String {
-    let secs = ns.div_euclid(1_000_000_000);
+    let (date, time) = date_and_time(ns.div_euclid(1_000_000_000));
     let millis = ns.rem_euclid(1_000_000_000) / 1_000_000;
-    let (y, m, d) = civil(secs.div_euclid(86_400));
-    let t = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        t / 3600,
-        t % 3600 / 60,
-        t % 60
-    )
+    format!("{date}T{time}.{millis:03}Z")
 }
 
 #[cfg(test)]

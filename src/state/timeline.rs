@@ -79,15 +79,20 @@ impl Kinds {
     }
 }
 
-/// A change someone or something made (as opposed to trouble that followed).
+/// A change someone or something made (as opposed to trouble that followed): one
+/// someone made, or a container created, started, removed, an image pulled.
 pub fn is_change(kind: Kind) -> bool {
+    is_made_change_kind(kind)
+        || matches!(
+            kind,
+            Kind::Create | Kind::Start | Kind::Pull | Kind::Destroy
+        )
+}
+
+fn is_made_change_kind(kind: Kind) -> bool {
     matches!(
         kind,
-        Kind::Create
-            | Kind::Start
-            | Kind::Restart
-            | Kind::Pull
-            | Kind::Destroy
+        Kind::Restart
             | Kind::ServiceCreate
             | Kind::ServiceUpdate
             | Kind::ServiceRemove
@@ -105,19 +110,8 @@ const READ_ONLY_ACTIONS: [&str; 2] = ["migration status", "show secrets unmasked
 /// "the change before the first alert" are.
 pub fn is_made_change(e: &Entry) -> bool {
     let action = e.fields.get("action").map_or("", String::as_str);
-    if e.kind == Kind::Action && READ_ONLY_ACTIONS.contains(&action) {
-        return false;
-    }
-    matches!(
-        e.kind,
-        Kind::Restart
-            | Kind::ServiceCreate
-            | Kind::ServiceUpdate
-            | Kind::ServiceRemove
-            | Kind::UpdateState
-            | Kind::Action
-            | Kind::TagChange
-    )
+    let read_only = e.kind == Kind::Action && READ_ONLY_ACTIONS.contains(&action);
+    is_made_change_kind(e.kind) && !read_only
 }
 
 /// How the host's part of the timeline stands.
