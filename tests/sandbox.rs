@@ -1283,6 +1283,15 @@ impl LogProject {
     }
 }
 
+/// A directory of the test's on the host, removed when the test ends.
+struct RemoveDir(PathBuf);
+
+impl Drop for RemoveDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// One JSON value per line, each line a whole object.
 fn json_lines(text: &str) -> Vec<serde_json::Value> {
     text.lines()
@@ -1315,7 +1324,7 @@ fn timeline_entry<'a>(
 }
 
 #[test]
-fn timeline_command_lists_a_restart_and_a_kill_done_from_outside_within_two_seconds() {
+fn timeline_command_lists_what_was_done_from_outside_and_by_a_deploy() {
     let sb = sandbox();
     let p = log_project(&sb, "timeline", 18978);
     let noisy = &p.container.0;
@@ -1372,6 +1381,89 @@ fn timeline_command_lists_a_restart_and_a_kill_done_from_outside_within_two_seco
         "not oldest first:\n{text}"
     );
 
+    // The host's audit trail and the env file's backups, written as a deploy would
+    // leave them (the project's directory on the host is this machine's).
+    let dir = RemoveDir(PathBuf::from(format!("/opt/{}", p.project)));
+    std::fs::create_dir_all(dir.0.join(".pilothouse")).unwrap();
+    let deployed = now_ns() / 1_000_000_000 - 60;
+    std::fs::write(
+        dir.0.join(".pilothouse/audit.jsonl"),
+        format!(
+            "{{\"time\":{deployed},\"operator\":\"ops@laptop\",\"environment\":\"t\",\"action\":\"deploy\",\"targets\":[\"noisy\"],\"exit_codes\":[0],\"result\":\"succeeded\",\"duration_ms\":2000}}\n"
+        ),
+    )
+    .unwrap();
+    let stamp = pilothouse_core::time::rfc3339_utc((deployed - 1) * 1_000_000_000);
+    let stamp: String = stamp[..19]
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .collect();
+    std::fs::write(
+        dir.0.join(format!(".env.pilothouse-{stamp}Z")),
+        "SECRET_KEY=hunter2-never-shown\nNOISY_IMAGE_TAG=v1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.0.join(".env"),
+        "SECRET_KEY=hunter2-never-shown\nNOISY_IMAGE_TAG=v2\n",
+    )
+    .unwrap();
+    let (code, out, err) = p.command("timeline", &["--env", "t", "--since", "10m", "--json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        !text.contains("hunter2"),
+        "an env file's other values: {text}"
+    );
+    let lines = json_lines(&text);
+    let at = |l: &serde_json::Value| {
+        pilothouse_core::time::rfc3339_nanos(l["time"].as_str().unwrap_or_default()).unwrap_or(0)
+            / 1_000_000_000
+    };
+    let deploy = lines
+        .iter()
+        .find(|l| l["source"] == "audit")
+        .unwrap_or_else(|| panic!("no audit entry in:\n{text}"));
+    assert_eq!(
+        (
+            &deploy["kind"],
+            &deploy["subject"],
+            &deploy["summary"],
+            &deploy["operator"]
+        ),
+        (
+            &serde_json::json!("action"),
+            &serde_json::json!("noisy"),
+            &serde_json::json!("deploy by ops@laptop: succeeded"),
+            &serde_json::json!("ops@laptop")
+        ),
+        "{deploy}"
+    );
+    assert!(
+        (at(deploy) - (deployed - 2)).abs() <= 1,
+        "the deploy's start: {deploy}"
+    );
+    let tag = lines
+        .iter()
+        .find(|l| l["source"] == "env-file")
+        .unwrap_or_else(|| panic!("no env-file entry in:\n{text}"));
+    assert_eq!(
+        (
+            &tag["kind"],
+            &tag["subject"],
+            &tag["old_tag"],
+            &tag["new_tag"]
+        ),
+        (
+            &serde_json::json!("tag_change"),
+            &serde_json::json!("noisy"),
+            &serde_json::json!("v1"),
+            &serde_json::json!("v2")
+        ),
+        "{tag}"
+    );
+    assert_eq!(at(tag), deployed - 1, "{tag}");
+
     // The table: the same entries, times in this machine's zone with its offset.
     let out = run(pilothouse()
         .env("TZ", "Asia/Kolkata")
@@ -1394,7 +1486,10 @@ fn timeline_command_lists_a_restart_and_a_kill_done_from_outside_within_two_seco
         .lines()
         .find(|l| l.ends_with("exited with code 137"))
         .unwrap_or_else(|| panic!("no exit in the table:\n{table}"));
-    assert!(row.contains(" +05:30  engine  noisy "), "{row}");
+    assert!(
+        row.contains(" +05:30  engine ") && row.contains(" noisy "),
+        "{row}"
+    );
 }
 
 #[test]

@@ -236,7 +236,17 @@ pub(crate) async fn write_both(
 /// Reads the newest records of the host's audit file; an item started by a console
 /// that still holds the host lock and answers is running, not unknown.
 pub async fn read_audit(remote: &Remote, project_dir: &str) -> Result<Vec<AuditEntry>, String> {
-    let mut records = read_records(remote, project_dir).await?;
+    read_audit_in(remote, project_dir, false).await
+}
+
+/// The same, read in the connection's long-lived poll shell (`polled`: no new SSH
+/// session; what a console reads at every connection) or in a shell of its own.
+pub async fn read_audit_in(
+    remote: &Remote,
+    project_dir: &str,
+    polled: bool,
+) -> Result<Vec<AuditEntry>, String> {
+    let mut records = read_records(remote, project_dir, polled).await?;
     let lock = read_lock(remote, project_dir).await.ok().flatten();
     if let Some(owner) = lock.map(|o| pilothouse_core::model::job::LockOwner::from_json(&o))
         && !gone_from_here(&owner)
@@ -260,14 +270,21 @@ fn gone_from_here(owner: &pilothouse_core::model::job::LockOwner) -> bool {
     same_machine && pid.is_some_and(|p| !crate::connection::ssh::is_pilothouse(p))
 }
 
-async fn read_records(remote: &Remote, project_dir: &str) -> Result<Vec<AuditEntry>, String> {
+async fn read_records(
+    remote: &Remote,
+    project_dir: &str,
+    polled: bool,
+) -> Result<Vec<AuditEntry>, String> {
     let script = format!(
         "f={}; if [ -f \"$f\" ]; then tail -n 500 \"$f\"; fi",
         quote(&audit_file(project_dir))
     );
-    let out = remote
-        .sh(&script, std::time::Duration::from_secs(15))
-        .await?;
+    let limit = std::time::Duration::from_secs(15);
+    let out = if polled {
+        remote.poll(&script, limit).await?
+    } else {
+        remote.sh(&script, limit).await?
+    };
     if out.status != Some(0) {
         return Err(format!(
             "reading the audit file failed: {}",

@@ -64,7 +64,7 @@ pub async fn read_with(
             Err(e) => read.missing.push(format!("the engine's history: {e}")),
         }
     }
-    match crate::audit::read_audit(remote, env.host_dir().as_str()).await {
+    match crate::audit::read_audit_in(remote, env.host_dir().as_str(), true).await {
         Ok(records) => entries.extend(records.iter().map(audit_entry)),
         Err(e) => read.missing.push(format!("the audit trail: {e}")),
     }
@@ -126,7 +126,7 @@ async fn env_file_changes(
         file = quote(compose.env_file.as_str()),
         pattern = quote(&pattern),
     );
-    let out = remote.sh(&script, Duration::from_secs(15)).await?;
+    let out = remote.poll(&script, Duration::from_secs(15)).await?;
     if out.status != Some(0) {
         return Err(pilothouse_core::logs::sanitize::clean_str(&out.stderr));
     }
