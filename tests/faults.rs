@@ -1197,34 +1197,58 @@ fn all_database_slots_taken(sb: &Sandbox) {
     // More sessions than the server has slots: the ones beyond are refused. A killed
     // psql does not end its server session while it sleeps, so the superuser ends them
     // (through a slot kept for it) when they are dropped; 120 s is only a backstop.
-    let fillers: Vec<KillOnDrop> = (0..30)
-        .map(|_| {
-            KillOnDrop(
-                sb.psql_command("staging", &sb.pg_password("staging"))
-                    .args(["-c", "select pg_sleep(120) /* fault-filler */"])
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::null())
-                    .spawn()
-                    .unwrap(),
-            )
-        })
-        .collect();
+    let filler = || {
+        KillOnDrop(
+            sb.psql_command("staging", &sb.pg_password("staging"))
+                .args(["-c", "select pg_sleep(120) /* fault-filler */"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let fillers: Vec<KillOnDrop> = (0..30).map(|_| filler()).collect();
     let _end_fillers = EndFillers(sb);
     // The console keeps its session: it shows the pool full.
     t.wait_until(Duration::from_secs(20), "the pool full", |s| {
         s.contains("0 free")
     });
-    // A console started now gets no slot, and says why.
-    let dir2 = tempfile::tempdir().unwrap();
-    let late = Tmux::start("fault-slots-late", &console_with(&sb.config, dir2.path()));
-    connected(&late, "the late console's first connection");
-    late.keys(&["p"]);
-    late.wait_until(Duration::from_secs(20), "refused for want of slots", |s| {
-        s.contains("cannot read the pool")
-            && (s.contains("too many clients") || s.contains("reserved"))
+    // A session of a moment (a team check's) may have held a slot while the fillers
+    // connected and give it back after: rehearsal 56's late console got that slot. So
+    // fillers keep being started, one every 300 ms, while the late console connects:
+    // a slot given back is taken again at once.
+    let topping = std::sync::atomic::AtomicBool::new(true);
+    let more = std::thread::scope(|scope| {
+        let top_up = scope.spawn(|| {
+            let mut more = Vec::new();
+            while topping.load(std::sync::atomic::Ordering::Relaxed) && more.len() < 100 {
+                more.push(filler());
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            more
+        });
+        // A console started now gets no slot, and says why.
+        let dir2 = tempfile::tempdir().unwrap();
+        let late = Tmux::start("fault-slots-late", &console_with(&sb.config, dir2.path()));
+        connected(&late, "the late console's first connection");
+        late.keys(&["p"]);
+        let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            late.wait_until(Duration::from_secs(20), "refused for want of slots", |s| {
+                s.contains("cannot read the pool")
+                    && (s.contains("too many clients") || s.contains("reserved"))
+            })
+        }));
+        topping.store(false, std::sync::atomic::Ordering::Relaxed);
+        let more = top_up.join().unwrap_or_default();
+        if let Err(e) = refused {
+            std::panic::resume_unwind(e);
+        }
+        (late, dir2, more)
     });
+    let (late, _dir2, more) = more;
     drop(_end_fillers);
     drop(fillers);
+    drop(more);
     late.wait_until(Duration::from_secs(60), "read once slots are free", |s| {
         s.contains(" usable · ") && !s.contains("cannot read the pool")
     });
