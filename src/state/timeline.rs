@@ -169,7 +169,8 @@ impl TimelineState {
             TimelineEvent::Failed(why) => self.status = ReadStatus::Failed(why),
             TimelineEvent::Happened(entry) => {
                 self.unsaved.push(entry.clone());
-                self.entries.push(entry);
+                self.add(entry, now_ns);
+                return;
             }
         }
         self.settle(now_ns);
@@ -185,18 +186,35 @@ impl TimelineState {
             summary,
         );
         self.unsaved.push(entry.clone());
-        self.entries.push(entry);
-        self.settle(now_ns);
+        self.add(entry, now_ns);
+    }
+
+    /// One new entry, merged with only the entries it could be the same fact as (those
+    /// from two seconds before it on): an engine event costs the tail, not a sort of
+    /// all 50 000. The held entries are already merged, so this is what merging them
+    /// all again would give.
+    fn add(&mut self, entry: Entry, now_ns: i64) {
+        let cut = self
+            .entries
+            .partition_point(|e| e.time < entry.time - 2 * NS);
+        let mut tail = self.entries.split_off(cut);
+        tail.push(entry);
+        self.entries.extend(merge(tail));
+        self.bound(now_ns);
     }
 
     /// Merged, and within the bounds.
     fn settle(&mut self, now_ns: i64) {
+        self.entries = merge(std::mem::take(&mut self.entries));
+        self.bound(now_ns);
+    }
+
+    /// None older than a week, none beyond the newest 50 000 (the entries are sorted).
+    fn bound(&mut self, now_ns: i64) {
         let oldest = now_ns + self.clock_offset - MAX_AGE_SECS * NS;
-        let mut entries = merge(std::mem::take(&mut self.entries));
-        entries.retain(|e| e.time >= oldest);
-        let over = entries.len().saturating_sub(MAX_ENTRIES);
-        entries.drain(..over);
-        self.entries = entries;
+        let old = self.entries.partition_point(|e| e.time < oldest);
+        let over = (self.entries.len() - old).saturating_sub(MAX_ENTRIES);
+        self.entries.drain(..old + over);
     }
 
     /// The entries the view shows, oldest first, for the services `scope` picks.
@@ -275,6 +293,28 @@ mod tests {
         assert_eq!(t.shown(&web).count(), 1);
         assert_eq!(t.change_before(3 * NS).map(|e| e.time / NS), Some(1));
         assert_eq!(t.change_before(0), None);
+    }
+
+    #[test]
+    fn an_entry_added_alone_gives_what_merging_everything_again_gives() {
+        let mut t = TimelineState::default();
+        let mut all = Vec::new();
+        for (i, kind) in [Kind::Die, Kind::Start, Kind::Die, Kind::Restart]
+            .into_iter()
+            .enumerate()
+        {
+            for back in [0, 1] {
+                let at = i64::try_from(i).unwrap_or(0) * NS / 2 + back * NS / 3;
+                let e = Entry {
+                    time: 1_000 * NS + at,
+                    ..entry(0, kind, "web")
+                };
+                all.push(e.clone());
+                t.apply(TimelineEvent::Happened(e), 2_000 * NS);
+            }
+        }
+        assert_eq!(t.entries, merge(all));
+        assert!(t.entries.len() < 8, "some were one fact: {:?}", t.entries);
     }
 
     #[test]
