@@ -200,67 +200,100 @@ fn a_leaking_service_shows_over_budget_within_5s() {
     });
 }
 
-/// Idle superuser sessions on production's database (through its unix socket); they
-/// end when dropped.
+/// Idle superuser sessions on production's database (through its unix socket) that
+/// hold it at a count while the test looks, and end when dropped.
 struct Fillers {
-    _sessions: Vec<KillOnDrop>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    keeper: Option<std::thread::JoinHandle<Vec<KillOnDrop>>>,
 }
 
-fn fill_production_to(sb: &Sandbox, total: u64) -> Fillers {
-    let sock = sb.state.join("pg/production-sock");
+impl Drop for Fillers {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        // The keeper hands its sessions back; dropping them ends them.
+        drop(self.keeper.take().map(std::thread::JoinHandle::join));
+    }
+}
+
+/// Client backends on the production database other than this count's own (only
+/// those `filter` keeps); `u64::MAX` when it is too full to count.
+fn production_sessions(sock: &Path, filter: &str) -> u64 {
+    let mut cmd = Command::new("psql");
+    cmd.args(["-X", "-At", "-h"])
+        .arg(sock)
+        .args(["-p", "5434", "-U", "postgres", "-d", "postgres", "-c"])
+        .arg(format!(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() {filter}"
+        ));
+    let out = run(&mut cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     // The count needs a slot of its own: when the services' pools take the last ones
     // at the same moment, "too many clients" means the database is full, which is
-    // at least `total`.
-    let count = |filter: &str| {
-        let mut cmd = Command::new("psql");
-        cmd.args(["-X", "-At", "-h"])
-            .arg(&sock)
-            .args(["-p", "5434", "-U", "postgres", "-d", "postgres", "-c"])
-            .arg(format!(
-                "SELECT count(*) FROM pg_stat_activity \
-                 WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() {filter}"
-            ));
-        let out = run(&mut cmd);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if !out.status.success() && stderr.contains("too many clients") {
-            return u64::MAX;
-        }
-        assert!(out.status.success(), "counting sessions failed: {stderr}");
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse::<u64>()
-            .unwrap_or(0)
-    };
-    let spawn = || {
-        let child = Command::new("psql")
-            .env("PGAPPNAME", "pilothouse-test-fill")
-            .args(["-X", "-q", "-h"])
-            .arg(&sock)
-            .args(["-p", "5434", "-U", "postgres", "-d", "postgres"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("psql: {e}"));
-        KillOnDrop(child)
-    };
-    // Other sessions come and go (the console's own reading, another test's status), so
-    // the count is topped up until it holds, once every filler so far has connected.
+    // at least any total asked.
+    if !out.status.success() && stderr.contains("too many clients") {
+        return u64::MAX;
+    }
+    assert!(out.status.success(), "counting sessions failed: {stderr}");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse::<u64>()
+        .unwrap_or(0)
+}
+
+fn filler(sock: &Path) -> KillOnDrop {
+    let child = Command::new("psql")
+        .env("PGAPPNAME", "pilothouse-test-fill")
+        .args(["-X", "-q", "-h"])
+        .arg(sock)
+        .args(["-p", "5434", "-U", "postgres", "-d", "postgres"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("psql: {e}"));
+    KillOnDrop(child)
+}
+
+/// Tops the sessions up to `total` once every filler so far has connected; whether
+/// the count holds now.
+fn top_up(sock: &Path, total: u64, fillers: &mut Vec<KillOnDrop>) -> Result<(), String> {
+    let n = production_sessions(sock, "");
+    if n >= total {
+        return Ok(());
+    }
+    // A filler refused a slot has exited: it no longer counts as on its way.
+    fillers.retain_mut(|f| matches!(f.0.try_wait(), Ok(None)));
+    let ours = production_sessions(sock, "AND application_name = 'pilothouse-test-fill'");
+    if ours >= fillers.len() as u64 {
+        fillers.extend((n..total).map(|_| filler(sock)));
+    }
+    Err(format!("{n} of {total}"))
+}
+
+/// Fills the production database to `total` client backends and keeps it there until
+/// dropped. Other sessions come and go (another test's console or status read): one
+/// that leaves after the count was reached must not take it below `total` while the
+/// test looks at the console (seen: 23 counted, then 22 on screen for good).
+fn fill_production_to(sb: &Sandbox, total: u64) -> Fillers {
+    let sock = sb.state.join("pg/production-sock");
     let mut fillers = Vec::new();
     eventually(Duration::from_secs(15), "the database filled", || {
-        let n = count("");
-        if n >= total {
-            return Ok(());
-        }
-        // A filler refused a slot has exited: it no longer counts as on its way.
-        fillers.retain_mut(|f: &mut KillOnDrop| matches!(f.0.try_wait(), Ok(None)));
-        let ours = count("AND application_name = 'pilothouse-test-fill'");
-        if ours >= fillers.len() as u64 {
-            fillers.extend((n..total).map(|_| spawn()));
-        }
-        Err(format!("{n} of {total}"))
+        top_up(&sock, total, &mut fillers)
     });
-    Fillers { _sessions: fillers }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    let keeper = std::thread::spawn(move || {
+        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = top_up(&sock, total, &mut fillers);
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        fillers
+    });
+    Fillers {
+        stop,
+        keeper: Some(keeper),
+    }
 }
 
 #[test]
