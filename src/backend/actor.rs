@@ -24,6 +24,9 @@ use pilothouse_core::model::timeline::TimelineEvent;
 /// connection is noticed (a ping that gets no answer in [`PING_LIMIT`] drops it).
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
 pub const PING_LIMIT: Duration = Duration::from_millis(2500);
+/// The longest a change may take to read (a container inspected, a swarm's services,
+/// tasks and nodes listed): beyond it the engine is taken as gone.
+pub const CHANGE_LIMIT: Duration = Duration::from_secs(10);
 /// Reconnect backoff: 1 s doubling to 30 s.
 pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(30);
@@ -324,10 +327,18 @@ async fn watch(
                 BackendEvent::Stats(usage)
             },
             change = engine.next_change() => match change {
-                Ok(()) => match changed(&mut engine, report, io.followers).await {
-                    Ok(Some(event)) => event,
-                    Ok(None) => continue,
-                    Err(end) => return end,
+                // Bounded: a read that hangs (an engine frozen mid-read) would hold the
+                // loop, and with it the heartbeat that would have seen it.
+                Ok(()) => match tokio::time::timeout(CHANGE_LIMIT, changed(&mut engine, report, io.followers)).await {
+                    Ok(Ok(Some(event))) => event,
+                    Ok(Ok(None)) => continue,
+                    Ok(Err(end)) => return end,
+                    Err(_) => {
+                        return Outcome::Lost(format!(
+                            "the engine did not answer a read within {} s",
+                            CHANGE_LIMIT.as_secs()
+                        ));
+                    }
                 },
                 Err(e) => return Outcome::Lost(e),
             },
