@@ -214,3 +214,77 @@ fn save_asks_for_a_file_with_the_shown_lines() {
         Some("saved to /tmp/x.log")
     );
 }
+
+#[test]
+fn enter_on_a_timeline_entry_reads_its_service_around_then_and_esc_follows_again() {
+    use pilothouse::state::View;
+    use pilothouse_core::model::event::BackendEvent;
+    use pilothouse_core::model::timeline::{Entry, Kind, Source, TimelineEvent};
+    let mut s = opened();
+    let following = s.envs[0].logs.requested.clone();
+    let at = |ago: i64| (NOW - ago) * 1_000_000_000;
+    send(
+        &mut s,
+        0,
+        BackendEvent::Timeline(TimelineEvent::Read {
+            entries: vec![
+                Entry::new(
+                    at(600),
+                    Source::Engine,
+                    Kind::Die,
+                    "slicer",
+                    "exited with code 137".into(),
+                ),
+                Entry::new(
+                    at(60),
+                    Source::Console,
+                    Kind::Pool,
+                    "the database",
+                    "no free connections".into(),
+                ),
+            ],
+            host_now: NOW * 1_000_000_000,
+            missing: vec![],
+        }),
+    );
+    press(&mut s, Action::TimelineView);
+    // The newest is highlighted: the database has no logs, and the pane is left alone.
+    let effects = press(&mut s, Action::Logs);
+    assert!(follows(&effects).is_empty());
+    assert_eq!(s.view, View::Timeline);
+    let screen = screen_text(&render(&s, 120, 30));
+    assert!(
+        screen.contains("the database is not one of the environment's services"),
+        "{screen}"
+    );
+    press(&mut s, Action::Up);
+    let effects = press(&mut s, Action::Logs);
+    assert_eq!(
+        follows(&effects),
+        [(
+            0,
+            Some((
+                vec!["slicer".to_string()],
+                LogStart::Between {
+                    since: NOW - 630,
+                    until: NOW - 570
+                }
+            ))
+        )]
+    );
+    assert_eq!(s.view, View::Containers);
+    let screen = screen_text(&render(&s, 120, 30));
+    assert!(
+        screen.contains("logs · slicer ·") && screen.contains("±30s"),
+        "{screen}"
+    );
+    assert!(screen.contains("esc: back to the timeline"), "{screen}");
+    // esc: back to the timeline, and the pane follows what it followed before.
+    let effects = press(&mut s, Action::LogsBack);
+    assert_eq!(s.view, View::Timeline);
+    let before = following.map(|r| r.services).unwrap_or_default();
+    assert_eq!(
+        follows(&effects),
+        [(0, Some((before, LogStart::Tail(500))))]
+    );
+}

@@ -16,6 +16,7 @@ use pilothouse::state::alert::Alert;
 use pilothouse::state::{State, View};
 use pilothouse::ui::theme::Theme;
 use pilothouse::update::update;
+use pilothouse_core::model::container::{Health, RunState};
 use pilothouse_core::model::event::BackendEvent;
 use pilothouse_core::model::health::HealthEvent;
 use pilothouse_core::model::pool::PoolEvent;
@@ -390,4 +391,133 @@ fn the_timeline_notes_when_the_pool_runs_low_and_out_and_when_it_is_back() {
         .filter(|e| e.subject == "the database")
         .count();
     assert_eq!(pool_entries, 4);
+}
+
+/// Staging's timeline as read: a deploy of gateway (its audit entry and the tag change
+/// it wrote), then order-service unhealthy, slicer killed, and a restart after.
+fn staging_with_an_incident() -> State {
+    use pilothouse_core::model::timeline::{Entry, Kind, Source, TimelineEvent};
+    let mut s = staging_live();
+    let at = |ago: i64| (NOW - ago) * 1_000_000_000;
+    let entries = vec![
+        Entry::new(
+            at(900),
+            Source::Audit,
+            Kind::Action,
+            "gateway",
+            "deploy by ops@laptop: succeeded".into(),
+        )
+        .with("action", "deploy")
+        .with("operator", "ops@laptop")
+        .with("result", "succeeded"),
+        Entry::new(
+            at(890),
+            Source::EnvFile,
+            Kind::TagChange,
+            "gateway",
+            "tag v1 → v2".into(),
+        ),
+        Entry::new(
+            at(600),
+            Source::Engine,
+            Kind::Health,
+            "order-service",
+            "unhealthy".into(),
+        ),
+        Entry::new(
+            at(300),
+            Source::Engine,
+            Kind::Die,
+            "slicer",
+            "exited with code 137".into(),
+        ),
+        Entry::new(
+            at(100),
+            Source::Audit,
+            Kind::Action,
+            "web",
+            "restart by ops@laptop: succeeded".into(),
+        )
+        .with("action", "restart"),
+    ];
+    send(
+        &mut s,
+        0,
+        BackendEvent::Timeline(TimelineEvent::Read {
+            entries,
+            host_now: NOW * 1_000_000_000,
+            missing: vec![],
+        }),
+    );
+    s
+}
+
+#[test]
+fn the_incident_is_its_first_alert_and_the_change_someone_made_before_it() {
+    let mut s = staging_with_an_incident();
+    let incident = s.envs[0].timeline.incident.clone().expect("an incident");
+    // The engine dated the alerts: the first is order-service's, ten minutes ago, not
+    // when this console first saw the rows.
+    assert_eq!(incident.since, (NOW - 600) * 1_000_000_000);
+    assert_eq!(incident.first, "order-service unhealthy");
+    let change = incident.change.expect("a change before it");
+    assert_eq!(
+        change.time,
+        (NOW - 900) * 1_000_000_000,
+        "the deploy, not its tag write"
+    );
+    assert_eq!(
+        s.envs[0].timeline.describe_change(&change),
+        "deploy gateway v1 → v2 by ops@laptop"
+    );
+    let clock = |ago: i64| {
+        let t = (NOW - ago).rem_euclid(86_400);
+        format!("{:02}:{:02}:{:02}", t / 3600, t % 3600 / 60, t % 60)
+    };
+    let screen = screen_text(&render(&s, 160, 30));
+    let line = format!(
+        "since {} +00:00 order-service unhealthy · {} +00:00 deploy gateway v1 → v2 by ops@laptop",
+        clock(600),
+        clock(900)
+    );
+    assert!(screen.contains(&line), "{line}\n{screen}");
+    // The timeline marks the deploy's row, and only it.
+    press(&mut s, Action::TimelineView);
+    let screen = screen_text(&render(&s, 160, 30));
+    let marked: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("◀ the last change before the first alert"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{screen}");
+    assert!(marked[0].contains("◆ deploy by ops@laptop"), "{screen}");
+    // All well again: no incident, no line.
+    send(
+        &mut s,
+        0,
+        BackendEvent::Snapshot(vec![
+            container("web", RunState::Running, Health::Healthy),
+            container("gateway", RunState::Running, Health::Healthy),
+            container("order-service", RunState::Running, Health::Healthy),
+            container("slicer", RunState::Running, Health::None),
+            container("redis", RunState::Running, Health::None),
+        ]),
+    );
+    assert_eq!(s.envs[0].timeline.incident, None);
+    let screen = screen_text(&render(&s, 160, 30));
+    assert!(!screen.contains("since "), "{screen}");
+}
+
+#[test]
+fn a_stale_reading_shows_no_incident_line() {
+    let mut s = staging_with_an_incident();
+    send(
+        &mut s,
+        0,
+        BackendEvent::Disconnected {
+            error: "gone".into(),
+            retry_in: std::time::Duration::from_secs(1),
+        },
+    );
+    let screen = screen_text(&render(&s, 160, 30));
+    assert!(!screen.contains("order-service unhealthy"), "{screen}");
 }

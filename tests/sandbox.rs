@@ -1506,15 +1506,40 @@ fn the_console_s_timeline_shows_an_outside_restart_at_once_and_keeps_it_for_the_
     t.wait_until(Duration::from_secs(15), "the noisy row", |s| {
         row_of(s, "noisy").is_some()
     });
+    // The log pane follows noisy (the table keeps the keys), as an operator's would when
+    // the incident begins.
+    t.keys(&["f"]);
+    t.wait_until(Duration::from_secs(5), "the pane following", |s| {
+        s.contains("logs · noisy · tail") && s.contains(" following ")
+    });
     t.keys(&["t"]);
     t.wait_until(Duration::from_secs(15), "the host's history read", |s| {
         s.contains("timeline: all services") && !s.contains("reading")
     });
+    p.say("MARKER-just-before-the-restart");
     ok_stdout(Command::new("docker").args(["restart", "-t", "1", &p.container.0]));
     // The engine's event reaches the view as it happens (the table's own stream).
     t.wait_until(Duration::from_secs(3), "the restart in the timeline", |s| {
         s.lines()
             .any(|l| l.contains(" +00:00") && l.contains("engine") && l.contains("restarted"))
+    });
+    // enter on it (the newest is highlighted): the service's lines from 30 s before it
+    // to 30 s after, read with the engine's since and until.
+    t.keys(&["Enter"]);
+    t.wait_until(Duration::from_secs(5), "the logs around the restart", |s| {
+        s.contains("logs · noisy · ")
+            && s.contains("±30s")
+            && s.contains("esc: back to the timeline")
+            && s.contains("MARKER-just-before-the-restart")
+    });
+    // esc: back to the timeline, the pane following again.
+    t.keys(&["Escape"]);
+    t.wait_until(Duration::from_secs(3), "the timeline again", |s| {
+        s.contains("timeline: all services") && s.contains("restarted")
+    });
+    t.keys(&["t"]);
+    t.wait_until(Duration::from_secs(5), "the pane following again", |s| {
+        s.contains("logs · noisy · tail") && s.contains(" following ")
     });
     t.keys(&["q"]);
     t.wait_for("EXIT=0");

@@ -532,6 +532,17 @@ fn an_unhealthy_service_shows_down_with_its_http_status_and_builds_show_per_serv
         screen.lines().next().is_some_and(|l| l.contains(" t !")),
         "tab: {screen}"
     );
+    // The header's incident line: since when (the first alert, noisy-v1's from the
+    // first reading), and that nobody changed anything before it.
+    let incident = screen
+        .lines()
+        .find(|l| l.starts_with(" since "))
+        .unwrap_or_else(|| panic!("no incident line:\n{screen}"));
+    assert!(
+        incident.contains("health endpoint noisy-v1 failing")
+            && incident.contains("no change seen before it"),
+        "{screen}"
+    );
     let (code, v) = status_json(&config, "t");
     assert_eq!(code, Some(1), "{v}");
     assert_eq!(v["health"][0]["up"], false, "{v}");

@@ -436,6 +436,27 @@ fn an_update_to_an_image_that_does_not_exist_shows_the_rejected_tasks_and_the_er
         "the update's end as an alert",
         |s| row_of(s, "acme_app").is_some_and(|r| r.contains("rollback") || r.contains("paused")),
     );
+    // The header says since when, and the change before it: the image someone set.
+    t.wait_until(Duration::from_secs(5), "the incident's line", |s| {
+        s.lines().any(|l| {
+            l.contains(" since ")
+                && l.contains("app")
+                && l.contains("acme_app image v1 → nosuchtag")
+        })
+    });
+    // The timeline has the update, its state changes and the rejected tasks with the
+    // engine's error, from the manager's events and task history.
+    t.keys(&["t"]);
+    t.wait_until(Duration::from_secs(5), "the swarm's timeline", |s| {
+        s.contains("image v1 → nosuchtag")
+            && s.contains("update state")
+            && s.lines().any(|l| {
+                l.contains("swarm")
+                    && l.contains("rejected (nosuchtag)")
+                    && l.contains("No such image")
+            })
+    });
+    t.keys(&["t"]);
     // The old tasks kept running on their nodes the whole time (start-first).
     let ps = on_manager(
         &sb,
@@ -620,6 +641,21 @@ fn the_worker_engine_stopping_shows_the_node_down_its_tasks_moved_and_back() {
     });
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
+    // The timeline tells the node's fall and return, from the manager's events.
+    let out = ok_stdout(
+        pilothouse()
+            .arg("--config")
+            .arg(&sb.config)
+            .args(["timeline", "--env", "swarm", "--since", "10m"]),
+    );
+    let node = |what: &str| {
+        out.lines()
+            .any(|l| l.contains("swarm-worker-1") && l.contains(what))
+    };
+    assert!(
+        node("node state ready → down") && node("node state down → ready"),
+        "{out}"
+    );
     converged(&sb);
     spread_app(&sb);
 }

@@ -85,7 +85,7 @@ fn render(read: &TimelineRead, args: &TimelineArgs) -> String {
         let rows: Vec<[String; 4]> = shown
             .map(|e| {
                 [
-                    local_time(e.time, &zone),
+                    crate::state::clock::full_local_time(e.time, &zone),
                     e.source.name().to_string(),
                     mask(&e.subject),
                     mask(&e.summary),
@@ -98,17 +98,6 @@ fn render(read: &TimelineRead, args: &TimelineArgs) -> String {
 
 fn mask(s: &str) -> String {
     pilothouse_core::mask::string(s)
-}
-
-/// The time in this machine's zone, with its offset: `2026-12-07 05:53:00.123 +01:00`.
-pub fn local_time(ns: i64, zone: &jiff::tz::TimeZone) -> String {
-    match jiff::Timestamp::from_nanosecond(i128::from(ns)) {
-        Ok(t) => t
-            .to_zoned(zone.clone())
-            .strftime("%Y-%m-%d %H:%M:%S%.3f %:z")
-            .to_string(),
-        Err(_) => pilothouse_core::time::rfc3339_utc(ns),
-    }
 }
 
 fn table(rows: &[[String; 4]]) -> String {

@@ -375,7 +375,16 @@ async fn changed(
     {
         return Err(Outcome::Shutdown);
     }
-    engine.on_change(followers).await
+    let told = engine.on_change(followers).await;
+    for entry in engine.take_timeline() {
+        if !report
+            .send(BackendEvent::Timeline(TimelineEvent::Happened(entry)))
+            .await
+        {
+            return Err(Outcome::Shutdown);
+        }
+    }
+    told
 }
 
 /// Where a command is carried out: the environment, the way back to the console, the

@@ -26,7 +26,13 @@ pub enum LogWindow {
     Last(i64),
     /// Everything Docker kept.
     All,
+    /// From [`AROUND_SECS`] before this Unix time (seconds, the host's clock) to as
+    /// long after: a moment of the timeline.
+    Around(i64),
 }
+
+/// How far before and after a moment the pane reads its service's lines.
+pub const AROUND_SECS: i64 = 30;
 
 impl LogWindow {
     pub fn label(self, tail: u32) -> String {
@@ -35,8 +41,29 @@ impl LogWindow {
             LogWindow::Last(s) if s >= 3600 => format!("since {}h", s / 3600),
             LogWindow::Last(s) => format!("since {}m", s / 60),
             LogWindow::All => "all".into(),
+            LogWindow::Around(_) => format!("±{AROUND_SECS}s around the entry"),
         }
     }
+}
+
+/// The pane showing one service around a moment of the timeline, and what it showed
+/// before (esc gives it back, following again).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Around {
+    /// The entry's services (an action's may name several).
+    pub services: Vec<String>,
+    /// Unix seconds on the host's clock.
+    pub at: i64,
+    pub before: Before,
+}
+
+/// What the pane was when the timeline took it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Before {
+    pub open: bool,
+    pub focused: bool,
+    pub target: LogTarget,
+    pub window: LogWindow,
 }
 
 /// What the pane asked the backend for, to tell when to ask again.
@@ -73,6 +100,8 @@ pub struct LogPane {
     pub message: Option<String>,
     /// View index of the current match.
     pub cursor: Option<usize>,
+    /// One service around a moment of the timeline, until esc.
+    pub around: Option<Around>,
 }
 
 impl LogPane {
@@ -93,6 +122,7 @@ impl LogPane {
             search_input: None,
             message: None,
             cursor: None,
+            around: None,
         }
     }
 
@@ -110,6 +140,10 @@ impl LogPane {
                 LogWindow::Tail => LogStart::Tail(tail),
                 LogWindow::Last(s) => LogStart::Since(now - s),
                 LogWindow::All => LogStart::All,
+                LogWindow::Around(at) => LogStart::Between {
+                    since: at - AROUND_SECS,
+                    until: at + AROUND_SECS,
+                },
             },
             keep_colours,
         })

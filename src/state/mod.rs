@@ -2,6 +2,7 @@
 
 pub mod action_queue;
 pub mod alert;
+pub mod clock;
 pub mod custom;
 pub mod forwards;
 pub mod health;

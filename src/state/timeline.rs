@@ -85,7 +85,7 @@ pub fn is_change(kind: Kind) -> bool {
     is_made_change_kind(kind)
         || matches!(
             kind,
-            Kind::Create | Kind::Start | Kind::Pull | Kind::Destroy
+            Kind::Create | Kind::Start | Kind::Pull | Kind::Destroy | Kind::UpdateState
         )
 }
 
@@ -96,7 +96,6 @@ fn is_made_change_kind(kind: Kind) -> bool {
             | Kind::ServiceCreate
             | Kind::ServiceUpdate
             | Kind::ServiceRemove
-            | Kind::UpdateState
             | Kind::Action
             | Kind::TagChange
     )
@@ -143,9 +142,46 @@ pub struct TimelineState {
     pub cursor_from_end: usize,
     /// Why the store (what earlier consoles kept) could not be read or written.
     pub store_error: Option<String>,
-    /// The alerts this console saw start and not yet end, by key: kind, subject, text.
-    pub alerts: std::collections::BTreeMap<String, (Kind, String, String)>,
+    /// The alerts this console saw start and not yet end, by a key that stays the
+    /// same while each lasts.
+    pub alerts: std::collections::BTreeMap<String, Trouble>,
+    /// The alerts now as one incident; None when nothing is wrong.
+    pub incident: Option<Incident>,
 }
+
+/// An alert this console saw start and not yet end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trouble {
+    pub kind: Kind,
+    /// The service, check, queue, node or the database it is about.
+    pub subject: String,
+    /// What it is, in words (`gateway unhealthy`).
+    pub text: String,
+    /// When it began on the host's clock (nanoseconds): the engine's own entry when
+    /// there is one, else when this console first saw it.
+    pub since: i64,
+    /// Whether `since` is the engine's.
+    pub dated: bool,
+    /// Whether its start and end are this console's entries (a container's are the
+    /// engine's, which tells them itself).
+    pub noted: bool,
+}
+
+/// The alerts now, as one incident: since when, the first of them, and the newest
+/// change someone made before it (what the operator asks about first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    /// The first alert's start, on the host's clock (nanoseconds).
+    pub since: i64,
+    /// The first alert, in words.
+    pub first: String,
+    /// The change before it: a deploy's audit entry rather than the tag change it made.
+    pub change: Option<Entry>,
+}
+
+/// How long a deploy's own writes may follow its start (its tag changes are told with
+/// it, not as changes of their own).
+const ACTION_SPAN_SECS: i64 = 600;
 
 impl TimelineState {
     /// Entries kept from before (the store), as the console starts.
@@ -234,14 +270,69 @@ impl TimelineState {
             .min(shown.saturating_sub(1));
     }
 
-    /// The newest change (deploy, restart, tag or config change) before `time`.
+    /// The newest change (deploy, restart, tag or config change) at or before `time`;
+    /// a tag change a deploy made is that deploy's entry.
     pub fn change_before(&self, time: i64) -> Option<&Entry> {
-        self.entries
+        let end = self.entries.partition_point(|e| e.time <= time);
+        let change = self.entries[..end]
             .iter()
             .rev()
-            .filter(|e| e.time <= time)
-            .find(|e| is_made_change(e))
+            .find(|e| is_made_change(e))?;
+        if change.kind == Kind::TagChange
+            && let Some(action) = self.action_of(change)
+        {
+            return Some(action);
+        }
+        Some(change)
     }
+
+    /// The action (from the audit trail) that made a tag change: the newest one on its
+    /// service that began at most [`ACTION_SPAN_SECS`] before it.
+    fn action_of(&self, change: &Entry) -> Option<&Entry> {
+        let end = self.entries.partition_point(|e| e.time <= change.time);
+        self.entries[..end]
+            .iter()
+            .rev()
+            .take_while(|e| e.time >= change.time - ACTION_SPAN_SECS * NS)
+            .find(|e| e.kind == Kind::Action && names(&e.subject).any(|s| s == change.subject))
+    }
+
+    /// A change in one line: `deploy gateway v1 → v2 by ops@laptop`.
+    pub fn describe_change(&self, change: &Entry) -> String {
+        let field = |k: &str| change.fields.get(k).map_or("", String::as_str);
+        if change.kind != Kind::Action {
+            return format!("{} {}", change.subject, change.summary);
+        }
+        let tags: Vec<String> = self
+            .entries
+            .iter()
+            .skip(self.entries.partition_point(|e| e.time < change.time))
+            .take_while(|e| e.time <= change.time + ACTION_SPAN_SECS * NS)
+            .filter(|e| e.kind == Kind::TagChange && names(&change.subject).any(|s| s == e.subject))
+            .map(|e| {
+                let tag = e.summary.strip_prefix("tag ").unwrap_or(&e.summary);
+                if change.subject == e.subject {
+                    tag.to_string()
+                } else {
+                    format!("{} {tag}", e.subject)
+                }
+            })
+            .collect();
+        let mut out = format!("{} {}", field("action"), change.subject);
+        if !tags.is_empty() {
+            out = format!("{out} {}", tags.join(", "));
+        }
+        out = format!("{out} by {}", field("operator"));
+        match field("result") {
+            "succeeded" | "" => out,
+            result => format!("{out} ({result})"),
+        }
+    }
+}
+
+/// The services an audit entry's subject names (`gateway, web`).
+fn names(subject: &str) -> impl Iterator<Item = &str> {
+    subject.split(", ").map(str::trim)
 }
 
 #[cfg(test)]

@@ -322,3 +322,44 @@ fn health_summary(spans: &mut Vec<Span<'static>>, env: &EnvState, now: i64, them
         spans.push(Span::styled(text, style));
     }
 }
+
+/// The incident in one line: `since 14:02 gateway unhealthy · 13:58 deploy gateway
+/// v1 → v2 by ops@laptop` (the newest change someone made before the first alert).
+pub fn draw_incident(
+    frame: &mut Frame,
+    area: Rect,
+    env: &EnvState,
+    (now, zone): (i64, &jiff::tz::TimeZone),
+    theme: &Theme,
+) {
+    let Some(incident) = &env.timeline.incident else {
+        return;
+    };
+    let c = &theme.colors;
+    let ns = 1_000_000_000;
+    let at = |t: i64| crate::state::clock::local_time(t, now * ns, zone);
+    let shown = |s: &str| pilothouse_core::text::clean(&pilothouse_core::mask::string(s), 200);
+    let mut spans = vec![
+        Span::styled(" since ", Style::new().fg(c.muted.0)),
+        Span::styled(
+            format!("{} {}", at(incident.since), shown(&incident.first)),
+            Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(" · ", Style::new().fg(c.muted.0)),
+    ];
+    match &incident.change {
+        Some(change) => spans.push(Span::styled(
+            format!(
+                "{} {}",
+                at(change.time),
+                shown(&env.timeline.describe_change(change))
+            ),
+            Style::new().fg(c.warning.0),
+        )),
+        None => spans.push(Span::styled(
+            "no change seen before it",
+            Style::new().fg(c.muted.0),
+        )),
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

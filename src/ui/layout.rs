@@ -13,6 +13,9 @@ pub struct Areas {
     /// The protected environment's banner (empty when not protected).
     pub banner: Rect,
     pub env_line: Rect,
+    /// The incident's line: since when something is wrong, and the change before it
+    /// (empty when all is well or the data is not live).
+    pub incident: Rect,
     /// What the view draws in (the diagnostics pane excluded).
     pub body: Rect,
     pub diagnostics: Rect,
@@ -65,10 +68,12 @@ pub fn areas(state: &State, area: Rect) -> Areas {
         .iter()
         .map(|(text, _)| message_height(text, area.width))
         .sum();
-    let [tabs, banner, env_line, body, messages, status] = Layout::vertical([
+    let incident = env.is_some_and(|e| e.is_live() && e.timeline.incident.is_some());
+    let [tabs, banner, env_line, incident, body, messages, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(u16::from(protected)),
         Constraint::Length(1 + error_lines as u16),
+        Constraint::Length(u16::from(incident)),
         Constraint::Min(0),
         Constraint::Length(message_lines),
         Constraint::Length(1),
@@ -85,6 +90,7 @@ pub fn areas(state: &State, area: Rect) -> Areas {
         tabs,
         banner,
         env_line,
+        incident,
         body,
         diagnostics,
         messages,

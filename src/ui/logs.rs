@@ -11,6 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use unicode_width::UnicodeWidthChar;
 
+use crate::state::logs::AROUND_SECS;
 use crate::state::{EnvState, LogTarget};
 use crate::ui::theme::Theme;
 use pilothouse_core::logs::line::clock;
@@ -23,19 +24,28 @@ pub fn draw(
     frame: &mut Frame,
     area: Rect,
     env: &EnvState,
-    tail: u32,
+    (tail, around): (u32, Option<String>),
     focused: bool,
     theme: &Theme,
 ) {
     let c = &theme.colors;
     let pane = &env.logs;
+    let window = match &around {
+        Some(at) => format!("{at} ±{AROUND_SECS}s"),
+        None => pane.window.label(tail),
+    };
     let store = &pane.store;
     let target = match (pane.target, &pane.requested) {
         (LogTarget::All, _) => "all services".to_string(),
         (_, Some(r)) if !r.services.is_empty() => r.services.join(", "),
         _ => "no service selected".into(),
     };
-    let follow = if pane.paused() {
+    let follow = if pane.around.is_some() {
+        Span::styled(
+            " read once · esc: back to the timeline ",
+            Style::new().fg(c.muted.0),
+        )
+    } else if pane.paused() {
         Span::styled(
             format!(" PAUSED ↓{} ", pane.scroll),
             Style::new()
@@ -48,7 +58,7 @@ pub fn draw(
     };
     let mut title = vec![
         Span::styled(
-            format!(" logs · {target} · {} ", pane.window.label(tail)),
+            format!(" logs · {target} · {window} "),
             Style::new().fg(c.accent.0),
         ),
         follow,
@@ -180,6 +190,9 @@ fn rows<'a>(env: &'a EnvState, width: u16, height: usize, theme: &Theme) -> Vec<
     let mut out: VecDeque<Line> = VecDeque::new();
     if store.view_len() == 0 {
         let text = match env.link.status {
+            crate::state::LinkStatus::Connected if pane.around.is_some() => {
+                "no lines for this window (yet): it is read once; a service that wrote none then, or a container removed since, has none to show"
+            }
             crate::state::LinkStatus::Connected => "no lines yet",
             _ => "not connected",
         };

@@ -43,6 +43,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
             header::draw_protected_banner(frame, a.banner, env, theme);
         }
         env_header::draw(frame, a.env_line, env, state.now, theme);
+        if a.incident.height > 0 {
+            env_header::draw_incident(frame, a.incident, env, (state.now, &state.zone), theme);
+        }
         if a.diagnostics.height > 0 {
             diagnostics::draw(frame, a.diagnostics, theme);
         }
@@ -116,7 +119,12 @@ fn draw_containers(
         Some((r, Lower::Queue)) => action_queue::draw_pane(frame, r, env, state.now, theme),
         Some((r, Lower::Logs)) => {
             let focused = state.mode() == Mode::Logs || state.mode() == Mode::Search;
-            logs::draw(frame, r, env, state.log_tail, focused, theme);
+            // A moment of the timeline, in the operator's zone.
+            let around = env.logs.around.as_ref().map(|a| {
+                let ns = 1_000_000_000;
+                crate::state::clock::local_time(a.at * ns, state.now * ns, &state.zone)
+            });
+            logs::draw(frame, r, env, (state.log_tail, around), focused, theme);
         }
         Some((r, Lower::Details)) if swarm => {
             swarm::draw_tasks_pane(frame, r, env, state.now, theme)

@@ -37,6 +37,7 @@ fn hinted(mode: Mode, view: View) -> &'static [Action] {
         ],
         Mode::Normal if view == View::Timeline => &[
             Action::Down,
+            Action::Logs,
             Action::TimelineScope,
             Action::TimelineKinds,
             Action::TimelineView,

@@ -4,27 +4,14 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use crate::state::EnvState;
+use crate::state::clock::local_time;
 use crate::state::timeline::{ReadStatus, is_change};
 use crate::ui::theme::Theme;
 use pilothouse_core::model::timeline::{Entry, Kind};
-
-/// `05:53:00 +01:00`, with the date in front when it is not the day of `now_ns`.
-pub fn local_time(ns: i64, now_ns: i64, zone: &jiff::tz::TimeZone) -> String {
-    let at = |t: i64| {
-        jiff::Timestamp::from_nanosecond(i128::from(t))
-            .ok()
-            .map(|t| t.to_zoned(zone.clone()))
-    };
-    match (at(ns), at(now_ns)) {
-        (Some(t), Some(now)) if t.date() == now.date() => t.strftime("%H:%M:%S %:z").to_string(),
-        (Some(t), _) => t.strftime("%Y-%m-%d %H:%M:%S %:z").to_string(),
-        (None, _) => pilothouse_core::time::rfc3339_utc(ns),
-    }
-}
 
 /// Host text as the screen may show it: masked, and nothing a terminal would act on.
 fn shown_text(s: &str) -> String {
@@ -91,12 +78,25 @@ pub fn draw(
         k if is_change(k) => Style::new().fg(c.text.0).add_modifier(Modifier::BOLD),
         _ => Style::new().fg(c.text.0),
     };
+    // The change before the incident's first alert is marked: what to look at first.
+    let marked = t.incident.as_ref().and_then(|i| i.change.as_ref());
     let rows = shown.iter().zip(times).map(|(e, time)| {
+        let what = if marked == Some(*e) {
+            Cell::from(Line::from(vec![
+                Span::styled(format!("◆ {}", shown_text(&e.summary)), style_of(e)),
+                Span::styled(
+                    "  ◀ the last change before the first alert",
+                    Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
+                ),
+            ]))
+        } else {
+            Cell::from(shown_text(&e.summary)).style(style_of(e))
+        };
         Row::new(vec![
             Cell::from(time).style(muted),
             Cell::from(e.source.name()).style(muted),
             Cell::from(shown_text(&e.subject)),
-            Cell::from(shown_text(&e.summary)).style(style_of(e)),
+            what,
         ])
     });
     let widths = [
@@ -130,21 +130,4 @@ fn status_note(env: &EnvState) -> String {
         parts.push(format!("store: {why}"));
     }
     shown_text(&parts.join(" · "))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_in_the_zone_with_the_offset_and_the_date_when_not_today() {
-        let zone = jiff::tz::TimeZone::fixed(jiff::tz::offset(1));
-        let ns = |s: i64| s * 1_000_000_000;
-        let day = 86_400;
-        assert_eq!(local_time(ns(3_600), ns(7_200), &zone), "02:00:00 +01:00");
-        assert_eq!(
-            local_time(ns(3_600), ns(2 * day), &zone),
-            "1970-01-01 02:00:00 +01:00"
-        );
-    }
 }

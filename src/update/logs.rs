@@ -34,6 +34,10 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             pane.focused = false;
             pane.zoomed = false;
         }
+        Action::LogsBack if pane.around.is_some() => {
+            back_from_around(pane);
+            state.view = crate::state::View::Timeline;
+        }
         Action::LogsBack => {
             pane.focused = false;
             pane.zoomed = false;
@@ -50,6 +54,7 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
             }
         }
         Action::FollowSelected | Action::FollowMarked | Action::FollowAll => {
+            pane.around = None;
             pane.target = match action {
                 Action::FollowMarked if !e.marked.is_empty() => LogTarget::Marked,
                 Action::FollowMarked => {
@@ -88,12 +93,12 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         | Action::ToggleRaw => change_query(pane, action),
         Action::ToggleTimestamps => pane.timestamps = !pane.timestamps,
         Action::ToggleWrap => pane.wrap = !pane.wrap,
-        Action::WindowTail => pane.window = LogWindow::Tail,
-        Action::Window1m => pane.window = LogWindow::Last(60),
-        Action::Window5m => pane.window = LogWindow::Last(300),
-        Action::Window15m => pane.window = LogWindow::Last(900),
-        Action::Window1h => pane.window = LogWindow::Last(3600),
-        Action::WindowAll => pane.window = LogWindow::All,
+        Action::WindowTail
+        | Action::Window1m
+        | Action::Window5m
+        | Action::Window15m
+        | Action::Window1h
+        | Action::WindowAll => set_window(pane, action),
         Action::Zoom => {
             pane.open = true;
             pane.zoomed = !pane.zoomed;
@@ -105,6 +110,29 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         _ => return None,
     }
     Some(Vec::new())
+}
+
+/// The pane back to what it followed before the timeline took it.
+fn back_from_around(pane: &mut crate::state::LogPane) {
+    if let Some(a) = pane.around.take() {
+        pane.open = a.before.open;
+        pane.focused = a.before.focused;
+        pane.target = a.before.target;
+        pane.window = a.before.window;
+    }
+}
+
+/// A window key: where the lines start (a timeline's moment is left).
+fn set_window(pane: &mut crate::state::LogPane, action: Action) {
+    pane.around = None;
+    pane.window = match action {
+        Action::Window1m => LogWindow::Last(60),
+        Action::Window5m => LogWindow::Last(300),
+        Action::Window15m => LogWindow::Last(900),
+        Action::Window1h => LogWindow::Last(3600),
+        Action::WindowAll => LogWindow::All,
+        _ => LogWindow::Tail,
+    };
 }
 
 /// Enter in the search box: the pattern becomes the query, and the newest match at or
@@ -275,6 +303,12 @@ fn wanted(state: &State, index: usize) -> Option<Requested> {
     let e = state.envs.get(index)?;
     if index != state.selected || !e.logs.open {
         return None;
+    }
+    if let Some(a) = &e.logs.around {
+        return Some(Requested {
+            services: a.services.clone(),
+            window: LogWindow::Around(a.at),
+        });
     }
     let services = match e.logs.target {
         LogTarget::Selected => vec![e.selected_service_name()?],

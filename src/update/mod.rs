@@ -100,7 +100,15 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             if let Some(e) = state.envs.get_mut(env) {
                 let alerts_may_move = matches!(
                     event,
-                    BackendEvent::Health(_) | BackendEvent::Pool(_) | BackendEvent::Queues(_)
+                    BackendEvent::Health(_)
+                        | BackendEvent::Pool(_)
+                        | BackendEvent::Queues(_)
+                        | BackendEvent::Snapshot(_)
+                        | BackendEvent::Container(_)
+                        | BackendEvent::Reinspected(_)
+                        | BackendEvent::Removed { .. }
+                        | BackendEvent::Swarm(_)
+                        | BackendEvent::Timeline(_)
                 );
                 match event {
                     BackendEvent::Lock(owner) => action_queue::lock_seen(e, owner, own),
@@ -142,6 +150,8 @@ enum Handler {
     Overlay,
     /// The jobs view's actions on the selected queue.
     Jobs,
+    /// The timeline view's `enter`: the logs around the highlighted entry.
+    Timeline,
     /// The action queue: the keys that queue an action, the preview's keys.
     Queue,
     /// The log pane and its search.
@@ -161,7 +171,9 @@ fn handlers(mode: Mode) -> &'static [Handler] {
         Mode::Confirm | Mode::ConfirmTyped => &[Queue, Table],
         Mode::Search => &[Logs, Table],
         Mode::Filter => &[Table],
-        Mode::Normal | Mode::Logs => &[Help, Forwards, Menu, Picker, Jobs, Queue, Logs, Table],
+        Mode::Normal | Mode::Logs => &[
+            Help, Forwards, Menu, Picker, Jobs, Queue, Timeline, Logs, Table,
+        ],
     }
 }
 
@@ -186,6 +198,7 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
             Handler::Overlay => overlay_act(state, action),
             Handler::Jobs => jobs::act(state, action),
             Handler::Queue => action_queue::act(state, action),
+            Handler::Timeline => timeline::act(state, action),
             Handler::Logs => logs::act(state, action),
             Handler::Table => Some(act(state, action)),
         };

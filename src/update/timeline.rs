@@ -1,22 +1,55 @@
 //! What the console sees while it runs, for the timeline: each alert of a health
 //! endpoint, a team's check, the database pool or a queue is noted when it starts and
-//! when it ends (not while it lasts). Nothing is judged while the connection is down:
-//! stale readings neither start nor end an alert.
+//! when it ends (not while it lasts). A container's or a swarm's trouble is the
+//! engine's to tell; it is followed here only to know the incident: since when
+//! something has been wrong, and the change someone made before that. Nothing is
+//! judged while the connection is down: stale readings neither start nor end an alert.
 
 use std::collections::BTreeMap;
 
 use pilothouse_core::model::timeline::Kind;
 
+use crate::input::action::{Action, Effect};
 use crate::state::jobs::Problem;
-use crate::state::{EnvState, LinkStatus};
+use crate::state::logs::{Around, Before};
+use crate::state::timeline::{Incident, Trouble};
+use crate::state::{EnvState, LinkStatus, State, View};
+use pilothouse_core::model::container::{Health, RunState};
+use pilothouse_core::model::timeline::Entry;
 
 /// The pool's warning: this many free connections or fewer.
 const LOW_FREE: i64 = 3;
 
-/// The alerts now, by a key that stays the same while each lasts: its kind, subject
-/// and what it is, in words.
-pub fn alerts(e: &EnvState, now: i64) -> BTreeMap<String, (Kind, String, String)> {
+/// An alert found in the readings now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub kind: Kind,
+    pub subject: String,
+    pub text: String,
+    /// Noted in the timeline by this console (else the engine tells it).
+    pub noted: bool,
+}
+
+fn found(kind: Kind, subject: &str, text: String, noted: bool) -> Found {
+    Found {
+        kind,
+        subject: subject.to_string(),
+        text,
+        noted,
+    }
+}
+
+/// The alerts now, by a key that stays the same while each lasts.
+pub fn alerts(e: &EnvState, now: i64) -> BTreeMap<String, Found> {
     let mut out = BTreeMap::new();
+    readings(e, now, &mut out);
+    containers(e, &mut out);
+    swarm(e, &mut out);
+    out
+}
+
+/// Health endpoints, checks, the pool and the queues: this console's to note.
+fn readings(e: &EnvState, now: i64, out: &mut BTreeMap<String, Found>) {
     for ep in e.health.endpoints.iter().filter(|ep| !ep.up) {
         let why = ep
             .error
@@ -28,36 +61,28 @@ pub fn alerts(e: &EnvState, now: i64) -> BTreeMap<String, (Kind, String, String)
         } else {
             &ep.service
         };
+        let text = format!("health endpoint {} failing: {why}", ep.name);
         out.insert(
             format!("endpoint:{}", ep.name),
-            (
-                Kind::Check,
-                subject.clone(),
-                format!("health endpoint {} failing: {why}", ep.name),
-            ),
+            found(Kind::Check, subject, text, true),
         );
     }
     for c in e.health.checks.iter().filter(|c| !c.ok) {
+        let text = format!("check {} failing: {}", c.name, c.detail);
         out.insert(
             format!("check:{}", c.name),
-            (
-                Kind::Check,
-                c.name.clone(),
-                format!("check {} failing: {}", c.name, c.detail),
-            ),
+            found(Kind::Check, &c.name, text, true),
         );
     }
     if let Some(free) = e.pool.as_ref().and_then(|p| p.free()) {
-        let db = "the database".to_string();
+        let db = "the database";
         if free <= 0 {
-            out.insert(
-                "pool:none".into(),
-                (Kind::Pool, db.clone(), "no free connections".into()),
-            );
+            let text = "no free connections".to_string();
+            out.insert("pool:none".into(), found(Kind::Pool, db, text, true));
         }
         if free <= LOW_FREE {
             let text = format!("{LOW_FREE} or fewer free connections");
-            out.insert("pool:low".into(), (Kind::Pool, db, text));
+            out.insert("pool:low".into(), found(Kind::Pool, db, text, true));
         }
     }
     for p in e.jobs.as_ref().map(|j| j.problems(now)).unwrap_or_default() {
@@ -68,29 +93,221 @@ pub fn alerts(e: &EnvState, now: i64) -> BTreeMap<String, (Kind, String, String)
             Problem::EvictingPolicy { .. } => ("redis:evicting".into(), "redis".into()),
             Problem::NearMaxMemory { .. } => ("redis:memory".into(), "redis".into()),
         };
-        out.insert(key, (Kind::Queue, subject, p.text()));
+        out.insert(key, found(Kind::Queue, &subject, p.text(), true));
     }
-    out
 }
 
-/// Notes the alerts that started and ended since the last look.
+/// Containers unhealthy, exited with an error, dead or restarting, and services with
+/// no container: the engine's to tell.
+fn containers(e: &EnvState, out: &mut BTreeMap<String, Found>) {
+    for c in &e.containers {
+        let (kind, what) = match (&c.run_state, c.health) {
+            (RunState::Exited { code }, _) if *code != 0 => (Kind::Die, format!("exited ({code})")),
+            (RunState::Dead, _) => (Kind::Die, "dead".to_string()),
+            (RunState::Restarting, _) => (Kind::Restart, "restarting".to_string()),
+            (_, Health::Unhealthy) => (Kind::Health, "unhealthy".to_string()),
+            _ => continue,
+        };
+        let text = format!("{} {what}", c.service);
+        out.insert(
+            format!("container:{}:{what}", c.name),
+            found(kind, &c.service, text, false),
+        );
+    }
+    for m in e.missing().iter().filter(|m| m.in_compose_files) {
+        let text = format!("{} missing", m.service);
+        out.insert(
+            format!("missing:{}", m.service),
+            found(Kind::Destroy, &m.service, text, false),
+        );
+    }
+}
+
+/// A swarm's services short of their replicas or with an update stopped, and nodes
+/// that are not ready.
+fn swarm(e: &EnvState, out: &mut BTreeMap<String, Found>) {
+    let Some(state) = e.swarm.as_ref().and_then(|v| v.state.as_ref()) else {
+        return;
+    };
+    for s in state.services.iter().filter(|s| s.alert()) {
+        let short = pilothouse_core::model::swarm::short_name(s);
+        let (kind, text) = if s.running < s.desired {
+            let text = format!("{short} {}/{} running", s.running, s.desired);
+            (Kind::TaskFailed, text)
+        } else {
+            (
+                Kind::UpdateState,
+                format!("{short} update {}", s.update_state),
+            )
+        };
+        out.insert(
+            format!("service:{}:{kind:?}", s.name),
+            found(kind, &s.name, text, false),
+        );
+    }
+    for n in state.nodes.iter().filter(|n| n.status != "ready") {
+        let text = format!("node {} {}", n.hostname, n.status);
+        out.insert(
+            format!("node:{}", n.hostname),
+            found(Kind::Node, &n.hostname, text, false),
+        );
+    }
+}
+
+/// When the engine's entries say a trouble about `subject` of `kind` began: the newest
+/// such entry among the last few thousand, unless a recovery came after it (then this
+/// trouble's own entry has not come yet).
+fn engine_date(entries: &[Entry], kind: Kind, subject: &str) -> Option<i64> {
+    let engines = entries.iter().rev().take(5_000).filter(|x| {
+        x.subject == subject && x.source != pilothouse_core::model::timeline::Source::Console
+    });
+    for x in engines {
+        let (trouble, recovery) = match kind {
+            Kind::Health => (
+                x.kind == Kind::Health && x.summary.contains("unhealthy"),
+                (x.kind == Kind::Health && x.summary == "healthy") || x.kind == Kind::Start,
+            ),
+            Kind::Die => (
+                matches!(x.kind, Kind::Die | Kind::Kill | Kind::Oom),
+                x.kind == Kind::Start,
+            ),
+            Kind::Restart => (matches!(x.kind, Kind::Die | Kind::Oom), false),
+            // An update rolled back or paused; one that completed is a recovery.
+            Kind::UpdateState => (
+                x.kind == Kind::UpdateState
+                    && (x.summary.contains("rollback") || x.summary.contains("paused")),
+                x.kind == Kind::UpdateState && x.summary.ends_with("→ completed"),
+            ),
+            Kind::Node => {
+                let state = x.kind == Kind::Node && x.summary.starts_with("node state");
+                let ready = x.summary.contains("→ ready");
+                (state && !ready, state && ready)
+            }
+            k => (x.kind == k, false),
+        };
+        if trouble {
+            return Some(x.time);
+        }
+        if recovery {
+            return None;
+        }
+    }
+    None
+}
+
+/// Notes the alerts that started and ended since the last look, and what the incident
+/// is now.
 pub fn note(e: &mut EnvState, now: i64) {
     if e.link.status != LinkStatus::Connected {
         return;
     }
     let now_alerts = alerts(e, now);
     let now_ns = now.saturating_mul(1_000_000_000);
+    let host_now = now_ns + e.timeline.clock_offset;
     let before = std::mem::take(&mut e.timeline.alerts);
-    for (key, (kind, subject, text)) in &before {
-        if !now_alerts.contains_key(key) {
-            e.timeline
-                .saw(*kind, subject, format!("over: {text}"), now_ns);
+    for t in before.iter().filter(|(k, _)| !now_alerts.contains_key(*k)) {
+        if t.1.noted {
+            let text = format!("over: {}", t.1.text);
+            e.timeline.saw(t.1.kind, &t.1.subject, text, now_ns);
         }
     }
-    for (key, (kind, subject, text)) in &now_alerts {
-        if !before.contains_key(key) {
-            e.timeline.saw(*kind, subject, text.clone(), now_ns);
+    let mut kept = BTreeMap::new();
+    for (key, f) in now_alerts {
+        let mut t = match before.get(&key) {
+            Some(t) => t.clone(),
+            None => {
+                if f.noted {
+                    e.timeline.saw(f.kind, &f.subject, f.text.clone(), now_ns);
+                }
+                Trouble {
+                    kind: f.kind,
+                    subject: f.subject,
+                    text: f.text,
+                    since: host_now,
+                    dated: f.noted,
+                    noted: f.noted,
+                }
+            }
+        };
+        // The engine's entry may come after the reading (or with the first read of the
+        // host's history): it dates the trouble when it does.
+        // Its time, not when this console first saw it (whole seconds of its clock, and
+        // possibly after a read that came before the event).
+        if !t.dated
+            && let Some(at) = engine_date(&e.timeline.entries, t.kind, &t.subject)
+        {
+            t.since = at;
+            t.dated = true;
         }
+        kept.insert(key, t);
     }
-    e.timeline.alerts = now_alerts;
+    e.timeline.alerts = kept;
+    e.timeline.incident = incident(&e.timeline);
+}
+
+/// The first of the alerts now and the change before it.
+fn incident(t: &crate::state::timeline::TimelineState) -> Option<Incident> {
+    let first = t.alerts.values().min_by_key(|a| a.since)?;
+    Some(Incident {
+        since: first.since,
+        first: first.text.clone(),
+        change: t.change_before(first.since).cloned(),
+    })
+}
+
+/// `enter` in the timeline view: the log pane shows the highlighted entry's services
+/// from [`crate::state::logs::AROUND_SECS`] before it to as long after (the engine's `since` and `until`);
+/// esc in the pane gives it back as it was, following again.
+pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
+    if action != Action::Logs || state.view != View::Timeline {
+        return None;
+    }
+    let e = state.envs.get_mut(state.selected)?;
+    let services = e.timeline_services();
+    let entry = {
+        let shown: Vec<&Entry> = e.timeline.shown(&services).collect();
+        shown
+            .len()
+            .checked_sub(1 + e.timeline.cursor_from_end)
+            .and_then(|i| shown.get(i))
+            .map(|x| (*x).clone())
+    };
+    let Some(entry) = entry else {
+        e.notice = Some("no entry to show the logs around".into());
+        return Some(Vec::new());
+    };
+    let known = e.known_services();
+    let wanted: Vec<String> = entry
+        .subject
+        .split(", ")
+        .filter(|s| known.iter().any(|k| k == s))
+        .map(str::to_string)
+        .collect();
+    if wanted.is_empty() {
+        e.notice = Some(format!(
+            "{} is not one of the environment's services: no logs around this entry",
+            pilothouse_core::text::clean(&entry.subject, 80)
+        ));
+        return Some(Vec::new());
+    }
+    let pane = &mut e.logs;
+    let before = pane.around.take().map_or(
+        Before {
+            open: pane.open,
+            focused: pane.focused,
+            target: pane.target,
+            window: pane.window,
+        },
+        |a| a.before,
+    );
+    pane.around = Some(Around {
+        services: wanted,
+        at: entry.time.div_euclid(1_000_000_000),
+        before,
+    });
+    pane.open = true;
+    pane.focused = true;
+    e.notice = None;
+    state.view = View::Containers;
+    Some(Vec::new())
 }

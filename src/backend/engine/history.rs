@@ -63,16 +63,7 @@ pub async fn replay(
     pulls.insert("event".to_string(), vec!["pull".to_string()]);
     let mut out = Vec::new();
     for filters in [containers, pulls] {
-        let stream = docker.events(Some(EventsOptions {
-            since: Some(engine_time(since)),
-            until: Some(engine_time(until)),
-            filters: Some(filters),
-        }));
-        let events: Vec<_> = tokio::time::timeout(REPLAY_LIMIT, stream.collect::<Vec<_>>())
-            .await
-            .map_err(|_| "the engine's events did not end in time".to_string())?;
-        for ev in events {
-            let ev = ev.map_err(|e| format!("docker events: {e}"))?;
+        for ev in kept_events(docker, filters, since, until).await? {
             out.extend(event_entry(&ev).filter(|e| {
                 e.kind != pilothouse_core::model::timeline::Kind::Pull
                     || pulled_here(&e.subject, images)
@@ -80,6 +71,28 @@ pub async fn replay(
         }
     }
     Ok(out)
+}
+
+/// The events the engine still keeps that `filters` pick, between two times of its
+/// clock (Unix nanoseconds).
+pub async fn kept_events(
+    docker: &Docker,
+    filters: HashMap<String, Vec<String>>,
+    since: i64,
+    until: i64,
+) -> Result<Vec<EventMessage>, String> {
+    let stream = docker.events(Some(EventsOptions {
+        since: Some(engine_time(since)),
+        until: Some(engine_time(until)),
+        filters: Some(filters),
+    }));
+    let events: Vec<_> = tokio::time::timeout(REPLAY_LIMIT, stream.collect::<Vec<_>>())
+        .await
+        .map_err(|_| "the engine's events did not end in time".to_string())?;
+    events
+        .into_iter()
+        .map(|ev| ev.map_err(|e| format!("docker events: {e}")))
+        .collect()
 }
 
 /// `secs.nanos`, as the engine takes a time with its fraction.

@@ -170,13 +170,18 @@ pub async fn follow_logs(
         (None, LogStart::Tail(n)) => (0, n.to_string()),
         (None, LogStart::Since(t)) => (t, "all".to_string()),
         (None, LogStart::All) => (0, "all".to_string()),
+        (None, LogStart::Between { since, .. }) => (since, "all".to_string()),
+    };
+    let until = match start {
+        LogStart::Between { until, .. } => i32::try_from(until).unwrap_or(0),
+        _ => 0,
     };
     let options = LogsOptions {
-        follow,
+        follow: follow && start.follows(),
         stdout: true,
         stderr: true,
         since: i32::try_from(since).unwrap_or(0),
-        until: 0,
+        until,
         timestamps: true,
         tail,
     };
@@ -366,8 +371,9 @@ impl Followers {
             return;
         }
         let after = seen_of(&self.seen, &c.id);
-        // A stopped container already delivered everything it had.
-        if after.is_some() && !c.running {
+        // A stopped container already delivered everything it had; a window of time is
+        // read once.
+        if after.is_some() && (!c.running || !req.start.follows()) {
             return;
         }
         let source = if c.task {

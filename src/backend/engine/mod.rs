@@ -112,12 +112,21 @@ impl Connected {
         Ok(())
     }
 
-    /// The timeline's entry for the change just read (an engine event of a compose
-    /// project's container; a swarm's are read with its services).
+    /// The timeline's entry for the change just read: an engine event of a compose
+    /// project's container, or a swarm manager's service or node event.
     pub fn timeline_entry(&self) -> Option<pilothouse_core::model::timeline::Entry> {
         match self {
             Connected::Compose(_, Some(compose::Raw::Event(ev))) => history::event_entry(ev),
+            Connected::Swarm(s, Some(swarm::Raw::Event(ev))) => s.event_entry(ev),
             _ => None,
+        }
+    }
+
+    /// Entries the last change's read found (a swarm's failed tasks), once each.
+    pub fn take_timeline(&mut self) -> Vec<pilothouse_core::model::timeline::Entry> {
+        match self {
+            Connected::Swarm(s, _) => s.take_timeline(),
+            Connected::Compose(..) => Vec::new(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::connection::link::Link;
 use crate::connection::remote::Remote;
-use crate::engine::{docker, history};
+use crate::engine::{docker, history, swarm};
 use pilothouse_core::config::{Environment, Watched};
 use pilothouse_core::model::timeline::{
     Bound, ENV_MARK, Entry, audit_entry, merge, parse_env_tags, tag_changes,
@@ -55,14 +55,20 @@ pub async fn read_with(
     };
     let mut entries = Vec::new();
     let mut services = Vec::new();
-    if let Watched::Compose { project, .. } = env.watched() {
-        match engine_history(client, &project, from, to).await {
-            Ok((e, s)) => {
-                entries.extend(e);
-                services = s;
+    match env.watched() {
+        Watched::Compose { project, .. } => {
+            match engine_history(client, &project, from, to).await {
+                Ok((e, s)) => {
+                    entries.extend(e);
+                    services = s;
+                }
+                Err(e) => read.missing.push(format!("the engine's history: {e}")),
             }
-            Err(e) => read.missing.push(format!("the engine's history: {e}")),
         }
+        Watched::Swarm(stacks) => match swarm_history(client, &stacks, from, to).await {
+            Ok(e) => entries.extend(e),
+            Err(e) => read.missing.push(format!("the swarm's history: {e}")),
+        },
     }
     match crate::audit::read_audit_in(remote, env.host_dir().as_str(), true).await {
         Ok(records) => entries.extend(records.iter().map(audit_entry)),
@@ -98,6 +104,21 @@ async fn engine_history(
     let mut entries = history::replay(client, project, &images, from, to).await?;
     entries.extend(history::records(client, ids).await?);
     Ok((entries, services))
+}
+
+/// The manager's kept service and node events, the tasks it still keeps that were
+/// rejected or failed, and each service's last update.
+async fn swarm_history(
+    client: &bollard::Docker,
+    stacks: &[String],
+    from: i64,
+    to: i64,
+) -> Result<Vec<Entry>, String> {
+    let mut entries = swarm::history::replay(client, stacks, from, to).await?;
+    let state = swarm::read_swarm(client, stacks).await?;
+    entries.extend(swarm::history::task_entries(&state));
+    entries.extend(swarm::history::update_entries(&state));
+    Ok(entries)
 }
 
 /// The tag changes the env file's newest backups tell. Only the services' tag

@@ -12,6 +12,16 @@ pub enum LogStart {
     Since(i64),
     /// Everything Docker kept.
     All,
+    /// What each container wrote between two Unix times (seconds), read once: the
+    /// streams end there and are not followed.
+    Between { since: i64, until: i64 },
+}
+
+impl LogStart {
+    /// Whether the streams stay open for new lines.
+    pub fn follows(self) -> bool {
+        !matches!(self, LogStart::Between { .. })
+    }
 }
 
 /// What the log pane follows in one environment.

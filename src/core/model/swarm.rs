@@ -84,6 +84,8 @@ pub struct SwarmTask {
     pub state: String,
     /// Unix seconds of the state.
     pub since: Option<i64>,
+    /// The same to the nanosecond, as the engine gave it (the timeline orders by it).
+    pub since_ns: Option<i64>,
     /// The engine's error text (`No such image: …`); empty when none.
     pub error: String,
     /// The engine's message for the state (`started`, `preparing`, …).

@@ -400,6 +400,140 @@ pub fn audit_entry(a: &crate::model::job::AuditEntry) -> Entry {
         .with("result", &a.result)
 }
 
+/// A swarm manager's service or node event, as the engine sends it.
+#[derive(Debug, Clone)]
+pub struct SwarmEvent<'a> {
+    /// Unix nanoseconds.
+    pub time: i64,
+    /// `service` or `node`.
+    pub typ: &'a str,
+    /// `create`, `update`, `remove`.
+    pub action: &'a str,
+    /// The service's or the node's name.
+    pub name: &'a str,
+    /// What changed (`image.old`/`image.new`, `replicas.*`, `updatestate.*`,
+    /// `state.*`, `availability.*`, `leader.*`, `reachability.*`), sanitized.
+    pub attrs: &'a BTreeMap<String, String>,
+}
+
+/// The tag of an image reference (`registry:5000/acme/app:v2@sha256:…` → `v2`).
+fn tag_of(image: &str) -> &str {
+    let name = image.split('@').next().unwrap_or(image);
+    match name.rsplit_once(':') {
+        Some((_, tag)) if !tag.contains('/') => tag,
+        _ => name,
+    }
+}
+
+/// One swarm event as the timeline's entry; None for one that says nothing an
+/// operator asks about (a node's heartbeat update, a secret).
+pub fn swarm_entry(ev: &SwarmEvent) -> Option<Entry> {
+    let get = |k: &str| ev.attrs.get(k).map(String::as_str);
+    let change = |what: &str, k: &str, show: &dyn Fn(&str) -> String| {
+        let new = get(&format!("{k}.new"))?;
+        Some(match get(&format!("{k}.old")) {
+            Some(old) => format!("{what} {} → {}", show(old), show(new)),
+            None => format!("{what} {}", show(new)),
+        })
+    };
+    let plain = |s: &str| s.to_lowercase();
+    let (kind, summary) = match (ev.typ, ev.action) {
+        ("service", "create") => (Kind::ServiceCreate, "service created".to_string()),
+        ("service", "remove") => (Kind::ServiceRemove, "service removed".to_string()),
+        ("service", "update") => {
+            let state = change("update state", "updatestate", &plain);
+            let parts: Vec<String> = [
+                change("image", "image", &|s: &str| tag_of(s).to_string()),
+                change("replicas", "replicas", &|s: &str| s.to_string()),
+                state.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            // A spec someone changed is a change; the engine rolling it back or pausing
+            // it (the spec back, the state new) is what followed.
+            let engine_did = get("updatestate.new").is_some_and(|s| {
+                let s = s.to_lowercase();
+                s.starts_with("rollback") || s == "paused"
+            });
+            let spec = get("image.new").is_some() || get("replicas.new").is_some();
+            let kind = if engine_did || (state.is_some() && !spec) {
+                Kind::UpdateState
+            } else {
+                Kind::ServiceUpdate
+            };
+            let summary = if parts.is_empty() {
+                "service updated".to_string()
+            } else {
+                parts.join(", ")
+            };
+            (kind, summary)
+        }
+        ("node", _) => {
+            let parts: Vec<String> = [
+                change("state", "state", &plain),
+                change("availability", "availability", &plain),
+                change("leader", "leader", &plain),
+                change("reachability", "reachability", &plain),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if parts.is_empty() {
+                return None;
+            }
+            (Kind::Node, format!("node {}", parts.join(", ")))
+        }
+        _ => return None,
+    };
+    Some(Entry::new(ev.time, Source::Swarm, kind, ev.name, summary))
+}
+
+/// A swarm task the engine rejected or that failed, with the engine's error: what a
+/// rolling update to a broken image leaves behind. `at` is the task's state time (Unix
+/// nanoseconds); None for a task that did not fail.
+pub fn task_entry(
+    task: &crate::model::swarm::SwarmTask,
+    service: &str,
+    label: &str,
+    at: i64,
+) -> Option<Entry> {
+    if !matches!(task.state.as_str(), "failed" | "rejected") {
+        return None;
+    }
+    let why = if task.error.is_empty() {
+        &task.message
+    } else {
+        &task.error
+    };
+    let summary = format!(
+        "task {label} {} ({}): {why}",
+        task.state,
+        tag_of(&task.image)
+    );
+    Some(Entry::new(at, Source::Swarm, Kind::TaskFailed, service, summary).with("task", &task.id))
+}
+
+/// What a swarm service still tells of its last update (the manager keeps one): when
+/// it began, and its state and message now. None when it never had one.
+pub fn update_entry(s: &crate::model::swarm::SwarmService, started: i64) -> Option<Entry> {
+    if s.update_state.is_empty() {
+        return None;
+    }
+    let mut summary = format!("an update began (its state now: {}", s.update_state);
+    if !s.update_message.is_empty() {
+        summary = format!("{summary}: {}", s.update_message);
+    }
+    summary.push(')');
+    Some(Entry::new(
+        started,
+        Source::Swarm,
+        Kind::UpdateState,
+        &s.name,
+        summary,
+    ))
+}
+
 /// The tag changes an env file's backups tell: `backups` are (when, tags before that
 /// change) oldest first, `current` the file's tags now; `service_of` names the service
 /// of a tag variable. Each backup was taken just before a write, so the tags after
@@ -518,6 +652,107 @@ mod tests {
     use super::*;
 
     const S: i64 = NS_PER_SEC;
+
+    fn swarm(typ: &str, action: &str, name: &str, attrs: &[(&str, &str)]) -> Option<Entry> {
+        let attrs: BTreeMap<String, String> = attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        swarm_entry(&SwarmEvent {
+            time: 5 * S,
+            typ,
+            action,
+            name,
+            attrs: &attrs,
+        })
+    }
+
+    #[test]
+    fn swarm_events_say_what_changed_in_plain_words() {
+        let e = swarm(
+            "service",
+            "update",
+            "acme_app",
+            &[
+                ("image.old", "reg:5000/acme/app:v1@sha256:aa"),
+                ("image.new", "reg:5000/acme/app:v2@sha256:bb"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (e.kind, e.summary.as_str()),
+            (Kind::ServiceUpdate, "image v1 → v2")
+        );
+        assert_eq!((e.source, e.subject.as_str()), (Source::Swarm, "acme_app"));
+        let e = swarm(
+            "service",
+            "update",
+            "acme_app",
+            &[
+                ("updatestate.old", "UPDATING"),
+                ("updatestate.new", "ROLLBACK_STARTED"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (e.kind, e.summary.as_str()),
+            (
+                Kind::UpdateState,
+                "update state updating → rollback_started"
+            )
+        );
+        // The engine putting the spec back is not a change someone made.
+        let e = swarm(
+            "service",
+            "update",
+            "acme_app",
+            &[
+                ("image.old", "reg/acme/app:nosuchtag"),
+                ("image.new", "reg/acme/app:v1"),
+                ("updatestate.new", "ROLLBACK_STARTED"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(e.kind, Kind::UpdateState, "{e:?}");
+        let e = swarm("service", "update", "acme_app", &[]).unwrap();
+        assert_eq!(e.summary, "service updated");
+        let e = swarm(
+            "node",
+            "update",
+            "worker",
+            &[("state.old", "ready"), ("state.new", "down")],
+        )
+        .unwrap();
+        assert_eq!(
+            (e.kind, e.summary.as_str()),
+            (Kind::Node, "node state ready → down")
+        );
+        assert!(
+            swarm("node", "update", "worker", &[]).is_none(),
+            "a heartbeat says nothing"
+        );
+        assert!(swarm("secret", "create", "s", &[]).is_none());
+    }
+
+    #[test]
+    fn a_rejected_task_is_told_with_the_engine_s_error_and_a_running_one_is_not() {
+        let mut t = crate::model::swarm::SwarmTask {
+            id: "t1".into(),
+            state: "rejected".into(),
+            error: "No such image: reg/acme/app:broken".into(),
+            image: "reg/acme/app:broken".into(),
+            ..Default::default()
+        };
+        let e = task_entry(&t, "acme_app", "app.1@worker", 7 * S).unwrap();
+        assert_eq!(e.time, 7 * S);
+        assert_eq!(
+            e.summary,
+            "task app.1@worker rejected (broken): No such image: reg/acme/app:broken"
+        );
+        assert_eq!(e.fields.get("task").map(String::as_str), Some("t1"));
+        t.state = "running".into();
+        assert!(task_entry(&t, "acme_app", "app.1@worker", 7 * S).is_none());
+    }
 
     #[test]
     fn an_event_and_the_engine_s_record_of_it_are_one_entry_with_both_fields() {

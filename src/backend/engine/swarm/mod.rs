@@ -10,6 +10,7 @@
 //! at the start and when one of their events arrives.
 
 pub mod gate;
+pub mod history;
 pub mod stack_file;
 
 use std::collections::HashMap;
@@ -65,6 +66,10 @@ pub struct Swarm {
     settling_until: Option<Instant>,
     secrets_due: bool,
     on_screen: bool,
+    /// The failed tasks told to the timeline.
+    told: history::Told,
+    /// Timeline entries a read found, for the actor to send.
+    timeline: Vec<pilothouse_core::model::timeline::Entry>,
 }
 
 impl Swarm {
@@ -83,6 +88,8 @@ impl Swarm {
             settling_until: None,
             secrets_due: true,
             on_screen: true,
+            told: history::Told::default(),
+            timeline: Vec::new(),
         };
         Ok((s, version))
     }
@@ -117,6 +124,7 @@ impl Swarm {
         if !state.converged() {
             self.settling_until = Some(Instant::now() + SETTLING_FOR);
         }
+        self.told.new_failures(&state, true);
         self.last = Some(state);
         Ok(root)
     }
@@ -175,6 +183,8 @@ impl Swarm {
                     self.settling_until = None;
                 }
                 self.due = None;
+                let failures = self.told.new_failures(&state, false);
+                self.timeline.extend(failures);
                 if self.last.as_ref() == Some(&state) {
                     return Ok(None);
                 }
@@ -188,6 +198,19 @@ impl Swarm {
 
     pub fn set_on_screen(&mut self, on: bool) {
         self.on_screen = on;
+    }
+
+    /// A manager event as the timeline's entry (a watched service's or a node's).
+    pub fn event_entry(
+        &self,
+        ev: &EventMessage,
+    ) -> Option<pilothouse_core::model::timeline::Entry> {
+        history::event_entry(ev, &self.stacks)
+    }
+
+    /// The entries the last reads found (tasks that failed), once each.
+    pub fn take_timeline(&mut self) -> Vec<pilothouse_core::model::timeline::Entry> {
+        std::mem::take(&mut self.timeline)
     }
 
     /// Follows the logs of every running task the request wants, through the manager
@@ -559,6 +582,10 @@ fn task(t: &Task) -> SwarmTask {
         desired_state: t.desired_state.map(|s| s.to_string()).unwrap_or_default(),
         state: status.state.map(|s| s.to_string()).unwrap_or_default(),
         since: status.timestamp.as_deref().and_then(parse_docker_time),
+        since_ns: status
+            .timestamp
+            .as_deref()
+            .and_then(pilothouse_core::time::rfc3339_nanos),
         error: text(status.err.as_deref()),
         message: text(status.message.as_deref()),
         image: text(
