@@ -1151,7 +1151,12 @@ fn the_timeline_shows_what_changed_oldest_first_in_the_operator_s_zone() {
     let _ = update(&mut s, Msg::Action(Action::TimelineKinds));
     let screen = screen_text(&render(&s, 120, 24));
     assert!(screen.contains("trouble (3 of 5)"), "{screen}");
-    assert!(!screen.contains("deploy by"), "{screen}");
+    assert!(
+        !screen
+            .lines()
+            .any(|l| l.starts_with('│') && l.contains("deploy by")),
+        "{screen}"
+    );
     let _ = update(&mut s, Msg::Action(Action::TimelineScope));
     let screen = screen_text(&render(&s, 120, 24));
     assert!(screen.contains("the selected service"), "{screen}");
@@ -1194,7 +1199,15 @@ fn an_incident_snapshot_holds_the_last_hour_of_the_timeline() {
         "{part}"
     );
     assert!(
-        !part.contains("deploy by"),
+        !part.contains("· web · deploy by"),
         "two hours ago is not the last hour: {part}"
     );
+    // The incident: slicer's exit ten minutes ago (the engine's time) is the first alert,
+    // and the deploy two hours ago the last change before it.
+    let slicer = pilothouse_core::time::rfc3339_utc((NOW - 599) * 1_000_000_000);
+    let deploy = pilothouse_core::time::rfc3339_utc((NOW - 7_200) * 1_000_000_000);
+    let line = format!(
+        "- **incident** since {slicer} slicer exited (137) · the last change before it: {deploy} web deploy by ops@laptop: succeeded"
+    );
+    assert!(part.contains(&line), "{line}\n{part}");
 }

@@ -56,6 +56,24 @@ pub fn summary(env: &EnvState, now: i64) -> String {
 /// The last hour of the timeline, oldest first, on the host's clock in UTC.
 fn timeline(out: &mut String, env: &EnvState, now: i64) {
     let _ = writeln!(out, "\n## What changed in the last hour (the timeline)\n");
+    if let Some(i) = &env.timeline.incident {
+        let change = i.change.as_ref().map_or_else(
+            || "none seen".to_string(),
+            |c| {
+                format!(
+                    "{} {}",
+                    pilothouse_core::time::rfc3339_utc(c.time),
+                    cell(&env.timeline.describe_change(c))
+                )
+            },
+        );
+        let _ = writeln!(
+            out,
+            "- **incident** since {} {} · the last change before it: {change}\n",
+            pilothouse_core::time::rfc3339_utc(i.since),
+            cell(&i.first),
+        );
+    }
     let since = (now - 3_600).saturating_mul(1_000_000_000) + env.timeline.clock_offset;
     let last: Vec<_> = env
         .timeline

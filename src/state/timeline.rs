@@ -147,6 +147,8 @@ pub struct TimelineState {
     pub alerts: std::collections::BTreeMap<String, Trouble>,
     /// The alerts now as one incident; None when nothing is wrong.
     pub incident: Option<Incident>,
+    /// The next alert's [`Trouble::seq`].
+    pub next_seq: u64,
 }
 
 /// An alert this console saw start and not yet end.
@@ -165,6 +167,9 @@ pub struct Trouble {
     /// Whether its start and end are this console's entries (a container's are the
     /// engine's, which tells them itself).
     pub noted: bool,
+    /// The order this console saw the alerts start in: of two in the same second (its
+    /// clock's resolution), the one seen first was first.
+    pub seq: u64,
 }
 
 /// The alerts now, as one incident: since when, the first of them, and the newest
@@ -300,7 +305,7 @@ impl TimelineState {
     /// A change in one line: `deploy gateway v1 → v2 by ops@laptop`.
     pub fn describe_change(&self, change: &Entry) -> String {
         let field = |k: &str| change.fields.get(k).map_or("", String::as_str);
-        if change.kind != Kind::Action {
+        if change.kind != Kind::Action || field("action").is_empty() {
             return format!("{} {}", change.subject, change.summary);
         }
         let tags: Vec<String> = self

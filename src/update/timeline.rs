@@ -219,7 +219,9 @@ pub fn note(e: &mut EnvState, now: i64) {
                 if f.noted {
                     e.timeline.saw(f.kind, &f.subject, f.text.clone(), now_ns);
                 }
+                e.timeline.next_seq += 1;
                 Trouble {
+                    seq: e.timeline.next_seq,
                     kind: f.kind,
                     subject: f.subject,
                     text: f.text,
@@ -247,7 +249,7 @@ pub fn note(e: &mut EnvState, now: i64) {
 
 /// The first of the alerts now and the change before it.
 fn incident(t: &crate::state::timeline::TimelineState) -> Option<Incident> {
-    let first = t.alerts.values().min_by_key(|a| a.since)?;
+    let first = t.alerts.values().min_by_key(|a| (a.since, a.seq))?;
     Some(Incident {
         since: first.since,
         first: first.text.clone(),

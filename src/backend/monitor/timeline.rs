@@ -21,7 +21,7 @@ const BACKUPS_READ: usize = 50;
 pub struct TimelineRead {
     /// Oldest first, merged.
     pub entries: Vec<Entry>,
-    /// The host's clock when it was read (Unix nanoseconds).
+    /// The host's clock as the read ended (Unix nanoseconds).
     pub now: i64,
     /// The sources that could not be read, and why.
     pub missing: Vec<String>,
@@ -47,6 +47,7 @@ pub async fn read_with(
     until: Option<Bound>,
 ) -> Result<TimelineRead, String> {
     let now = docker::daemon_now_ns(client).await?;
+    let sampled = std::time::Instant::now();
     let from = since.resolve(now);
     let to = until.map_or(now, |u| u.resolve(now)).min(now);
     let mut read = TimelineRead {
@@ -82,6 +83,9 @@ pub async fn read_with(
     }
     entries.retain(|e| e.time >= from && e.time <= to);
     read.entries = merge(entries);
+    // The host's clock as the read ends, not as it began (the sources take seconds over
+    // SSH): what the console sees is put on the host's clock with this.
+    read.now = now.saturating_add(i64::try_from(sampled.elapsed().as_nanos()).unwrap_or(0));
     Ok(read)
 }
 
