@@ -105,6 +105,7 @@ fn an_action_key_only_previews_and_y_queues_it_for_the_runner() {
 #[test]
 fn the_runner_moves_an_item_through_running_to_its_end() {
     let mut s = staging_on_gateway();
+    s.envs[0].operator = "ops@laptop".into();
     press(&mut s, Action::Restart);
     press(&mut s, Action::Confirm);
     let id = s.envs[0].queue.items[0].id;
@@ -141,6 +142,15 @@ fn the_runner_moves_an_item_through_running_to_its_end() {
     );
     let item = &s.envs[0].queue.items[0];
     assert_eq!((item.status, item.steps_done), (ItemStatus::Succeeded, 1));
+    // The timeline has it at once, as the host's audit trail will tell it.
+    let told: Vec<&str> = s.envs[0]
+        .timeline
+        .entries
+        .iter()
+        .filter(|e| e.kind == pilothouse_core::model::timeline::Kind::Action)
+        .map(|e| e.summary.as_str())
+        .collect();
+    assert_eq!(told, ["restart by ops@laptop: succeeded"]);
 }
 
 #[test]
@@ -1192,6 +1202,11 @@ fn forwards_open_and_close_from_their_list_and_pgadmin_s_follows_pgadmin() {
                 now: NOW,
             },
         );
+        // (and the item kept in the timeline's store)
+        let effects: Vec<Effect> = effects
+            .into_iter()
+            .filter(|e| !matches!(e, Effect::KeepTimeline { .. }))
+            .collect();
         assert_eq!(effects, forward("pgadmin", open), "open: {open}");
         let state = if open {
             ForwardState::Open {

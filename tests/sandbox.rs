@@ -1292,37 +1292,6 @@ impl Drop for RemoveDir {
     }
 }
 
-/// One JSON value per line, each line a whole object.
-fn json_lines(text: &str) -> Vec<serde_json::Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-/// Unix nanoseconds now (the sandbox host is this machine: its clock).
-fn now_ns() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-}
-
-/// The first entry of `kind` about `subject` after `after` (Unix ns), and its time.
-fn timeline_entry<'a>(
-    lines: &'a [serde_json::Value],
-    kind: &str,
-    subject: &str,
-    after: i64,
-) -> Option<(&'a serde_json::Value, i64)> {
-    lines
-        .iter()
-        .filter(|l| l["kind"] == kind && l["subject"] == subject)
-        .filter_map(|l| {
-            let t = pilothouse_core::time::rfc3339_nanos(l["time"].as_str()?)?;
-            (t >= after).then_some((l, t))
-        })
-        .next()
-}
-
 #[test]
 fn timeline_command_lists_what_was_done_from_outside_and_by_a_deploy() {
     let sb = sandbox();

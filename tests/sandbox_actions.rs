@@ -403,6 +403,22 @@ fn migrate_really_changes_the_sandbox_database_and_the_status_check_reads_it() {
         ),
         version
     );
+    // This console's timeline has it at once, as the host's audit trail tells it.
+    t.keys(&["t"]);
+    t.wait_until(
+        Duration::from_secs(3),
+        "the migration in the timeline",
+        |s| {
+            s.lines().any(|l| {
+                l.contains(" audit ")
+                    && l.contains("gateway")
+                    && l.contains("migrate by ")
+                    && l.contains(": succeeded")
+            })
+        },
+    );
+    t.keys(&["t"]);
+    t.wait_for("sort:");
     t.keys(&["W"]);
     t.wait_for("confirm: migration status gateway on staging");
     t.keys(&["y"]);

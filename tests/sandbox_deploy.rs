@@ -167,6 +167,7 @@ fn deploy_v2_over_v1_in_order_then_roll_back_to_v1() {
         v1,
         "it ran before confirmation"
     );
+    let confirmed = now_ns();
     t.keys(&["y"]);
     t.wait_until(Duration::from_secs(150), "the deploy done", |s| {
         s.contains("done       deploy gateway, slicer, web")
@@ -223,6 +224,33 @@ fn deploy_v2_over_v1_in_order_then_roll_back_to_v1() {
         !lock_dir(&sb, "staging").exists(),
         "the lock was not released"
     );
+    // The timeline has the deploy at its start (within 2 s of the confirmation), by its
+    // operator, and the tag each service's env line changed to.
+    let lines = timeline_json(&sb, "staging");
+    let two = 2_000_000_000;
+    let at = |l: &serde_json::Value| {
+        l["time"]
+            .as_str()
+            .and_then(pilothouse_core::time::rfc3339_nanos)
+            .unwrap_or(0)
+    };
+    let deployed = lines
+        .iter()
+        .find(|l| {
+            l["kind"] == "action"
+                && l["action"] == "deploy"
+                && l["subject"].as_str().is_some_and(|s| s.contains("web"))
+                && at(l) >= confirmed - two
+        })
+        .unwrap_or_else(|| panic!("no deploy in the timeline: {lines:?}"));
+    assert!(at(deployed) <= confirmed + two, "{deployed}");
+    assert_eq!(deployed["operator"], record["operator"], "{deployed}");
+    assert_eq!(deployed["source"], "audit", "{deployed}");
+    for s in ["slicer", "gateway", "web"] {
+        let (tag, _) = timeline_entry(&lines, "tag_change", s, confirmed - two)
+            .unwrap_or_else(|| panic!("no tag change of {s}: {lines:?}"));
+        assert_eq!(tag["summary"], "tag v1 → v2", "{tag}");
+    }
 
     // Manual rollback to v1, behind the same gate.
     deploy(

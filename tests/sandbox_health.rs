@@ -337,6 +337,16 @@ fn filling_the_database_to_23_of_25_shows_the_warning_and_fails_status() {
     t.wait_until(Duration::from_secs(15), "the banner gone", |s| {
         !s.contains("connection slots free") && s.contains(" usable · ")
     });
+    // The timeline has the pool at none free and back, as this console saw it.
+    t.keys(&["t"]);
+    t.wait_until(Duration::from_secs(3), "the pool in the timeline", |s| {
+        let at = |f: &dyn Fn(&str) -> bool| s.lines().position(f);
+        let none = at(&|l| {
+            l.contains("the database") && l.contains("no free connections") && !l.contains("over:")
+        });
+        let back = at(&|l| l.contains("the database") && l.contains("over: no free connections"));
+        none.is_some() && back > none
+    });
 }
 
 #[test]

@@ -214,6 +214,20 @@ fn a_stopped_worker_shows_waiting_no_worker_within_10s_and_restarting_its_servic
             })
             && !s.contains("no worker")
     });
+    // The timeline tells it in order: the stall, the restart that fixed it, its end.
+    t.keys(&["t"]);
+    t.wait_until(
+        Duration::from_secs(3),
+        "the stall and its fix in the timeline",
+        |s| {
+            let at = |f: &dyn Fn(&str) -> bool| s.lines().position(f);
+            let stall =
+                at(&|l| l.contains(" console ") && l.contains("no worker") && !l.contains("over:"));
+            let fix = at(&|l| l.contains(" audit ") && l.contains("restart by "));
+            let over = at(&|l| l.contains("over:") && l.contains("no worker"));
+            stall.is_some() && fix > stall && over > fix
+        },
+    );
 }
 
 #[test]

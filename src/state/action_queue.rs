@@ -191,4 +191,8 @@ impl Queue {
     pub fn get_mut(&mut self, id: u64) -> Option<&mut QueueItem> {
         self.items.iter_mut().find(|i| i.id == id)
     }
+
+    pub fn get(&self, id: u64) -> Option<&QueueItem> {
+        self.items.iter().find(|i| i.id == id)
+    }
 }

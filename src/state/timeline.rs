@@ -230,6 +230,13 @@ impl TimelineState {
         self.add(entry, now_ns);
     }
 
+    /// Something this console did (an item of its queue ended), as the host's audit
+    /// trail tells it: kept, and shown at once.
+    pub fn did(&mut self, entry: Entry, now_ns: i64) {
+        self.unsaved.push(entry.clone());
+        self.add(entry, now_ns);
+    }
+
     /// One new entry, merged with only the entries it could be the same fact as (those
     /// from two seconds before it on): an engine event costs the tail, not a sort of
     /// all 50 000. The held entries are already merged, so this is what merging them

@@ -629,6 +629,7 @@ pub fn apply(e: &mut EnvState, ev: JobEvent, now: i64) {
             };
             i.finished = Some(now);
             i.error = error;
+            super::timeline::item_ended(e, id, outcome, now);
         }
     }
 }

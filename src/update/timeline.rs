@@ -313,3 +313,32 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
     state.view = View::Containers;
     Some(Vec::new())
 }
+
+/// An item of this console's queue ended: its entry as the host's audit trail will
+/// tell it (the same action, operator, result and start), so the timeline and the
+/// incident's "change before" have it at once rather than at the next connection.
+pub fn item_ended(
+    e: &mut EnvState,
+    id: u64,
+    outcome: pilothouse_core::model::job::Outcome,
+    now: i64,
+) {
+    let Some(i) = e.queue.get(id) else {
+        return;
+    };
+    let started = i.started.unwrap_or(now);
+    let record = pilothouse_core::model::job::AuditEntry {
+        time: now,
+        operator: e.operator.clone(),
+        environment: e.name.clone(),
+        action: i.plan.kind.name(),
+        targets: i.plan.targets.join(", "),
+        result: outcome.as_str().to_string(),
+        duration_ms: u64::try_from(now - started).unwrap_or(0) * 1000,
+        exit_codes: String::new(),
+        error: i.error.clone().unwrap_or_default(),
+        console: String::new(),
+    };
+    let entry = pilothouse_core::model::timeline::audit_entry(&record);
+    e.timeline.did(entry, now.saturating_mul(1_000_000_000));
+}

@@ -371,6 +371,49 @@ pub fn own_dirs() -> (PathBuf, PathBuf) {
 }
 
 /// The real binary, with this test process's own config and state dirs.
+/// One JSON value per line, each line a whole object.
+pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// Unix nanoseconds now (the sandbox host is this machine: its clock).
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// The first entry of `kind` about `subject` after `after` (Unix ns), and its time.
+pub fn timeline_entry<'a>(
+    lines: &'a [serde_json::Value],
+    kind: &str,
+    subject: &str,
+    after: i64,
+) -> Option<(&'a serde_json::Value, i64)> {
+    lines
+        .iter()
+        .filter(|l| l["kind"] == kind && l["subject"] == subject)
+        .filter_map(|l| {
+            let t = pilothouse_core::time::rfc3339_nanos(l["time"].as_str()?)?;
+            (t >= after).then_some((l, t))
+        })
+        .next()
+}
+
+/// `pilothouse timeline --env ENV --since 10m --json` on the sandbox's config, one
+/// value per entry.
+pub fn timeline_json(sb: &Sandbox, env: &str) -> Vec<serde_json::Value> {
+    let out = ok_stdout(
+        pilothouse()
+            .arg("--config")
+            .arg(&sb.config)
+            .args(["timeline", "--env", env, "--since", "10m", "--json"]),
+    );
+    json_lines(&out)
+}
+
 pub fn pilothouse() -> Command {
     let (config, state) = own_dirs();
     let mut c = Command::new(env!("CARGO_BIN_EXE_pilothouse"));
