@@ -338,7 +338,7 @@ pub fn draw_incident(
     let c = &theme.colors;
     let ns = 1_000_000_000;
     let at = |t: i64| crate::state::clock::local_time(t, now * ns, zone);
-    let shown = |s: &str| pilothouse_core::text::clean(&pilothouse_core::mask::string(s), 200);
+    let shown = super::text::host_text;
     let mut spans = vec![
         Span::styled(" since ", Style::new().fg(c.muted.0)),
         Span::styled(

@@ -17,6 +17,11 @@ pub fn stamp(unix: i64, now: i64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}Z", t / 3600, t % 3600 / 60)
 }
 
+/// Host text as the screen may show it: masked, and nothing a terminal would act on.
+pub fn host_text(s: &str) -> String {
+    pilothouse_core::text::clean(&pilothouse_core::mask::string(s), 400)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

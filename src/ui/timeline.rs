@@ -10,13 +10,9 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 use crate::state::EnvState;
 use crate::state::clock::local_time;
 use crate::state::timeline::{ReadStatus, is_change};
+use crate::ui::text::host_text;
 use crate::ui::theme::Theme;
 use pilothouse_core::model::timeline::{Entry, Kind};
-
-/// Host text as the screen may show it: masked, and nothing a terminal would act on.
-fn shown_text(s: &str) -> String {
-    pilothouse_core::text::clean(&pilothouse_core::mask::string(s), 400)
-}
 
 pub fn draw(
     frame: &mut Frame,
@@ -83,19 +79,19 @@ pub fn draw(
     let rows = shown.iter().zip(times).map(|(e, time)| {
         let what = if marked == Some(*e) {
             Cell::from(Line::from(vec![
-                Span::styled(format!("◆ {}", shown_text(&e.summary)), style_of(e)),
+                Span::styled(format!("◆ {}", host_text(&e.summary)), style_of(e)),
                 Span::styled(
                     "  ◀ the last change before the first alert",
                     Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD),
                 ),
             ]))
         } else {
-            Cell::from(shown_text(&e.summary)).style(style_of(e))
+            Cell::from(host_text(&e.summary)).style(style_of(e))
         };
         Row::new(vec![
             Cell::from(time).style(muted),
             Cell::from(e.source.name()).style(muted),
-            Cell::from(shown_text(&e.subject)),
+            Cell::from(host_text(&e.subject)),
             what,
         ])
     });
@@ -129,5 +125,5 @@ fn status_note(env: &EnvState) -> String {
     if let Some(why) = &t.store_error {
         parts.push(format!("store: {why}"));
     }
-    shown_text(&parts.join(" · "))
+    host_text(&parts.join(" · "))
 }
