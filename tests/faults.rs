@@ -1209,41 +1209,43 @@ fn all_database_slots_taken(sb: &Sandbox) {
     };
     let fillers: Vec<KillOnDrop> = (0..30).map(|_| filler()).collect();
     let _end_fillers = EndFillers(sb);
-    // The console keeps its session: it shows the pool full.
-    t.wait_until(Duration::from_secs(20), "the pool full", |s| {
-        s.contains("0 free")
-    });
-    // A session of a moment (a team check's) may have held a slot while the fillers
-    // connected and give it back after: rehearsal 56's late console got that slot. So
-    // fillers keep being started, one every 300 ms, while the late console connects:
-    // a slot given back is taken again at once.
+    // A session of a moment (a team check's, another test's console reading its pool)
+    // may hold a slot while the fillers connect and give it back after: rehearsal 56's
+    // late console got such a slot, and in CI on 486c2b8 the pool stayed at 1 free. So
+    // fillers keep being started, one every 300 ms, from now until the late console
+    // was refused: a slot given back is taken again at once.
     let topping = std::sync::atomic::AtomicBool::new(true);
     let more = std::thread::scope(|scope| {
         let top_up = scope.spawn(|| {
             let mut more = Vec::new();
-            while topping.load(std::sync::atomic::Ordering::Relaxed) && more.len() < 100 {
+            while topping.load(std::sync::atomic::Ordering::Relaxed) && more.len() < 200 {
                 more.push(filler());
                 std::thread::sleep(Duration::from_millis(300));
             }
             more
         });
-        // A console started now gets no slot, and says why.
-        let dir2 = tempfile::tempdir().unwrap();
-        let late = Tmux::start("fault-slots-late", &console_with(&sb.config, dir2.path()));
-        connected(&late, "the late console's first connection");
-        late.keys(&["p"]);
-        let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let seen = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // The console keeps its session: it shows the pool full.
+            t.wait_until(Duration::from_secs(20), "the pool full", |s| {
+                s.contains("0 free")
+            });
+            // A console started now gets no slot, and says why.
+            let dir2 = tempfile::tempdir().unwrap();
+            let late = Tmux::start("fault-slots-late", &console_with(&sb.config, dir2.path()));
+            connected(&late, "the late console's first connection");
+            late.keys(&["p"]);
             late.wait_until(Duration::from_secs(20), "refused for want of slots", |s| {
                 s.contains("cannot read the pool")
                     && (s.contains("too many clients") || s.contains("reserved"))
-            })
+            });
+            (late, dir2)
         }));
         topping.store(false, std::sync::atomic::Ordering::Relaxed);
         let more = top_up.join().unwrap_or_default();
-        if let Err(e) = refused {
-            std::panic::resume_unwind(e);
+        match seen {
+            Ok((late, dir2)) => (late, dir2, more),
+            Err(e) => std::panic::resume_unwind(e),
         }
-        (late, dir2, more)
     });
     let (late, _dir2, more) = more;
     drop(_end_fillers);

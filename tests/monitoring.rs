@@ -171,6 +171,7 @@ fn the_health_view_shows_down_endpoints_builds_and_certificates() {
     use pilothouse_core::model::health::{Disk, DockerDisk, DockerDiskRow, HostReport};
     let disk = |path: &str, used_pct: u64| Disk {
         path: path.into(),
+        filesystem: format!("/dev/{path}"),
         mount: path.into(),
         size_kb: 100 << 20,
         used_kb: used_pct << 20,
@@ -228,6 +229,109 @@ fn the_health_view_shows_down_endpoints_builds_and_certificates() {
         "{screen}"
     );
     insta::assert_snapshot!(t.backend());
+}
+
+/// The health view's state with an endpoint down, / at 86 % and the docker root at
+/// 96 % (on a disk of its own, or on /'s when `shared`).
+fn with_a_full_disk(shared: bool) -> State {
+    let mut s = staging_live();
+    send(
+        &mut s,
+        0,
+        BackendEvent::Health(HealthEvent::Endpoints(endpoints())),
+    );
+    use pilothouse_core::model::health::{Disk, HostReport};
+    let disk = |path: &str, used_pct: u64| Disk {
+        path: path.into(),
+        // A bind mount of /'s disk when `shared`.
+        filesystem: if shared {
+            "/dev/vda".into()
+        } else {
+            path.into()
+        },
+        mount: path.into(),
+        size_kb: 100 << 20,
+        used_kb: used_pct << 20,
+        avail_kb: (100 - used_pct) << 20,
+    };
+    let root = if shared { 86 } else { 96 };
+    let host = HostReport {
+        at: NOW,
+        disks: vec![disk("/", 86), disk("/var/lib/docker", root)],
+        mem_total_kb: 4 << 20,
+        mem_available_kb: 1 << 20,
+        load: [152, 98, 40],
+        cpus: 2,
+        docker: None,
+        error: None,
+    };
+    send(
+        &mut s,
+        0,
+        BackendEvent::Health(HealthEvent::Host(Box::new(host))),
+    );
+    s
+}
+
+#[test]
+fn a_narrow_header_keeps_its_alerts_and_says_how_many_quiet_items_it_left_out() {
+    let s = with_a_full_disk(false);
+    let wide = text(&render(&s, 200, 30));
+    let header = |screen: &str| {
+        screen
+            .lines()
+            .find(|l| l.contains("connected"))
+            .unwrap_or_else(|| panic!("no header: {screen}"))
+            .to_string()
+    };
+    // Wide enough: every item, in its usual order.
+    let all = header(&wide);
+    assert!(
+        all.contains("3/5 running · 1 unhealthy · 1 restarting · 1 endpoint DOWN")
+            && all.contains("disk / 86% · disk /var/lib/docker 96% · Docker 20.10")
+            && !all.contains("more"),
+        "{all}"
+    );
+    // At 120 columns the alerts stay; what says nothing is wrong leaves first and the
+    // line says how many items left.
+    let narrow = header(&text(&render(&s, 120, 30)));
+    assert!(
+        narrow.contains("connected")
+            && narrow.contains("1 unhealthy")
+            && narrow.contains("1 endpoint DOWN")
+            && narrow.contains("disk /var/lib/docker 96%")
+            && !narrow.contains("Docker 20.10")
+            && narrow.trim_end().ends_with(" more"),
+        "{narrow}"
+    );
+    let shown = narrow.split(" · ").count();
+    let left: usize = narrow
+        .rsplit(" · ")
+        .next()
+        .and_then(|m| {
+            m.trim()
+                .trim_start_matches('+')
+                .split(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("{narrow}"));
+    assert_eq!(
+        shown - 1 + left,
+        all.split(" · ").count(),
+        "every item is shown or counted: {all} / {narrow}"
+    );
+}
+
+#[test]
+fn a_docker_root_on_the_root_filesystem_is_one_disk_item_in_the_header() {
+    let screen = text(&render(&with_a_full_disk(true), 200, 30));
+    let header = screen.lines().find(|l| l.contains("connected")).unwrap();
+    assert!(
+        header.contains("disk / 86%") && !header.contains("/var/lib/docker"),
+        "{header}"
+    );
 }
 
 #[test]

@@ -692,7 +692,9 @@ fn a_big_paste_into_the_filter_is_one_event_and_no_key_after_it_waits() {
 fn every_staging_container_appears_with_its_health_within_10s() {
     let sb = sandbox();
     let start = Instant::now();
-    let t = Tmux::start("table", &console_command(&sb, ""));
+    // Wide enough for the whole header even when the host's disk is nearly full (a
+    // narrower one leaves the Docker version out first).
+    let t = Tmux::start_sized("table", &console_command(&sb, ""), 220);
     t.wait_until(
         Duration::from_secs(10),
         "every staging service healthy",

@@ -220,12 +220,20 @@ fn a_stopped_worker_shows_waiting_no_worker_within_10s_and_restarting_its_servic
         Duration::from_secs(3),
         "the stall and its fix in the timeline",
         |s| {
-            let at = |f: &dyn Fn(&str) -> bool| s.lines().position(f);
-            let stall =
-                at(&|l| l.contains(" console ") && l.contains("no worker") && !l.contains("over:"));
-            let fix = at(&|l| l.contains(" audit ") && l.contains("restart by "));
-            let over = at(&|l| l.contains("over:") && l.contains("no worker"));
-            stall.is_some() && fix > stall && over > fix
+            // Each the first of its kind after the one before (earlier runs on this
+            // host left restarts of their own in its audit trail).
+            let lines: Vec<&str> = s.lines().collect();
+            let after = |from: Option<usize>, f: &dyn Fn(&str) -> bool| {
+                let from = from? + 1;
+                Some(from + lines.get(from..)?.iter().position(|l| f(l))?)
+            };
+            let stall = after(Some(0), &|l| {
+                l.contains(" console ") && l.contains("no worker") && !l.contains("over:")
+            });
+            let fix = after(stall, &|l| {
+                l.contains(" audit ") && l.contains("restart by ")
+            });
+            after(fix, &|l| l.contains("over:") && l.contains("no worker")).is_some()
         },
     );
 }

@@ -425,6 +425,11 @@ pub fn pilothouse() -> Command {
 
 impl Tmux {
     pub fn start(name: &str, command: &str) -> Tmux {
+        Tmux::start_sized(name, command, 160)
+    }
+
+    /// A console in a terminal `width` columns wide (40 rows).
+    pub fn start_sized(name: &str, command: &str, width: u16) -> Tmux {
         let session = format!("pilothouse-{name}-{}", std::process::id());
         let t = Tmux { session };
         ok_stdout(t.tmux().args([
@@ -433,7 +438,7 @@ impl Tmux {
             "-s",
             &t.session,
             "-x",
-            "160",
+            &width.to_string(),
             "-y",
             "40",
             &format!(

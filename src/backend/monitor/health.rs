@@ -28,6 +28,7 @@ pub fn parse_df(text: &str, paths: &[&str]) -> Vec<Disk> {
             }
             Some(Disk {
                 path: path.to_string(),
+                filesystem: clean_str(f[0].as_bytes()),
                 mount: clean_str(f[5..].join(" ").as_bytes()),
                 size_kb: f[1].parse().ok()?,
                 used_kb: f[2].parse().ok()?,
@@ -404,6 +405,11 @@ mod tests {
             (d[0].used_pct(), d[1].used_pct(), d[1].mount.as_str()),
             (85, 95, "/var/lib/docker")
         );
+        assert!(!d[0].same_filesystem(&d[1]));
+        // The docker root bind-mounted from /'s disk: the same filesystem.
+        let bound = "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 1000 850 150 85% /\n/dev/vda 1000 850 150 85% /var/lib/docker\n";
+        let d = parse_df(bound, &["/", "/var/lib/docker"]);
+        assert!(d[0].same_filesystem(&d[1]) && d[1].filesystem == "/dev/vda");
         assert_eq!(
             parse_meminfo("MemTotal:  1000 kB\nMemFree: 1 kB\nMemAvailable:   250 kB\n"),
             (1000, 250)

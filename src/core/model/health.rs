@@ -130,6 +130,8 @@ pub struct HostReport {
 pub struct Disk {
     /// What it was asked about: `/` or Docker's data root.
     pub path: String,
+    /// df's first column: the device (or `tmpfs`, `overlay`…).
+    pub filesystem: String,
     pub mount: String,
     pub size_kb: u64,
     pub used_kb: u64,
@@ -137,6 +139,18 @@ pub struct Disk {
 }
 
 impl Disk {
+    /// The same filesystem as `other` (a bind mount of it, say: the docker root on
+    /// /'s disk), as one df run shows both.
+    pub fn same_filesystem(&self, other: &Disk) -> bool {
+        (&self.filesystem, self.size_kb, self.used_kb, self.avail_kb)
+            == (
+                &other.filesystem,
+                other.size_kb,
+                other.used_kb,
+                other.avail_kb,
+            )
+    }
+
     /// Used, in percent of what non-root users can have (as df's "Capacity").
     pub fn used_pct(&self) -> u32 {
         let denom = self.used_kb + self.avail_kb;
