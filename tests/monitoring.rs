@@ -625,3 +625,53 @@ fn a_stale_reading_shows_no_incident_line() {
     let screen = screen_text(&render(&s, 160, 30));
     assert!(!screen.contains("order-service unhealthy"), "{screen}");
 }
+
+#[test]
+fn a_burst_of_error_lines_well_above_the_service_s_own_rate_is_noted_as_it_starts_and_ends() {
+    use pilothouse_core::model::timeline::Kind;
+    let mut s = staging_live();
+    let at = |s: &mut State, now: i64, event: BackendEvent| {
+        update(s, Msg::Backend { env: 0, event, now });
+    };
+    let ns = 1_000_000_000;
+    let lines = |errors: Vec<(i64, u32)>, oldest: i64| BackendEvent::ErrorLines {
+        service: "gateway".into(),
+        errors,
+        oldest: oldest * ns,
+    };
+    let bursts = |s: &State| -> Vec<String> {
+        s.envs[0]
+            .timeline
+            .entries
+            .iter()
+            .filter(|e| e.kind == Kind::ErrorBurst)
+            .map(|e| e.summary.clone())
+            .collect()
+    };
+    // Its last fifteen minutes, read when it was first seen: an error a minute.
+    let history = (1..=10).map(|m| (NOW - 720 + m * 60, 1)).collect();
+    at(&mut s, NOW, lines(history, NOW - 900));
+    assert!(bursts(&s).is_empty(), "{:?}", bursts(&s));
+    // Nine more in a minute: not a burst.
+    at(&mut s, NOW + 1, lines(vec![(NOW, 9)], NOW));
+    assert!(bursts(&s).is_empty(), "{:?}", bursts(&s));
+    // Forty in the next seconds: one, with its usual rate.
+    at(&mut s, NOW + 5, lines(vec![(NOW + 2, 31)], NOW + 2));
+    let started = "gateway: 40 error lines in the last minute (usually 0.7/min)";
+    assert_eq!(bursts(&s), [started]);
+    let _ = update(&mut s, Msg::Action(Action::TimelineView));
+    let screen = text(&render(&s, 160, 30));
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains(" console ") && l.contains(started)),
+        "{screen}"
+    );
+    // More of it while it lasts is no new entry; a minute and a half later it is over.
+    at(&mut s, NOW + 30, lines(vec![(NOW + 30, 20)], NOW + 30));
+    at(&mut s, NOW + 150, BackendEvent::Stats(Vec::new()));
+    assert_eq!(
+        bursts(&s),
+        [started.to_string(), format!("over: {started}")]
+    );
+}

@@ -1464,7 +1464,8 @@ fn timeline_command_lists_what_was_done_from_outside_and_by_a_deploy() {
 }
 
 #[test]
-fn the_console_s_timeline_shows_an_outside_restart_at_once_and_keeps_it_for_the_next() {
+fn the_console_s_timeline_shows_an_outside_kill_at_once_its_logs_around_it_an_error_burst_and_keeps_them()
+ {
     let sb = sandbox();
     let p = log_project(&sb, "timeline-tui", 18977);
     let state = p._dir.path().join("state");
@@ -1487,30 +1488,44 @@ fn the_console_s_timeline_shows_an_outside_restart_at_once_and_keeps_it_for_the_
     t.wait_until(Duration::from_secs(15), "the host's history read", |s| {
         s.contains("timeline: all services") && !s.contains("reading")
     });
-    p.say("MARKER-just-before-the-restart");
-    ok_stdout(Command::new("docker").args(["restart", "-t", "1", &p.container.0]));
-    // The engine's event reaches the view as it happens (the table's own stream).
-    t.wait_until(Duration::from_secs(3), "the restart in the timeline", |s| {
-        s.lines()
-            .any(|l| l.contains(" +00:00") && l.contains("engine") && l.contains("restarted"))
+    p.say("MARKER-just-before-the-kill");
+    ok_stdout(Command::new("docker").args(["kill", &p.container.0]));
+    // The engine's events reach the view as they happen (the table's own stream).
+    t.wait_until(Duration::from_secs(3), "the kill in the timeline", |s| {
+        let at = |what: &str| {
+            s.lines()
+                .position(|l| l.contains(" +00:00") && l.contains("engine") && l.contains(what))
+        };
+        at("sent signal 9 (SIGKILL)").is_some_and(|k| at("exited with code 137") > Some(k))
     });
-    // enter on it (the newest is highlighted): the service's lines from 30 s before it
-    // to 30 s after, read with the engine's since and until.
+    // enter on its exit (the newest is highlighted): the service's lines from 30 s
+    // before it to 30 s after, read with the engine's since and until.
     t.keys(&["Enter"]);
-    t.wait_until(Duration::from_secs(5), "the logs around the restart", |s| {
+    t.wait_until(Duration::from_secs(5), "the logs around the kill", |s| {
         s.contains("logs · noisy · ")
             && s.contains("±30s")
             && s.contains("esc: back to the timeline")
-            && s.contains("MARKER-just-before-the-restart")
+            && s.contains("MARKER-just-before-the-kill")
     });
+    ok_stdout(Command::new("docker").args(["start", &p.container.0]));
     // esc: back to the timeline, the pane following again.
     t.keys(&["Escape"]);
     t.wait_until(Duration::from_secs(3), "the timeline again", |s| {
-        s.contains("timeline: all services") && s.contains("restarted")
+        s.contains("timeline: all services") && s.contains("exited with code 137")
     });
     t.keys(&["t"]);
     t.wait_until(Duration::from_secs(5), "the pane following again", |s| {
         s.contains("logs · noisy · tail") && s.contains(" following ")
+    });
+    // A burst of error lines, far above what noisy writes (one line in twenty): the
+    // timeline has it, and it is the incident now.
+    p.exec("for i in $(seq 80); do echo \"ERROR payment failed $i\"; done > /proc/1/fd/1");
+    t.keys(&["t"]);
+    t.wait_until(Duration::from_secs(3), "the burst", |s| {
+        let burst =
+            |l: &&str| l.contains("noisy: ") && l.contains(" error lines in the last minute (");
+        s.lines().any(|l| l.contains(" console ") && burst(&l))
+            && s.lines().any(|l| l.contains(" since ") && burst(&l))
     });
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
@@ -1519,7 +1534,10 @@ fn the_console_s_timeline_shows_an_outside_restart_at_once_and_keeps_it_for_the_
         .filter_map(Result::ok)
         .map(|f| std::fs::read_to_string(f.path()).unwrap_or_default())
         .collect::<String>();
-    assert!(kept.contains("\"kind\":\"restart\""), "the store: {kept}");
+    assert!(
+        kept.contains("\"kind\":\"kill\"") && kept.contains("\"kind\":\"error_burst\""),
+        "the store: {kept}"
+    );
 
     // A second console opens on the same entries.
     let t = Tmux::start("timeline-2", &console);
@@ -1527,9 +1545,15 @@ fn the_console_s_timeline_shows_an_outside_restart_at_once_and_keeps_it_for_the_
         row_of(s, "noisy").is_some()
     });
     t.keys(&["t"]);
-    t.wait_until(Duration::from_secs(15), "the restart, kept", |s| {
-        s.contains("restarted") && s.contains("exited with code")
-    });
+    t.wait_until(
+        Duration::from_secs(15),
+        "the kill and the burst, kept",
+        |s| {
+            s.contains("sent signal 9 (SIGKILL)")
+                && s.contains("exited with code 137")
+                && s.contains("error lines in the last minute")
+        },
+    );
 }
 
 #[test]

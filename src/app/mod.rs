@@ -438,6 +438,22 @@ fn apply(state: &mut State, msg: Msg, io: &Io<'_>) -> bool {
             let shown = on_screen(*env, state) && state.envs.get(*env).is_some_and(|e| e.logs.open);
             (shown, update(state, msg))
         }
+        // Error lines are counted, not shown: a redraw only when a burst starts or ends.
+        Msg::Backend {
+            env,
+            event: BackendEvent::ErrorLines { .. },
+            ..
+        } => {
+            let env = *env;
+            let mark = |s: &State| {
+                s.envs
+                    .get(env)
+                    .map(|e| (e.timeline.entries.len(), e.timeline.alerts.len()))
+            };
+            let before = mark(state);
+            let effects = update(state, msg);
+            (on_screen(env, state) && mark(state) != before, effects)
+        }
         // The header shows whole milliseconds: an unchanged figure is no redraw.
         Msg::Backend {
             env,

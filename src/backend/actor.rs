@@ -118,8 +118,11 @@ async fn actor(
     let report = Reporter { index, events };
     let mut followers = logs::Followers::new(logs::LogSink::Console {
         env: index,
-        events: events_for_logs,
+        events: events_for_logs.clone(),
     });
+    if env.error_bursts {
+        followers = followers.watch_errors(index, events_for_logs);
+    }
     // The action runner outlives connections: it learns the current one through
     // `remote`, and an item whose connection goes mid-step ends as unknown.
     let (remote_tx, remote_rx) = tokio::sync::watch::channel(None);

@@ -4,6 +4,7 @@ pub mod action_queue;
 pub mod alert;
 pub mod clock;
 pub mod custom;
+pub mod errors;
 pub mod forwards;
 pub mod health;
 pub mod jobs;
@@ -159,6 +160,8 @@ pub struct EnvState {
     pub audit: Option<Result<Vec<pilothouse_core::model::job::AuditEntry>, String>>,
     /// What changed and when: read from the host, reported since, seen by this console.
     pub timeline: timeline::TimelineState,
+    /// Each service's error-level log lines lately, for the timeline's error bursts.
+    pub errors: errors::ErrorRates,
     /// What plans are built from.
     pub compose_words: Vec<String>,
     pub compose_files: Vec<String>,
@@ -596,6 +599,7 @@ impl EnvState {
             forward_requests: Vec::new(),
             audit: None,
             timeline: timeline::TimelineState::default(),
+            errors: errors::ErrorRates::default(),
             notice: None,
             compose_words: compose.command.words().to_vec(),
             compose_files: compose.files.iter().map(|f| f.to_string()).collect(),

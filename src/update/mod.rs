@@ -109,6 +109,9 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
                         | BackendEvent::Removed { .. }
                         | BackendEvent::Swarm(_)
                         | BackendEvent::Timeline(_)
+                        | BackendEvent::ErrorLines { .. }
+                        // Periodic: a burst ends as time passes.
+                        | BackendEvent::Stats(_)
                 );
                 match event {
                     BackendEvent::Lock(owner) => action_queue::lock_seen(e, owner, own),
@@ -577,6 +580,19 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
         BackendEvent::Latency(d) => e.latency = Some(d),
         BackendEvent::Logs(batch) => {
             logs::lines(e, batch);
+        }
+        BackendEvent::ErrorLines {
+            service,
+            mut errors,
+            oldest,
+        } => {
+            // The host's clock to this machine's, as everything else is judged by.
+            let offset = e.timeline.clock_offset.div_euclid(NS);
+            for (at, _) in &mut errors {
+                *at -= offset;
+            }
+            let oldest = oldest.div_euclid(NS) - offset;
+            e.errors.record(&service, &errors, oldest, now);
         }
         BackendEvent::Pool(ev) => pool_event(e, ev, now),
         BackendEvent::Queues(ev) => {

@@ -45,6 +45,12 @@ pub fn alerts(e: &EnvState, now: i64) -> BTreeMap<String, Found> {
     readings(e, now, &mut out);
     containers(e, &mut out);
     swarm(e, &mut out);
+    let key = |service: &str| format!("errors:{service}");
+    let was = |service: &str| e.timeline.alerts.contains_key(&key(service));
+    for b in e.errors.bursts(now, was) {
+        let f = found(Kind::ErrorBurst, &b.service, b.text(), true);
+        out.insert(key(&b.service), f);
+    }
     out
 }
 

@@ -33,12 +33,41 @@ pub enum LogSink {
         events: mpsc::Sender<(usize, pilothouse_core::model::event::BackendEvent)>,
     },
     Plain(mpsc::Sender<LogBatch>),
+    /// Only how many error-level lines each batch had, for the timeline's error
+    /// bursts: the lines themselves go nowhere. One per stream: `told` is whether it
+    /// has sent anything yet (its first batch goes even without errors: it says from
+    /// when the stream's counts run).
+    Errors {
+        env: usize,
+        events: mpsc::Sender<(usize, pilothouse_core::model::event::BackendEvent)>,
+        told: Arc<std::sync::atomic::AtomicBool>,
+    },
 }
 
 impl LogSink {
+    /// Whether the lines' text is shown (so must be masked first).
+    fn shows_text(&self) -> bool {
+        !matches!(self, LogSink::Errors { .. })
+    }
+
     /// False when nobody listens any more.
     async fn send(&self, batch: LogBatch) -> bool {
         match self {
+            LogSink::Errors { env, events, told } => {
+                let Some((errors, oldest)) = error_counts(&batch.lines) else {
+                    return true;
+                };
+                let first = !told.swap(true, std::sync::atomic::Ordering::Relaxed);
+                if errors.is_empty() && !first {
+                    return true;
+                }
+                let event = pilothouse_core::model::event::BackendEvent::ErrorLines {
+                    service: batch.service,
+                    errors,
+                    oldest,
+                };
+                events.send((*env, event)).await.is_ok()
+            }
             LogSink::Console { env, events } => events
                 .send((
                     *env,
@@ -49,6 +78,24 @@ impl LogSink {
             LogSink::Plain(tx) => tx.send(batch).await.is_ok(),
         }
     }
+}
+
+/// A batch's error-level lines per 10 s of their timestamps (Unix seconds at its
+/// start), and its oldest line's time (ns); None for a batch of notes only.
+fn error_counts(lines: &[LogLine]) -> Option<(Vec<(i64, u32)>, i64)> {
+    let written = lines
+        .iter()
+        .filter(|l| matches!(l.kind, pilothouse_core::logs::LineKind::Log { .. }) && l.ts > 0);
+    let oldest = written.clone().map(|l| l.ts).min()?;
+    let mut errors: Vec<(i64, u32)> = Vec::new();
+    for l in written.filter(|l| l.level >= pilothouse_core::logs::Level::Error) {
+        let bucket = l.ts.div_euclid(1_000_000_000).div_euclid(10) * 10;
+        match errors.iter_mut().find(|(b, _)| *b == bucket) {
+            Some((_, n)) => *n = n.saturating_add(1),
+            None => errors.push((bucket, 1)),
+        }
+    }
+    Some((errors, oldest))
 }
 
 /// One stream's (stdout's or stderr's) line assembly.
@@ -164,28 +211,7 @@ pub async fn follow_logs(
     seen: Seen,
     tx: LogSink,
 ) {
-    let (since, tail) = match (after, start) {
-        // Docker's `since` has whole seconds; the repeats are dropped below.
-        (Some(ns), _) => (ns.div_euclid(1_000_000_000), "all".to_string()),
-        (None, LogStart::Tail(n)) => (0, n.to_string()),
-        (None, LogStart::Since(t)) => (t, "all".to_string()),
-        (None, LogStart::All) => (0, "all".to_string()),
-        (None, LogStart::Between { since, .. }) => (since, "all".to_string()),
-    };
-    let until = match start {
-        LogStart::Between { until, .. } => i32::try_from(until).unwrap_or(0),
-        _ => 0,
-    };
-    let options = LogsOptions {
-        follow: follow && start.follows(),
-        stdout: true,
-        stderr: true,
-        since: i32::try_from(since).unwrap_or(0),
-        until,
-        timestamps: true,
-        tail,
-    };
-    let mut stream = stream_of(&docker, &source, options);
+    let mut stream = stream_of(&docker, &source, log_options(start, after, follow));
     let id = source.id().to_string();
     let mut out = Assembler::new(false, keep_colours);
     let mut err = Assembler::new(true, keep_colours);
@@ -197,7 +223,11 @@ pub async fn follow_logs(
         let id = id.clone();
         let service = service.clone();
         async move {
-            let lines = fresh_and_masked(lines, after);
+            let lines = if tx.shows_text() {
+                fresh_and_masked(lines, after)
+            } else {
+                lines
+            };
             if let Some(last) = lines.iter().map(|l| l.ts).max() {
                 set_seen(&seen, &id, last);
             }
@@ -267,6 +297,32 @@ pub async fn follow_logs(
     let _ = send(pending).await;
 }
 
+/// What a stream asks the engine for: from `start`, or resumed after `after` (ns).
+fn log_options(start: LogStart, after: Option<i64>, follow: bool) -> LogsOptions {
+    let (since, tail) = match (after, start) {
+        // Docker's `since` has whole seconds; the repeats are dropped after.
+        (Some(ns), _) => (ns.div_euclid(1_000_000_000), "all".to_string()),
+        (None, LogStart::Tail(n)) => (0, n.to_string()),
+        (None, LogStart::Since(t)) => (t, "all".to_string()),
+        (None, LogStart::All) => (0, "all".to_string()),
+        (None, LogStart::Between { since, .. }) => (since, "all".to_string()),
+        (None, LogStart::Recent { since, tail }) => (since, tail.to_string()),
+    };
+    let until = match start {
+        LogStart::Between { until, .. } => i32::try_from(until).unwrap_or(0),
+        _ => 0,
+    };
+    LogsOptions {
+        follow: follow && start.follows(),
+        stdout: true,
+        stderr: true,
+        since: i32::try_from(since).unwrap_or(0),
+        until,
+        timestamps: true,
+        tail,
+    }
+}
+
 /// The lines after `after` (delivered already), with secrets masked before they go
 /// anywhere: the pane, search, saved files and `pilothouse logs` see masked lines only.
 fn fresh_and_masked(lines: Vec<LogLine>, after: Option<i64>) -> Vec<LogLine> {
@@ -326,6 +382,63 @@ pub struct Followers {
     tasks: HashMap<String, AbortHandle>,
     set: JoinSet<()>,
     tx: LogSink,
+    /// Every running container's new lines, counted for error bursts (None: not
+    /// watched, as the environment's `error_bursts = false` asks).
+    errors: Option<ErrorWatch>,
+}
+
+/// One stream per running container counting its error-level lines: what the
+/// timeline's error bursts are told from. A container's first stream starts with what
+/// it wrote in the last 16 minutes (its last [`HISTORY_LINES`] lines at most: the
+/// service's usual rate, known at once); a stream after a restart or a reconnect
+/// resumes after the last line counted, so nothing is counted twice.
+struct ErrorWatch {
+    tasks: HashMap<String, AbortHandle>,
+    set: JoinSet<()>,
+    seen: Seen,
+    env: usize,
+    events: mpsc::Sender<(usize, pilothouse_core::model::event::BackendEvent)>,
+}
+
+/// How far back a container's first error count reads.
+const HISTORY_SECS: i64 = 16 * 60;
+const HISTORY_LINES: u32 = 1000;
+
+impl ErrorWatch {
+    fn ensure(&mut self, docker: &Docker, c: &Followable, again: bool) {
+        if c.task {
+            return;
+        }
+        if again && let Some(t) = self.tasks.remove(&c.id) {
+            t.abort();
+        }
+        while self.set.try_join_next().is_some() {}
+        if !c.running || self.tasks.get(&c.id).is_some_and(|t| !t.is_finished()) {
+            return;
+        }
+        let since = pilothouse_core::time::unix_now() - HISTORY_SECS;
+        let sink = LogSink::Errors {
+            env: self.env,
+            events: self.events.clone(),
+            told: Arc::default(),
+        };
+        let task = self.set.spawn(follow_logs(
+            docker.clone(),
+            LogSource::Container(c.id.clone()),
+            c.service.clone(),
+            0,
+            LogStart::Recent {
+                since,
+                tail: HISTORY_LINES,
+            },
+            seen_of(&self.seen, &c.id),
+            false,
+            true,
+            self.seen.clone(),
+            sink,
+        ));
+        self.tasks.insert(c.id.clone(), task);
+    }
 }
 
 impl Followers {
@@ -336,7 +449,25 @@ impl Followers {
             tasks: HashMap::new(),
             set: JoinSet::new(),
             tx,
+            errors: None,
         }
+    }
+
+    /// Also counts every running container's error-level lines, sent to `events` as
+    /// environment `env`'s.
+    pub fn watch_errors(
+        mut self,
+        env: usize,
+        events: mpsc::Sender<(usize, pilothouse_core::model::event::BackendEvent)>,
+    ) -> Self {
+        self.errors = Some(ErrorWatch {
+            tasks: HashMap::new(),
+            set: JoinSet::new(),
+            seen: Arc::default(),
+            env,
+            events,
+        });
+        self
     }
 
     /// Follows something else (or nothing): every stream starts afresh.
@@ -352,6 +483,10 @@ impl Followers {
     pub fn stop_all(&mut self) {
         self.set.abort_all();
         self.tasks.clear();
+        if let Some(w) = &mut self.errors {
+            w.set.abort_all();
+            w.tasks.clear();
+        }
     }
 
     /// Whether this container's lines have been followed before.
@@ -362,6 +497,9 @@ impl Followers {
     /// Makes sure a wanted container is followed: from where its stream left off when
     /// it was followed before, else from the request's start.
     pub fn ensure(&mut self, docker: &Docker, c: &Followable) {
+        if let Some(w) = &mut self.errors {
+            w.ensure(docker, c, false);
+        }
         let Some(req) = &self.request else { return };
         if !req.wants(&c.service) {
             return;
@@ -401,6 +539,9 @@ impl Followers {
     pub fn restarted(&mut self, docker: &Docker, c: &Followable) {
         if let Some(t) = self.tasks.remove(&c.id) {
             t.abort();
+        }
+        if let Some(w) = &mut self.errors {
+            w.ensure(docker, c, true);
         }
         self.ensure(docker, c);
     }
@@ -447,7 +588,7 @@ impl Followers {
 
 impl Drop for Followers {
     fn drop(&mut self) {
-        self.set.abort_all();
+        self.stop_all();
     }
 }
 

@@ -220,6 +220,11 @@ pub struct Environment {
     /// How often while it is not (another environment's tab is shown).
     #[serde(default = "default_background_stats_interval")]
     pub background_stats_interval: ConfigDuration,
+    /// Follow every running container's new log lines to count their error-level ones,
+    /// so the timeline tells a service's burst of errors (well above its own recent
+    /// rate). Off: nothing is read for it.
+    #[serde(default = "default_error_bursts")]
+    pub error_bursts: bool,
     /// What runs there, as written: `compose` (the default) or `swarm`; the old
     /// spellings `ssh` and `local` (how it is reached) still work, with a notice. Read it
     /// through [`Environment::engine`].
@@ -270,6 +275,10 @@ fn default_stats_interval() -> ConfigDuration {
 
 fn default_background_stats_interval() -> ConfigDuration {
     ConfigDuration(std::time::Duration::from_secs(10))
+}
+
+fn default_error_bursts() -> bool {
+    true
 }
 
 fn default_docker_socket() -> RemotePath {

@@ -31,6 +31,15 @@ pub enum BackendEvent {
     Disconnected { error: String, retry_in: Duration },
     /// Lines for the log pane.
     Logs(crate::logs::LogBatch),
+    /// A service's container wrote error-level lines (for error bursts): how many in
+    /// each 10 s of the host's clock (Unix seconds at its start), and the host time
+    /// (ns) of the oldest line of the batch, error or not: the first batch of a stream
+    /// tells from when its counts run.
+    ErrorLines {
+        service: String,
+        errors: Vec<(i64, u32)>,
+        oldest: i64,
+    },
     /// The database's connections, or why they cannot be read.
     Pool(crate::model::pool::PoolEvent),
     /// Health endpoints or host resources.

@@ -15,6 +15,8 @@ pub enum LogStart {
     /// What each container wrote between two Unix times (seconds), read once: the
     /// streams end there and are not followed.
     Between { since: i64, until: i64 },
+    /// The last `tail` lines written since a Unix time (seconds), then new ones.
+    Recent { since: i64, tail: u32 },
 }
 
 impl LogStart {
