@@ -759,11 +759,29 @@ fn a_container_going_unhealthy_and_stopping_shows_within_2s() {
     t.wait_until(Duration::from_secs(15), "probe healthy", |s| {
         row_of(s, "zz-probe").is_some_and(|r| r.contains(" healthy "))
     });
+    let touched = now_ns();
     ok_stdout(Command::new("docker").args(["exec", name, "touch", "/tmp/control/unhealthy"]));
     t.wait_until(Duration::from_secs(5), "probe unhealthy", |s| {
         row_of(s, "zz-probe").is_some_and(|r| r.contains(" unhealthy"))
     });
+    let shown = now_ns();
     t.wait_for("1 unhealthy");
+    // The timeline has it at the engine's time: after the switch, and no later than the
+    // table showed it.
+    let lines = timeline_json(&sb, "staging");
+    let two = 2_000_000_000;
+    let at = lines.iter().find_map(|l| {
+        let t = pilothouse_core::time::rfc3339_nanos(l["time"].as_str()?)?;
+        (l["kind"] == "health"
+            && l["subject"] == "zz-probe"
+            && l["summary"] == "unhealthy"
+            && t >= touched - two)
+            .then_some(t)
+    });
+    assert!(
+        at.is_some_and(|t| t <= shown + two),
+        "no unhealthy zz-probe between {touched} and {shown}: {lines:?}"
+    );
     // Its failing checks, with their output, in the detail pane.
     for _ in 0..20 {
         t.keys(&["j"]);
@@ -1518,10 +1536,11 @@ fn the_console_s_timeline_shows_an_outside_kill_at_once_its_logs_around_it_an_er
         s.contains("logs · noisy · tail") && s.contains(" following ")
     });
     // A burst of error lines, far above what noisy writes (one line in twenty): the
-    // timeline has it, and it is the incident now.
+    // timeline has it, and it is the incident now. Each container's lines are read
+    // every 15 s.
     p.exec("for i in $(seq 80); do echo \"ERROR payment failed $i\"; done > /proc/1/fd/1");
     t.keys(&["t"]);
-    t.wait_until(Duration::from_secs(3), "the burst", |s| {
+    t.wait_until(Duration::from_secs(20), "the burst", |s| {
         let burst =
             |l: &&str| l.contains("noisy: ") && l.contains(" error lines in the last minute (");
         s.lines().any(|l| l.contains(" console ") && burst(&l))

@@ -34,7 +34,7 @@ pub enum LogSink {
     },
     Plain(mpsc::Sender<LogBatch>),
     /// Only how many error-level lines each batch had, for the timeline's error
-    /// bursts: the lines themselves go nowhere. One per stream: `told` is whether it
+    /// bursts: the lines themselves go nowhere. One per container: `told` is whether it
     /// has sent anything yet (its first batch goes even without errors: it says from
     /// when the stream's counts run).
     Errors {
@@ -301,6 +301,10 @@ pub async fn follow_logs(
 fn log_options(start: LogStart, after: Option<i64>, follow: bool) -> LogsOptions {
     let (since, tail) = match (after, start) {
         // Docker's `since` has whole seconds; the repeats are dropped after.
+        // A bounded read goes on after `after`, bounded still.
+        (Some(ns), LogStart::Recent { tail, .. }) => {
+            (ns.div_euclid(1_000_000_000), tail.to_string())
+        }
         (Some(ns), _) => (ns.div_euclid(1_000_000_000), "all".to_string()),
         (None, LogStart::Tail(n)) => (0, n.to_string()),
         (None, LogStart::Since(t)) => (t, "all".to_string()),
@@ -387,11 +391,13 @@ pub struct Followers {
     errors: Option<ErrorWatch>,
 }
 
-/// One stream per running container counting its error-level lines: what the
-/// timeline's error bursts are told from. A container's first stream starts with what
-/// it wrote in the last 16 minutes (its last [`HISTORY_LINES`] lines at most: the
-/// service's usual rate, known at once); a stream after a restart or a reconnect
-/// resumes after the last line counted, so nothing is counted twice.
+/// Every running container's error-level lines counted, for the timeline's error
+/// bursts: what it wrote since the last read, read every [`ERROR_READ_EVERY`] in one
+/// request (the last [`ERROR_READ_LINES`] lines at most, from the end of its log, so
+/// a chatty container costs one bounded read, not a line-by-line stream through ssh).
+/// A container's first read goes back 16 minutes: the service's usual rate, known at
+/// once. A read after a restart or a reconnect goes on after the last line counted,
+/// so nothing is counted twice.
 struct ErrorWatch {
     tasks: HashMap<String, AbortHandle>,
     set: JoinSet<()>,
@@ -400,44 +406,74 @@ struct ErrorWatch {
     events: mpsc::Sender<(usize, pilothouse_core::model::event::BackendEvent)>,
 }
 
-/// How far back a container's first error count reads.
+/// How far back a container's first read goes, how often it is read, and how many
+/// lines one read takes at most (a burst beyond that is counted as that many).
 const HISTORY_SECS: i64 = 16 * 60;
-const HISTORY_LINES: u32 = 1000;
+const ERROR_READ_EVERY: Duration = Duration::from_secs(15);
+const ERROR_READ_LINES: u32 = 1000;
 
 impl ErrorWatch {
     fn ensure(&mut self, docker: &Docker, c: &Followable, again: bool) {
         if c.task {
             return;
         }
-        if again && let Some(t) = self.tasks.remove(&c.id) {
+        if (again || !c.running)
+            && let Some(t) = self.tasks.remove(&c.id)
+        {
             t.abort();
         }
         while self.set.try_join_next().is_some() {}
         if !c.running || self.tasks.get(&c.id).is_some_and(|t| !t.is_finished()) {
             return;
         }
-        let since = pilothouse_core::time::unix_now() - HISTORY_SECS;
         let sink = LogSink::Errors {
             env: self.env,
             events: self.events.clone(),
             told: Arc::default(),
         };
-        let task = self.set.spawn(follow_logs(
+        let task = self.set.spawn(count_errors(
             docker.clone(),
-            LogSource::Container(c.id.clone()),
+            c.id.clone(),
             c.service.clone(),
-            0,
-            LogStart::Recent {
-                since,
-                tail: HISTORY_LINES,
-            },
-            seen_of(&self.seen, &c.id),
-            false,
-            true,
             self.seen.clone(),
             sink,
         ));
         self.tasks.insert(c.id.clone(), task);
+    }
+
+    fn forget(&mut self, id: &str) {
+        if let Some(t) = self.tasks.remove(id) {
+            t.abort();
+        }
+    }
+}
+
+/// Reads what a container wrote since the last read, every [`ERROR_READ_EVERY`], into
+/// `sink` (which counts its errors), until aborted.
+async fn count_errors(docker: Docker, id: String, service: String, seen: Seen, sink: LogSink) {
+    loop {
+        let after = seen_of(&seen, &id);
+        let since = after.map_or(pilothouse_core::time::unix_now() - HISTORY_SECS, |ns| {
+            ns.div_euclid(1_000_000_000)
+        });
+        let start = LogStart::Recent {
+            since,
+            tail: ERROR_READ_LINES,
+        };
+        follow_logs(
+            docker.clone(),
+            LogSource::Container(id.clone()),
+            service.clone(),
+            0,
+            start,
+            after,
+            false,
+            false,
+            seen.clone(),
+            sink.clone(),
+        )
+        .await;
+        tokio::time::sleep(ERROR_READ_EVERY).await;
     }
 }
 
@@ -532,6 +568,13 @@ impl Followers {
             self.tx.clone(),
         ));
         self.tasks.insert(c.id.clone(), task);
+    }
+
+    /// The container is gone: its error count stops.
+    pub fn forget(&mut self, id: &str) {
+        if let Some(w) = &mut self.errors {
+            w.forget(id);
+        }
     }
 
     /// The container (re)started: its old stream may not have ended yet, so it is

@@ -381,6 +381,7 @@ impl Watched {
             self.never_started.remove(&id);
             self.moving.remove(&id);
             self.next_check.remove(&id);
+            followers.forget(&id);
             if let Some(f) = self.known.remove(&id) {
                 let note = format!("container {} removed", short(&id));
                 followers.note(&id, &f.service, ts, note).await;
