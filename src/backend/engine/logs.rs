@@ -33,41 +33,20 @@ pub enum LogSink {
         events: mpsc::Sender<(usize, pilothouse_core::model::event::BackendEvent)>,
     },
     Plain(mpsc::Sender<LogBatch>),
-    /// Only how many error-level lines each batch had, for the timeline's error
-    /// bursts: the lines themselves go nowhere. One per container: `told` is whether it
-    /// has sent anything yet (its first batch goes even without errors: it says from
-    /// when the stream's counts run).
-    Errors {
-        env: usize,
-        events: mpsc::Sender<(usize, pilothouse_core::model::event::BackendEvent)>,
-        told: Arc<std::sync::atomic::AtomicBool>,
-    },
+    /// Lines only counted (the error bursts'), never shown: not masked.
+    Counted(mpsc::Sender<LogBatch>),
 }
 
 impl LogSink {
     /// Whether the lines' text is shown (so must be masked first).
     fn shows_text(&self) -> bool {
-        !matches!(self, LogSink::Errors { .. })
+        !matches!(self, LogSink::Counted(_))
     }
 
     /// False when nobody listens any more.
     async fn send(&self, batch: LogBatch) -> bool {
         match self {
-            LogSink::Errors { env, events, told } => {
-                let Some((errors, oldest)) = error_counts(&batch.lines) else {
-                    return true;
-                };
-                let first = !told.swap(true, std::sync::atomic::Ordering::Relaxed);
-                if errors.is_empty() && !first {
-                    return true;
-                }
-                let event = pilothouse_core::model::event::BackendEvent::ErrorLines {
-                    service: batch.service,
-                    errors,
-                    oldest,
-                };
-                events.send((*env, event)).await.is_ok()
-            }
+            LogSink::Counted(tx) => tx.send(batch).await.is_ok(),
             LogSink::Console { env, events } => events
                 .send((
                     *env,
@@ -226,7 +205,12 @@ pub async fn follow_logs(
             let lines = if tx.shows_text() {
                 fresh_and_masked(lines, after)
             } else {
+                // Counted, never shown: only what is new (Docker's `since` has whole
+                // seconds, so the last second read comes again).
                 lines
+                    .into_iter()
+                    .filter(|l| after.is_none_or(|a| l.ts > a))
+                    .collect()
             };
             if let Some(last) = lines.iter().map(|l| l.ts).max() {
                 set_seen(&seen, &id, last);
@@ -407,10 +391,16 @@ struct ErrorWatch {
 }
 
 /// How far back a container's first read goes, how often it is read, and how many
-/// lines one read takes at most (a burst beyond that is counted as that many).
+/// lines one read takes at most (a burst beyond that is counted as that many). The
+/// engine reads a tail from the end of the log and only then drops what is older than
+/// `since`: a read asks for four times what the one before found new, plus 100, so a
+/// quiet container costs the engine 100 lines a read, not 1 000. A burst bigger than
+/// that is counted as that many (it is a burst all the same), and the next read takes
+/// more.
 const HISTORY_SECS: i64 = 16 * 60;
-const ERROR_READ_EVERY: Duration = Duration::from_secs(15);
+const ERROR_READ_EVERY: Duration = Duration::from_secs(30);
 const ERROR_READ_LINES: u32 = 1000;
+const ERROR_READ_LEAST: u32 = 100;
 
 impl ErrorWatch {
     fn ensure(&mut self, docker: &Docker, c: &Followable, again: bool) {
@@ -426,17 +416,12 @@ impl ErrorWatch {
         if !c.running || self.tasks.get(&c.id).is_some_and(|t| !t.is_finished()) {
             return;
         }
-        let sink = LogSink::Errors {
-            env: self.env,
-            events: self.events.clone(),
-            told: Arc::default(),
-        };
         let task = self.set.spawn(count_errors(
             docker.clone(),
             c.id.clone(),
             c.service.clone(),
             self.seen.clone(),
-            sink,
+            (self.env, self.events.clone()),
         ));
         self.tasks.insert(c.id.clone(), task);
     }
@@ -448,33 +433,95 @@ impl ErrorWatch {
     }
 }
 
-/// Reads what a container wrote since the last read, every [`ERROR_READ_EVERY`], into
-/// `sink` (which counts its errors), until aborted.
-async fn count_errors(docker: Docker, id: String, service: String, seen: Seen, sink: LogSink) {
+/// Reads what a container wrote since the last read, every [`ERROR_READ_EVERY`], and
+/// tells its error counts as environment `env`'s, until aborted. A read that came back
+/// as full as it asked may have been cut: it is read again with the most a read takes.
+async fn count_errors(
+    docker: Docker,
+    id: String,
+    service: String,
+    seen: Seen,
+    (env, events): (
+        usize,
+        mpsc::Sender<(usize, pilothouse_core::model::event::BackendEvent)>,
+    ),
+) {
+    let mut tail = ERROR_READ_LINES;
+    let mut told = false;
     loop {
         let after = seen_of(&seen, &id);
         let since = after.map_or(pilothouse_core::time::unix_now() - HISTORY_SECS, |ns| {
             ns.div_euclid(1_000_000_000)
         });
-        let start = LogStart::Recent {
-            since,
-            tail: ERROR_READ_LINES,
+        let read = |tail: u32| {
+            read_new(
+                &docker,
+                &id,
+                &service,
+                LogStart::Recent { since, tail },
+                after,
+            )
         };
-        follow_logs(
-            docker.clone(),
-            LogSource::Container(id.clone()),
-            service.clone(),
-            0,
-            start,
-            after,
-            false,
-            false,
-            seen.clone(),
-            sink.clone(),
-        )
-        .await;
+        let mut lines = read(tail).await;
+        if lines.len() >= tail as usize && tail < ERROR_READ_LINES {
+            lines = read(ERROR_READ_LINES).await;
+        }
+        if let Some(last) = lines.iter().map(|l| l.ts).max() {
+            set_seen(&seen, &id, last);
+        }
+        // The first lines read go even without errors: they say from when the counts run.
+        if let Some((errors, oldest)) = error_counts(&lines)
+            && (!told || !errors.is_empty())
+        {
+            told = true;
+            let event = pilothouse_core::model::event::BackendEvent::ErrorLines {
+                service: service.clone(),
+                errors,
+                oldest,
+            };
+            if events.send((env, event)).await.is_err() {
+                return;
+            }
+        }
+        let new = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+        tail = new
+            .saturating_mul(4)
+            .saturating_add(ERROR_READ_LEAST)
+            .min(ERROR_READ_LINES);
         tokio::time::sleep(ERROR_READ_EVERY).await;
     }
+}
+
+/// The lines a container wrote as `start` says, after `after` (ns), unmasked (they
+/// are only counted).
+async fn read_new(
+    docker: &Docker,
+    id: &str,
+    service: &str,
+    start: LogStart,
+    after: Option<i64>,
+) -> Vec<LogLine> {
+    let (tx, mut rx) = mpsc::channel(16);
+    let reading = follow_logs(
+        docker.clone(),
+        LogSource::Container(id.to_string()),
+        service.to_string(),
+        0,
+        start,
+        after,
+        false,
+        false,
+        Arc::default(),
+        LogSink::Counted(tx),
+    );
+    let collect = async {
+        let mut lines = Vec::new();
+        while let Some(batch) = rx.recv().await {
+            lines.extend(batch.lines);
+        }
+        lines
+    };
+    tokio::join!(reading, collect).1
 }
 
 impl Followers {
