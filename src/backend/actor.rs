@@ -121,7 +121,8 @@ async fn actor(
         events: events_for_logs.clone(),
     });
     if env.error_bursts {
-        followers = followers.watch_errors(index, events_for_logs);
+        let every = env.error_bursts_interval.0;
+        followers = followers.watch_errors(index, events_for_logs, every);
     }
     // The action runner outlives connections: it learns the current one through
     // `remote`, and an item whose connection goes mid-step ends as unknown.

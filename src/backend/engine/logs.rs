@@ -59,22 +59,37 @@ impl LogSink {
     }
 }
 
-/// A batch's error-level lines per 10 s of their timestamps (Unix seconds at its
-/// start), and its oldest line's time (ns); None for a batch of notes only.
-fn error_counts(lines: &[LogLine]) -> Option<(Vec<(i64, u32)>, i64)> {
-    let written = lines
-        .iter()
-        .filter(|l| matches!(l.kind, pilothouse_core::logs::LineKind::Log { .. }) && l.ts > 0);
-    let oldest = written.clone().map(|l| l.ts).min()?;
-    let mut errors: Vec<(i64, u32)> = Vec::new();
-    for l in written.filter(|l| l.level >= pilothouse_core::logs::Level::Error) {
-        let bucket = l.ts.div_euclid(1_000_000_000).div_euclid(10) * 10;
-        match errors.iter_mut().find(|(b, _)| *b == bucket) {
-            Some((_, n)) => *n = n.saturating_add(1),
-            None => errors.push((bucket, 1)),
+/// What one read of a container's lines found, summed batch by batch (the lines
+/// themselves are dropped as they come).
+#[derive(Debug, Default)]
+struct Tally {
+    /// Lines read, notes included.
+    lines: usize,
+    /// Error-level lines per 10 s of their timestamps (Unix seconds at its start).
+    errors: Vec<(i64, u32)>,
+    /// The oldest and the newest written line's time (ns).
+    oldest: Option<i64>,
+    newest: Option<i64>,
+}
+
+impl Tally {
+    fn add(&mut self, lines: &[LogLine]) {
+        self.lines += lines.len();
+        let written = lines
+            .iter()
+            .filter(|l| matches!(l.kind, pilothouse_core::logs::LineKind::Log { .. }) && l.ts > 0);
+        for l in written {
+            self.oldest = Some(self.oldest.map_or(l.ts, |o| o.min(l.ts)));
+            self.newest = Some(self.newest.map_or(l.ts, |n| n.max(l.ts)));
+            if l.level >= pilothouse_core::logs::Level::Error {
+                let bucket = l.ts.div_euclid(1_000_000_000).div_euclid(10) * 10;
+                match self.errors.iter_mut().find(|(b, _)| *b == bucket) {
+                    Some((_, n)) => *n = n.saturating_add(1),
+                    None => self.errors.push((bucket, 1)),
+                }
+            }
         }
     }
-    Some((errors, oldest))
 }
 
 /// One stream's (stdout's or stderr's) line assembly.
@@ -376,8 +391,8 @@ pub struct Followers {
 }
 
 /// Every running container's error-level lines counted, for the timeline's error
-/// bursts: what it wrote since the last read, read every [`ERROR_READ_EVERY`] in one
-/// request (the last [`ERROR_READ_LINES`] lines at most, from the end of its log, so
+/// bursts: what it wrote since the last read, read every `every` (the environment's
+/// `error_bursts_interval`) in one request (the last [`ERROR_READ_LINES`] lines at most, from the end of its log, so
 /// a chatty container costs one bounded read, not a line-by-line stream through ssh).
 /// A container's first read goes back 16 minutes: the service's usual rate, known at
 /// once. A read after a restart or a reconnect goes on after the last line counted,
@@ -388,7 +403,14 @@ struct ErrorWatch {
     seen: Seen,
     env: usize,
     events: mpsc::Sender<(usize, pilothouse_core::model::event::BackendEvent)>,
+    /// Reads at once: the first ones (16 minutes each) of a hundred containers at
+    /// connect would otherwise all be in memory together.
+    reading: Arc<tokio::sync::Semaphore>,
+    every: Duration,
 }
+
+/// Error reads of one environment at once.
+const ERROR_READS_AT_ONCE: usize = 4;
 
 /// How far back a container's first read goes, how often it is read, and how many
 /// lines one read takes at most (a burst beyond that is counted as that many). The
@@ -398,7 +420,6 @@ struct ErrorWatch {
 /// that is counted as that many (it is a burst all the same), and the next read takes
 /// more.
 const HISTORY_SECS: i64 = 16 * 60;
-const ERROR_READ_EVERY: Duration = Duration::from_secs(30);
 const ERROR_READ_LINES: u32 = 1000;
 const ERROR_READ_LEAST: u32 = 100;
 
@@ -418,9 +439,8 @@ impl ErrorWatch {
         }
         let task = self.set.spawn(count_errors(
             docker.clone(),
-            c.id.clone(),
-            c.service.clone(),
-            self.seen.clone(),
+            (c.id.clone(), c.service.clone()),
+            (self.seen.clone(), self.reading.clone(), self.every),
             (self.env, self.events.clone()),
         ));
         self.tasks.insert(c.id.clone(), task);
@@ -438,9 +458,8 @@ impl ErrorWatch {
 /// as full as it asked may have been cut: it is read again with the most a read takes.
 async fn count_errors(
     docker: Docker,
-    id: String,
-    service: String,
-    seen: Seen,
+    (id, service): (String, String),
+    (seen, reading, every): (Seen, Arc<tokio::sync::Semaphore>, Duration),
     (env, events): (
         usize,
         mpsc::Sender<(usize, pilothouse_core::model::event::BackendEvent)>,
@@ -462,45 +481,49 @@ async fn count_errors(
                 after,
             )
         };
-        let mut lines = read(tail).await;
-        if lines.len() >= tail as usize && tail < ERROR_READ_LINES {
-            lines = read(ERROR_READ_LINES).await;
+        let Ok(permit) = reading.acquire().await else {
+            return;
+        };
+        let mut tally = read(tail).await;
+        if tally.lines >= tail as usize && tail < ERROR_READ_LINES {
+            tally = read(ERROR_READ_LINES).await;
         }
-        if let Some(last) = lines.iter().map(|l| l.ts).max() {
+        drop(permit);
+        if let Some(last) = tally.newest {
             set_seen(&seen, &id, last);
         }
         // The first lines read go even without errors: they say from when the counts run.
-        if let Some((errors, oldest)) = error_counts(&lines)
-            && (!told || !errors.is_empty())
+        if let Some(oldest) = tally.oldest
+            && (!told || !tally.errors.is_empty())
         {
             told = true;
             let event = pilothouse_core::model::event::BackendEvent::ErrorLines {
                 service: service.clone(),
-                errors,
+                errors: tally.errors,
                 oldest,
             };
             if events.send((env, event)).await.is_err() {
                 return;
             }
         }
-        let new = u32::try_from(lines.len()).unwrap_or(u32::MAX);
+        let new = u32::try_from(tally.lines).unwrap_or(u32::MAX);
         tail = new
             .saturating_mul(4)
             .saturating_add(ERROR_READ_LEAST)
             .min(ERROR_READ_LINES);
-        tokio::time::sleep(ERROR_READ_EVERY).await;
+        tokio::time::sleep(every).await;
     }
 }
 
-/// The lines a container wrote as `start` says, after `after` (ns), unmasked (they
-/// are only counted).
+/// The lines a container wrote as `start` says, after `after` (ns), counted (never
+/// masked: they go nowhere).
 async fn read_new(
     docker: &Docker,
     id: &str,
     service: &str,
     start: LogStart,
     after: Option<i64>,
-) -> Vec<LogLine> {
+) -> Tally {
     let (tx, mut rx) = mpsc::channel(16);
     let reading = follow_logs(
         docker.clone(),
@@ -515,11 +538,11 @@ async fn read_new(
         LogSink::Counted(tx),
     );
     let collect = async {
-        let mut lines = Vec::new();
+        let mut tally = Tally::default();
         while let Some(batch) = rx.recv().await {
-            lines.extend(batch.lines);
+            tally.add(&batch.lines);
         }
-        lines
+        tally
     };
     tokio::join!(reading, collect).1
 }
@@ -542,6 +565,7 @@ impl Followers {
         mut self,
         env: usize,
         events: mpsc::Sender<(usize, pilothouse_core::model::event::BackendEvent)>,
+        every: Duration,
     ) -> Self {
         self.errors = Some(ErrorWatch {
             tasks: HashMap::new(),
@@ -549,6 +573,8 @@ impl Followers {
             seen: Arc::default(),
             env,
             events,
+            reading: Arc::new(tokio::sync::Semaphore::new(ERROR_READS_AT_ONCE)),
+            every: every.max(Duration::from_secs(1)),
         });
         self
     }

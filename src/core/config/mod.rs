@@ -225,6 +225,9 @@ pub struct Environment {
     /// rate). Off: nothing is read for it.
     #[serde(default = "default_error_bursts")]
     pub error_bursts: bool,
+    /// How often each container's new lines are read for them (one bounded read each).
+    #[serde(default = "default_error_bursts_interval")]
+    pub error_bursts_interval: ConfigDuration,
     /// What runs there, as written: `compose` (the default) or `swarm`; the old
     /// spellings `ssh` and `local` (how it is reached) still work, with a notice. Read it
     /// through [`Environment::engine`].
@@ -279,6 +282,10 @@ fn default_background_stats_interval() -> ConfigDuration {
 
 fn default_error_bursts() -> bool {
     true
+}
+
+fn default_error_bursts_interval() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_secs(60))
 }
 
 fn default_docker_socket() -> RemotePath {
