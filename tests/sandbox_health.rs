@@ -533,11 +533,15 @@ fn an_unhealthy_service_shows_down_with_its_http_status_and_builds_show_per_serv
     );
     assert!(screen.contains("1 endpoint DOWN"), "{screen}");
     ok_stdout(Command::new("docker").args(["exec", &noisy.0, "touch", "/tmp/control/unhealthy"]));
-    let screen = t.wait_until(Duration::from_secs(5), "noisy down with 503", |s| {
-        let l = endpoint(s);
-        l.contains("✗ DOWN") && l.contains("503")
-    });
-    assert!(screen.contains("3 endpoints DOWN"), "{screen}");
+    // Each endpoint is read on its own: the whole condition, all three down.
+    let screen = t.wait_until(
+        Duration::from_secs(5),
+        "noisy down with 503, all three",
+        |s| {
+            let l = endpoint(s);
+            l.contains("✗ DOWN") && l.contains("503") && s.contains("3 endpoints DOWN")
+        },
+    );
     assert!(
         screen.lines().next().is_some_and(|l| l.contains(" t !")),
         "tab: {screen}"

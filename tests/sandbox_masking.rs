@@ -194,6 +194,11 @@ fn a_secret_a_service_logs_is_masked_everywhere_and_shown_only_when_asked_and_au
         s.contains("SECRETS SHOWN") && s.contains("done       show secrets unmasked")
     });
     t.keys(&["Q", "l"]);
+    // The search above left the pane where its match was (paused): back to following.
+    t.keys(&["G"]);
+    t.wait_until(Duration::from_secs(5), "the pane following", |s| {
+        s.contains("logs · gateway") && !s.contains("PAUSED")
+    });
     let shown = format!("MASK-shown-{run_id}");
     leak(&secrets, &shown);
     let screen = t.wait_for(&shown);

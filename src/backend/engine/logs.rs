@@ -409,6 +409,10 @@ struct ErrorWatch {
     every: Duration,
 }
 
+/// The first read of a container's lines comes this long after it is watched (or the
+/// interval, when shorter).
+const FIRST_ERROR_READ_AFTER: Duration = Duration::from_secs(15);
+
 /// Error reads of one environment at once.
 const ERROR_READS_AT_ONCE: usize = 4;
 
@@ -467,6 +471,9 @@ async fn count_errors(
 ) {
     let mut tail = ERROR_READ_LINES;
     let mut told = false;
+    // Not at once: a console opened for a moment (or the first seconds of one) does
+    // not read 16 minutes of every container.
+    tokio::time::sleep(every.min(FIRST_ERROR_READ_AFTER)).await;
     loop {
         let after = seen_of(&seen, &id);
         let since = after.map_or(pilothouse_core::time::unix_now() - HISTORY_SECS, |ns| {
