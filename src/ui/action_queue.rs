@@ -343,18 +343,7 @@ pub fn draw_pane(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme:
     let muted = Style::new().fg(c.muted.0);
     let mut title = format!(" {} · action queue ", env.name);
     if let Some(h) = &env.queue.lock_holder {
-        title.push_str(&format!(
-            "· host {}{}{} ",
-            if h.maintenance.is_some() {
-                ""
-            } else {
-                "LOCKED by "
-            },
-            h.describe(),
-            h.since
-                .map(|s| format!(" · for {}", age(now - s)))
-                .unwrap_or_default(),
-        ));
+        title.push_str(&format!("· host {} ", super::text::lock_text(h, now)));
     }
     let block = Block::default()
         .borders(Borders::ALL)

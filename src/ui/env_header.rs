@@ -26,18 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         items.add(
             Rank::Always,
             Span::styled(
-                format!(
-                    "{}{}{}",
-                    if h.maintenance.is_some() {
-                        ""
-                    } else {
-                        "LOCKED by "
-                    },
-                    h.describe(),
-                    h.since
-                        .map(|s| format!(" · for {}", age(now - s)))
-                        .unwrap_or_default(),
-                ),
+                super::text::lock_text(h, now),
                 Style::new().fg(c.error.0).add_modifier(Modifier::BOLD),
             ),
         );

@@ -22,6 +22,21 @@ pub fn host_text(s: &str) -> String {
     pilothouse_core::text::clean(&pilothouse_core::mask::string(s), 400)
 }
 
+/// Who holds the host's lock and for how long: `LOCKED by ops@laptop (deploy) · for 3m`,
+/// or a maintenance lock's own words.
+pub fn lock_text(h: &crate::state::action_queue::LockHolder, now: i64) -> String {
+    let locked = if h.maintenance.is_some() {
+        ""
+    } else {
+        "LOCKED by "
+    };
+    let since = h
+        .since
+        .map(|s| format!(" · for {}", pilothouse_core::time::age(now - s)))
+        .unwrap_or_default();
+    format!("{locked}{}{since}", h.describe())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
