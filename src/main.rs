@@ -481,6 +481,7 @@ fn run_tui(
         config,
         theme,
         keymap,
+        mouse,
     ));
     // Whatever did not close in time, its ssh processes go now, before anything that
     // touches a terminal that may be gone.

@@ -399,3 +399,51 @@ fn sorted_by_cpu_new_samples_reorder_the_rows_and_keep_the_selection() {
         "the selection follows its container"
     );
 }
+
+#[test]
+fn a_new_alert_after_the_first_readings_is_told_once_and_a_flap_is_held() {
+    let mut s = staging_live();
+    let at = |s: &mut pilothouse::state::State, now: i64, health: Health| {
+        update(
+            s,
+            Msg::Backend {
+                env: 0,
+                event: BackendEvent::Container(Box::new(container(
+                    "web",
+                    RunState::Running,
+                    health,
+                ))),
+                now,
+            },
+        )
+    };
+    let notices = |effects: Vec<Effect>| -> Vec<pilothouse::state::notify::Notice> {
+        effects
+            .into_iter()
+            .filter_map(|e| match e {
+                Effect::Notify(n) => Some(*n),
+                _ => None,
+            })
+            .collect()
+    };
+    // What was wrong when the console connected (order-service) is not news.
+    assert!(notices(at(&mut s, NOW + 5, Health::Healthy)).is_empty());
+    let told = notices(at(&mut s, NOW + 30, Health::Unhealthy));
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].text, "staging: web unhealthy");
+    assert!(told[0].bell && told[0].held.is_none());
+    assert!(
+        notices(at(&mut s, NOW + 40, Health::Healthy)).is_empty(),
+        "an end is not told"
+    );
+    let again = notices(at(&mut s, NOW + 50, Health::Unhealthy));
+    assert_eq!(again.len(), 1);
+    assert!(
+        again[0].held.is_some(),
+        "a flap within 5 minutes is held: {again:?}"
+    );
+    let later = notices(at(&mut s, NOW + 30 + 300, Health::Healthy));
+    assert!(later.is_empty());
+    let told = notices(at(&mut s, NOW + 30 + 310, Health::Unhealthy));
+    assert!(told[0].held.is_none(), "told again after five minutes");
+}

@@ -581,6 +581,7 @@ fn swarm_live() -> pilothouse::state::State {
                 message: String::new(),
                 image: image.into(),
                 force_update: 0,
+                container_id: String::new(),
             }
         };
     let reading = SwarmState {
@@ -1210,4 +1211,92 @@ fn an_incident_snapshot_holds_the_last_hour_of_the_timeline() {
         "- **incident** since {slicer} slicer exited (137) · the last change before it: {deploy} web deploy by ops@laptop: succeeded"
     );
     assert!(part.contains(&line), "{line}\n{part}");
+}
+
+#[test]
+fn fifteen_minutes_of_cpu_and_memory_show_as_sparklines_when_wide_and_a_chart_in_the_details() {
+    use pilothouse_core::model::container::{Usage, UsageSource};
+    use pilothouse_core::model::event::BackendEvent;
+    let mut state = staging_live();
+    // Web idle for ten minutes, then held busy (one core); its memory climbing.
+    for i in 0..90i64 {
+        let busy = i >= 60;
+        let usage = Usage {
+            cpu_centipercent: if busy { 10_000 } else { 40 },
+            mem_used: (100 + u64::try_from(i).unwrap()) << 20,
+            mem_limit: 0,
+            source: UsageSource::Cgroup,
+        };
+        update(
+            &mut state,
+            Msg::Backend {
+                env: 0,
+                event: BackendEvent::Stats(vec![("id-web".into(), usage)]),
+                now: NOW - 890 + i * 10,
+            },
+        );
+    }
+    // Web is the last row (the table's order: attention, then deployment order).
+    for _ in 0..4 {
+        press(&mut state, Action::Down);
+    }
+    assert_eq!(
+        state.envs[0]
+            .selected_container()
+            .map(|c| c.service.as_str()),
+        Some("web")
+    );
+    let wide = render(&state, 200, 30);
+    let text = screen_text(&wide);
+    let header = text.lines().find(|l| l.contains("SERVICE")).unwrap();
+    assert!(
+        header.contains("CPU 15m") && header.contains("MEM 15m"),
+        "{text}"
+    );
+    let web = text.lines().find(|l| l.starts_with("│web ")).unwrap();
+    assert!(
+        web.contains("▁▁▁▁▁▁████"),
+        "idle then busy, 90 s a bar: {web}"
+    );
+    insta::assert_snapshot!("sparklines_200", wide.backend());
+    // Narrower: the names keep their room and the sparklines give way first.
+    let t = render(&state, 120, 30);
+    let mid = screen_text(&t);
+    let web = mid.lines().find(|l| l.starts_with("│web ")).unwrap();
+    assert!(
+        web.contains("web_1") || web.contains("web-1"),
+        "the name whole: {mid}"
+    );
+    if !mid.contains("CPU 15m") {
+        assert!(!web.contains('█'), "{mid}");
+    }
+    let narrow = screen_text(&render(&state, 80, 30));
+    let web = narrow.lines().find(|l| l.starts_with("│web ")).unwrap();
+    assert!(
+        !narrow.contains("CPU 15m") && !web.contains('█'),
+        "{narrow}"
+    );
+    // The detail pane: both charts with their lowest, highest and newest readings.
+    press(&mut state, Action::Details);
+    for width in [80, 120, 200] {
+        let t = render(&state, width, 30);
+        let text = screen_text(&t);
+        let cpu = text
+            .lines()
+            .find(|l| l.contains("cpu 15m"))
+            .unwrap_or_else(|| panic!("{width}: {text}"));
+        assert!(
+            cpu.contains("min 0.4% · max 100.0% · now 100.0% (15 min)"),
+            "{width}: {cpu}"
+        );
+        assert!(cpu.contains('█'), "{width}: {cpu}");
+        let mem = text.lines().find(|l| l.contains("mem 15m")).unwrap();
+        assert!(
+            mem.contains('▁') && mem.contains('█'),
+            "{width}: a climb: {mem}"
+        );
+        if width == 120 {
+            insta::assert_snapshot!("usage_chart_120", t.backend());
+        }
+    }
 }

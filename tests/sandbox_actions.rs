@@ -169,6 +169,17 @@ fn production_needs_its_name_typed_and_a_wrong_name_runs_nothing() {
         s.contains("done       restart web")
     });
     assert_ne!(started_at("acme-production_web_1"), before);
+    // A shell is an action like any other: production asks for its name.
+    t.keys(&["e"]);
+    preview(
+        &t,
+        "confirm: shell acme-production_web_1 on production",
+        &["type production and press enter", "docker exec -it '"],
+    );
+    t.keys(&["Escape"]);
+    t.wait_until(Duration::from_secs(5), "the preview closed", |s| {
+        !s.contains("type production and press enter") && row_of(s, "web").is_some()
+    });
 }
 
 #[test]
@@ -691,6 +702,9 @@ fn read_only_mode_queues_nothing() {
     select(&t, "web");
     t.keys(&["R"]);
     let screen = t.wait_for("read-only (--read-only): restart is not queued");
+    assert!(!screen.contains("confirm:"), "{screen}");
+    t.keys(&["e"]);
+    let screen = t.wait_for("read-only (--read-only): shell is not queued");
     assert!(!screen.contains("confirm:"), "{screen}");
     t.keys(&["P", "M"]);
     std::thread::sleep(Duration::from_millis(500));
@@ -1314,4 +1328,124 @@ fn an_item_cancelled_while_queued_is_audited_here_and_on_the_host() {
             .is_some_and(|e| e.contains("cancelled before it ran")),
         "{local}"
     );
+}
+
+/// An image with the demo service and nothing else: no shell at all.
+fn image_without_a_shell() -> &'static str {
+    let image = "pilothouse-test/no-shell:1";
+    let dockerfile = "FROM 127.0.0.1:5000/acme/web:v1 AS full\n\
+                      FROM scratch\n\
+                      COPY --from=full /usr/local/bin/demo-service /usr/local/bin/demo-service\n\
+                      COPY --from=full /lib /lib\n\
+                      COPY --from=full /lib64 /lib64\n\
+                      COPY --from=full /tmp /tmp\n\
+                      ENTRYPOINT [\"/usr/local/bin/demo-service\"]\n";
+    let mut build = Command::new("docker")
+        .args(["build", "-q", "-t", image, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    build
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(dockerfile.as_bytes())
+        .unwrap();
+    let out = build.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "docker build: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    image
+}
+
+#[test]
+fn e_opens_a_shell_in_the_container_comes_back_to_the_table_and_is_audited_never_what_was_typed() {
+    let sb = sandbox();
+    let _env = hold(&STAGING_ENV);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // A container of a project of this test's own whose image has no shell.
+    let project = format!("acme-noshell-{}", std::process::id());
+    let name = format!("{project}_bare_1");
+    let _ = run(Command::new("docker").args(["rm", "-f", &name]));
+    ok_stdout(
+        Command::new("docker")
+            .args(["run", "-d", "--name", &name, "--network", "host", "--label"])
+            .arg(format!("com.docker.compose.project={project}"))
+            .args(["--label", "com.docker.compose.service=bare"])
+            .args(["-e", "PORT=18995", "-e", "SERVICE_NAME=bare"])
+            .args(["-e", "DATABASE_POOL_SIZE=0"])
+            .arg(image_without_a_shell()),
+    );
+    let _gone = Container(name.clone());
+    let bare_dir = dir.path().join("bare");
+    std::fs::create_dir_all(&bare_dir).unwrap();
+    let config = edited_config(&sb, dir.path(), |text| {
+        let t = env_t_over_ssh(&sb, &project)
+            .replace(&format!("/opt/{project}"), &bare_dir.display().to_string());
+        format!("{text}\n{t}")
+    });
+    let host_before = host_audit_all(&sb, "staging").len();
+    let t = action_console_on(&config, "act-shell", dir.path(), "");
+    select(&t, "web");
+    t.keys(&["e"]);
+    preview(
+        &t,
+        "confirm: shell acme-staging_web_1 on staging",
+        &["docker exec -it '", "command -v bash", "acme/web:v"],
+    );
+    t.keys(&["y"]);
+    t.wait_for("pilothouse: shell in acme-staging_web_1 on staging");
+    t.keys(&["echo $((6*7))", "Enter"]);
+    t.wait_until(Duration::from_secs(10), "the shell's answer", |s| {
+        s.lines().any(|l| l.trim() == "42")
+    });
+    t.keys(&["exit", "Enter"]);
+    // Back in the console as it was: the table (filtered to web), connected, and the
+    // item done with the shell's exit code.
+    let screen = t.wait_until(Duration::from_secs(10), "the console back", |s| {
+        s.contains("· connected")
+            && row_of(s, "web").is_some()
+            && s.contains("done       shell acme-staging_web_1")
+    });
+    assert!(!screen.contains("pilothouse: shell in"), "{screen}");
+    let all = host_audit_all(&sb, "staging");
+    let mine: Vec<&serde_json::Value> = all[host_before..]
+        .iter()
+        .filter(|r| r["action"] == "shell")
+        .collect();
+    assert_eq!(mine.len(), 2, "started and ended: {all:?}");
+    let (start, end) = (mine[0], mine[1]);
+    assert_eq!(start["result"], "started");
+    assert_eq!(end["result"], "succeeded", "{end}");
+    assert_eq!(start["item"], end["item"]);
+    assert_eq!(end["targets"], serde_json::json!(["acme-staging_web_1"]));
+    assert_eq!(end["exit_codes"], serde_json::json!([0, 0]), "{end}");
+    assert!(end["operator"].as_str().is_some_and(|o| !o.is_empty()));
+    assert!(end["time"].as_i64() >= start["time"].as_i64());
+    let trail =
+        std::fs::read_to_string(sb.state.join("opt/staging/.pilothouse/audit.jsonl")).unwrap();
+    assert!(!trail.contains("6*7"), "what was typed is never recorded");
+
+    // The container without a shell: the check says so, and the console stays.
+    t.keys(&["BTab"]);
+    t.wait_until(Duration::from_secs(15), "env t's table", |s| {
+        row_of(s, "bare").is_some() && s.contains("· connected")
+    });
+    t.keys(&["e"]);
+    preview(
+        &t,
+        &format!("confirm: shell {name} on t"),
+        &["docker exec -it '"],
+    );
+    t.keys(&["y"]);
+    let screen = t.wait_until(Duration::from_secs(15), "the shell refused", |s| {
+        s.contains("no shell: the image has no sh") && s.contains("FAILED")
+    });
+    assert!(!screen.contains("pilothouse: shell in"), "{screen}");
+    assert!(row_of(&screen, "bare").is_some(), "{screen}");
 }

@@ -874,3 +874,215 @@ fn the_quick_start_config_s_checks_pass_and_one_fails_while_its_switch_is_set() 
     let (code, _, out) = checks(&config);
     assert_eq!(code, Some(0), "{out}");
 }
+
+/// A webhook receiver on this machine's loopback: every POST's body, answered 200.
+struct Hook {
+    port: u16,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Hook {
+    fn start() -> Hook {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = bodies.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream);
+                let mut length = 0usize;
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line.trim() != "" {
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0u8; length];
+                let _ = reader.read_exact(&mut body);
+                kept.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&body).into_owned());
+                let _ = reader.get_mut().write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                );
+            }
+        });
+        Hook { port, bodies }
+    }
+
+    fn count(&self) -> usize {
+        self.bodies.lock().unwrap().len()
+    }
+}
+
+/// The part of `row` under `header`'s column (as wide as `width`), by character.
+fn cell(screen: &str, header: &str, row: &str, width: usize) -> String {
+    let head = screen
+        .lines()
+        .find(|l| l.contains(header))
+        .unwrap_or_default();
+    let Some(at) = head.find(header).map(|b| head[..b].chars().count()) else {
+        return String::new();
+    };
+    row.chars().skip(at).take(width).collect()
+}
+
+#[test]
+fn a_busy_container_climbs_its_sparkline_and_a_new_alert_rings_once_and_posts_one_webhook() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let project = format!("acme-notify-{}", std::process::id());
+    let port = 18984;
+    let check = format!("wget -q -O /dev/null http://127.0.0.1:{port}/health");
+    let noisy = service_container(
+        &project,
+        "noisy",
+        1,
+        port,
+        "v2",
+        &[
+            "--health-cmd",
+            &check,
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+            "--health-timeout",
+            "3s",
+        ],
+    );
+    let hook = Hook::start();
+    let config = dir.path().join("notify.toml");
+    // Only the container's health may alert here (not an error burst of its log).
+    let env = env_t_over_ssh(&sb, &project)
+        .replace(
+            &format!("/opt/{project}"),
+            &dir.path().display().to_string(),
+        )
+        .replacen(
+            "[environments.t]\n",
+            "[environments.t]\nerror_bursts = false\n",
+            1,
+        );
+    std::fs::write(
+        &config,
+        format!(
+            "{env}\n[notify]\nwebhook = \"http://127.0.0.1:{}/hook\"\n",
+            hook.port
+        ),
+    )
+    .unwrap();
+    let t = Tmux::start_sized(
+        "notify",
+        &format!(
+            "env XDG_STATE_HOME={} {}",
+            dir.path().display(),
+            console_with(&config, dir.path())
+        ),
+        220,
+    );
+    let output = dir.path().join("terminal-output");
+    t.record_output(&output);
+    let bells = || {
+        std::fs::read(&output)
+            .unwrap_or_default()
+            .iter()
+            .filter(|b| **b == 7)
+            .count()
+    };
+    let noisy_row = |s: &str| row_of(s, "noisy").map(str::to_string).unwrap_or_default();
+    let cpu_cell = |s: &str| cell(s, "CPU 15m", &noisy_row(s), 10);
+    // A first reading with its history: idle, low bars only.
+    let screen = t.wait_until(
+        Duration::from_secs(30),
+        "noisy healthy with a CPU history",
+        |s| {
+            s.contains("· connected")
+                && noisy_row(s).contains("healthy")
+                && cpu_cell(s).contains('▁')
+        },
+    );
+    let connected = std::time::Instant::now();
+    assert!(
+        cpu_cell(&screen).trim().chars().all(|c| c == '▁'),
+        "idle: {}\n{screen}",
+        cpu_cell(&screen)
+    );
+    // Held busy: its newest bar rises, and the detail pane's chart says the peak.
+    ok_stdout(Command::new("docker").args(["exec", &noisy.0, "touch", "/tmp/control/busy"]));
+    t.wait_until(Duration::from_secs(10), "the newest CPU bar risen", |s| {
+        cpu_cell(s)
+            .trim_end()
+            .chars()
+            .last()
+            .is_some_and(|c| c != '▁')
+    });
+    t.keys(&["d"]);
+    let screen = t.wait_until(Duration::from_secs(10), "the detail pane's chart", |s| {
+        s.contains("cpu 15m") && s.contains("mem 15m") && s.contains("(15 min)")
+    });
+    let chart = screen
+        .lines()
+        .find(|l| l.contains("cpu 15m"))
+        .unwrap_or_default();
+    let max: f64 = chart
+        .split("max ")
+        .nth(1)
+        .and_then(|r| r.split('%').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0.0);
+    assert!(max >= 14.0, "a core held busy: {chart}");
+    ok_stdout(Command::new("docker").args(["exec", &noisy.0, "rm", "/tmp/control/busy"]));
+
+    // Alerts found in the console's first ten seconds are what the operator opened it
+    // on; this one must come after them.
+    if let Some(left) = Duration::from_secs(11).checked_sub(connected.elapsed()) {
+        std::thread::sleep(left);
+    }
+    assert_eq!((bells(), hook.count()), (0, 0), "nothing told yet");
+    ok_stdout(Command::new("docker").args(["exec", &noisy.0, "touch", "/tmp/control/unhealthy"]));
+    t.wait_until(Duration::from_secs(15), "noisy unhealthy", |s| {
+        noisy_row(s).contains("unhealthy")
+    });
+    eventually(
+        Duration::from_secs(10),
+        "one bell and one webhook",
+        || match (bells(), hook.count()) {
+            (1, 1) => Ok(()),
+            other => Err(format!("bells and posts: {other:?}")),
+        },
+    );
+    let body = hook.bodies.lock().unwrap()[0].clone();
+    assert!(
+        body.contains("\"text\":\"pilothouse: t: noisy unhealthy")
+            && body.contains("\"environment\":\"t\""),
+        "{body}"
+    );
+    // It flaps: healthy, then unhealthy again within five minutes. Told once.
+    ok_stdout(Command::new("docker").args(["exec", &noisy.0, "rm", "/tmp/control/unhealthy"]));
+    t.wait_until(Duration::from_secs(15), "noisy healthy again", |s| {
+        let r = noisy_row(s);
+        r.contains("healthy") && !r.contains("unhealthy")
+    });
+    ok_stdout(Command::new("docker").args(["exec", &noisy.0, "touch", "/tmp/control/unhealthy"]));
+    t.wait_until(Duration::from_secs(15), "noisy unhealthy again", |s| {
+        noisy_row(s).contains("unhealthy")
+    });
+    let log = dir.path().join("pilothouse/pilothouse.log");
+    eventually(Duration::from_secs(10), "the repeat held", || {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("notice held for container:") && text.contains("noisy unhealthy") {
+            Ok(())
+        } else {
+            Err(text)
+        }
+    });
+    assert_eq!(
+        (bells(), hook.count()),
+        (1, 1),
+        "a flapping service is told once"
+    );
+}

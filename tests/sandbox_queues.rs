@@ -134,14 +134,40 @@ fn n(v: &serde_json::Value, key: &str) -> u64 {
     v[key].as_u64().unwrap_or_else(|| panic!("no {key} in {v}"))
 }
 
-/// A queue's row in the jobs view, split in its columns.
+/// A queue's row in the jobs view, cut in its columns where the header's names start
+/// (the 15-minute sparkline of waiting jobs, shown on a wide terminal, left out).
 fn queue_cells(screen: &str, queue: &str) -> Option<Vec<String>> {
-    row_of(screen, queue).map(|r| {
-        r.trim_matches('│')
-            .split_whitespace()
-            .map(str::to_string)
-            .collect()
-    })
+    const NAMES: [&str; 14] = [
+        "QUEUE", "WAITING", "ACTIVE", "DELAYED", "PRIOR", "FAILED", "DONE", "OK/M", "FAIL/M",
+        "TREND", "WAIT 15m", "OLDEST", "WKRS", "STATUS",
+    ];
+    let header = screen
+        .lines()
+        .find(|l| l.contains("QUEUE") && l.contains("WAITING"))?;
+    let at = |name: &str| {
+        let byte = header
+            .find(&format!("{name} "))
+            .or_else(|| header.find(name))?;
+        Some(header[..byte].chars().count())
+    };
+    let starts: Vec<(&str, usize)> = NAMES
+        .iter()
+        .filter_map(|n| at(n).map(|i| (*n, i)))
+        .collect();
+    let row: Vec<char> = row_of(screen, queue)?.chars().collect();
+    let cells = starts
+        .iter()
+        .enumerate()
+        .filter(|(_, (n, _))| *n != "WAIT 15m")
+        .map(|(k, (_, from))| {
+            let to = starts.get(k + 1).map_or(row.len(), |(_, i)| *i);
+            row[(*from).min(row.len())..to.min(row.len())]
+                .iter()
+                .collect::<String>()
+                .trim_matches(|c: char| c == '│' || c.is_whitespace())
+                .to_string()
+        });
+    Some(cells.collect())
 }
 
 /// The console with the jobs view open and every queue read.

@@ -5,7 +5,9 @@
 pub mod audit_command;
 pub mod cli;
 pub mod diagnostics;
+pub mod interactive;
 pub mod logs_command;
+pub mod notify;
 pub mod status;
 pub mod timeline_command;
 pub mod timeline_store;
@@ -43,6 +45,10 @@ const FRAME: Duration = Duration::from_millis(100);
 struct Io<'a> {
     handles: &'a [EnvHandle],
     done: mpsc::UnboundedSender<Msg>,
+    /// A command an item asked to run on the terminal, for the loop to hand over to.
+    interactive: std::cell::RefCell<Option<interactive::Interactive>>,
+    /// Whether the console runs inside tmux (its notifications are passed through).
+    in_tmux: bool,
 }
 
 use pilothouse_core::time::unix_now;
@@ -150,6 +156,8 @@ impl Signals {
 struct Input {
     events: mpsc::UnboundedReceiver<Read>,
     alt_keys: AltKeys,
+    /// Parks the reader while a command has the terminal.
+    pause: std::sync::Arc<interactive::Pause>,
 }
 
 impl Input {
@@ -186,6 +194,7 @@ pub async fn run(
     config: &Config,
     theme: &Theme,
     keymap: &Keymap,
+    mouse: bool,
 ) -> Result<()> {
     let (tx, mut backend_events) = mpsc::channel(256);
     let handles = spawn_backends(config, &tx);
@@ -193,9 +202,11 @@ pub async fn run(
     let mut signals = Signals::new()?;
     let stop_limit =
         i64::try_from(pilothouse_core::model::job::STEP_GRACE.as_secs()).unwrap_or(20) + 15;
+    let pause = std::sync::Arc::new(interactive::Pause::default());
     let mut input = Input {
-        events: spawn_input_reader(),
+        events: spawn_input_reader(pause.clone()),
         alt_keys: AltKeys::default(),
+        pause,
     };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -204,6 +215,8 @@ pub async fn run(
     let io = Io {
         handles: &handles,
         done: done_tx,
+        interactive: std::cell::RefCell::new(None),
+        in_tmux: std::env::var_os("TMUX").is_some_and(|v| !v.is_empty()),
     };
     tell_on_screen(&handles, state.selected);
     if let Ok(size) = terminal.size() {
@@ -266,12 +279,71 @@ pub async fn run(
             frames.dirty_backend |= apply(&mut state, msg, &io);
         }
         frames.dirty_backend |= drain_backend(&mut backend_events, &mut state, &io);
+        let asked = io.interactive.borrow_mut().take();
+        if let Some(command) = asked {
+            let aside = Aside {
+                terminal: &mut *terminal,
+                pause: &input.pause,
+                mouse,
+            };
+            step_aside(aside, command, &mut backend_events, &mut state, &io).await;
+            frames.dirty = true;
+        }
     };
     // Nothing reads the backends' events any more: an actor waiting to send one hears
     // that at once and closes its connection, instead of waiting out the limit.
     drop(backend_events);
     shutdown(handles).await;
     result
+}
+
+/// The terminal as the console holds it, for a command that borrows it.
+struct Aside<'a> {
+    terminal: &'a mut DefaultTerminal,
+    pause: &'a interactive::Pause,
+    mouse: bool,
+}
+
+/// Runs an item's command on the terminal (see [`interactive`]), applying what the
+/// environments report meanwhile, then tells the item's runner how it ended.
+async fn step_aside(
+    aside: Aside<'_>,
+    command: interactive::Interactive,
+    backend_events: &mut mpsc::Receiver<(usize, pilothouse_core::model::event::BackendEvent)>,
+    state: &mut State,
+    io: &Io<'_>,
+) {
+    let ended = match interactive::hand_over(aside.pause, aside.mouse, &command.title).await {
+        Err(e) => Err(e),
+        Ok(()) => match interactive::spawn(&command.argv) {
+            Err(e) => Err(e),
+            Ok(mut child) => loop {
+                tokio::select! {
+                    status = child.wait() => break status.map_err(|e| format!("waiting for it: {e}")),
+                    Some((env, event)) = backend_events.recv() => {
+                        apply(state, Msg::Backend { env, event, now: unix_now() }, io);
+                    }
+                }
+            },
+        },
+    };
+    interactive::take_back(aside.terminal, aside.pause, aside.mouse);
+    if let Ok(size) = aside.terminal.size() {
+        let (rows, cols) = (size.height, size.width);
+        apply(state, Msg::Resize { rows, cols }, io);
+    }
+    let (code, error) = match ended {
+        Ok(status) => (status.code(), None),
+        Err(e) => (None, Some(e)),
+    };
+    if let Some(h) = io.handles.get(command.env) {
+        let ended = EnvCommand::ShellEnded {
+            id: command.id,
+            code,
+            error,
+        };
+        let _ = h.commands.send(ended);
+    }
 }
 
 /// What the backends have already sent goes into the same frame (a heartbeat and its
@@ -301,12 +373,26 @@ fn drain_backend(
 /// default (edge-triggered) reader can leave the rest of a big paste unread in the
 /// tty until the next key arrives; the level-triggered `/dev/tty` reader (the
 /// `use-dev-tty` feature) read from one blocking loop drains a burst at once.
-fn spawn_input_reader() -> mpsc::UnboundedReceiver<Read> {
+fn spawn_input_reader(pause: std::sync::Arc<interactive::Pause>) -> mpsc::UnboundedReceiver<Read> {
     let (tx, rx) = mpsc::unbounded_channel();
     let spawned = std::thread::Builder::new()
         .name("terminal-input".into())
         .spawn(move || {
             loop {
+                // While a command has the terminal, nothing here reads it.
+                if pause.holds_reader() {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    continue;
+                }
+                match crossterm::event::poll(interactive::READ_POLL) {
+                    Ok(false) => continue,
+                    Ok(true) if pause.holds_reader() => continue,
+                    Ok(true) => {}
+                    Err(e) => {
+                        let _ = tx.send((Instant::now(), Err(e)));
+                        return;
+                    }
+                }
                 let ev = crossterm::event::read();
                 let failed = ev.is_err();
                 if tx.send((Instant::now(), ev)).is_err() || failed {
@@ -661,6 +747,21 @@ fn perform(effect: Effect, io: &Io<'_>) {
             }
         }
         Effect::Copy { text } => copy_to_clipboard(&text),
+        Effect::Interactive {
+            env,
+            id,
+            argv,
+            title,
+        } => {
+            let command = interactive::Interactive {
+                env,
+                id,
+                argv,
+                title,
+            };
+            *io.interactive.borrow_mut() = Some(command);
+        }
+        Effect::Notify(notice) => notify::tell(&notice, io.in_tmux),
         Effect::KeepTimeline { env, key, entries } => {
             let done = io.done.clone();
             tokio::task::spawn_blocking(move || {

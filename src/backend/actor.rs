@@ -46,6 +46,13 @@ pub enum EnvCommand {
     /// The console is stopping: start nothing more, stop the running item at its next
     /// step boundary (its current step gets a bounded time), audit it, release the lock.
     Interrupt,
+    /// The interactive step of item `id` (a shell) ended on the console's terminal:
+    /// its exit code (None: killed by a signal, or it did not start, with why).
+    ShellEnded {
+        id: u64,
+        code: Option<i32>,
+        error: Option<String>,
+    },
     /// Whether the environment is on screen: usage is read at `stats_interval` when it
     /// is, at `background_stats_interval` when not.
     OnScreen(bool),
@@ -435,6 +442,10 @@ fn dispatch(cmd: Option<EnvCommand>, here: &Here<'_>, followers: &mut logs::Foll
         Some(EnvCommand::Run(job)) => here.runner.submit(*job),
         Some(EnvCommand::Cancel(id)) => here.runner.cancel(id),
         Some(EnvCommand::Interrupt) => here.runner.interrupt(),
+        Some(EnvCommand::ShellEnded { id, code, error }) => {
+            let end = crate::runner::ShellEnd { id, code, error };
+            let _ = here.runner.shell_ended.send(end);
+        }
         Some(EnvCommand::ReadAudit) => read_audit(here.remote.clone(), here.env, here.report),
         Some(EnvCommand::ReadTags(repos)) => read_tags(here.remote.clone(), repos, here.report),
         Some(EnvCommand::ReadStackFile { path, stack }) => {

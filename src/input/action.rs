@@ -62,6 +62,7 @@ const NORMAL_ACTIONS: &[Action] = {
         Reconnect,
         Snapshot,
         Restart,
+        Shell,
         RestartGroup,
         Stop,
         Start,
@@ -324,6 +325,8 @@ pub enum Action {
     ContainersView,
     /// Actions: each opens a preview in the queue; nothing runs unconfirmed.
     Restart,
+    /// A shell in the selected container, on this terminal (previewed and audited).
+    Shell,
     RestartGroup,
     Stop,
     Start,
@@ -405,6 +408,7 @@ impl Action {
         matches!(
             self,
             Action::Restart
+                | Action::Shell
                 | Action::RestartGroup
                 | Action::Stop
                 | Action::Start
@@ -440,6 +444,7 @@ impl Action {
             Action::GrowPane => "grow pane",
             Action::ShrinkPane => "shrink pane",
             Action::Restart => "restart",
+            Action::Shell => "shell in the container",
             Action::RestartGroup => "restart group",
             Action::Stop => "stop",
             Action::Start => "start",
@@ -624,6 +629,18 @@ pub enum Effect {
     },
     /// Put `text` on the terminal's clipboard (OSC 52).
     Copy { text: String },
+    /// Step aside from the terminal and run `argv` on it (item `id`'s shell in
+    /// environment `env`), then come back and tell the runner how it ended.
+    Interactive {
+        env: usize,
+        id: u64,
+        argv: Vec<String>,
+        /// What the terminal shows above the shell (`shell in web-1 on staging`).
+        title: String,
+    },
+    /// Tell the operator a new alert started: the bell, a desktop notification
+    /// through the terminal, a webhook (each as configured and not rate-limited).
+    Notify(Box<crate::state::notify::Notice>),
     /// Keep these timeline entries of environment `env` in its store (what the engine
     /// reported and this console saw, so the next console shows them too).
     KeepTimeline {

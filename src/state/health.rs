@@ -27,6 +27,9 @@ pub struct HealthState {
     pub check_names: Vec<(String, i64)>,
     /// Their latest results.
     pub checks: Vec<pilothouse_core::model::health::CheckResult>,
+    /// The host's 1-minute load (x100) and memory in use (KiB), last 15 minutes.
+    pub load_history: crate::state::history::Series,
+    pub mem_history: crate::state::history::Series,
 }
 
 impl HealthState {

@@ -17,6 +17,8 @@ pub struct QueueRow {
     pub reading: QueueReading,
     /// (console time in s, completed, failed) since the reading before.
     pub history: VecDeque<(i64, u64, u64)>,
+    /// Jobs waiting, last 15 minutes.
+    pub waiting: crate::state::history::Series,
 }
 
 impl QueueRow {
@@ -211,12 +213,21 @@ impl QueuesState {
         let keep = self.selected_name().map(str::to_string);
         let mut rows = Vec::with_capacity(r.queues.len());
         for q in r.queues {
-            let mut history = self
+            let before = self
                 .queues
                 .iter()
-                .position(|row| row.reading.name == q.name)
-                .map(|i| std::mem::take(&mut self.queues[i].history))
+                .position(|row| row.reading.name == q.name);
+            let (mut history, mut waiting) = before
+                .map(|i| {
+                    let row = &mut self.queues[i];
+                    (
+                        std::mem::take(&mut row.history),
+                        std::mem::take(&mut row.waiting),
+                    )
+                })
                 .unwrap_or_default();
+            let now_waiting = u32::try_from(q.counts.waiting).unwrap_or(u32::MAX);
+            waiting.record(now_waiting, now);
             if let (Some(c), Some(f)) = (q.completed_since, q.failed_since) {
                 history.push_back((now, c, f));
                 while history.len() > HISTORY {
@@ -226,6 +237,7 @@ impl QueuesState {
             rows.push(QueueRow {
                 reading: q,
                 history,
+                waiting,
             });
         }
         self.queues = rows;

@@ -7,9 +7,11 @@ pub mod custom;
 pub mod errors;
 pub mod forwards;
 pub mod health;
+pub mod history;
 pub mod jobs;
 mod link;
 pub mod logs;
+pub mod notify;
 pub mod picker;
 pub mod pool;
 pub mod snapshot;
@@ -137,6 +139,8 @@ pub struct EnvState {
     pub latency: Option<Duration>,
     /// CPU and memory of running containers, by container id.
     pub usage: BTreeMap<String, Usage>,
+    /// The same over the last 15 minutes, by container id.
+    pub history: BTreeMap<String, history::UsageHistory>,
     /// Services marked for following their logs together.
     pub marked: BTreeSet<String>,
     pub logs: LogPane,
@@ -177,6 +181,14 @@ pub struct EnvState {
     pub endpoint_services: Vec<String>,
     /// Who this console acts for (`user@machine`), for the deploy hooks' variables.
     pub operator: String,
+    /// `e` may open a shell in a container here (`shell = false`: it is refused).
+    pub shell: bool,
+    /// The shell it runs (`shell_command`, as words); None: bash, else sh.
+    pub shell_command: Option<Vec<String>>,
+    /// The Docker socket on the host, as the environment names it.
+    pub docker_socket: String,
+    /// What is told to an operator looking elsewhere, and what was told when.
+    pub notify: notify::NotifyState,
 }
 
 /// What the container table is ordered by; one key cycles through them.
@@ -400,6 +412,7 @@ impl State {
                 let mut e =
                     EnvState::from_config(name.as_str(), env, config.logs.buffer_lines as usize);
                 e.logs.store.set_total(config.logs.buffer_total as usize);
+                e.notify = notify::NotifyState::new(&config.notify, e.read_only || read_only);
                 e
             })
             .collect();
@@ -583,6 +596,7 @@ impl EnvState {
             docker_version: None,
             latency: None,
             usage: BTreeMap::new(),
+            history: BTreeMap::new(),
             marked: BTreeSet::new(),
             logs: LogPane::new(buffer_lines),
             health: health_state(env),
@@ -620,6 +634,10 @@ impl EnvState {
                 .map(|e| e.service_name().to_string())
                 .collect(),
             operator: String::new(),
+            shell: env.shell,
+            shell_command: env.shell_command.as_ref().map(|c| c.words().to_vec()),
+            docker_socket: env.docker_socket.to_string(),
+            notify: notify::NotifyState::default(),
         }
     }
 

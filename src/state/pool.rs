@@ -7,7 +7,7 @@ use pilothouse_core::config::DatabaseSettings;
 use pilothouse_core::model::pool::{APPLICATION_NAME, DbSession, PoolSample, SessionState};
 
 /// How much history the sparkline keeps.
-pub const HISTORY_SECS: i64 = 600;
+pub const HISTORY_SECS: i64 = 900;
 /// At this many free slots or fewer, the warning banner shows.
 pub const WARN_FREE: i64 = 3;
 
@@ -480,16 +480,16 @@ mod tests {
     }
 
     #[test]
-    fn history_keeps_ten_minutes() {
+    fn history_keeps_fifteen_minutes() {
         let mut p = pool(vec![]);
-        for t in 0..400 {
+        for t in 0..500 {
             let mut s = p.sample.clone().expect("sample");
             s.at = t * 2;
             p.record(s);
         }
         let first = p.history.front().map(|h| h.0);
-        assert_eq!(first, Some(798 - HISTORY_SECS));
-        assert!(p.is_stale(798 + 9));
-        assert!(!p.is_stale(798 + 2));
+        assert_eq!(first, Some(998 - HISTORY_SECS));
+        assert!(p.is_stale(998 + 9));
+        assert!(!p.is_stale(998 + 2));
     }
 }

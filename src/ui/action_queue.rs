@@ -149,7 +149,7 @@ fn step_lines(env: &EnvState, item: &QueueItem, theme: &Theme) -> Vec<Line<'stat
             Span::raw(s.label.clone()),
         ]));
         let prompt = match s.exec {
-            pilothouse_core::ops::Exec::Shell => "$",
+            pilothouse_core::ops::Exec::Shell | pilothouse_core::ops::Exec::Interactive => "$",
             pilothouse_core::ops::Exec::Terminate { .. } => "sql>",
             pilothouse_core::ops::Exec::WaitHealthy { .. }
             | pilothouse_core::ops::Exec::SwarmConverge { .. }

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 use crate::state::alert::Alert;
+use crate::state::history::UsageHistory;
 use crate::state::{EnvState, LinkStatus, health_alert, state_alert};
 use crate::ui::theme::Theme;
 use pilothouse_core::model::container::{ContainerInfo, Health, RunState, Usage};
@@ -55,7 +56,16 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         );
         return;
     }
-    let header = Row::new([
+    let needle = env.filter.to_lowercase();
+    let missing: Vec<crate::state::Missing> = env
+        .missing()
+        .into_iter()
+        .filter(|m| needle.is_empty() || m.service.to_lowercase().contains(&needle))
+        .collect();
+    let widths = column_widths(env, &visible, &missing, live, area.width.saturating_sub(2));
+    // The sparklines are two more columns, there only when they fit.
+    let sparks = widths.len() == 12;
+    let mut names = vec![
         "SERVICE",
         "CONTAINER",
         "IMAGE",
@@ -65,25 +75,25 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         "RST",
         "CPU",
         "MEM",
-        // Under host networking nothing is published: no empty column is announced.
-        if env.containers.iter().any(|k| !k.ports.is_empty()) {
-            "PORTS"
-        } else {
-            ""
-        },
-    ])
-    .style(Style::new().fg(c.muted.0).add_modifier(Modifier::BOLD));
-    let needle = env.filter.to_lowercase();
-    let missing: Vec<crate::state::Missing> = env
-        .missing()
-        .into_iter()
-        .filter(|m| needle.is_empty() || m.service.to_lowercase().contains(&needle))
-        .collect();
+    ];
+    if sparks {
+        names.extend(["CPU 15m", "MEM 15m"]);
+    }
+    // Under host networking nothing is published: no empty column is announced.
+    names.push(if env.containers.iter().any(|k| !k.ports.is_empty()) {
+        "PORTS"
+    } else {
+        ""
+    });
+    let header = Row::new(names).style(Style::new().fg(c.muted.0).add_modifier(Modifier::BOLD));
     let rows = visible
         .iter()
-        .map(|k| row(k, env.usage.get(&k.id).filter(|_| live), live, now, theme))
+        .map(|k| {
+            let usage = env.usage.get(&k.id).filter(|_| live);
+            let history = env.history.get(&k.id).filter(|_| sparks);
+            row(k, (usage, history, sparks), live, now, theme)
+        })
         .chain(missing.iter().map(|m| missing_row(m, theme)));
-    let widths = column_widths(env, &visible, &missing, live, area.width.saturating_sub(2));
     let table = Table::new(rows, widths)
         .header(header)
         .block(block)
@@ -103,7 +113,7 @@ fn column_widths(
     missing: &[crate::state::Missing],
     live: bool,
     inner: u16,
-) -> [Constraint; 10] {
+) -> Vec<Constraint> {
     let longest = |it: &mut dyn Iterator<Item = usize>, header: usize| {
         it.max().unwrap_or(0).max(header).min(60) as u16
     };
@@ -157,9 +167,13 @@ fn column_widths(
         9,
     );
     let room = inner.saturating_sub(used(&small));
+    // The 15-minute sparklines (and their spacing) only when there is a history to
+    // show and the names keep their whole length too.
+    let sparks = live && !env.history.is_empty() && room >= name + 2 * (SPARK + 1);
+    let room = room.saturating_sub(if sparks { 2 * (SPARK + 1) } else { 0 });
     // A name cut to a few letters says nothing: under 6 columns it is left out.
     let container = if room >= 6 { name.min(room) } else { 0 };
-    [
+    let mut widths = vec![
         Constraint::Length(service),
         Constraint::Length(container),
         Constraint::Length(image),
@@ -169,9 +183,16 @@ fn column_widths(
         Constraint::Length(rst),
         Constraint::Length(cpu),
         Constraint::Length(mem),
-        Constraint::Fill(1),
-    ]
+    ];
+    if sparks {
+        widths.extend([Constraint::Length(SPARK), Constraint::Length(SPARK)]);
+    }
+    widths.push(Constraint::Fill(1));
+    widths
 }
+
+/// The width of each sparkline column (15 minutes: 90 s a bar).
+const SPARK: u16 = 10;
 
 /// The health cell: stale rows never claim one (the host is not being watched).
 fn health_text(k: &ContainerInfo, live: bool) -> String {
@@ -214,7 +235,7 @@ fn missing_row<'a>(m: &crate::state::Missing, theme: &Theme) -> Row<'a> {
 
 fn row<'a>(
     k: &'a ContainerInfo,
-    usage: Option<&Usage>,
+    (usage, history, sparks): (Option<&Usage>, Option<&UsageHistory>, bool),
     live: bool,
     now: i64,
     theme: &Theme,
@@ -248,7 +269,7 @@ fn row<'a>(
     } else {
         Style::new().fg(c.muted.0).add_modifier(Modifier::DIM)
     };
-    Row::new(vec![
+    let mut cells = vec![
         Cell::from(k.service.as_str()),
         Cell::from(k.name.as_str()),
         Cell::from(display_image(&k.image)),
@@ -278,9 +299,21 @@ fn row<'a>(
                 })
                 .unwrap_or_default(),
         ),
-        Cell::from(k.ports.join(",")),
-    ])
-    .style(row_style)
+    ];
+    if sparks {
+        let spark = Style::new().fg(c.accent.0);
+        let width = usize::from(SPARK);
+        let (cpu, mem) = history.map_or_else(Default::default, |h| {
+            (
+                super::spark::cpu(&h.cpu.window(now), width),
+                super::spark::memory(&h.mem_kib.window(now), width),
+            )
+        });
+        cells.push(Cell::from(cpu).style(spark));
+        cells.push(Cell::from(mem).style(spark));
+    }
+    cells.push(Cell::from(k.ports.join(",")));
+    Row::new(cells).style(row_style)
 }
 
 /// The style of a cell that carries an alert.

@@ -30,10 +30,22 @@ pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &The
         body = body.add_modifier(Modifier::DIM);
     }
     frame.render_widget(
-        Paragraph::new(lines(k, env.usage.get(&k.id), now, theme))
-            .style(body)
-            .block(block)
-            .wrap(Wrap { trim: false }),
+        Paragraph::new({
+            let mut all = lines(k, env.usage.get(&k.id), now, theme);
+            if env.is_live()
+                && let Some(h) = env.history.get(&k.id)
+            {
+                // After the image and the command: how it has been doing.
+                let width = usize::from(area.width.saturating_sub(2));
+                let rest = all.split_off(all.len().min(2));
+                all.extend(usage_chart(h, width, now, theme));
+                all.extend(rest);
+            }
+            all
+        })
+        .style(body)
+        .block(block)
+        .wrap(Wrap { trim: false }),
         area,
     );
 }
@@ -144,6 +156,49 @@ fn lines<'a>(
         Span::raw(labels.join("  ")),
     ]));
     out
+}
+
+/// CPU and memory over the last 15 minutes: a sparkline each with the lowest, the
+/// highest and the newest reading.
+fn usage_chart<'a>(
+    h: &crate::state::history::UsageHistory,
+    width: usize,
+    now: i64,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    use super::spark;
+    let c = &theme.colors;
+    let muted = Style::new().fg(c.muted.0);
+    // The label, the bars, and `min 0.0% · max 12.3% · now 3.2%` after them.
+    let bars = width.saturating_sub(9 + 44).clamp(10, 90);
+    let mem = |kib: u32| super::containers::bytes(u64::from(kib) * 1024);
+    let line = |name: &'static str, chart: String, said: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<8} "), muted),
+            Span::styled(chart, Style::new().fg(c.accent.0)),
+            Span::styled(format!("  {said}"), muted),
+        ])
+    };
+    let cpu_window = h.cpu.window(now);
+    let mem_window = h.mem_kib.window(now);
+    let summary = |s: Option<(u32, u32, u32)>, f: &dyn Fn(u32) -> String| match s {
+        Some((lo, hi, newest)) => {
+            format!("min {} · max {} · now {} (15 min)", f(lo), f(hi), f(newest))
+        }
+        None => "nothing read in 15 min".to_string(),
+    };
+    vec![
+        line(
+            "cpu 15m",
+            spark::cpu(&cpu_window, bars),
+            summary(h.cpu.summary(now), &spark::percent),
+        ),
+        line(
+            "mem 15m",
+            spark::memory(&mem_window, bars),
+            summary(h.mem_kib.summary(now), &mem),
+        ),
+    ]
 }
 
 /// `sha256:0123456789ab…` -> `0123456789ab`.

@@ -16,7 +16,7 @@ use pilothouse_core::model::health::EndpointStatus;
 use pilothouse_core::time::age;
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
-    let host_h = 9.min(area.height / 2).max(3);
+    let host_h = 11.min(area.height / 2).max(3);
     let checks = env.health.check_names.len() as u16;
     let checks_h = if checks > 0 {
         (checks + 3).min(area.height / 3)
@@ -330,5 +330,58 @@ fn draw_host(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Th
             ),
         ]));
     }
+    if !stale {
+        let width = usize::from(area.width.saturating_sub(2));
+        lines.extend(host_history(h, width, now, theme));
+    }
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The host's load and memory over the last 15 minutes, with their range.
+fn host_history(
+    h: &crate::state::HealthState,
+    width: usize,
+    now: i64,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    use super::spark;
+    let muted = Style::new().fg(theme.colors.muted.0);
+    let accent = Style::new().fg(theme.colors.accent.0);
+    let bars = width.saturating_sub(28 + 44).clamp(10, 90);
+    let load = |l: u32| format!("{}.{:02}", l / 100, l % 100);
+    let mem = |kib: u32| bytes(u64::from(kib) * 1024);
+    let line =
+        |name: &str, chart: String, summary: Option<(u32, u32, u32)>, f: &dyn Fn(u32) -> String| {
+            let said = summary.map_or_else(String::new, |(lo, hi, newest)| {
+                format!("  min {} · max {} · now {}", f(lo), f(hi), f(newest))
+            });
+            Line::from(vec![
+                Span::styled(format!("{name:<28}"), muted),
+                Span::styled(chart, accent),
+                Span::styled(said, muted),
+            ])
+        };
+    let load_window = h.load_history.window(now);
+    let load_cols = spark::squeeze(&load_window, bars);
+    let load_max = load_cols
+        .iter()
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(100);
+    vec![
+        line(
+            "load (1 min) · last 15 min",
+            spark::bars(&load_cols, 0, load_max),
+            h.load_history.summary(now),
+            &load,
+        ),
+        line(
+            "memory used · last 15 min",
+            spark::memory(&h.mem_history.window(now), bars),
+            h.mem_history.summary(now),
+            &mem,
+        ),
+    ]
 }

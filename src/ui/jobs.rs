@@ -15,8 +15,7 @@ use crate::state::jobs::{QueueRow, QueuesState};
 use crate::ui::theme::Theme;
 use pilothouse_core::time::age;
 
-/// The sparkline's levels.
-const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+use super::spark::BARS;
 
 pub fn draw(frame: &mut Frame, area: Rect, env: &EnvState, now: i64, theme: &Theme) {
     let muted = Style::new().fg(theme.colors.muted.0);
@@ -130,6 +129,16 @@ fn sparkline(row: &QueueRow, width: usize, failures: bool) -> String {
         .collect()
 }
 
+/// The waiting jobs' sparkline's width (90 s a bar).
+const WAIT: u16 = 10;
+
+/// Jobs waiting over the last 15 minutes, from none to the most seen (90 s a bar).
+fn waiting_line(row: &QueueRow, now: i64) -> String {
+    let cols = super::spark::squeeze(&row.waiting.window(now), usize::from(WAIT));
+    let max = cols.iter().flatten().copied().max().unwrap_or(0).max(1);
+    super::spark::bars(&cols, 0, max)
+}
+
 /// What the row's last column says: the worst of what the alerts say of its queue
 /// (paused, no worker, failing, falling behind), else ok.
 fn status(jobs: &QueuesState, row: &QueueRow, now: i64) -> (String, Alert) {
@@ -170,11 +179,24 @@ fn draw_table(
     theme: &Theme,
 ) {
     let c = &theme.colors;
-    let header = Row::new([
+    let name_width = jobs
+        .queues
+        .iter()
+        .map(|q| q.reading.name.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 40) as u16;
+    // The waiting jobs' 15 minutes, when the status keeps 30 columns beside them.
+    let fixed = name_width + 67 + 13;
+    let waits = area.width >= fixed + WAIT + 1 + 30;
+    let mut names = vec![
         "QUEUE", "WAITING", "ACTIVE", "DELAYED", "PRIOR", "FAILED", "DONE", "OK/M", "FAIL/M",
-        "TREND", "OLDEST", "WKRS", "STATUS",
-    ])
-    .style(Style::new().fg(c.muted.0).add_modifier(Modifier::BOLD));
+        "TREND", "WAIT 15m", "OLDEST", "WKRS", "STATUS",
+    ];
+    if !waits {
+        names.remove(10);
+    }
+    let header = Row::new(names).style(Style::new().fg(c.muted.0).add_modifier(Modifier::BOLD));
     let rows = jobs.queues.iter().enumerate().map(|(i, row)| {
         let q = &row.reading;
         let (ok, failed) = row.per_minute(now);
@@ -186,7 +208,7 @@ fn draw_table(
             alert_style(alert, theme)
         };
         let n = |v: u64| Cell::from(v.to_string());
-        let mut r = Row::new([
+        let mut cells = vec![
             Cell::from(q.name.clone()),
             n(q.counts.waiting),
             n(q.counts.active),
@@ -204,6 +226,10 @@ fn draw_table(
             } else {
                 Cell::from(sparkline(row, 8, false))
             },
+            Cell::from(Span::styled(
+                waiting_line(row, now),
+                Style::new().fg(c.accent.0),
+            )),
             Cell::from(
                 q.oldest_waiting_ms
                     .map(|ms| age(i64::try_from(ms / 1000).unwrap_or(i64::MAX)))
@@ -218,7 +244,11 @@ fn draw_table(
                 },
                 status_style,
             )),
-        ]);
+        ];
+        if !waits {
+            cells.remove(10);
+        }
+        let mut r = Row::new(cells);
         if i == jobs.selected {
             r = r.style(Style::new().add_modifier(Modifier::REVERSED));
         }
@@ -227,14 +257,7 @@ fn draw_table(
         }
         r
     });
-    let name_width = jobs
-        .queues
-        .iter()
-        .map(|q| q.reading.name.chars().count())
-        .max()
-        .unwrap_or(5)
-        .clamp(5, 40) as u16;
-    let widths = [
+    let mut widths = vec![
         Constraint::Length(name_width),
         Constraint::Length(7),
         Constraint::Length(6),
@@ -245,10 +268,14 @@ fn draw_table(
         Constraint::Length(5),
         Constraint::Length(6),
         Constraint::Length(8),
+        Constraint::Length(WAIT),
         Constraint::Length(6),
         Constraint::Length(4),
         Constraint::Fill(1),
     ];
+    if !waits {
+        widths.remove(10);
+    }
     let table = Table::new(rows, widths).header(header).column_spacing(1);
     frame.render_widget(table, area);
 }

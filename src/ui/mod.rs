@@ -18,6 +18,7 @@ mod menu;
 mod pane;
 mod picker;
 mod pool;
+mod spark;
 mod status_bar;
 mod swarm;
 mod text;

@@ -325,6 +325,27 @@ fn draw_sessions(frame: &mut Frame, area: Rect, pool: &PoolState, stale: bool, t
     );
 }
 
+/// `history` (time, in use) in `width` columns over [`HISTORY_SECS`] up to its newest
+/// reading: each column the highest reading in its time (0, drawn blank, for none).
+fn over_time(history: &std::collections::VecDeque<(i64, u32)>, width: usize) -> Vec<u64> {
+    let mut cols = vec![0u64; width];
+    let (Some((end, _)), Ok(w)) = (history.back(), i64::try_from(width)) else {
+        return cols;
+    };
+    let span = crate::state::pool::HISTORY_SECS;
+    for (t, n) in history {
+        let from_start = t - (end - span);
+        if from_start < 0 || w == 0 {
+            continue;
+        }
+        let col = usize::try_from((from_start * w / (span + 1)).min(w - 1)).unwrap_or(0);
+        if let Some(c) = cols.get_mut(col) {
+            *c = (*c).max(u64::from(*n));
+        }
+    }
+    cols
+}
+
 fn draw_history(frame: &mut Frame, area: Rect, pool: &PoolState, stale: bool, theme: &Theme) {
     let c = &theme.colors;
     let [label, spark] =
@@ -332,21 +353,15 @@ fn draw_history(frame: &mut Frame, area: Rect, pool: &PoolState, stale: bool, th
     let peak = pool.history.iter().map(|(_, n)| *n).max().unwrap_or(0);
     frame.render_widget(
         Paragraph::new(vec![
-            Line::styled("last 10 min", Style::new().fg(c.muted.0)),
+            Line::styled("last 15 min", Style::new().fg(c.muted.0)),
             Line::styled(format!("peak {peak}"), Style::new().fg(c.muted.0)),
         ]),
         label,
     );
-    // The newest readings, right-aligned: one column per reading.
+    // The last 15 minutes up to the newest reading in the columns there are, each the
+    // most in use in its part of that time.
     let width = usize::from(spark.width);
-    let data: Vec<u64> = pool
-        .history
-        .iter()
-        .rev()
-        .take(width)
-        .rev()
-        .map(|(_, n)| u64::from(*n))
-        .collect();
+    let data = over_time(&pool.history, width);
     let max = u64::from(pool.slots().unwrap_or(1)).max(1);
     frame.render_widget(
         Sparkline::default()

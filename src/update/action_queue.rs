@@ -90,6 +90,10 @@ pub fn act(state: &mut State, action: Action) -> Option<Vec<Effect>> {
         }
         Action::CancelItem => return Some(cancel_newest(e, env_index, now)),
         Action::StackDeploy => return Some(ask_stack_file(e, env_index, global_read_only)),
+        Action::Shell => {
+            shell(e, global_read_only, now);
+            return Some(Vec::new());
+        }
         _ => return None,
     };
     if refuse_read_only(e, global_read_only, &kind) || e.queue.pending().is_some() {
@@ -159,6 +163,103 @@ pub fn refuse_read_only(e: &mut EnvState, global_read_only: bool, kind: &OpKind)
         kind.name()
     ));
     true
+}
+
+/// `e`: a shell in the selected container, previewed like any action.
+fn shell(e: &mut EnvState, global_read_only: bool, now: i64) {
+    if !e.shell {
+        e.queue.message =
+            Some("shell = false for this environment: no shell is opened here".into());
+        return;
+    }
+    match shell_target(e) {
+        Ok(target) => {
+            let name = target.name.clone();
+            let kind = OpKind::Shell(Box::new(target));
+            proposed(e, kind, vec![name], global_read_only, now);
+        }
+        Err(why) => e.queue.message = Some(format!("refused: {why}; nothing queued")),
+    }
+}
+
+/// The container a shell opens in: the selected one, running, as last read live.
+fn shell_target(e: &EnvState) -> Result<pilothouse_core::ops::ShellTarget, String> {
+    if e.swarm.is_some() {
+        return swarm_shell_target(e);
+    }
+    let c = e.selected_container().ok_or("no container selected")?;
+    if !e.is_live() {
+        return Err(format!(
+            "not connected: whether {} runs is not known",
+            c.name
+        ));
+    }
+    if c.run_state != pilothouse_core::model::container::RunState::Running {
+        return Err(format!(
+            "{} is {}: a shell needs it running",
+            c.name,
+            c.run_state.label()
+        ));
+    }
+    Ok(pilothouse_core::ops::ShellTarget {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        image: c.image.clone(),
+        socket: e.docker_socket.clone(),
+        command: e.shell_command.clone(),
+        node: None,
+    })
+}
+
+/// A swarm: the selected service's running task with the lowest slot (the check step
+/// says so when it runs on a node this connection's engine is not).
+fn swarm_shell_target(e: &EnvState) -> Result<pilothouse_core::ops::ShellTarget, String> {
+    let view = e.swarm.as_ref().ok_or("not a swarm")?;
+    let service = e.selected_service().ok_or("no service selected")?;
+    let state = view
+        .state
+        .as_ref()
+        .ok_or("the swarm has not been read yet")?;
+    if !e.is_live() {
+        return Err("not connected: whether its tasks run is not known".into());
+    }
+    let task = state
+        .tasks_of(&service.id)
+        .into_iter()
+        .filter(|t| t.state == "running" && !t.container_id.is_empty())
+        .min_by_key(|t| t.slot)
+        .ok_or_else(|| format!("{} has no running task", service.name))?;
+    let name = match task.slot {
+        Some(slot) => format!("{}.{slot}", service.name),
+        None => format!("{}.{}", service.name, state.hostname(&task.node_id)),
+    };
+    Ok(pilothouse_core::ops::ShellTarget {
+        id: task.container_id.clone(),
+        name,
+        image: task.image.clone(),
+        socket: view.socket.clone(),
+        command: e.shell_command.clone(),
+        node: Some(state.hostname(&task.node_id).to_string()),
+    })
+}
+
+/// The runner asks for the terminal for item `id`'s shell: the loop steps aside.
+pub fn interactive(e: &mut EnvState, env: usize, id: u64, argv: Vec<String>) -> Vec<Effect> {
+    let Some(item) = e.queue.get_mut(id) else {
+        return Vec::new();
+    };
+    let target = item.plan.targets.join(", ");
+    item.push_log(format!("── the shell in {target} has the terminal"));
+    let title = format!(
+        "shell in {target} on {}; exit the shell to come back to the console",
+        e.name
+    );
+    vec![Effect::Interactive {
+        env,
+        id,
+        argv,
+        title,
+    }]
 }
 
 /// A stack deploy begins with reading the stack file (for the preview's diff).
@@ -593,6 +694,8 @@ pub fn apply(e: &mut EnvState, ev: JobEvent, now: i64) {
                 i.steps_done = index + 1;
             }
         }
+        // The event loop takes it (update::interactive) before it comes here.
+        JobEvent::Interactive { .. } => {}
         JobEvent::LockHeld { owner, .. } => {
             e.queue.lock_holder = Some(holder(owner));
         }

@@ -14,6 +14,7 @@ use crate::state::{EnvState, LinkStatus, Overlay, SortKey, State, View, sort_con
 use pilothouse_core::model::container::RunState;
 use pilothouse_core::model::event::BackendEvent;
 use pilothouse_core::model::health::HealthEvent;
+use pilothouse_core::model::job::JobEvent;
 use pilothouse_core::model::pool::PoolEvent;
 use pilothouse_core::model::queues::QueuesEvent;
 use pilothouse_core::model::timeline::Kind;
@@ -94,48 +95,64 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             return action_queue::tick(state, now);
         }
-        Msg::Backend { env, event, now } => {
-            state.now = now;
-            let own = &state.owner.console;
-            if let Some(e) = state.envs.get_mut(env) {
-                let alerts_may_move = matches!(
-                    event,
-                    BackendEvent::Health(_)
-                        | BackendEvent::Pool(_)
-                        | BackendEvent::Queues(_)
-                        | BackendEvent::Snapshot(_)
-                        | BackendEvent::Container(_)
-                        | BackendEvent::Reinspected(_)
-                        | BackendEvent::Removed { .. }
-                        | BackendEvent::Swarm(_)
-                        | BackendEvent::Timeline(_)
-                        | BackendEvent::ErrorLines { .. }
-                        // Periodic: a burst ends as time passes.
-                        | BackendEvent::Stats(_)
-                );
-                match event {
-                    BackendEvent::Lock(owner) => action_queue::lock_seen(e, owner, own),
-                    BackendEvent::Tags(result) => deploy::tags_read(e, result),
-                    BackendEvent::StackFile(result) => {
-                        action_queue::stack_file_read(e, result, now)
-                    }
-                    BackendEvent::Forward(ev) => forwards::seen(e, ev),
-                    event => apply(e, event, now),
-                }
-                if alerts_may_move {
-                    timeline::note(e, now);
-                }
-                let mut effects = forwards::take_requests(e, env);
-                if !e.timeline.unsaved.is_empty() {
-                    let entries = std::mem::take(&mut e.timeline.unsaved);
-                    let key = [e.name.clone(), e.target.clone(), e.project_name.clone()];
-                    effects.push(Effect::KeepTimeline { env, key, entries });
-                }
-                return effects;
-            }
-        }
+        Msg::Backend { env, event, now } => return backend(state, env, event, now),
     }
     Vec::new()
+}
+
+/// What environment `env` reported: applied to its state, then the effects it asks
+/// for (a shell's terminal, forwards, notices, the timeline kept).
+fn backend(state: &mut State, env: usize, event: BackendEvent, now: i64) -> Vec<Effect> {
+    state.now = now;
+    let own = &state.owner.console;
+    let Some(e) = state.envs.get_mut(env) else {
+        return Vec::new();
+    };
+    let alerts_may_move = matches!(
+        event,
+        BackendEvent::Health(_)
+            | BackendEvent::Pool(_)
+            | BackendEvent::Queues(_)
+            | BackendEvent::Snapshot(_)
+            | BackendEvent::Container(_)
+            | BackendEvent::Reinspected(_)
+            | BackendEvent::Removed { .. }
+            | BackendEvent::Swarm(_)
+            | BackendEvent::Timeline(_)
+            | BackendEvent::ErrorLines { .. }
+            // Periodic: a burst ends as time passes.
+            | BackendEvent::Stats(_)
+    );
+    let mut effects = Vec::new();
+    match event {
+        BackendEvent::Job(JobEvent::Interactive { id, argv }) => {
+            effects.extend(action_queue::interactive(e, env, id, argv));
+        }
+        BackendEvent::Lock(owner) => action_queue::lock_seen(e, owner, own),
+        BackendEvent::Tags(result) => deploy::tags_read(e, result),
+        BackendEvent::StackFile(result) => action_queue::stack_file_read(e, result, now),
+        BackendEvent::Forward(ev) => forwards::seen(e, ev),
+        event => apply(e, event, now),
+    }
+    if alerts_may_move {
+        for (key, found) in timeline::note(e, now) {
+            let summary = found.summary();
+            e.notify.started(&e.name, &key, &summary, now);
+        }
+    }
+    effects.extend(forwards::take_requests(e, env));
+    effects.extend(
+        e.notify
+            .outbox
+            .drain(..)
+            .map(|n| Effect::Notify(Box::new(n))),
+    );
+    if !e.timeline.unsaved.is_empty() {
+        let entries = std::mem::take(&mut e.timeline.unsaved);
+        let key = [e.name.clone(), e.target.clone(), e.project_name.clone()];
+        effects.push(Effect::KeepTimeline { env, key, entries });
+    }
+    effects
 }
 
 /// A part of update() that handles keys.
@@ -623,6 +640,12 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
             if let Some(d) = &report.docker {
                 e.health.docker_disk = Some(d.clone());
             }
+            if report.error.is_none() || report.mem_total_kb > 0 {
+                e.health.load_history.record(report.load[0], now);
+                let used = report.mem_total_kb.saturating_sub(report.mem_available_kb);
+                let used = u32::try_from(used).unwrap_or(u32::MAX);
+                e.health.mem_history.record(used, now);
+            }
             e.health.host = Some(*report);
         }
         BackendEvent::Stats(samples) => {
@@ -631,9 +654,17 @@ fn apply(e: &mut EnvState, event: BackendEvent, now: i64) {
                     .iter()
                     .any(|c| c.id == id && c.run_state == RunState::Running)
                 {
+                    let h = e.history.entry(id.clone()).or_default();
+                    h.cpu.record(usage.cpu_centipercent, now);
+                    let kib = u32::try_from(usage.mem_used / 1024).unwrap_or(u32::MAX);
+                    h.mem_kib.record(kib, now);
                     e.usage.insert(id, usage);
                 }
             }
+            // Only the containers there are keep a history.
+            let containers = &e.containers;
+            e.history
+                .retain(|id, _| containers.iter().any(|c| &c.id == id));
             // Sorted by CPU or memory: new samples can reorder the rows.
             if matches!(e.sort, SortKey::Cpu | SortKey::Memory) {
                 let keep = e.selected_container().map(|c| c.id.clone());
@@ -659,6 +690,7 @@ fn link_moved(e: &mut EnvState, event: BackendEvent, now: i64) {
                 );
             }
             e.timeline.status = ReadStatus::Reading;
+            e.notify.connected(now);
             link.status = LinkStatus::Connected;
             link.up_since = Some(now);
             link.down_since = None;

@@ -32,6 +32,13 @@ pub fn preflight(e: &EnvState, kind: &OpKind, now: i64) -> Vec<Check> {
             ok: Some(true),
             detail: format!("{}: this releases it", h.describe()),
         },
+        // A shell takes no lock: someone else's deploy does not keep it out (and it is
+        // shown, so the operator knows what runs meanwhile).
+        Some(h) if matches!(kind, OpKind::Shell(_)) => Check {
+            what: "host lock".into(),
+            ok: Some(true),
+            detail: format!("held by {}; a shell does not take it", h.describe()),
+        },
         Some(h) if h.ours => Check {
             what: "host lock".into(),
             ok: Some(false),
@@ -44,6 +51,11 @@ pub fn preflight(e: &EnvState, kind: &OpKind, now: i64) -> Vec<Check> {
             what: "host lock".into(),
             ok: Some(false),
             detail: format!("held by {}", h.describe()),
+        },
+        None if matches!(kind, OpKind::Shell(_)) => Check {
+            what: "host lock".into(),
+            ok: None,
+            detail: "not taken: a shell may stay open long".into(),
         },
         None => Check {
             what: "host lock".into(),

@@ -30,6 +30,17 @@ pub struct Found {
     pub noted: bool,
 }
 
+impl Found {
+    /// `web: unhealthy`: the subject, then what is wrong (once, when the text names it).
+    pub fn summary(&self) -> String {
+        if self.text.starts_with(&self.subject) || self.subject.is_empty() {
+            self.text.clone()
+        } else {
+            format!("{}: {}", self.subject, self.text)
+        }
+    }
+}
+
 fn found(kind: Kind, subject: &str, text: String, noted: bool) -> Found {
     Found {
         kind,
@@ -203,9 +214,11 @@ fn engine_date(entries: &[Entry], kind: Kind, subject: &str) -> Option<i64> {
 
 /// Notes the alerts that started and ended since the last look, and what the incident
 /// is now.
-pub fn note(e: &mut EnvState, now: i64) {
+/// The alerts that started with this reading, by key (for the notices).
+pub fn note(e: &mut EnvState, now: i64) -> Vec<(String, Found)> {
+    let mut started = Vec::new();
     if e.link.status != LinkStatus::Connected {
-        return;
+        return started;
     }
     let now_alerts = alerts(e, now);
     let now_ns = now.saturating_mul(1_000_000_000);
@@ -225,6 +238,7 @@ pub fn note(e: &mut EnvState, now: i64) {
                 if f.noted {
                     e.timeline.saw(f.kind, &f.subject, f.text.clone(), now_ns);
                 }
+                started.push((key.clone(), f.clone()));
                 e.timeline.next_seq += 1;
                 Trouble {
                     seq: e.timeline.next_seq,
@@ -251,6 +265,7 @@ pub fn note(e: &mut EnvState, now: i64) {
     }
     e.timeline.alerts = kept;
     e.timeline.incident = incident(&e.timeline);
+    started
 }
 
 /// The first of the alerts now and the change before it.
@@ -345,6 +360,15 @@ pub fn item_ended(
         error: i.error.clone().unwrap_or_default(),
         console: String::new(),
     };
+    let deployed = matches!(
+        i.plan.kind,
+        pilothouse_core::ops::OpKind::Deploy { .. } | pilothouse_core::ops::OpKind::Rollback { .. }
+    )
+    .then(|| format!("{}: {}", i.plan.title(), outcome.as_str()));
     let entry = pilothouse_core::model::timeline::audit_entry(&record);
     e.timeline.did(entry, now.saturating_mul(1_000_000_000));
+    if let Some(summary) = deployed {
+        let name = e.name.clone();
+        e.notify.deploy_ended(&name, &summary, now);
+    }
 }

@@ -573,6 +573,19 @@ impl Tmux {
         ]));
     }
 
+    /// Copies everything the console writes to its terminal, byte for byte, into
+    /// `file` from now on (tmux's pipe-pane): what a terminal is sent that it does not
+    /// draw (a bell, an OSC) can be counted there.
+    pub fn record_output(&self, file: &Path) {
+        ok_stdout(self.tmux().args([
+            "pipe-pane",
+            "-o",
+            "-t",
+            &self.session,
+            &format!("cat >> '{}'", file.display()),
+        ]));
+    }
+
     pub fn format(&self, f: &str) -> String {
         ok_stdout(
             self.tmux()

@@ -21,6 +21,7 @@ mod steps;
 use crate::audit::{AuditRecord, HostAuditBacklog, notify_webhook};
 use links::{Links, is_cancelled};
 use lock::{heartbeat, lock_or_refuse, release_lock};
+pub use steps::ShellEnd;
 use steps::{Phase, StepContext};
 
 /// The runner's handle: jobs in, cancellations.
@@ -31,6 +32,8 @@ pub struct RunnerHandle {
     /// The console is stopping: nothing more starts, the running item stops at its
     /// next step boundary, and its current step gets `STEP_GRACE`.
     pub interrupted: watch::Sender<bool>,
+    /// How the interactive step the console ran on its terminal ended.
+    pub shell_ended: mpsc::UnboundedSender<ShellEnd>,
 }
 
 /// Starts the runner of an environment; `events` gets what happens.
@@ -41,12 +44,15 @@ pub fn spawn(
     let (tx, rx) = mpsc::unbounded_channel();
     let cancelled = Arc::new(Mutex::new(HashSet::new()));
     let (interrupted, stop) = watch::channel(false);
+    let (shell_ended, shell_ends) = mpsc::unbounded_channel();
     let handle = RunnerHandle {
         jobs: tx,
         cancelled: cancelled.clone(),
         interrupted,
+        shell_ended,
     };
-    let task = tokio::spawn(run(rx, links, events, cancelled, stop));
+    let shell_ends = tokio::sync::Mutex::new(shell_ends);
+    let task = tokio::spawn(run(rx, links, events, cancelled, (stop, shell_ends)));
     (handle, task)
 }
 
@@ -72,7 +78,10 @@ async fn run(
     links: Links,
     events: mpsc::Sender<JobEvent>,
     cancelled: Arc<Mutex<HashSet<u64>>>,
-    stop: watch::Receiver<bool>,
+    (stop, shell_ends): (
+        watch::Receiver<bool>,
+        tokio::sync::Mutex<mpsc::UnboundedReceiver<ShellEnd>>,
+    ),
 ) {
     let mut backlog = HostAuditBacklog::default();
     let mut remote_watch = links.remote.clone();
@@ -134,6 +143,7 @@ async fn run(
                     events: &events,
                     cancelled: &cancelled,
                     stop: &stop,
+                    shell_ends: &shell_ends,
                 };
                 run_one(&ctx, &mut backlog).await
             }
@@ -162,12 +172,14 @@ async fn run_one(
     let id = job.id;
     let _ = events.send(JobEvent::Started { id }).await;
     // Breaking the lock is the one change made without taking it.
-    // Showing secrets changes nothing on the host either.
+    // Showing secrets changes nothing on the host either. A shell takes no lock: it
+    // may stay open for an hour, and another console's deploy must not wait on it.
     let locks = job.plan.changes_state()
         && !matches!(
             job.plan.kind,
             pilothouse_core::ops::OpKind::BreakLock
                 | pilothouse_core::ops::OpKind::RevealSecrets
+                | pilothouse_core::ops::OpKind::Shell(_)
                 | pilothouse_core::ops::OpKind::Maintenance { .. }
                 | pilothouse_core::ops::OpKind::MaintenanceEnd
         );

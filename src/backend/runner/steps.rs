@@ -23,6 +23,11 @@ pub(super) enum Phase {
 /// How one step ended.
 pub(super) enum StepResult {
     Done,
+    /// Done, with the exit code of what ran (an interactive shell's own, which does
+    /// not fail the item).
+    Ended {
+        code: i32,
+    },
     Failed {
         code: i32,
         why: String,
@@ -40,6 +45,17 @@ pub(super) struct StepContext<'a> {
     pub(super) cancelled: &'a Mutex<HashSet<u64>>,
     /// True once the console is stopping.
     pub(super) stop: &'a watch::Receiver<bool>,
+    /// How the console's interactive runs ended (see [`ShellEnd`]).
+    pub(super) shell_ends: &'a tokio::sync::Mutex<mpsc::UnboundedReceiver<ShellEnd>>,
+}
+
+/// How an interactive step the console ran on its terminal ended: its item, and the
+/// exit code (None: killed by a signal, or it did not start, with why).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellEnd {
+    pub id: u64,
+    pub code: Option<i32>,
+    pub error: Option<String>,
 }
 
 impl StepContext<'_> {
@@ -118,6 +134,7 @@ impl StepContext<'_> {
             };
             let code = match &result {
                 StepResult::Done => Some(0),
+                StepResult::Ended { code } => Some(*code),
                 StepResult::Failed { code, .. } => Some(*code),
                 StepResult::Unknown(_) => None,
             };
@@ -131,7 +148,7 @@ impl StepContext<'_> {
                 Phase::Rollback => total,
             };
             match result {
-                StepResult::Done => {}
+                StepResult::Done | StepResult::Ended { .. } => {}
                 StepResult::Failed { why, .. } => {
                     return (
                         Outcome::Failed,
@@ -253,6 +270,7 @@ impl StepContext<'_> {
         use pilothouse_core::ops::Exec;
         match &step.exec {
             Exec::Shell => self.shell(&step.command).await,
+            Exec::Interactive => self.interactive(&step.command).await,
             Exec::Reveal => {
                 pilothouse_core::mask::reveal(true);
                 self.output(
@@ -313,6 +331,48 @@ impl StepContext<'_> {
                     availability,
                 };
                 self.swarm_wait(&want, *timeout_secs).await
+            }
+        }
+    }
+
+    /// `command` on the operator's terminal: the console is asked to step aside and run
+    /// it through this connection (a channel of its own with a terminal); how it ended
+    /// comes back from the console. What is typed and shown never passes through here.
+    async fn interactive(&self, command: &str) -> StepResult {
+        let id = self.job.id;
+        let argv = interactive_argv(self.remote, command);
+        let mut ends = self.shell_ends.lock().await;
+        // An end left from an earlier item (its console answer came late) is not this one's.
+        while ends.try_recv().is_ok() {}
+        if self
+            .events
+            .send(JobEvent::Interactive { id, argv })
+            .await
+            .is_err()
+        {
+            return StepResult::Unknown("the console is gone".into());
+        }
+        let end = loop {
+            match ends.recv().await {
+                Some(end) if end.id == id => break end,
+                Some(_) => continue,
+                None => return StepResult::Unknown("the console is gone".into()),
+            }
+        };
+        let over_ssh = self.remote.is_ssh();
+        match (end.code, end.error) {
+            (_, Some(why)) => StepResult::Failed { code: 1, why },
+            (Some(255), None) if over_ssh => StepResult::Unknown(
+                "ssh ended with 255: the connection dropped (or the shell's last command exited 255)"
+                    .into(),
+            ),
+            (Some(code), None) => {
+                self.output(format!("the shell ended (exit {code})")).await;
+                StepResult::Ended { code }
+            }
+            (None, None) => {
+                self.output("the shell was ended by a signal".into()).await;
+                StepResult::Ended { code: -1 }
             }
         }
     }
@@ -461,5 +521,35 @@ pub(super) async fn terminate_step(
             maybe_ran: true,
             message: "the database monitor went away before it answered".into(),
         }),
+    }
+}
+
+/// What runs `command` on the host with the operator's terminal: a new channel of the
+/// connection's ssh master with a terminal of its own (`-t`: the window's size goes
+/// with it and follows it), or `sh -c` here for `reach = "local"`. With `-F /dev/null`
+/// and no master left, ssh fails at once on the host name `none` instead of dialling
+/// anywhere by the user's own config.
+pub(crate) fn interactive_argv(remote: &Remote, command: &str) -> Vec<String> {
+    match remote {
+        Remote::Ssh { session, .. } => {
+            let mut argv: Vec<String> = ["ssh", "-F", "/dev/null", "-S"]
+                .into_iter()
+                .map(String::from)
+                .collect();
+            argv.push(session.control_socket().to_string_lossy().into_owned());
+            for a in [
+                "-o",
+                "ControlMaster=no",
+                "-o",
+                "BatchMode=yes",
+                "-t",
+                "none",
+            ] {
+                argv.push(a.to_string());
+            }
+            argv.push(command.to_string());
+            argv
+        }
+        Remote::Local { .. } => vec!["sh".into(), "-c".into(), command.to_string()],
     }
 }

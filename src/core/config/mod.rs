@@ -22,6 +22,7 @@ pub mod custom;
 pub mod deploy;
 pub mod forwards;
 pub mod monitoring;
+pub mod notify;
 pub mod queues;
 pub mod values;
 
@@ -72,6 +73,9 @@ pub struct Config {
     /// The log pane and `pilothouse logs`.
     #[serde(default)]
     pub logs: LogSettings,
+    /// How a new alert is told to an operator looking elsewhere.
+    #[serde(default)]
+    pub notify: notify::NotifySettings,
     /// What the file says in a spelling that still works but is on its way out, each
     /// located (`file:line: key: what to write instead`); shown on stderr and in the
     /// console's diagnostics.
@@ -228,6 +232,14 @@ pub struct Environment {
     /// How often each container's new lines are read for them (one bounded read each).
     #[serde(default = "default_error_bursts_interval")]
     pub error_bursts_interval: ConfigDuration,
+    /// `e` opens a shell in the selected container (previewed, confirmed and audited
+    /// like any action); false refuses it here.
+    #[serde(default = "default_shell")]
+    pub shell: bool,
+    /// The shell `e` runs, one that takes `-c` (`/bin/ash`); default: bash where the
+    /// image has it, else sh.
+    #[serde(default)]
+    pub shell_command: Option<CommandWords>,
     /// What runs there, as written: `compose` (the default) or `swarm`; the old
     /// spellings `ssh` and `local` (how it is reached) still work, with a notice. Read it
     /// through [`Environment::engine`].
@@ -278,6 +290,10 @@ fn default_stats_interval() -> ConfigDuration {
 
 fn default_background_stats_interval() -> ConfigDuration {
     ConfigDuration(std::time::Duration::from_secs(10))
+}
+
+fn default_shell() -> bool {
+    true
 }
 
 fn default_error_bursts() -> bool {

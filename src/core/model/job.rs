@@ -153,6 +153,13 @@ pub enum JobEvent {
         index: usize,
         code: Option<i32>,
     },
+    /// The item's shell may take the terminal now: the console steps aside, runs
+    /// `argv` on this machine with the terminal, and tells the runner how it ended
+    /// (the exit code; None: killed, or it did not start, with why).
+    Interactive {
+        id: u64,
+        argv: Vec<String>,
+    },
     /// Someone else holds the host lock; nothing ran.
     LockHeld {
         id: u64,

@@ -94,6 +94,8 @@ pub struct SwarmTask {
     pub image: String,
     /// The force-update counter of the spec the task was made from.
     pub force_update: u64,
+    /// The container on its node (empty until the engine made one).
+    pub container_id: String,
 }
 
 impl SwarmTask {

@@ -4,6 +4,8 @@
 mod compose;
 mod image;
 mod plan;
+mod shell_in;
+mod shell_target;
 mod swarm;
 
 pub use compose::{Project, declared_services_command};
@@ -14,4 +16,6 @@ pub use plan::{
     lock_dir, maintenance_steps, queue_step, reveal_plan, terminate_sql, valid_maintenance_message,
     valid_param, valid_tag,
 };
+pub use shell_in::shell_plan;
+pub use shell_target::{DEFAULT_SHELL, ShellTarget};
 pub use swarm::{AVAILABILITIES, Swarm};

@@ -81,6 +81,9 @@ pub enum OpKind {
     },
     /// One of the team's own actions (`[[environments.X.actions]]`) with its values.
     Custom(Box<CustomOp>),
+    /// An interactive shell in one running container, on this terminal (what is typed
+    /// in it is never recorded).
+    Shell(Box<crate::ops::shell_target::ShellTarget>),
     /// End one database session (its transaction is rolled back, its slot freed).
     Terminate {
         pid: i32,
@@ -134,6 +137,7 @@ impl OpKind {
             OpKind::MaintenanceEnd => "end the maintenance lock",
             OpKind::RevealSecrets => "show secrets unmasked",
             OpKind::Terminate { .. } => "terminate a database session",
+            OpKind::Shell(_) => "shell",
             OpKind::Deploy { migrate: false, .. } => "deploy",
             OpKind::Deploy {
                 migrate: true,
@@ -184,6 +188,9 @@ impl OpKind {
             OpKind::Maintenance { .. } => {
                 "medium: no action runs on this host, from any console, until it is released"
             }
+            OpKind::Shell(_) => {
+                "medium: what is typed in the shell can change the container; it is not recorded"
+            }
             other => other.risk().describe(),
         };
         text.to_string()
@@ -202,7 +209,7 @@ impl OpKind {
                 QueueOp::Pause | QueueOp::RetryFailed => Risk::Medium,
                 QueueOp::Clean { .. } => Risk::High,
             },
-            OpKind::Restart | OpKind::Terminate { .. } => Risk::Medium,
+            OpKind::Restart | OpKind::Terminate { .. } | OpKind::Shell(_) => Risk::Medium,
             OpKind::Scale { replicas: 0 } => Risk::High,
             OpKind::Scale { .. } => Risk::Medium,
             OpKind::NodeAvailability { to } if to == "drain" => Risk::High,
@@ -571,6 +578,9 @@ pub enum Exec {
     },
     /// In the console itself: secrets are shown unmasked from now until it quits.
     Reveal,
+    /// `command` on the operator's terminal (the console steps aside until it ends):
+    /// nothing of what is typed or shown passes through the console.
+    Interactive,
     /// Reads the swarm until the node has `availability` and, drained, its tasks run
     /// elsewhere.
     SwarmNode {

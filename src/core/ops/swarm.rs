@@ -128,6 +128,7 @@ impl Swarm<'_> {
             OpKind::StackDeploy(file) => self.stack_deploy(file, &mut changes)?,
             OpKind::BreakLock => return Err(Refused("break-lock is planned by its own".into())),
             OpKind::RevealSecrets => return Ok(crate::ops::plan::reveal_plan()),
+            OpKind::Shell(target) => return crate::ops::shell_in::shell_plan(target),
             other => {
                 return Err(Refused(format!(
                     "{} is a compose project's action; a swarm environment does not have it",

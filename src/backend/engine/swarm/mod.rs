@@ -596,6 +596,12 @@ fn task(t: &Task) -> SwarmTask {
                 .and_then(|i| i.split('@').next()),
         ),
         force_update: t.spec.as_ref().and_then(|s| s.force_update).unwrap_or(0),
+        container_id: text(
+            status
+                .container_status
+                .as_ref()
+                .and_then(|c| c.container_id.as_deref()),
+        ),
     }
 }
 

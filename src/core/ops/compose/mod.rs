@@ -164,6 +164,7 @@ impl Project<'_> {
             }
             OpKind::PgAdminStart | OpKind::PgAdminStop => self.pgadmin_steps(&kind)?,
             OpKind::RevealSecrets => return Ok(reveal_plan()),
+            OpKind::Shell(target) => return crate::ops::shell_in::shell_plan(target),
             OpKind::BreakLock => vec![step(
                 "remove the host lock".into(),
                 format!("rm -rf {}", quote(&lock_dir(self.dir))),

@@ -14,6 +14,7 @@
 //! | `escapes`   | writes lines full of terminal escape sequences and invalid UTF-8       |
 //! | `crash`     | exits with status 1                                                    |
 //! | `slow-stop` | the next SIGTERM is answered N seconds late (N = contents, default 8); the file is used up |
+//! | `busy`      | keeps one core busy until the file is removed                          |
 //!
 //! Environment: `SERVICE_NAME`, `PORT`, `DATABASE_URL`, `DATABASE_POOL_SIZE` (default 3),
 //! `DEMO_ROLE` (`http` or `redis`), `DEMO_VERSION`, `DEMO_BUILD_NUMBER`, `DEMO_BUILD_COMMIT`,
@@ -594,8 +595,14 @@ fn write_hostile_lines() {
 
 async fn watch_controls(shared: Arc<Shared>) {
     let mut leaked_for: Option<String> = None;
+    let mut busy: Option<std::thread::JoinHandle<()>> = None;
     loop {
         let s = &shared.settings;
+        // `busy`: one core held at work until the file is gone (a CPU-bound service).
+        if s.control("busy") && busy.as_ref().is_none_or(|t| t.is_finished()) {
+            let file = s.control_dir.join("busy");
+            busy = Some(std::thread::spawn(move || spin_while(&file)));
+        }
         if s.control("crash") {
             log_plain(
                 "ERROR",
@@ -617,6 +624,20 @@ async fn watch_controls(shared: Arc<Shared>) {
             leaked_for = None;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Keeps a core busy while `file` exists (looked at every 100 ms).
+fn spin_while(file: &std::path::Path) {
+    let mut x: u64 = 1;
+    while file.exists() {
+        let until = Instant::now() + Duration::from_millis(100);
+        while Instant::now() < until {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+        }
+        std::hint::black_box(x);
     }
 }
 
