@@ -20,10 +20,6 @@ pub struct Interactive {
     pub title: String,
 }
 
-/// How long the input reader waits for the terminal at a time: how soon it sees that
-/// it is asked to step aside.
-pub const READ_POLL: Duration = Duration::from_millis(250);
-
 /// The terminal reader's pause: the event loop asks for it before a command gets the
 /// terminal, and the reader says when it no longer reads.
 #[derive(Debug, Default)]
@@ -41,9 +37,12 @@ impl Pause {
     }
 
     /// Asks the reader to stop reading; Err when it did not within a second (a key
-    /// may then still go to the console instead of the command).
+    /// may then still go to the console instead of the command). A reader blocked in
+    /// its read is woken by a SIGWINCH to this process: the terminal library answers
+    /// it with a resize event (harmless: the screen is drawn whole afterwards).
     async fn park(&self) -> Result<(), String> {
         self.wanted.store(true, Ordering::SeqCst);
+        self.wake_reader();
         let asked = Instant::now();
         while !self.parked.load(Ordering::SeqCst) {
             if asked.elapsed() > Duration::from_secs(1) {
@@ -52,6 +51,17 @@ impl Pause {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         Ok(())
+    }
+
+    /// `kill -WINCH` to this process (not a signal that stops or ends anything).
+    fn wake_reader(&self) {
+        let _ = std::process::Command::new("kill")
+            .arg("-WINCH")
+            .arg(std::process::id().to_string())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 
     fn resume(&self) {

@@ -379,19 +379,11 @@ fn spawn_input_reader(pause: std::sync::Arc<interactive::Pause>) -> mpsc::Unboun
         .name("terminal-input".into())
         .spawn(move || {
             loop {
-                // While a command has the terminal, nothing here reads it.
+                // While a command has the terminal, nothing here reads it. (The pause
+                // wakes a read in progress with a SIGWINCH: no polling at idle.)
                 if pause.holds_reader() {
                     std::thread::sleep(std::time::Duration::from_millis(20));
                     continue;
-                }
-                match crossterm::event::poll(interactive::READ_POLL) {
-                    Ok(false) => continue,
-                    Ok(true) if pause.holds_reader() => continue,
-                    Ok(true) => {}
-                    Err(e) => {
-                        let _ = tx.send((Instant::now(), Err(e)));
-                        return;
-                    }
                 }
                 let ev = crossterm::event::read();
                 let failed = ev.is_err();
