@@ -1370,18 +1370,8 @@ fn e_opens_a_shell_in_the_container_comes_back_to_the_table_and_is_audited_never
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // A container of a project of this test's own whose image has no shell.
     let project = format!("acme-noshell-{}", std::process::id());
-    let name = format!("{project}_bare_1");
-    let _ = run(Command::new("docker").args(["rm", "-f", &name]));
-    ok_stdout(
-        Command::new("docker")
-            .args(["run", "-d", "--name", &name, "--network", "host", "--label"])
-            .arg(format!("com.docker.compose.project={project}"))
-            .args(["--label", "com.docker.compose.service=bare"])
-            .args(["-e", "PORT=18995", "-e", "SERVICE_NAME=bare"])
-            .args(["-e", "DATABASE_POOL_SIZE=0"])
-            .arg(image_without_a_shell()),
-    );
-    let _gone = Container(name.clone());
+    let bare = service_container_of(&project, "bare", (1, 18995), image_without_a_shell(), &[]);
+    let name = bare.0.clone();
     let bare_dir = dir.path().join("bare");
     std::fs::create_dir_all(&bare_dir).unwrap();
     let config = edited_config(&sb, dir.path(), |text| {

@@ -707,6 +707,18 @@ pub fn service_container(
     tag: &str,
     extra: &[&str],
 ) -> Container {
+    let image = format!("127.0.0.1:5000/acme/web:{tag}");
+    service_container_of(project, service, (n, port), &image, extra)
+}
+
+/// The same with any image.
+pub fn service_container_of(
+    project: &str,
+    service: &str,
+    (n, port): (u32, u16),
+    image: &str,
+    extra: &[&str],
+) -> Container {
     let name = format!("{project}_{service}_{n}");
     let _ = run(Command::new("docker").args(["rm", "-f", &name]));
     ok_stdout(
@@ -721,7 +733,7 @@ pub fn service_container(
             .arg(format!("SERVICE_NAME={service}"))
             .args(["-e", "DATABASE_POOL_SIZE=0"])
             .args(extra)
-            .arg(format!("127.0.0.1:5000/acme/web:{tag}")),
+            .arg(image),
     );
     Container(name)
 }
