@@ -115,7 +115,9 @@ fn make(
     webhook: bool,
 ) -> Notice {
     let said = pilothouse_core::text::mask_credentials(&format!("{env}: {summary}"));
-    let text = one_line(&pilothouse_core::mask::string(&said));
+    // One line of at most 200 characters, nothing a terminal would act on (controls and
+    // bidi overrides replaced).
+    let text = pilothouse_core::text::clean(&pilothouse_core::mask::string(&said), 200);
     let body = serde_json::json!({
         "text": format!("pilothouse: {text}"),
         "time": now,
@@ -136,20 +138,6 @@ fn make(
             .map(|url| (url.clone(), body.to_string())),
         held: None,
     }
-}
-
-/// One line of at most 200 characters, nothing a terminal would act on.
-fn one_line(text: &str) -> String {
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .filter(|c| !is_bidi(*c))
-        .collect();
-    pilothouse_core::text::clean(&clean, 200)
-}
-
-fn is_bidi(c: char) -> bool {
-    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
 }
 
 #[cfg(test)]
