@@ -75,6 +75,23 @@ impl EnvName {
 }
 string_newtype!(EnvName, EnvName::parse);
 
+/// A fleet group's name (`client-a`, `eu`): the same shape as an environment's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupName(String);
+
+impl GroupName {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if name_shaped(s, 32, lower_or_digit, lower_digit_dash_underscore) {
+            Ok(GroupName(s.to_string()))
+        } else {
+            Err(format!(
+                "invalid group name {s:?}: use lowercase letters, digits, '-' and '_' (at most 32, starting with a letter or digit)"
+            ))
+        }
+    }
+}
+string_newtype!(GroupName, GroupName::parse);
+
 /// Where ssh connects: a host name, an address or an `~/.ssh/config` alias.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshDestination(String);
