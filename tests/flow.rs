@@ -447,3 +447,63 @@ fn a_new_alert_after_the_first_readings_is_told_once_and_a_flap_is_held() {
     let told = notices(at(&mut s, NOW + 30 + 310, Health::Unhealthy));
     assert!(told[0].held.is_none(), "told again after five minutes");
 }
+
+#[test]
+fn the_fleet_opens_an_environment_on_enter_esc_comes_back_and_slash_filters() {
+    use pilothouse::state::View;
+    let mut s = fleet_state(12);
+    assert_eq!(s.view, View::Fleet);
+    let rows = pilothouse::state::fleet::rows(&s);
+    let first = match &rows[0] {
+        pilothouse::state::fleet::Row::Env(e) => e.name.clone(),
+        other => panic!("{other:?} first"),
+    };
+    assert_eq!(first, "h03", "the unhealthy one first");
+    // enter opens the row under the cursor: its table.
+    update(&mut s, Msg::Action(Action::Logs));
+    assert_eq!(
+        (s.view, s.envs[s.selected].name.as_str()),
+        (View::Containers, "h03")
+    );
+    // esc on its table: back to the fleet, the cursor on it.
+    update(&mut s, Msg::Action(Action::ContainersView));
+    assert_eq!(s.view, View::Fleet);
+    assert_eq!(s.fleet.cursor, 0);
+    // O from another view goes to the fleet, and O in the fleet back to it.
+    update(&mut s, Msg::Action(Action::Down));
+    update(&mut s, Msg::Action(Action::Logs));
+    update(&mut s, Msg::Action(Action::HealthView));
+    update(&mut s, Msg::Action(Action::FleetView));
+    assert_eq!(s.view, View::Fleet);
+    assert_eq!(s.fleet.cursor, 1, "on the environment it came from");
+    update(&mut s, Msg::Action(Action::FleetView));
+    assert_eq!(s.view, View::Containers);
+    // / filters by alert words and group names; esc clears it.
+    update(&mut s, Msg::Action(Action::FleetView));
+    update(&mut s, Msg::Action(Action::Filter));
+    for c in "timed out".chars() {
+        update(&mut s, Msg::Input(c));
+    }
+    update(&mut s, Msg::Action(Action::FilterDone));
+    let names = |s: &pilothouse::state::State| -> Vec<String> {
+        pilothouse::state::fleet::rows(s)
+            .iter()
+            .map(|r| match r {
+                pilothouse::state::fleet::Row::Env(e) => e.name.clone(),
+                pilothouse::state::fleet::Row::Group(g) => format!("group {}", g.name),
+            })
+            .collect()
+    };
+    assert_eq!(names(&s), ["h11"], "the unreachable one by its reason");
+    update(&mut s, Msg::Action(Action::FilterClear));
+    update(&mut s, Msg::Action(Action::Filter));
+    for c in "client".chars() {
+        update(&mut s, Msg::Input(c));
+    }
+    assert_eq!(names(&s), ["group client-a", "h05", "h00", "h10"]);
+    // A character typed into the filter is never a key: q did not quit.
+    update(&mut s, Msg::Input('q'));
+    assert!(!s.quit);
+    update(&mut s, Msg::Action(Action::FilterClear));
+    assert_eq!(names(&s).len(), 13, "12 environments and the group's row");
+}

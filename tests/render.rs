@@ -1300,3 +1300,70 @@ fn fifteen_minutes_of_cpu_and_memory_show_as_sparklines_when_wide_and_a_chart_in
         }
     }
 }
+
+#[test]
+fn fifty_environments_open_on_the_fleet_worst_first_at_80_120_and_200_columns() {
+    let s = fleet_state(50);
+    assert_eq!(
+        s.view,
+        pilothouse::state::View::Fleet,
+        "more than 6: the fleet first"
+    );
+    for (w, name) in [(80, "fleet_80"), (120, "fleet_120"), (200, "fleet_200")] {
+        let t = render(&s, w, 40);
+        insta::assert_snapshot!(name, t.backend());
+        let rows: Vec<String> = (0..40).map(|y| row_text(&t, y)).collect();
+        let at = |needle: &str| {
+            // Below the tabs, the summary and the table's heading.
+            (4..rows.len())
+                .find(|&y| {
+                    let r = &rows[y];
+                    r.contains(&format!("│{needle}")) || r.contains(&format!("│  {needle} "))
+                })
+                .unwrap_or_else(|| panic!("{w}: no row for {needle}:\n{}", rows.join("\n")))
+        };
+        // Known broken, then unreachable, then the group with a warning, then the rest.
+        assert!(at("h03") < at("h11") && at("h07") < at("h12"), "{w}");
+        assert!(
+            at("h12") < at("▾ client-a") && at("▾ client-a") < at("h05"),
+            "{w}"
+        );
+        assert!(at("h05") < at("h09") && at("h09") < at("h01"), "{w}");
+        let row = |needle: &str| rows[at(needle)].clone();
+        assert!(
+            row("h03").contains("FAILING") && row("h03").contains("1 unhealthy"),
+            "{w}"
+        );
+        assert!(row("h07").contains("1 exited"), "{w}");
+        assert!(
+            row("h11").contains("UNREACHABLE") && row("h11").contains("DOWN"),
+            "{w}"
+        );
+        assert!(
+            row("h11").contains("ssh: connect to host"),
+            "{w}: why, when it fits"
+        );
+        assert!(row("h05").contains("lock held"), "{w}");
+        assert!(row("▾ client-a").contains("1 warning"), "{w}");
+        assert!(screen_has(
+            &t,
+            "50 environments · 2 FAILING · 2 UNREACHABLE · 1 warning · 1 connecting · 44 ok"
+        ));
+        // The tabs cannot hold fifty: the alerting ones are there, and a count of the rest.
+        assert!(
+            rows[0].contains("h03") && rows[0].contains("more (O)"),
+            "{w}: {}",
+            rows[0]
+        );
+        assert!(
+            !rows[0].contains(" h01 "),
+            "{w}: an ok tab left out: {}",
+            rows[0]
+        );
+    }
+    let wide = render(&s, 200, 40);
+    assert!(
+        screen_has(&wide, "ana@laptop"),
+        "the lock's holder at 200 columns"
+    );
+}

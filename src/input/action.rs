@@ -58,6 +58,7 @@ const NORMAL_ACTIONS: &[Action] = {
         TimelineView,
         TimelineScope,
         TimelineKinds,
+        FleetView,
         Diagnostics,
         Reconnect,
         Snapshot,
@@ -392,6 +393,8 @@ pub enum Action {
     TimelineScope,
     /// In the timeline: which kinds (all, changes, trouble).
     TimelineKinds,
+    /// Every environment, worst first (or back to the one on screen).
+    FleetView,
     /// Open or close the help overlay.
     Help,
     /// Write an incident snapshot of the environment to a file.
@@ -481,6 +484,7 @@ impl Action {
             Action::CancelItem => "cancel item",
             Action::AuditView => "audit",
             Action::TimelineView => "timeline",
+            Action::FleetView => "fleet",
             Action::TimelineScope => "whose",
             Action::TimelineKinds => "kinds",
             Action::HealthView => "health",

@@ -5,6 +5,8 @@ pub mod alert;
 pub mod clock;
 pub mod custom;
 pub mod errors;
+pub mod fleet;
+pub mod fleet_nav;
 pub mod forwards;
 pub mod health;
 pub mod history;
@@ -76,6 +78,8 @@ pub struct State {
     /// The operator's time zone: the timeline's times are shown in it (UTC until the
     /// console reads the system's).
     pub zone: jiff::tz::TimeZone,
+    /// The fleet view's cursor and filter.
+    pub fleet: fleet_nav::FleetState,
 }
 
 /// What the body of the screen shows.
@@ -100,12 +104,16 @@ pub enum View {
     Nodes,
     /// A swarm's secrets and configs (names only).
     Secrets,
+    /// Every environment, worst first (the first screen of a config with many).
+    Fleet,
 }
 
 /// One environment as the console sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvState {
     pub name: String,
+    /// Its group in the fleet view.
+    pub group: Option<String>,
     pub protected: bool,
     pub read_only: bool,
     /// What runs on the host (a compose project or a swarm): what its actions can be.
@@ -416,6 +424,7 @@ impl State {
                 e
             })
             .collect();
+        let many = config.environments.len() > fleet_nav::FIRST_SCREEN_ABOVE;
         State {
             envs,
             selected: 0,
@@ -429,7 +438,7 @@ impl State {
             log_tail: config.logs.tail,
             keep_colours: config.logs.colours == pilothouse_core::config::ColourPolicy::Keep,
             save_dir: config.logs.save_dir(),
-            view: View::Containers,
+            view: if many { View::Fleet } else { View::Containers },
             owner: pilothouse_core::model::job::Owner {
                 operator: "unknown@unknown".into(),
                 pid: 0,
@@ -440,6 +449,7 @@ impl State {
             pane_shift: 0,
             cols: 80,
             zone: jiff::tz::TimeZone::UTC,
+            fleet: fleet_nav::FleetState::default(),
         }
     }
 
@@ -447,6 +457,13 @@ impl State {
     pub fn mode(&self) -> Mode {
         if self.help.is_some() {
             return Mode::Help;
+        }
+        if self.view == View::Fleet {
+            return if self.fleet.filter_editing {
+                Mode::Filter
+            } else {
+                Mode::Normal
+            };
         }
         match self.current() {
             Some(e) if e.queue.pending().is_some() && e.protected => Mode::ConfirmTyped,
@@ -574,6 +591,7 @@ impl EnvState {
         };
         EnvState {
             name: name.to_string(),
+            group: env.group.as_ref().map(|g| g.to_string()),
             protected: env.protected,
             read_only: env.read_only,
             engine: env.engine(),

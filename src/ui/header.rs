@@ -16,7 +16,9 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         crate::ui::layout::BRAND,
         Style::new().fg(c.accent.0).add_modifier(Modifier::BOLD),
     )];
-    for (i, env) in state.envs.iter().enumerate() {
+    let (shown, hidden) = crate::ui::layout::visible_tabs(state, area.width);
+    for i in shown {
+        let env = &state.envs[i];
         // A symbol as well as a colour, so the meaning survives without colour.
         let alert = env.alert(state.now);
         let text = crate::ui::layout::tab_label(env, state.now);
@@ -42,6 +44,12 @@ pub fn draw_tabs(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         };
         spans.push(Span::raw(" "));
         spans.push(Span::styled(text, style));
+    }
+    if hidden > 0 {
+        spans.push(Span::styled(
+            format!(" +{hidden} more (O)"),
+            Style::new().fg(c.muted.0),
+        ));
     }
     if state.secrets_shown() {
         spans.push(Span::raw("  "));

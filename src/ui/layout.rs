@@ -55,7 +55,10 @@ pub fn messages(state: &State) -> Vec<(String, bool)> {
 
 /// Splits the terminal for the environment on screen.
 pub fn areas(state: &State, area: Rect) -> Areas {
-    let env = state.current();
+    // The fleet view has the fleet's line where an environment has its header.
+    let env = state
+        .current()
+        .filter(|_| state.view != crate::state::View::Fleet);
     let protected = env.is_some_and(|e| e.protected);
     // The reason for a lost connection wraps onto as many lines as it needs (up to 4):
     // its "what to do" part is at the end.
@@ -190,10 +193,43 @@ pub fn tab_label(env: &EnvState, now: i64) -> String {
     }
 }
 
+/// The tabs the tab row has room for in `width` columns, in configuration order, and
+/// how many are left out: all when they fit; else the one on screen, then the
+/// alerting ones (the worst first), as many as fit.
+pub fn visible_tabs(state: &State, width: u16) -> (Vec<usize>, usize) {
+    let wide = |i: usize| 1 + tab_label(&state.envs[i], state.now).chars().count();
+    let all: usize = (0..state.envs.len()).map(wide).sum();
+    let room = usize::from(width).saturating_sub(BRAND.chars().count());
+    if all <= room {
+        return ((0..state.envs.len()).collect(), 0);
+    }
+    // Room for ` +NN more (O)`.
+    let room = room.saturating_sub(14);
+    let mut order: Vec<usize> = (0..state.envs.len())
+        .filter(|&i| i != state.selected && state.envs[i].alert(state.now) != Alert::Ok)
+        .collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(state.envs[i].alert(state.now)));
+    let mut shown = Vec::new();
+    let mut used = 0;
+    let first = (state.selected < state.envs.len()).then_some(state.selected);
+    for i in first.into_iter().chain(order) {
+        if used + wide(i) > room {
+            continue;
+        }
+        used += wide(i);
+        shown.push(i);
+    }
+    shown.sort_unstable();
+    let hidden = state.envs.len() - shown.len();
+    (shown, hidden)
+}
+
 /// The environment whose tab is at column `col` of the tab row.
 pub fn tab_at(state: &State, col: u16) -> Option<usize> {
     let mut x = BRAND.chars().count();
-    for (i, env) in state.envs.iter().enumerate() {
+    let (shown, _) = visible_tabs(state, state.cols);
+    for i in shown {
+        let env = &state.envs[i];
         // One space between tabs.
         x += 1;
         let w = tab_label(env, state.now).chars().count();

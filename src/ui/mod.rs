@@ -7,6 +7,7 @@ mod deployed;
 mod detail;
 mod diagnostics;
 mod env_header;
+mod fleet;
 mod forwards;
 mod header;
 mod health;
@@ -39,7 +40,13 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
     let area = frame.area();
     let a = crate::ui::layout::areas(state, area);
     header::draw_tabs(frame, a.tabs, state, theme);
-    if let Some(env) = state.current() {
+    if state.view == View::Fleet {
+        fleet::draw_summary(frame, a.env_line, state, theme);
+        fleet::draw(frame, a.body, state, theme);
+        if a.diagnostics.height > 0 {
+            diagnostics::draw(frame, a.diagnostics, theme);
+        }
+    } else if let Some(env) = state.current() {
         if env.protected {
             header::draw_protected_banner(frame, a.banner, env, theme);
         }
@@ -68,6 +75,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
                 timeline::draw(frame, view_area, env, state.now, &state.zone, theme);
             }
             View::Deployed => deployed::draw(frame, view_area, state, theme),
+            View::Fleet => {}
         }
         if let Some(q) = queue_area {
             action_queue::draw_pane(frame, q, env, state.now, theme);

@@ -35,6 +35,15 @@ fn hinted(mode: Mode, view: View) -> &'static [Action] {
             Action::Help,
             Action::Quit,
         ],
+        Mode::Normal if view == View::Fleet => &[
+            Action::Down,
+            Action::Logs,
+            Action::Filter,
+            Action::Reconnect,
+            Action::FleetView,
+            Action::Help,
+            Action::Quit,
+        ],
         Mode::Normal if view == View::Timeline => &[
             Action::Down,
             Action::Logs,
@@ -185,7 +194,12 @@ fn items(state: &State, theme: &Theme, keymap: &Keymap) -> Vec<(Span<'static>, O
     } else {
         hinted(mode, state.view)
             .iter()
-            .map(|&a| (a, a.describe()))
+            .map(|&a| match a {
+                // In the fleet, enter opens the environment; O goes back to it.
+                Action::Logs if state.view == View::Fleet => (a, "open"),
+                Action::FleetView if state.view == View::Fleet => (a, "back"),
+                _ => (a, a.describe()),
+            })
             .collect()
     };
     for (action, label) in hints {

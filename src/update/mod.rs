@@ -3,6 +3,7 @@
 mod action_queue;
 mod custom;
 mod deploy;
+mod fleet;
 mod forwards;
 mod jobs;
 mod logs;
@@ -52,6 +53,9 @@ fn apply_msg(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::SelectEnv(i) => {
             if matches!(state.mode(), Mode::Normal | Mode::Logs) && i < state.envs.len() {
                 state.selected = i;
+                if state.view == View::Fleet {
+                    fleet::open(state, i);
+                }
             }
         }
         Msg::SelectRow(i) => {
@@ -160,6 +164,8 @@ fn backend(state: &mut State, env: usize, event: BackendEvent, now: i64) -> Vec<
 enum Handler {
     /// The help overlay.
     Help,
+    /// The fleet view (all of its keys), and the keys that go to it.
+    Fleet,
     /// The team's actions menu (and the key that opens it).
     Menu,
     /// The port forwards' list (and the key that opens it).
@@ -190,9 +196,9 @@ fn handlers(mode: Mode) -> &'static [Handler] {
         Mode::TagInput => &[Overlay, Table],
         Mode::Confirm | Mode::ConfirmTyped => &[Queue, Table],
         Mode::Search => &[Logs, Table],
-        Mode::Filter => &[Table],
+        Mode::Filter => &[Fleet, Table],
         Mode::Normal | Mode::Logs => &[
-            Help, Forwards, Menu, Picker, Jobs, Queue, Timeline, Logs, Table,
+            Help, Fleet, Forwards, Menu, Picker, Jobs, Queue, Timeline, Logs, Table,
         ],
     }
 }
@@ -212,6 +218,7 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
     for handler in handlers(state.mode()) {
         let taken = match handler {
             Handler::Help => help(state, action).then(Vec::new),
+            Handler::Fleet => fleet::act(state, action),
             Handler::Forwards => forwards::act(state, action),
             Handler::Menu => custom::act(state, action),
             Handler::Picker => deploy::act(state, action),
@@ -234,6 +241,9 @@ const MAX_FIELD: usize = 256;
 
 /// A character typed into the text box that has the keyboard.
 fn input(state: &mut State, c: char) -> Vec<Effect> {
+    if fleet::input(state, c) {
+        return Vec::new();
+    }
     if state.mode() == crate::input::action::Mode::TagInput {
         let now = state.now;
         if let Some(e) = state.envs.get_mut(state.selected) {

@@ -363,3 +363,80 @@ pub fn jobs_reading() -> pilothouse_core::model::event::BackendEvent {
         },
     )))
 }
+
+/// A fleet of `n` environments (hosts `h00`…; every fifth in group `client-a`, every
+/// seventh protected), all connected with three healthy containers, but: `h03` has an
+/// unhealthy one, `h07` an exited one, `h11` and `h12` are unreachable, `h05` is locked by
+/// someone else, `h09` is still connecting.
+pub fn fleet_state(n: usize) -> State {
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(&format!("[environments.h{i:02}]\n"));
+        if i % 5 == 0 {
+            text.push_str("group = \"client-a\"\n");
+        }
+        if i % 7 == 6 {
+            text.push_str("protected = true\n");
+        }
+        text.push_str(&format!(
+            "[environments.h{i:02}.ssh]\ndestination = \"h{i:02}.example\"\n[environments.h{i:02}.compose]\nproject_dir = \"/opt/acme\"\n"
+        ));
+    }
+    let config = config::parse(&text, Path::new("fleet.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let mut s = State::from_config(&config, false);
+    update(&mut s, Msg::Tick { now: NOW });
+    for i in 0..n {
+        let name = format!("h{i:02}");
+        send(&mut s, i, BackendEvent::Connecting { attempt: 1 });
+        if name == "h09" {
+            continue;
+        }
+        if name == "h11" || name == "h12" {
+            send(
+                &mut s,
+                i,
+                BackendEvent::Disconnected {
+                    error: "ssh: connect to host: Connection timed out".into(),
+                    retry_in: Duration::from_secs(8),
+                },
+            );
+            continue;
+        }
+        send(
+            &mut s,
+            i,
+            BackendEvent::Connected {
+                docker_version: "27.5.1".into(),
+            },
+        );
+        let third = match name.as_str() {
+            "h03" => container("worker", RunState::Running, Health::Unhealthy),
+            "h07" => container("worker", RunState::Exited { code: 1 }, Health::None),
+            _ => container("worker", RunState::Running, Health::Healthy),
+        };
+        send(
+            &mut s,
+            i,
+            BackendEvent::Snapshot(vec![
+                container("web", RunState::Running, Health::Healthy),
+                container("gateway", RunState::Running, Health::Healthy),
+                third,
+            ]),
+        );
+        if name == "h05" {
+            send(
+                &mut s,
+                i,
+                BackendEvent::Lock(Some(pilothouse_core::model::job::LockOwner {
+                    operator: "ana@laptop".into(),
+                    action: "deploy".into(),
+                    console: Some("other".into()),
+                    since: Some(NOW - 120),
+                    quiet_secs: Some(1),
+                    maintenance: None,
+                })),
+            );
+        }
+    }
+    s
+}
