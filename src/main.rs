@@ -175,10 +175,12 @@ fn status(loaded: &Loaded, only: Option<&str>, json: bool) -> ExitCode {
             }
         }
     } else {
-        print!(
-            "{}",
-            pilothouse_core::mask::text(&pilothouse::app::status::render_text(&reports))
-        );
+        let mut text = String::new();
+        if reports.len() > 1 {
+            text.push_str(&pilothouse::app::status::render_summary(&reports));
+        }
+        text.push_str(&pilothouse::app::status::render_text(&reports));
+        print!("{}", pilothouse_core::mask::text(&text));
     }
     ExitCode::from(pilothouse::app::status::exit_code(&reports))
 }

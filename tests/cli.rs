@@ -468,3 +468,43 @@ fn init_writes_a_starter_that_checks_and_never_overwrites_unasked() {
             .contains("[environments.staging]")
     );
 }
+
+#[test]
+fn a_name_defined_twice_in_config_d_is_one_located_error_naming_both_places() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let main = dir.path().join("config.toml");
+    let d = dir.path().join("config.d");
+    std::fs::create_dir(&d).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&main, "[defaults.compose]\nproject_dir = \"/opt/acme\"\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let host = |extra: &str| {
+        format!("{extra}[environments.web-1]\n[environments.web-1.ssh]\ndestination = \"web-1\"\n")
+    };
+    std::fs::write(d.join("a.toml"), host("")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(d.join("b.toml"), host("# copied from a.toml\n\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = pilothouse()
+        .arg("check-config")
+        .arg("--config")
+        .arg(&main)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "pilothouse: {}:3:15: key `environments.web-1`: environment `web-1` is defined twice: here and at {}:1",
+            d.join("b.toml").display(),
+            d.join("a.toml").display()
+        )
+    );
+    // Without the second file, the defaults fill in the rest and it is valid.
+    std::fs::remove_file(d.join("b.toml")).unwrap_or_else(|e| panic!("{e}"));
+    pilothouse()
+        .arg("check-config")
+        .arg("--config")
+        .arg(&main)
+        .assert()
+        .success();
+}

@@ -19,6 +19,7 @@ mod faults;
 mod sandbox;
 mod sandbox_actions;
 mod sandbox_deploy;
+mod sandbox_fleet;
 mod sandbox_health;
 mod sandbox_masking;
 mod sandbox_person;

@@ -218,7 +218,7 @@ pub async fn run(
         interactive: std::cell::RefCell::new(None),
         in_tmux: std::env::var_os("TMUX").is_some_and(|v| !v.is_empty()),
     };
-    tell_on_screen(&handles, state.selected);
+    tell_on_screen(&handles, looked_at(&state));
     if let Ok(size) = terminal.size() {
         let (rows, cols) = (size.height, size.width);
         apply(&mut state, Msg::Resize { rows, cols }, &io);
@@ -493,7 +493,9 @@ fn on_event(
 /// changed anything on screen; everything else redraws.
 fn apply(state: &mut State, msg: Msg, io: &Io<'_>) -> bool {
     use pilothouse_core::model::event::BackendEvent;
-    let on_screen = |env: usize, s: &State| env == s.selected;
+    // The fleet view shows no environment's usage, latency or logs.
+    let on_screen =
+        |env: usize, s: &State| env == s.selected && s.view != crate::state::View::Fleet;
     let (redraw, effects) = match &msg {
         Msg::Tick { .. } => {
             let before = state.now;
@@ -550,12 +552,12 @@ fn apply(state: &mut State, msg: Msg, io: &Io<'_>) -> bool {
             (env == state.selected && shown(state) != before, effects)
         }
         _ => {
-            let selected = state.selected;
+            let selected = looked_at(state);
             let focus = state.queue_focus();
             let details = state.detail_focus();
             let effects = update(state, msg);
-            if state.selected != selected {
-                tell_on_screen(io.handles, state.selected);
+            if looked_at(state) != selected {
+                tell_on_screen(io.handles, looked_at(state));
             }
             let now_focus = state.queue_focus();
             if now_focus != focus {
@@ -574,11 +576,17 @@ fn apply(state: &mut State, msg: Msg, io: &Io<'_>) -> bool {
     redraw
 }
 
+/// The environment whose views are on screen; none in the fleet view (where every
+/// environment is a row read at its background rates).
+fn looked_at(state: &State) -> Option<usize> {
+    (state.view != crate::state::View::Fleet).then_some(state.selected)
+}
+
 /// Tells each environment's actor whether it is on screen (off screen, its usage is read
-/// at the slower background interval).
-fn tell_on_screen(handles: &[EnvHandle], selected: usize) {
+/// at the slower background interval, its health, pool and queues at theirs).
+fn tell_on_screen(handles: &[EnvHandle], selected: Option<usize>) {
     for (i, h) in handles.iter().enumerate() {
-        let _ = h.commands.send(EnvCommand::OnScreen(i == selected));
+        let _ = h.commands.send(EnvCommand::OnScreen(Some(i) == selected));
     }
 }
 

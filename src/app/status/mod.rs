@@ -655,33 +655,128 @@ fn pool_report(
     }
 }
 
-/// Looks at the chosen environments concurrently.
+/// Beyond its connect timeout, the most one environment's look may take: one host
+/// that does not answer never holds the others' report back longer.
+pub const LOOK_LIMIT_AFTER_CONNECT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Looks at the chosen environments side by side (the connections start as many at
+/// once as the backend allows), each within its time limit; worst first.
 pub async fn look_all(config: &Config, only: Option<&str>) -> Vec<EnvReport> {
     let looks = config
         .environments
         .iter()
         .filter(|(name, _)| only.is_none_or(|o| o == name.as_str()))
-        .map(|(name, env)| look(name.as_str(), env));
-    futures::future::join_all(looks).await
+        .map(|(name, env)| async move {
+            let connect = env
+                .ssh
+                .as_ref()
+                .map_or(std::time::Duration::ZERO, |s| s.connect_timeout.0);
+            let limit = connect + LOOK_LIMIT_AFTER_CONNECT;
+            match tokio::time::timeout(limit, look(name.as_str(), env)).await {
+                Ok(report) => report,
+                Err(_) => {
+                    let mut r = EnvReport::unread(name.as_str(), env);
+                    r.error = Some(format!("no answer within {} s", limit.as_secs()));
+                    r
+                }
+            }
+        });
+    let mut reports = futures::future::join_all(looks).await;
+    // Known broken first, then what could not be read, then the rest (as configured).
+    reports.sort_by_key(|r| std::cmp::Reverse(standing(r)));
+    reports
 }
 
-/// The exit code for a set of reports.
+/// How one report stands: 0 ok, 1 unreachable, 2 a problem (the fleet view's order).
+fn standing(r: &EnvReport) -> u8 {
+    if !r.reachable {
+        1
+    } else if has_problem(r) {
+        2
+    } else {
+        0
+    }
+}
+
+fn has_problem(r: &EnvReport) -> bool {
+    r.containers.iter().any(|c| !c.ok)
+        || r.missing.iter().any(|m| m.in_compose_files)
+        || r.health.iter().any(|h| !h.up)
+        || r.pool.as_ref().is_some_and(|p| !p.ok)
+        || r.queues.as_ref().is_some_and(|q| !q.ok)
+        || r.checks.iter().any(|c| !c.ok)
+        || r.swarm.as_ref().is_some_and(|s| s.problem())
+}
+
+/// The exit code for a set of reports: the worst of them.
 pub fn exit_code(reports: &[EnvReport]) -> u8 {
     if reports.iter().any(|r| !r.reachable) {
         EXIT_UNREACHABLE
-    } else if reports.iter().any(|r| {
-        r.containers.iter().any(|c| !c.ok)
-            || r.missing.iter().any(|m| m.in_compose_files)
-            || r.health.iter().any(|h| !h.up)
-            || r.pool.as_ref().is_some_and(|p| !p.ok)
-            || r.queues.as_ref().is_some_and(|q| !q.ok)
-            || r.checks.iter().any(|c| !c.ok)
-            || r.swarm.as_ref().is_some_and(|s| s.problem())
-    }) {
+    } else if reports.iter().any(has_problem) {
         EXIT_PROBLEM
     } else {
         EXIT_OK
     }
+}
+
+/// The fleet in a few lines, before the details: a count, then one line for each
+/// environment that is not ok (worst first), with what is wrong.
+pub fn render_summary(reports: &[EnvReport]) -> String {
+    let count = |n: u8| reports.iter().filter(|r| standing(r) == n).count();
+    let mut out = format!(
+        "fleet: {} environments · {} failing · {} unreachable · {} ok\n",
+        reports.len(),
+        count(2),
+        count(1),
+        count(0)
+    );
+    for r in reports.iter().filter(|r| standing(r) > 0) {
+        let why = match &r.error {
+            Some(e) if !r.reachable => e.clone(),
+            _ => problems(r).join(", "),
+        };
+        let word = if r.reachable {
+            "FAILING"
+        } else {
+            "UNREACHABLE"
+        };
+        out.push_str(&format!("  {word:<11}  {}  {why}\n", r.environment));
+    }
+    out.push('\n');
+    out
+}
+
+/// What is wrong with a reachable environment, in a few words each.
+fn problems(r: &EnvReport) -> Vec<String> {
+    let counts = [
+        (
+            r.containers.iter().filter(|c| !c.ok).count(),
+            "containers not ok",
+        ),
+        (
+            r.missing.iter().filter(|m| m.in_compose_files).count(),
+            "missing",
+        ),
+        (r.health.iter().filter(|h| !h.up).count(), "endpoints down"),
+        (r.checks.iter().filter(|c| !c.ok).count(), "checks failing"),
+    ];
+    let flags = [
+        (r.pool.as_ref().is_some_and(|p| !p.ok), "the pool"),
+        (r.queues.as_ref().is_some_and(|q| !q.ok), "the queues"),
+        (r.swarm.as_ref().is_some_and(|s| s.problem()), "the swarm"),
+    ];
+    let mut out: Vec<String> = counts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    out.extend(
+        flags
+            .iter()
+            .filter(|(bad, _)| *bad)
+            .map(|(_, what)| format!("{what} not ok")),
+    );
+    out
 }
 
 /// The plain-text table.

@@ -13,9 +13,32 @@ pub enum Link {
     Local(PathBuf, crate::connection::remote::Remote),
 }
 
+/// At most this many connections start at once, so fifty hosts do not stampede the
+/// local ssh-agent (and sshd's `MaxStartups` on a shared jump host).
+pub const STARTING_AT_ONCE: usize = 8;
+
+/// A start holds its place at most this long: a host that does not answer holds back
+/// no other for longer.
+pub const START_HOLD: std::time::Duration = std::time::Duration::from_secs(2);
+
+static STARTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(STARTING_AT_ONCE);
+
 impl Link {
-    /// Opens the way to the environment's engine.
+    /// Opens the way to the environment's engine: one of [`STARTING_AT_ONCE`] starts
+    /// at a time, each holding its place until it is up or [`START_HOLD`] has passed.
     pub async fn open(env: &Environment) -> Result<Link, String> {
+        let place = STARTING.acquire().await.ok();
+        let open = Link::open_now(env);
+        tokio::pin!(open);
+        tokio::select! {
+            done = &mut open => return done,
+            () = tokio::time::sleep(START_HOLD) => {}
+        }
+        drop(place);
+        open.await
+    }
+
+    async fn open_now(env: &Environment) -> Result<Link, String> {
         match (env.over_ssh(), &env.ssh) {
             (true, Some(settings)) => ssh::connect(settings, env.docker_socket.as_str())
                 .await
