@@ -60,8 +60,8 @@ fn write_fleet(
             format!("{project}-empty")
         };
         let reach = match i {
-            // Accepts, never speaks SSH: up to its connect timeout.
-            11 => format!("port = {}\nconnect_timeout = \"6s\"\n", ports.0),
+            // Accepts, never speaks SSH: connecting until its connect timeout.
+            11 => format!("port = {}\nconnect_timeout = \"10s\"\n", ports.0),
             12 => format!("port = {}\n", ports.1),
             _ => String::new(),
         };
@@ -116,7 +116,7 @@ fn a_fleet_of_twelve_opens_worst_first_an_unhealthy_service_rises_to_the_top_and
         160,
     );
     // The first screen: the fleet; the ten that answer are up while the silent one is
-    // still within its connect timeout (6 s): it delays none of them.
+    // still within its connect timeout (10 s): it delays none of them.
     let screen = t.wait_until(Duration::from_secs(30), "ten environments up", |s| {
         s.contains("12 environments")
             && fleet_rows(s)
@@ -125,14 +125,14 @@ fn a_fleet_of_twelve_opens_worst_first_an_unhealthy_service_rises_to_the_top_and
                 .count()
                 == 10
     });
-    let up_after = started.elapsed();
     assert!(
-        !row(&screen, "f11").contains("DOWN") && up_after < Duration::from_secs(6),
-        "the ten were up after {up_after:?}, before the silent host's timeout:\n{screen}"
+        row(&screen, "f11").contains("connecting"),
+        "the ten were up after {:?}, the silent host still connecting:\n{screen}",
+        started.elapsed()
     );
     assert!(row(&screen, "f07").contains("1/1"), "{screen}");
     // Both unreachable ones marked, at the top (nothing is known broken yet).
-    let screen = t.wait_until(Duration::from_secs(20), "f11 and f12 unreachable", |s| {
+    let screen = t.wait_until(Duration::from_secs(30), "f11 and f12 unreachable", |s| {
         let rows = fleet_rows(s);
         rows.len() == 12
             && rows[..2]

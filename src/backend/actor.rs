@@ -13,6 +13,7 @@ use crate::connection::{forwards, link, remote};
 use crate::engine::compose::declared;
 use crate::engine::swarm::stack_file;
 use crate::engine::{self, docker, logs};
+use crate::monitor::pace::Pace;
 use crate::monitor::{checks, counters, db, health, queues, tags};
 use crate::report::{Outcome, Reporter};
 use crate::runner;
@@ -140,6 +141,7 @@ async fn actor(
     let focus = Focus {
         queue: tokio::sync::watch::channel(None).0,
         details: tokio::sync::watch::channel(None).0,
+        on_screen: tokio::sync::watch::channel(true).0,
     };
     let links = runner::links::Links {
         remote: remote_rx,
@@ -233,6 +235,9 @@ struct Io<'a> {
 struct Focus {
     queue: tokio::sync::watch::Sender<Option<String>>,
     details: tokio::sync::watch::Sender<Option<String>>,
+    /// Whether the environment is on screen (kept across connections: a new one starts
+    /// at the pace the last was told).
+    on_screen: tokio::sync::watch::Sender<bool>,
 }
 
 /// One connection, from connect to loss (or shutdown).
@@ -290,6 +295,7 @@ async fn watch(
         }
     };
     io.docker.send_replace(Some(engine.docker().clone()));
+    engine.set_on_screen(*io.focus.on_screen.borrow());
     engine.watch_details(io.focus.details.subscribe());
     let docker_root = match engine.begin(version, report).await {
         Ok(root) => root,
@@ -299,8 +305,9 @@ async fn watch(
     // cadence; their failures are theirs and never end the connection.
     let focus = io.focus.queue.subscribe();
     let docker = engine.docker().clone();
+    let pace = Pace::new(io.focus.on_screen.subscribe(), env.background_interval.0);
     let (_monitors, db_requests) =
-        start_monitors(tunnel, env, (docker_root, docker, focus), report);
+        start_monitors(tunnel, env, (docker_root, docker, focus, pace), report);
     io.db.send_replace(db_requests);
     if let Err(end) = engine.settle(report, io.followers).await {
         return end;
@@ -425,7 +432,10 @@ enum Next {
 fn dispatch(cmd: Option<EnvCommand>, here: &Here<'_>, followers: &mut logs::Followers) -> Next {
     match cmd {
         Some(EnvCommand::ReconnectNow) => return Next::Reconnect,
-        Some(EnvCommand::OnScreen(on)) => return Next::OnScreen(on),
+        Some(EnvCommand::OnScreen(on)) => {
+            here.focus.on_screen.send_replace(on);
+            return Next::OnScreen(on);
+        }
         Some(EnvCommand::QueueFocus(q)) => {
             here.focus.queue.send_replace(q);
         }
@@ -560,10 +570,11 @@ fn start_declared(
 fn start_monitors(
     tunnel: &link::Link,
     env: &Environment,
-    (docker_root, docker, queue_focus): (
+    (docker_root, docker, queue_focus, pace): (
         Option<String>,
         bollard::Docker,
         tokio::sync::watch::Receiver<Option<String>>,
+        Pace,
     ),
     report: &Reporter,
 ) -> (Vec<AbortOnDrop>, Option<mpsc::Sender<db::DbRequest>>) {
@@ -571,14 +582,14 @@ fn start_monitors(
     let mut db_requests = None;
     let mut tasks = Vec::new();
     if !env.checks.is_empty() {
-        tasks.extend(start_checks(env, &remote, report));
+        tasks.extend(start_checks(env, &remote, report, pace.clone()));
     }
     if let Some(settings) = &env.queues {
         tasks.extend(start_queue_monitor(
             settings,
             env,
             (&remote, docker),
-            queue_focus,
+            (queue_focus, pace.clone()),
             report,
         ));
     }
@@ -590,6 +601,7 @@ fn start_monitors(
         docker_root,
         env.docker_socket.clone(),
         health_tx,
+        pace.clone(),
     ))));
     let forward = report.clone();
     tasks.push(AbortOnDrop(tokio::spawn(async move {
@@ -605,11 +617,12 @@ fn start_monitors(
     let dir = env.host_dir().to_string();
     let every = env.health.host_interval.0;
     let forward = report.clone();
+    let mut lock_pace = pace.clone();
     tasks.push(AbortOnDrop(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last = None;
         loop {
-            tick.tick().await;
+            lock_pace.next(every, last).await;
+            last = Some(tokio::time::Instant::now());
             match runner::lock::read_lock(&lock_remote, &dir).await {
                 Ok(lock) => {
                     let lock = lock.map(|o| pilothouse_core::model::job::LockOwner::from_json(&o));
@@ -644,7 +657,7 @@ fn start_monitors(
             remote,
             env_file,
             pool_tx,
-            request_rx,
+            (request_rx, pace),
         ))));
         let forward = report.clone();
         tasks.push(AbortOnDrop(tokio::spawn(async move {
@@ -659,14 +672,19 @@ fn start_monitors(
 }
 
 /// The team's checks and their forwarder.
-fn start_checks(env: &Environment, remote: &remote::Remote, report: &Reporter) -> Vec<AbortOnDrop> {
+fn start_checks(
+    env: &Environment,
+    remote: &remote::Remote,
+    report: &Reporter,
+    pace: Pace,
+) -> Vec<AbortOnDrop> {
     let place = checks::CheckPlace::of(env);
     let (tx, mut rx) = mpsc::channel(8);
     let runner = AbortOnDrop(tokio::spawn(checks::watch(
         env.checks.clone(),
         remote.clone(),
         place,
-        tx,
+        (tx, pace),
     )));
     let forward = report.clone();
     let forwarder = AbortOnDrop(tokio::spawn(async move {
@@ -685,7 +703,7 @@ fn start_queue_monitor(
     settings: &pilothouse_core::config::queues::QueueSettings,
     env: &Environment,
     (remote, docker): (&remote::Remote, bollard::Docker),
-    queue_focus: tokio::sync::watch::Receiver<Option<String>>,
+    (queue_focus, pace): (tokio::sync::watch::Receiver<Option<String>>, Pace),
     report: &Reporter,
 ) -> Vec<AbortOnDrop> {
     let target = queues::QueueTarget {
@@ -705,7 +723,7 @@ fn start_queue_monitor(
         settings.clone(),
         target,
         tx,
-        queue_focus,
+        (queue_focus, pace),
     )));
     let forward = report.clone();
     let forwarder = AbortOnDrop(tokio::spawn(async move {

@@ -50,19 +50,30 @@ pub async fn watch(
     checks: Vec<CheckSettings>,
     remote: Remote,
     place: CheckPlace,
-    out: mpsc::Sender<CheckResult>,
+    (out, mut pace): (mpsc::Sender<CheckResult>, super::pace::Pace),
 ) {
+    use tokio::time::Instant;
     if checks.is_empty() {
         return;
     }
-    let mut due: Vec<Instant> = vec![Instant::now(); checks.len()];
+    // When each ran last (none yet: due at once); when each is due follows the pace.
+    let mut last: Vec<Option<Instant>> = vec![None; checks.len()];
     loop {
-        let Some((i, at)) = due.iter().copied().enumerate().min_by_key(|(_, t)| *t) else {
+        let due =
+            |i: usize| last[i].map_or_else(Instant::now, |t| t + pace.period(checks[i].interval.0));
+        let Some((i, at)) = (0..checks.len())
+            .map(|i| (i, due(i)))
+            .min_by_key(|(_, t)| *t)
+        else {
             return;
         };
-        tokio::time::sleep_until(at.into()).await;
+        tokio::select! {
+            () = tokio::time::sleep_until(at) => {}
+            // On screen or off it: every check's time is counted again.
+            () = pace.changed() => continue,
+        }
+        last[i] = Some(Instant::now());
         let result = run_check(&checks[i], &remote, &place).await;
-        due[i] = Instant::now() + checks[i].interval.0;
         if out.send(result).await.is_err() {
             return;
         }

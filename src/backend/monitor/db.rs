@@ -341,17 +341,16 @@ pub async fn watch(
     remote: Remote,
     env_file: String,
     out: mpsc::Sender<PoolEvent>,
-    mut requests: mpsc::Receiver<DbRequest>,
+    (mut requests, mut pace): (mpsc::Receiver<DbRequest>, super::pace::Pace),
 ) {
-    let mut tick = tokio::time::interval(settings.interval.0);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last = None;
     let mut monitor: Option<Monitor> = None;
     let mut route: Route = None;
     let mut failures = 0u32;
     let mut skip = 0u32;
     loop {
         tokio::select! {
-            _ = tick.tick() => {}
+            () = pace.next(settings.interval.0, last) => last = Some(tokio::time::Instant::now()),
             Some(req) = requests.recv() => {
                 let answer = match &monitor {
                     Some(m) => m.terminate(req.pid, req.backend_start).await,

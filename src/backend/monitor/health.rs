@@ -299,17 +299,18 @@ pub async fn watch(
     docker_root: Option<String>,
     docker_socket: RemotePath,
     out: mpsc::Sender<HealthEvent>,
+    pace: super::pace::Pace,
 ) {
     // Two loops side by side: a slow host reading (Docker's disk usage) never holds up
     // the endpoints, and a forward being set up never holds up the host's reading.
     tokio::join!(
-        watch_endpoints(&settings, &remote, &out),
+        watch_endpoints(&settings, &remote, &out, pace.clone()),
         watch_host(
             &settings,
             &remote,
-            docker_root.as_deref(),
-            &docker_socket,
-            &out
+            (docker_root.as_deref(), &docker_socket),
+            &out,
+            pace
         ),
     );
 }
@@ -318,16 +319,17 @@ async fn watch_endpoints(
     settings: &HealthSettings,
     remote: &Remote,
     out: &mpsc::Sender<HealthEvent>,
+    mut pace: super::pace::Pace,
 ) {
     if settings.endpoints.is_empty() {
         return;
     }
     // Set up on the first tick; a way that could not be set up is tried again next tick.
     let mut targets: Vec<Target> = Vec::new();
-    let mut tick = tokio::time::interval(settings.interval.0);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last = None;
     loop {
-        tick.tick().await;
+        pace.next(settings.interval.0, last).await;
+        last = Some(tokio::time::Instant::now());
         refresh_targets(remote, &settings.endpoints, &mut targets).await;
         let now = unix_now();
         let all = futures::future::join_all(targets.iter().map(|t| check(t, now))).await;
@@ -340,15 +342,15 @@ async fn watch_endpoints(
 async fn watch_host(
     settings: &HealthSettings,
     remote: &Remote,
-    docker_root: Option<&str>,
-    docker_socket: &RemotePath,
+    (docker_root, docker_socket): (Option<&str>, &RemotePath),
     out: &mpsc::Sender<HealthEvent>,
+    mut pace: super::pace::Pace,
 ) {
-    let mut tick = tokio::time::interval(settings.host_interval.0);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_df: Option<Instant> = None;
+    let mut last = None;
     loop {
-        tick.tick().await;
+        pace.next(settings.host_interval.0, last).await;
+        last = Some(tokio::time::Instant::now());
         let with_df = last_df.is_none_or(|t| t.elapsed() >= DOCKER_DF_EVERY);
         if with_df {
             last_df = Some(Instant::now());

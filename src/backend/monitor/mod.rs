@@ -8,6 +8,7 @@ pub mod db;
 pub mod db_error;
 pub mod db_tls;
 pub mod health;
+pub mod pace;
 pub mod queues;
 pub mod redis;
 pub mod stats;

@@ -117,7 +117,7 @@ pub async fn watch(
     settings: QueueSettings,
     target: QueueTarget,
     out: mpsc::Sender<QueuesEvent>,
-    mut failed_of: watch::Receiver<Option<String>>,
+    (mut failed_of, mut pace): (watch::Receiver<Option<String>>, super::pace::Pace),
 ) {
     let mut backoff = settings.interval.0;
     loop {
@@ -136,6 +136,7 @@ pub async fn watch(
         backoff = settings.interval.0;
         let mut reader = Reader::new(&settings);
         loop {
+            let since = tokio::time::Instant::now();
             let want = failed_of.borrow_and_update().clone();
             let event = match reader.read(&mut conn, want.as_deref()).await {
                 Ok(r) => QueuesEvent::Reading(Box::new(r)),
@@ -150,7 +151,7 @@ pub async fn watch(
                 break;
             }
             tokio::select! {
-                _ = tokio::time::sleep(settings.interval.0) => {}
+                () = pace.wait(settings.interval.0, since) => {}
                 changed = failed_of.changed() => if changed.is_err() { return },
             }
         }

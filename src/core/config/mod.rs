@@ -233,6 +233,11 @@ pub struct Environment {
     /// How often while it is not (another environment's tab is shown).
     #[serde(default = "default_background_stats_interval")]
     pub background_stats_interval: ConfigDuration,
+    /// How often health endpoints, the host's resources and lock, the team's checks,
+    /// the pool and the queues are read while the environment is not on screen (each
+    /// keeps its own interval when that is slower); coming on screen reads them at once.
+    #[serde(default = "default_background_interval")]
+    pub background_interval: ConfigDuration,
     /// Follow every running container's new log lines to count their error-level ones,
     /// so the timeline tells a service's burst of errors (well above its own recent
     /// rate). Off: nothing is read for it.
@@ -299,6 +304,10 @@ fn default_stats_interval() -> ConfigDuration {
 
 fn default_background_stats_interval() -> ConfigDuration {
     ConfigDuration(std::time::Duration::from_secs(10))
+}
+
+fn default_background_interval() -> ConfigDuration {
+    ConfigDuration(std::time::Duration::from_secs(30))
 }
 
 fn default_shell() -> bool {
