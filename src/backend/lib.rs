@@ -29,7 +29,7 @@ pub use audit::webhook::notify;
 pub use audit::{read_audit, record_reveal};
 pub use connection::forwards::ForwardCommand;
 pub use connection::http::parse_http_response;
-pub use connection::link::Link;
+pub use connection::link::{Link, STARTING_AT_ONCE};
 pub use connection::remote::Remote;
 pub use connection::ssh::sweep_connections;
 pub use engine::compose::declared::declared_services;

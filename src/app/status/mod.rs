@@ -346,23 +346,52 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
             .ok()
     };
     let week = pilothouse_core::model::timeline::Bound::Ago(7 * 86_400);
-    let (result, health, pool, queues, checks, declared, (lock, last), _, timeline) = tokio::join!(
-        containers,
-        health,
-        pool,
-        queues,
-        checks,
-        declared,
-        actions(&remote, env),
-        pilothouse_backend::learn_secrets(&remote, env),
-        pilothouse_backend::read_timeline(&tunnel, env, week, None)
-    );
+    let reads = async {
+        tokio::join!(
+            containers,
+            health,
+            pool,
+            queues,
+            checks,
+            declared,
+            actions(&remote, env),
+            pilothouse_backend::learn_secrets(&remote, env),
+            pilothouse_backend::read_timeline(&tunnel, env, week, None)
+        )
+    };
+    let Ok((result, health, pool, queues, checks, declared, (lock, last), _, timeline)) =
+        tokio::time::timeout(LOOK_LIMIT, reads).await
+    else {
+        tunnel.close().await;
+        out.error = Some(format!(
+            "connected, but its readings did not come within {} s",
+            LOOK_LIMIT.as_secs()
+        ));
+        return out;
+    };
     out.last_change = timeline.ok().and_then(|t| last_change(&t.entries));
     out.queues = queues;
     out.checks = checks;
     out.lock = lock;
     out.last_action = last;
     tunnel.close().await;
+    let pgadmin_running = fill_engine(&mut out, env, result, declared);
+    out.health = health.iter().map(endpoint_report).collect();
+    out.pool = pool.map(|(db, sample)| pool_report(db, sample, pgadmin_running));
+    out
+}
+
+/// The engine's version, the containers and a swarm's report, or why not.
+type EngineRead = Result<(String, Vec<ContainerInfo>, Option<swarm::SwarmReport>), String>;
+
+/// What the engine said, into the report; whether pgAdmin's container runs (its
+/// connections then count against the pool).
+fn fill_engine(
+    out: &mut EnvReport,
+    env: &Environment,
+    result: EngineRead,
+    declared: Option<Vec<String>>,
+) -> bool {
     let mut pgadmin_running = false;
     match result {
         Ok((version, list, swarm)) => {
@@ -393,9 +422,7 @@ pub async fn look(name: &str, env: &Environment) -> EnvReport {
         }
         Err(e) => out.error = Some(e),
     }
-    out.health = health.iter().map(endpoint_report).collect();
-    out.pool = pool.map(|(db, sample)| pool_report(db, sample, pgadmin_running));
-    out
+    pgadmin_running
 }
 
 /// The newest change someone made, masked.
@@ -554,7 +581,7 @@ async fn read_engine(
     env: &Environment,
     socket: &std::path::Path,
     remote: &pilothouse_backend::Remote,
-) -> Result<(String, Vec<ContainerInfo>, Option<swarm::SwarmReport>), String> {
+) -> EngineRead {
     let (client, version) = pilothouse_backend::connect_engine(socket).await?;
     let (project, extra) = match env.watched() {
         pilothouse_core::config::Watched::Compose { project, extra } => (project, extra),
@@ -655,31 +682,27 @@ fn pool_report(
     }
 }
 
-/// Beyond its connect timeout, the most one environment's look may take: one host
-/// that does not answer never holds the others' report back longer.
-pub const LOOK_LIMIT_AFTER_CONNECT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Once connected (within its `connect_timeout`), the most one environment's readings
+/// may take: one host that does not answer never holds the others' report back longer.
+pub const LOOK_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// At most this many environments are looked at at once (as many as connections start
+/// at once).
+static AT_ONCE: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(pilothouse_backend::STARTING_AT_ONCE);
 
 /// Looks at the chosen environments side by side (the connections start as many at
-/// once as the backend allows), each within its time limit; worst first.
+/// once as the backend allows), each within its time limits; worst first.
 pub async fn look_all(config: &Config, only: Option<&str>) -> Vec<EnvReport> {
     let looks = config
         .environments
         .iter()
         .filter(|(name, _)| only.is_none_or(|o| o == name.as_str()))
         .map(|(name, env)| async move {
-            let connect = env
-                .ssh
-                .as_ref()
-                .map_or(std::time::Duration::ZERO, |s| s.connect_timeout.0);
-            let limit = connect + LOOK_LIMIT_AFTER_CONNECT;
-            match tokio::time::timeout(limit, look(name.as_str(), env)).await {
-                Ok(report) => report,
-                Err(_) => {
-                    let mut r = EnvReport::unread(name.as_str(), env);
-                    r.error = Some(format!("no answer within {} s", limit.as_secs()));
-                    r
-                }
-            }
+            // The whole look holds a place, not only its start: fifty hosts' readings at
+            // once would swamp the machine they are read from.
+            let _place = AT_ONCE.acquire().await.ok();
+            look(name.as_str(), env).await
         });
     let mut reports = futures::future::join_all(looks).await;
     // Known broken first, then what could not be read, then the rest (as configured).
