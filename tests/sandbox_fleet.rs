@@ -84,24 +84,7 @@ fn a_fleet_of_twelve_opens_worst_first_an_unhealthy_service_rises_to_the_top_and
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let project = format!("acme-fleet-{}", std::process::id());
     let port = 18986;
-    let check = format!("wget -q -O /dev/null http://127.0.0.1:{port}/health");
-    let web = service_container(
-        &project,
-        "web",
-        1,
-        port,
-        "v2",
-        &[
-            "--health-cmd",
-            &check,
-            "--health-interval",
-            "1s",
-            "--health-retries",
-            "1",
-            "--health-timeout",
-            "3s",
-        ],
-    );
+    let web = checked_container(&project, "web", port);
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port();
     let config = write_fleet(&sb, dir.path(), &project, (silent_port, closed_port()));

@@ -936,24 +936,7 @@ fn a_busy_container_climbs_its_sparkline_and_a_new_alert_rings_once_and_posts_on
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let project = format!("acme-notify-{}", std::process::id());
     let port = 18984;
-    let check = format!("wget -q -O /dev/null http://127.0.0.1:{port}/health");
-    let noisy = service_container(
-        &project,
-        "noisy",
-        1,
-        port,
-        "v2",
-        &[
-            "--health-cmd",
-            &check,
-            "--health-interval",
-            "1s",
-            "--health-retries",
-            "1",
-            "--health-timeout",
-            "3s",
-        ],
-    );
+    let noisy = checked_container(&project, "noisy", port);
     let hook = Hook::start();
     let config = dir.path().join("notify.toml");
     // Only the container's health may alert here (not an error burst of its log).

@@ -711,6 +711,29 @@ pub fn service_container(
     service_container_of(project, service, (n, port), &image, extra)
 }
 
+/// The same with a health check every second that fails once to turn it unhealthy
+/// (`touch /tmp/control/unhealthy` in it does that).
+pub fn checked_container(project: &str, service: &str, port: u16) -> Container {
+    let check = format!("wget -q -O /dev/null http://127.0.0.1:{port}/health");
+    service_container(
+        project,
+        service,
+        1,
+        port,
+        "v2",
+        &[
+            "--health-cmd",
+            &check,
+            "--health-interval",
+            "1s",
+            "--health-retries",
+            "1",
+            "--health-timeout",
+            "3s",
+        ],
+    )
+}
+
 /// The same with any image.
 pub fn service_container_of(
     project: &str,
