@@ -25,6 +25,10 @@ use pilothouse_core::model::timeline::TimelineEvent;
 /// connection is noticed (a ping that gets no answer in [`PING_LIMIT`] drops it).
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
 pub const PING_LIMIT: Duration = Duration::from_millis(2500);
+/// How often while the environment is not on screen (a row of the fleet, a tab not
+/// shown): a lost connection is then noticed within this and [`PING_LIMIT`], if ssh's own
+/// keepalive has not noticed first; coming on screen pings at once.
+pub const BACKGROUND_HEARTBEAT: Duration = Duration::from_secs(10);
 /// The longest a change may take to read (a container inspected, a swarm's services,
 /// tasks and nodes listed): beyond it the engine is taken as gone.
 pub const CHANGE_LIMIT: Duration = Duration::from_secs(10);
@@ -315,15 +319,15 @@ async fn watch(
     let _timeline = read_timeline(engine.docker(), tunnel.remote(), env, report);
     // One timer for the heartbeat and the usage batches, so that both land together and
     // the screen is redrawn once for them, not twice.
-    let mut tick = tokio::time::interval(every.min(HEARTBEAT));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut beat = Beat::new(*io.focus.on_screen.borrow(), every, cadence.background);
+    let mut tick = beat.timer();
     let slack = Duration::from_millis(100);
     let mut last_ping: Option<Instant> = None;
     let mut last_flush = Instant::now();
     loop {
         let event = tokio::select! {
             _ = tick.tick() => {
-                if last_ping.is_none_or(|t| t.elapsed() + slack >= HEARTBEAT) {
+                if last_ping.is_none_or(|t| t.elapsed() + slack >= beat.period()) {
                     last_ping = Some(Instant::now());
                     match engine.ping(PING_LIMIT).await {
                         Ok(rtt) => {
@@ -366,7 +370,14 @@ async fn watch(
                     Next::Continue => {}
                     // A new request: every known container is followed as it asks.
                     Next::LogsChanged => engine.follow_requested(io.followers),
-                    Next::OnScreen(on) => engine.set_on_screen(on),
+                    Next::OnScreen(on) => {
+                        engine.set_on_screen(on);
+                        // On screen: a ping at once (the new timer's first tick).
+                        if beat.show(on) {
+                            tick = beat.timer();
+                            last_ping = last_ping.filter(|_| !on);
+                        }
+                    }
                     Next::Reconnect => return Outcome::Lost("reconnecting (requested)".into()),
                     Next::Shutdown => return Outcome::Shutdown,
                 }
@@ -376,6 +387,50 @@ async fn watch(
         if !report.send(event).await {
             return Outcome::Shutdown;
         }
+    }
+}
+
+/// The connection loop's timer and the heartbeat, on screen or off.
+struct Beat {
+    on_screen: bool,
+    /// The usage interval on screen and off it.
+    every: Duration,
+    background: Duration,
+}
+
+impl Beat {
+    fn new(on_screen: bool, every: Duration, background: Duration) -> Beat {
+        Beat {
+            on_screen,
+            every,
+            background,
+        }
+    }
+
+    /// On screen or off; whether that changed.
+    fn show(&mut self, on: bool) -> bool {
+        std::mem::replace(&mut self.on_screen, on) != on
+    }
+
+    /// How often the engine is pinged.
+    fn period(&self) -> Duration {
+        if self.on_screen {
+            HEARTBEAT
+        } else {
+            BACKGROUND_HEARTBEAT
+        }
+    }
+
+    /// One timer for the heartbeat and the usage batches.
+    fn timer(&self) -> tokio::time::Interval {
+        let usage = if self.on_screen {
+            self.every
+        } else {
+            self.background
+        };
+        let mut tick = tokio::time::interval(usage.min(self.period()));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick
     }
 }
 
