@@ -243,7 +243,7 @@ fn enter_on_a_timeline_entry_reads_its_service_around_then_and_esc_follows_again
                     "no free connections".into(),
                 ),
             ],
-            host_now: NOW * 1_000_000_000,
+            clock_offset: 0,
             missing: vec![],
         }),
     );

@@ -549,7 +549,7 @@ fn staging_with_an_incident() -> State {
         0,
         BackendEvent::Timeline(TimelineEvent::Read {
             entries,
-            host_now: NOW * 1_000_000_000,
+            clock_offset: 0,
             missing: vec![],
         }),
     );

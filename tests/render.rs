@@ -1098,7 +1098,7 @@ fn staging_with_timeline() -> pilothouse::state::State {
         0,
         BackendEvent::Timeline(TimelineEvent::Read {
             entries,
-            host_now: NOW * 1_000_000_000,
+            clock_offset: 0,
             missing: vec!["the env file's backups: permission denied".into()],
         }),
     );

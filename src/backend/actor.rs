@@ -574,7 +574,7 @@ fn read_timeline(
             match crate::monitor::timeline::read_with(&docker, &remote, &env, since, None).await {
                 Ok(read) => TimelineEvent::Read {
                     entries: read.entries,
-                    host_now: read.now,
+                    clock_offset: read.clock_offset,
                     missing: read.missing,
                 },
                 Err(e) => TimelineEvent::Failed(e),

@@ -77,6 +77,14 @@ pub fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
+/// Wall-clock Unix nanoseconds (0 before 1970, never a panic).
+pub fn unix_now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
 /// A short age: `45s`, `12m`, `3h`, `2d`.
 pub fn age(secs: i64) -> String {
     let s = secs.max(0);

@@ -200,10 +200,10 @@ impl TimelineState {
         match ev {
             TimelineEvent::Read {
                 entries,
-                host_now,
+                clock_offset,
                 missing,
             } => {
-                self.clock_offset = host_now - now_ns;
+                self.set_clock_offset(clock_offset);
                 self.entries.extend(entries);
                 self.status = ReadStatus::Read { missing };
             }
@@ -215,6 +215,30 @@ impl TimelineState {
             }
         }
         self.settle(now_ns);
+    }
+
+    /// The host's clock less this console's, newly measured. The alerts dated by this
+    /// console's clock before it move with it: one seen before the read and one after
+    /// stay in the order they were seen whatever the host's clock says.
+    fn set_clock_offset(&mut self, offset: i64) {
+        let moved = offset - self.clock_offset;
+        self.clock_offset = offset;
+        for t in self.alerts.values_mut().filter(|t| t.noted || !t.dated) {
+            t.since = t.since.saturating_add(moved);
+        }
+        if self.incident.is_some() {
+            self.incident = self.find_incident();
+        }
+    }
+
+    /// The first of the alerts now and the change before it.
+    pub fn find_incident(&self) -> Option<Incident> {
+        let first = self.alerts.values().min_by_key(|a| (a.since, a.seq))?;
+        Some(Incident {
+            since: first.since,
+            first: first.text.clone(),
+            change: self.change_before(first.since).cloned(),
+        })
     }
 
     /// Something this console saw (at `now_ns` on its clock), told on the host's.
@@ -361,7 +385,7 @@ mod tests {
         t.apply(
             TimelineEvent::Read {
                 entries: vec![entry(100, Kind::Start, "web")],
-                host_now: 105 * NS,
+                clock_offset: 5 * NS,
                 missing: vec![],
             },
             100 * NS,
@@ -432,5 +456,43 @@ mod tests {
             now,
         );
         assert_eq!(t.entries.len(), 1);
+    }
+
+    fn trouble(t: &mut TimelineState, key: &str, since: i64, noted: bool) {
+        t.next_seq += 1;
+        let trouble = Trouble {
+            kind: Kind::Check,
+            subject: key.into(),
+            text: format!("{key} failing"),
+            since,
+            dated: true,
+            noted,
+            seq: t.next_seq,
+        };
+        t.alerts.insert(key.into(), trouble);
+        t.incident = t.find_incident();
+    }
+
+    #[test]
+    fn alerts_seen_before_the_clock_is_known_keep_their_order_after() {
+        let mut t = TimelineState::default();
+        // Seen at 100 on this console's clock, before the host's is known; the engine
+        // dated another at 50 on the host's.
+        trouble(&mut t, "first", 100 * NS, true);
+        trouble(&mut t, "engine's", 50 * NS, false);
+        let read = TimelineEvent::Read {
+            entries: vec![],
+            clock_offset: -3 * NS,
+            missing: vec![],
+        };
+        t.apply(read, 101 * NS);
+        // Seen a second later, on the host's clock now (3 s behind this one).
+        let seen = 101 * NS + t.clock_offset;
+        trouble(&mut t, "second", seen, true);
+        assert_eq!(t.alerts["first"].since, 97 * NS);
+        assert_eq!(t.alerts["engine's"].since, 50 * NS, "the engine's own time");
+        t.alerts.remove("engine's");
+        let incident = t.find_incident().map(|i| (i.first, i.since));
+        assert_eq!(incident, Some(("first failing".into(), 97 * NS)));
     }
 }

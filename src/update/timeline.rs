@@ -12,7 +12,7 @@ use pilothouse_core::model::timeline::Kind;
 use crate::input::action::{Action, Effect};
 use crate::state::jobs::Problem;
 use crate::state::logs::{Around, Before};
-use crate::state::timeline::{Incident, Trouble};
+use crate::state::timeline::Trouble;
 use crate::state::{EnvState, LinkStatus, State, View};
 use pilothouse_core::model::container::{Health, RunState};
 use pilothouse_core::model::timeline::Entry;
@@ -264,18 +264,8 @@ pub fn note(e: &mut EnvState, now: i64) -> Vec<(String, Found)> {
         kept.insert(key, t);
     }
     e.timeline.alerts = kept;
-    e.timeline.incident = incident(&e.timeline);
+    e.timeline.incident = e.timeline.find_incident();
     started
-}
-
-/// The first of the alerts now and the change before it.
-fn incident(t: &crate::state::timeline::TimelineState) -> Option<Incident> {
-    let first = t.alerts.values().min_by_key(|a| (a.since, a.seq))?;
-    Some(Incident {
-        since: first.since,
-        first: first.text.clone(),
-        change: t.change_before(first.since).cloned(),
-    })
 }
 
 /// `enter` in the timeline view: the log pane shows the highlighted entry's services

@@ -23,6 +23,10 @@ pub struct TimelineRead {
     pub entries: Vec<Entry>,
     /// The host's clock as the read ended (Unix nanoseconds).
     pub now: i64,
+    /// The host's clock less this machine's (nanoseconds), measured across one request
+    /// to the engine (off by at most half its round trip): how long the read took, or
+    /// waited to be handed on, is not in it.
+    pub clock_offset: i64,
     /// The sources that could not be read, and why.
     pub missing: Vec<String>,
 }
@@ -46,12 +50,15 @@ pub async fn read_with(
     since: Bound,
     until: Option<Bound>,
 ) -> Result<TimelineRead, String> {
+    let asked = pilothouse_core::time::unix_now_ns();
     let now = docker::daemon_now_ns(client).await?;
     let sampled = std::time::Instant::now();
+    let answered = pilothouse_core::time::unix_now_ns();
     let from = since.resolve(now);
     let to = until.map_or(now, |u| u.resolve(now)).min(now);
     let mut read = TimelineRead {
         now,
+        clock_offset: now - (asked / 2 + answered / 2),
         ..TimelineRead::default()
     };
     let mut entries = Vec::new();

@@ -212,11 +212,11 @@ pub fn merge(mut entries: Vec<Entry>) -> Vec<Entry> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimelineEvent {
     /// Read at connect: the engine's kept events and records, the audit trail, the env
-    /// file's backups (merged), the host's clock then (Unix ns), and the sources that
-    /// could not be read.
+    /// file's backups (merged), the host's clock less this machine's (ns), and the
+    /// sources that could not be read.
     Read {
         entries: Vec<Entry>,
-        host_now: i64,
+        clock_offset: i64,
         missing: Vec<String>,
     },
     /// Reading failed as a whole.
