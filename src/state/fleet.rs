@@ -139,11 +139,32 @@ pub fn summary(rows: &[EnvRow]) -> Summary {
     s
 }
 
+/// What the fleet view shows: how every environment stands, and the rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Of every environment, whatever the filter.
+    pub summary: Summary,
+    pub rows: Vec<Row>,
+}
+
+/// The fleet view's summary and rows, each environment's row computed once.
+pub fn table(state: &State) -> Table {
+    let all = env_rows(state);
+    Table {
+        summary: summary(&all),
+        rows: arrange(all, &state.fleet.filter),
+    }
+}
+
 /// The rows the fleet view shows: the filter applied, worst first; a group's
 /// environments under its roll-up row, the group placed by its worst.
 pub fn rows(state: &State) -> Vec<Row> {
-    let filter = state.fleet.filter.to_lowercase();
-    let mut envs: Vec<EnvRow> = env_rows(state)
+    arrange(env_rows(state), &state.fleet.filter)
+}
+
+fn arrange(all: Vec<EnvRow>, filter: &str) -> Vec<Row> {
+    let filter = filter.to_lowercase();
+    let mut envs: Vec<EnvRow> = all
         .into_iter()
         .filter(|r| filter.is_empty() || r.matches(&filter))
         .collect();

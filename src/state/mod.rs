@@ -35,6 +35,9 @@ use crate::input::action::Mode;
 use pilothouse_core::config::{Config, Environment};
 use pilothouse_core::model::container::{ContainerInfo, Health, RunState, Usage};
 
+/// The most characters a text field (a filter, a search) takes.
+pub const MAX_FIELD: usize = 256;
+
 /// What an environment without a project name (the no-config fallback) watches.
 pub const ALL_PROJECTS: &str = "all compose projects";
 

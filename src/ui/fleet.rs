@@ -11,15 +11,14 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
 use super::text::host_text;
 use crate::state::State;
 use crate::state::alert::Alert;
-use crate::state::fleet::{self, EnvRow, GroupRow, Standing};
+use crate::state::fleet::{self, EnvRow, GroupRow, Standing, Summary};
 use crate::ui::theme::Theme;
 use pilothouse_core::time::age;
 
 /// The fleet in a line: `50 environments · 2 FAILING · 1 UNREACHABLE · 47 ok`, and the
 /// filter while one is set.
-pub fn draw_summary(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+pub fn draw_summary(frame: &mut Frame, area: Rect, (state, s): (&State, &Summary), theme: &Theme) {
     let c = &theme.colors;
-    let s = fleet::summary(&fleet::env_rows(state));
     let bad = Style::new().fg(c.error.0).add_modifier(Modifier::BOLD);
     let warn = Style::new().fg(c.warning.0).add_modifier(Modifier::BOLD);
     let muted = Style::new().fg(c.muted.0);
@@ -106,9 +105,8 @@ const COLUMNS: [Column; 9] = [
     },
 ];
 
-pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, (state, rows): (&State, &[fleet::Row]), theme: &Theme) {
     let c = &theme.colors;
-    let rows = fleet::rows(state);
     let shown: Vec<&Column> = COLUMNS
         .iter()
         .filter(|col| area.width >= col.from)

@@ -41,8 +41,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme, keymap: &Keymap) {
     let a = crate::ui::layout::areas(state, area);
     header::draw_tabs(frame, a.tabs, state, theme);
     if state.view == View::Fleet {
-        fleet::draw_summary(frame, a.env_line, state, theme);
-        fleet::draw(frame, a.body, state, theme);
+        let table = crate::state::fleet::table(state);
+        fleet::draw_summary(frame, a.env_line, (state, &table.summary), theme);
+        fleet::draw(frame, a.body, (state, &table.rows), theme);
         if a.diagnostics.height > 0 {
             diagnostics::draw(frame, a.diagnostics, theme);
         }

@@ -85,17 +85,13 @@ pub fn open(state: &mut State, env: usize) {
     }
 }
 
-/// The most characters the fleet's filter takes (names, groups and alert words are
-/// short; the table's filter takes as many).
-const MAX_FILTER: usize = 256;
-
 /// A character typed into the fleet's filter box.
 pub fn input(state: &mut State, c: char) -> bool {
     let f = &mut state.fleet;
     if state.view != View::Fleet || !f.filter_editing {
         return false;
     }
-    if !c.is_control() && f.filter.chars().count() < MAX_FILTER {
+    if !c.is_control() && f.filter.chars().count() < crate::state::MAX_FIELD {
         f.filter.push(c);
         f.cursor = 0;
     }

@@ -11,7 +11,9 @@ mod preflight;
 mod timeline;
 
 use crate::input::action::{Action, Effect, Mode, Msg};
-use crate::state::{EnvState, LinkStatus, Overlay, SortKey, State, View, sort_containers};
+use crate::state::{
+    EnvState, LinkStatus, MAX_FIELD, Overlay, SortKey, State, View, sort_containers,
+};
 use pilothouse_core::model::container::RunState;
 use pilothouse_core::model::event::BackendEvent;
 use pilothouse_core::model::health::HealthEvent;
@@ -235,9 +237,6 @@ fn dispatch(state: &mut State, action: Action) -> Vec<Effect> {
     }
     Vec::new()
 }
-
-/// The most characters a text field (filter, search) takes.
-const MAX_FIELD: usize = 256;
 
 /// A character typed into the text box that has the keyboard.
 fn input(state: &mut State, c: char) -> Vec<Effect> {

@@ -62,15 +62,20 @@ fn printable_no_space(s: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EnvName(String);
 
+/// An environment's or a group's name as given, or why it is not one.
+fn lower_name(s: &str, what: &str) -> Result<String, String> {
+    if name_shaped(s, 32, lower_or_digit, lower_digit_dash_underscore) {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "invalid {what} name {s:?}: use lowercase letters, digits, '-' and '_' (at most 32, starting with a letter or digit)"
+        ))
+    }
+}
+
 impl EnvName {
     pub fn parse(s: &str) -> Result<Self, String> {
-        if name_shaped(s, 32, lower_or_digit, lower_digit_dash_underscore) {
-            Ok(EnvName(s.to_string()))
-        } else {
-            Err(format!(
-                "invalid environment name {s:?}: use lowercase letters, digits, '-' and '_' (at most 32, starting with a letter or digit)"
-            ))
-        }
+        lower_name(s, "environment").map(EnvName)
     }
 }
 string_newtype!(EnvName, EnvName::parse);
@@ -81,13 +86,7 @@ pub struct GroupName(String);
 
 impl GroupName {
     pub fn parse(s: &str) -> Result<Self, String> {
-        if name_shaped(s, 32, lower_or_digit, lower_digit_dash_underscore) {
-            Ok(GroupName(s.to_string()))
-        } else {
-            Err(format!(
-                "invalid group name {s:?}: use lowercase letters, digits, '-' and '_' (at most 32, starting with a letter or digit)"
-            ))
-        }
+        lower_name(s, "group").map(GroupName)
     }
 }
 string_newtype!(GroupName, GroupName::parse);
