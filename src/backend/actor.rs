@@ -822,7 +822,7 @@ pub async fn stack_file_of(
     stack: &str,
 ) -> Result<pilothouse_core::model::swarm::StackFile, String> {
     let script = format!("cat -- {}", pilothouse_core::shell::quote(path));
-    let out = remote.sh(&script, Duration::from_secs(15)).await?;
+    let out = remote.poll(&script, Duration::from_secs(15)).await?;
     if out.status != Some(0) {
         return Err(pilothouse_core::text::clean(
             &format!(

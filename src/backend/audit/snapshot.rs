@@ -165,7 +165,8 @@ pub async fn read_secrets(
         quote(project_dir),
         quote(env_file)
     );
-    let out = remote.sh(&script, Duration::from_secs(10)).await?;
+    // In the connection's poll shell: no ssh process, session or shell of its own.
+    let out = remote.poll(&script, Duration::from_secs(10)).await?;
     if out.status != Some(0) {
         return Err(format!("{env_file} in {project_dir} could not be read"));
     }
