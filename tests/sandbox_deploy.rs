@@ -410,6 +410,15 @@ fn a_broken_tag_fails_the_health_gate_and_is_rolled_back_automatically() {
     assert_eq!(told[0]["result"], "succeeded", "{}", told[0]);
     assert_eq!(told[1]["result"], "rolled_back", "{}", told[1]);
     assert_eq!(told[1]["changes"][0]["to"], "broken", "{}", told[1]);
+    // One line a chat webhook (Slack's `text`) shows as it is.
+    assert!(
+        told[1]["text"]
+            .as_str()
+            .is_some_and(|t| t
+                .starts_with("pilothouse: staging: deploy web rolled_back (web v2 → broken) by ")),
+        "{}",
+        told[1]
+    );
     assert!(
         told[1]["error"]
             .as_str()

@@ -26,7 +26,7 @@ mod runner;
 pub use actor::{EnvCommand, EnvHandle, spawn, stack_file_services};
 pub use audit::snapshot::learn_secrets;
 pub use audit::webhook::notify;
-pub use audit::{read_audit, record_reveal};
+pub use audit::{read_audit, read_audit_in, record_reveal};
 pub use connection::forwards::ForwardCommand;
 pub use connection::http::parse_http_response;
 pub use connection::link::{Link, STARTING_AT_ONCE};

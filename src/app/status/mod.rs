@@ -549,7 +549,8 @@ async fn actions(
     let dir = env.host_dir();
     let (lock, audit) = tokio::join!(
         pilothouse_backend::read_lock(remote, dir.as_str()),
-        pilothouse_backend::read_audit(remote, dir.as_str())
+        // In the look's poll shell: no ssh session of its own.
+        pilothouse_backend::read_audit_in(remote, dir.as_str(), true)
     );
     let lock = lock.ok().flatten().map(|o| {
         let o = pilothouse_core::model::job::LockOwner::from_json(&o);

@@ -146,6 +146,7 @@ pub(crate) async fn notify_webhook(
         .iter()
         .map(|(s, from, to)| serde_json::json!({"service": s, "from": from, "to": to}))
         .collect();
+    body["text"] = webhook_text(record, &job.plan.changes).into();
     let line = match crate::audit::webhook::notify(url, &body).await {
         Ok(status) => format!("webhook told (HTTP {status})"),
         Err(e) => {
@@ -154,6 +155,33 @@ pub(crate) async fn notify_webhook(
         }
     };
     let _ = events.send(JobEvent::Output { id: job.id, line }).await;
+}
+
+/// The record in one line for a chat webhook's `text` (Slack, Mattermost, Discord's
+/// Slack-compatible one): `pilothouse: staging: deploy web rolled_back (web v2 → broken)
+/// by ops@laptop: health gate …`. Masked, and nothing a terminal or a chat client would
+/// act on (controls and bidi overrides replaced), at most 300 characters.
+fn webhook_text(record: &AuditRecord<'_>, changes: &[(String, String, String)]) -> String {
+    let mut said = format!(
+        "{}: {} {} {}",
+        record.environment,
+        record.action,
+        record.targets.join(", "),
+        record.result
+    );
+    if !changes.is_empty() {
+        let tags: Vec<String> = changes
+            .iter()
+            .map(|(s, from, to)| format!("{s} {from} → {to}"))
+            .collect();
+        said.push_str(&format!(" ({})", tags.join(", ")));
+    }
+    said.push_str(&format!(" by {}", record.operator));
+    if let Some(e) = record.error {
+        said.push_str(&format!(": {e}"));
+    }
+    let masked = pilothouse_core::mask::string(&pilothouse_core::text::mask_credentials(&said));
+    format!("pilothouse: {}", pilothouse_core::text::clean(&masked, 300))
 }
 
 /// Appends to `$XDG_STATE_HOME/pilothouse/audit.jsonl` (0600).
@@ -349,6 +377,39 @@ mod tests {
         let mut stale = records.clone();
         pilothouse_core::model::job::mark_running(&mut stale, &quiet);
         assert_eq!(stale[0].result, "unknown");
+    }
+
+    #[test]
+    fn the_webhook_s_text_is_one_clean_masked_line_with_the_tags() {
+        let targets = ["web".to_string()];
+        let record = AuditRecord {
+            time: 1,
+            operator: "ops@laptop",
+            environment: "staging",
+            action: "deploy",
+            targets: &targets,
+            commands: vec![],
+            exit_codes: &[],
+            result: "rolled_back",
+            item: "c1-1".into(),
+            console: "c1",
+            pid: 42,
+            error: Some("health gate: web unhealthy\u{1b}[2J via postgres://u:hunter2@db/x"),
+            duration_ms: 5,
+            interrupted: false,
+        };
+        let changes = [("web".to_string(), "v2".to_string(), "broken".to_string())];
+        let text = webhook_text(&record, &changes);
+        assert!(
+            text.starts_with(
+                "pilothouse: staging: deploy web rolled_back (web v2 → broken) by ops@laptop: health gate: web unhealthy"
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains('\u{1b}') && !text.contains("hunter2"),
+            "{text}"
+        );
     }
 
     #[test]
