@@ -3,8 +3,9 @@
 //!
 //! Driven by the manager's events (service, node, secret, config): an event schedules a
 //! re-read a moment later, and while anything is on its way (an update rolling, a task
-//! starting, replicas short) the state is re-read every second for a while after the
-//! last event, so a convergence shows when it happens. Without events it is re-read
+//! starting, replicas short) the state is re-read twice a second on screen (every second
+//! off it) for a while after the last event, so a convergence shows when it happens
+//! (within 2 s of the engine's, with room for a read that takes its time under load). Without events it is re-read
 //! every few seconds (a task that dies on a worker sends the manager no event), more
 //! slowly when the environment is not on screen. Secrets and configs are read only
 //! at the start and when one of their events arrives.
@@ -36,8 +37,9 @@ use pilothouse_core::text::clean;
 
 /// How long after an event the state is read (events come in bursts).
 const AFTER_EVENT: Duration = Duration::from_millis(150);
-/// While something is on its way, how often the state is read…
-const SETTLING_EVERY: Duration = Duration::from_secs(1);
+/// While something is on its way, how often the state is read on screen and off it…
+const SETTLING_ON_SCREEN: Duration = Duration::from_millis(500);
+const SETTLING_OFF_SCREEN: Duration = Duration::from_secs(1);
 /// …and for how long after the last event.
 const SETTLING_FOR: Duration = Duration::from_secs(60);
 /// With nothing happening: every this often on screen, and off screen.
@@ -135,12 +137,11 @@ impl Swarm {
             return due;
         }
         let settling = self.settling_until.is_some_and(|u| Instant::now() < u);
-        let every = if settling {
-            SETTLING_EVERY
-        } else if self.on_screen {
-            SWEEP_ON_SCREEN
-        } else {
-            SWEEP_OFF_SCREEN
+        let every = match (settling, self.on_screen) {
+            (true, true) => SETTLING_ON_SCREEN,
+            (true, false) => SETTLING_OFF_SCREEN,
+            (false, true) => SWEEP_ON_SCREEN,
+            (false, false) => SWEEP_OFF_SCREEN,
         };
         self.last_read + every
     }
