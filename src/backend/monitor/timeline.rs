@@ -21,8 +21,6 @@ const BACKUPS_READ: usize = 50;
 pub struct TimelineRead {
     /// Oldest first, merged.
     pub entries: Vec<Entry>,
-    /// The host's clock as the read ended (Unix nanoseconds).
-    pub now: i64,
     /// The host's clock less this machine's (nanoseconds), measured across one request
     /// to the engine (off by at most half its round trip): how long the read took, or
     /// waited to be handed on, is not in it.
@@ -52,12 +50,10 @@ pub async fn read_with(
 ) -> Result<TimelineRead, String> {
     let asked = pilothouse_core::time::unix_now_ns();
     let now = docker::daemon_now_ns(client).await?;
-    let sampled = std::time::Instant::now();
     let answered = pilothouse_core::time::unix_now_ns();
     let from = since.resolve(now);
     let to = until.map_or(now, |u| u.resolve(now)).min(now);
     let mut read = TimelineRead {
-        now,
         clock_offset: now - (asked / 2 + answered / 2),
         ..TimelineRead::default()
     };
@@ -90,9 +86,6 @@ pub async fn read_with(
     }
     entries.retain(|e| e.time >= from && e.time <= to);
     read.entries = merge(entries);
-    // The host's clock as the read ends, not as it began (the sources take seconds over
-    // SSH): what the console sees is put on the host's clock with this.
-    read.now = now.saturating_add(i64::try_from(sampled.elapsed().as_nanos()).unwrap_or(0));
     Ok(read)
 }
 

@@ -5,9 +5,9 @@
 //! re-read a moment later, and while anything is on its way (an update rolling, a task
 //! starting, replicas short) the state is re-read twice a second on screen (every second
 //! off it) for a while after the last event, so a convergence shows when it happens
-//! (within 2 s of the engine's, with room for a read that takes its time under load). Without events it is re-read
-//! every few seconds (a task that dies on a worker sends the manager no event), more
-//! slowly when the environment is not on screen. Secrets and configs are read only
+//! (within 2 s of the engine's, with room for a read that is slow under load). Without
+//! events it is re-read every few seconds (a task that dies on a worker sends the
+//! manager no event), more slowly when the environment is not on screen. Secrets and configs are read only
 //! at the start and when one of their events arrives.
 
 pub mod gate;
