@@ -488,6 +488,13 @@ fn run_tui(
     // Whatever did not close in time, its ssh processes go now, before anything that
     // touches a terminal that may be gone.
     pilothouse_backend::sweep_connections();
+    log::info!("the console stops: its ssh processes are stopped");
+    // A terminal that hung up has nothing to restore, and ratatui would print its
+    // failure to show the cursor or restore the screen on a stderr that is gone.
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        std::mem::forget(terminal);
+        return result;
+    }
     if mouse {
         let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
     }

@@ -1177,7 +1177,18 @@ fn ssh_masters_of(dir: &Path) -> Vec<String> {
 fn closing_the_terminal_closes_the_ssh_sessions_too() {
     let sb = sandbox();
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let t = Tmux::start("hangup", &console_with(&sb.config, tmp.path()));
+    // The console is not the one the closed terminal sends its SIGHUP to (the shell
+    // that started it is): it notices the terminal is gone by itself. The inner shell
+    // ignores the hang-up to write down how the console ended.
+    let exit = tmp.path().join("exit");
+    let t = Tmux::start(
+        "hangup",
+        &format!(
+            "sh -c 'trap \"\" HUP; {}; echo $? > {}'",
+            console_with(&sb.config, tmp.path()),
+            exit.display()
+        ),
+    );
     // "· connected" is the live header; "not connected" is shown before any attempt.
     t.wait_until(Duration::from_secs(15), "connected", |s| {
         s.contains("· connected") && row_of(s, "gateway").is_some()
@@ -1186,9 +1197,9 @@ fn closing_the_terminal_closes_the_ssh_sessions_too() {
         !ssh_masters_of(tmp.path()).is_empty(),
         "no ssh master to watch"
     );
-    // Killing the tmux session hangs up the console's terminal (SIGHUP). The console
-    // gives its connections 2 s to close and then stops what is left: 10 s covers
-    // that on a machine loaded by the swarm's tests.
+    // Killing the tmux server hangs up the console's terminal. The console gives its
+    // connections 2 s to close and then stops what is left: 10 s covers that on a
+    // machine loaded by the swarm's tests.
     drop(t);
     eventually(
         Duration::from_secs(10),
@@ -1196,6 +1207,16 @@ fn closing_the_terminal_closes_the_ssh_sessions_too() {
         || {
             let left = ssh_masters_of(tmp.path());
             left.is_empty().then_some(()).ok_or(format!("{left:?}"))
+        },
+    );
+    // A closed terminal is a stop like any other, not a failure to draw.
+    eventually(
+        Duration::from_secs(10),
+        "the console ended",
+        || match std::fs::read_to_string(&exit) {
+            Ok(code) if code.trim() == "0" => Ok(()),
+            Ok(code) => panic!("the console ended with {code} after its terminal closed"),
+            Err(e) => Err(e.to_string()),
         },
     );
 }

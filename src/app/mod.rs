@@ -5,6 +5,7 @@
 pub mod audit_command;
 pub mod cli;
 pub mod diagnostics;
+pub mod hangup;
 pub mod interactive;
 pub mod logs_command;
 pub mod notify;
@@ -135,10 +136,16 @@ impl Frames {
 /// The signals that stop the console: a closed terminal (SIGHUP), a kill (SIGTERM) or
 /// an interrupt (SIGINT) end it like a confirmed `q`: a running item stops at its next
 /// step boundary and is audited, and the SSH sessions are closed, not left behind.
+/// They come first in the loop: a stream of backend news never holds them up.
 struct Signals {
     hangup: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
     interrupt: tokio::signal::unix::Signal,
+    /// The terminal hung up, seen without a SIGHUP (see [`hangup`]).
+    terminal_gone: mpsc::UnboundedReceiver<()>,
+    /// A hang-up was acted on: the SIGHUP and the watch may both tell of it, and a
+    /// second stop would end a running item's grace at once.
+    hangup_seen: bool,
 }
 
 impl Signals {
@@ -148,8 +155,27 @@ impl Signals {
             hangup: signal(SignalKind::hangup())?,
             terminate: signal(SignalKind::terminate())?,
             interrupt: signal(SignalKind::interrupt())?,
+            terminal_gone: hangup::watch(),
+            hangup_seen: false,
         })
     }
+
+    /// The terminal is gone: nothing is drawn or read any more, and the console stops
+    /// (once, however many times it is told).
+    fn hung_up(&mut self, frames: &mut Frames, how: &str) -> Option<Msg> {
+        frames.hung_up = true;
+        if std::mem::replace(&mut self.hangup_seen, true) {
+            return None;
+        }
+        log::info!("{how}: stopping");
+        Some(Msg::Stop)
+    }
+}
+
+/// A signal to stop: said in the console's log (a second one stops at once).
+fn told_to_stop(signal: &str) -> Option<Msg> {
+    log::info!("{signal}: stopping");
+    Some(Msg::Stop)
 }
 
 /// The terminal's input: its reader and the escape-time joiner.
@@ -242,8 +268,13 @@ pub async fn run(
         let frame_due = frames.last_draw + FRAME;
         let escape_due = input.alt_keys.due();
         let msg = tokio::select! {
-            // Keys first: a flood of log lines never makes the operator wait.
+            // Signals first (rare, and a stop waits for nothing), then keys: a flood of
+            // log lines never makes the operator wait.
             biased;
+            _ = signals.hangup.recv() => signals.hung_up(&mut frames, "the terminal hung up (SIGHUP)"),
+            Some(()) = signals.terminal_gone.recv() => signals.hung_up(&mut frames, "the terminal is gone"),
+            _ = signals.terminate.recv() => told_to_stop("SIGTERM"),
+            _ = signals.interrupt.recv() => told_to_stop("SIGINT"),
             ev = input.events.recv(), if !frames.hung_up => {
                 let h = input.burst(ev, &mut state, (keymap, theme), &io);
                 frames.handled(&h);
@@ -264,12 +295,6 @@ pub async fn run(
             Some(msg) = done.recv() => Some(msg),
             Some((env, event)) = backend_events.recv() => Some(Msg::Backend { env, event, now: unix_now() }),
             _ = tokio::time::sleep_until(frame_due.into()), if frames.dirty_backend => None,
-            _ = signals.hangup.recv() => {
-                frames.hung_up = true;
-                Some(Msg::Stop)
-            }
-            _ = signals.terminate.recv() => Some(Msg::Stop),
-            _ = signals.interrupt.recv() => Some(Msg::Stop),
             _ = tick.tick() => {
                 crate::app::diagnostics::move_records();
                 Some(Msg::Tick { now: unix_now() })
@@ -853,6 +878,8 @@ fn copy_to_clipboard(text: &str) {
 /// Asks every actor to close its connection (removing the forwarded sockets), waiting at
 /// most two seconds in all.
 pub async fn shutdown(handles: Vec<EnvHandle>) {
+    let started = Instant::now();
+    log::info!("stopping: closing {} connections", handles.len());
     for h in &handles {
         let _ = h.commands.send(EnvCommand::Shutdown);
     }
@@ -862,5 +889,7 @@ pub async fn shutdown(handles: Vec<EnvHandle>) {
         .is_err()
     {
         log::warn!("a connection did not close within 2 s; its ssh processes are stopped");
+    } else {
+        log::info!("connections closed in {} ms", started.elapsed().as_millis());
     }
 }
