@@ -265,16 +265,14 @@ pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tu
             .tempdir()
             .map_err(|e| format!("cannot create a private socket directory: {e}"))?,
     );
-    let destination = ssh.destination.as_str();
     let ctl = dir.0.path().join(".ssh-connection-master");
     let log = dir.0.path().join(".ssh-connection-log");
-    launch_master(ssh, dir.0.path(), &ctl, &log).await?;
-    let session = Session::resume(ctl.into_boxed_path(), Some(log.into_boxed_path()));
     let local = dir.0.path().join("docker.sock");
-    mux_forward(&session, &local, remote_docker_socket)
-        .await
-        .map_err(|e| format!("ssh {destination}: {e}"))?;
-    let session = Arc::new(session);
+    launch_master(ssh, dir.0.path(), &ctl, &log, (&local, remote_docker_socket)).await?;
+    let session = Arc::new(Session::resume(
+        ctl.into_boxed_path(),
+        Some(log.into_boxed_path()),
+    ));
     Ok(Tunnel {
         polls: crate::connection::poll_shell::PollShell::over_ssh(session.clone()),
         slow_polls: crate::connection::poll_shell::PollShell::over_ssh(session.clone()),
@@ -290,11 +288,23 @@ pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tu
 const IDLE_MASTER_SECS: u64 = 30;
 
 /// The master's command line: the system ssh, so `~/.ssh/config`, agents, ProxyJump and
-/// known_hosts work; it goes to the background (`-f`) once authenticated.
-fn master_command(ssh: &SshSettings, ctl: &Path, log: &Path) -> std::process::Command {
+/// known_hosts work; it goes to the background (`-f`) once authenticated, with the
+/// engine's socket (`docker`: the local socket, the host's) forwarded and bound: one
+/// ssh process fewer than asking the master for it afterwards.
+fn master_command(
+    ssh: &SshSettings,
+    ctl: &Path,
+    log: &Path,
+    docker: (&Path, &str),
+) -> std::process::Command {
     let mut c = std::process::Command::new("ssh");
     c.arg("-E").arg(log).arg("-S").arg(ctl);
     c.args(["-M", "-f", "-N", "-o", "BatchMode=yes"]);
+    let mut forward = docker.0.as_os_str().to_owned();
+    forward.push(":");
+    forward.push(docker.1);
+    c.arg("-L").arg(forward);
+    c.args(["-o", "ExitOnForwardFailure=yes"]);
     c.arg("-o")
         .arg(format!("ControlPersist={IDLE_MASTER_SECS}"))
         .arg("-o")
@@ -339,9 +349,10 @@ async fn launch_master(
     dir: &Path,
     ctl: &Path,
     log: &Path,
+    docker: (&Path, &str),
 ) -> Result<(), String> {
     let destination = ssh.destination.as_str();
-    let command = master_command(ssh, ctl, log);
+    let command = master_command(ssh, ctl, log, docker);
     let shown = format!(
         "ssh {}",
         pilothouse_core::shell::quote_all(
