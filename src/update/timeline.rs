@@ -189,12 +189,15 @@ fn engine_date(entries: &[Entry], kind: Kind, subject: &str) -> Option<i64> {
                 x.kind == Kind::Start,
             ),
             Kind::Restart => (matches!(x.kind, Kind::Die | Kind::Oom), false),
-            // An update rolled back or paused; one that completed is a recovery.
-            Kind::UpdateState => (
-                x.kind == Kind::UpdateState
-                    && (x.summary.contains("rollback") || x.summary.contains("paused")),
-                x.kind == Kind::UpdateState && x.summary.ends_with("→ completed"),
-            ),
+            // An update rolled back or paused. Any other state it went into, or a new
+            // image someone set, began another update: this trouble's own entry has
+            // not come yet (an older rollback is not when this one began).
+            Kind::UpdateState => {
+                let state = new_update_state(x);
+                let bad = state.is_some_and(|s| s.starts_with("rollback") || s == "paused");
+                let new_image = x.kind == Kind::ServiceUpdate && x.summary.starts_with("image ");
+                (bad, !bad && (state.is_some() || new_image))
+            }
             Kind::Node => {
                 let state = x.kind == Kind::Node && x.summary.starts_with("node state");
                 let ready = x.summary.contains("→ ready");
@@ -210,6 +213,29 @@ fn engine_date(entries: &[Entry], kind: Kind, subject: &str) -> Option<i64> {
         }
     }
     None
+}
+
+/// The update state a service's entry says it went into (`rollback_started`), if it
+/// says one: `… update state updating → rollback_started` or, read from the service
+/// itself, `an update began (its state now: paused…)`.
+fn new_update_state(x: &Entry) -> Option<&str> {
+    if !matches!(x.kind, Kind::UpdateState | Kind::ServiceUpdate) {
+        return None;
+    }
+    let after = match x.summary.split_once("its state now: ") {
+        Some((_, a)) => a,
+        None => {
+            x.summary
+                .split_once("update state ")?
+                .1
+                .rsplit_once("→ ")?
+                .1
+        }
+    };
+    after
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .filter(|s| !s.is_empty())
 }
 
 /// Notes the alerts that started and ended since the last look, and what the incident
@@ -360,5 +386,70 @@ pub fn item_ended(
     if let Some(summary) = deployed {
         let name = e.name.clone();
         e.notify.deploy_ended(&name, &summary, now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pilothouse_core::model::timeline::Source;
+
+    fn swarm(at: i64, kind: Kind, summary: &str) -> Entry {
+        Entry::new(
+            at * 1_000_000_000,
+            Source::Swarm,
+            kind,
+            "acme_app",
+            summary.into(),
+        )
+    }
+
+    #[test]
+    fn an_update_rolled_back_is_dated_by_its_own_rollback_not_an_older_one() {
+        let mut entries = vec![
+            swarm(
+                100,
+                Kind::UpdateState,
+                "update state updating → rollback_started",
+            ),
+            swarm(
+                101,
+                Kind::UpdateState,
+                "update state rollback_started → rollback_completed",
+            ),
+            swarm(
+                2000,
+                Kind::ServiceUpdate,
+                "image v1 → nosuchtag, update state rollback_completed → updating",
+            ),
+        ];
+        // The new update's rollback has not been told yet: not dated (by the old one).
+        assert_eq!(engine_date(&entries, Kind::UpdateState, "acme_app"), None);
+        entries.push(swarm(
+            2010,
+            Kind::UpdateState,
+            "image nosuchtag → v1, update state updating → rollback_started",
+        ));
+        assert_eq!(
+            engine_date(&entries, Kind::UpdateState, "acme_app"),
+            Some(2010 * 1_000_000_000)
+        );
+        // A state change out of a rollback is not a rollback, whatever it came from.
+        entries.push(swarm(
+            3000,
+            Kind::UpdateState,
+            "update state rollback_completed → updating",
+        ));
+        assert_eq!(engine_date(&entries, Kind::UpdateState, "acme_app"), None);
+        // Read from the service itself.
+        entries.push(swarm(
+            3001,
+            Kind::UpdateState,
+            "an update began (its state now: paused: task failed)",
+        ));
+        assert_eq!(
+            engine_date(&entries, Kind::UpdateState, "acme_app"),
+            Some(3001 * 1_000_000_000)
+        );
     }
 }

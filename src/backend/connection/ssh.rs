@@ -268,7 +268,14 @@ pub async fn connect(ssh: &SshSettings, remote_docker_socket: &str) -> Result<Tu
     let ctl = dir.0.path().join(".ssh-connection-master");
     let log = dir.0.path().join(".ssh-connection-log");
     let local = dir.0.path().join("docker.sock");
-    launch_master(ssh, dir.0.path(), &ctl, &log, (&local, remote_docker_socket)).await?;
+    launch_master(
+        ssh,
+        dir.0.path(),
+        &ctl,
+        &log,
+        (&local, remote_docker_socket),
+    )
+    .await?;
     let session = Arc::new(Session::resume(
         ctl.into_boxed_path(),
         Some(log.into_boxed_path()),
