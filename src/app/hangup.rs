@@ -13,9 +13,13 @@ use std::io::IsTerminal;
 use tokio::sync::mpsc;
 
 /// Starts the watch on the console's standard output; the receiver hears once that
-/// the terminal hung up.
+/// the terminal hung up. Output that is not a terminal is not watched (a file is
+/// always readable: the watch would wake twenty times a second for nothing).
 pub fn watch() -> mpsc::UnboundedReceiver<()> {
     let (tx, rx) = mpsc::unbounded_channel();
+    if !std::io::stdout().is_terminal() {
+        return rx;
+    }
     let spawned = std::thread::Builder::new()
         .name("terminal-watch".into())
         .spawn(move || {
