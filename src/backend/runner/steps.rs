@@ -304,12 +304,14 @@ impl StepContext<'_> {
                 service,
                 image,
                 old_update,
+                rollback,
                 timeout_secs,
             } => {
                 let want = crate::engine::swarm::gate::Want::Service {
                     name: service,
                     image: image.as_deref(),
                     old_update: old_update.as_deref(),
+                    rollback: *rollback,
                 };
                 self.swarm_wait(&want, *timeout_secs).await
             }
@@ -459,10 +461,12 @@ impl StepContext<'_> {
             }
             Some(svc.update_started.clone())
         };
+        // The command run here is `docker service rollback`.
         let want = Want::Service {
             name: service,
             image: Some(image),
             old_update: old_update.as_deref(),
+            rollback: true,
         };
         self.swarm_wait(&want, timeout_secs).await
     }

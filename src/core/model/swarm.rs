@@ -216,6 +216,7 @@ impl SwarmState {
         service: &str,
         image: Option<&str>,
         old_update: Option<&str>,
+        rollback: bool,
     ) -> Convergence {
         let Some(svc) = self.services.iter().find(|s| s.name == service) else {
             return Convergence::Failed(format!("{service} is gone from the swarm"));
@@ -240,6 +241,11 @@ impl SwarmState {
         }
         if old_update.is_some() && matches!(state, "paused" | "rollback_paused") {
             return Convergence::Failed(format!("the engine paused the update{why}"));
+        }
+        // An update the engine rolled back (a restart's new tasks failed): the tasks it
+        // had not reached yet still run the spec before it, which would count as done.
+        if old_update.is_some() && !rollback && state.starts_with("rollback") {
+            return Convergence::Failed(format!("the engine rolled the update back{why}"));
         }
         let up = |node: &str| {
             self.nodes
@@ -478,7 +484,7 @@ mod tests {
     fn an_update_converges_only_with_every_task_on_the_new_spec_and_the_update_completed() {
         let on =
             |a: &str, b: &str| vec![task("a", a, "running", "n1"), task("b", b, "running", "n2")];
-        let done = |s: &SwarmState| s.convergence("acme_app", Some(V2), Some("T1"));
+        let done = |s: &SwarmState| s.convergence("acme_app", Some(V2), Some("T1"), false);
         assert!(matches!(
             done(&swarm("updating", V2, on(V2, V1))),
             Convergence::Waiting(_)
@@ -503,7 +509,7 @@ mod tests {
         // The status read before the engine began this update says nothing about it.
         let stale = swarm("paused", V2, on(V1, V1));
         assert!(matches!(
-            stale.convergence("acme_app", Some(V2), Some("T2")),
+            stale.convergence("acme_app", Some(V2), Some("T2"), false),
             Convergence::Waiting(_)
         ));
     }
@@ -518,6 +524,7 @@ mod tests {
             "acme_app",
             Some(V2),
             Some("T1"),
+            false,
         ) {
             Convergence::Failed(why) => {
                 assert!(
@@ -528,25 +535,51 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(
-            swarm("paused", V2, tasks.clone()).convergence("acme_app", Some(V2), Some("T1")),
+            swarm("paused", V2, tasks.clone()).convergence("acme_app", Some(V2), Some("T1"), false),
             Convergence::Failed(_)
+        ));
+        // A restart (the image stays) the engine rolled back: the task it had not
+        // reached and the one it put back run the spec from before, which is no restart.
+        match swarm("rollback_completed", V1, tasks.clone()).convergence(
+            "acme_app",
+            Some(V1),
+            Some("T1"),
+            false,
+        ) {
+            Convergence::Failed(why) => assert!(why.contains("rolled the update back"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        // `docker service rollback` asked for it: that is the change, done.
+        assert!(matches!(
+            swarm("rollback_completed", V1, tasks.clone()).convergence(
+                "acme_app",
+                None,
+                Some("T1"),
+                true
+            ),
+            Convergence::Done(_)
         ));
         // Restoring v1 after the engine rolled back: done once both run v1 again,
         // even when the engine paused its rollback with a surplus task.
         assert!(matches!(
-            swarm("rollback_completed", V1, tasks.clone()).convergence("acme_app", Some(V1), None),
+            swarm("rollback_completed", V1, tasks.clone()).convergence(
+                "acme_app",
+                Some(V1),
+                None,
+                false
+            ),
             Convergence::Done(_)
         ));
         let mut surplus = tasks.clone();
         surplus.push(task("c", V1, "running", "n1"));
         assert!(matches!(
-            swarm("rollback_paused", V1, surplus).convergence("acme_app", Some(V1), None),
+            swarm("rollback_paused", V1, surplus).convergence("acme_app", Some(V1), None, false),
             Convergence::Done(_)
         ));
         let mut short = tasks;
         short[1].state = "failed".into();
         assert!(matches!(
-            swarm("rollback_paused", V1, short).convergence("acme_app", Some(V1), None),
+            swarm("rollback_paused", V1, short).convergence("acme_app", Some(V1), None, false),
             Convergence::Failed(_)
         ));
     }

@@ -566,6 +566,9 @@ pub enum Exec {
         /// For a change that starts an update: the update status's start as read when
         /// the plan was made (a status that started then is the one before it).
         old_update: Option<String>,
+        /// The change is itself a rollback (`docker service rollback`): its rollback
+        /// states are its progress, not the engine undoing it.
+        rollback: bool,
         timeout_secs: u64,
     },
     /// After a failed update: when the engine rolled back by itself, waits for that;

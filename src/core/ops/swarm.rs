@@ -74,8 +74,15 @@ impl Swarm<'_> {
     }
 
     /// The gate after a change to `svc`: converged on `image` (None: whatever its spec
-    /// says); `updates`: the change starts a rolling update (all but scale).
-    fn converge(&self, svc: &SwarmService, image: Option<&str>, updates: bool) -> Step {
+    /// says); `updates`: the change starts a rolling update (all but scale); `rollback`:
+    /// the change is `docker service rollback`.
+    fn converge(
+        &self,
+        svc: &SwarmService,
+        image: Option<&str>,
+        updates: bool,
+        rollback: bool,
+    ) -> Step {
         let what = match image {
             Some(i) => format!("every task on {i}"),
             None => "every task on its spec".into(),
@@ -93,6 +100,7 @@ impl Swarm<'_> {
                 service: svc.name.clone(),
                 image: image.map(str::to_string),
                 old_update: updates.then(|| svc.update_started.clone()),
+                rollback,
                 timeout_secs: self.timeout_secs,
             },
         }
@@ -163,7 +171,7 @@ impl Swarm<'_> {
         steps.extend(
             services
                 .iter()
-                .map(|s| self.converge(s, Some(&s.image), true)),
+                .map(|s| self.converge(s, Some(&s.image), true, false)),
         );
         Ok(steps)
     }
@@ -200,7 +208,11 @@ impl Swarm<'_> {
                 ),
             ));
         }
-        steps.extend(services.iter().map(|s| self.converge(s, None, false)));
+        steps.extend(
+            services
+                .iter()
+                .map(|s| self.converge(s, None, false, false)),
+        );
         Ok(steps)
     }
 
@@ -248,7 +260,7 @@ impl Swarm<'_> {
                     quote(&s.name)
                 ),
             ));
-            gates.push(self.converge(s, Some(&new), true));
+            gates.push(self.converge(s, Some(&new), true, false));
             restore.push(Step {
                 label: format!(
                     "make sure {} runs {} again (the engine's own rollback, else this command)",
@@ -305,7 +317,7 @@ impl Swarm<'_> {
                     quote(&s.name)
                 ),
             ));
-            gates.push(self.converge(s, None, true));
+            gates.push(self.converge(s, None, true, true));
         }
         steps.extend(gates);
         Ok(steps)
@@ -364,6 +376,7 @@ impl Swarm<'_> {
                     },
                     None,
                     false,
+                    false,
                 ));
                 continue;
             };
@@ -386,7 +399,7 @@ impl Swarm<'_> {
                 ));
             }
             if image || replicas || !f.unknown.is_empty() {
-                steps.push(self.converge(now, image.then_some(f.image.as_str()), image));
+                steps.push(self.converge(now, image.then_some(f.image.as_str()), image, false));
             }
         }
         for s in &self.state.services {

@@ -26,6 +26,8 @@ pub enum Want<'a> {
         name: &'a str,
         image: Option<&'a str>,
         old_update: Option<&'a str>,
+        /// The change is itself a rollback: its rollback states are its progress.
+        rollback: bool,
     },
     Node {
         id: &'a str,
@@ -40,7 +42,8 @@ impl Want<'_> {
                 name,
                 image,
                 old_update,
-            } => state.convergence(name, *image, *old_update),
+                rollback,
+            } => state.convergence(name, *image, *old_update, *rollback),
             Want::Node { id, availability } => state.node_settled(id, availability),
         }
     }
